@@ -1,0 +1,61 @@
+# Mini-batches and momentum — the two commands of the README, and a few for maintainers.
+#   make lab    set up .venv (once) and open the course in JupyterLab on 127.0.0.1:$(PORT), with a token
+#   make test   set up .venv (once) and run the unit tests, the browser test and strict nbval
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8888
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+NB ?=
+
+.PHONY: setup lab test unit nbval browser notebooks sweeps bench app lock clean-cache
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test,present]'
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+lab: setup
+	$(BIN)/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 --port=$(PORT) --no-browser $(ROOT_FLAG) \
+	  --ServerApp.port_retries=0
+
+test: setup unit browser nbval
+
+unit: setup
+	$(BIN)/python -m pytest tests -q --ignore=tests/browser
+
+browser: setup
+	@if [ -x "$${CHROMIUM:-/usr/bin/chromium}" ]; then \
+	  $(BIN)/python -m pytest tests/browser -q; \
+	else echo "SKIPPED browser test: no Chromium at $${CHROMIUM:-/usr/bin/chromium} (apt-get install chromium)"; fi
+
+nbval: setup
+	$(BIN)/python -m pytest --nbval --nbval-current-env --nbval-cell-timeout=300 notebooks -q
+
+# Re-execute notebooks in a fresh kernel and store their outputs (the only way outputs are made).
+notebooks: setup
+	$(BIN)/python scripts/execute_notebooks.py $(NB)
+
+# Recompute every cached sweep under data/ (python -m lecture_utils.sweeps NAME for one).
+sweeps: setup
+	$(BIN)/python -m lecture_utils.sweeps all
+
+bench: setup
+	$(BIN)/python benchmarks/run.py
+
+app: setup
+	$(BIN)/voila notebooks/01_batches_and_epochs.ipynb --Voila.ip=127.0.0.1 --port=$(PORT) --no-browser
+
+# Re-pin the environment from what .venv holds (maintainers, after changing pyproject.toml).
+lock: setup
+	$(BIN)/python -m pip freeze --exclude-editable | sed 's/+cpu$$//' | \
+	  (echo "# Pinned versions of the classroom environment (pip constraints)."; \
+	   echo "# make installs from this file; environment.yml pins the same versions (tests/test_environment.py checks)."; \
+	   echo "# Regenerate: make lock"; cat) > constraints.txt
+
+clean-cache:
+	rm -f data/mnist1d_seed*.npz

@@ -1,0 +1,96 @@
+"""Figure style readable on a projector, consistent colours, and small drawing helpers.
+
+Every notebook calls :func:`use_style` once. Figures are PNG (never SVG: SVG output changes
+on every run and would break the stored-output tests).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+#: One colour per role, the same in every notebook.
+COLORS = {
+    "full": "#d62728",      # full batch / gradient descent: red
+    "small": "#1f77b4",     # small batch / SGD: blue
+    "medium": "#2ca02c",
+    "momentum": "#9467bd",  # momentum: purple
+    "gradient": "#ff7f0e",  # −η·g arrows: orange
+    "train": "#1f77b4",
+    "test": "#d62728",
+    "muted": "#7f7f7f",
+}
+
+
+def use_style(dpi=90):
+    """Large fonts and thick lines (projector), PNG inline figures, no SVG."""
+    import matplotlib as mpl
+
+    mpl.rcParams.update({
+        "figure.dpi": dpi,
+        "savefig.dpi": dpi,
+        "figure.figsize": (9.0, 4.0),
+        "font.size": 12,
+        "axes.titlesize": 13,
+        "axes.labelsize": 12,
+        "legend.fontsize": 10,
+        "lines.linewidth": 2.0,
+        "axes.grid": True,
+        "grid.alpha": 0.3,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "image.cmap": "viridis",
+        "svg.hashsalt": "lecture_utils",
+    })
+    try:
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+        set_matplotlib_formats("png")
+    except Exception:  # not in IPython
+        pass
+
+
+def batch_color(batch_size, n_examples):
+    """Colour for a batch size on a log scale from blue (B = 1) to red (B = N)."""
+    import matplotlib as mpl
+
+    t = 0.0 if n_examples <= 1 else np.log(batch_size) / np.log(n_examples)
+    return mpl.colormaps["coolwarm"](float(np.clip(t, 0, 1)))
+
+
+def status_text(ax):
+    """An empty, centred text artist on ``ax`` for messages such as "diverged" (see :func:`set_status`)."""
+    return ax.text(0.5, 0.5, "", transform=ax.transAxes, ha="center", va="center", fontsize=14,
+                   color="#b00000", zorder=10,
+                   bbox=dict(boxstyle="round", facecolor="white", edgecolor="#b00000", alpha=0.9),
+                   visible=False)
+
+
+def set_status(text_artist, message):
+    """Show ``message`` in ``text_artist`` (``None`` or ``""`` hides it)."""
+    text_artist.set_text(message or "")
+    text_artist.set_visible(bool(message))
+
+
+def finite_or_nan(a, limit=1e6):
+    """Copy of ``a`` with non-finite or huge values (|a| > limit) set to NaN, so a diverging path
+    stops being drawn instead of stretching the axes; also returns whether anything was cut."""
+    a = np.array(a, dtype=float, copy=True)
+    bad = ~np.isfinite(a) | (np.abs(a) > limit)
+    if a.ndim > 1:
+        bad = np.any(bad, axis=tuple(range(1, a.ndim)))
+    if bad.any():
+        first = int(np.argmax(bad))
+        a[first:] = np.nan
+    return a, bool(bad.any())
+
+
+def contour(ax, f, xlim, ylim, *, n=120, levels=20, log=True, cmap="Greys"):
+    """Contour map of a function ``f`` of points of shape (..., 2) over a rectangle."""
+    xs = np.linspace(*xlim, n)
+    ys = np.linspace(*ylim, n)
+    grid = np.stack(np.meshgrid(xs, ys), axis=-1)
+    z = f(grid)
+    if log:
+        z = np.log10(z - z.min() + 1e-3)
+    cs = ax.contour(xs, ys, z, levels=levels, cmap=cmap, linewidths=0.8, alpha=0.8)
+    ax.set_xlim(xlim)
+    ax.set_ylim(ylim)
+    return cs

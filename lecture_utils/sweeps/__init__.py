@@ -1,0 +1,96 @@
+"""Cached sweeps: heavy experiments computed by a script, stored under ``data/`` and reused.
+
+Each sweep is a module in this package with ``PARAMS`` (a JSON-friendly dict: every setting
+and seed) and ``run(params, progress=True) -> dict`` (JSON-friendly results). The cache file
+``data/sweep_<name>.json`` holds the parameters, the results, the package versions and the
+time taken. ``load(name)`` refuses a cache whose parameters differ from the module's own
+(and says how to rebuild it); ``load(name, rerun=True)`` recomputes live with progress bars.
+
+Rebuild from the shell: ``python -m lecture_utils.sweeps NAME`` (or ``all``; ``--list``).
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import pkgutil
+import platform
+import time
+from pathlib import Path
+
+from ..data import DATA_DIR
+
+
+class CacheMismatch(RuntimeError):
+    """The cached sweep was made with other parameters than the notebook asks for."""
+
+
+def names():
+    """The sweeps in this package (modules that define ``PARAMS`` and ``run``)."""
+    out = []
+    for info in pkgutil.iter_modules(__path__):
+        if not info.name.startswith("_"):
+            out.append(info.name)
+    return sorted(out)
+
+
+def module(name):
+    if name not in names():
+        raise ValueError(f"name must be one of {names()}; got {name!r}")
+    return importlib.import_module(f"{__name__}.{name}")
+
+
+def cache_path(name, data_dir=None):
+    return Path(data_dir or DATA_DIR) / f"sweep_{name}.json"
+
+
+def _versions():
+    import numpy
+    import torch
+
+    from .. import __version__
+    return {"python": platform.python_version(), "numpy": numpy.__version__,
+            "torch": torch.__version__.split("+")[0], "lecture_utils": __version__}
+
+
+def _normalise(obj):
+    """JSON round trip, so that tuples/ints compare equal to what a file gives back."""
+    return json.loads(json.dumps(obj))
+
+
+def compute(name, *, params=None, progress=True, save=True, data_dir=None):
+    """Run sweep ``name`` (with its module's ``PARAMS`` unless ``params``) and store it."""
+    mod = module(name)
+    params = _normalise(mod.PARAMS if params is None else params)
+    t0 = time.perf_counter()
+    results = _normalise(mod.run(params, progress=progress))
+    record = {"name": name, "params": params, "versions": _versions(),
+              "seconds": round(time.perf_counter() - t0, 1), "results": results}
+    if save:
+        path = cache_path(name, data_dir)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+        tmp.replace(path)
+    return record
+
+
+def load(name, *, rerun=False, data_dir=None):
+    """The cached record of sweep ``name`` (``record["results"]``, ``record["params"]``, …).
+
+    ``rerun=True`` recomputes it live (progress bars) and does not touch the stored file.
+    Raises :class:`CacheMismatch` when the stored parameters differ from the module's.
+    """
+    mod = module(name)
+    if rerun:
+        return compute(name, save=False)
+    path = cache_path(name, data_dir)
+    if not path.exists():
+        raise CacheMismatch(f"no cached sweep {path.name}; build it with: python -m lecture_utils.sweeps {name}")
+    record = json.loads(path.read_text())
+    want = _normalise(mod.PARAMS)
+    if record.get("params") != want:
+        diff = sorted(k for k in set(want) | set(record.get("params", {}))
+                      if want.get(k) != record.get("params", {}).get(k))
+        raise CacheMismatch(f"cached {path.name} was made with other parameters ({', '.join(diff)}); "
+                            f"rebuild it with: python -m lecture_utils.sweeps {name}")
+    return record

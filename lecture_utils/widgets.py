@@ -1,0 +1,168 @@
+"""Interactive panels: sliders → a plain update function → figure artists → one PNG.
+
+The pattern used by every notebook:
+
+* a panel owns its controls (sliders), a matplotlib figure and an ``update(**values)`` function
+  that changes the figure's artists in place (``set_data``, ``set_text``) and returns a caption;
+* at construction the panel draws itself once at the default values, so the stored notebook,
+  nbval, GitHub and a closed kernel all show the static figure (``image/png`` in the output);
+* in JupyterLab/Voila the same output is a live widget: moving a slider calls ``update`` and
+  replaces the picture (an ``ipywidgets.Image``) — nothing is printed into an ``Output`` widget,
+  so strict nbval sees only a fixed text line and the PNG (which it does not compare);
+* tests call ``panel.update(...)`` or ``panel.set(...)`` directly, without a browser.
+"""
+from __future__ import annotations
+
+import base64
+import io
+import time
+
+from ._validate import check_int
+
+
+def int_slider(name, value, low, high, step=1, description=None):
+    import ipywidgets as w
+
+    return w.IntSlider(value=value, min=low, max=high, step=step, description=description or name,
+                       continuous_update=True, style={"description_width": "initial"},
+                       layout=w.Layout(width="420px"))
+
+
+def float_slider(name, value, low, high, step, description=None, readout_format=".3g"):
+    import ipywidgets as w
+
+    return w.FloatSlider(value=value, min=low, max=high, step=step, description=description or name,
+                         continuous_update=True, readout_format=readout_format,
+                         style={"description_width": "initial"}, layout=w.Layout(width="420px"))
+
+
+def log_slider(name, value, low, high, description=None, readout_format=".3g"):
+    """A slider over powers of ten (for η)."""
+    import ipywidgets as w
+
+    import numpy as np
+    return w.FloatLogSlider(value=value, base=10, min=float(np.log10(low)), max=float(np.log10(high)),
+                            step=0.05, description=description or name, continuous_update=True,
+                            readout_format=readout_format, style={"description_width": "initial"},
+                            layout=w.Layout(width="420px"))
+
+
+def batch_size_slider(n_examples, value=1, description="batch size B"):
+    n = check_int("n_examples", n_examples, low=1)
+    return int_slider("batch_size", value, 1, n, description=description)
+
+
+def lr_slider(value=0.1, low=1e-3, high=1.0, description="learning rate η"):
+    return log_slider("lr", value, low, high, description=description)
+
+
+def beta_slider(value=0.9, high=0.99, description="momentum β"):
+    return float_slider("beta", value, 0.0, high, 0.01, description=description, readout_format=".2f")
+
+
+def selection_slider(name, options, value, description=None):
+    import ipywidgets as w
+
+    return w.SelectionSlider(options=list(options), value=value, description=description or name,
+                             continuous_update=True, style={"description_width": "initial"},
+                             layout=w.Layout(width="420px"))
+
+
+def figure_png(fig, dpi=None):
+    """The figure rendered by Agg as PNG bytes (no timestamp metadata, fast compression)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi or fig.dpi, metadata={"Software": None},
+                pil_kwargs={"compress_level": 1})
+    return buf.getvalue()
+
+
+class Panel:
+    """Controls + figure + ``update(**values) -> caption``; see the module docstring.
+
+    Parameters
+    ----------
+    fig : a matplotlib Figure created with ``matplotlib.figure.Figure`` (not pyplot, so that it
+        is never shown twice by the inline backend).
+    update : function of the control values (keyword arguments named like ``controls``) that
+        updates the figure's artists and returns a caption (plain text or HTML).
+    controls : dict mapping names to ipywidgets value widgets (sliders, toggles, dropdowns).
+    title : one line naming the panel (shown as the text form of the output).
+    """
+
+    def __init__(self, fig, update, controls, *, title="interactive panel", dpi=None):
+        self.fig = fig
+        self._update = update
+        self.controls = dict(controls)
+        self.title = title
+        self.dpi = dpi
+        self.caption = ""
+        self.last_seconds = 0.0
+        self._widget = None
+        self.caption = self._update(**self.values())
+        self._png = figure_png(self.fig, self.dpi)
+
+    # -- logic (no widgets needed) -------------------------------------------------------
+    def values(self):
+        return {k: c.value for k, c in self.controls.items()}
+
+    def update(self, **values):
+        """Redraw at ``values`` (missing names keep their control's value); returns the caption."""
+        unknown = set(values) - set(self.controls)
+        if unknown:
+            raise ValueError(f"unknown control(s) {sorted(unknown)}; this panel has {sorted(self.controls)}")
+        t0 = time.perf_counter()
+        merged = {**self.values(), **values}
+        self.caption = self._update(**merged)
+        self._png = figure_png(self.fig, self.dpi)
+        self.last_seconds = time.perf_counter() - t0
+        return self.caption
+
+    def set(self, **values):
+        """Move the controls themselves (as a learner would); the observers redraw."""
+        for k, v in values.items():
+            if k not in self.controls:
+                raise ValueError(f"unknown control {k!r}; this panel has {sorted(self.controls)}")
+            self.controls[k].value = v
+        if self._widget is None:
+            self.update()
+        return self.caption
+
+    def png(self):
+        return self._png
+
+    # -- widgets --------------------------------------------------------------------------
+    @property
+    def widget(self):
+        if self._widget is None:
+            import ipywidgets as w
+
+            self._image = w.Image(value=self._png, format="png", layout=w.Layout(max_width="100%"))
+            self._caption = w.HTML(value=self._caption_html())
+            box = w.VBox(list(self.controls.values()) + [self._image, self._caption])
+            box.add_class("lecture-panel")
+            for c in self.controls.values():
+                c.observe(self._on_change, names="value")
+            self._widget = box
+        return self._widget
+
+    def _caption_html(self):
+        return f'<div class="lecture-caption" style="max-width:820px;font-size:14px">{self.caption}</div>'
+
+    def _on_change(self, change):
+        self.update()
+        self._image.value = self._png
+        self._caption.value = self._caption_html()
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        bundle = self.widget._repr_mimebundle_()
+        data = bundle[0] if isinstance(bundle, tuple) else bundle
+        data = dict(data)
+        data["text/plain"] = f"[{self.title}] {self.caption_text()}"
+        data["image/png"] = base64.b64encode(self._png).decode("ascii")
+        return data
+
+    def caption_text(self):
+        """The caption without HTML tags (what nbval compares)."""
+        import re
+
+        return re.sub(r"<[^>]+>", "", self.caption)
