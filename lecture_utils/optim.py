@@ -6,45 +6,296 @@ The lecture's momentum (λ is called β in this course; m is the *movement*):
 
 β = 0 is plain gradient descent θᵗ = θᵗ⁻¹ − η·∇L(θᵗ⁻¹). Unrolled, the movement is a weighted sum
 of all past gradients: mᵗ = −η Σ_{i<t} β^(t−1−i) gⁱ.
+
+One rule, four conventions (notebook 05, "One rule, four conventions"). With a constant step they
+all give the same path θ⁰, θ¹, …; only the name and the scale of the stored vector differ:
+
+=============  ==========================================  ===================  ==========
+convention     update                                      movement m           same as
+=============  ==========================================  ===================  ==========
+``lecture``    m = β·m − η·g;   θ = θ + m                  m                    —
+``pytorch``    v = β·v + g;     θ = θ − η·v                m = −η·v             η
+               (``torch.optim.SGD(lr=η, momentum=β)``'s ``buf``; Distill's z with α = η)
+``sutskever``  v = μ·v − ε·g;   θ = θ + v                  m = v                ε = η, μ = β
+``ema``        v = β·v + (1−β)·g;  θ = θ − α·v             m = −α·v             α = η/(1−β)
+=============  ==========================================  ===================  ==========
+
+The equivalence holds while the step size is constant. With a schedule ηₜ the lecture/Sutskever
+form keeps the old steps inside m (mᵗ = −Σ β^(t−1−i) ηᵢ gⁱ) whereas the PyTorch/EMA forms rescale
+the whole stored sum with today's step (mᵗ = −ηₜ Σ β^(t−1−i) gⁱ): the paths part
+(:func:`schedule_demo`). Nesterov's look-ahead variant (gradient at θ + β·m) is a different rule.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from ._validate import check_array, check_batch_size, check_beta, check_int, check_lr
+from ._validate import check_array, check_batch_size, check_beta, check_choice, check_int, check_lr
 from .data import epoch_batches
 
 #: A path is cut (NaN from there on) once |θ| exceeds this: it has diverged.
 DIVERGENCE_LIMIT = 1e6
 
+#: The four ways of writing the same momentum rule (notebook 05).
+CONVENTIONS = {
+    "lecture": "m = β·m − η·g;  θ = θ + m",
+    "pytorch": "v = β·v + g;  θ = θ − η·v",
+    "sutskever": "v = μ·v − ε·g;  θ = θ + v",
+    "ema": "v = β·v + (1−β)·g;  θ = θ − α·v",
+}
+
+
+def _diverged(theta):
+    return not np.all(np.isfinite(theta)) or np.max(np.abs(theta)) > DIVERGENCE_LIMIT
+
+
+def _grad(grad_fn, theta):
+    g = np.asarray(grad_fn(theta), dtype=float)
+    if g.shape != theta.shape:
+        raise ValueError(f"grad_fn must return an array of shape {theta.shape} (the shape of theta0); "
+                         f"got {g.shape}")
+    return g
+
 
 def momentum_path(grad_fn, theta0, *, lr, beta, steps):
-    """θ⁰…θ^steps of the lecture's momentum rule, shape ``(steps + 1, d)``, θ⁰ first.
+    """θ⁰…θ^steps of the lecture's momentum rule, shape ``(steps + 1, d)``, θ⁰ first (notebooks 01, 05).
 
+    mᵗ = β·mᵗ⁻¹ − η·∇L(θᵗ⁻¹), θᵗ = θᵗ⁻¹ + mᵗ, m⁰ = 0; β = 0 is gradient descent.
     ``grad_fn(θ)`` returns ∇L(θ) with the shape of θ. If θ leaves |θ| < 1e6 or becomes non-finite
     the rest of the path is NaN (the caller reports divergence; nothing raises).
     """
+    return momentum_trace(grad_fn, theta0, lr=lr, beta=beta, steps=steps).theta
+
+
+@dataclass
+class MomentumTrace:
+    """Everything one run of the lecture's rule computed (notebook 05, "Vector addition").
+
+    ``theta[t]`` = θᵗ (t = 0…T), ``grad[t]`` = gᵗ = ∇L(θᵗ) (t = 0…T−1), ``movement[t]`` = mᵗ
+    (t = 0…T, m⁰ = 0). Rows after a divergence are NaN; ``diverged_at`` is the first bad step or None.
+    """
+
+    theta: np.ndarray
+    grad: np.ndarray
+    movement: np.ndarray
+    lr: float
+    beta: float
+    diverged_at: int | None = None
+
+    @property
+    def diverged(self):
+        return self.diverged_at is not None
+
+    def arrows(self, t):
+        """The three arrows of step t ≥ 1 (head to tail at θᵗ⁻¹): β·mᵗ⁻¹, −η·gᵗ⁻¹ and mᵗ = their sum."""
+        t = check_int("t", t, low=1, high=len(self.theta) - 1)
+        return self.beta * self.movement[t - 1], -self.lr * self.grad[t - 1], self.movement[t]
+
+
+def momentum_trace(grad_fn, theta0, *, lr, beta, steps):
+    """Run the lecture's rule and keep θᵗ, gᵗ and mᵗ (see :class:`MomentumTrace`; notebook 05)."""
     theta = check_array("theta0", theta0, ndim=1).copy()
     lr = check_lr(lr)
     beta = check_beta(beta)
     steps = check_int("steps", steps, low=0)
-    path = np.full((steps + 1, theta.size), np.nan)
+    d = theta.size
+    path = np.full((steps + 1, d), np.nan)
+    moves = np.full((steps + 1, d), np.nan)
+    grads = np.full((steps, d), np.nan)
     path[0] = theta
     m = np.zeros_like(theta)
+    moves[0] = m
+    bad = None
     for t in range(1, steps + 1):
-        g = np.asarray(grad_fn(theta), dtype=float)
-        if g.shape != theta.shape:
-            raise ValueError(f"grad_fn must return an array of shape {theta.shape} (the shape of theta0); got {g.shape}")
+        g = _grad(grad_fn, theta)
         m = beta * m - lr * g
         theta = theta + m
-        if not np.all(np.isfinite(theta)) or np.max(np.abs(theta)) > DIVERGENCE_LIMIT:
+        if _diverged(theta) or not np.all(np.isfinite(g)):
+            bad = t
             break
+        grads[t - 1] = g
+        moves[t] = m
         path[t] = theta
-    return path
+    return MomentumTrace(path, grads, moves, lr, beta, bad)
 
 
+# ----------------------------------------------------------------------------- weighted sum
+def momentum_weights(beta, t):
+    """The weights β^(t−1−i) of g⁰…gᵗ⁻¹ in mᵗ = −η Σᵢ β^(t−1−i) gⁱ, oldest first (notebook 05)."""
+    beta = check_beta(beta)
+    t = check_int("t", t, low=0)
+    return beta ** np.arange(t - 1, -1, -1, dtype=float)
+
+
+def effective_horizon(beta):
+    """1/(1−β) = Σ_{k≥0} βᵏ: how many gradients the movement remembers, roughly (notebook 05)."""
+    return 1.0 / (1.0 - check_beta(beta))
+
+
+def unrolled_movement(grads, *, lr, beta):
+    """mᵗ = −η Σ_{i<t} β^(t−1−i) gⁱ for t = 0…T as an explicit sum (no recursion), shape (T + 1, d).
+
+    ``grads`` holds g⁰…g^(T−1), shape (T, d) — e.g. ``momentum_trace(...).grad``. Notebook 05,
+    "Weighted sum of past gradients": the result equals ``momentum_trace(...).movement``.
+    """
+    g = check_array("grads", grads, ndim=2)
+    lr = check_lr(lr)
+    beta = check_beta(beta)
+    n = len(g)
+    t = np.arange(n + 1)[:, None]
+    i = np.arange(n)[None, :]
+    expo = t - 1 - i
+    w = np.where(expo >= 0, beta ** np.maximum(expo, 0).astype(float), 0.0)  # (T+1, T) lower-triangular
+    if beta == 0.0:
+        w = (expo == 0).astype(float)
+    return -lr * (w @ g)
+
+
+def path_from_movements(theta0, movements):
+    """θᵗ = θ⁰ + Σ_{s≤t} mˢ: the path the movements add up to (head-to-tail vector addition)."""
+    theta0 = check_array("theta0", theta0, ndim=1)
+    m = check_array("movements", movements, ndim=2)
+    return theta0 + np.cumsum(m, axis=0)
+
+
+# ----------------------------------------------------------------------------- conventions
+def _schedule(lr, steps, name="lr"):
+    """A constant step or one step per update, as an array of length ``steps``."""
+    if np.ndim(lr) == 0:
+        return np.full(steps, check_lr(lr, name))
+    sched = check_array(name, lr, ndim=1)
+    if len(sched) != steps:
+        raise ValueError(f"{name} must be a number > 0 or a schedule of length steps = {steps}; got length {len(sched)}")
+    if np.any(sched <= 0):
+        raise ValueError(f"{name} must be > 0 at every step; got min {sched.min()!r}")
+    return sched
+
+
+def lecture_lr(convention, lr, beta):
+    """The lecture's η that gives the same path as ``convention`` run with step ``lr`` (α, ε or η).
+
+    η = α(1−β) for ``ema``; η = lr for the others (notebook 05).
+    """
+    check_choice("convention", convention, CONVENTIONS)
+    lr = check_lr(lr)
+    beta = check_beta(beta)
+    return lr * (1.0 - beta) if convention == "ema" else lr
+
+
+def convention_lr(convention, eta, beta):
+    """The step to give ``convention`` so it follows the lecture's path at η: α = η/(1−β) for ``ema``."""
+    check_choice("convention", convention, CONVENTIONS)
+    eta = check_lr(eta, "eta")
+    beta = check_beta(beta)
+    return eta / (1.0 - beta) if convention == "ema" else eta
+
+
+def convention_path(grad_fn, theta0, *, convention, lr, beta, steps):
+    """The path of one of :data:`CONVENTIONS` run with its own step ``lr`` (a number or a schedule).
+
+    Returns ``(path, movement)``: θ⁰…θ^T (shape (T + 1, d)) and the movement mᵗ = θᵗ − θᵗ⁻¹ recovered
+    from each form's stored vector (−η·v for ``pytorch``, v for ``sutskever``, −α·v for ``ema``).
+    ``lr`` may be an array of length ``steps`` (a learning-rate schedule, one value per update).
+    Notebook 05, "One rule, four conventions".
+    """
+    check_choice("convention", convention, CONVENTIONS)
+    theta = check_array("theta0", theta0, ndim=1).copy()
+    beta = check_beta(beta)
+    steps = check_int("steps", steps, low=0)
+    sched = _schedule(lr, steps)
+    path = np.full((steps + 1, theta.size), np.nan)
+    moves = np.full((steps + 1, theta.size), np.nan)
+    path[0], moves[0] = theta, 0.0
+    v = np.zeros_like(theta)
+    for t in range(1, steps + 1):
+        g = _grad(grad_fn, theta)
+        step = sched[t - 1]
+        if convention in ("lecture", "sutskever"):
+            v = beta * v - step * g
+            m = v
+        elif convention == "pytorch":
+            v = beta * v + g
+            m = -step * v
+        else:  # ema
+            v = beta * v + (1.0 - beta) * g
+            m = -step * v
+        theta = theta + m
+        if _diverged(theta):
+            break
+        path[t], moves[t] = theta, m
+    return path, moves
+
+
+def torch_sgd_path(grad_fn, theta0, *, lr, beta, steps, nesterov=False):
+    """The path of ``torch.optim.SGD(lr=η, momentum=β)`` in float64 with gradients from ``grad_fn``.
+
+    Returns ``(path, buf)``: θ⁰…θ^T and torch's momentum buffer after each step (buf⁰ = 0), so that
+    the lecture's movement is m = −η·buf. ``lr`` may be a schedule (set in ``param_groups`` before
+    each step). Notebook 05, "One rule, four conventions".
+    """
+    import torch
+
+    theta = check_array("theta0", theta0, ndim=1)
+    beta = check_beta(beta)
+    steps = check_int("steps", steps, low=0)
+    sched = _schedule(lr, steps)
+    if nesterov and beta == 0.0:
+        raise ValueError("beta must be > 0 when nesterov=True (torch needs momentum for Nesterov)")
+    p = torch.nn.Parameter(torch.tensor(theta, dtype=torch.float64))
+    opt = torch.optim.SGD([p], lr=float(sched[0]) if steps else 0.1, momentum=beta, nesterov=bool(nesterov))
+    path = np.full((steps + 1, theta.size), np.nan)
+    bufs = np.full((steps + 1, theta.size), np.nan)
+    path[0], bufs[0] = theta, 0.0
+    for t in range(1, steps + 1):
+        g = _grad(grad_fn, p.detach().numpy().copy())
+        p.grad = torch.from_numpy(g)
+        for group in opt.param_groups:
+            group["lr"] = float(sched[t - 1])
+        opt.step()
+        now = p.detach().numpy()
+        if _diverged(now):
+            break
+        path[t] = now
+        state = opt.state[p].get("momentum_buffer")
+        bufs[t] = np.zeros_like(now) if state is None else state.numpy()
+    return path, bufs
+
+
+def step_decay(lr, steps, *, at, factor=0.1):
+    """A learning-rate schedule: η for updates before ``at``, η·factor from update ``at`` on."""
+    lr = check_lr(lr)
+    steps = check_int("steps", steps, low=0)
+    at = check_int("at", at, low=0, high=steps)
+    factor = check_lr(factor, "factor")
+    sched = np.full(steps, lr)
+    sched[at:] *= factor
+    return sched
+
+
+def schedule_demo(grad_fn, theta0, *, lr, beta, steps, at, factor=0.1):
+    """Where the four conventions part: all run with the same step schedule (η, then η·factor at ``at``).
+
+    The EMA form gets α = η/(1−β) at every step (its constant-step twin). Returns a dict of paths
+    by convention plus ``"torch"`` (torch.optim.SGD) and ``gap``, the largest |θ_lecture − θ_pytorch|
+    before and after the change of step. Notebook 05, "What breaks the equivalence".
+    """
+    sched = step_decay(lr, steps, at=at, factor=factor)
+    beta = check_beta(beta)
+    out = {}
+    for name in CONVENTIONS:
+        s = sched / (1.0 - beta) if name == "ema" else sched
+        out[name] = convention_path(grad_fn, theta0, convention=name, lr=s, beta=beta, steps=steps)[0]
+    out["torch"] = torch_sgd_path(grad_fn, theta0, lr=sched, beta=beta, steps=steps)[0]
+    diff = np.max(np.abs(out["lecture"] - out["pytorch"]), axis=1)
+    out["gap"] = {"before": float(np.nanmax(diff[: at + 1])), "after": float(np.nanmax(diff[at + 1:])) if at < steps else 0.0}
+    out["schedule"] = sched
+    return out
+
+
+# ----------------------------------------------------------------------------- mini-batches
 def minibatch_path(problem, theta0, *, batch_size, lr, epochs, seed, beta=0.0, shuffle=True):
-    """Mini-batch SGD (with optional momentum β) on a problem with ``grad(θ, idx)``; notebook 01/02.
+    """Mini-batch SGD (with optional momentum β) on a problem with ``grad(θ, idx)``; notebook 01/02/05.
 
     Each epoch draws :func:`lecture_utils.data.epoch_batches` and makes one update per batch:
     g = ∇L_𝓑(θ), m ← β·m − η·g, θ ← θ + m. Returns the path, shape ``(updates + 1, d)``; after a
@@ -67,7 +318,7 @@ def minibatch_path(problem, theta0, *, batch_size, lr, epochs, seed, beta=0.0, s
             m = beta * m - lr * problem.grad(theta, idx)
             theta = theta + m
             t += 1
-            if not np.all(np.isfinite(theta)) or np.max(np.abs(theta)) > DIVERGENCE_LIMIT:
+            if _diverged(theta):
                 return path
             path[t] = theta
     return path
