@@ -1,0 +1,186 @@
+"""Start and stop the Jupyter servers the browser test drives (JupyterLab and Voila).
+
+Each server runs from this interpreter (``sys.executable -m jupyter lab`` / ``-m voila``) on
+127.0.0.1 and a free port, with its config, data, runtime, settings and workspace folders in a
+temporary directory, so that nothing the learner configured leaks in and nothing the test does
+(e.g. the slideshow's "active" setting) leaks out. The notebooks it serves are a temporary copy.
+"""
+from __future__ import annotations
+
+import glob
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def notebook_paths():
+    """``notebooks/*.ipynb`` (or the glob in ``$BROWSER_NOTEBOOKS``), sorted."""
+    pattern = os.environ.get("BROWSER_NOTEBOOKS", str(ROOT / "notebooks" / "*.ipynb"))
+    return [Path(p) for p in sorted(glob.glob(pattern)) if ".ipynb_checkpoints" not in p]
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def isolated_env(base: Path):
+    """Environment variables that point every Jupyter folder into ``base``."""
+    env = dict(os.environ)
+    dirs = {
+        "JUPYTER_CONFIG_DIR": base / "config",
+        "JUPYTER_DATA_DIR": base / "data",
+        "JUPYTER_RUNTIME_DIR": base / "runtime",
+        "JUPYTERLAB_SETTINGS_DIR": base / "settings",
+        "JUPYTERLAB_WORKSPACES_DIR": base / "workspaces",
+        "IPYTHONDIR": base / "ipython",
+    }
+    for k, d in dirs.items():
+        d.mkdir(parents=True, exist_ok=True)
+        env[k] = str(d)
+    env["JUPYTER_PREFER_ENV_PATH"] = "1"
+    env["JUPYTER_PLATFORM_DIRS"] = "1"
+    env.pop("JUPYTER_PATH", None)
+    env.pop("JUPYTER_CONFIG_PATH", None)
+    # quiet, offline front end: no news, no update checks
+    settings = Path(dirs["JUPYTERLAB_SETTINGS_DIR"])
+    notif = settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    notif.parent.mkdir(parents=True, exist_ok=True)
+    notif.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    # every cell in the DOM (no virtual scrolling), so that every panel can be found and moved
+    tracker = settings / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
+    tracker.parent.mkdir(parents=True, exist_ok=True)
+    tracker.write_text(json.dumps({"windowingMode": "none"}))
+    deck = settings / "jupyterlab-slideshow" / "plugin.jupyterlab-settings"
+    deck.parent.mkdir(parents=True, exist_ok=True)
+    deck.write_text(json.dumps({"active": False}))
+    return env
+
+
+def copy_notebooks(dest: Path, notebooks):
+    """Copy the given notebooks (and nothing else) to ``dest``; return the copies' names."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for nb in notebooks:
+        shutil.copy2(nb, dest / Path(nb).name)
+    return [Path(nb).name for nb in notebooks]
+
+
+class Server:
+    """A Jupyter server process we started; ``stop()`` ends it and its kernels."""
+
+    def __init__(self, argv, env, url, token, log_path, cwd):
+        self.url = url.rstrip("/")
+        self.token = token
+        self.log_path = Path(log_path)
+        self._log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=self._log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, start_new_session=True)
+
+    def wait_ready(self, path="/api/status", timeout=90):
+        t0 = time.monotonic()
+        q = f"?token={self.token}" if self.token else ""
+        while time.monotonic() - t0 < timeout:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with code {self.proc.returncode}:\n{self.log_tail()}")
+            try:
+                with urllib.request.urlopen(self.url + path + q, timeout=5) as r:
+                    if r.status == 200:
+                        return time.monotonic() - t0
+            except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+                pass
+            time.sleep(0.25)
+        raise RuntimeError(f"server not ready after {timeout} s:\n{self.log_tail()}")
+
+    def wait_port(self, port, timeout=90):
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < timeout:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with code {self.proc.returncode}:\n{self.log_tail()}")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    return time.monotonic() - t0
+            except OSError:
+                time.sleep(0.25)
+        raise RuntimeError(f"server not listening after {timeout} s:\n{self.log_tail()}")
+
+    def log_size(self):
+        self._log.flush()
+        return self.log_path.stat().st_size if self.log_path.exists() else 0
+
+    def log_since(self, offset):
+        self._log.flush()
+        with open(self.log_path, "rb") as f:
+            f.seek(offset)
+            return f.read().decode(errors="replace")
+
+    def log_tail(self, n=4000):
+        try:
+            self._log.flush()
+            return self.log_path.read_text(errors="replace")[-n:]
+        except OSError:
+            return ""
+
+    def stop(self):
+        """SIGTERM the server (it shuts its kernels down), then SIGKILL its process group if needed."""
+        if self.proc.poll() is None:
+            try:
+                self.proc.send_signal(signal.SIGTERM)
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                pass
+        try:  # anything left in the group we started (kernels) goes too
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        self._log.close()
+
+
+def root_flag():
+    return ["--allow-root"] if hasattr(os, "getuid") and os.getuid() == 0 else []
+
+
+def start_lab(base: Path, notebook_dir: Path, *, extra=()):
+    port = free_port()
+    token = secrets.token_hex(16)
+    env = isolated_env(base)
+    argv = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+            "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={notebook_dir}", "--LabApp.expose_app_in_browser=True",
+            "--LabApp.news_url=", *root_flag(), *extra]
+    srv = Server(argv, env, f"http://127.0.0.1:{port}", token, base / "lab.log", cwd=str(notebook_dir))
+    try:
+        srv.wait_ready()
+    except Exception:
+        srv.stop()
+        raise
+    return srv
+
+
+def start_voila(base: Path, notebook: Path):
+    port = free_port()
+    env = isolated_env(base)
+    argv = [sys.executable, "-m", "voila", str(notebook), "--no-browser", "--Voila.ip=127.0.0.1",
+            f"--port={port}", "--show_tracebacks=True"]
+    srv = Server(argv, env, f"http://127.0.0.1:{port}", None, base / "voila.log", cwd=str(notebook.parent))
+    try:
+        srv.wait_port(port)  # not a GET: voila would start a kernel and run the notebook for it
+    except Exception:
+        srv.stop()
+        raise
+    return srv

@@ -1,0 +1,137 @@
+"""Fixtures of the browser test: Debian's Chromium through Python playwright, and a JupyterLab
+server of our own (127.0.0.1, free port, token, isolated folders, a temporary copy of the notebooks).
+
+Skips with one line when Chromium (``$CHROMIUM`` or /usr/bin/chromium) or playwright is missing.
+Never downloads a browser. On a failed test the page's screenshot, console log and the server
+log go to ``tests/browser/artifacts/``.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from browser_servers import copy_notebooks, notebook_paths, start_lab  # noqa: E402
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-dev-shm-usage"]
+
+
+def chromium_path():
+    return os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, f"rep_{rep.when}", rep)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    path = chromium_path()
+    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        pytest.skip(f"SKIPPED browser test: no Chromium at {path} (apt-get install chromium, or set CHROMIUM)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        pytest.skip("SKIPPED browser test: the python package playwright is not installed (pip install playwright)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser(chromium):
+    from playwright.sync_api import sync_playwright
+
+    pw = sync_playwright().start()
+    try:
+        b = pw.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+    except Exception as exc:
+        pw.stop()
+        pytest.fail(f"Chromium at {chromium} did not start: {exc}")
+    yield b
+    b.close()
+    pw.stop()
+
+
+@pytest.fixture(scope="session")
+def session_tmp(tmp_path_factory):
+    return tmp_path_factory.mktemp("browser")
+
+
+@pytest.fixture(scope="session")
+def lab_server(chromium, session_tmp):
+    """JupyterLab serving a temporary copy of notebooks/ (the browser never saves into the repo)."""
+    nb_dir = session_tmp / "notebooks"
+    copy_notebooks(nb_dir, notebook_paths())
+    base = session_tmp / "lab"
+    t0 = time.monotonic()
+    srv = start_lab(base, nb_dir)
+    srv.start_seconds = time.monotonic() - t0
+    print(f"\nJupyterLab ready in {srv.start_seconds:.1f} s at {srv.url}")
+    srv.notebook_dir = nb_dir
+    try:
+        yield srv
+    finally:
+        srv.stop()
+        if srv.proc.returncode is None:  # pragma: no cover
+            print("warning: JupyterLab did not stop", file=sys.stderr)
+
+
+def _safe(name):
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:120]
+
+
+@pytest.fixture
+def page(browser, request):
+    """A fresh browser context and page; on failure its screenshot and console log are saved."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(30_000)
+    pg = context.new_page()
+    log = []
+    pg.on("console", lambda m: log.append(f"[{m.type}] {m.text}"))
+    pg.on("pageerror", lambda e: log.append(f"[pageerror] {e}"))
+    pg.console_log = log
+    pg.server = None  # a test sets the server whose log belongs with its artifacts
+    try:
+        yield pg
+    finally:
+        rep = getattr(request.node, "rep_call", None)
+        if rep is None or rep.failed:
+            save_artifacts(pg, request.node.name, log, pg.server)
+        try:  # free the CPU for the next notebook: stop every kernel this page started
+            pg.evaluate("async () => { if (window.jupyterapp) await window.jupyterapp.serviceManager.sessions.shutdownAll(); }")
+        except Exception:
+            pass
+        context.close()
+
+
+def save_artifacts(pg, name, log, server=None):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    stem = ARTIFACTS / _safe(name)
+    try:
+        pg.screenshot(path=str(stem) + ".png", full_page=True)
+    except Exception as exc:  # the page may be gone
+        log.append(f"[screenshot failed] {exc}")
+    text = "\n".join(log)
+    if server is not None:
+        text += "\n\n===== server log (tail) =====\n" + server.log_tail(20000)
+    (Path(str(stem) + ".console.log")).write_text(text)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _clean_artifacts():
+    """Artifacts describe the latest run only."""
+    if ARTIFACTS.exists():
+        shutil.rmtree(ARTIFACTS, ignore_errors=True)
+    yield

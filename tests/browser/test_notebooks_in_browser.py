@@ -1,0 +1,165 @@
+"""The course as a learner sees it: every notebook in JupyterLab in a real Chromium.
+
+For every ``notebooks/*.ipynb`` (a temporary copy): open it, run all cells, check that every code
+cell ran and that no error appears anywhere (error outputs, tracebacks or warnings on stderr,
+widgets that failed to render, kernel errors from slider callbacks); then move every slider of
+every lecture panel with the keyboard (focus the handle, one arrow key) and check that the
+panel's picture (the ``<img>`` src) or caption changes. Also: the slideshow route
+(jupyterlab-slideshow) keeps a slider working, and Voila renders one notebook with a working slider.
+"""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from browser_page import (exercise_panels, goto_lab, move_slider, output_problems, panel_cells,
+                          run_all, unexecuted_cells)
+from browser_servers import copy_notebooks, notebook_paths, start_voila
+
+NOTEBOOKS = notebook_paths()
+TIMINGS = {}
+
+JS_PANEL_OUTPUTS = """
+() => {
+  const cells = window.jupyterapp.shell.currentWidget.content.model.cells;
+  let n = 0;
+  for (let i = 0; i < cells.length; i++) {
+    const c = cells.get(i);
+    if (c.type !== 'code') continue;
+    for (const o of c.outputs.toJSON()) {
+      const d = o.data || {};
+      const t = d['text/plain'];
+      if (d['application/vnd.jupyter.widget-view+json'] && (Array.isArray(t) ? t.join('') : (t || '')).startsWith('[')) n++;
+    }
+  }
+  return n;
+}
+"""
+
+
+def first_panel_notebook(prefer=None):
+    """``prefer`` if it exists and has a panel, else the first notebook that has one."""
+    cands = [p for p in NOTEBOOKS if p.name == prefer] + NOTEBOOKS
+    for p in cands:
+        if panel_cells(p):
+            return p
+    return None
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _report_timings():
+    yield
+    if TIMINGS:
+        print("\nbrowser timings (s): " + json.dumps(TIMINGS))
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS or [None], ids=[p.name for p in NOTEBOOKS] or ["no-notebooks"])
+def test_notebook_in_jupyterlab(nb, page, request):
+    if nb is None:
+        pytest.skip("no notebooks/*.ipynb to open")
+    lab_server = request.getfixturevalue("lab_server")
+    page.server = lab_server
+    t0 = time.monotonic()
+    goto_lab(page, lab_server, nb.name, workspace=f"t-{nb.stem}")
+    t_open = time.monotonic() - t0
+    t_run = run_all(page)
+
+    probs = output_problems(page)
+    assert not probs, f"{nb.name}: errors after running all cells:\n{probs}"
+    missing = unexecuted_cells(page)
+    assert not missing, f"{nb.name}: code cells {missing} did not run"
+
+    n_outputs = page.evaluate(JS_PANEL_OUTPUTS)
+    n_rendered = page.locator(".lecture-panel").count()
+    assert n_rendered == n_outputs, (f"{nb.name}: {n_outputs} panel outputs but {n_rendered} rendered "
+                                     "lecture panels")
+    stored = len(panel_cells(nb))
+    assert n_outputs >= (1 if stored else 0), f"{nb.name}: the stored notebook has panels but none was shown"
+
+    t1 = time.monotonic()
+    moves, failures = exercise_panels(page)
+    t_sliders = time.monotonic() - t1
+    # an exception in a slider callback reaches no cell: the kernel sends it to stderr (iopub),
+    # which JupyterLab shows in its log console; output_problems watches the kernel's messages
+    probs = output_problems(page)
+    assert not failures and not probs, (f"{nb.name}:\n" + "\n".join(failures)
+                                        + (f"\nerrors after moving the sliders:\n{probs}" if probs else ""))
+    TIMINGS[nb.name] = {"open": round(t_open, 1), "run_all": round(t_run, 1), "sliders": len(moves),
+                        "sliders_s": round(t_sliders, 1),
+                        "slowest_redraw_s": round(max((m.seconds for m in moves), default=0.0), 2)}
+
+
+def _visible_in_viewport(locator):
+    return locator.evaluate("""
+    (el) => {
+      const r = el.getBoundingClientRect();
+      const visible = el.checkVisibility ? el.checkVisibility({checkOpacity: true, checkVisibilityCSS: true})
+                                         : el.offsetParent !== null;
+      return visible && r.width > 0 && r.height > 0 && r.bottom > 0 && r.top < window.innerHeight;
+    }""")
+
+
+def test_slideshow_keeps_sliders_working(page, request):
+    """jupyterlab-slideshow presents the first notebook with a panel; a slider in it still redraws."""
+    nb = first_panel_notebook()
+    if nb is None:
+        pytest.skip("no notebook with a lecture panel yet")
+    lab_server = request.getfixturevalue("lab_server")
+    page.server = lab_server
+    goto_lab(page, lab_server, nb.name, workspace="slideshow")
+    run_all(page)
+    assert page.evaluate("() => window.jupyterapp.commands.hasCommand('deck:start')"), \
+        "jupyterlab-slideshow is not installed in this JupyterLab (no deck:start command)"
+    try:
+        page.evaluate("async () => { await window.jupyterapp.commands.execute('deck:start'); }")
+        page.wait_for_selector("body[data-jp-deck-mode='presenting']", state="attached", timeout=15_000)
+        panel = page.locator(".lecture-panel").first
+        for _ in range(200):  # walk the deck until the panel is on screen
+            if _visible_in_viewport(panel):
+                break
+            page.evaluate("async () => { await window.jupyterapp.commands.execute('deck:forward'); }")
+            page.wait_for_timeout(150)
+        assert _visible_in_viewport(panel), f"{nb.name}: the first panel never came on screen in the deck"
+        page.wait_for_timeout(300)
+        slider = panel.locator(".widget-slider").first
+        mv = move_slider(page, panel, slider)
+        assert mv.before != mv.after, f"{nb.name}: in the deck, {mv.key} did not move the slider ({mv.before})"
+        assert mv.figure_changed or mv.caption_changed, f"{nb.name}: in the deck the figure did not change"
+        probs = output_problems(page)
+        assert not probs, f"{nb.name}: errors in the deck:\n{probs}"
+        TIMINGS["slideshow"] = {"notebook": nb.name, "redraw_s": round(mv.seconds, 2)}
+    finally:
+        try:  # the deck stores "active" in the settings: leave it off
+            page.evaluate("async () => { await window.jupyterapp.commands.execute('deck:stop'); }")
+        except Exception:
+            pass
+
+
+def test_voila_renders_and_slider_works(page, chromium, session_tmp):
+    """`make app`: Voila renders a notebook with panels as an app; its first panel's sliders redraw."""
+    nb = first_panel_notebook(prefer="01_batches_and_epochs.ipynb")
+    if nb is None:
+        pytest.skip("no notebook with a lecture panel yet")
+    nb_dir = session_tmp / "voila_notebooks"
+    copy_notebooks(nb_dir, [nb])
+    t0 = time.monotonic()
+    srv = start_voila(session_tmp / "voila", nb_dir / nb.name)
+    page.server = srv
+    try:
+        page.goto(srv.url + "/", wait_until="load", timeout=120_000)
+        page.wait_for_selector(".lecture-panel .widget-slider .noUi-handle", timeout=120_000)
+        t_render = time.monotonic() - t0
+        body = page.locator("body").inner_text()
+        assert "Traceback" not in body, f"{nb.name} in Voila shows a traceback:\n{body[-3000:]}"
+        stderr = page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
+        bad = [t for t in stderr.all_inner_texts() if any(w in t for w in ("Error", "Warning"))]
+        assert not bad, f"{nb.name} in Voila shows errors: {bad}"
+        moves, failures = exercise_panels(page, max_panels=1)
+        assert moves, f"{nb.name} in Voila: no slider found in the first panel"
+        assert not failures, f"{nb.name} in Voila:\n" + "\n".join(failures)
+        TIMINGS["voila"] = {"notebook": nb.name, "render_s": round(t_render, 1),
+                            "slowest_redraw_s": round(max(m.seconds for m in moves), 2)}
+    finally:
+        srv.stop()
