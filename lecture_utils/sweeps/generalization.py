@@ -1,0 +1,177 @@
+"""Sweep "generalization" — the large-batch generalization gap (notebook 03; summary table in 04).
+
+Protocol: MNIST-1D (4000 train / 1000 test), the course MLP 40-256-256-10, plain SGD with one
+learning rate η for every batch size B, each run stopped at a matched training criterion
+(``target_train_acc``, 100 % training accuracy, checked after every ``eval_every[B]`` epochs, with
+a step budget ``max_steps[B]``). For every B and seed the solution's sharpness is measured two
+ways on the whole training set: the top Hessian eigenvalue λ_max
+(:func:`lecture_utils.sharpness.top_hessian_eigenvalue`) and Keskar's ε-sharpness in %
+(:func:`lecture_utils.sharpness.epsilon_sharpness`). The small-batch (B = ``sb``) and large-batch
+(B = ``lb``) weights of seed ``weights_seed`` are stored (float32, zlib, base64) for the 1-D
+interpolation ``w(α) = α·w_LB + (1 − α)·w_SB``; read them with :func:`load_weights`. The
+"honest part" re-runs B = ``scaled_lr.batch_size`` with a learning rate scaled up with the batch.
+
+``sweeps.load("generalization")["results"]`` holds:
+
+* ``batch_sizes`` — list of B (ints), ascending; the last is the full batch (N = 4000).
+* ``summary[str(B)]`` — one dict per batch size with ``test_acc_mean``, ``test_acc_std``,
+  ``train_acc_mean``, ``train_acc_std``, ``train_loss_mean``, ``test_loss_mean``,
+  ``top_eigenvalue_mean``, ``top_eigenvalue_std``, ``eps_sharpness_mean``, ``eps_sharpness_std``,
+  ``steps_mean``, ``epochs_mean``, ``reached`` (seeds that met the criterion) and ``n_seeds``.
+  Standard deviations are over seeds (ddof = 1).
+* ``runs[str(B)]`` — a list with one dict per seed: ``seed``, ``status`` (as in
+  :class:`lecture_utils.train.TrainResult`), ``steps``, ``epochs``, ``seconds``, ``train_acc``,
+  ``test_acc``, ``train_loss``, ``test_loss``, ``top_eigenvalue``, ``eps_sharpness`` and
+  ``history`` (lists ``epoch``, ``step``, ``train_acc``, ``test_acc``, ``train_loss``, ``test_loss``;
+  at most ``history_points`` evaluations, the last one always kept).
+* ``gap`` — ``sb``, ``lb``, ``test_acc_gap`` (SB mean − LB mean), ``max_seed_std`` (the larger of
+  the two test-accuracy stds), ``eigenvalue_ratio`` and ``eps_sharpness_ratio`` (LB mean / SB mean).
+* ``scaled_lr`` — ``batch_size``, ``lr``, ``runs`` (per seed: ``seed``, ``status``, ``steps``,
+  ``train_acc``, ``test_acc``), ``test_acc_mean``, ``test_acc_std``.
+* ``weights`` — ``sb``, ``lb``, ``seed``, ``n_params``, ``dtype`` and the encoded vectors
+  ``w_sb``, ``w_lb`` (use :func:`load_weights`).
+
+Rebuild: ``python -m lecture_utils.sweeps generalization``.
+"""
+from __future__ import annotations
+
+import base64
+import zlib
+
+import numpy as np
+
+PARAMS = {
+    "dataset": {"name": "mnist1d", "seed": 42},
+    "lr": 0.1,
+    "batch_sizes": [8, 32, 128, 400, 4000],
+    "seeds": [0, 1, 2],
+    "target_train_acc": 1.0,
+    "max_epochs": 1000,
+    "patience": 100,
+    "min_delta": 0.0002,
+    "eval_every": {"8": 1, "32": 1, "128": 1, "400": 2, "4000": 20},
+    "max_steps": {"8": 20000, "32": 20000, "128": 20000, "400": 10000, "4000": 1000},
+    "history_points": 120,
+    "sharpness": {"iters": 100, "tol": 1e-3, "seed": 0, "eps": 1e-3, "ascent_steps": 20},
+    "sb": 32,
+    "lb": 400,
+    "weights_seed": 0,
+    "scaled_lr": {"batch_size": 400, "lr": 1.25},
+    "threads": 2,
+}
+
+
+def train_point(params, batch_size, seed, *, lr=None, progress=False):
+    """One run of the protocol: ``train_classifier`` with the sweep's settings for ``batch_size``.
+
+    Returns the :class:`lecture_utils.train.TrainResult` (also used by the notebook's live
+    rerun button and by the test that recomputes a cached point).
+    """
+    from ..data import load_mnist1d
+    from ..train import train_classifier
+
+    key = str(batch_size)
+    data = load_mnist1d(seed=params["dataset"]["seed"])
+    return train_classifier(data, batch_size=batch_size, lr=params["lr"] if lr is None else lr, seed=seed,
+                            target_train_acc=params["target_train_acc"], max_epochs=params["max_epochs"],
+                            max_steps=params["max_steps"].get(key), patience=params["patience"],
+                            min_delta=params["min_delta"], eval_every=params["eval_every"].get(key, 1),
+                            threads=params["threads"], progress=progress)
+
+
+def measure_sharpness(params, model):
+    """``(top_eigenvalue, eps_sharpness)`` of ``model`` on the whole training set."""
+    from .. import sharpness
+    from ..data import load_mnist1d
+    from ..train import as_tensors
+
+    s = params["sharpness"]
+    x, y, _, _ = as_tensors(load_mnist1d(seed=params["dataset"]["seed"]))
+    lam = sharpness.top_hessian_eigenvalue(model, x, y, iters=s["iters"], tol=s["tol"], seed=s["seed"])
+    phi = sharpness.epsilon_sharpness(model, x, y, eps=s["eps"], steps=s["ascent_steps"])
+    return lam, phi
+
+
+def _thin(history, points):
+    n = len(history["epoch"])
+    keep = np.unique(np.r_[np.linspace(0, n - 1, min(points, n)).round().astype(int), n - 1])
+    return {k: [round(float(v[i]), 5) for i in keep] for k, v in history.items()}
+
+
+def encode_weights(w):
+    """A flat float vector as float32 → zlib → base64 text (JSON-friendly)."""
+    return base64.b64encode(zlib.compress(np.asarray(w, dtype="<f4").tobytes(), 9)).decode("ascii")
+
+
+def decode_weights(text):
+    """Inverse of :func:`encode_weights` (a float64 numpy vector)."""
+    return np.frombuffer(zlib.decompress(base64.b64decode(text)), dtype="<f4").astype(np.float64)
+
+
+def load_weights(record):
+    """``{"sb": w_SB, "lb": w_LB}`` flat float64 vectors from a loaded record (or its results)."""
+    res = record.get("results", record)
+    w = res["weights"]
+    return {"sb": decode_weights(w["w_sb"]), "lb": decode_weights(w["w_lb"])}
+
+
+def _stats(values):
+    a = np.asarray(values, dtype=float)
+    return float(a.mean()), float(a.std(ddof=1)) if len(a) > 1 else 0.0
+
+
+def run(params, progress=True):
+    from ..seeding import set_threads
+    from ..train import flat_params
+
+    set_threads(params["threads"])
+    todo = [(b, s) for b in params["batch_sizes"] for s in params["seeds"]]
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=len(todo) + len(params["seeds"]), desc="generalization sweep")
+    runs, summary, weights = {}, {}, {}
+    for b, s in todo:
+        r = train_point(params, b, s)
+        lam, phi = measure_sharpness(params, r.model)
+        d = {"seed": s, **r.summary(), "top_eigenvalue": lam, "eps_sharpness": phi,
+             "history": _thin(r.history, params["history_points"])}
+        d["seconds"] = round(d["seconds"], 2)
+        runs.setdefault(str(b), []).append(d)
+        if s == params["weights_seed"] and b in (params["sb"], params["lb"]):
+            weights["w_sb" if b == params["sb"] else "w_lb"] = flat_params(r.model)
+        if bar is not None:
+            bar.set_postfix(B=b, seed=s, test=f"{r.test_acc:.3f}")
+            bar.update(1)
+    for b in params["batch_sizes"]:
+        rs = runs[str(b)]
+        row = {"n_seeds": len(rs), "reached": sum(r["status"] == "target_reached" for r in rs),
+               "steps_mean": float(np.mean([r["steps"] for r in rs])),
+               "epochs_mean": float(np.mean([r["epochs"] for r in rs]))}
+        for k in ("test_acc", "train_acc", "top_eigenvalue", "eps_sharpness", "train_loss", "test_loss"):
+            row[f"{k}_mean"], row[f"{k}_std"] = _stats([r[k] for r in rs])
+        summary[str(b)] = row
+    sb, lb = summary[str(params["sb"])], summary[str(params["lb"])]
+    gap = {"sb": params["sb"], "lb": params["lb"],
+           "test_acc_gap": sb["test_acc_mean"] - lb["test_acc_mean"],
+           "max_seed_std": max(sb["test_acc_std"], lb["test_acc_std"]),
+           "eigenvalue_ratio": lb["top_eigenvalue_mean"] / sb["top_eigenvalue_mean"],
+           "eps_sharpness_ratio": lb["eps_sharpness_mean"] / sb["eps_sharpness_mean"]}
+    sc = params["scaled_lr"]
+    scaled = []
+    for s in params["seeds"]:
+        r = train_point(params, sc["batch_size"], s, lr=sc["lr"])
+        scaled.append({"seed": s, "status": r.status, "steps": r.steps, "train_acc": r.train_acc,
+                       "test_acc": r.test_acc})
+        if bar is not None:
+            bar.set_postfix(B=sc["batch_size"], lr=sc["lr"], seed=s)
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    m, sd = _stats([r["test_acc"] for r in scaled])
+    return {"batch_sizes": list(params["batch_sizes"]), "summary": summary, "runs": runs, "gap": gap,
+            "scaled_lr": {"batch_size": sc["batch_size"], "lr": sc["lr"], "runs": scaled,
+                          "test_acc_mean": m, "test_acc_std": sd},
+            "weights": {"sb": params["sb"], "lb": params["lb"], "seed": params["weights_seed"],
+                        "n_params": int(len(weights["w_sb"])), "dtype": "float32",
+                        "w_sb": encode_weights(weights["w_sb"]), "w_lb": encode_weights(weights["w_lb"])}}

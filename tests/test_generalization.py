@@ -1,0 +1,166 @@
+"""Notebook 03: the cached gap protocol (sweep "generalization"), its panels and exercise checks."""
+import copy
+import statistics
+
+import numpy as np
+import pytest
+
+from lecture_utils import sharpness, sweeps
+from lecture_utils.data import load_mnist1d
+from lecture_utils.panels import generalization as P
+from lecture_utils.sweeps import generalization as G
+from lecture_utils.train import as_tensors
+
+
+@pytest.fixture(scope="module")
+def record():
+    return sweeps.load("generalization")
+
+
+@pytest.fixture(scope="module")
+def res(record):
+    return record["results"]
+
+
+def test_cache_matches_the_protocol(record, res):
+    assert record["params"] == sweeps._normalise(G.PARAMS)
+    p = record["params"]
+    assert res["batch_sizes"] == p["batch_sizes"]
+    assert p["batch_sizes"][0] == 8 and p["batch_sizes"][-1] == 4000 and p["lb"] == 400  # 8 … 10 % … full
+    assert len(p["seeds"]) >= 3
+    for b in p["batch_sizes"]:
+        runs = res["runs"][str(b)]
+        assert [r["seed"] for r in runs] == p["seeds"]
+        assert all(r["status"] != "diverged" for r in runs)
+        assert len(runs[0]["history"]["epoch"]) <= p["history_points"] + 1
+    for b in p["batch_sizes"][:-1]:            # every mini-batch size meets the matched criterion
+        assert res["summary"][str(b)]["reached"] == len(p["seeds"])
+        assert res["summary"][str(b)]["train_acc_mean"] == 1.0
+
+
+def test_large_batch_test_accuracy_is_lower_by_more_than_three_seed_stds(res):
+    g = res["gap"]
+    sb, lb = res["summary"][str(g["sb"])], res["summary"][str(g["lb"])]
+    assert sb["train_acc_mean"] == lb["train_acc_mean"] == 1.0
+    gap = sb["test_acc_mean"] - lb["test_acc_mean"]
+    assert gap == pytest.approx(g["test_acc_gap"])
+    assert gap > 3 * max(sb["test_acc_std"], lb["test_acc_std"])
+    assert gap > 0.02
+    # the test accuracy falls with B across all matched mini-batch sizes
+    means = [res["summary"][str(b)]["test_acc_mean"] for b in res["batch_sizes"][:-1]]
+    assert means == sorted(means, reverse=True)
+
+
+def test_large_batch_minima_are_sharper_both_ways(res):
+    g = res["gap"]
+    sb, lb = res["runs"][str(g["sb"])], res["runs"][str(g["lb"])]
+    assert min(r["top_eigenvalue"] for r in lb) > max(r["top_eigenvalue"] for r in sb)
+    assert g["eigenvalue_ratio"] > 1.5
+    assert g["eps_sharpness_ratio"] > 1.0
+
+
+def test_stored_weights_reproduce_the_cached_point(record, res):
+    w = G.load_weights(record)
+    data = load_mnist1d()
+    x, y, xt, yt = as_tensors(data)
+    for key, b in (("sb", res["gap"]["sb"]), ("lb", res["gap"]["lb"])):
+        run = res["runs"][str(b)][0]
+        model = sharpness.model_from_flat(w[key])
+        curve = sharpness.interpolation_curve(w[key], w[key], data, alphas=[0.0])
+        assert curve["train_acc"][0] == pytest.approx(run["train_acc"], abs=1e-6)
+        assert curve["test_acc"][0] == pytest.approx(run["test_acc"], abs=1e-6)
+    s = record["params"]["sharpness"]
+    lam = sharpness.top_hessian_eigenvalue(model, x, y, iters=s["iters"], tol=s["tol"], seed=s["seed"])
+    assert lam == pytest.approx(run["top_eigenvalue"], rel=0.01)
+
+
+def test_interpolation_between_the_two_solutions(record, res):
+    w = G.load_weights(record)
+    c = sharpness.interpolation_curve(w["sb"], w["lb"], load_mnist1d(), alphas=[0.0, 0.5, 1.0])
+    assert c["train_acc"][0] == 1.0 and c["train_acc"][2] == 1.0
+    assert c["test_acc"][0] > c["test_acc"][2]
+
+
+def test_panel_rerun_recomputes_a_cached_point(record, res):
+    """The live rerun button trains B = lb, seed 0 again: it lands on the cached run."""
+    panel = P.batch_size_panel(record)
+    b = record["params"]["lb"]
+    assert panel.values()["batch_size"] == b
+    caption = panel.rerun()
+    live, cached = panel.live["live"], res["runs"][str(b)][0]
+    assert live["status"] == cached["status"] == "target_reached"
+    assert live["test_acc"] == pytest.approx(cached["test_acc"], abs=0.01)
+    assert live["steps"] == pytest.approx(cached["steps"], rel=0.1)
+    assert "Live rerun (seed 0)" in caption
+    assert "Live rerun" not in panel.update(batch_size=res["gap"]["sb"])
+
+
+def test_batch_size_panel_switches_instantly_and_states_the_numbers(record, res):
+    panel = P.batch_size_panel(record)
+    times = []
+    for b in res["batch_sizes"]:
+        caption = panel.update(batch_size=b)
+        times.append(panel.last_seconds)
+        s = res["summary"][str(b)]
+        assert f"test accuracy {s['test_acc_mean']:.3f} ± {s['test_acc_std']:.3f}" in caption
+        assert f"top Hessian eigenvalue {s['top_eigenvalue_mean']:.1f}" in caption
+    assert "full batch" in caption
+    assert statistics.median(times) < 0.2     # 60 ms budget on a quiet machine; slack for shared CI
+    with pytest.raises(ValueError, match="unknown control"):
+        panel.update(lr=0.1)
+
+
+def test_flat_sharp_panel_caption_is_computed(record):
+    panel = P.flat_sharp_panel()
+    cap = panel.update(shift=0.3)
+    r = sharpness.flat_sharp_rise(0.3)
+    assert f"{r['flat']:.3f}" in cap and f"{r['sharp']:.3f}" in cap
+    assert "equal" in panel.update(shift=0.0)
+    assert panel.last_seconds < 0.2
+    with pytest.raises(ValueError, match="shift"):
+        P.flat_sharp_panel(shift=5.0)
+
+
+def test_table_and_figures(record, res):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    table = P.gap_table(record)
+    assert len(table.splitlines()) == len(res["batch_sizes"]) + 1
+    for f in (P.gap_figure(record), P.sharpness_figure(record)):
+        plt.close(f)
+    with pytest.raises(ValueError, match="record"):
+        P.gap_table([1, 2])
+
+
+def test_exercise_checks(record, res, capsys):
+    assert not P.check_gap(None, record)
+    assert P.check_gap(res["gap"]["test_acc_gap"], record)
+    assert not P.check_power_iteration(lambda a, iters: None)
+
+    def power(a, iters):
+        v = np.ones(len(a))
+        for _ in range(iters):
+            v = a @ v
+            v /= np.linalg.norm(v)
+        return v @ a @ v
+
+    assert P.check_power_iteration(power)
+    assert not P.check_rise(lambda c, d: None)
+    assert P.check_rise(lambda c, d: 0.5 * c * d ** 2)
+    out = capsys.readouterr().out
+    assert "not done yet" in out and "correct" in out
+
+
+def test_mismatched_cache_is_refused(monkeypatch):
+    params = copy.deepcopy(G.PARAMS)
+    params["lr"] = 0.2
+    monkeypatch.setattr(G, "PARAMS", params)
+    with pytest.raises(sweeps.CacheMismatch, match="python -m lecture_utils.sweeps generalization"):
+        sweeps.load("generalization")
+
+
+def test_weights_round_trip():
+    w = np.random.default_rng(0).normal(size=1000)
+    np.testing.assert_array_equal(G.decode_weights(G.encode_weights(w)), w.astype(np.float32))

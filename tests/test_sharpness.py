@@ -1,0 +1,128 @@
+"""lecture_utils.sharpness: Hessian-vector products, power iteration, ε-sharpness, interpolation, rescaling."""
+import numpy as np
+import pytest
+import torch
+
+from lecture_utils import sharpness as S
+from lecture_utils.data import load_mnist1d
+from lecture_utils.train import evaluate, flat_params, make_mlp
+
+
+def _tiny(dtype=torch.float64, steps=200):
+    """A 5-8-3 MLP trained by full-batch GD on 60 random points, so it sits near a minimum."""
+    torch.manual_seed(0)
+    m = make_mlp(1, n_in=5, hidden=8, n_out=3, depth=1).to(dtype)
+    rng = np.random.default_rng(0)
+    x = torch.tensor(rng.normal(size=(60, 5)), dtype=dtype)
+    y = torch.tensor(rng.integers(0, 3, 60))
+    opt = torch.optim.SGD(m.parameters(), lr=0.5)
+    for _ in range(steps):
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(m(x), y).backward()
+        opt.step()
+    return m, x, y
+
+
+def test_hvp_matches_the_hessian_and_the_hessian_is_symmetric():
+    m, x, y = _tiny()
+    h = S.hessian_matrix(m, x, y)
+    assert h.shape == (75, 75)
+    raw = S.hessian_matrix(m, x, y)
+    np.testing.assert_allclose(raw, raw.T, atol=1e-12)
+    v = np.random.default_rng(1).normal(size=75)
+    np.testing.assert_allclose(S.hvp(m, x, y, v), h @ v, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_power_iteration_matches_exact_top_eigenvalue_within_one_percent(dtype):
+    m, x, y = _tiny(dtype)
+    exact = np.linalg.eigvalsh(S.hessian_matrix(m.double(), x.double(), y))
+    m = m.to(dtype)
+    assert exact[-1] > abs(exact[0])          # the top eigenvalue dominates: power iteration finds it
+    lam = S.top_hessian_eigenvalue(m, x, y, iters=1000, tol=1e-7)
+    assert lam == pytest.approx(exact[-1], rel=0.01)
+    # the default settings also land within 1 %
+    assert S.top_hessian_eigenvalue(m, x, y) == pytest.approx(exact[-1], rel=0.01)
+
+
+def test_power_iteration_with_a_custom_loss_and_numpy_inputs():
+    m, x, y = _tiny()
+
+    def half_mse(out, yy):  # 0.5·mean squared output: Hessian of a linear model is XᵀX/n-like
+        return 0.5 * (out ** 2).mean()
+
+    exact = np.linalg.eigvalsh(S.hessian_matrix(m, x, y, loss_fn=half_mse))
+    lam = S.top_hessian_eigenvalue(m, x.numpy(), y.numpy(), loss_fn=half_mse, iters=2000, tol=1e-9)
+    assert lam == pytest.approx(max(exact[-1], -exact[0], key=abs), rel=0.01)
+
+
+def test_epsilon_sharpness_is_positive_grows_with_eps_and_leaves_the_model_unchanged():
+    m, x, y = _tiny()
+    before = flat_params(m)
+    small = S.epsilon_sharpness(m, x, y, eps=1e-4)
+    large = S.epsilon_sharpness(m, x, y, eps=1e-2)
+    assert 0 < small < large
+    np.testing.assert_array_equal(flat_params(m), before)
+    # near a minimum the rise is about quadratic in ε: 100× ε → far more than 10× the rise
+    assert large / small > 20
+
+
+def test_rescaling_keeps_the_function_and_changes_the_top_eigenvalue():
+    m, x, y = _tiny()
+    lam = S.top_hessian_eigenvalue(m, x, y, iters=500, tol=1e-8)
+    for c in (0.2, 5.0):
+        r = S.rescale_layers(m, 0, c)
+        torch.testing.assert_close(r(x), m(x), rtol=1e-10, atol=1e-10)
+        lam_c = S.top_hessian_eigenvalue(r, x, y, iters=500, tol=1e-8)
+        assert abs(lam_c / lam - 1) > 0.5        # same function, very different "sharpness"
+    np.testing.assert_array_equal(flat_params(S.rescale_layers(m, 0, 1.0)), flat_params(m))
+
+
+def test_interpolation_curve_ends_are_the_two_models():
+    data = load_mnist1d().subset(300, 200)
+    a, b = make_mlp(0, hidden=16), make_mlp(1, hidden=16)
+    wa, wb = flat_params(a), flat_params(b)
+    curve = S.interpolation_curve(wa, wb, data, alphas=[-1.0, 0.0, 0.5, 1.0, 2.0], hidden=16)
+    x, y = torch.from_numpy(data.x_train), torch.from_numpy(data.y_train)
+    assert curve["train_loss"][1] == pytest.approx(evaluate(a, x, y)[0], rel=1e-5)
+    assert curve["train_loss"][3] == pytest.approx(evaluate(b, x, y)[0], rel=1e-5)
+    np.testing.assert_allclose(flat_params(S.model_from_flat(0.5 * wa + 0.5 * wb, hidden=16)),
+                               (0.5 * wa + 0.5 * wb).astype(np.float32), rtol=0, atol=0)
+    assert set(curve) == {"alpha", "train_loss", "train_acc", "test_loss", "test_acc"}
+
+
+def test_flat_sharp_rise_is_quadratic_for_small_shifts_and_larger_at_the_sharp_minimum():
+    assert S.flat_sharp_rise(0.0) == {"flat": 0.0, "sharp": 0.0}
+    d = 0.01
+    r = S.flat_sharp_rise(d)
+    assert r["flat"] == pytest.approx(0.5 * d ** 2 / S.FLAT["width"] ** 2, rel=0.01)
+    assert r["sharp"] == pytest.approx(0.5 * d ** 2 / S.SHARP["width"] ** 2, rel=0.01)
+    for d in (0.1, 0.3, 1.0):
+        r = S.flat_sharp_rise(d)
+        assert r["sharp"] > 5 * r["flat"] > 0
+    w = np.linspace(-4, 4, 9)
+    np.testing.assert_allclose(S.flat_sharp_loss(w, 0.5), S.flat_sharp_loss(w - 0.5))
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda m, x, y: S.top_hessian_eigenvalue(m, x, y, iters=0), "iters"),
+    (lambda m, x, y: S.top_hessian_eigenvalue(m, x, y, tol=0.0), "tol"),
+    (lambda m, x, y: S.top_hessian_eigenvalue(m, x, y, seed=-1), "seed"),
+    (lambda m, x, y: S.top_hessian_eigenvalue(m, x, y, loss_fn="mse"), "loss_fn"),
+    (lambda m, x, y: S.top_hessian_eigenvalue("net", x, y), "model"),
+    (lambda m, x, y: S.top_hessian_eigenvalue(m, x[:, :, None], y), "x"),
+    (lambda m, x, y: S.top_hessian_eigenvalue(m, x, y[:-1]), "y"),
+    (lambda m, x, y: S.hvp(m, x, y, np.ones(3)), "v"),
+    (lambda m, x, y: S.hessian_matrix(m, x, y, max_params=10), "max_params"),
+    (lambda m, x, y: S.epsilon_sharpness(m, x, y, eps=0.0), "eps"),
+    (lambda m, x, y: S.epsilon_sharpness(m, x, y, steps=0), "steps"),
+    (lambda m, x, y: S.rescale_layers(m, 0, 0.0), "c"),
+    (lambda m, x, y: S.rescale_layers(m, 1, 2.0), "layer"),
+    (lambda m, x, y: S.set_flat_params(m, np.zeros(4)), "w"),
+    (lambda m, x, y: S.interpolation_curve(np.zeros(4), np.zeros(5), None), "w_lb"),
+    (lambda m, x, y: S.flat_sharp_rise(float("nan")), "shift"),
+])
+def test_bad_input_raises_value_error_naming_the_parameter(call, name):
+    m, x, y = _tiny(steps=0)
+    with pytest.raises(ValueError, match=name):
+        call(m, x, y)
