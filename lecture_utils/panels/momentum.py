@@ -1,0 +1,613 @@
+"""Panels and figures of notebook 05 (momentum), all on :class:`lecture_utils.widgets.Panel`.
+
+* :func:`vector_addition_panel` — "Vector addition": β·mᵗ⁻¹ + (−η·gᵗ⁻¹) = mᵗ, head to tail;
+* :func:`weights_panel` — "Weighted sum of past gradients": the weights βᵏ and the horizon 1/(1−β);
+* :func:`local_minimum_panel`, :func:`saddle_panel` — "Rolling past a local minimum and a saddle";
+* :func:`quadratic_panel` — "Ill-conditioned quadratic" (Distill): path, measured vs theoretical rate,
+  the rate heat map over (α, β);
+* ``plot_*`` — the static figures (conventions under a schedule, the MNIST-1D sweep).
+
+The numbers behind every caption come from :mod:`lecture_utils.optim`, :mod:`lecture_utils.quadratic`
+and :mod:`lecture_utils.landscapes`; the functions here only draw them.
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from .. import widgets
+from .. import quadratic as quad
+from ..landscapes import LOCAL_GLOBAL, SADDLE
+from .._validate import check_lr
+from ..optim import effective_horizon, momentum_path, momentum_trace, momentum_weights
+from ..plotting import COLORS, contour, set_status, status_text
+
+GD_COLOR = COLORS["full"]
+MOM_COLOR = COLORS["momentum"]
+GRAD_COLOR = COLORS["gradient"]
+
+
+class BlitPanel(widgets.Panel):
+    """A :class:`~lecture_utils.widgets.Panel` that redraws only its moving artists.
+
+    The static part of the figure (contours, axes, ticks, legends, colour bars) is rendered once by
+    Agg and kept as a pixel buffer; each update restores that buffer, draws the ``dynamic`` artists
+    (lines, arrows, markers, texts — marked animated so the full draw skips them) on top and encodes
+    the PNG. Redraws cost a few ms instead of a full figure draw. Axis limits must not change.
+    """
+
+    def __init__(self, fig, update, controls, *, dynamic, title):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        self._canvas = FigureCanvasAgg(fig)
+        self._dynamic = sorted(dynamic, key=lambda a: a.get_zorder())
+        for a in self._dynamic:
+            a.set_animated(True)
+        self._canvas.draw()
+        self._bg = self._canvas.copy_from_bbox(fig.bbox)
+        super().__init__(fig, update, controls, title=title)
+        self._png = self._render()
+
+    def _render(self):
+        import io
+
+        from PIL import Image
+
+        canvas = self._canvas
+        canvas.restore_region(self._bg)
+        renderer = canvas.get_renderer()
+        for a in self._dynamic:
+            if a.get_visible():
+                a.draw(renderer)
+        w, h = canvas.get_width_height(physical=True)
+        img = Image.frombuffer("RGBA", (w, h), canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
+        buf = io.BytesIO()
+        img.save(buf, format="png", compress_level=1)
+        return buf.getvalue()
+
+    def update(self, **values):
+        """Redraw at ``values`` (missing names keep their control's value); returns the caption."""
+        unknown = set(values) - set(self.controls)
+        if unknown:
+            raise ValueError(f"unknown control(s) {sorted(unknown)}; this panel has {sorted(self.controls)}")
+        t0 = time.perf_counter()
+        self.caption = self._update(**{**self.values(), **values})
+        self._png = self._render()
+        self.last_seconds = time.perf_counter() - t0
+        return self.caption
+
+
+def _figure(figsize, **margins):
+    """A Figure with fixed margins (no layout engine, so the background never moves)."""
+    fig = Figure(figsize=figsize)
+    fig.subplots_adjust(**{"left": 0.07, "right": 0.98, "bottom": 0.15, "top": 0.88, "wspace": 0.3, **margins})
+    return fig
+
+
+def _title(ax, **kw):
+    """A text artist placed like a title, for titles that change with the sliders."""
+    return ax.text(0.5, 1.03, "", transform=ax.transAxes, ha="center", va="bottom",
+                   fontsize=kw.pop("fontsize", 12), **kw)
+
+
+def _fmt(v):
+    return "(" + ", ".join(f"{x:+.2f}" for x in v) + ")"
+
+
+# ----------------------------------------------------------------------------- vector addition
+#: The 2-D loss of the vector-addition panel: a tilted valley f = ½θᵀAθ with eigenvalues 0.1 and 1.
+VALLEY = quad.make_quadratic(10.0, lam_max=1.0, angle=math.pi / 6)
+VALLEY_THETA0 = (-3.0, 0.5)
+
+
+def _arrow(ax, color, ls="-"):
+    return ax.annotate("", (0, 0), (0, 0), annotation_clip=False,
+                       arrowprops=dict(arrowstyle="-|>", lw=2.2, shrinkA=0, shrinkB=0, color=color, ls=ls))
+
+
+def vector_addition_panel(beta=0.8, t=5, *, lr=0.4, steps=30, landscape=VALLEY, theta0=VALLEY_THETA0):
+    """Step ``t`` of the lecture's rule drawn as a vector sum at θᵗ⁻¹: β·mᵗ⁻¹ (last movement),
+    −η·gᵗ⁻¹ (gradient now), and their sum mᵗ (new movement) ending at θᵗ. Sliders: β and t.
+
+    Right: the lengths of the three arrows at every step (the sum can be longer than the gradient
+    step: the ball speeds up). Notebook 05, "Vector addition".
+    """
+    beta_max = 0.95
+    fig = _figure((10.5, 4.4), left=0.06, wspace=0.22, bottom=0.13)
+    ax, ax2 = fig.subplots(1, 2, width_ratios=[1.5, 1])
+    contour(ax, landscape.value, (-3.6, 3.6), (-2.6, 2.6), levels=14)
+    ax.set_aspect("equal")
+    ax.plot([0], [0], "*", ms=14, color="k")
+    gd = momentum_path(landscape.grad, theta0, lr=lr, beta=0.0, steps=steps)
+    ax.plot(gd[:, 0], gd[:, 1], "-", lw=1, color=GD_COLOR, alpha=0.5, label="gradient descent (β = 0)")
+    full, = ax.plot([], [], "-", lw=1, color=MOM_COLOR, alpha=0.35)
+    done, = ax.plot([], [], "-o", ms=3, lw=1.5, color=MOM_COLOR)
+    a_mom, a_grad, a_sum = _arrow(ax, MOM_COLOR, "--"), _arrow(ax, GRAD_COLOR), _arrow(ax, "k")
+    ax.plot([], [], "-o", ms=3, color=MOM_COLOR, label="momentum path up to θᵗ")
+    ax.plot([], [], "--", color=MOM_COLOR, label="β·mᵗ⁻¹ (last movement, scaled)")
+    ax.plot([], [], "-", color=GRAD_COLOR, label="−η·gᵗ⁻¹ (gradient now)")
+    ax.plot([], [], "-", color="k", label="mᵗ = their sum (new movement)")
+    ax.legend(loc="lower right", fontsize=8)
+    ax.set_xlabel("θ₁")
+    ax.set_ylabel("θ₂")
+    msg = status_text(ax)
+    title = _title(ax)
+    ks = np.arange(1, steps + 1)
+    l_mom, = ax2.plot(ks, np.zeros(steps), "--", color=MOM_COLOR, label="|β·mᵗ⁻¹|")
+    l_grad, = ax2.plot(ks, np.zeros(steps), "-", color=GRAD_COLOR, label="|η·gᵗ⁻¹|")
+    l_sum, = ax2.plot(ks, np.zeros(steps), "-", color="k", label="|mᵗ|")
+    cur = ax2.axvline(t, color=COLORS["muted"], lw=1)
+    top = max(np.nanmax(np.linalg.norm(momentum_trace(landscape.grad, theta0, lr=lr, beta=b, steps=steps).movement, axis=1))
+              for b in (0.0, 0.5, 0.8, beta_max))
+    ax2.set_ylim(0, 1.1 * max(top, lr * np.linalg.norm(landscape.grad(np.asarray(theta0)))))
+    ax2.set_xlim(0, steps + 1)
+    ax2.set_xlabel("step t")
+    ax2.set_ylabel("arrow length")
+    ax2.legend(fontsize=8, loc="upper right")
+    title2 = _title(ax2)
+
+    def update(beta, t):
+        tr = momentum_trace(landscape.grad, theta0, lr=lr, beta=beta, steps=steps)
+        full.set_data(tr.theta[:, 0], tr.theta[:, 1])
+        done.set_data(tr.theta[: t + 1, 0], tr.theta[: t + 1, 1])
+        title.set_text(f"step t = {t}, β = {beta:.2f}, η = {lr:g}")
+        cur.set_xdata([t, t])
+        if tr.diverged and t >= tr.diverged_at:
+            set_status(msg, f"diverged at step {tr.diverged_at}")
+            return f"β = {beta:.2f}: the path diverges at step {tr.diverged_at}; lower β."
+        set_status(msg, None)
+        prev, grad, new = tr.arrows(t)
+        start = tr.theta[t - 1]
+        a_mom.xy, a_mom.xyann = start + prev, start
+        a_grad.xy, a_grad.xyann = start + prev + grad, start + prev
+        a_sum.xy, a_sum.xyann = start + new, start
+        lengths = [np.linalg.norm(beta * tr.movement[:-1], axis=1), np.linalg.norm(lr * tr.grad, axis=1),
+                   np.linalg.norm(tr.movement[1:], axis=1)]
+        for line, y in zip((l_mom, l_grad, l_sum), lengths):
+            line.set_ydata(y)
+        ratio = lengths[2][t - 1] / max(lengths[1][t - 1], 1e-300)
+        title2.set_text(f"at t = {t}: |mᵗ| = {ratio:.2f} × |η·gᵗ⁻¹|")
+        return (f"Step t = {t}, β = {beta:.2f}: at θ^{t - 1} = {_fmt(start)} the last movement scaled by β, "
+                f"β·m^{t - 1} = {_fmt(prev)}, plus the gradient step −η·g^{t - 1} = {_fmt(grad)} gives the new "
+                f"movement m^{t} = {_fmt(new)} (length {np.linalg.norm(new):.2f}, {ratio:.2f}× the gradient step); "
+                f"θ^{t} = θ^{t - 1} + m^{t} is {np.linalg.norm(tr.theta[t]):.2f} from the minimum "
+                f"(gradient descent after {t} steps: {np.linalg.norm(gd[t]):.2f}).")
+
+    controls = {"beta": widgets.beta_slider(beta, high=beta_max),
+                "t": widgets.int_slider("t", t, 1, steps, description="step t")}
+    dynamic = [full, done, a_mom, a_grad, a_sum, l_mom, l_grad, l_sum, cur, msg, title, title2]
+    return BlitPanel(fig, update, controls, dynamic=dynamic, title="momentum as vector addition")
+
+
+# ----------------------------------------------------------------------------- weights
+def weights_panel(beta=0.9, *, t=40):
+    """Bar chart of the weights βᵏ of the gradient k steps ago in mᵗ = −η Σₖ βᵏ gᵗ⁻¹⁻ᵏ; slider β.
+
+    Notebook 05, "Weighted sum of past gradients" (numbers from :func:`momentum_weights`,
+    :func:`effective_horizon`).
+    """
+    fig = _figure((9.5, 3.4), bottom=0.17, top=0.88)
+    ax = fig.subplots()
+    ages = np.arange(t)
+    bars = ax.bar(ages, np.ones(t), color=MOM_COLOR, width=0.8)
+    horizon = ax.axvline(10, color=GRAD_COLOR, lw=2, ls="--", label="horizon 1/(1−β)")
+    ax.set_xlim(-0.8, t - 0.2)
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("k = how many steps ago the gradient was computed (k = 0: the newest)")
+    ax.set_ylabel("weight βᵏ")
+    ax.legend(loc="upper right")
+    title = _title(ax)
+
+    def update(beta):
+        w = momentum_weights(beta, t)[::-1]          # age 0 first
+        for bar, h in zip(bars, w):
+            bar.set_height(h)
+        hz = effective_horizon(beta)
+        horizon.set_xdata([hz, hz])
+        n_new = min(int(math.ceil(hz)), t)
+        share = float(w[:n_new].sum() / w.sum())
+        title.set_text(f"β = {beta:.2f}: weights of the last {t} gradients in the movement m")
+        return (f"β = {beta:.2f}: the newest gradient has weight 1, the one 10 steps ago {w[10]:.2f}; the {t} "
+                f"weights add up to {w.sum():.2f} (→ 1/(1−β) = {hz:.3g} for a long run), and the newest {n_new} "
+                f"carry {100 * share:.0f} % of the total. β = 0 remembers nothing: gradient descent.")
+
+    return BlitPanel(fig, update, {"beta": widgets.beta_slider(beta, high=0.99)},
+                     dynamic=list(bars) + [horizon, title], title="weights of past gradients")
+
+
+# ----------------------------------------------------------------------------- local minimum (1-D)
+LOCAL_THETA0 = 4.0
+LOCAL_STEPS = 600
+BETA_GRID = np.round(np.arange(0.0, 0.991, 0.01), 2)
+
+
+def final_positions(lr, betas=BETA_GRID, *, theta0=LOCAL_THETA0, steps=LOCAL_STEPS, landscape=LOCAL_GLOBAL):
+    """Where the lecture's rule is after ``steps`` steps from θ⁰ on the 1-D loss, for many β at once.
+
+    The same update as :func:`lecture_utils.optim.momentum_path`, vectorised over β (one row per β).
+    Returns ``(theta_final, speed)`` with speed = |mᵀ|; NaN for a diverged run. Notebook 05.
+    """
+    lr = check_lr(lr)
+    betas = np.asarray(betas, dtype=float)[:, None]
+    theta = np.full_like(betas, float(theta0))
+    m = np.zeros_like(theta)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(steps):
+            m = betas * m - lr * landscape.grad(theta)
+            theta = theta + m
+            theta[np.abs(theta) > 1e6] = np.nan
+    bad = ~np.isfinite(theta)
+    return np.where(bad, np.nan, theta)[:, 0], np.where(bad, np.nan, np.abs(m))[:, 0]
+
+
+def rest_place(path, landscape=LOCAL_GLOBAL, tol=1e-3):
+    """Where a 1-D path ends: ``(basin, moving)`` with basin 'global' (left of the barrier), 'local' or
+    'diverged', and moving = its last step is longer than ``tol`` (still rolling or oscillating)."""
+    p = np.asarray(path, dtype=float).reshape(len(path), -1)[:, 0]
+    if not np.isfinite(p[-1]):
+        return "diverged", False
+    basin = "global" if p[-1] < landscape.barrier else "local"
+    return basin, bool(abs(p[-1] - p[-2]) > tol) if len(p) > 1 else False
+
+
+def _where(theta, basin, moving):
+    place = {"global": "the global minimum", "local": "the local minimum"}[basin]
+    if moving:
+        side = "left" if basin == "global" else "right"
+        return f"is still moving at θ = {theta:.2f} ({side} of the barrier)"
+    return f"rests at θ = {theta:.2f} ({place})"
+
+
+def local_minimum_panel(beta=0.5, lr=0.1, *, theta0=LOCAL_THETA0, steps=LOCAL_STEPS, landscape=LOCAL_GLOBAL):
+    """A ball on the 1-D loss with a local and a global minimum: gradient descent vs momentum.
+
+    Left: the loss and both paths; middle: θᵗ against t; right: where the ball is after ``steps``
+    steps for every β at this η (100 values of β at once). Sliders β and η. Notebook 05,
+    "Rolling past a local minimum".
+    """
+    barrier, local, glob = landscape.barrier, landscape.local_min, landscape.global_min
+    fig = _figure((12, 3.8), left=0.055, wspace=0.3)
+    ax, ax2, ax3 = fig.subplots(1, 3, width_ratios=[1.3, 1, 1])
+    xs = np.linspace(-3.0, 5.0, 400)
+    ax.plot(xs, landscape.loss(xs[:, None]), color="k", lw=1.5)
+    ax.plot([local], landscape.loss(np.array([[local]])), "v", color=COLORS["muted"], ms=9, label="local minimum")
+    ax.plot([glob], landscape.loss(np.array([[glob]])), "*", color="k", ms=13, label="global minimum")
+    gd_pts, = ax.plot([], [], "o", ms=5, color=GD_COLOR, alpha=0.6, label="gradient descent")
+    mo_pts, = ax.plot([], [], "o", ms=4, color=MOM_COLOR, alpha=0.6, label="momentum")
+    gd_end, = ax.plot([], [], "o", ms=13, mfc="none", mec=GD_COLOR, mew=2.5)
+    mo_end, = ax.plot([], [], "o", ms=17, mfc="none", mec=MOM_COLOR, mew=2.5)
+    ax.set_xlim(-3, 5)
+    ax.set_ylim(-0.5, 9)
+    ax.set_xlabel("θ")
+    ax.set_ylabel("loss L(θ)")
+    ax.legend(loc="upper left", fontsize=8)
+    msg = status_text(ax)
+    title = _title(ax)
+    shown = 150
+    ts = np.arange(shown + 1)
+    gd_t, = ax2.plot(ts, np.zeros(shown + 1), color=GD_COLOR, label="gradient descent")
+    mo_t, = ax2.plot(ts, np.zeros(shown + 1), color=MOM_COLOR, label="momentum")
+    ax2.axhline(barrier, color=COLORS["muted"], ls=":", lw=1.2)
+    ax2.text(shown, barrier - 0.1, "barrier", ha="right", va="top", fontsize=9, color=COLORS["muted"])
+    ax2.set_ylim(-4, 5.5)
+    ax2.set_xlim(0, shown)
+    ax2.set_xlabel("step t")
+    ax2.set_ylabel("θᵗ")
+    ax2.set_title(f"the first {shown} steps", fontsize=12)
+    ax2.legend(loc="lower right", fontsize=8)
+    ax3.axhline(barrier, color=COLORS["muted"], ls=":", lw=1.2)
+    scan, = ax3.plot(BETA_GRID, np.zeros_like(BETA_GRID), ".", ms=5, color=MOM_COLOR)
+    here, = ax3.plot([], [], "o", ms=12, mfc="none", mec="k", mew=2)
+    ax3.set_xlim(-0.02, 1.0)
+    ax3.set_ylim(-1.0, 4.0)
+    ax3.set_xlabel("momentum β")
+    ax3.set_ylabel(f"θ after {steps} steps")
+    title3 = _title(ax3, fontsize=10)
+    cache = {}
+
+    def update(beta, lr):
+        key = round(float(lr), 12)
+        if key not in cache:
+            cache.clear()
+            cache[key] = (final_positions(lr, theta0=theta0, steps=steps, landscape=landscape)[0],
+                          momentum_path(landscape.grad, [theta0], lr=lr, beta=0.0, steps=steps)[:, 0])
+        finals, gd = cache[key]
+        mo = momentum_path(landscape.grad, [theta0], lr=lr, beta=beta, steps=steps)[:, 0]
+        for pts, end, p in ((gd_pts, gd_end, gd), (mo_pts, mo_end, mo)):
+            q = p[: shown + 1]
+            ok = np.isfinite(q)
+            pts.set_data(q[ok], landscape.loss(q[ok][:, None]))
+            last = p[-1]
+            end.set_data([last], landscape.loss(np.array([[last]])) if np.isfinite(last) else [np.nan])
+        gd_t.set_ydata(gd[: shown + 1])
+        mo_t.set_ydata(mo[: shown + 1])
+        scan.set_ydata(np.clip(finals, -1.0, 4.0))
+        here.set_data([beta], [np.clip(mo[-1], -1, 4) if np.isfinite(mo[-1]) else np.nan])
+        (b_gd, mv_gd), (b_mo, mv_mo) = rest_place(gd, landscape), rest_place(mo, landscape)
+        ok = BETA_GRID[np.isfinite(finals) & (finals < barrier)]
+        title3.set_text(f"η = {lr:.3g}: {len(ok)} of {len(BETA_GRID)} β end left of the barrier")
+        title.set_text(f"η = {lr:.3g}, β = {beta:.2f}")
+        if "diverged" in (b_gd, b_mo):
+            who = "momentum" if b_mo == "diverged" else "gradient descent"
+            set_status(msg, f"{who} diverges at η = {lr:.3g}")
+            return f"η = {lr:.3g}, β = {beta:.2f}: {who} diverges — the steps grow without bound. Lower η or β."
+        set_status(msg, None)
+        if len(ok) == 0:
+            span = "no β in [0, 0.99] carries it past the barrier"
+        elif len(ok) == len(BETA_GRID):
+            span = "every β in [0, 0.99] ends left of the barrier (η alone is large enough to jump it)"
+        else:
+            span = (f"{len(ok)} of the {len(BETA_GRID)} values β = 0, 0.01, …, 0.99 (the smallest {ok.min():.2f}) "
+                    f"end left of the barrier, in the global basin")
+        return (f"η = {lr:.3g}, β = {beta:.2f}: started at θ = {theta0:g}, after {steps} steps gradient descent "
+                f"{_where(gd[-1], b_gd, mv_gd)}; momentum {_where(mo[-1], b_mo, mv_mo)}. At this η, {span}.")
+
+    controls = {"beta": widgets.beta_slider(beta, high=0.99), "lr": widgets.lr_slider(lr, low=0.01, high=1.0)}
+    dynamic = [gd_pts, mo_pts, gd_end, mo_end, gd_t, mo_t, scan, here, msg, title, title3]
+    return BlitPanel(fig, update, controls, dynamic=dynamic, title="rolling past a local minimum")
+
+
+# ----------------------------------------------------------------------------- saddle (2-D)
+SADDLE_THETA0 = (1.5, 1e-3)
+LEAVE = 0.5
+
+
+def steps_to_leave(path, radius=LEAVE, direction=None):
+    """First t with |⟨θᵗ, e⟩| > radius (e = the saddle's escape direction), or None (notebook 05)."""
+    e = SADDLE.escape_direction if direction is None else np.asarray(direction, float)
+    along = np.abs(np.asarray(path, float) @ e)
+    hit = np.nonzero(np.nan_to_num(along, nan=0.0) > radius)[0]
+    return int(hit[0]) if len(hit) else None
+
+
+def saddle_panel(beta=0.9, lr=0.1, *, theta0=SADDLE_THETA0, steps=150, landscape=SADDLE):
+    """Gradient descent and momentum started next to the saddle's stable line; sliders β and η.
+
+    Right: the distance along the escape direction (the Hessian's negative-eigenvalue eigenvector),
+    log scale. Notebook 05, "... and a saddle".
+    """
+    fig = _figure((11, 4.2), wspace=0.25, bottom=0.13)
+    ax, ax2 = fig.subplots(1, 2)
+    contour(ax, landscape.loss, (-1.8, 1.8), (-1.6, 1.6), levels=16, log=False)
+    ax.set_aspect("equal")
+    ax.plot([0], [0], "X", ms=11, color="k", label="saddle")
+    mins = landscape.minima
+    ax.plot(mins[:, 0], mins[:, 1], "*", ms=13, color="k", label="minima")
+    gd_l, = ax.plot([], [], "-o", ms=2.5, lw=1.2, color=GD_COLOR)
+    mo_l, = ax.plot([], [], "-o", ms=2.5, lw=1.2, color=MOM_COLOR)
+    ax.plot([], [], "-o", ms=2.5, lw=1.2, color=GD_COLOR, label="gradient descent")
+    ax.plot([], [], "-o", ms=2.5, lw=1.2, color=MOM_COLOR, label="momentum")
+    ax.set_xlabel("θ₁")
+    ax.set_ylabel("θ₂")
+    ax.legend(loc="lower left", fontsize=8)
+    msg = status_text(ax)
+    title = _title(ax)
+    ts = np.arange(steps + 1)
+    gd_v, = ax2.semilogy(ts, np.ones(steps + 1), color=GD_COLOR, label="gradient descent")
+    mo_v, = ax2.semilogy(ts, np.ones(steps + 1), color=MOM_COLOR, label="momentum")
+    ax2.axhline(LEAVE, color=COLORS["muted"], ls=":", lw=1.2)
+    ax2.set_ylim(1e-4, 3)
+    ax2.set_xlim(0, steps)
+    ax2.set_xlabel("step t")
+    ax2.set_ylabel("|θ₂| (along the escape direction)")
+    ax2.set_title(f"leaving the saddle: |θ₂| > {LEAVE}", fontsize=12)
+    ax2.legend(loc="lower right", fontsize=8)
+    e = landscape.escape_direction
+
+    def update(beta, lr):
+        gd = momentum_path(landscape.grad, theta0, lr=lr, beta=0.0, steps=steps)
+        mo = momentum_path(landscape.grad, theta0, lr=lr, beta=beta, steps=steps)
+        gd_l.set_data(gd[:, 0], gd[:, 1])
+        mo_l.set_data(mo[:, 0], mo[:, 1])
+        gd_v.set_ydata(np.abs(gd @ e))
+        mo_v.set_ydata(np.abs(mo @ e))
+        t_gd, t_mo = steps_to_leave(gd, direction=e), steps_to_leave(mo, direction=e)
+        title.set_text(f"η = {lr:.3g}, β = {beta:.2f}")
+        bad = [n for n, p in (("gradient descent", gd), ("momentum", mo)) if np.isnan(p).any()]
+        if bad:
+            verb = "diverges" if len(bad) == 1 else "diverge"
+            set_status(msg, f"{' and '.join(bad)} {verb} at η = {lr:.3g}")
+            return f"η = {lr:.3g}, β = {beta:.2f}: {' and '.join(bad)} {verb} — lower η (or β)."
+        set_status(msg, None)
+
+        def said(t):
+            return f"after {t} steps" if t is not None else f"not within {steps} steps"
+        ratio = f" — {t_gd / t_mo:.1f}× sooner" if (t_gd and t_mo) else ""
+        return (f"η = {lr:.3g}, β = {beta:.2f}: both start at θ = ({theta0[0]:g}, {theta0[1]:g}), almost on the "
+                f"saddle's stable line θ₂ = 0. Gradient descent leaves the saddle (|θ₂| > {LEAVE}) {said(t_gd)}, "
+                f"momentum {said(t_mo)}{ratio}. Near the saddle the push along θ₂ is tiny; momentum keeps adding it up.")
+
+    controls = {"beta": widgets.beta_slider(beta, high=0.99), "lr": widgets.lr_slider(lr, low=0.01, high=1.5)}
+    dynamic = [gd_l, mo_l, gd_v, mo_v, msg, title]
+    return BlitPanel(fig, update, controls, dynamic=dynamic, title="leaving a saddle point")
+
+
+# ----------------------------------------------------------------------------- quadratic (Distill)
+def quadratic_panel(alpha=3.3, beta=0.67, *, kappa=100.0, steps=300, theta0=(1.0, 1.0), grid=160):
+    """The ill-conditioned quadratic f = ½θᵀAθ (λ = 1/κ and 1): the path, the error against the
+    theoretical ‖θ⁰‖·rateᵗ, and the heat map of the rate over (α, β) with the optimum and the edge of
+    the stable region α = (2 + 2β)/λ₂; sliders α and β. Notebook 05, "Ill-conditioned quadratic".
+    """
+    q = quad.make_quadratic(kappa)
+    lam = q.eigenvalues
+    best = quad.optimal_params(lam)
+    gd_best = quad.optimal_gd(lam)
+    fig = _figure((12.5, 3.9), left=0.06, right=0.99, wspace=0.35, bottom=0.15)
+    ax, ax2, ax3 = fig.subplots(1, 3, width_ratios=[1.15, 1, 1.1])
+    contour(ax, q.value, (-1.6, 1.6), (-1.3, 1.3), levels=14)
+    ax.plot([0], [0], "*", ms=13, color="k")
+    path_l, = ax.plot([], [], "-", lw=1.2, color=MOM_COLOR)
+    ax.set_xlabel(f"θ₁ (λ₁ = {lam[0]:g})")
+    ax.set_ylabel(f"θ₂ (λ₂ = {lam[1]:g})")
+    msg = status_text(ax)
+    title = _title(ax)
+    ts = np.arange(steps + 1)
+    err_l, = ax2.semilogy(ts, np.ones(steps + 1), color=MOM_COLOR)
+    th_l, = ax2.semilogy(ts, np.ones(steps + 1), "--", color="k", lw=1.3)
+    ax2.plot([], [], color=MOM_COLOR, label="measured ‖θᵗ‖")
+    ax2.plot([], [], "--", color="k", lw=1.3, label="theory ‖θ⁰‖·rateᵗ")
+    ax2.axhline(1e-3 * np.linalg.norm(theta0), color=COLORS["muted"], ls=":", lw=1)
+    ax2.set_ylim(1e-8, 1e2)
+    ax2.set_xlim(0, steps)
+    ax2.set_xlabel("step t")
+    ax2.legend(loc="lower left", fontsize=8)
+    msg2 = status_text(ax2)
+    title2 = _title(ax2)
+    a_max = 4.0
+    alphas = np.linspace(a_max / grid, a_max, grid)
+    betas = np.linspace(0.0, 0.99, grid)
+    rates = quad.rate_map(alphas, betas, lam)
+    shown = np.ma.masked_where(rates >= 1.0, rates)
+    im = ax3.imshow(shown, origin="lower", aspect="auto", extent=(alphas[0], alphas[-1], betas[0], betas[-1]),
+                    cmap="viridis_r", vmin=best["rate"], vmax=1.0, interpolation="nearest")
+    ax3.set_facecolor("#dddddd")
+    ax3.plot(quad.stable_alpha_max(betas, lam), betas, color="w", lw=1.5)
+    ax3.plot([best["alpha"]], [best["beta"]], "*", ms=14, color="w", mec="k", label="optimum (α*, β*)")
+    ax3.plot([gd_best["alpha"]], [0.0], "s", ms=8, color="w", mec="k", label="best GD")
+    mark, = ax3.plot([], [], "o", ms=11, mfc="none", mec="r", mew=2.2)
+    ax3.set_xlim(0, a_max)
+    ax3.set_ylim(0, 0.99)
+    ax3.set_xlabel("step α (= η)")
+    ax3.set_ylabel("momentum β")
+    ax3.set_title("rate over (α, β); grey: diverges", fontsize=11)
+    ax3.grid(False)
+    ax3.legend(loc="lower left", fontsize=8, framealpha=0.9)
+    fig.colorbar(im, ax=ax3, label="rate max|σ|", pad=0.02)
+
+    def update(alpha, beta):
+        path = momentum_path(q.grad, theta0, lr=alpha, beta=beta, steps=steps)
+        rate = quad.theoretical_rate(alpha, beta, lam)
+        e = quad.errors(path)
+        path_l.set_data(path[:, 0], path[:, 1])
+        err_l.set_ydata(np.where(e > 0, e, np.nan))
+        with np.errstate(over="ignore", under="ignore"):
+            th_l.set_ydata(np.linalg.norm(theta0) * rate ** ts.astype(float))
+        mark.set_data([alpha], [beta])
+        title.set_text(f"α = {alpha:.2f}, β = {beta:.2f}")
+        if not quad.is_stable(alpha, beta, lam) or np.isnan(path).any():
+            edge = 2 + 2 * beta
+            set_status(msg, "diverges")
+            set_status(msg2, f"αλ₂ = {alpha * lam[-1]:.2f} ≥ 2 + 2β = {edge:.2f}")
+            title2.set_text(f"rate: theory {rate:.3f} ≥ 1")
+            return (f"α = {alpha:.2f}, β = {beta:.2f}: outside the stable region 0 < αλ < 2 + 2β (α·λ₂ = "
+                    f"{alpha * lam[-1]:.2f}, 2 + 2β = {edge:.2f}); the theoretical rate is {rate:.3f} ≥ 1 and the "
+                    f"path blows up. Lower α or raise β.")
+        set_status(msg, None)
+        set_status(msg2, None)
+        measured = quad.measured_rate(path)
+        n_tol = quad.steps_to_tol(path, 1e-3)
+        n_th = quad.theoretical_steps(rate, 1e-3)
+        title2.set_text(f"rate: theory {rate:.3f}, measured {measured:.3f}")
+        reached = f"{n_tol} steps" if n_tol is not None else f"more than {steps} steps"
+        return (f"α = {alpha:.2f}, β = {beta:.2f} (κ = {q.kappa:g}): theoretical rate max(|σ₁|, |σ₂|) = {rate:.3f}, "
+                f"measured {measured:.3f}; the error stays below 10⁻³ of its start after {reached} (theory "
+                f"⌈ln 10⁻³ / ln rate⌉ = {n_th}). Optimum α* = {best['alpha']:.2f}, β* = {best['beta']:.2f}, rate "
+                f"{best['rate']:.3f}; best gradient descent α = {gd_best['alpha']:.2f}, rate {gd_best['rate']:.3f}.")
+
+    controls = {"alpha": widgets.float_slider("alpha", alpha, 0.02, a_max, 0.01, description="step α",
+                                              readout_format=".2f"),
+                "beta": widgets.beta_slider(beta, high=0.99)}
+    dynamic = [path_l, err_l, th_l, mark, msg, msg2, title, title2]
+    return BlitPanel(fig, update, controls, dynamic=dynamic, title="Distill's ill-conditioned quadratic")
+
+
+# ----------------------------------------------------------------------------- static figures
+def plot_schedule_demo(demo, ax=None):
+    """θ₁ of the lecture form vs the PyTorch form (and torch itself) when η drops at one step."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 3.6))
+    sched = demo["schedule"]
+    at = int(np.argmax(sched < sched[0])) if np.any(sched < sched[0]) else len(sched)
+    t = np.arange(len(demo["lecture"]))
+    ax.plot(t, demo["lecture"][:, 0], color=MOM_COLOR, label="lecture / Sutskever: m = βm − ηₜg")
+    ax.plot(t, demo["pytorch"][:, 0], "--", color=GRAD_COLOR, label="PyTorch / EMA: v = βv + g, θ −= ηₜv")
+    ax.plot(t[::4], demo["torch"][::4, 0], "x", ms=5, color="k", label="torch.optim.SGD")
+    ax.axvline(at, color=COLORS["muted"], ls=":")
+    ax.text(at + 1, ax.get_ylim()[1], f" η × {sched[-1] / sched[0]:g} here", va="top", fontsize=10)
+    ax.set_xlabel("step t")
+    ax.set_ylabel("θ₁ᵗ")
+    ax.legend(fontsize=9, loc="lower right")
+    return ax
+
+
+def _median_steps(rows):
+    from ..sweeps.momentum_mnist import summary
+
+    return summary(rows)
+
+
+def plot_sweep(record):
+    """Steps to the target training loss per β: at matched effective step and at fixed η, plus curves."""
+    import matplotlib.pyplot as plt
+
+    p, res = record["params"], record["results"]
+    betas = p["betas"]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.0), layout="constrained")
+    width = 0.38
+    x = np.arange(len(betas))
+    cap = p["max_steps"]
+    for k, (name, color, label) in enumerate((("matched", MOM_COLOR, f"matched η/(1−β) = {p['eff_lr']}"),
+                                               ("fixed", GRAD_COLOR, f"fixed η = {p['fixed_lr']}"))):
+        med = _median_steps(res[name])
+        vals = [med[b] if med[b] is not None else cap for b in betas]
+        bars = ax1.bar(x + (k - 0.5) * width, vals, width, color=color, label=label)
+        for b, bar in zip(betas, bars):
+            if med[b] is None:
+                bar.set_hatch("//")
+                bar.set_alpha(0.4)
+                status = {r["status"] for r in res[name] if r["beta"] == b}
+                ax1.text(bar.get_x() + width / 2, cap * 0.5, "diverged" if "diverged" in status else "not\nreached",
+                         ha="center", va="center", rotation=90, fontsize=9)
+    ax1.set_xticks(x, [f"β = {b:g}" for b in betas])
+    ax1.set_ylabel(f"steps to training loss {p['target_loss']}")
+    ax1.set_title(f"MNIST-1D MLP, B = {p['batch_size']}, median of {len(p['seeds'])} seeds", fontsize=12)
+    ax1.legend(fontsize=9, loc="upper left")
+    for name, ls in (("matched", "-"), ("fixed", "--")):
+        for r in res[name]:
+            if r["seed"] != p["seeds"][0]:
+                continue
+            y = np.array([np.nan if v is None else v for v in r["curve_loss"]], float)
+            c = mpl_color(betas.index(r["beta"]), len(betas))
+            ax2.plot(r["curve_steps"], y, ls, color=c, lw=1.5,
+                     label=f"β = {r['beta']:g} ({name})")
+    ax2.axhline(p["target_loss"], color="k", lw=1, ls=":")
+    ax2.set_yscale("log")
+    ax2.set_ylim(0.1, 5)
+    ax2.set_xlabel("step")
+    ax2.set_ylabel("full training loss")
+    ax2.set_title(f"seed {p['seeds'][0]}: solid = matched, dashed = fixed η", fontsize=12)
+    ax2.legend(fontsize=7, ncol=2)
+    return fig
+
+
+def mpl_color(i, n):
+    import matplotlib as mpl
+
+    return mpl.colormaps["plasma"](0.1 + 0.75 * i / max(n - 1, 1))
+
+
+def plot_small_batches(record):
+    """Steps to the target loss against batch size, with and without momentum (matched effective step)."""
+    import matplotlib.pyplot as plt
+
+    p, res = record["params"], record["results"]["small_batches"]
+    fig, ax = plt.subplots(figsize=(7.5, 3.8), layout="constrained")
+    for beta, color in zip(p["small_batch_betas"], (GD_COLOR, MOM_COLOR)):
+        rows = [r for r in res if r["beta"] == beta]
+        med = {}
+        for r in rows:
+            med.setdefault(r["batch_size"], []).append(r["steps"])
+        bs = sorted(med)
+        y = [np.nan if any(s is None for s in med[b]) else float(np.median(med[b])) for b in bs]
+        ax.plot(bs, y, "-o", color=color, label=f"β = {beta:g}, η = {p['eff_lr'] * (1 - beta):g}")
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("batch size B (log scale)")
+    ax.set_ylabel(f"steps to training loss {p['target_loss']}")
+    ax.set_title(f"same effective step η/(1−β) = {p['eff_lr']}", fontsize=12)
+    ax.legend(fontsize=9)
+    return fig

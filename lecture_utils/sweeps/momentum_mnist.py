@@ -1,0 +1,146 @@
+"""Momentum on real data (notebook 05, "Real data"): steps to a target training loss on MNIST-1D.
+
+The course MLP (40-256-256-10) trained with ``torch.optim.SGD(lr=η, momentum=β)`` — the lecture's
+rule m = β·m − η·g, θ = θ + m — on mini-batches from ``epoch_batches``. Every ``eval_every``
+updates the full training loss is measured; a run stops when it falls to ``target_loss``
+(steps counted then), when it diverges (NaN/inf or loss > ``blowup``) or after ``max_steps``.
+
+Three experiments, each over ``seeds`` (same initial weights and batch order for every β):
+
+* ``matched``: β ∈ {0, 0.5, 0.9, 0.99} at the same *effective* step η/(1−β) = ``eff_lr``
+  (η = eff_lr·(1−β)): does momentum help beyond making the step bigger?
+* ``fixed``: the same η for every β (so the effective step grows like 1/(1−β));
+* ``small_batches``: β ∈ {0, 0.9} at matched effective step for several batch sizes.
+
+Rebuild: ``python -m lecture_utils.sweeps momentum_mnist`` (≈ 1–2 min on 2 cores).
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from .._validate import check_batch_size, check_beta, check_int, check_lr, check_real
+
+PARAMS = {
+    "data_seed": 42,
+    "n_train": 4000,
+    "batch_size": 64,
+    "target_loss": 0.5,
+    "max_steps": 3000,
+    "eval_every": 25,
+    "blowup": 50.0,
+    "seeds": [0, 1],
+    "betas": [0.0, 0.5, 0.9, 0.99],
+    "eff_lr": 0.1,
+    "fixed_lr": 0.05,
+    "small_batch_sizes": [8, 64, 512],
+    "small_batch_betas": [0.0, 0.9],
+    "threads": 2,
+}
+
+
+def steps_to_loss(data, *, batch_size, lr, beta, seed, target_loss, max_steps, eval_every=25,
+                  blowup=50.0, threads=2):
+    """Train the course MLP with SGD + momentum until the full training loss ≤ ``target_loss``.
+
+    Returns a dict: ``steps`` (updates made when the target was first seen, None if not reached),
+    ``status`` (``target_reached``, ``max_steps`` or ``diverged``), ``curve_steps`` and
+    ``curve_loss`` (full training loss every ``eval_every`` updates), ``test_acc`` at the end and
+    ``seconds``. Notebook 05's live mini run calls this directly.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    from ..data import epoch_batches
+    from ..seeding import set_threads
+    from ..train import as_tensors, evaluate, make_mlp
+
+    x, y, xt, yt = as_tensors(data)
+    n = len(y)
+    batch_size = check_batch_size(batch_size, n)
+    lr = check_lr(lr)
+    beta = check_beta(beta)
+    seed = check_int("seed", seed, low=0)
+    target_loss = check_real("target_loss", target_loss, low=0.0, low_open=True)
+    max_steps = check_int("max_steps", max_steps, low=1)
+    eval_every = check_int("eval_every", eval_every, low=1)
+    set_threads(threads)
+    model = make_mlp(seed, n_in=x.shape[1], n_out=int(max(y.max(), yt.max())) + 1)
+    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=beta)
+    t0 = time.perf_counter()
+    loss0, _ = evaluate(model, x, y)
+    curve_s, curve_l = [0], [loss0]
+    step, epoch, status = 0, 0, "max_steps"
+    while status == "max_steps" and step < max_steps:
+        for idx in epoch_batches(n, batch_size, seed=seed, epoch=epoch):
+            ib = torch.from_numpy(idx)
+            loss = F.cross_entropy(model(x[ib]), y[ib])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            step += 1
+            if step % eval_every == 0 or step == max_steps:
+                tl, _ = evaluate(model, x, y)
+                if not math.isfinite(tl) or tl > blowup:
+                    status = "diverged"
+                    curve_s.append(step)
+                    curve_l.append(None)
+                    break
+                curve_s.append(step)
+                curve_l.append(tl)
+                if tl <= target_loss:
+                    status = "target_reached"
+                    break
+            if step >= max_steps:
+                break
+        epoch += 1
+    _, test_acc = evaluate(model, xt, yt) if status != "diverged" else (None, None)
+    return {"steps": step if status == "target_reached" else None, "status": status,
+            "curve_steps": curve_s, "curve_loss": curve_l, "test_acc": test_acc,
+            "seconds": time.perf_counter() - t0}
+
+
+def _runs(data, p, settings, progress, desc):
+    out = []
+    it = settings
+    if progress:
+        from tqdm.auto import tqdm
+        it = tqdm(settings, desc=desc, leave=False)
+    for s in it:
+        r = steps_to_loss(data, batch_size=s["batch_size"], lr=s["lr"], beta=s["beta"], seed=s["seed"],
+                          target_loss=p["target_loss"], max_steps=p["max_steps"], eval_every=p["eval_every"],
+                          blowup=p["blowup"], threads=p["threads"])
+        r["curve_loss"] = [None if v is None else round(v, 4) for v in r["curve_loss"]]
+        r["test_acc"] = None if r["test_acc"] is None else round(r["test_acc"], 4)
+        r.pop("seconds")
+        out.append({**s, **r})
+    return out
+
+
+def run(params, progress=True):
+    """All three experiments (see the module docstring); JSON-friendly."""
+    from ..data import load_mnist1d
+
+    p = params
+    data = load_mnist1d(seed=p["data_seed"]).subset(p["n_train"])
+    b = p["batch_size"]
+    matched = [{"batch_size": b, "beta": beta, "lr": p["eff_lr"] * (1 - beta), "seed": s}
+               for beta in p["betas"] for s in p["seeds"]]
+    fixed = [{"batch_size": b, "beta": beta, "lr": p["fixed_lr"], "seed": s}
+             for beta in p["betas"] for s in p["seeds"]]
+    small = [{"batch_size": bs, "beta": beta, "lr": p["eff_lr"] * (1 - beta), "seed": s}
+             for bs in p["small_batch_sizes"] for beta in p["small_batch_betas"] for s in p["seeds"]]
+    # The matched runs at batch_size already cover part of ``small``; they are cheap, run them again.
+    return {"matched": _runs(data, p, matched, progress, "matched η/(1−β)"),
+            "fixed": _runs(data, p, fixed, progress, "fixed η"),
+            "small_batches": _runs(data, p, small, progress, "batch sizes")}
+
+
+def summary(rows, key="beta"):
+    """Median steps to the target per value of ``key`` (None when a seed missed it), from sweep rows."""
+    out = {}
+    for r in rows:
+        out.setdefault(r[key], []).append(r["steps"])
+    return {k: (None if any(s is None for s in v) else float(np.median(v))) for k, v in out.items()}
