@@ -18,6 +18,7 @@ Public API (stable names, used by notebook 02 "noisy gradients" and notebook 05 
   tilted loss surface L_𝓑(θ) = L(θ) + c̄_𝓑·θ (the lecture's L1, L2, … picture);
 * :func:`sgd_runs` — many seeded mini-batch SGD runs at once; :func:`escape_probability` — the
   fraction of runs that leave the trap for the global basin, per batch size; :func:`wilson_interval`;
+* :func:`batch_minima` — the minima of one batch's loss (is the trap still a minimum for this batch?);
 * :func:`numerical_hessian`, :func:`hessian_eigen`, :func:`classify_critical_point`, :func:`exit_direction`.
 """
 from __future__ import annotations
@@ -206,10 +207,10 @@ SADDLE = Saddle2D()
 # ----------------------------------------------------------------------------- per-example losses
 @dataclass(frozen=True)
 class TiltedDataset:
-    """N per-example losses ℓᵢ(θ) = L(θ) + cᵢ·θ whose tilts cᵢ sum to zero (notebook 02).
+    """N per-example losses ℓᵢ(θ) = L(θ) + cᵢ·(θ − p) whose tilts cᵢ sum to zero (notebook 02).
 
     The full loss (1/N)·Σᵢ ℓᵢ(θ) is exactly L(θ). A batch 𝓑 sees the tilted surface
-    L_𝓑(θ) = L(θ) + c̄_𝓑·θ with gradient ∇L(θ) + c̄_𝓑 (c̄_𝓑 the mean tilt of the batch): where the
+    L_𝓑(θ) = L(θ) + c̄_𝓑·(θ − p) (all batch losses meet the full loss at the pivot p) with gradient ∇L(θ) + c̄_𝓑 (c̄_𝓑 the mean tilt of the batch): where the
     full gradient is zero the batch gradient is c̄_𝓑, which is not. A batch holding all N examples
     uses the tilt 0 exactly (no rounding noise), so full-batch GD is plain GD on L.
 
@@ -219,6 +220,7 @@ class TiltedDataset:
 
     landscape: object
     tilts: np.ndarray          # shape (N, d), mean exactly removed
+    pivot: np.ndarray = None   # shape (d,): where every ℓᵢ equals L (default: the origin)
 
     @property
     def n(self):
@@ -240,9 +242,10 @@ class TiltedDataset:
         return self.tilts[idx].mean(axis=0)
 
     def loss(self, theta, idx=None):
-        """L_𝓑(θ) = L(θ) + c̄_𝓑·θ for θ of shape (..., d)."""
+        """L_𝓑(θ) = L(θ) + c̄_𝓑·(θ − p) for θ of shape (..., d)."""
         theta = _theta(theta, self.d)
-        return self.landscape.loss(theta) + theta @ self.mean_tilt(idx)
+        p = np.zeros(self.d) if self.pivot is None else np.asarray(self.pivot, dtype=float)
+        return self.landscape.loss(theta) + (theta - p) @ self.mean_tilt(idx)
 
     def grad(self, theta, idx=None):
         """∇L_𝓑(θ) = ∇L(θ) + c̄_𝓑."""
@@ -258,17 +261,38 @@ class TiltedDataset:
         return self.loss(theta, [int(i)])
 
 
+def batch_minima(data, idx=None, *, lo=-2.0, hi=None, n_grid=4001):
+    """θ of every local minimum of the 1-D batch loss L_𝓑(θ) = L(θ) + c̄_𝓑·θ in [lo, hi] (notebook 02).
+
+    Found where L_𝓑' changes sign from − to + on a grid of ``n_grid`` points (to grid precision).
+    The full loss has two (global and trapping local minimum); a batch whose mean tilt c̄_𝓑 is
+    large enough has only one: for that batch the dent is no minimum at all.
+    """
+    if data.d != 1:
+        raise ValueError(f"data must be a 1-D problem (d = 1); got d = {data.d}")
+    n_grid = check_int("n_grid", n_grid, low=3)
+    hi = data.landscape.center + 2.0 if hi is None else hi
+    lo = check_real("lo", lo)
+    hi = check_real("hi", hi, low=lo, low_open=True)
+    xs = np.linspace(lo, hi, n_grid)
+    g = data.grad(xs[:, None], idx)[:, 0]
+    i = np.nonzero((g[:-1] < 0) & (g[1:] >= 0))[0]
+    return xs[i] - g[i] * (xs[i + 1] - xs[i]) / (g[i + 1] - g[i])
+
+
 def make_trap_data(n_examples=DEFAULT_N_EXAMPLES, *, noise=DEFAULT_NOISE, landscape=None):
     """The 1-D dataset of notebook 02: N tilts evenly spaced in [−1, 1], scaled to standard deviation ``noise``.
 
     cᵢ = noise·sᵢ / std(s), sᵢ = −1 + 2i/(N − 1): deterministic (no seed needed), symmetric, mean 0.
+    The pivot is the local minimum θ*: every ℓᵢ(θ*) = L(θ*), and ℓᵢ'(θ*) = cᵢ.
     """
     n = check_int("n_examples", n_examples, low=2)
     noise = check_real("noise", noise, low=0.0)
     s = np.linspace(-1.0, 1.0, n)
     s = s - s.mean()
     tilts = noise * s / s.std()
-    return TiltedDataset(LOCAL_GLOBAL if landscape is None else landscape, tilts[:, None])
+    land = LOCAL_GLOBAL if landscape is None else landscape
+    return TiltedDataset(land, tilts[:, None], pivot=np.array([land.local_min]))
 
 
 def make_saddle_data(n_examples=32, *, noise=1.0, seed=0, landscape=None):
@@ -393,7 +417,8 @@ def wilson_interval(successes, n, z=1.96):
     Unlike p̂ ± 1.96·√(p̂(1−p̂)/n) it stays inside [0, 1] and is not empty when k = 0 or k = n.
     """
     n = check_int("n", n, low=1)
-    k = np.asarray(successes, dtype=float)
+    z = check_real("z", z, low=0.0, low_open=True)
+    k = check_array("successes", successes)
     if np.any(k < 0) or np.any(k > n):
         raise ValueError(f"successes must lie in [0, n] = [0, {n}]")
     p = k / n
@@ -408,12 +433,18 @@ def numerical_hessian(grad_fn, theta, eps=1e-5):
     """∇²L(θ) by central differences of the gradient: H[:, j] ≈ (g(θ + ε·eⱼ) − g(θ − ε·eⱼ)) / 2ε, symmetrised."""
     theta = check_array("theta", theta, ndim=1)
     eps = check_real("eps", eps, low=0.0, low_open=True)
+    if not callable(grad_fn):
+        raise ValueError(f"grad_fn must be a function θ -> ∇L(θ); got {type(grad_fn).__name__}")
     d = theta.size
     h = np.empty((d, d))
     for j in range(d):
         e = np.zeros(d)
         e[j] = eps
-        h[:, j] = (np.asarray(grad_fn(theta + e)) - np.asarray(grad_fn(theta - e))) / (2 * eps)
+        gp, gm = np.asarray(grad_fn(theta + e), dtype=float), np.asarray(grad_fn(theta - e), dtype=float)
+        if gp.shape != theta.shape or gm.shape != theta.shape:
+            raise ValueError(f"grad_fn must return an array of shape {theta.shape} (the shape of theta); "
+                             f"got {gp.shape}")
+        h[:, j] = (gp - gm) / (2 * eps)
     return (h + h.T) / 2
 
 

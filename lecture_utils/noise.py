@@ -1,0 +1,244 @@
+"""Gradient noise of mini-batches on real data (notebook 02 "Noise on real data"; reused by notebook 04).
+
+For a model with parameters θ and N training examples with per-example gradients gᵢ = ∇ℓᵢ(θ),
+the full gradient is g = (1/N)·Σᵢ gᵢ and a batch 𝓑 of B distinct examples drawn at random gives
+g_𝓑 = (1/B)·Σ_{i∈𝓑} gᵢ. Its expected squared distance from the full gradient is
+
+    E‖g_𝓑 − g‖² = tr(Σ)/B · (N − B)/(N − 1)        (without replacement; tr(Σ)/B with replacement)
+
+with tr(Σ) = (1/N)·Σᵢ ‖gᵢ − g‖² the total per-example gradient variance. On a log-log plot the
+variance against B is a line of slope −1 (bending down only as B approaches N). The *direction*
+spreads too: cos(g_𝓑, g) = g_𝓑·g / (‖g_𝓑‖‖g‖) is near 1 for large batches and small for B = 1.
+
+Each batch gradient is one ordinary forward/backward pass; tr(Σ) needs all N per-example gradient
+norms, which for a stack of linear layers come exactly from one pass (the "ghost norm" identity
+‖δᵢ·aᵢᵀ‖ = ‖δᵢ‖·‖aᵢ‖), so a whole curve over B = 1 … 1024 takes about a second on two cores.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._validate import check_batch_size, check_int
+
+#: Batch sizes of notebook 02's noise measurement: 1, 2, 4, …, 1024.
+DEFAULT_BATCH_SIZES = tuple(2**k for k in range(11))
+
+
+def _check_model_data(model, x, y, loss_fn):
+    import torch
+    import torch.nn.functional as F
+
+    if not isinstance(model, torch.nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module; got {type(model).__name__}")
+    x = torch.as_tensor(x)
+    y = torch.as_tensor(y)
+    if x.ndim < 2 or y.ndim < 1 or len(x) != len(y):
+        raise ValueError(f"x must have shape (N, …) and y shape (N,) with the same N; got {tuple(x.shape)} and "
+                         f"{tuple(y.shape)}")
+    if len(x) < 2:
+        raise ValueError("x must hold at least 2 examples")
+    loss_fn = F.cross_entropy if loss_fn is None else loss_fn
+    try:
+        with torch.no_grad():
+            loss_fn(model(x[:2]), y[:2])
+    except (RuntimeError, TypeError, IndexError) as exc:
+        raise ValueError(f"x and y do not fit the model and loss_fn (x shape {tuple(x.shape)}, y shape "
+                         f"{tuple(y.shape)}): {str(exc).splitlines()[0][:160]}") from exc
+    return x, y, loss_fn
+
+
+def _grad(model, loss):
+    import torch
+
+    params = [p for p in model.parameters() if p.requires_grad]
+    g = torch.autograd.grad(loss, params)
+    return torch.cat([q.reshape(-1) for q in g]).double().numpy()
+
+
+def full_gradient(model, x, y, *, loss_fn=None):
+    """g = ∇θ (1/N)·Σᵢ ℓᵢ(θ) over all of (x, y), as a float64 numpy vector (parameter order of the model).
+
+    ``loss_fn(outputs, y)`` must return the *mean* loss of a batch (default: cross-entropy).
+    """
+    x, y, loss_fn = _check_model_data(model, x, y, loss_fn)
+    return _grad(model, loss_fn(model(x), y))
+
+
+def batch_gradients(model, x, y, batches, *, loss_fn=None):
+    """Gradients g_𝓑 = ∇θ (1/B)·Σ_{i∈𝓑} ℓᵢ(θ) of each batch, shape (K, P) float64; ``batches`` is an
+    integer array of shape (K, B). One forward and backward pass per batch (with B = 1 these are the
+    per-example gradients gᵢ).
+    """
+    import torch
+
+    x, y, loss_fn = _check_model_data(model, x, y, loss_fn)
+    idx = np.asarray(batches)
+    if idx.ndim != 2 or idx.size == 0 or idx.dtype.kind not in "iu":
+        raise ValueError(f"batches must be a non-empty integer array of shape (K, B); got shape {idx.shape}")
+    if idx.min() < 0 or idx.max() >= len(x):
+        raise ValueError(f"batches must hold indices in [0, {len(x) - 1}]")
+    out = [_grad(model, loss_fn(model(x[ib]), y[ib])) for ib in torch.from_numpy(idx.astype(np.int64))]
+    return np.stack(out)
+
+
+def _linear_stack(model):
+    """The nn.Linear layers if every parameter of ``model`` belongs to one (else None)."""
+    import torch
+
+    lins = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    owned = {id(p) for m in lins for p in m.parameters()}
+    if not lins or any(id(p) not in owned for p in model.parameters()):
+        return None
+    return lins
+
+
+def mean_sq_example_grad(model, x, y, *, loss_fn=None, n_sample=512, seed=0, exact=True):
+    """(1/N)·Σᵢ ‖gᵢ‖², the mean squared norm of the per-example gradients.
+
+    For models whose parameters all sit in ``nn.Linear`` layers (the course MLP) it is exact and
+    takes one forward and one backward pass: a linear layer out = a·Wᵀ + b has per-example
+    gradient δᵢ·aᵢᵀ (and δᵢ for b), δᵢ = ∂ℓᵢ/∂outᵢ, so ‖gᵢ‖² = Σ_layers (‖aᵢ‖² + 1)·‖δᵢ‖²
+    (Goodfellow 2015). Other models: the mean over ``n_sample`` examples drawn at random (an estimate).
+    """
+    import torch
+
+    x, y, loss_fn = _check_model_data(model, x, y, loss_fn)
+    n = len(x)
+    n_sample = check_int("n_sample", n_sample, low=1)
+    seed = check_int("seed", seed, low=0)
+    lins = _linear_stack(model) if exact else None
+    if lins is None:
+        k = min(n_sample, n)
+        idx = np.random.default_rng(seed).choice(n, size=k, replace=False)[:, None]
+        gi = batch_gradients(model, x, y, idx, loss_fn=loss_fn)
+        return float(np.mean(np.sum(gi**2, axis=1)))
+    acts = []
+    hooks = [m.register_forward_hook(lambda mod, inp, out: acts.append((inp[0], out))) for m in lins]
+    try:
+        out = model(x)
+    finally:
+        for h in hooks:
+            h.remove()
+    loss = loss_fn(out, y) * n            # Σᵢ ℓᵢ: its gradient w.r.t. outᵢ is δᵢ
+    deltas = torch.autograd.grad(loss, [o for _, o in acts])
+    if any(a.ndim != 2 for a, _ in acts) or len(acts) != len(lins):   # sequences, reused layers: sample
+        return mean_sq_example_grad(model, x, y, loss_fn=loss_fn, n_sample=n_sample, seed=seed, exact=False)
+    sq = torch.zeros(n, dtype=torch.float64)
+    with torch.no_grad():
+        for (a, _), dl, m in zip(acts, deltas, lins):
+            d2 = dl.double().pow(2).sum(1)
+            sq += a.double().pow(2).sum(1) * d2 + (d2 if m.bias is not None else 0.0)
+    return float(sq.mean())
+
+
+def per_example_variance(model, x, y, *, loss_fn=None, full=None):
+    """tr(Σ) = (1/N)·Σᵢ ‖gᵢ − g‖² = (1/N)·Σᵢ ‖gᵢ‖² − ‖g‖² (see :func:`mean_sq_example_grad`)."""
+    g = full_gradient(model, x, y, loss_fn=loss_fn) if full is None else full
+    return mean_sq_example_grad(model, x, y, loss_fn=loss_fn) - float(g @ g)
+
+
+def sample_batches(n_examples, batch_size, n_batches, *, seed, replace=False):
+    """``n_batches`` random batches of B indices, shape (K, B): each B distinct indices (``replace=False``,
+    like one batch of a shuffled epoch) or B independent uniform draws (``replace=True``).
+
+    The generator is seeded by ``(seed, B)``: a batch size's batches do not depend on the others.
+    """
+    n = check_int("n_examples", n_examples, low=1)
+    b = check_batch_size(batch_size, n)
+    k = check_int("n_batches", n_batches, low=1)
+    seed = check_int("seed", seed, low=0)
+    rng = np.random.default_rng([seed, b, int(replace)])
+    if replace:
+        return rng.integers(0, n, size=(k, b))
+    return np.argsort(rng.random((k, n)), axis=1)[:, :b]
+
+
+@dataclass
+class GradientNoise:
+    """What :func:`gradient_noise` measured (arrays have one entry per batch size)."""
+
+    batch_sizes: np.ndarray
+    variance: np.ndarray        # mean over K batches of ‖g_𝓑 − g‖²
+    variance_se: np.ndarray     # its standard error
+    cosines: list               # one array per batch size: cos(g_𝓑, g) of its K_B batches
+    full_grad_norm: float       # ‖g‖
+    trace: float | None         # tr(Σ) from per-example gradients (None if not computed)
+    n_examples: int
+    replace: bool
+
+    def predicted(self, batch_sizes=None):
+        """tr(Σ)/B·(N − B)/(N − 1) (without replacement) or tr(Σ)/B (with): the theory line."""
+        if self.trace is None:
+            raise ValueError("trace was not computed: call gradient_noise(..., trace=True)")
+        b = np.asarray(self.batch_sizes if batch_sizes is None else batch_sizes, dtype=float)
+        n = self.n_examples
+        fpc = 1.0 if self.replace else (n - b) / (n - 1)
+        return self.trace / b * fpc
+
+    def slope(self):
+        """Slope of log(variance) against log(B), least squares (≈ −1 when the variance falls as 1/B)."""
+        return loglog_slope(self.batch_sizes, self.variance)
+
+    def mean_cosine(self):
+        """Mean of cos(g_𝓑, g) over the sampled batches, one value per batch size."""
+        return np.array([c.mean() for c in self.cosines])
+
+
+def loglog_slope(x, y):
+    """Least-squares slope s of log y = s·log x + c (a power law y ∝ xˢ is a line of slope s)."""
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if x.shape != y.shape or x.size < 2:
+        raise ValueError("x and y must be arrays of the same shape with at least 2 entries")
+    if np.any(x <= 0) or np.any(y <= 0):
+        raise ValueError("x and y must be positive (logarithms)")
+    return float(np.polyfit(np.log(x), np.log(y), 1)[0])
+
+
+def gradient_noise(model, x, y, batch_sizes=None, *, n_batches=64, min_batches=16,
+                   examples_per_size=16384, seed=0, replace=False, trace=True, loss_fn=None):
+    """Measure how far mini-batch gradients scatter around the full gradient (notebooks 02 and 04).
+
+    ``batch_sizes`` defaults to 1, 2, 4, …, 1024 (those ≤ N). For each B: draw K_B random batches (:func:`sample_batches`; K_B = ``n_batches`` for small B,
+    fewer for large B so that K_B·B ≤ ``examples_per_size``, never fewer than ``min_batches``),
+    compute every g_𝓑 (:func:`batch_gradients`) and record ‖g_𝓑 − g‖² (mean and standard error)
+    and cos(g_𝓑, g). With ``trace=True`` also tr(Σ) (:func:`per_example_variance`) for the
+    prediction E‖g_𝓑 − g‖² = tr(Σ)/B·(N − B)/(N − 1). ``loss_fn(outputs, y)`` is the mean loss of
+    a batch (default cross-entropy). The model is not changed.
+    """
+    import torch
+
+    x, y, _ = _check_model_data(model, x, y, loss_fn)
+    n = len(y)
+    k_max = check_int("n_batches", n_batches, low=2)
+    k_min = check_int("min_batches", min_batches, low=2, high=k_max)
+    budget = check_int("examples_per_size", examples_per_size, low=1)
+    seed = check_int("seed", seed, low=0)
+    if batch_sizes is None:
+        batch_sizes = [b for b in DEFAULT_BATCH_SIZES if b <= n]
+    elif np.isscalar(batch_sizes):
+        batch_sizes = [batch_sizes]
+    bs = np.array([check_batch_size(b, n, name="batch_sizes") for b in batch_sizes], dtype=int)
+    if bs.size == 0:
+        raise ValueError(f"batch_sizes must hold at least one batch size in [1, {n}]")
+    was_training = model.training
+    model.eval()
+    try:
+        g = full_gradient(model, x, y, loss_fn=loss_fn)
+        gnorm = float(np.linalg.norm(g))
+        var, se, cos = [], [], []
+        for b in bs:
+            k = int(np.clip(budget // b, k_min, k_max))
+            gb = batch_gradients(model, x, y, sample_batches(n, int(b), k, seed=seed, replace=replace),
+                                 loss_fn=loss_fn)
+            d2 = np.sum((gb - g) ** 2, axis=1)
+            var.append(d2.mean())
+            se.append(d2.std(ddof=1) / np.sqrt(k))
+            cos.append(gb @ g / (np.linalg.norm(gb, axis=1) * gnorm + 1e-300))
+        tr = per_example_variance(model, x, y, loss_fn=loss_fn, full=g) if trace else None
+    finally:
+        model.train(was_training)
+    return GradientNoise(batch_sizes=bs, variance=np.array(var), variance_se=np.array(se), cosines=cos,
+                         full_grad_norm=gnorm, trace=tr, n_examples=n, replace=bool(replace))

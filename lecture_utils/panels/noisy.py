@@ -1,0 +1,474 @@
+"""Panels, figures and exercise checks of notebook 02 (noisy small-batch gradients).
+
+* :func:`batch_losses_panel` — "Per-batch losses": the full loss beside three batch losses near the
+  trap, and every batch's gradient at the local minimum θ* (where the full gradient is 0);
+* :func:`trajectories_panel` — "Trajectories": full-batch GD stays in the local minimum, SGD leaves;
+* :func:`plot_escape_curve` — "Escape rate vs batch size" with 95 % Wilson intervals;
+* :func:`saddle_panel` — "Saddle point": GD converges to the saddle, SGD leaves along v₋;
+* :func:`plot_gradient_noise` — "Noise on real data": variance ∝ 1/B and cosines to the full gradient;
+* :func:`plot_noisy_training` — "Real training" from the cached sweep ``noisy_training``;
+* ``check_*`` — the self-checks of the exercises.
+
+The numbers come from :mod:`lecture_utils.landscapes` and :mod:`lecture_utils.noise`; the functions
+here only draw them and state them in captions.
+"""
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from .. import widgets
+from ..data import epoch_batches
+from .momentum import BlitPanel
+from ..landscapes import (DEFAULT_EPOCHS, DEFAULT_LR, SADDLE, batch_minima, classify_critical_point, escape_counts,
+                          exit_direction, make_saddle_data, make_trap_data, sgd_runs, wilson_interval)
+from ..plotting import COLORS, batch_color, contour, set_status, status_text
+
+#: The batch sizes offered by the sliders of notebook 02 (N = 64: the last one is the full batch).
+BATCH_CHOICES = (1, 2, 4, 8, 16, 32, 64)
+#: The saddle section's data: N = 32 per-example tilts of the saddle, noise 0.5 (seed 0).
+SADDLE_N = 32
+SADDLE_NOISE = 0.5
+SADDLE_STEPS = 150
+SADDLE_START = (1.8, 0.0)
+SADDLE_RADIUS = 0.5
+
+
+def _batch_label(b, n):
+    return f"B = {b} (full batch)" if b >= n else f"B = {b}"
+
+
+# ----------------------------------------------------------------------------- per-batch losses
+def num_full(data, theta):
+    """L'(θ) of the full loss at one point θ (shape (1,)), as a float."""
+    return float(data.grad(theta)[0])
+
+
+def batch_loss_numbers(data, batch_size, *, seed=0, epoch=0):
+    """Numbers behind the per-batch picture: the batches of one epoch and, at the local minimum θ*,
+    the full gradient L'(θ*) and each batch's gradient L_𝓑'(θ*) = c̄_𝓑, and whether L_𝓑 keeps a
+    minimum in the dent (``has_trap``)."""
+    land = data.landscape
+    theta_star = np.array([land.local_min])
+    batches = epoch_batches(data.n, batch_size, seed=seed, epoch=epoch)
+    grads = np.array([data.grad(theta_star, idx)[0] for idx in batches])
+    # L_𝓑' = L' + c̄_𝓑 on a grid right of the barrier, all batches at once: a − → + sign change is a minimum
+    xs = np.linspace(land.barrier, land.center + 2.0, 1201)
+    g = land.grad(xs[:, None])[:, 0][None, :] + (grads - num_full(data, theta_star))[:, None]
+    has_trap = np.any((g[:, :-1] < 0) & (g[:, 1:] >= 0), axis=1)
+    return {"theta_star": float(theta_star[0]), "full_grad": float(data.grad(theta_star)[0]),
+            "batches": batches, "grads": grads, "has_trap": has_trap}
+
+
+def batch_losses_panel(data=None, *, seed=0, batch_size=4):
+    """The full loss L and the losses L₁, L₂, L₃ of the first three batches of an epoch near the trap
+    (left), and L_𝓑'(θ*) of every batch of the epoch (right). Slider: batch size B."""
+    data = make_trap_data() if data is None else data
+    land = data.landscape
+    xs = np.linspace(land.barrier - 0.9, land.center + 0.9, 300)
+    fig = Figure(figsize=(11, 4.0))
+    ax, bx = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.2, 1]})
+    ts = land.local_min
+    ax.plot(xs, land.loss(xs[:, None]), color="k", lw=3, label="full loss L", zorder=5)
+    colors = ["#1f77b4", "#2ca02c", "#9467bd"]
+    batch_lines = [ax.plot([], [], color=c, lw=1.8, label=f"batch loss L{i + 1}")[0] for i, c in enumerate(colors)]
+    ax.axvline(ts, color=COLORS["muted"], ls=":", lw=1.5)
+    ax.plot([ts], [land.loss(np.array([ts]))], "o", color="k", ms=7, zorder=6)
+    ax.set_xlim(xs[0], xs[-1])
+    ax.set_ylim(float(land.loss(np.array([ts]))) - 1.5, float(land.loss(np.array([ts]))) + 2.0)
+    ax.set_xlabel("θ")
+    ax.set_ylabel("loss")
+    ax.set_title("Every batch has its own loss surface")
+    ax.legend(loc="upper left", fontsize=9)
+    bx.axhline(0, color="k", lw=2, label="full gradient L'(θ*) = 0")
+    bars = bx.bar(np.arange(data.n) + 0.5, np.zeros(data.n), color=COLORS["small"])
+    bx.set_xlim(0, data.n)
+    bx.set_xticks([])
+    bx.set_xlabel("the batches of one epoch (one bar each)")
+    bx.set_ylabel("gradient at θ*")
+    bx.set_title("Gradients at the local minimum θ*")
+    lim = 1.1 * float(np.abs(data.tilts).max())
+    bx.set_ylim(-lim, lim)
+    bx.legend(loc="upper right", fontsize=9)
+    note = bx.text(0.02, 0.03, "", transform=bx.transAxes, fontsize=10, va="bottom")
+    fig.tight_layout()
+
+    def update(batch_size):
+        b = int(batch_size)
+        num = batch_loss_numbers(data, b, seed=seed)
+        for i, line in enumerate(batch_lines):
+            if i < len(num["batches"]) and b < data.n:
+                line.set_data(xs, data.loss(xs[:, None], num["batches"][i]))
+                line.set_visible(True)
+            else:
+                line.set_visible(False)
+        k = len(num["grads"])
+        width = data.n / k
+        for j, bar in enumerate(bars):
+            if j < k:
+                bar.set_height(num["grads"][j])
+                bar.set_x(j * width + 0.1 * width)
+                bar.set_width(0.8 * width)
+                bar.set_color(COLORS["small"] if num["has_trap"][j] else COLORS["gradient"])
+                bar.set_visible(True)
+            else:
+                bar.set_visible(False)
+        no_trap = int(np.sum(~num["has_trap"]))
+        note.set_text(f"orange: no minimum in the dent ({no_trap} of {k})")
+        g = num["grads"]
+        if b >= data.n:
+            return (f"B = {b} is the full batch: one batch per epoch, its loss is L itself and its gradient at "
+                    f"the local minimum θ* = {num['theta_star']:.2f} is {abs(num['full_grad']):.3f}: "
+                    f"gradient descent has no reason to move.")
+        return (f"B = {b}: at the local minimum θ* = {num['theta_star']:.2f} the full gradient is "
+                f"{abs(num['full_grad']):.3f}, but the {k} batch gradients range from {g.min():+.2f} to "
+                f"{g.max():+.2f} (mean |g_B| = {np.abs(g).mean():.2f}); for {no_trap} of the {k} batches the "
+                f"dent is not a minimum at all.")
+
+    ctrl = widgets.selection_slider("batch_size", [b for b in BATCH_CHOICES if b <= data.n] + (
+        [data.n] if data.n not in BATCH_CHOICES else []), batch_size, description="batch size B")
+    return BlitPanel(fig, update, {"batch_size": ctrl}, dynamic=batch_lines + list(bars) + [note],
+                     title="Per-batch losses")
+
+
+# ----------------------------------------------------------------------------- trajectories
+def trajectory_numbers(data, batch_size, lr, *, epochs=DEFAULT_EPOCHS, n_runs=200, seed=0):
+    """SGD paths of ``n_runs`` runs from θ*, the full-batch GD path, and how many runs escaped."""
+    land = data.landscape
+    theta0 = np.array([land.local_min])
+    paths = sgd_runs(data, theta0, batch_size=batch_size, lr=lr, epochs=epochs, n_runs=n_runs, seed=seed,
+                     record=True)[:, :, 0]
+    gd = sgd_runs(data, theta0, batch_size=None, lr=lr, epochs=epochs, n_runs=1, seed=seed, record=True)[:, 0, 0]
+    final = paths[-1]
+    finite = np.isfinite(final)
+    curv = float(land.hessian(theta0)[0, 0])
+    return {"paths": paths, "gd": gd, "final": final, "escaped": int(np.sum(finite & (final < land.barrier))),
+            "diverged": int(np.sum(~finite)), "n_runs": n_runs, "curvature": curv, "theta0": float(theta0[0])}
+
+
+def trajectories_panel(data=None, *, epochs=DEFAULT_EPOCHS, n_runs=200, n_shown=12, seed=0, batch_size=4,
+                       lr=DEFAULT_LR):
+    """θ over the epochs of ``n_shown`` SGD runs and of full-batch GD, all started in the local minimum
+    (left), and where all ``n_runs`` runs end on the loss curve (right). Sliders: B and η."""
+    data = make_trap_data() if data is None else data
+    land = data.landscape
+    fig = Figure(figsize=(11, 4.0))
+    ax, bx = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.3, 1]})
+    for y, name, ls in [(land.local_min, "local minimum", ":"), (land.barrier, "barrier", "--"),
+                        (land.global_min, "global minimum", ":")]:
+        ax.axhline(y, color=COLORS["muted"], ls=ls, lw=1.2)
+        ax.text(epochs, y, " " + name, va="center", fontsize=9, color=COLORS["muted"])
+    runs = [ax.plot([], [], color=COLORS["small"], lw=0.9, alpha=0.6)[0] for _ in range(n_shown)]
+    runs[0].set_label("SGD runs")
+    (gd_line,) = ax.plot([], [], color=COLORS["full"], lw=2.5, label="full-batch GD")
+    ax.set_xlim(0, epochs)
+    ax.set_ylim(-2.0, 4.5)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("θ")
+    ax.set_title("Where does each run go?")
+    ax.legend(loc="lower left", fontsize=9)
+    status = status_text(ax)
+    xs = np.linspace(-2.0, 4.5, 300)
+    bx.plot(xs, land.loss(xs[:, None]), color="k", lw=2)
+    ends = bx.scatter([], [], s=30, color=COLORS["small"], alpha=0.25, zorder=5, label="end of an SGD run")
+    (gd_end,) = bx.plot([], [], "o", color=COLORS["full"], ms=10, zorder=6, label="end of GD")
+    bx.axvline(land.barrier, color=COLORS["muted"], ls="--", lw=1.2)
+    bx.set_xlim(xs[0], xs[-1])
+    bx.set_ylim(-0.5, 9)
+    bx.set_xlabel("θ")
+    bx.set_ylabel("full loss L(θ)")
+    bx.set_title(f"Where {n_runs} runs end")
+    bx.legend(loc="upper left", fontsize=9)
+    fig.tight_layout()
+
+    def update(batch_size, lr):
+        b = int(batch_size)
+        num = trajectory_numbers(data, b, lr, epochs=epochs, n_runs=n_runs, seed=seed)
+        paths, gd = num["paths"], num["gd"]
+        t = np.arange(len(paths)) * min(b, data.n) / data.n
+        for i, line in enumerate(runs):
+            line.set_data(t, np.clip(paths[:, i], -10, 10))
+        gd_line.set_data(np.arange(len(gd)) * 1.0, np.clip(gd, -10, 10))
+        fin = num["final"][np.isfinite(num["final"])]
+        ends.set_offsets(np.c_[fin, land.loss(fin[:, None])] if fin.size else np.empty((0, 2)))
+        g_end = gd[-1]
+        gd_end.set_data([g_end], [land.loss(np.array([g_end]))] if np.isfinite(g_end) else [np.nan])
+        lr_text = f"η = {lr:.3g}"
+        if num["diverged"] or not np.isfinite(g_end):
+            set_status(status, f"{num['diverged']} runs diverged (θ became inf or nan)")
+        else:
+            set_status(status, "")
+        gd_stays = np.isfinite(g_end) and g_end > land.barrier
+        sharp = lr * num["curvature"] > 2
+        gd_text = (f"full-batch GD stays in the local minimum (ends at θ = {g_end:.2f})" if gd_stays else
+                   f"full-batch GD leaves the local minimum too (ends at θ = {g_end:.2f}): with η·L''(θ*) = "
+                   f"{lr * num['curvature']:.2f} > 2 the dent is too sharp for this step size")
+        if gd_stays and sharp:
+            gd_text += (f", a fixed point of GD, but with η·L''(θ*) = {lr * num['curvature']:.2f} > 2 a repelling "
+                        f"one: the smallest push grows at every step")
+        sgd_text = (f"every run is full-batch GD, so {num['escaped']} of {n_runs} runs reach the global basin"
+                    if b >= data.n else
+                    f"{num['escaped']} of {n_runs} SGD runs end in the global basin (θ < {land.barrier:.2f})")
+        if num["diverged"]:
+            sgd_text += f"; {num['diverged']} diverged"
+        return (f"{_batch_label(b, data.n)}, {lr_text}, {epochs} epochs ({len(paths) - 1} updates a run): "
+                f"{gd_text}; {sgd_text}.")
+
+    controls = {"batch_size": widgets.selection_slider("batch_size", [b for b in BATCH_CHOICES if b <= data.n],
+                                                       batch_size, description="batch size B"),
+                "lr": widgets.lr_slider(lr, low=0.01, high=0.2)}
+    return BlitPanel(fig, update, controls, dynamic=runs + [gd_line, ends, gd_end, status], title="Trajectories")
+
+
+# ----------------------------------------------------------------------------- escape curve
+def escape_table(batch_sizes, counts, n_runs, n_examples):
+    """Rows (label, escaped, fraction, low, high) with the 95 % Wilson interval, for printing."""
+    lo, hi = wilson_interval(counts, n_runs)
+    rows = []
+    for b, k, l, h in zip(batch_sizes, counts, lo, hi):
+        b = n_examples if b is None else int(b)
+        rows.append((("full" if b >= n_examples else str(b)), int(k), k / n_runs, float(l), float(h)))
+    return rows
+
+
+def format_escape_table(rows, n_runs):
+    """The escape table as fixed-precision text (stable across machines)."""
+    lines = [f"{'B':>5}  escaped of {n_runs}  fraction  95% interval"]
+    for label, k, p, lo, hi in rows:
+        lines.append(f"{label:>5}  {k:>16d}  {p:8.2f}  [{lo:.2f}, {hi:.2f}]")
+    return "\n".join(lines)
+
+
+def plot_escape_curve(batch_sizes, counts, n_runs, n_examples, *, title=None):
+    """Fraction of runs that end in the global basin against B (log axis), with 95 % Wilson intervals."""
+    import matplotlib.pyplot as plt
+
+    b = np.array([n_examples if x is None else x for x in batch_sizes], dtype=float)
+    counts = np.asarray(counts)
+    p = counts / n_runs
+    lo, hi = wilson_interval(counts, n_runs)
+    fig, ax = plt.subplots(figsize=(7.5, 4.0))
+    ax.errorbar(b, p, yerr=[p - lo, hi - p], fmt="o-", color=COLORS["small"], capsize=4, lw=2, ms=7)
+    ax.plot(b[-1:], p[-1:], "o", color=COLORS["full"], ms=9, label="full batch")
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(b, [("full" if x >= n_examples else str(int(x))) for x in b])
+    ax.set_ylim(-0.03, 1.03)
+    ax.set_xlabel("batch size B")
+    ax.set_ylabel("fraction in the global basin")
+    ax.set_title(title or f"Escape from the local minimum ({n_runs} runs per batch size, 95% intervals)")
+    ax.legend(loc="upper right")
+    fig.tight_layout()
+    return fig
+
+
+# ----------------------------------------------------------------------------- saddle
+def saddle_numbers(batch_size, *, lr=0.1, steps=SADDLE_STEPS, n_runs=20, seed=0, data=None):
+    """GD and SGD paths from a point on the saddle's stable manifold, and where the SGD runs leave it."""
+    data = make_saddle_data(SADDLE_N, noise=SADDLE_NOISE, seed=0) if data is None else data
+    land = data.landscape
+    theta0 = np.array(SADDLE_START)
+    epochs = -(-steps * min(batch_size, data.n) // data.n)
+    paths = sgd_runs(data, theta0, batch_size=batch_size, lr=lr, epochs=epochs, steps=steps, n_runs=n_runs,
+                     seed=seed, record=True)
+    gd = sgd_runs(data, theta0, batch_size=None, lr=lr, epochs=steps, steps=steps, n_runs=1, record=True)[:, 0]
+    h = land.hessian(land.saddle)
+    lam, vec = np.linalg.eigh(h)
+    exits = exit_direction(paths, land.saddle, SADDLE_RADIUS)
+    left = ~np.isnan(exits[:, 0])
+    cos = np.abs(exits[left] @ vec[:, 0]) if left.any() else np.array([])
+    return {"paths": paths, "gd": gd, "eigenvalues": lam, "eigenvectors": vec, "left": int(left.sum()),
+            "abs_cos": cos, "n_runs": n_runs, "gd_distance": float(np.linalg.norm(gd[-1] - land.saddle))}
+
+
+def saddle_panel(*, n_runs=20, lr=0.1, batch_size=4, seed=0):
+    """Contour map of :data:`~lecture_utils.landscapes.SADDLE` with GD (red) and SGD paths (blue) from
+    θ⁰ = (1.8, 0) on the stable manifold, the Hessian's eigenvectors at the saddle (left), and each
+    path's distance from the saddle (right, log scale). Slider: batch size B (N = 32)."""
+    data = make_saddle_data(SADDLE_N, noise=SADDLE_NOISE, seed=0)
+    land = data.landscape
+    fig = Figure(figsize=(11, 4.3))
+    ax, bx = fig.subplots(1, 2)
+    contour(ax, land.loss, (-2.0, 2.0), (-1.6, 1.6), levels=18)
+    lam, vec = np.linalg.eigh(land.hessian(land.saddle))
+    for j, (c, name, off) in enumerate([(COLORS["gradient"], "v₋", (-0.12, 0.0)), ("#555555", "v₊", (0.0, -0.2))]):
+        v = vec[:, j] * 0.7
+        v = v * np.sign(v.sum())
+        ax.annotate("", xy=v, xytext=(0, 0), arrowprops=dict(arrowstyle="-|>", color=c, lw=2.5), zorder=9)
+        ax.text(v[0] / 2 + off[0], v[1] / 2 + off[1], f"{name}: λ = {lam[j]:+.0f}", color=c, fontsize=10,
+                ha="right" if off[0] < 0 else "center", va="center", zorder=9,
+                bbox=dict(facecolor="white", edgecolor="none", alpha=0.7, pad=1))
+    ax.plot(*land.minima.T, "*", color="k", ms=12, zorder=6)
+    ax.plot([0], [0], "X", color="k", ms=9, zorder=6)
+    runs = [ax.plot([], [], color=COLORS["small"], lw=1.0, alpha=0.7)[0] for _ in range(n_runs)]
+    runs[0].set_label("SGD")
+    (gd_line,) = ax.plot([], [], color=COLORS["full"], lw=2.5, label="full-batch GD", zorder=8)
+    ax.set_aspect("equal")
+    ax.set_xlabel("θ₁")
+    ax.set_ylabel("θ₂")
+    ax.set_title("Saddle point: GD stops, SGD leaves along v₋")
+    ax.legend(loc="lower left", fontsize=9)
+    status = status_text(ax)
+    dist_runs = [bx.plot([], [], color=COLORS["small"], lw=1.0, alpha=0.7)[0] for _ in range(n_runs)]
+    (gd_dist,) = bx.plot([], [], color=COLORS["full"], lw=2.5)
+    bx.axhline(SADDLE_RADIUS, color=COLORS["muted"], ls="--", lw=1.2)
+    bx.set_yscale("log")
+    bx.set_xlim(0, SADDLE_STEPS)
+    bx.set_ylim(1e-16, 10)
+    bx.set_xlabel("update")
+    bx.set_ylabel("distance from the saddle")
+    bx.set_title("Distance |θ − saddle|")
+    fig.tight_layout()
+
+    def update(batch_size):
+        b = int(batch_size)
+        num = saddle_numbers(b, lr=lr, n_runs=n_runs, seed=seed, data=data)
+        paths, gd = num["paths"], num["gd"]
+        t = np.arange(len(paths))
+        for i, (line, dline) in enumerate(zip(runs, dist_runs)):
+            p = paths[:, i]
+            line.set_data(np.clip(p[:, 0], -5, 5), np.clip(p[:, 1], -5, 5))
+            dline.set_data(t, np.maximum(np.linalg.norm(p, axis=1), 1e-300))
+        gd_line.set_data(gd[:, 0], gd[:, 1])
+        gd_dist.set_data(t, np.maximum(np.linalg.norm(gd, axis=1), 1e-300))
+        bad = int(np.sum(~np.all(np.isfinite(paths[-1]), axis=1)))
+        set_status(status, f"{bad} runs diverged (nan)" if bad else "")
+        gd_text = f"full-batch GD ends {num['gd_distance']:.0e} from the saddle and never leaves it"
+        if b >= data.n:
+            return (f"{_batch_label(b, data.n)}, η = {lr:g}, {SADDLE_STEPS} updates: every run is full-batch GD; "
+                    f"{gd_text}. The Hessian there has eigenvalues {lam[0]:+.0f} and {lam[1]:+.0f}: a saddle.")
+        cos_text = (f"their exit directions have |cos| = {num['abs_cos'].mean():.2f} (mean) with the eigenvector "
+                    f"v₋ of λ = {lam[0]:+.0f}" if num["left"] else "none leaves")
+        return (f"{_batch_label(b, data.n)}, η = {lr:g}, {SADDLE_STEPS} updates: {gd_text}; {num['left']} of "
+                f"{n_runs} SGD runs leave the ball |θ| ≤ {SADDLE_RADIUS} after coming close, and {cos_text}.")
+
+    ctrl = widgets.selection_slider("batch_size", [1, 2, 4, 8, 16, 32], batch_size, description="batch size B")
+    return BlitPanel(fig, update, {"batch_size": ctrl}, dynamic=runs + dist_runs + [gd_line, gd_dist, status],
+                     title="Saddle point")
+
+
+# ----------------------------------------------------------------------------- real data
+def plot_gradient_noise(result):
+    """Left: E‖g_𝓑 − g‖² against B (log-log) with the fitted slope and tr(Σ)/B·(N−B)/(N−1);
+    right: cos(g_𝓑, g) of every sampled batch and their mean, per batch size."""
+    import matplotlib.pyplot as plt
+
+    b = np.asarray(result.batch_sizes, dtype=float)
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4.0))
+    ax.errorbar(b, result.variance, yerr=2 * result.variance_se, fmt="o", color=COLORS["small"], ms=6,
+                capsize=3, label="measured (±2 SE)")
+    slope = result.slope()
+    coef = np.polyfit(np.log(b), np.log(result.variance), 1)
+    ax.plot(b, np.exp(np.polyval(coef, np.log(b))), color=COLORS["small"], lw=1.2, ls="--",
+            label=f"fit: slope {slope:.2f}")
+    if result.trace is not None:
+        fine = np.geomspace(b.min(), b.max(), 100)
+        ax.plot(fine, result.predicted(fine), color="k", lw=1.2, alpha=0.7, label="tr(Σ)/B·(N−B)/(N−1)")
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("batch size B")
+    ax.set_ylabel("E |g_B − g|²")
+    ax.set_title("Gradient noise falls as 1/B")
+    ax.legend(fontsize=9)
+    rng = np.random.default_rng(0)
+    for bb, c in zip(b, result.cosines):
+        jitter = bb * 2 ** rng.uniform(-0.15, 0.15, size=len(c))
+        bx.plot(jitter, c, ".", color=batch_color(bb, result.n_examples), alpha=0.5, ms=4)
+    bx.plot(b, result.mean_cosine(), "o-", color="k", ms=5, lw=1.5, label="mean")
+    bx.axhline(0, color=COLORS["muted"], lw=1)
+    bx.set_xscale("log", base=2)
+    bx.set_ylim(-0.5, 1.05)
+    bx.set_xlabel("batch size B")
+    bx.set_ylabel("cos(g_B, g)")
+    bx.set_title("Direction of the batch gradient")
+    bx.legend(loc="lower right", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def plot_noisy_training(results):
+    """Training loss of the cached sweep ``noisy_training`` against epochs (left) and updates (right)."""
+    import matplotlib.pyplot as plt
+
+    n = results["n_train"]
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4.0))
+    for run in results["runs"]:
+        b = run["batch_size"]
+        color = COLORS["full"] if b >= n else batch_color(b, n)
+        label = "full batch" if b >= n else f"B = {b}"
+        ep = np.asarray(run["epoch"], dtype=float)
+        ax.plot(ep, run["train_loss"], color=color, label=label)
+        bx.plot(np.maximum(run["step"], 1), run["train_loss"], color=color, label=label)
+    long = results["full_long"]
+    bx.plot(np.maximum(long["step"], 1), long["train_loss"], color=COLORS["full"], ls="--",
+            label=f"full batch, {long['step'][-1]} updates")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("training loss")
+    ax.set_title(f"Same η = {results['lr']:g}, same epochs")
+    ax.legend(fontsize=9)
+    bx.set_xscale("log")
+    bx.set_xlabel("update (log scale)")
+    bx.set_ylabel("training loss")
+    bx.set_title("The same runs against the number of updates")
+    bx.legend(fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+# ----------------------------------------------------------------------------- exercise checks
+def check_escape_rate(value, batch_size=8, *, n_runs=1000, seed=0):
+    """Exercise "estimate the escape rate": is ``value`` inside the 95 % interval of B's escape rate?
+
+    Prints "not done yet" for ``None`` / ``...``; never raises on a wrong answer.
+    """
+    if value is None or value is Ellipsis:
+        print("not done yet: set my_escape_rate to a number between 0 and 1")
+        return False
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        print(f"not quite: my_escape_rate should be a number between 0 and 1, not {type(value).__name__}")
+        return False
+    k = int(escape_counts([batch_size], n_runs=n_runs, seed=seed)[0])
+    lo, hi = wilson_interval(k, n_runs)
+    if float(lo) <= v <= float(hi):
+        print(f"correct: {v:.2f} lies in the 95% interval [{float(lo):.2f}, {float(hi):.2f}] for B = {batch_size}")
+        return True
+    hint = "a fraction, not a count: divide by n_runs" if v > 1 else "count runs with final θ < barrier"
+    print(f"not quite: {v:.2f} is outside the 95% interval for B = {batch_size} ({hint})")
+    return False
+
+
+#: Hessians the classification exercise is checked on, with their types.
+CLASSIFY_CASES = (
+    (SADDLE.hessian(np.array([0.0, 0.0])), "saddle"),
+    (SADDLE.hessian(np.array([0.0, 1.0])), "minimum"),
+    (SADDLE.hessian(np.array([0.0, -1.0])), "minimum"),
+    (np.array([[-2.0, 0.5], [0.5, -1.0]]), "maximum"),
+    (np.array([[1.0, 2.0], [2.0, 1.0]]), "saddle"),
+    (np.array([[3.0, 1.0], [1.0, 2.0]]), "minimum"),
+)
+
+
+def check_classifier(fn):
+    """Exercise "tell by the Hessian": does ``fn(H)`` return "minimum" / "maximum" / "saddle" correctly?"""
+    if fn is None or fn is Ellipsis:
+        print("not done yet: define kind_of_point(H)")
+        return False
+    wrong = []
+    for h, want in CLASSIFY_CASES:
+        assert classify_critical_point(h) == want
+        try:
+            got = fn(np.array(h))
+        except Exception as exc:  # noqa: BLE001  (a learner's bug is reported, not raised)
+            print(f"not quite: kind_of_point raised {type(exc).__name__}: {exc}")
+            return False
+        if got is None or got is Ellipsis:
+            print("not done yet: kind_of_point returns nothing yet")
+            return False
+        if got != want:
+            wrong.append(f"H = {np.round(h, 2).tolist()}: expected {want!r}, got {got!r}")
+    if wrong:
+        print("not quite:\n  " + "\n  ".join(wrong))
+        return False
+    print(f"correct: all {len(CLASSIFY_CASES)} critical points classified")
+    return True
