@@ -1,0 +1,363 @@
+"""Having both: large batches that train fast and still generalize (notebook 04).
+
+Four tools, each named after the paper that introduced it:
+
+* **Linear scaling rule** (Goyal et al. 2017): when the batch grows from B₀ to B, grow the
+  learning rate with it, η_B = η₀·B/B₀, and ramp η up linearly over the first W updates
+  (warm-up, η_t = η·(t+1)/W for t < W; :func:`lecture_utils.train.lr_at_step`).
+* **Gradient noise scale** (McCandlish et al. 2018): with G the full gradient and Σ the
+  per-example gradient covariance, B_simple = tr(Σ)/|G|². A batch of B examples drawn with
+  replacement has E|G_B|² = |G|² + tr(Σ)/B, so two measured batch sizes B_s < B_b give the
+  unbiased estimates (their appendix A)
+
+      |G|²  ≈ (B_b·|G_Bb|² − B_s·|G_Bs|²) / (B_b − B_s),
+      tr(Σ) ≈ (|G_Bs|² − |G_Bb|²) / (1/B_s − 1/B_b).
+
+  Without replacement from N examples, 1/B becomes c(B) = (N − B)/(B·(N − 1)).
+* **Critical batch size**: the steps S and examples E = B·S needed to reach a fixed target
+  follow (S/S_min − 1)(E/E_min − 1) = 1, i.e. S(B) = S_min·(1 + B_crit/B) with
+  B_crit = E_min/S_min: below B_crit doubling B halves the steps (perfect scaling), above it
+  the steps barely fall (diminishing returns).
+* **LARS** (You et al. 2017): every layer l gets its own step, scaled by the trust ratio
+  ‖w_l‖/‖∇w_l‖: w_l ← w_l − η·τ·(‖w_l‖/‖∇w_l‖)·∇w_l, so each update moves every layer by the
+  same fraction η·τ of its norm.
+
+Used by notebook 04 ("Having both"), sections 1–4, and by the sweep ``have_both``.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._validate import check_batch_size, check_choice, check_int, check_lr, check_real
+from .data import epoch_batches
+from .seeding import THREADS, set_threads
+from .train import as_tensors, evaluate, lr_at_step, make_mlp
+
+__all__ = ["scaled_lr", "lr_at_step", "NoiseScale", "noise_scale_from_norms", "batch_sq_norms",
+           "estimate_noise_scale", "per_example_gradients", "exact_noise_scale", "fit_critical_batch",
+           "critical_curve", "steps_to_target", "trust_ratios", "lars_step", "train_lars"]
+
+
+# ----------------------------------------------------------------------------- linear scaling
+def scaled_lr(batch_size, *, base_lr=0.1, base_batch_size=32, rule="linear"):
+    """η for batch size B from a base (η₀ at B₀): ``linear`` η₀·B/B₀ (Goyal et al. 2017),
+    ``sqrt`` η₀·√(B/B₀), ``none`` η₀ (section 1 of notebook 04)."""
+    b = check_int("batch_size", batch_size, low=1)
+    b0 = check_int("base_batch_size", base_batch_size, low=1)
+    lr0 = check_lr(base_lr, "base_lr")
+    rule = check_choice("rule", rule, ("linear", "sqrt", "none"))
+    factor = {"linear": b / b0, "sqrt": math.sqrt(b / b0), "none": 1.0}[rule]
+    return lr0 * factor
+
+
+# ----------------------------------------------------------------------------- noise scale
+@dataclass
+class NoiseScale:
+    """|G|², tr(Σ) and their ratio B_simple = tr(Σ)/|G|² (McCandlish et al. 2018)."""
+
+    g2: float
+    trace: float
+
+    @property
+    def b_simple(self):
+        return self.trace / self.g2 if self.g2 > 0 else float("inf")
+
+
+def _c(b, n):
+    """Variance factor of a batch mean: 1/B with replacement, (N − B)/(B·(N − 1)) without."""
+    return 1.0 / b if n is None else (n - b) / (b * (n - 1))
+
+
+def noise_scale_from_norms(sq_norm_small, sq_norm_big, b_small, b_big, *, n_examples=None):
+    """The unbiased two-batch estimator (McCandlish et al. 2018, appendix A).
+
+    From mean squared gradient norms |G_Bs|² and |G_Bb|² at batch sizes B_s < B_b:
+    tr(Σ) = (|G_Bs|² − |G_Bb|²)/(c(B_s) − c(B_b)) and |G|² = |G_Bb|² − c(B_b)·tr(Σ), with
+    c(B) = 1/B (with replacement) or (N − B)/(B(N − 1)) when ``n_examples`` N is given (batches of
+    distinct examples). Returns a :class:`NoiseScale` (notebook 04, section 3).
+    """
+    s = check_real("sq_norm_small", sq_norm_small, low=0.0)
+    g = check_real("sq_norm_big", sq_norm_big, low=0.0)
+    n = check_int("n_examples", n_examples, low=2, allow_none=True)
+    bs = check_int("b_small", b_small, low=1, high=n)
+    bb = check_int("b_big", b_big, low=bs + 1, high=n)
+    cs, cb = _c(bs, n), _c(bb, n)
+    trace = (s - g) / (cs - cb)
+    return NoiseScale(g2=g - cb * trace, trace=trace)
+
+
+def batch_sq_norms(model, x, y, batch_size, n_batches, *, seed, replace=False):
+    """|G_B|² of ``n_batches`` random batches of ``batch_size`` examples (float64 array).
+
+    Each batch holds distinct examples (``replace=False``) or independent draws; one
+    forward/backward pass per batch, gradient of the mean cross-entropy.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    n = len(y)
+    b = check_batch_size(batch_size, n)
+    k = check_int("n_batches", n_batches, low=1)
+    rng = np.random.default_rng([check_int("seed", seed, low=0), b])
+    params = [p for p in model.parameters() if p.requires_grad]
+    out = np.empty(k)
+    for i in range(k):
+        idx = rng.integers(0, n, b) if replace else rng.choice(n, b, replace=False)
+        ib = torch.from_numpy(np.asarray(idx, dtype=np.int64))
+        grads = torch.autograd.grad(F.cross_entropy(model(x[ib]), y[ib]), params)
+        out[i] = float(sum((q.double() ** 2).sum() for q in grads))
+    return out
+
+
+def estimate_noise_scale(model, x, y, *, b_small=32, b_big=512, n_pairs=16, seed=0, replace=False):
+    """B_simple of ``model`` on ``(x, y)`` by the two-batch estimator (notebook 04, section 3).
+
+    Averages |G_B|² over ``n_pairs`` batches at each size (the same pairs a data-parallel run
+    gets for free: per-worker batch B_s, global batch B_b), then applies
+    :func:`noise_scale_from_norms` (ratio of the averaged |G|² and tr(Σ), as McCandlish et al.
+    recommend). ``replace=False`` uses the finite-N correction.
+    """
+    import torch
+
+    x, y = torch.as_tensor(x), torch.as_tensor(y)
+    n = len(y)
+    k = check_int("n_pairs", n_pairs, low=1)
+    small = batch_sq_norms(model, x, y, b_small, k, seed=seed, replace=replace).mean()
+    big = batch_sq_norms(model, x, y, b_big, k, seed=seed, replace=replace).mean()
+    return noise_scale_from_norms(small, big, b_small, b_big, n_examples=None if replace else n)
+
+
+def per_example_gradients(model, x, y, *, chunk=512):
+    """gᵢ = ∇θ ℓᵢ(θ) for every example (cross-entropy), shape (N, P) float64, by ``torch.func``
+    (vmap of grad). Exact but memory-hungry (N·P numbers): for small models and checks."""
+    import torch
+    import torch.nn.functional as F
+    from torch.func import functional_call, grad, vmap
+
+    x, y = torch.as_tensor(x), torch.as_tensor(y)
+    chunk = check_int("chunk", chunk, low=1)
+    names = [k for k, p in model.named_parameters() if p.requires_grad]
+    params = {k: p.detach() for k, p in model.named_parameters() if p.requires_grad}
+
+    def loss(p, xi, yi):
+        out = functional_call(model, p, (xi.unsqueeze(0),))
+        return F.cross_entropy(out, yi.unsqueeze(0))
+
+    g = vmap(grad(loss), in_dims=(None, 0, 0))
+    rows = []
+    for i in range(0, len(y), chunk):
+        gi = g(params, x[i:i + chunk], y[i:i + chunk])
+        rows.append(torch.cat([gi[k].reshape(gi[k].shape[0], -1) for k in names], 1).double())
+    return torch.cat(rows).numpy()
+
+
+def exact_noise_scale(per_example_grads):
+    """|G|² and tr(Σ) exactly from per-example gradients gᵢ (rows): G = (1/N)Σgᵢ,
+    tr(Σ) = (1/N)Σ‖gᵢ − G‖² (the population covariance of the training set)."""
+    g = check_array_2d(per_example_grads)
+    mean = g.mean(0)
+    return NoiseScale(g2=float(mean @ mean), trace=float(((g - mean) ** 2).sum(1).mean()))
+
+
+def check_array_2d(a):
+    from ._validate import check_array
+
+    a = check_array("per_example_grads", a, ndim=2)
+    if a.shape[0] < 2:
+        raise ValueError("per_example_grads must hold at least 2 rows (examples)")
+    return a
+
+
+# ----------------------------------------------------------------------------- critical batch size
+def critical_curve(batch_sizes, s_min, b_crit):
+    """S(B) = S_min·(1 + B_crit/B): steps to the target at batch size B (McCandlish eq. 2.11)."""
+    b = np.asarray(batch_sizes, dtype=float)
+    return s_min * (1.0 + b_crit / b)
+
+
+def fit_critical_batch(batch_sizes, steps):
+    """Fit (S/S_min − 1)(E/E_min − 1) = 1 to measured steps-to-target (notebook 04, section 3).
+
+    With E = B·S this is S(B) = S_min·(1 + B_crit/B), B_crit = E_min/S_min. The fit minimises the
+    squared error of log S (relative errors, so small and large batches count alike). Returns a
+    dict with ``s_min``, ``e_min`` (examples), ``b_crit`` and the ``rms_log_error`` of the fit.
+    """
+    from scipy.optimize import least_squares
+
+    b = np.asarray(batch_sizes, dtype=float)
+    s = np.asarray(steps, dtype=float)
+    if b.ndim != 1 or b.shape != s.shape or len(b) < 3:
+        raise ValueError("batch_sizes and steps must be 1-D arrays of the same length >= 3")
+    if not (np.all(np.isfinite(s)) and np.all(s > 0) and np.all(b > 0)):
+        raise ValueError("batch_sizes and steps must be finite and > 0 (leave out runs that missed the target)")
+
+    def resid(p):
+        return np.log(critical_curve(b, np.exp(p[0]), np.exp(p[1]))) - np.log(s)
+
+    p0 = np.array([np.log(s.min()), np.log(np.median(b))])
+    fit = least_squares(resid, p0, method="lm")
+    s_min, b_crit = float(np.exp(fit.x[0])), float(np.exp(fit.x[1]))
+    return {"s_min": s_min, "e_min": s_min * b_crit, "b_crit": b_crit,
+            "rms_log_error": float(np.sqrt(np.mean(resid(fit.x) ** 2)))}
+
+
+def _check_points(max_steps, per_epoch):
+    """Steps at which the training loss is checked: every step up to 20, then ~4 % apart."""
+    pts, s = set(range(1, min(max_steps, 20) + 1)), 20.0
+    while s < max_steps:
+        s *= 1.04
+        pts.add(min(int(round(s)), max_steps))
+    return pts
+
+
+def steps_to_target(data, *, batch_size, lr, seed, target_loss, max_steps, warmup_steps=0, threads=THREADS):
+    """Updates until the full training loss first falls to ``target_loss`` (notebook 04, section 3).
+
+    The same run as :func:`lecture_utils.train.train_classifier` (same initial weights, the same
+    batches ``epoch_batches(N, B, seed, epoch)``, plain SGD with warm-up), with the training loss
+    checked at steps ~4 % apart. Returns a dict: ``steps`` (None if not reached), ``status``
+    (``reached``, ``max_steps`` or ``diverged``), ``seconds``, and the checked ``curve``
+    (``step``, ``train_loss``).
+    """
+    import torch
+    import torch.nn.functional as F
+
+    x, y, _, _ = as_tensors(data)
+    n = len(y)
+    b = check_batch_size(batch_size, n)
+    lr = check_lr(lr)
+    seed = check_int("seed", seed, low=0, high=2**32 - 1)
+    target = check_real("target_loss", target_loss, low=0.0, low_open=True)
+    max_steps = check_int("max_steps", max_steps, low=1)
+    warmup_steps = check_int("warmup_steps", warmup_steps, low=0)
+    set_threads(threads)
+    model = make_mlp(seed, n_in=x.shape[1], n_out=int(data.n_classes))
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    points = _check_points(max_steps, -(-n // b))
+    curve = {"step": [0], "train_loss": [evaluate(model, x, y)[0]]}
+    step, status, ep = 0, "max_steps", 0
+    t0 = time.perf_counter()
+    while step < max_steps and status == "max_steps":
+        for idx in epoch_batches(n, b, seed=seed, epoch=ep):
+            for group in opt.param_groups:
+                group["lr"] = lr_at_step(step, lr, warmup_steps)
+            ib = torch.from_numpy(idx)
+            loss = F.cross_entropy(model(x[ib]), y[ib])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            step += 1
+            if step in points:
+                tl = evaluate(model, x, y)[0]
+                curve["step"].append(step)
+                curve["train_loss"].append(tl)
+                if not math.isfinite(tl):
+                    status = "diverged"
+                    break
+                if tl <= target:
+                    status = "reached"
+                    break
+            if step >= max_steps:
+                break
+        ep += 1
+    return {"steps": step if status == "reached" else None, "status": status,
+            "seconds": time.perf_counter() - t0, "curve": curve}
+
+
+# ----------------------------------------------------------------------------- LARS
+def _weight_layers(model):
+    import torch
+
+    return [(name, m) for name, m in model.named_modules() if isinstance(m, torch.nn.Linear)]
+
+
+def trust_ratios(model):
+    """‖w_l‖/‖∇w_l‖ of each linear layer's weight matrix (gradients must be populated, e.g. after
+    ``loss.backward()``); a dict ``{layer name: ratio}`` (notebook 04, section 4)."""
+    out = {}
+    for name, m in _weight_layers(model):
+        if m.weight.grad is None:
+            raise ValueError("model has no gradients: call loss.backward() before trust_ratios(model)")
+        gn = float(m.weight.grad.norm())
+        out[name] = float(m.weight.detach().norm()) / gn if gn > 0 else float("inf")
+    return out
+
+
+def lars_step(model, lr, *, trust=0.02, eps=1e-12):
+    """One LARS update (You et al. 2017, no momentum or weight decay): for each layer's weight,
+    w ← w − η·τ·(‖w‖/‖∇w‖)·∇w; biases take the plain step b ← b − η·τ·∇b. Returns the trust
+    ratios ‖w‖/‖∇w‖ used (notebook 04, section 4)."""
+    import torch
+
+    lr = check_lr(lr)
+    trust = check_real("trust", trust, low=0.0, low_open=True)
+    ratios = trust_ratios(model)
+    with torch.no_grad():
+        for name, m in _weight_layers(model):
+            w, g = m.weight, m.weight.grad
+            w.add_(g, alpha=-lr * trust * float(w.norm()) / (float(g.norm()) + eps))
+            if m.bias is not None and m.bias.grad is not None:
+                m.bias.add_(m.bias.grad, alpha=-lr * trust)
+    return ratios
+
+
+def train_lars(data, *, batch_size, lr, seed, max_steps, trust=0.02, warmup_steps=0, optimizer="lars",
+               record_every=None, threads=THREADS):
+    """Train the course MLP for ``max_steps`` updates with LARS (:func:`lars_step`) or plain SGD
+    (``optimizer="sgd"``, w ← w − η·∇w), on the batches of :func:`train_classifier` with warm-up.
+
+    Returns a dict: ``train_acc``, ``test_acc``, ``train_loss``, ``test_loss``, ``status``
+    (``completed`` or ``diverged``), ``seconds`` and ``ratios`` — the trust ratio of every layer
+    every ``record_every`` steps (``step`` and one list per layer name).
+    """
+    import torch
+    import torch.nn.functional as F
+
+    x, y, xt, yt = as_tensors(data)
+    n = len(y)
+    b = check_batch_size(batch_size, n)
+    lr = check_lr(lr)
+    max_steps = check_int("max_steps", max_steps, low=1)
+    optimizer = check_choice("optimizer", optimizer, ("lars", "sgd"))
+    record_every = check_int("record_every", record_every, low=1, allow_none=True) or max(1, max_steps // 20)
+    set_threads(threads)
+    model = make_mlp(check_int("seed", seed, low=0), n_in=x.shape[1], n_out=int(data.n_classes))
+    names = [nm for nm, _ in _weight_layers(model)]
+    ratios = {"step": [], **{nm: [] for nm in names}}
+    step, ep, status = 0, 0, "completed"
+    t0 = time.perf_counter()
+    while step < max_steps and status == "completed":
+        for idx in epoch_batches(n, b, seed=seed, epoch=ep):
+            eta = lr_at_step(step, lr, warmup_steps)
+            ib = torch.from_numpy(idx)
+            loss = F.cross_entropy(model(x[ib]), y[ib])
+            if not math.isfinite(loss.item()):
+                status = "diverged"
+                break
+            model.zero_grad(set_to_none=True)
+            loss.backward()
+            if step % record_every == 0:
+                r = trust_ratios(model)
+                ratios["step"].append(step)
+                for nm in names:
+                    ratios[nm].append(r[nm])
+            if optimizer == "lars":
+                lars_step(model, eta, trust=trust)
+            else:
+                with torch.no_grad():
+                    for p in model.parameters():
+                        p.add_(p.grad, alpha=-eta)
+            step += 1
+            if step >= max_steps:
+                break
+        ep += 1
+    tl, ta = evaluate(model, x, y)
+    vl, va = evaluate(model, xt, yt)
+    if not (math.isfinite(tl) and status == "completed"):
+        status, ta, va = "diverged", float("nan"), float("nan")
+    return {"train_acc": ta, "test_acc": va, "train_loss": tl, "test_loss": vl, "status": status,
+            "steps": step, "seconds": time.perf_counter() - t0, "ratios": ratios}

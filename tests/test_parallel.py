@@ -1,0 +1,74 @@
+"""lecture_utils.parallel: data-parallel training with torch.distributed (gloo) equals large-batch training."""
+import os
+import socket
+
+import numpy as np
+import pytest
+
+from lecture_utils import parallel
+from lecture_utils.data import load_mnist1d
+from lecture_utils.train import flat_params, train_classifier
+
+
+def _children():
+    """Process ids whose parent is this process (workers left behind would show up here)."""
+    me, out = os.getpid(), []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == me and fields[0] != "Z":
+                out.append(int(pid))
+    return out
+
+
+def test_two_workers_equal_one_large_batch():
+    """2 workers × 50 examples = batch 100, with an uneven last batch (N = 1001: the last global
+    batch holds 1 example, so one worker's shard is empty), warm-up and momentum."""
+    d = load_mnist1d().subset(1001, 100)
+    r = parallel.data_parallel_train(2, 50, lr=0.2, steps=25, seed=3, data=d, momentum=0.9, warmup_steps=5)
+    ref = train_classifier(d, batch_size=100, lr=0.2, seed=3, max_steps=25, momentum=0.9, warmup_steps=5)
+    diff = np.abs(flat_params(r.model) - flat_params(ref.model)).max()
+    assert diff <= 1e-5
+    assert r.steps == 25 and r.status == "completed" and r.global_batch == 100 and r.seconds > 0
+    assert r.examples_per_second > 0
+    assert _children() == []
+
+
+def test_default_data_is_mnist1d_and_matches_train_classifier():
+    r = parallel.data_parallel_train(2, 64, lr=0.1, steps=30, seed=0)
+    ref = train_classifier(load_mnist1d(), batch_size=128, lr=0.1, seed=0, max_steps=30)
+    assert np.abs(flat_params(r.model) - flat_params(ref.model)).max() <= 1e-5
+
+
+def test_failing_worker_gives_clear_error_and_no_process_left():
+    d = load_mnist1d().subset(400, 50)
+    with pytest.raises(parallel.ParallelError, match=r"worker 1 of 2 failed(.|\n)*failed on purpose at step 3"):
+        parallel.data_parallel_train(2, 20, lr=0.1, steps=10, seed=0, data=d, _fail={1: 3})
+    assert _children() == []
+
+
+def test_taken_port_gives_clear_error_and_no_process_left():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(1)
+        port = s.getsockname()[1]
+        assert not parallel.port_is_free(port)
+        with pytest.raises(parallel.ParallelError, match=f"port {port} on 127.0.0.1 is already in use"):
+            parallel.data_parallel_train(2, 20, lr=0.1, steps=5, seed=0, port=port)
+    assert _children() == []
+    assert parallel.port_is_free(parallel.free_port())
+
+
+def test_validation():
+    with pytest.raises(ValueError, match="world_size"):
+        parallel.data_parallel_train(0, 8, lr=0.1, steps=5, seed=0)
+    with pytest.raises(ValueError, match="per_worker_batch"):
+        parallel.data_parallel_train(2, 3000, lr=0.1, steps=5, seed=0)
+    with pytest.raises(ValueError, match="lr"):
+        parallel.data_parallel_train(2, 8, lr=-1, steps=5, seed=0)
+    with pytest.raises(ValueError, match="data"):
+        parallel.data_parallel_train(2, 8, lr=0.1, steps=5, seed=0, data=np.zeros(3))
