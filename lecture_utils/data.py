@@ -64,6 +64,27 @@ def coverage(batches, n_examples):
     return counts, int(np.sum(counts == 0)), int(np.sum(counts > 1))
 
 
+def batch_assignment(n_examples, batch_size, *, seed, epochs=3, replacement=False):
+    """Which batch each example falls in, epoch by epoch (notebook 01, the index map).
+
+    Returns an int array of shape (epochs, N). Without replacement entry [e, i] is the number of
+    the batch of epoch e that holds example i (every example exactly once per epoch). With
+    replacement (:func:`batches_with_replacement`) it is how many times example i was drawn in
+    epoch e (0 = never seen).
+    """
+    n = check_int("n_examples", n_examples, low=1)
+    b = check_batch_size(batch_size, n)
+    epochs = check_int("epochs", epochs, low=1, high=10_000)
+    out = np.zeros((epochs, n), dtype=np.int64)
+    for e in range(epochs):
+        if replacement:
+            out[e] = coverage(batches_with_replacement(n, b, seed=seed, epoch=e), n)[0]
+        else:
+            for k, idx in enumerate(epoch_batches(n, b, seed=seed, epoch=e)):
+                out[e, idx] = k
+    return out
+
+
 def updates_per_epoch(n_examples, batch_size, drop_last=False):
     """⌈N/B⌉ (or ⌊N/B⌋ with ``drop_last``): how many parameter updates one epoch makes."""
     n = check_int("n_examples", n_examples, low=1)

@@ -100,6 +100,9 @@ class Panel:
         self._widget = None
         self.caption = self._update(**self.values())
         self._png = figure_png(self.fig, self.dpi)
+        if self.fig.get_layout_engine() is not None:
+            # Freeze the layout found at the default values: a layout engine costs a second draw per update.
+            self.fig.set_layout_engine("none")
 
     # -- logic (no widgets needed) -------------------------------------------------------
     def values(self):

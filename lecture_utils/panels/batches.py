@@ -1,0 +1,204 @@
+"""Panels of notebook 01 (batches and epochs): the index map, batch vs full batch on the lecture's
+toy set, and accuracy against batch size from the cached sweep."""
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from .. import widgets
+from ..data import batch_assignment, make_toy_regression, updates_per_epoch
+from ..optim import minibatch_path
+from ..plotting import COLORS, contour, set_status, status_text
+
+#: Start of every toy path: far from the minimum so that the paths are easy to tell apart.
+TOY_THETA0 = (-2.0, 2.5)
+
+
+# ----------------------------------------------------------------------------- index map
+def index_map_panel(n_examples=20, batch_size=5, *, epochs=3, seed=0):
+    """Which example falls in which batch over ``epochs`` epochs, beside sampling with replacement."""
+    fig = Figure(figsize=(10, 3.4), layout="constrained")
+    ax1, ax2 = fig.subplots(1, 2)
+    shape = (epochs, n_examples)
+    im1 = ax1.imshow(np.zeros(shape), cmap="tab20", vmin=0, vmax=19, aspect="auto")
+    im2 = ax2.imshow(np.zeros(shape), cmap="Blues", vmin=0, vmax=3, aspect="auto")
+    for ax in (ax1, ax2):
+        ax.set_yticks(range(epochs), [f"epoch {e + 1}" for e in range(epochs)])
+        ax.set_xlabel("example index i")
+        ax.grid(False)
+    cb = fig.colorbar(im2, ax=ax2, label="times drawn", shrink=0.8, ticks=[0, 1, 2, 3])
+    cb.ax.set_yticklabels(["0 (unseen)", "1", "2", "3+"])
+
+    def update(batch_size):
+        a = batch_assignment(n_examples, batch_size, seed=seed, epochs=epochs)
+        c = batch_assignment(n_examples, batch_size, seed=seed, epochs=epochs, replacement=True)
+        k = updates_per_epoch(n_examples, batch_size)
+        im1.set_data(a % 20)
+        im2.set_data(c)
+        ax1.set_title(f"shuffled epochs: {k} batches of B = {batch_size} (colour = batch)")
+        ax2.set_title("drawn with replacement (count per example)")
+        unseen = (c == 0).sum(axis=1)
+        repeated = (c > 1).sum(axis=1)
+        return (f"B = {batch_size}: each epoch is cut into {k} batch{'es' if k > 1 else ''}; shuffled, every example is used exactly "
+                f"once per epoch, in a new order each epoch. Drawing {k} batches with replacement instead leaves "
+                f"{', '.join(map(str, unseen))} of {n_examples} examples unseen and repeats "
+                f"{', '.join(map(str, repeated))} in epochs 1–{epochs}.")
+
+    return widgets.Panel(fig, update, {"batch_size": widgets.batch_size_slider(n_examples, batch_size)},
+                         title="index map")
+
+
+# ----------------------------------------------------------------------------- toy batch vs full
+def toy_run(problem, *, batch_size, lr, epochs, seed=0, theta0=TOY_THETA0):
+    """Mini-batch SGD on the toy set and what the lecture says about it, as numbers.
+
+    Returns the path and: ``diverged`` (NaN/overflow, or the loss ended above where it started), updates per epoch, total updates, final full loss L(θ_end), the minimum
+    L(θ*), and the mean angle (degrees) between each update's direction −g_𝓑 and the full −∇L at
+    the same point (0° for the full batch: no noise).
+    """
+    path = minibatch_path(problem, np.asarray(theta0, float), batch_size=batch_size, lr=lr,
+                          epochs=epochs, seed=seed)
+    diverged = bool(np.isnan(path).any())
+    steps = np.diff(path, axis=0)
+    full = -lr * problem.grad(path[:-1])
+    ok = np.all(np.isfinite(steps), axis=1) & (np.linalg.norm(full, axis=1) > 1e-12)
+    cos = np.sum(steps[ok] * full[ok], axis=1) / (np.linalg.norm(steps[ok], axis=1) * np.linalg.norm(full[ok], axis=1))
+    angle = float(np.degrees(np.mean(np.arccos(np.clip(cos, -1, 1))))) if ok.any() else float("nan")
+    finite = path[np.all(np.isfinite(path), axis=1)]
+    final = float(problem.loss(finite[-1]))
+    diverged = diverged or final > float(problem.loss(np.asarray(theta0, float)))  # the loss grew: diverging
+    return {"path": path, "diverged": diverged, "updates_per_epoch": updates_per_epoch(problem.n, batch_size),
+            "updates": len(path) - 1, "final_loss": final,
+            "min_loss": float(problem.loss(problem.minimizer())), "mean_angle": angle}
+
+
+def toy_batch_panel(batch_size=1, lr=0.1, *, epochs=5, seed=0, n_examples=20):
+    """Trajectories of mini-batch SGD on the contour of the full loss (the lecture's N = 20 case)."""
+    problem = make_toy_regression(n_examples)
+    fig = Figure(figsize=(6.4, 5.0), layout="constrained")
+    ax = fig.subplots()
+    star = problem.minimizer()
+    contour(ax, problem.loss, (-3.0, 4.0), (-3.5, 3.5), levels=18)
+    ax.plot(*star, marker="*", ms=16, color="k", ls="none", label="minimum of the full loss")
+    ax.plot(*TOY_THETA0, marker="o", ms=8, color="k", ls="none")
+    line, = ax.plot([], [], "-o", ms=3, lw=1.2, color=COLORS["small"], label="mini-batch SGD path")
+    ax.set_xlabel("w")
+    ax.set_ylabel("b")
+    ax.legend(loc="lower right")
+    msg = status_text(ax)
+
+    def update(batch_size, lr):
+        r = toy_run(problem, batch_size=batch_size, lr=lr, epochs=epochs, seed=seed)
+        line.set_data(r["path"][:, 0], r["path"][:, 1])
+        ax.set_title(f"B = {batch_size}, η = {lr:.3g}: {r['updates']} updates in {epochs} epochs")
+        if r["diverged"]:
+            set_status(msg, f"diverged: η = {lr:.3g} is too large for B = {batch_size}")
+            return (f"B = {batch_size}, η = {lr:.3g}: the path <b>diverges</b> — a step overshoots the valley "
+                    f"and every later step overshoots further. Lower η.")
+        set_status(msg, None)
+        kind = ("full batch: one long, steady step per epoch (the lecture's 'long cooldown, powerful')"
+                if batch_size == problem.n else
+                "mini-batches: many short, noisy steps per epoch ('short cooldown, noisy')")
+        return (f"B = {batch_size}, η = {lr:.3g}: {r['updates_per_epoch']} update{'s' if r['updates_per_epoch'] > 1 else ''} per epoch, {r['updates']} in "
+                f"{epochs} epochs — {kind}. Steps point on average {r['mean_angle']:.0f}° away from the full "
+                f"gradient; full loss at the end {r['final_loss']:.3f} (minimum {r['min_loss']:.3f}).")
+
+    controls = {"batch_size": widgets.batch_size_slider(problem.n, batch_size),
+                "lr": widgets.lr_slider(lr, low=0.01, high=1.5)}
+    return widgets.Panel(fig, update, controls, title="batch vs full batch")
+
+
+# ----------------------------------------------------------------------------- accuracy vs B (cache)
+def accuracy_panel(record, batch_size=None):
+    """Test accuracy curves per epoch for the cached runs; the slider picks a batch size."""
+    res = record["results"]
+    sizes = res["batch_sizes"]
+    epochs = record["params"]["epochs"]
+    fig = Figure(figsize=(11, 4.0), layout="constrained")
+    ax1, ax2 = fig.subplots(1, 2)
+    lines = {}
+    for b in sizes:
+        runs = [r for r in res["runs"] if r["batch_size"] == b]
+        acc = np.mean([r["history"]["test_acc"] for r in runs], axis=0)
+        lines[b], = ax1.plot(runs[0]["history"]["epoch"], acc, color=COLORS["muted"], lw=1.2, alpha=0.6)
+    ax1.set_xlabel("epoch")
+    ax1.set_ylabel("test accuracy")
+    ax1.set_ylim(0, 1)
+    ax1.set_xlim(0, epochs)
+    ax2.errorbar(sizes, res["mean_test_acc"], yerr=res["std_test_acc"], fmt="-o", color=COLORS["test"], label="test")
+    ax2.errorbar(sizes, res["mean_train_acc"], yerr=res["std_train_acc"], fmt="--o", color=COLORS["train"], label="train")
+    mark, = ax2.plot([], [], "o", ms=16, mfc="none", mec="k", mew=2)
+    ax2.set_xscale("log", base=2)
+    ax2.set_xlabel("batch size B (log scale)")
+    ax2.set_ylabel(f"accuracy after {epochs} epochs")
+    ax2.set_ylim(0, 1)
+    ax2.legend()
+
+    def update(batch_size):
+        i = sizes.index(batch_size)
+        for b, ln in lines.items():
+            ln.set_color(COLORS["small"] if b == batch_size else COLORS["muted"])
+            ln.set_linewidth(3 if b == batch_size else 1.2)
+            ln.set_alpha(1 if b == batch_size else 0.5)
+        mark.set_data([batch_size], [res["mean_test_acc"][i]])
+        ax1.set_title(f"test accuracy per epoch, B = {batch_size} highlighted")
+        ax2.set_title(f"{len(record['params']['seeds'])} seeds, η = {record['params']['lr']}")
+        return (f"B = {batch_size}: {res['updates_per_epoch'][i]} updates per epoch, "
+                f"{res['updates_per_epoch'][i] * epochs} in {epochs} epochs; test accuracy "
+                f"{res['mean_test_acc'][i]:.2f} ± {res['std_test_acc'][i]:.2f}, training accuracy "
+                f"{res['mean_train_acc'][i]:.2f} (mean ± std over seeds). At the same epoch budget and η, "
+                f"{'larger batches make fewer updates and reach lower accuracy' if i else 'the smallest batch makes the most updates'}.")
+
+    control = widgets.selection_slider("batch_size", sizes, batch_size or sizes[1], description="batch size B")
+    return widgets.Panel(fig, update, {"batch_size": control}, title="accuracy vs batch size (cached)")
+
+
+# ----------------------------------------------------------------------------- static figures
+def toy_comparison(batch_sizes=(1, 5, 20), *, lr=0.1, epochs=5, seed=0, n_examples=20):
+    """Side-by-side paths for several batch sizes after the same number of epochs, and their numbers."""
+    import matplotlib.pyplot as plt
+
+    problem = make_toy_regression(n_examples)
+    fig, axes = plt.subplots(1, len(batch_sizes), figsize=(4.2 * len(batch_sizes), 4.0), layout="constrained",
+                             sharey=True)
+    rows = []
+    for ax, b in zip(np.atleast_1d(axes), batch_sizes):
+        r = toy_run(problem, batch_size=b, lr=lr, epochs=epochs, seed=seed)
+        contour(ax, problem.loss, (-3.0, 4.0), (-3.5, 3.5), levels=18)
+        ax.plot(*problem.minimizer(), marker="*", ms=14, color="k", ls="none")
+        ax.plot(r["path"][:, 0], r["path"][:, 1], "-o", ms=3, lw=1.2,
+                color=COLORS["full"] if b == problem.n else COLORS["small"])
+        ax.set_title(f"B = {b}: {r['updates']} updates")
+        ax.set_xlabel("w")
+        rows.append((b, r["updates_per_epoch"], r["updates"], r["final_loss"], r["mean_angle"]))
+    np.atleast_1d(axes)[0].set_ylabel("b")
+    fig.suptitle(f"{epochs} epochs of mini-batch SGD, η = {lr}, on the full loss of N = {problem.n} examples")
+    return fig, rows
+
+
+def timing_figure(timing, cached=None):
+    """Time per update and per epoch against batch size (log-log), live and from the cached sweep."""
+    import matplotlib.pyplot as plt
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.0), layout="constrained")
+    ax1.loglog(timing.batch_sizes, np.asarray(timing.per_update) * 1e3, "-o", color=COLORS["small"],
+               label=f"{timing.device}, measured now")
+    ax2.loglog(timing.batch_sizes, timing.per_epoch, "-o", color=COLORS["small"], label=f"{timing.device}, measured now")
+    if cached is not None:
+        res = cached["results"]
+        ax1.loglog(res["batch_sizes"], np.asarray(res["per_update_s"]) * 1e3, "--", color=COLORS["muted"],
+                   label="cpu, cached sweep")
+        ax2.loglog(res["batch_sizes"], res["per_epoch_s"], "--", color=COLORS["muted"], label="cpu, cached sweep")
+        if "cuda" in res:
+            ax1.loglog(res["batch_sizes"], np.asarray(res["cuda"]["per_update_s"]) * 1e3, "-s",
+                       color=COLORS["momentum"], label="GPU, cached sweep")
+            ax2.loglog(res["batch_sizes"], res["cuda"]["per_epoch_s"], "-s", color=COLORS["momentum"],
+                       label="GPU, cached sweep")
+    ax1.set_xlabel("batch size B")
+    ax1.set_ylabel("ms per update")
+    ax1.set_title("one update (forward + backward + step)")
+    ax2.set_xlabel("batch size B")
+    ax2.set_ylabel("seconds per epoch")
+    ax2.set_title(f"one epoch = ⌈{timing.n_examples}/B⌉ updates")
+    ax1.legend()
+    return fig

@@ -1,0 +1,56 @@
+"""The warm-up panel of notebook 00: gradient descent on L(θ) = θ², one η slider.
+
+Shows how every panel of the course works: move the slider, the figure and the caption follow.
+GD on L(θ) = θ² multiplies θ by (1 − 2η) each step, so it converges for 0 < η < 1 and diverges above.
+"""
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from .. import widgets
+from ..optim import momentum_path
+from ..plotting import COLORS, set_status, status_text
+
+
+def parabola_path(lr, steps=12, theta0=2.0):
+    """θᵗ of gradient descent on L(θ) = θ² (∇L = 2θ): θᵗ = (1 − 2η)ᵗ θ⁰."""
+    return momentum_path(lambda th: 2 * th, np.array([theta0]), lr=lr, beta=0.0, steps=steps)[:, 0]
+
+
+def demo_panel(lr=0.2, steps=12):
+    fig = Figure(figsize=(7, 3.6), layout="constrained")
+    ax = fig.subplots()
+    xs = np.linspace(-3, 3, 200)
+    ax.plot(xs, xs**2, color=COLORS["muted"])
+    line, = ax.plot([], [], "-o", color=COLORS["small"], ms=5, lw=1)
+    ax.set_xlim(-3, 3)
+    ax.set_ylim(-0.3, 9.5)
+    ax.set_xlabel("θ")
+    ax.set_ylabel("L(θ) = θ²")
+    msg = status_text(ax)
+
+    def update(lr):
+        path = parabola_path(lr, steps)
+        shown = path[np.abs(path) <= 3]
+        line.set_data(shown, shown**2)
+        factor = 1 - 2 * lr
+        ax.set_title(f"gradient descent, η = {lr:.2f}: θ is multiplied by {factor:+.2f} each step")
+        if abs(abs(factor) - 1) < 1e-9:
+            set_status(msg, "no progress: |1 − 2η| = 1")
+            return (f"η = {lr:.2f}: every step multiplies θ by {factor:+.2f}, so θ jumps between "
+                    f"{path[0]:g} and {-path[0]:g} for ever — it neither converges nor blows up.")
+        if abs(factor) > 1:
+            set_status(msg, f"diverges: |1 − 2η| = {abs(factor):.2f} ≥ 1")
+            return (f"η = {lr:.2f}: every step multiplies θ by {factor:+.2f}; |1 − 2η| ≥ 1, so θ grows and the "
+                    f"path <b>diverges</b> (after {steps} steps |θ| = {abs(path[-1]):.3g}).")
+        set_status(msg, None)
+        if abs(factor) < 1e-9:
+            return f"η = {lr:.2f}: 1 − 2η = 0, so the first step lands exactly on the minimum θ = 0."
+        how = "zig-zags across the minimum" if factor < 0 else "slides down one side"
+        return (f"η = {lr:.2f}: every step multiplies θ by {factor:+.2f}, so the path {how} and after "
+                f"{steps} steps θ = {path[-1]:.3g}.")
+
+    return widgets.Panel(fig, update, {"lr": widgets.float_slider("lr", lr, 0.02, 1.1, 0.02, description="learning rate η",
+                                                                   readout_format=".2f")},
+                         title="warm-up: gradient descent on θ²")

@@ -1,0 +1,54 @@
+"""Accuracy against batch size at a fixed epoch budget on MNIST-1D (notebook 01, last section).
+
+The lecture's figure (MNIST/CIFAR): with the same number of epochs and the same η, large
+batches make far fewer updates and end with lower accuracy. Every run starts from the same
+initial weights for a given seed (``make_mlp(seed)``).
+
+``results`` keys:
+  ``batch_sizes``                 list of B (the last one is the full batch, 4000)
+  ``runs``                        list of dicts, one per (B, seed): batch_size, seed, train_acc, test_acc,
+                                  train_loss, test_loss, steps, seconds, status, and ``history`` (per epoch:
+                                  epoch, step, train_loss, train_acc, test_loss, test_acc)
+  ``mean_test_acc`` / ``std_test_acc`` / ``mean_train_acc`` / ``std_train_acc``   one entry per B
+  ``updates_per_epoch``           ⌈N/B⌉ per B
+  ``seconds_per_epoch``           mean measured wall-clock seconds per epoch per B (this machine, 2 threads)
+"""
+from __future__ import annotations
+
+import numpy as np
+
+PARAMS = {
+    "dataset": "mnist1d_seed42",
+    "batch_sizes": [1, 8, 32, 128, 512, 4000],
+    "seeds": [0, 1],
+    "lr": 0.1,
+    "epochs": 10,
+    "hidden": 256,
+}
+
+
+def run(params, progress=True):
+    from ..data import load_mnist1d
+    from ..train import train_classifier
+
+    data = load_mnist1d()
+    cells = [(b, s) for b in params["batch_sizes"] for s in params["seeds"]]
+    if progress:
+        from tqdm.auto import tqdm
+        cells = tqdm(cells, desc="batch_accuracy")
+    runs = []
+    for b, s in cells:
+        r = train_classifier(data, batch_size=b, lr=params["lr"], seed=s, epochs=params["epochs"],
+                             hidden=params["hidden"])
+        runs.append({"batch_size": b, "seed": s, **r.summary(),
+                     "history": {k: [round(float(v), 5) for v in vs] for k, vs in r.history.items()}})
+    out = {"batch_sizes": params["batch_sizes"], "runs": runs}
+    for key in ("test_acc", "train_acc"):
+        vals = [[r[key] for r in runs if r["batch_size"] == b] for b in params["batch_sizes"]]
+        out[f"mean_{key}"] = [float(np.mean(v)) for v in vals]
+        out[f"std_{key}"] = [float(np.std(v)) for v in vals]
+    n = data.n_train
+    out["updates_per_epoch"] = [-(-n // b) for b in params["batch_sizes"]]
+    out["seconds_per_epoch"] = [float(np.mean([r["seconds"] / params["epochs"] for r in runs if r["batch_size"] == b]))
+                                for b in params["batch_sizes"]]
+    return out

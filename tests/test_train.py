@@ -1,0 +1,87 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from lecture_utils.train import flat_params, lr_at_step, make_mlp, train_classifier
+
+
+@pytest.fixture(scope="module")
+def small(mnist):
+    return mnist.subset(1000, 500)
+
+
+def test_same_initial_weights_whatever_the_batch_size():
+    a, b = make_mlp(3), make_mlp(3)
+    np.testing.assert_array_equal(flat_params(a), flat_params(b))
+    assert not np.array_equal(flat_params(a), flat_params(make_mlp(4)))
+    assert sum(p.numel() for p in a.parameters()) == 40 * 256 + 256 + 256 * 256 + 256 + 256 * 10 + 10
+
+
+def test_reaches_target_train_accuracy(small):
+    r = train_classifier(small, batch_size=32, lr=0.1, seed=0, target_train_acc=0.9, max_epochs=100)
+    assert r.status == "target_reached"
+    assert r.train_acc >= 0.9
+    assert 0.35 < r.test_acc < 0.8
+    assert r.steps == r.epochs * 32  # ceil(1000/32) = 32 updates per epoch
+    assert len(r.history["train_acc"]) == r.epochs + 1
+
+
+def test_fixed_budget_is_deterministic_and_small_batches_learn_faster(small):
+    r1 = train_classifier(small, batch_size=16, lr=0.1, seed=1, epochs=3)
+    r2 = train_classifier(small, batch_size=16, lr=0.1, seed=1, epochs=3)
+    assert r1.status == "completed" and r1.steps == 3 * 63
+    np.testing.assert_array_equal(flat_params(r1.model), flat_params(r2.model))
+    big = train_classifier(small, batch_size=500, lr=0.1, seed=1, epochs=3)
+    assert big.steps == 6
+    assert r1.train_acc > big.train_acc + 0.1
+
+
+def test_divergence_is_detected(small):
+    r = train_classifier(small, batch_size=100, lr=1e4, seed=0, epochs=5)
+    assert r.status == "diverged"
+    assert not r.ok
+    assert math.isnan(r.train_loss)
+
+
+def test_no_progress_is_detected(small):
+    r = train_classifier(small, batch_size=1000, lr=1e-4, seed=0, target_train_acc=0.99, patience=3,
+                         max_epochs=50)
+    assert r.status == "no_progress" and r.epochs < 50
+
+
+def test_max_steps_and_warmup(small):
+    r = train_classifier(small, batch_size=100, lr=0.1, seed=0, max_steps=25, warmup_steps=10)
+    assert r.status == "max_steps" and r.steps == 25
+    assert r.epochs == pytest.approx(2.5)
+    assert [lr_at_step(s, 1.0, 4) for s in range(6)] == [0.25, 0.5, 0.75, 1.0, 1.0, 1.0]
+
+
+def test_momentum_matches_the_lecture_rule(small):
+    """One update with β: θ¹ = θ⁰ − η g⁰ (m⁰ = 0); torch's buffer makes this exact."""
+    r = train_classifier(small, batch_size=1000, lr=0.05, seed=0, momentum=0.9, max_steps=1, threads=1)
+    m = make_mlp(0)
+    x = torch.from_numpy(small.x_train)
+    y = torch.from_numpy(small.y_train)
+    loss = torch.nn.functional.cross_entropy(m(x), y)
+    grads = torch.autograd.grad(loss, list(m.parameters()))
+    expect = np.concatenate([(p - 0.05 * g).detach().reshape(-1).double().numpy() for p, g in zip(m.parameters(), grads)])
+    np.testing.assert_allclose(flat_params(r.model), expect, atol=1e-6)
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    (dict(batch_size=0), "batch_size"), (dict(batch_size=1001), "batch_size"), (dict(lr=0.0), "lr"),
+    (dict(lr=-1), "lr"), (dict(momentum=1.0), "momentum"), (dict(momentum=-0.1), "momentum"),
+    (dict(epochs=0), "epochs"), (dict(seed=-1), "seed"), (dict(target_train_acc=1.5, epochs=None), "target_train_acc"),
+])
+def test_validation(small, kwargs, name):
+    base = dict(batch_size=10, lr=0.1, seed=0, epochs=1)
+    base.update(kwargs)
+    with pytest.raises(ValueError, match=name):
+        train_classifier(small, **base)
+
+
+def test_needs_a_dataset():
+    with pytest.raises(ValueError, match="data"):
+        train_classifier(np.zeros((3, 40)), batch_size=1, lr=0.1, seed=0, epochs=1)
