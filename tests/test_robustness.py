@@ -1,0 +1,788 @@
+"""Robustness: what learners will do wrong, tried on purpose.
+
+1. Property tests (hypothesis) of the core helpers: any value in the documented range works and
+   gives a result with the documented properties; any value outside raises ``ValueError`` naming
+   the parameter; no other exception type escapes.
+2. A contract sweep over *every* public function of ``lecture_utils`` (modules that land later are
+   covered automatically): each parameter with a lecture name (lr, beta, batch_size, seed, steps,
+   n_examples, …) is given out-of-range values and must be refused with a ``ValueError`` that names it.
+3. Every slider panel (functions ``lecture_utils.panels.*.*_panel``): ``update`` at every
+   slider's minimum and maximum, all sliders at their extremes together, β near 1 with η large;
+   no exception, a caption every time, and a diverging run shows a message on the figure.
+"""
+from __future__ import annotations
+
+import contextlib
+import importlib
+import inspect
+import itertools
+import math
+import pkgutil
+import re
+import signal
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+import lecture_utils
+from lecture_utils import data as D
+from lecture_utils import optim as O
+from lecture_utils import widgets as W
+
+SETTINGS = settings(max_examples=25, deadline=None, derandomize=True,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+FEW = settings(max_examples=8, deadline=None, derandomize=True,
+               suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+
+NAN, INF = float("nan"), float("inf")
+BAD_REALS = [NAN, INF, -INF, "0.1", None, [0.1]]
+
+
+def raises_naming(name, fn, *args, **kwargs):
+    """``fn(...)`` must raise ValueError whose message names ``name``; returns the message."""
+    with pytest.raises(ValueError) as exc:
+        fn(*args, **kwargs)
+    msg = str(exc.value)
+    assert name in msg, f"ValueError does not name {name!r}: {msg}"
+    return msg
+
+
+# ============================================================================= 1. core helpers
+# ----------------------------------------------------------------------------- data
+@SETTINGS
+@given(n=st.integers(1, 300), data=st.data(), seed=st.integers(0, 2**32 - 1), epoch=st.integers(0, 10**6),
+       drop_last=st.booleans(), shuffle=st.booleans())
+def test_epoch_batches_partition(n, data, seed, epoch, drop_last, shuffle):
+    b = data.draw(st.integers(1, n))
+    batches = D.epoch_batches(n, b, seed=seed, epoch=epoch, drop_last=drop_last, shuffle=shuffle)
+    sizes = [len(x) for x in batches]
+    assert len(batches) == D.updates_per_epoch(n, b, drop_last=drop_last)
+    assert all(s == b for s in sizes[:-1]) and (not sizes or 1 <= sizes[-1] <= b)
+    flat = np.concatenate(batches) if batches else np.array([], int)
+    assert len(np.unique(flat)) == len(flat), "an example appears twice in one epoch"
+    if not drop_last:
+        assert sorted(flat.tolist()) == list(range(n)), "an epoch must visit every example exactly once"
+    else:
+        assert len(flat) == (n // b) * b
+    again = D.epoch_batches(n, b, seed=seed, epoch=epoch, drop_last=drop_last, shuffle=shuffle)
+    assert all(np.array_equal(x, y) for x, y in zip(batches, again)), "not deterministic"
+
+
+@SETTINGS
+@given(n=st.integers(1, 200), data=st.data(), seed=st.integers(0, 10**9), k=st.none() | st.integers(1, 50))
+def test_batches_with_replacement(n, data, seed, k):
+    b = data.draw(st.integers(1, n))
+    batches = D.batches_with_replacement(n, b, seed=seed, n_batches=k)
+    assert len(batches) == (k if k is not None else -(-n // b))
+    for x in batches:
+        assert len(x) == b and x.min() >= 0 and x.max() < n
+    counts, unseen, repeated = D.coverage(batches, n)
+    assert counts.sum() == b * len(batches) and 0 <= unseen <= n and 0 <= repeated <= n
+
+
+@SETTINGS
+@given(n=st.integers(1, 60), data=st.data(), epochs=st.integers(1, 4), replacement=st.booleans())
+def test_batch_assignment_shape(n, data, epochs, replacement):
+    b = data.draw(st.integers(1, n))
+    a = D.batch_assignment(n, b, seed=0, epochs=epochs, replacement=replacement)
+    assert a.shape == (epochs, n)
+    if replacement:
+        assert (a.sum(axis=1) == b * -(-n // b)).all()
+    else:
+        assert a.min() == 0 and a.max() == -(-n // b) - 1
+
+
+@pytest.mark.parametrize("bad_b", [0, -1, 2.5, "2", None, True])
+def test_batch_functions_refuse_bad_batch_size(bad_b):
+    for fn in (D.epoch_batches, D.batches_with_replacement):
+        raises_naming("batch_size", fn, 10, bad_b, seed=0)
+    raises_naming("batch_size", D.updates_per_epoch, 10, bad_b)
+    raises_naming("batch_size", D.batch_assignment, 10, bad_b, seed=0)
+
+
+@SETTINGS
+@given(n=st.integers(1, 100), extra=st.integers(1, 1000))
+def test_batch_size_above_n_refused(n, extra):
+    raises_naming("batch_size", D.epoch_batches, n, n + extra, seed=0)
+
+
+@pytest.mark.parametrize("kwargs,name", [
+    (dict(n_examples=0, batch_size=1, seed=0), "n_examples"),
+    (dict(n_examples=2.5, batch_size=1, seed=0), "n_examples"),
+    (dict(n_examples=10, batch_size=2, seed=-1), "seed"),
+    (dict(n_examples=10, batch_size=2, seed=1.5), "seed"),
+    (dict(n_examples=10, batch_size=2, seed=0, epoch=-1), "epoch"),
+])
+def test_epoch_batches_refuses(kwargs, name):
+    raises_naming(name, D.epoch_batches, **kwargs)
+
+
+@SETTINGS
+@given(n=st.integers(2, 200), seed=st.integers(0, 10**6), noise=st.floats(0, 10))
+def test_make_toy_regression(n, seed, noise):
+    p = D.make_toy_regression(n, seed=seed, noise=noise)
+    assert p.n == n and np.all(np.isfinite(p.x)) and np.all(np.isfinite(p.y))
+    star = p.minimizer()
+    assert np.allclose(p.grad(star), 0, atol=1e-8)
+    theta = np.array([0.3, -0.7])
+    eps = 1e-6
+    num = [(p.loss(theta + eps * e) - p.loss(theta - eps * e)) / (2 * eps) for e in np.eye(2)]
+    assert np.allclose(p.grad(theta), num, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("kwargs,name", [(dict(n_examples=1), "n_examples"), (dict(n_examples=0), "n_examples"),
+                                         (dict(noise=-0.1), "noise"), (dict(noise=NAN), "noise"),
+                                         (dict(seed=-3), "seed")])
+def test_make_toy_regression_refuses(kwargs, name):
+    raises_naming(name, D.make_toy_regression, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def mnist():
+    return D.load_mnist1d()
+
+
+@pytest.fixture(scope="module")
+def tiny(mnist):
+    return mnist.subset(64, 32)
+
+
+def test_load_mnist1d_refuses_bad_seed(tmp_path):
+    for bad in (-1, 2**32, 1.5, "42"):
+        raises_naming("seed", D.load_mnist1d, seed=bad, cache_dir=tmp_path)
+    assert not list(tmp_path.iterdir()), "nothing may be written for a refused call"
+
+
+@SETTINGS
+@given(n_train=st.integers(1, 4000), n_test=st.integers(1, 1000))
+def test_subset(mnist, n_train, n_test):
+    s = mnist.subset(n_train, n_test)
+    assert s.x_train.shape == (n_train, 40) and s.y_test.shape == (n_test,)
+
+
+@pytest.mark.parametrize("kwargs,name", [(dict(n_train=0), "n_train"), (dict(n_train=4001), "n_train"),
+                                         (dict(n_test=0), "n_test"), (dict(n_test=1.5), "n_test")])
+def test_subset_refuses(mnist, kwargs, name):
+    raises_naming(name, mnist.subset, **kwargs)
+
+
+# ----------------------------------------------------------------------------- optim
+def _quad_grad(h):
+    h = np.asarray(h, float)
+    return lambda th: h * np.asarray(th, float)
+
+
+@SETTINGS
+@given(lr=st.floats(1e-4, 50.0), beta=st.floats(0.0, 0.999), steps=st.integers(0, 60),
+       h=st.lists(st.floats(0.01, 10.0), min_size=1, max_size=3))
+def test_momentum_path_any_valid_input(lr, beta, steps, h):
+    theta0 = np.ones(len(h))
+    path = O.momentum_path(_quad_grad(h), theta0, lr=lr, beta=beta, steps=steps)
+    assert path.shape == (steps + 1, len(h))
+    assert np.array_equal(path[0], theta0)
+    bad = ~np.all(np.isfinite(path), axis=1)
+    if bad.any():  # after a divergence every later row is NaN
+        assert bad[int(np.argmax(bad)):].all()
+    finite = path[~bad]
+    assert np.all(np.abs(finite) <= O.DIVERGENCE_LIMIT)
+    # the lecture's rule, checked step by step on the finite part
+    m = np.zeros_like(theta0)
+    th = theta0.copy()
+    for t in range(1, len(finite)):
+        m = beta * m - lr * np.asarray(h) * th
+        th = th + m
+        assert np.allclose(finite[t], th, rtol=1e-9, atol=1e-9)
+
+
+@SETTINGS
+@given(lr=st.floats(1e-3, 0.9), steps=st.integers(5, 40))
+def test_gradient_descent_decreases_a_convex_quadratic(lr, steps):
+    path = O.momentum_path(_quad_grad([1.0, 0.5]), [1.0, -2.0], lr=lr, beta=0.0, steps=steps)
+    f = 0.5 * (path[:, 0] ** 2 + 0.5 * path[:, 1] ** 2)
+    assert np.all(np.diff(f) <= 1e-15)
+
+
+@pytest.mark.parametrize("kwargs,name", [
+    (dict(lr=0.0), "lr"), (dict(lr=-0.1), "lr"), (dict(lr=NAN), "lr"), (dict(lr=INF), "lr"), (dict(lr="0.1"), "lr"),
+    (dict(beta=1.0), "beta"), (dict(beta=-0.01), "beta"), (dict(beta=NAN), "beta"), (dict(beta=1.5), "beta"),
+    (dict(steps=-1), "steps"), (dict(steps=2.5), "steps"), (dict(theta0=[[1.0, 2.0]]), "theta0"),
+    (dict(theta0=[NAN, 1.0]), "theta0"), (dict(theta0="ab"), "theta0"),
+    (dict(grad_fn=lambda th: np.zeros(3)), "grad_fn"),
+])
+def test_momentum_path_refuses(kwargs, name):
+    args = dict(grad_fn=_quad_grad([1.0, 1.0]), theta0=[1.0, 1.0], lr=0.1, beta=0.5, steps=5)
+    args.update(kwargs)
+    raises_naming(name, O.momentum_path, args.pop("grad_fn"), args.pop("theta0"), **args)
+
+
+@SETTINGS
+@given(data=st.data(), lr=st.floats(1e-3, 20.0), beta=st.floats(0, 0.99), epochs=st.integers(0, 4),
+       seed=st.integers(0, 1000))
+def test_minibatch_path_any_valid_input(data, lr, beta, epochs, seed):
+    p = D.make_toy_regression(12)
+    b = data.draw(st.integers(1, 12))
+    path = O.minibatch_path(p, [0.0, 0.0], batch_size=b, lr=lr, epochs=epochs, seed=seed, beta=beta)
+    assert path.shape == (epochs * -(-12 // b) + 1, 2)
+    bad = ~np.all(np.isfinite(path), axis=1)
+    if bad.any():
+        assert bad[int(np.argmax(bad)):].all()
+
+
+@pytest.mark.parametrize("kwargs,name", [(dict(batch_size=0), "batch_size"), (dict(batch_size=13), "batch_size"),
+                                         (dict(lr=0), "lr"), (dict(beta=1), "beta"), (dict(epochs=-1), "epochs"),
+                                         (dict(seed=-1), "seed")])
+def test_minibatch_path_refuses(kwargs, name):
+    args = dict(batch_size=4, lr=0.1, epochs=1, seed=0, beta=0.0)
+    args.update(kwargs)
+    raises_naming(name, O.minibatch_path, D.make_toy_regression(12), [0.0, 0.0], **args)
+
+
+# ----------------------------------------------------------------------------- train (tiny)
+@FEW
+@given(data=st.data(), lr=st.floats(1e-4, 1e4), momentum=st.floats(0.0, 0.99), steps=st.integers(1, 4),
+       seed=st.integers(0, 2**32 - 1), warmup=st.integers(0, 5))
+def test_train_classifier_any_valid_input(tiny, data, lr, momentum, steps, seed, warmup):
+    from lecture_utils.train import STATUSES, train_classifier
+
+    b = data.draw(st.integers(1, tiny.n_train))
+    r = train_classifier(tiny, batch_size=b, lr=lr, seed=seed, momentum=momentum, max_steps=steps, hidden=8,
+                         depth=1, warmup_steps=warmup)
+    assert r.status in STATUSES
+    assert r.steps <= steps
+    if r.status == "diverged":
+        assert not math.isfinite(r.train_loss)
+    else:
+        assert 0.0 <= r.train_acc <= 1.0 and 0.0 <= r.test_acc <= 1.0
+
+
+def test_train_classifier_huge_lr_reports_divergence(tiny):
+    from lecture_utils.train import train_classifier
+
+    r = train_classifier(tiny, batch_size=8, lr=1e12, seed=0, epochs=2, hidden=8, depth=1)
+    assert r.status == "diverged" and not r.ok
+
+
+@pytest.mark.parametrize("kwargs,name", [
+    (dict(batch_size=0), "batch_size"), (dict(batch_size=65), "batch_size"), (dict(batch_size=2.5), "batch_size"),
+    (dict(lr=0.0), "lr"), (dict(lr=-1.0), "lr"), (dict(lr=NAN), "lr"), (dict(lr=INF), "lr"),
+    (dict(momentum=1.0), "momentum"), (dict(momentum=-0.1), "momentum"),
+    (dict(seed=-1), "seed"), (dict(epochs=0), "epochs"), (dict(max_steps=0), "max_steps"),
+    (dict(epochs=None, target_train_acc=0.0), "target_train_acc"),
+    (dict(epochs=None, target_train_acc=1.5), "target_train_acc"),
+    (dict(max_epochs=0, epochs=None, target_train_acc=0.5), "max_epochs"),
+    (dict(warmup_steps=-1), "warmup_steps"), (dict(patience=0), "patience"), (dict(eval_every=0), "eval_every"),
+    (dict(hidden=0), "hidden"), (dict(depth=-1), "depth"), (dict(threads=0), "threads"),
+    (dict(target_train_acc=0.5), "epochs"),  # both a budget and a target
+    (dict(epochs=None), "budget"),
+])
+def test_train_classifier_refuses(tiny, kwargs, name):
+    from lecture_utils.train import train_classifier
+
+    args = dict(batch_size=8, lr=0.1, seed=0, epochs=1, hidden=8, depth=1)
+    args.update(kwargs)
+    raises_naming(name, train_classifier, tiny, **args)
+
+
+def test_train_classifier_refuses_non_dataset():
+    from lecture_utils.train import train_classifier
+
+    raises_naming("data", train_classifier, {"x": 1}, batch_size=1, lr=0.1, seed=0, epochs=1)
+
+
+@FEW
+@given(seed=st.integers(0, 2**63 - 1), hidden=st.integers(1, 32), depth=st.integers(0, 3))
+def test_make_mlp(seed, hidden, depth):
+    import torch
+
+    from lecture_utils.train import make_mlp
+
+    m = make_mlp(seed, hidden=hidden, depth=depth)
+    out = m(torch.zeros(3, 40))
+    assert out.shape == (3, 10)
+    assert all(torch.equal(a, b) for a, b in zip(m.parameters(), make_mlp(seed, hidden=hidden, depth=depth).parameters()))
+
+
+# ----------------------------------------------------------------------------- timing
+def test_time_per_update_small_and_refusals(tiny):
+    from lecture_utils.timing import time_per_update
+
+    t = time_per_update([1, 8, 64], data=tiny, repeats=2, warmup=0, hidden=8)
+    assert t.batch_sizes == [1, 8, 64] and np.all(t.per_update > 0)
+    assert np.allclose(t.per_epoch, t.per_update * np.array([64, 8, 1]))
+    raises_naming("device", time_per_update, [1], data=tiny, device="tpu")
+    raises_naming("repeats", time_per_update, [1], data=tiny, repeats=0)
+    raises_naming("warmup", time_per_update, [1], data=tiny, warmup=-1)
+    raises_naming("batch_sizes", time_per_update, [0], data=tiny, repeats=1)
+    raises_naming("batch_sizes", time_per_update, [65], data=tiny, repeats=1)
+    raises_naming("batch_sizes", time_per_update, [], data=tiny, repeats=1)
+    raises_naming("threads", time_per_update, [1], data=tiny, repeats=1, threads=0)
+
+
+# ----------------------------------------------------------------------------- widgets sliders
+@SETTINGS
+@given(n=st.integers(1, 5000), data=st.data())
+def test_batch_size_slider(n, data):
+    v = data.draw(st.integers(1, n))
+    s = W.batch_size_slider(n, v)
+    assert (s.min, s.max, s.value) == (1, n, v)
+
+
+@SETTINGS
+@given(lo=st.floats(1e-6, 1.0), span=st.floats(1.5, 1e4), frac=st.floats(0, 1))
+def test_lr_slider_in_range(lo, span, frac):
+    hi = lo * span
+    v = float(np.exp(np.log(lo) + frac * (np.log(hi) - np.log(lo))))
+    s = W.lr_slider(v, low=lo, high=hi)
+    assert lo * 0.999 <= s.value <= hi * 1.001
+
+
+@SETTINGS
+@given(high=st.floats(0.05, 0.999), frac=st.floats(0, 1))
+def test_beta_slider_in_range(high, frac):
+    s = W.beta_slider(frac * high, high=high)
+    assert 0.0 <= s.value <= high < 1.0
+
+
+SLIDER_REFUSALS = [
+    ("n_examples", lambda: W.batch_size_slider(0)),
+    ("n_examples", lambda: W.batch_size_slider(2.5)),
+    ("value", lambda: W.batch_size_slider(10, 11)),
+    ("value", lambda: W.batch_size_slider(10, 0)),
+    ("low", lambda: W.lr_slider(0.1, low=0.0)),
+    ("low", lambda: W.lr_slider(0.1, low=-1.0)),
+    ("high", lambda: W.lr_slider(0.1, low=0.5, high=0.1)),
+    ("value", lambda: W.lr_slider(5.0, low=0.01, high=1.0)),
+    ("high", lambda: W.beta_slider(0.5, high=1.0)),
+    ("value", lambda: W.beta_slider(1.2)),
+    ("high", lambda: W.int_slider("k", 1, 5, 2)),
+    ("step", lambda: W.float_slider("x", 0.5, 0.0, 1.0, 0.0)),
+    ("value", lambda: W.selection_slider("b", [1, 2, 4], 3)),
+    ("options", lambda: W.selection_slider("b", [], None)),
+]
+
+
+@pytest.mark.parametrize("name,make", SLIDER_REFUSALS, ids=[f"{n}-{i}" for i, (n, _) in enumerate(SLIDER_REFUSALS)])
+def test_slider_helpers_refuse_bad_ranges(name, make):
+    """A slider made from a bad range must fail loudly with a ValueError that names the parameter
+    (ipywidgets alone raises TraitError, or silently clamps the value to the range)."""
+    problem = None
+    try:
+        s = make()
+    except ValueError as exc:
+        if name in str(exc):
+            return
+        problem = f"ValueError does not name {name!r}: {exc}"
+    except Exception as exc:  # noqa: BLE001
+        problem = f"{type(exc).__name__} escaped instead of ValueError naming {name!r}: {exc}"
+    else:
+        problem = (f"accepted: made {type(s).__name__}(min={getattr(s, 'min', None)}, max={getattr(s, 'max', None)}, "
+                   f"value={s.value!r}) instead of a ValueError naming {name!r}")
+    if "lecture_utils.widgets" in KNOWN_GAPS:
+        pytest.xfail(f"known gap ({KNOWN_GAPS['lecture_utils.widgets']}): {problem}")
+    pytest.fail(problem)
+
+
+def test_panel_refuses_unknown_controls():
+    from matplotlib.figure import Figure
+
+    fig = Figure()
+    ax = fig.add_subplot()
+    line, = ax.plot([0, 1])
+
+    def update(a):
+        line.set_ydata([0, a])
+        return f"a = {a}"
+
+    p = W.Panel(fig, update, {"a": W.int_slider("a", 1, 0, 3)})
+    assert p.update(a=3) == "a = 3" and p.caption_text() == "a = 3"
+    raises_naming("b", p.update, b=2)
+    raises_naming("b", p.set, b=2)
+
+
+# ============================================================================= 2. contract sweep
+class Make:
+    """A value built fresh for every call (arrays may be modified in place by the function)."""
+
+    def __init__(self, fn):
+        self.fn = fn
+
+
+# lecture vocabulary: a valid value and out-of-range values for each parameter name
+def _tiny_model():
+    from lecture_utils.train import make_mlp
+
+    return make_mlp(0, hidden=2, depth=1)
+
+
+def _xy():
+    import torch
+
+    g = torch.Generator().manual_seed(0)
+    return torch.randn(12, 40, generator=g), torch.arange(12) % 10
+
+
+VALID = {
+    "lr": 0.1, "eta": 0.1, "alpha": 0.1, "beta": 0.5, "momentum": 0.5, "batch_size": 2, "n_examples": 8,
+    "seed": 0, "epoch": 0, "epochs": 1, "steps": 3, "step": 0, "warmup_steps": 0, "t": 3, "n_runs": 4,
+    "n_batches": 2, "kappa": 10.0, "lam_max": 1.0, "lam": 1.0, "noise": 0.5, "tol": 1e-3, "eps": 1e-3,
+    "repeats": 1, "warmup": 0, "device": "cpu", "hidden": 2, "depth": 1, "threads": 2, "n_sample": 4,
+    "iters": 3, "radius": 0.5, "c": 2.0, "shift": 0.3, "n": 10, "successes": 3, "rate": 0.5, "at": 1,
+    "factor": 0.1, "max_params": 3000, "layer": 0, "n_in": 40, "n_out": 10, "min_batches": 2,
+    "examples_per_size": 64, "start": 1, "z": 1.96, "dpi": 90,
+    "theta0": Make(lambda: np.array([0.5, -0.5])), "theta": Make(lambda: np.array([0.5, -0.5])),
+    "grad_fn": Make(lambda: (lambda th: 2.0 * np.asarray(th, float))),
+    "problem": Make(lambda: D.make_toy_regression(8)), "eigenvalues": Make(lambda: np.array([0.1, 1.0])),
+    "hessian": Make(lambda: np.diag([1.0, -1.0])), "batch_sizes": Make(lambda: [1, 2]),
+    "grads": Make(lambda: np.ones((3, 2))), "movements": Make(lambda: np.ones((3, 2))), "path": Make(lambda: np.ones((5, 2))),
+    "alphas": Make(lambda: np.array([0.1, 0.2])), "betas": Make(lambda: np.array([0.0, 0.5])),
+    "model": Make(_tiny_model), "x": Make(lambda: _xy()[0]), "y": Make(lambda: _xy()[1]),
+}
+INVALID = {
+    "lr": [0.0, -0.1, NAN, INF], "eta": [0.0, -0.1, NAN], "alpha": [-0.1, NAN, INF],
+    "beta": [1.0, -0.1, NAN], "momentum": [1.0, -0.1], "batch_size": [0, -1, 2.5],
+    "n_examples": [0, -2, 2.5], "seed": [-1, 0.5], "epoch": [-1], "epochs": [-1, 1.5], "steps": [-1, 1.5],
+    "step": [-1], "warmup_steps": [-1], "t": [-1], "n_runs": [0], "n_batches": [0], "kappa": [0.5, -1.0, NAN],
+    "lam_max": [0.0, -1.0], "lam": [-1.0, NAN], "noise": [-0.1, NAN], "tol": [-1.0, NAN], "eps": [0.0, -1e-3],
+    "repeats": [0], "warmup": [-1], "device": ["tpu"], "hidden": [0], "depth": [-1], "threads": [0],
+    "n_sample": [0], "iters": [0], "radius": [0.0, -1.0], "c": [0.0, -1.0], "shift": [NAN, INF], "n": [0],
+    "successes": [-1, 11], "rate": [-0.1, NAN], "at": [-1, 99], "factor": [0.0, -1.0], "max_params": [0],
+    "layer": [-1, 7], "n_in": [0], "n_out": [0], "min_batches": [0], "examples_per_size": [0], "z": [-1.0, NAN],
+    # arrays, models and tensors are left to the modules' own tests: their meaning differs by function
+}
+# whose error message may name the parameter by another lecture name
+ALIASES = {"lr": ("lr", "η", "eta"), "eta": ("eta", "η", "lr"), "alpha": ("alpha", "α"), "beta": ("beta", "β")}
+# functions the sweep does not call: they draw into given axes, mutate global state, or are the checks themselves
+SKIP_MODULES = ("lecture_utils._validate", "lecture_utils.plotting", "lecture_utils.sweeps")
+SKIP_FUNCS = {"lecture_utils.seeding.seed_everything", "lecture_utils.seeding.set_threads",
+              "lecture_utils.data.load_mnist1d", "lecture_utils.data.array_checksum"}
+
+# Known gaps found by this sweep, reported to the package owners. Entries make the case xfail (not strict),
+# so the suite stays usable while a fix is pending; delete an entry once the function validates.
+KNOWN_GAPS = {
+    "lecture_utils.widgets": "slider helpers pass bad ranges to ipywidgets: TraitError, or the value is silently clamped",
+    "lecture_utils.train.lr_at_step": "no validation of step, lr, warmup_steps",
+    "lecture_utils.quadratic.iteration_eigenvalues": "no validation of alpha, beta, lam",
+    "lecture_utils.panels.batches.index_map_panel": "builder arguments not validated",
+    "lecture_utils.panels.batches.toy_batch_panel": "builder arguments not validated (slider clamps batch_size=0)",
+    "lecture_utils.panels.momentum.quadratic_panel": "builder arguments not validated",
+    "lecture_utils.panels.momentum.saddle_panel": "builder arguments not validated",
+    "lecture_utils.panels.momentum.vector_addition_panel": "builder arguments not validated",
+    "lecture_utils.panels.momentum.weights_panel": "builder arguments not validated",
+    "lecture_utils.panels.momentum.local_minimum_panel": "builder arguments not validated",
+    "lecture_utils.panels.momentum.rest_place": "tol not validated",
+    "lecture_utils.panels.momentum.final_positions": "steps=-1 accepted",
+    "lecture_utils.panels.momentum.steps_to_leave": "radius not validated",
+    "lecture_utils.panels.noisy.batch_losses_panel": "batch_size not in the options escapes as TraitError",
+    "lecture_utils.panels.noisy.saddle_numbers": "steps=-1 is reported as epochs",
+    "lecture_utils.panels.noisy.saddle_panel": "n_runs / batch_size not validated",
+}
+
+
+def _materialise(v):
+    return v.fn() if isinstance(v, Make) else v
+
+
+def _public_functions():
+    out = []
+    for info in pkgutil.walk_packages(lecture_utils.__path__, "lecture_utils."):
+        name = info.name
+        if name.endswith("__main__") or name.startswith(SKIP_MODULES):
+            continue
+        try:
+            mod = importlib.import_module(name)
+        except Exception:  # noqa: BLE001  (an import error is the business of the module's own tests)
+            continue
+        for fname, fn in sorted(vars(mod).items()):
+            if (fname.startswith("_") or not inspect.isfunction(fn) or fn.__module__ != name
+                    or f"{name}.{fname}" in SKIP_FUNCS or fname.startswith("check_")):
+                continue
+            out.append((f"{name}.{fname}", fn))
+    return out
+
+
+PUBLIC = _public_functions()
+
+
+CALL_LIMIT_S = 15
+
+
+class _Timeout(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def _time_limit(seconds):
+    def handler(signum, frame):
+        raise _Timeout()
+
+    old = signal.signal(signal.SIGALRM, handler)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def _plan(fn):
+    """(valid kwargs, params to corrupt) or None when a required parameter is not in the vocabulary."""
+    sig = inspect.signature(fn)
+    kwargs, testable = {}, []
+    for p in sig.parameters.values():
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        name = p.name
+        conv = None
+        if name == "convention":
+            conv = getattr(inspect.getmodule(fn), "CONVENTIONS", None)
+        if conv:
+            kwargs[name] = list(conv)[0]
+            testable.append(name)
+            continue
+        if name in VALID:
+            if p.default is inspect.Parameter.empty or not isinstance(VALID[name], Make):
+                kwargs[name] = VALID[name]  # small counts for optional parameters too: keeps every call fast
+            if name in INVALID:
+                testable.append(name)
+        elif p.default is inspect.Parameter.empty:
+            return None, name
+    return kwargs, testable
+
+
+def _call(fn, kwargs):
+    sig = inspect.signature(fn)
+    args, kw = [], {}
+    for p in sig.parameters.values():
+        if p.name not in kwargs:
+            continue
+        if p.kind == p.POSITIONAL_ONLY:
+            args.append(kwargs[p.name])
+        else:
+            kw[p.name] = kwargs[p.name]
+    with _time_limit(CALL_LIMIT_S):
+        return fn(*args, **kw)
+
+
+@pytest.mark.parametrize("qualname,fn", PUBLIC, ids=[q.replace("lecture_utils.", "") for q, _ in PUBLIC])
+def test_public_function_refuses_out_of_range_values(qualname, fn):
+    kwargs, testable = _plan(fn)
+    if kwargs is None:
+        pytest.skip(f"needs {testable!r}, which the vocabulary cannot make (covered by the module's own tests)")
+    if not testable:
+        pytest.skip("no parameter with a lecture name to corrupt")
+    try:
+        valid_kwargs = {k: _materialise(v) for k, v in kwargs.items()}
+        _call(fn, valid_kwargs)
+    except _Timeout:
+        pytest.skip(f"the baseline call with valid values takes more than {CALL_LIMIT_S} s")
+    except Exception as exc:  # noqa: BLE001
+        pytest.skip(f"baseline call with the vocabulary's values fails ({type(exc).__name__}: {str(exc)[:120]})")
+    problems = []
+    for name in testable:
+        bad_values = ["nope"] if name == "convention" else INVALID[name]
+        n_before = len(problems)
+        for bad in bad_values:
+            if len(problems) > n_before:
+                break  # one problem per parameter is enough (and keeps a function that trains on bad input fast)
+            call = {k: _materialise(v) for k, v in kwargs.items()}
+            call[name] = _materialise(bad)
+            shown = f"{name}={call[name]!r}" if not hasattr(call[name], "shape") else f"{name}=<{type(call[name]).__name__} shape {tuple(call[name].shape)}>"
+            try:
+                _call(fn, call)
+            except ValueError as exc:
+                if not any(a in str(exc) for a in ALIASES.get(name, (name,))):
+                    problems.append(f"{shown}: ValueError does not name {name!r}: {str(exc)[:150]}")
+            except _Timeout:
+                problems.append(f"{shown}: ran for more than {CALL_LIMIT_S} s instead of refusing it")
+            except Exception as exc:  # noqa: BLE001
+                problems.append(f"{shown}: {type(exc).__name__} escaped instead of ValueError: {str(exc)[:150]}")
+            else:
+                problems.append(f"{shown}: accepted without a ValueError")
+    if problems and qualname in KNOWN_GAPS:
+        pytest.xfail(f"known gap ({KNOWN_GAPS[qualname]}):\n  " + "\n  ".join(problems))
+    assert not problems, f"{qualname}:\n  " + "\n  ".join(problems)
+
+
+# ============================================================================= 3. panels
+DIVERGED = re.compile(r"diverg|blow|overflow|unstable|\bnan\b|\binf(inite)?\b", re.I)
+
+
+def _panel_functions():
+    import lecture_utils.panels as pkg
+
+    out = []
+    for info in pkgutil.iter_modules(pkg.__path__):
+        if info.name.startswith("_"):
+            continue
+        mod = importlib.import_module(f"lecture_utils.panels.{info.name}")
+        for fname, fn in sorted(vars(mod).items()):
+            if fname.endswith("_panel") and inspect.isfunction(fn) and fn.__module__ == mod.__name__:
+                out.append((f"{info.name}.{fname}", fn))
+    return out
+
+
+PANELS = _panel_functions()
+
+
+def _cached_records():
+    from lecture_utils import sweeps
+
+    recs = {}
+    for name in sweeps.names():
+        try:
+            recs[name] = sweeps.load(name)
+        except Exception:  # noqa: BLE001  (missing or stale cache)
+            continue
+    return recs
+
+
+def _build(fn):
+    """Build the panel with its defaults; a required ``record`` is tried with every cached sweep."""
+    sig = inspect.signature(fn)
+    required = [p.name for p in sig.parameters.values()
+                if p.default is inspect.Parameter.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    if not required:
+        return fn(), "defaults"
+    if required == ["record"]:
+        errors = []
+        for name, rec in _cached_records().items():
+            try:
+                return fn(rec), f"record=sweeps.load({name!r})"
+            except Exception as exc:  # noqa: BLE001
+                errors.append(f"{name}: {type(exc).__name__}")
+        pytest.skip(f"no cached sweep builds it yet (tried {errors or 'none cached'})")
+    pytest.skip(f"needs {required}, which this test cannot supply")
+
+
+def _extremes(control):
+    """The values at the two ends of a control (min/max; first/last option; False/True)."""
+    import ipywidgets as w
+
+    if isinstance(control, w.FloatLogSlider):
+        return [control.base ** control.min, control.base ** control.max]
+    if isinstance(control, (w.IntSlider, w.FloatSlider, w.BoundedIntText, w.BoundedFloatText)):
+        return [control.min, control.max]
+    opts = getattr(control, "_options_values", None)
+    if opts:
+        return [opts[0], opts[-1]] if len(opts) > 1 else [opts[0]]
+    if isinstance(control.value, bool):
+        return [False, True]
+    return [control.value]
+
+
+def _is_beta(name, control):
+    return name in ("beta", "momentum") or "β" in (getattr(control, "description", "") or "")
+
+
+def _is_lr(name, control):
+    return name in ("lr", "eta", "alpha") or "η" in (getattr(control, "description", "") or "")
+
+
+def _visible_message(fig):
+    """Texts a reader sees on the figure beyond axis labels and ticks (status messages, annotations)."""
+    texts = list(fig.texts)
+    for ax in fig.axes:
+        texts += list(ax.texts)
+        texts.append(ax.title)
+    return [t.get_text() for t in texts if t.get_visible() and t.get_text().strip()]
+
+
+def _panel_cases(panel):
+    ctrls = panel.controls
+    defaults = panel.values()
+    ends = {k: _extremes(c) for k, c in ctrls.items()}
+    cases = []
+    for k, vals in ends.items():  # each control at each end, the others at their defaults
+        for v in vals:
+            cases.append({k: v})
+    if len(ctrls) <= 4:  # every corner of the box of extremes
+        for combo in itertools.product(*ends.values()):
+            cases.append(dict(zip(ends, combo)))
+    beta = [k for k, c in ctrls.items() if _is_beta(k, c)]
+    lr = [k for k, c in ctrls.items() if _is_lr(k, c)]
+    if beta or lr:  # β near 1 and η large
+        hot = {k: ends[k][-1] for k in beta + lr}
+        cases.append(hot)
+        for k in beta:
+            c = ctrls[k]
+            if hasattr(c, "max") and not isinstance(c.value, bool):
+                cases.append({**hot, k: min(float(c.max), 0.999)})
+    cases.append(defaults)
+    seen, out = set(), []
+    for c in cases:
+        key = tuple(sorted((k, repr(v)) for k, v in c.items()))
+        if key not in seen:
+            seen.add(key)
+            out.append(c)
+    return out
+
+
+@pytest.mark.parametrize("qualname,fn", PANELS, ids=[q for q, _ in PANELS])
+def test_panel_survives_every_slider_extreme(qualname, fn):
+    panel, how = _build(fn)
+    assert isinstance(panel, W.Panel), f"{qualname} must return a lecture_utils.widgets.Panel"
+    assert panel.controls, f"{qualname}: a panel without controls"
+    problems = []
+    for case in _panel_cases(panel):
+        try:
+            caption = panel.update(**case)
+        except Exception as exc:  # noqa: BLE001
+            problems.append(f"update({case}) raised {type(exc).__name__}: {exc}")
+            continue
+        if not isinstance(caption, str) or not panel.caption_text().strip():
+            problems.append(f"update({case}) returned no caption ({caption!r})")
+            continue
+        if DIVERGED.search(panel.caption_text()):
+            shown = _visible_message(panel.fig)
+            if not any(DIVERGED.search(t) for t in shown):
+                problems.append(f"update({case}): the caption says the run diverged ({panel.caption_text()[:100]!r}) "
+                                f"but the figure shows no message (visible texts: {shown})")
+    assert not problems, f"{qualname} (built with {how}):\n  " + "\n  ".join(problems)
+
+
+@pytest.mark.parametrize("qualname,fn", PANELS, ids=[q for q, _ in PANELS])
+def test_panel_random_positions(qualname, fn):
+    """Random slider positions inside the ranges (a learner scrubbing): never an exception."""
+    panel, _ = _build(fn)
+    ctrls = panel.controls
+    strategies = {}
+    for k, c in ctrls.items():
+        ends = _extremes(c)
+        opts = getattr(c, "_options_values", None)
+        if opts:
+            strategies[k] = st.sampled_from(list(opts))
+        elif isinstance(c.value, bool):
+            strategies[k] = st.booleans()
+        elif isinstance(c.value, int):
+            strategies[k] = st.integers(int(ends[0]), int(ends[1]))
+        elif len(ends) == 2:
+            strategies[k] = st.floats(float(ends[0]), float(ends[1]))
+    assume_ok = strategies or None
+    if not assume_ok:
+        pytest.skip("no slider to move")
+
+    @settings(max_examples=6, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+    @given(st.fixed_dictionaries(strategies))
+    def scrub(values):
+        caption = panel.update(**values)
+        assert isinstance(caption, str) and caption.strip()
+
+    scrub()
+
+
+def test_every_panel_is_built_once_all_sweeps_are_cached():
+    """Guard against the panel tests above silently skipping: when every sweep has a cache,
+    every ``*_panel`` function must build."""
+    from lecture_utils import sweeps
+
+    if len(_cached_records()) < len(sweeps.names()):
+        pytest.skip("not every sweep is cached yet")
+    failed = []
+    for qualname, fn in PANELS:
+        try:
+            _build(fn)
+        except pytest.skip.Exception as exc:
+            failed.append(f"{qualname}: {exc}")
+    assert not failed, "\n".join(failed)
