@@ -263,6 +263,24 @@ def torch_sgd_path(grad_fn, theta0, *, lr, beta, steps, nesterov=False):
     return path, bufs
 
 
+def compare_conventions(grad_fn, theta0, *, lr, beta, steps):
+    """Run every form of :data:`CONVENTIONS` (each with the step that matches the lecture's η = ``lr``)
+    and ``torch.optim.SGD``; return rows ``{"convention", "update", "step", "max_diff"}`` where
+    ``max_diff`` = max over t of |θᵗ − θᵗ_lecture| (notebook 05, "One rule, four conventions").
+    """
+    ref = momentum_path(grad_fn, theta0, lr=lr, beta=beta, steps=steps)
+    rows = []
+    for name, update in CONVENTIONS.items():
+        step = convention_lr(name, lr, beta)
+        path, _ = convention_path(grad_fn, theta0, convention=name, lr=step, beta=beta, steps=steps)
+        rows.append({"convention": name, "update": update, "step": step,
+                     "max_diff": float(np.max(np.abs(path - ref)))})
+    tpath, _ = torch_sgd_path(grad_fn, theta0, lr=lr, beta=beta, steps=steps)
+    rows.append({"convention": "torch.optim.SGD", "update": f"SGD(lr={lr:g}, momentum={beta:g})", "step": lr,
+                 "max_diff": float(np.max(np.abs(tpath - ref)))})
+    return rows
+
+
 def step_decay(lr, steps, *, at, factor=0.1):
     """A learning-rate schedule: η for updates before ``at``, η·factor from update ``at`` on."""
     lr = check_lr(lr)

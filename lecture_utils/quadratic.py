@@ -207,3 +207,21 @@ def rate_map(alphas, betas, eigenvalues):
     a = check_array("alphas", alphas, ndim=1)
     b = check_array("betas", betas, ndim=1)
     return theoretical_rate(a[None, :], b[:, None], eigenvalues)
+
+
+def race(kappa=100.0, *, theta0=(1.0, 1.0), steps=600, tol=1e-3):
+    """Best gradient descent against best momentum on the κ-quadratic (notebook 05's table).
+
+    Returns one dict per method: α, β, theoretical rate, measured rate (:func:`measured_rate`),
+    theoretical steps ⌈ln tol/ln rate⌉ and measured steps (:func:`steps_to_tol`) from ``theta0``.
+    """
+    from .optim import momentum_path
+
+    q = make_quadratic(kappa)
+    rows = []
+    for name, p in (("gradient descent", optimal_gd(q.eigenvalues)), ("momentum", optimal_params(q.eigenvalues))):
+        path = momentum_path(q.grad, theta0, lr=p["alpha"], beta=p["beta"], steps=steps)
+        rows.append({"method": name, "alpha": p["alpha"], "beta": p["beta"], "rate": p["rate"],
+                     "measured_rate": measured_rate(path), "steps_theory": theoretical_steps(p["rate"], tol),
+                     "steps_measured": steps_to_tol(path, tol)})
+    return rows

@@ -592,22 +592,48 @@ def mpl_color(i, n):
 
 
 def plot_small_batches(record):
-    """Steps to the target loss against batch size, with and without momentum (matched effective step)."""
+    """Steps to the target loss against batch size, with and without momentum, at two matched
+    effective steps η/(1−β) (one panel each); runs that never reach the target sit on the top line."""
     import matplotlib.pyplot as plt
 
     p, res = record["params"], record["results"]["small_batches"]
-    fig, ax = plt.subplots(figsize=(7.5, 3.8), layout="constrained")
-    for beta, color in zip(p["small_batch_betas"], (GD_COLOR, MOM_COLOR)):
-        rows = [r for r in res if r["beta"] == beta]
-        med = {}
-        for r in rows:
-            med.setdefault(r["batch_size"], []).append(r["steps"])
-        bs = sorted(med)
-        y = [np.nan if any(s is None for s in med[b]) else float(np.median(med[b])) for b in bs]
-        ax.plot(bs, y, "-o", color=color, label=f"β = {beta:g}, η = {p['eff_lr'] * (1 - beta):g}")
-    ax.set_xscale("log", base=2)
-    ax.set_xlabel("batch size B (log scale)")
-    ax.set_ylabel(f"steps to training loss {p['target_loss']}")
-    ax.set_title(f"same effective step η/(1−β) = {p['eff_lr']}", fontsize=12)
-    ax.legend(fontsize=9)
+    effs = p["small_batch_eff_lrs"]
+    fig, axes = plt.subplots(1, len(effs), figsize=(5.2 * len(effs), 3.8), layout="constrained", sharey=True)
+    cap = p["max_steps"]
+    for ax, eff in zip(np.atleast_1d(axes), effs):
+        for beta, color, marker in zip(p["small_batch_betas"], (GD_COLOR, MOM_COLOR), ("o", "s")):
+            med = {}
+            for r in res:
+                if r["beta"] == beta and r["eff_lr"] == eff:
+                    med.setdefault(r["batch_size"], []).append(r["steps"])
+            bs = sorted(med)
+            y = [cap if any(s is None for s in med[b]) else float(np.median(med[b])) for b in bs]
+            ax.plot(bs, y, "-" + marker, color=color, ms=8, mfc="none" if beta else color,
+                    label=f"β = {beta:g}, η = {eff * (1 - beta):g}")
+        ax.axhline(cap, color=COLORS["muted"], ls=":", lw=1)
+        ax.text(p["small_batch_sizes"][0], cap, "  not reached", va="bottom", fontsize=9, color=COLORS["muted"])
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("batch size B (log scale)")
+        ax.set_title(f"effective step η/(1−β) = {eff:g}", fontsize=12)
+        ax.legend(fontsize=9, loc="center right")
+    np.atleast_1d(axes)[0].set_ylabel(f"steps to training loss {p['target_loss']}")
+    np.atleast_1d(axes)[0].set_ylim(0, cap * 1.12)
     return fig
+
+
+# ----------------------------------------------------------------------------- the lecture's conclusion
+def critical_point_table():
+    """Every critical point of the two toy losses: θ, |∇L|, Hessian eigenvalues and the verdict of
+    :func:`lecture_utils.landscapes.classify_critical_point` (notebook 05, "The lecture's conclusion")."""
+    from ..landscapes import classify_critical_point, hessian_eigen
+
+    rows = []
+    for name, theta in (("1-D global minimum", [LOCAL_GLOBAL.global_min]), ("1-D barrier", [LOCAL_GLOBAL.barrier]),
+                        ("1-D local minimum", [LOCAL_GLOBAL.local_min]), ("2-D saddle", SADDLE.saddle),
+                        ("2-D minimum", SADDLE.minima[0])):
+        land = LOCAL_GLOBAL if name.startswith("1-D") else SADDLE
+        th = np.asarray(theta, float)
+        h = land.hessian(th)
+        rows.append({"point": name, "theta": th, "grad_norm": float(np.linalg.norm(land.grad(th))),
+                     "eigenvalues": hessian_eigen(h)[0], "kind": classify_critical_point(h)})
+    return rows

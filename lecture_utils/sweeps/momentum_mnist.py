@@ -10,7 +10,10 @@ Three experiments, each over ``seeds`` (same initial weights and batch order for
 * ``matched``: β ∈ {0, 0.5, 0.9, 0.99} at the same *effective* step η/(1−β) = ``eff_lr``
   (η = eff_lr·(1−β)): does momentum help beyond making the step bigger?
 * ``fixed``: the same η for every β (so the effective step grows like 1/(1−β));
-* ``small_batches``: β ∈ {0, 0.9} at matched effective step for several batch sizes.
+* ``small_batches``: β ∈ {0, 0.9} at matched effective step (two values) for several batch sizes.
+
+``threads`` is 1: this small MLP gains little from a second thread, and on a busy 2-core machine
+two threads wait on each other (measured 17–100× slower per step under load).
 
 Rebuild: ``python -m lecture_utils.sweeps momentum_mnist`` (≈ 1–2 min on 2 cores).
 """
@@ -33,16 +36,17 @@ PARAMS = {
     "blowup": 50.0,
     "seeds": [0, 1],
     "betas": [0.0, 0.5, 0.9, 0.99],
-    "eff_lr": 0.1,
-    "fixed_lr": 0.05,
+    "eff_lr": 0.5,
+    "fixed_lr": 0.1,
     "small_batch_sizes": [8, 64, 512],
     "small_batch_betas": [0.0, 0.9],
-    "threads": 2,
+    "small_batch_eff_lrs": [0.1, 0.5],
+    "threads": 1,
 }
 
 
 def steps_to_loss(data, *, batch_size, lr, beta, seed, target_loss, max_steps, eval_every=25,
-                  blowup=50.0, threads=2):
+                  blowup=50.0, threads=1):
     """Train the course MLP with SGD + momentum until the full training loss ≤ ``target_loss``.
 
     Returns a dict: ``steps`` (updates made when the target was first seen, None if not reached),
@@ -51,11 +55,9 @@ def steps_to_loss(data, *, batch_size, lr, beta, seed, target_loss, max_steps, e
     ``seconds``. Notebook 05's live mini run calls this directly.
     """
     import torch
-    import torch.nn.functional as F
 
-    from ..data import epoch_batches
     from ..seeding import set_threads
-    from ..train import as_tensors, evaluate, make_mlp
+    from ..train import as_tensors
 
     x, y, xt, yt = as_tensors(data)
     n = len(y)
@@ -66,7 +68,23 @@ def steps_to_loss(data, *, batch_size, lr, beta, seed, target_loss, max_steps, e
     target_loss = check_real("target_loss", target_loss, low=0.0, low_open=True)
     max_steps = check_int("max_steps", max_steps, low=1)
     eval_every = check_int("eval_every", eval_every, low=1)
+    previous = torch.get_num_threads()
     set_threads(threads)
+    try:
+        return _train(model_seed=seed, x=x, y=y, xt=xt, yt=yt, batch_size=batch_size, lr=lr, beta=beta,
+                      target_loss=target_loss, max_steps=max_steps, eval_every=eval_every, blowup=blowup)
+    finally:
+        set_threads(previous)
+
+
+def _train(*, model_seed, x, y, xt, yt, batch_size, lr, beta, target_loss, max_steps, eval_every, blowup):
+    import torch
+    import torch.nn.functional as F
+
+    from ..data import epoch_batches
+    from ..train import evaluate, make_mlp
+
+    n, seed = len(y), model_seed
     model = make_mlp(seed, n_in=x.shape[1], n_out=int(max(y.max(), yt.max())) + 1)
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=beta)
     t0 = time.perf_counter()
@@ -130,9 +148,9 @@ def run(params, progress=True):
                for beta in p["betas"] for s in p["seeds"]]
     fixed = [{"batch_size": b, "beta": beta, "lr": p["fixed_lr"], "seed": s}
              for beta in p["betas"] for s in p["seeds"]]
-    small = [{"batch_size": bs, "beta": beta, "lr": p["eff_lr"] * (1 - beta), "seed": s}
-             for bs in p["small_batch_sizes"] for beta in p["small_batch_betas"] for s in p["seeds"]]
-    # The matched runs at batch_size already cover part of ``small``; they are cheap, run them again.
+    small = [{"batch_size": bs, "beta": beta, "lr": eff * (1 - beta), "eff_lr": eff, "seed": s}
+             for eff in p["small_batch_eff_lrs"] for bs in p["small_batch_sizes"]
+             for beta in p["small_batch_betas"] for s in p["seeds"]]
     return {"matched": _runs(data, p, matched, progress, "matched η/(1−β)"),
             "fixed": _runs(data, p, fixed, progress, "fixed η"),
             "small_batches": _runs(data, p, small, progress, "batch sizes")}
@@ -144,3 +162,23 @@ def summary(rows, key="beta"):
     for r in rows:
         out.setdefault(r[key], []).append(r["steps"])
     return {k: (None if any(s is None for s in v) else float(np.median(v))) for k, v in out.items()}
+
+
+def report_lines(record):
+    """The sweep as text lines: median steps to the target per β for each experiment (notebook 05)."""
+    p, res = record["params"], record["results"]
+    cap = p["max_steps"]
+
+    def cell(v):
+        return f"{v:6.0f}" if v is not None else f"  >{cap}"
+    lines = ["β:                          " + "".join(f"{b:>8g}" for b in p["betas"])]
+    for name, label in (("matched", f"matched η/(1−β) = {p['eff_lr']:g}"), ("fixed", f"fixed η = {p['fixed_lr']:g}")):
+        med = summary(res[name])
+        lines.append(f"{label:28s}" + "".join(f"  {cell(med[b])}" for b in p["betas"]))
+    for eff in p["small_batch_eff_lrs"]:
+        for beta in p["small_batch_betas"]:
+            rows = [r for r in res["small_batches"] if r["eff_lr"] == eff and r["beta"] == beta]
+            med = summary(rows, key="batch_size")
+            lines.append(f"η/(1−β) = {eff:g}, β = {beta:g}: " + ", ".join(
+                f"B = {b}: {cell(med[b]).strip()}" for b in p["small_batch_sizes"]))
+    return lines

@@ -1,0 +1,166 @@
+"""Notebook 05's panels: numbers behind the captions, divergence messages, redraw time; the checks."""
+import re
+
+import numpy as np
+import pytest
+
+from lecture_utils import momentum_checks as checks
+from lecture_utils import quadratic as quad
+from lecture_utils.landscapes import LOCAL_GLOBAL, SADDLE
+from lecture_utils.optim import momentum_path, momentum_trace
+from lecture_utils.panels import momentum as P
+from lecture_utils.plotting import use_style
+
+#: Python time allowed per slider move in the tests (the notebook budget is 30 ms on a quiet
+#: machine; CI machines are shared, so the bound here is loose but still catches a full redraw).
+SLOW = 0.25
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _style():
+    use_style()
+
+
+def _median_update(panel, moves):
+    times = []
+    for mv in moves:
+        panel.update(**mv)
+        times.append(panel.last_seconds)
+    return float(np.median(times))
+
+
+def test_vector_addition_panel_arrows_are_the_rule():
+    p = P.vector_addition_panel(beta=0.8, t=5)
+    tr = momentum_trace(P.VALLEY.grad, P.VALLEY_THETA0, lr=0.4, beta=0.8, steps=30)
+    prev, grad, new = tr.arrows(5)
+    assert f"m^5 = {P._fmt(new)}" in p.caption_text()
+    assert f"β·m^4 = {P._fmt(prev)}" in p.caption_text()
+    cap = p.update(beta=0.0, t=3)
+    assert "β·m^2 = (+0.00, +0.00)" in cap or "β·m^2 = (-0.00" in cap or "β·m^2 = (+0.00, -0.00)" in cap
+    p.update(beta=0.5, t=12)
+    assert _median_update(p, [dict(t=k) for k in range(2, 9)]) < SLOW
+    assert len(p.png()) > 1000 and p.png()[:4] == b"\x89PNG"
+
+
+def test_weights_panel_numbers():
+    p = P.weights_panel(beta=0.9)
+    cap = p.caption_text()
+    assert "the one 10 steps ago 0.35" in cap                       # 0.9**10 = 0.349
+    assert f"add up to {sum(0.9 ** k for k in range(40)):.2f}" in cap
+    assert "1/(1−β) = 10" in cap
+    cap = p.update(beta=0.5)
+    assert "add up to 2.00" in cap and "1/(1−β) = 2" in cap
+    cap = p.update(beta=0.0)
+    assert "add up to 1.00" in cap
+    assert _median_update(p, [dict(beta=b) for b in (0.2, 0.4, 0.6, 0.8, 0.95)]) < SLOW
+
+
+def test_local_minimum_panel_gd_stays_momentum_rolls_through():
+    p = P.local_minimum_panel(beta=0.5, lr=0.1)
+    cap = p.caption_text()
+    assert f"gradient descent rests at θ = {LOCAL_GLOBAL.local_min:.2f} (the local minimum)" in cap
+    assert "momentum rests at θ = 0.00 (the global minimum)" in cap
+    # the β-scan in the caption agrees with single runs
+    m = re.search(r"(\d+) of the 100 values .* \(the smallest ([0-9.]+)\)", cap)
+    assert m
+    smallest = float(m.group(2))
+    assert checks.where_ball_stops(0.1, smallest) == "global"
+    assert checks.where_ball_stops(0.1, round(smallest - 0.01, 2)) == "local"
+    cap = p.update(beta=0.2)
+    assert "momentum rests at θ = 2.86 (the local minimum)" in cap
+    assert _median_update(p, [dict(beta=b) for b in (0.3, 0.35, 0.6, 0.7, 0.9)]) < SLOW
+
+
+def test_final_positions_vectorised_equals_single_runs():
+    betas = np.array([0.0, 0.3, 0.45, 0.6, 0.9])
+    finals, _ = P.final_positions(0.1, betas)
+    for b, f in zip(betas, finals):
+        ref = momentum_path(LOCAL_GLOBAL.grad, [P.LOCAL_THETA0], lr=0.1, beta=b, steps=P.LOCAL_STEPS)[-1, 0]
+        assert f == pytest.approx(ref, abs=1e-9)
+
+
+def test_saddle_panel_momentum_leaves_sooner():
+    p = P.saddle_panel(beta=0.9, lr=0.1)
+    gd = momentum_path(SADDLE.grad, P.SADDLE_THETA0, lr=0.1, beta=0.0, steps=150)
+    mo = momentum_path(SADDLE.grad, P.SADDLE_THETA0, lr=0.1, beta=0.9, steps=150)
+    t_gd, t_mo = P.steps_to_leave(gd), P.steps_to_leave(mo)
+    # GD: |θ₂| grows by (1 + η) per step near the saddle: 1e-3·1.1^t > 0.5 needs t ≈ ln(500)/ln(1.1) ≈ 65
+    assert 60 <= t_gd <= 75
+    assert t_mo < t_gd / 2
+    assert f"Gradient descent leaves the saddle (|θ₂| > 0.5) after {t_gd} steps, momentum after {t_mo} steps" in p.caption_text()
+    assert _median_update(p, [dict(beta=b) for b in (0.5, 0.6, 0.7, 0.8)]) < SLOW
+
+
+def test_saddle_panel_reports_divergence_on_the_figure():
+    p = P.saddle_panel(beta=0.9, lr=0.1)
+    cap = p.update(lr=1.2)
+    assert "diverge" in cap
+    msgs = [a for a in p._dynamic if hasattr(a, "get_text") and a.get_visible() and "diverge" in a.get_text()]
+    assert msgs, "the divergence message is not shown on the figure"
+    p.update(lr=0.1)
+    assert not any(hasattr(a, "get_text") and a.get_visible() and "diverge" in a.get_text() for a in p._dynamic)
+
+
+def test_quadratic_panel_rates_and_divergence():
+    p = P.quadratic_panel(alpha=3.3, beta=0.67)
+    lam = np.array([0.01, 1.0])
+    th = quad.theoretical_rate(3.3, 0.67, lam)
+    assert f"theoretical rate max(|σ₁|, |σ₂|) = {th:.3f}" in p.caption_text()
+    m = re.search(r"measured ([0-9.]+)", p.caption_text())
+    assert float(m.group(1)) == pytest.approx(th, rel=0.03)
+    assert "Optimum α* = 3.31, β* = 0.67, rate 0.818" in p.caption_text()
+    cap = p.update(alpha=1.98, beta=0.0)
+    assert "theoretical rate max(|σ₁|, |σ₂|) = 0.980, measured 0.980" in cap
+    cap = p.update(alpha=3.9, beta=0.2)
+    assert "outside the stable region" in cap and "2 + 2β = 2.40" in cap
+    assert any(getattr(a, "get_text", lambda: "")() == "diverges" and a.get_visible() for a in p._dynamic)
+    assert _median_update(p, [dict(alpha=a) for a in (0.5, 1.0, 1.5, 2.0, 2.5)]) < SLOW
+
+
+def test_panel_rejects_unknown_controls():
+    p = P.weights_panel()
+    with pytest.raises(ValueError, match="unknown control"):
+        p.update(gamma=0.3)
+
+
+def test_panel_png_changes_with_the_slider():
+    p = P.weights_panel(beta=0.9)
+    a = p.png()
+    p.update(beta=0.3)
+    assert p.png() != a
+
+
+# ----------------------------------------------------------------------------- exercise checks
+def _solution_step(theta, m, g, lr, beta):
+    m = beta * m - lr * g
+    return theta + m, m
+
+
+def test_check_momentum_step(capsys):
+    assert checks.check_momentum_step(_solution_step) is True
+    assert checks.check_momentum_step(lambda *a: None) is None
+    assert "not done yet" in capsys.readouterr().out
+
+    def stub(*a):
+        raise NotImplementedError
+
+    assert checks.check_momentum_step(stub) is None
+    assert checks.check_momentum_step(lambda th, m, g, lr, b: (th - lr * (b * m + g), b * m + g)) is False
+    assert "PyTorch" in capsys.readouterr().out
+    assert checks.check_momentum_step(lambda th, m, g, lr, b: 1 / 0) is False
+
+
+def test_check_stop_prediction(capsys):
+    truth = {b: checks.where_ball_stops(0.1, b) for b in (0.0, 0.3, 0.6, 0.9)}
+    assert truth == {0.0: "local", 0.3: "local", 0.6: "global", 0.9: "global"}
+    assert checks.check_stop_prediction(truth) is True
+    assert checks.check_stop_prediction({0.0: None}) is None
+    assert checks.check_stop_prediction({0.0: "global"}) is False
+    assert checks.check_stop_prediction({0.0: "left"}) is False
+
+
+def test_check_ema_alpha(capsys):
+    assert checks.check_ema_alpha(0.1) is True
+    assert checks.check_ema_alpha(None) is None
+    assert checks.check_ema_alpha(0.001) is False
+    assert "other way round" in capsys.readouterr().out
