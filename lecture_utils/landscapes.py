@@ -24,6 +24,7 @@ Public API (stable names, used by notebook 02 "noisy gradients" and notebook 05 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -89,23 +90,35 @@ class LocalGlobal1D:
         return h[..., None, None]
 
     def critical_points(self):
-        """All θ with L'(θ) = 0, ascending, found by bracketing sign changes + bisection (brentq).
+        """All θ with L'(θ) = 0, ascending, found by bracketing sign changes on a grid + bisection.
 
-        With the defaults: ``[global minimum, barrier, local minimum]``.
+        With the defaults: ``[global minimum, barrier, local minimum]``. Computed once per landscape.
         """
-        from scipy.optimize import brentq
+        return self._critical_points.copy()
 
+    @cached_property
+    def _critical_points(self):
         lo = min(0.0, self.center) - 5 * self.width - 1.0
         hi = max(0.0, self.center) + 5 * self.width + 1.0
         xs = np.linspace(lo, hi, 20001)
         g = self.grad(xs[:, None])[:, 0]
-        roots = []
-        for i in np.nonzero(np.sign(g[:-1]) * np.sign(g[1:]) <= 0)[0]:
-            if g[i] == 0:
-                roots.append(xs[i])
-            elif g[i + 1] != 0:
-                roots.append(brentq(lambda x: self.grad(np.array([x]))[0], xs[i], xs[i + 1], xtol=1e-14))
-        return np.unique(np.round(roots, 12))
+        roots = list(xs[g == 0])
+        for i in np.nonzero(np.sign(g[:-1]) * np.sign(g[1:]) < 0)[0]:
+            a, b, ga = xs[i], xs[i + 1], g[i]
+            for _ in range(80):                       # bisection to machine precision
+                m = 0.5 * (a + b)
+                gm = self.grad(np.array([m]))[0]
+                if gm == 0 or m in (a, b):
+                    break
+                if np.sign(gm) == np.sign(ga):
+                    a, ga = m, gm
+                else:
+                    b = m
+            cands = np.array([a, b, m])
+            roots.append(cands[np.argmin(np.abs(self.grad(cands[:, None])[:, 0]))])
+        roots = np.sort(np.array(roots, dtype=float))
+        keep = np.append(True, np.diff(roots) > 1e-9)      # a root on a grid point is found twice
+        return roots[keep]
 
     @property
     def global_min(self):
@@ -261,10 +274,11 @@ class TiltedDataset:
         return self.loss(theta, [int(i)])
 
 
-def batch_minima(data, idx=None, *, lo=-2.0, hi=None, n_grid=4001):
+def batch_minima(data, idx=None, *, lo=None, hi=None, n_grid=4001):
     """θ of every local minimum of the 1-D batch loss L_𝓑(θ) = L(θ) + c̄_𝓑·θ in [lo, hi] (notebook 02).
 
-    Found where L_𝓑' changes sign from − to + on a grid of ``n_grid`` points (to grid precision).
+    Found where L_𝓑' changes sign from − to + on a grid of ``n_grid`` points (to grid precision,
+    refined linearly). By default the grid reaches left to −2 − max|cᵢ|/k, past the tilted bowl's minimum.
     The full loss has two (global and trapping local minimum); a batch whose mean tilt c̄_𝓑 is
     large enough has only one: for that batch the dent is no minimum at all.
     """
@@ -272,6 +286,7 @@ def batch_minima(data, idx=None, *, lo=-2.0, hi=None, n_grid=4001):
         raise ValueError(f"data must be a 1-D problem (d = 1); got d = {data.d}")
     n_grid = check_int("n_grid", n_grid, low=3)
     hi = data.landscape.center + 2.0 if hi is None else hi
+    lo = -2.0 - float(np.abs(data.tilts).max()) / data.landscape.k if lo is None else lo   # the tilted bowl's minimum
     lo = check_real("lo", lo)
     hi = check_real("hi", hi, low=lo, low_open=True)
     xs = np.linspace(lo, hi, n_grid)

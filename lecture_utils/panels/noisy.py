@@ -221,8 +221,12 @@ def trajectories_panel(data=None, *, epochs=DEFAULT_EPOCHS, n_runs=200, n_shown=
 
 
 # ----------------------------------------------------------------------------- escape curve
-def escape_table(batch_sizes, counts, n_runs, n_examples):
-    """Rows (label, escaped, fraction, low, high) with the 95 % Wilson interval, for printing."""
+def escape_table(batch_sizes, rates, n_runs, n_examples):
+    """Rows (label, escaped, fraction, low, high) with the 95 % Wilson interval, for printing.
+
+    ``rates`` are the fractions from :func:`lecture_utils.landscapes.escape_probability` over ``n_runs``.
+    """
+    counts = np.round(np.asarray(rates, dtype=float) * n_runs).astype(int)
     lo, hi = wilson_interval(counts, n_runs)
     rows = []
     for b, k, l, h in zip(batch_sizes, counts, lo, hi):
@@ -239,17 +243,18 @@ def format_escape_table(rows, n_runs):
     return "\n".join(lines)
 
 
-def plot_escape_curve(batch_sizes, counts, n_runs, n_examples, *, title=None):
+def plot_escape_curve(batch_sizes, rates, n_runs, n_examples, *, title=None):
     """Fraction of runs that end in the global basin against B (log axis), with 95 % Wilson intervals."""
     import matplotlib.pyplot as plt
 
     b = np.array([n_examples if x is None else x for x in batch_sizes], dtype=float)
-    counts = np.asarray(counts)
+    counts = np.round(np.asarray(rates, dtype=float) * n_runs)
     p = counts / n_runs
     lo, hi = wilson_interval(counts, n_runs)
     fig, ax = plt.subplots(figsize=(7.5, 4.0))
     ax.errorbar(b, p, yerr=[p - lo, hi - p], fmt="o-", color=COLORS["small"], capsize=4, lw=2, ms=7)
-    ax.plot(b[-1:], p[-1:], "o", color=COLORS["full"], ms=9, label="full batch")
+    full = b >= n_examples
+    ax.plot(b[full], p[full], "o", color=COLORS["full"], ms=9, label="full batch")
     ax.set_xscale("log", base=2)
     ax.set_xticks(b, [("full" if x >= n_examples else str(int(x))) for x in b])
     ax.set_ylim(-0.03, 1.03)
@@ -414,6 +419,27 @@ def plot_noisy_training(results):
     return fig
 
 
+def training_summary(results):
+    """Text lines: each run's training loss after the epoch budget, and the full batch at equal updates.
+
+    For a run that made S updates, the long full-batch run is read at the recorded step nearest S
+    (it is recorded every ``full_eval_every`` updates); losses are printed with two decimals.
+    """
+    n = results["n_train"]
+    long = results["full_long"]
+    lines = []
+    for run in results["runs"]:
+        b = run["batch_size"]
+        name = "full batch" if b >= n else f"B = {b}"
+        steps, loss = run["step"][-1], run["train_loss"][-1]
+        line = f"{name:>10}: {run['epoch'][-1]:.0f} epochs = {steps:>5d} updates, training loss {loss:.2f}"
+        if b < n and steps <= long["step"][-1]:
+            j = int(np.argmin(np.abs(np.asarray(long["step"]) - steps)))
+            line += f"   | full batch after {long['step'][j]:>4d} updates: {long['train_loss'][j]:.2f}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
 # ----------------------------------------------------------------------------- exercise checks
 def check_escape_rate(value, batch_size=8, *, n_runs=1000, seed=0):
     """Exercise "estimate the escape rate": is ``value`` inside the 95 % interval of B's escape rate?
@@ -428,7 +454,7 @@ def check_escape_rate(value, batch_size=8, *, n_runs=1000, seed=0):
     except (TypeError, ValueError):
         print(f"not quite: my_escape_rate should be a number between 0 and 1, not {type(value).__name__}")
         return False
-    k = int(escape_counts([batch_size], n_runs=n_runs, seed=seed)[0])
+    k = int(escape_counts([batch_size], n_runs=n_runs, seed=seed)[0])    # the same runs as escape_probability
     lo, hi = wilson_interval(k, n_runs)
     if float(lo) <= v <= float(hi):
         print(f"correct: {v:.2f} lies in the 95% interval [{float(lo):.2f}, {float(hi):.2f}] for B = {batch_size}")

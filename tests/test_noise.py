@@ -1,0 +1,114 @@
+"""lecture_utils.noise: mini-batch gradient variance ∝ 1/B on MNIST-1D, per-example gradient norms."""
+import numpy as np
+import pytest
+import torch
+
+from lecture_utils import noise as N
+from lecture_utils.seeding import set_threads
+from lecture_utils.train import as_tensors, flat_params, make_mlp
+
+
+@pytest.fixture(scope="module")
+def xy(mnist):
+    set_threads()
+    x, y, _, _ = as_tensors(mnist.subset(1000, 10))
+    return x, y
+
+
+@pytest.fixture(scope="module")
+def measured(xy):
+    x, y = xy
+    model = make_mlp(0)
+    return N.gradient_noise(model, x, y, [1, 4, 16, 64, 256], n_batches=32, min_batches=8, seed=0)
+
+
+def test_variance_falls_as_one_over_b(measured):
+    slope = measured.slope()
+    assert -1.12 < slope < -0.9, slope          # ≈ −1 (N = 1000: the (N−B)/(N−1) factor bends it a little)
+    assert np.all(np.diff(measured.variance) < 0)
+    # each measured point agrees with tr(Σ)/B·(N−B)/(N−1) within 25 %
+    ratio = measured.variance / measured.predicted()
+    assert np.all(np.abs(ratio - 1) < 0.25), ratio
+    assert measured.trace == pytest.approx(measured.variance[0], rel=0.25)   # B = 1 measures tr(Σ) itself
+
+
+def test_cosines_grow_with_batch_size(measured):
+    c = measured.mean_cosine()
+    assert c[0] < 0.3 < 0.8 < c[-1] <= 1.0
+    assert np.all(np.diff(c) > 0)
+    assert len(measured.cosines[0]) == 32 and len(measured.cosines[-1]) == 32
+
+
+def test_ghost_norm_trace_matches_per_example_gradients(xy):
+    x, y = xy[0][:40], xy[1][:40]
+    model = make_mlp(1, hidden=32)
+    gi = N.batch_gradients(model, x, y, np.arange(40)[:, None])
+    g = N.full_gradient(model, x, y)
+    assert gi.mean(axis=0) == pytest.approx(g, rel=1e-4, abs=1e-7)
+    exact = float(np.mean(np.sum(gi**2, axis=1)))
+    assert N.mean_sq_example_grad(model, x, y) == pytest.approx(exact, rel=1e-5)
+    assert N.per_example_variance(model, x, y) == pytest.approx(float(np.mean(np.sum((gi - g) ** 2, axis=1))),
+                                                                rel=1e-4)
+    sampled = N.mean_sq_example_grad(model, x, y, exact=False, n_sample=40)   # all 40: the same number
+    assert sampled == pytest.approx(exact, rel=1e-5)
+
+
+def test_non_linear_model_uses_sampling(xy):
+    x, y = xy[0][:60], xy[1][:60]
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(40, 8), torch.nn.LayerNorm(8), torch.nn.Linear(8, 10))
+    est = N.mean_sq_example_grad(model, x, y, n_sample=60)
+    gi = N.batch_gradients(model, x, y, np.arange(60)[:, None])
+    assert est == pytest.approx(float(np.mean(np.sum(gi**2, axis=1))), rel=1e-5)
+
+
+def test_model_is_left_unchanged(xy):
+    x, y = xy
+    model = make_mlp(0, hidden=16)
+    model.train()
+    before = flat_params(model)
+    N.gradient_noise(model, x, y, [1, 8], n_batches=4, min_batches=2)
+    assert np.array_equal(flat_params(model), before)
+    assert model.training
+    assert all(p.grad is None for p in model.parameters())
+
+
+def test_sample_batches_distinct_and_seeded():
+    b = N.sample_batches(100, 10, 5, seed=0)
+    assert b.shape == (5, 10)
+    assert all(len(set(row)) == 10 for row in b)
+    assert np.array_equal(b, N.sample_batches(100, 10, 5, seed=0))
+    assert not np.array_equal(b, N.sample_batches(100, 10, 5, seed=1))
+    r = N.sample_batches(5, 5, 50, seed=0, replace=True)
+    assert any(len(set(row)) < 5 for row in r)
+
+
+def test_loglog_slope_exact_power_law():
+    x = np.array([1, 2, 4, 8, 16.0])
+    assert N.loglog_slope(x, 3.0 / x) == pytest.approx(-1.0)
+    assert N.loglog_slope(x, x**0.5) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="positive"):
+        N.loglog_slope(x, -x)
+
+
+@pytest.mark.parametrize("kwargs,name", [
+    (dict(batch_sizes=[0]), "batch_sizes"), (dict(batch_sizes=[1001]), "batch_sizes"),
+    (dict(batch_sizes=[]), "batch_sizes"), (dict(n_batches=1), "n_batches"), (dict(seed=-1), "seed"),
+    (dict(min_batches=100, n_batches=10), "min_batches"),
+])
+def test_gradient_noise_refuses(xy, kwargs, name):
+    x, y = xy
+    with pytest.raises(ValueError, match=name):
+        N.gradient_noise(make_mlp(0, hidden=8), x, y, **{"batch_sizes": [1], **kwargs})
+
+
+def test_bad_model_and_data_refused(xy):
+    x, y = xy
+    with pytest.raises(ValueError, match="model"):
+        N.full_gradient("not a model", x, y)
+    with pytest.raises(ValueError, match="same N"):
+        N.full_gradient(make_mlp(0, hidden=8), x, y[:10])
+    with pytest.raises(ValueError, match="x"):
+        N.full_gradient(make_mlp(0, hidden=8), x[:, :39], y)
+    with pytest.raises(ValueError, match="batches"):
+        N.batch_gradients(make_mlp(0, hidden=8), x, y, np.array([[0, 5000]]))
