@@ -32,15 +32,17 @@ def _label(b, n=4000):
 
 # ----------------------------------------------------------------------------- section 1
 def gap_table(record):
-    """The gap protocol as a text table: one row per B with train/test accuracy mean ± std,
+    """The gap protocol as a text table: one row per B with the training loss and accuracy (means),
+    the test accuracy mean ± std,
     seeds that reached the criterion, mean epochs and updates, λ_max and ε-sharpness (means)."""
     res = _results(record)
-    lines = [f"{'B':>6} {'reached':>8} {'epochs':>7} {'updates':>8} {'train acc':>12} {'test acc':>14}"
-             f" {'λ_max':>7} {'ε-sharp %':>10}"]
+    lines = [f"{'B':>6} {'reached':>8} {'epochs':>7} {'updates':>8} {'train loss':>11} {'train acc':>10}"
+             f" {'test acc':>14} {'λ_max':>7} {'ε-sharp %':>10}"]
     for b in res["batch_sizes"]:
         s = res["summary"][str(b)]
         lines.append(f"{b:>6} {s['reached']:>4}/{s['n_seeds']:<3} {s['epochs_mean']:>7.0f} {s['steps_mean']:>8.0f}"
-                     f" {s['train_acc_mean']:>12.3f} {s['test_acc_mean']:>8.3f} ± {s['test_acc_std']:.3f}"
+                     f" {s['train_loss_mean']:>11.3f} {s['train_acc_mean']:>10.3f}"
+                     f" {s['test_acc_mean']:>8.3f} ± {s['test_acc_std']:.3f}"
                      f" {s['top_eigenvalue_mean']:>7.1f} {s['eps_sharpness_mean']:>10.2f}")
     return "\n".join(lines)
 
@@ -318,7 +320,7 @@ def interpolation_figure(curve, *, sb=32, lb=400):
         ax.axvline(x0, color=plotting.COLORS["muted"], lw=1)
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = ax2.get_legend_handles_labels()
-    ax.legend(h1 + h2, l1 + l2, loc="upper center", fontsize=9, ncol=2)
+    ax.legend(h1 + h2, l1 + l2, loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=9, ncol=4)
     ax.set_title("1-D slice through the two solutions (Keskar et al. 2017, fig. 3)")
     fig.tight_layout()
     return fig
