@@ -76,7 +76,7 @@ def where_ball_stops(lr, beta, theta0=4.0, steps=600):
 
 
 def check_stop_prediction(prediction, lr=0.1, theta0=4.0):
-    """Exercise 2: ``prediction`` maps β → 'local' or 'global' (where the ball started at θ⁰ = 4 with
+    """Exercise 3: ``prediction`` maps β → 'local' or 'global' (where the ball started at θ⁰ = 4 with
     η = 0.1 is after 600 steps). Compared with the simulation."""
     if prediction is None or not isinstance(prediction, dict) or any(v is None for v in prediction.values()):
         print(NOT_DONE)
@@ -97,7 +97,7 @@ def check_stop_prediction(prediction, lr=0.1, theta0=4.0):
 
 
 def check_ema_alpha(alpha, eta=0.01, beta=0.9):
-    """Exercise 3: the EMA form's α that gives the same path as the lecture's rule at (η, β): α = η/(1−β)."""
+    """Exercise 2: the EMA form's α that gives the same path as the lecture's rule at (η, β): α = η/(1−β)."""
     if alpha is None:
         print(NOT_DONE)
         return None

@@ -84,7 +84,12 @@ def iteration_matrix(alpha, beta, lam):
 
 def iteration_eigenvalues(alpha, beta, lam):
     """σ₁,₂ = (τ ± √(τ² − 4β))/2 with τ = 1 + β − αλ (complex arrays; α, β, λ broadcast)."""
-    a, b, lam = np.broadcast_arrays(np.asarray(alpha, float), np.asarray(beta, float), np.asarray(lam, float))
+    alpha = _check_grid("alpha", alpha, 0.0, np.inf)
+    beta = _check_grid("beta", beta, 0.0, 1.0, high_open=True)
+    lam = np.asarray(lam, dtype=float)
+    if np.any(~np.isfinite(lam)) or np.any(lam <= 0):
+        raise ValueError("lam must be an eigenvalue > 0 (or an array of them)")
+    a, b, lam = np.broadcast_arrays(alpha, beta, lam)
     tau = 1.0 + b - a * lam
     root = np.sqrt((tau * tau - 4.0 * b).astype(complex))
     return (tau + root) / 2.0, (tau - root) / 2.0

@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from .. import widgets
 from .. import quadratic as quad
 from ..landscapes import LOCAL_GLOBAL, SADDLE
-from .._validate import check_lr
+from .._validate import check_beta, check_int, check_lr, check_real
 from ..optim import effective_horizon, momentum_path, momentum_trace, momentum_weights
 from ..plotting import COLORS, contour, set_status, status_text
 
@@ -116,6 +116,10 @@ def vector_addition_panel(beta=0.8, t=5, *, lr=0.4, steps=30, landscape=VALLEY, 
     step: the ball speeds up). Notebook 05, "Vector addition".
     """
     beta_max = 0.95
+    steps = check_int("steps", steps, low=1, high=200)
+    beta = check_real("beta", beta, low=0.0, high=beta_max)
+    t = check_int("t", t, low=1, high=steps)
+    lr = check_lr(lr)
     fig = _figure((10.5, 4.4), left=0.06, wspace=0.22, bottom=0.13)
     ax, ax2 = fig.subplots(1, 2, width_ratios=[1.5, 1])
     contour(ax, landscape.value, (-3.6, 3.6), (-2.6, 2.6), levels=14)
@@ -189,6 +193,8 @@ def weights_panel(beta=0.9, *, t=40):
     Notebook 05, "Weighted sum of past gradients" (numbers from :func:`momentum_weights`,
     :func:`effective_horizon`).
     """
+    beta = check_real("beta", beta, low=0.0, high=0.99)
+    t = check_int("t", t, low=11, high=200)
     fig = _figure((9.5, 3.4), bottom=0.17, top=0.88)
     ax = fig.subplots()
     ages = np.arange(t)
@@ -231,7 +237,11 @@ def final_positions(lr, betas=BETA_GRID, *, theta0=LOCAL_THETA0, steps=LOCAL_STE
     Returns ``(theta_final, speed)`` with speed = |mᵀ|; NaN for a diverged run. Notebook 05.
     """
     lr = check_lr(lr)
-    betas = np.asarray(betas, dtype=float)[:, None]
+    steps = check_int("steps", steps, low=1)
+    betas = np.asarray(betas, dtype=float)
+    if betas.ndim != 1 or np.any(~np.isfinite(betas)) or np.any((betas < 0) | (betas >= 1)):
+        raise ValueError("betas must be a 1-D list of momentum values β in [0, 1)")
+    betas = betas[:, None]
     theta = np.full_like(betas, float(theta0))
     m = np.zeros_like(theta)
     with np.errstate(over="ignore", invalid="ignore"):
@@ -246,6 +256,7 @@ def final_positions(lr, betas=BETA_GRID, *, theta0=LOCAL_THETA0, steps=LOCAL_STE
 def rest_place(path, landscape=LOCAL_GLOBAL, tol=1e-3):
     """Where a 1-D path ends: ``(basin, moving)`` with basin 'global' (left of the barrier), 'local' or
     'diverged', and moving = its last step is longer than ``tol`` (still rolling or oscillating)."""
+    tol = check_real("tol", tol, low=0.0, low_open=True)
     p = np.asarray(path, dtype=float).reshape(len(path), -1)[:, 0]
     if not np.isfinite(p[-1]):
         return "diverged", False
@@ -268,6 +279,10 @@ def local_minimum_panel(beta=0.5, lr=0.1, *, theta0=LOCAL_THETA0, steps=LOCAL_ST
     steps for every β at this η (100 values of β at once). Sliders β and η. Notebook 05,
     "Rolling past a local minimum".
     """
+    beta = check_real("beta", beta, low=0.0, high=0.99)
+    lr = check_real("lr", lr, low=0.01, high=1.0)
+    steps = check_int("steps", steps, low=10, high=5000)
+    theta0 = check_real("theta0", theta0, low=-3.0, high=5.0)
     barrier, local, glob = landscape.barrier, landscape.local_min, landscape.global_min
     fig = _figure((12, 3.8), left=0.055, wspace=0.3)
     ax, ax2, ax3 = fig.subplots(1, 3, width_ratios=[1.3, 1, 1])
@@ -357,6 +372,7 @@ LEAVE = 0.5
 
 def steps_to_leave(path, radius=LEAVE, direction=None):
     """First t with |⟨θᵗ, e⟩| > radius (e = the saddle's escape direction), or None (notebook 05)."""
+    radius = check_real("radius", radius, low=0.0, low_open=True)
     e = SADDLE.escape_direction if direction is None else np.asarray(direction, float)
     along = np.abs(np.asarray(path, float) @ e)
     hit = np.nonzero(np.nan_to_num(along, nan=0.0) > radius)[0]
@@ -369,9 +385,12 @@ def saddle_panel(beta=0.9, lr=0.1, *, theta0=SADDLE_THETA0, steps=150, landscape
     Right: the distance along the escape direction (the Hessian's negative-eigenvalue eigenvector),
     log scale. Notebook 05, "... and a saddle".
     """
+    beta = check_real("beta", beta, low=0.0, high=0.99)
+    lr = check_real("lr", lr, low=0.01, high=1.5)
+    steps = check_int("steps", steps, low=1, high=5000)
     fig = _figure((11, 4.2), wspace=0.25, bottom=0.13)
     ax, ax2 = fig.subplots(1, 2)
-    contour(ax, landscape.loss, (-1.8, 1.8), (-1.6, 1.6), levels=16, log=False)
+    contour(ax, landscape.loss, (-1.8, 1.8), (-1.6, 1.6), levels=18)
     ax.set_aspect("equal")
     ax.plot([0], [0], "X", ms=11, color="k", label="saddle")
     mins = landscape.minima
@@ -431,6 +450,10 @@ def quadratic_panel(alpha=3.3, beta=0.67, *, kappa=100.0, steps=300, theta0=(1.0
     theoretical ‖θ⁰‖·rateᵗ, and the heat map of the rate over (α, β) with the optimum and the edge of
     the stable region α = (2 + 2β)/λ₂; sliders α and β. Notebook 05, "Ill-conditioned quadratic".
     """
+    alpha = check_real("alpha", alpha, low=0.02, high=4.0)
+    beta = check_real("beta", beta, low=0.0, high=0.99)
+    steps = check_int("steps", steps, low=10, high=5000)
+    grid = check_int("grid", grid, low=10, high=1000)
     q = quad.make_quadratic(kappa)
     lam = q.eigenvalues
     best = quad.optimal_params(lam)
@@ -515,24 +538,28 @@ def quadratic_panel(alpha=3.3, beta=0.67, *, kappa=100.0, steps=300, theta0=(1.0
 
 
 # ----------------------------------------------------------------------------- static figures
-def plot_schedule_demo(demo, ax=None):
-    """θ₁ of the lecture form vs the PyTorch form (and torch itself) when η drops at one step."""
+def plot_schedule_demo(demo):
+    """Lecture form vs PyTorch form (and torch itself) when η drops at one step: θ₁ and the step length."""
     import matplotlib.pyplot as plt
 
-    if ax is None:
-        _, ax = plt.subplots(figsize=(9, 3.6))
     sched = demo["schedule"]
     at = int(np.argmax(sched < sched[0])) if np.any(sched < sched[0]) else len(sched)
     t = np.arange(len(demo["lecture"]))
-    ax.plot(t, demo["lecture"][:, 0], color=MOM_COLOR, label="lecture / Sutskever: m = βm − ηₜg")
-    ax.plot(t, demo["pytorch"][:, 0], "--", color=GRAD_COLOR, label="PyTorch / EMA: v = βv + g, θ −= ηₜv")
-    ax.plot(t[::4], demo["torch"][::4, 0], "x", ms=5, color="k", label="torch.optim.SGD")
-    ax.axvline(at, color=COLORS["muted"], ls=":")
-    ax.text(at + 1, ax.get_ylim()[1], f" η × {sched[-1] / sched[0]:g} here", va="top", fontsize=10)
-    ax.set_xlabel("step t")
-    ax.set_ylabel("θ₁ᵗ")
-    ax.legend(fontsize=9, loc="lower right")
-    return ax
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 3.8), layout="constrained")
+    for ax, f, ylabel in ((ax1, lambda p: p[:, 0], "θ₁ᵗ"),
+                          (ax2, lambda p: np.r_[np.nan, np.linalg.norm(np.diff(p, axis=0), axis=1)],
+                           "step length |mᵗ| = |θᵗ − θᵗ⁻¹|")):
+        ax.plot(t, f(demo["lecture"]), color=MOM_COLOR, label="lecture / Sutskever: m = βm − ηₜg")
+        ax.plot(t, f(demo["pytorch"]), "--", color=GRAD_COLOR, label="PyTorch / EMA: v = βv + g, θ −= ηₜv")
+        ax.plot(t[::3], f(demo["torch"])[::3], "x", ms=5, color="k", label="torch.optim.SGD")
+        ax.axvline(at, color=COLORS["muted"], ls=":")
+        ax.set_xlabel("step t")
+        ax.set_ylabel(ylabel)
+    ax2.set_yscale("log")
+    ax1.set_title(f"η × {sched[-1] / sched[0]:g} from step {at} on", fontsize=12)
+    ax2.set_title("the lecture's ball keeps its speed; PyTorch's brakes at once", fontsize=12)
+    ax1.legend(fontsize=9, loc="lower right")
+    return fig
 
 
 def _median_steps(rows):
@@ -576,8 +603,7 @@ def plot_sweep(record):
             ax2.plot(r["curve_steps"], y, ls, color=c, lw=1.5,
                      label=f"β = {r['beta']:g} ({name})")
     ax2.axhline(p["target_loss"], color="k", lw=1, ls=":")
-    ax2.set_yscale("log")
-    ax2.set_ylim(0.1, 5)
+    ax2.set_ylim(0, 2.7)
     ax2.set_xlabel("step")
     ax2.set_ylabel("full training loss")
     ax2.set_title(f"seed {p['seeds'][0]}: solid = matched, dashed = fixed η", fontsize=12)
@@ -613,9 +639,10 @@ def plot_small_batches(record):
         ax.axhline(cap, color=COLORS["muted"], ls=":", lw=1)
         ax.text(p["small_batch_sizes"][0], cap, "  not reached", va="bottom", fontsize=9, color=COLORS["muted"])
         ax.set_xscale("log", base=2)
+        ax.set_xticks(p["small_batch_sizes"], [str(b) for b in p["small_batch_sizes"]])
         ax.set_xlabel("batch size B (log scale)")
         ax.set_title(f"effective step η/(1−β) = {eff:g}", fontsize=12)
-        ax.legend(fontsize=9, loc="center right")
+        ax.legend(fontsize=9, loc="upper right")
     np.atleast_1d(axes)[0].set_ylabel(f"steps to training loss {p['target_loss']}")
     np.atleast_1d(axes)[0].set_ylim(0, cap * 1.12)
     return fig

@@ -165,20 +165,25 @@ def summary(rows, key="beta"):
 
 
 def report_lines(record):
-    """The sweep as text lines: median steps to the target per β for each experiment (notebook 05)."""
+    """The sweep as text lines: median steps to the target per β for each experiment; a run that
+    missed the target shows ``>max_steps`` and its median final training loss (notebook 05)."""
     p, res = record["params"], record["results"]
     cap = p["max_steps"]
 
-    def cell(v):
-        return f"{v:6.0f}" if v is not None else f"  >{cap}"
-    lines = ["β:                          " + "".join(f"{b:>8g}" for b in p["betas"])]
+    def cell(rows, key, value):
+        sel = [r for r in rows if r[key] == value]
+        steps = [r["steps"] for r in sel]
+        if all(v is not None for v in steps):
+            return f"{np.median(steps):.0f}"
+        last = [r["curve_loss"][-1] for r in sel if r["curve_loss"][-1] is not None]
+        return f">{cap} (loss {np.median(last):.1f})" if last else f">{cap} (diverged)"
+
+    lines = []
     for name, label in (("matched", f"matched η/(1−β) = {p['eff_lr']:g}"), ("fixed", f"fixed η = {p['fixed_lr']:g}")):
-        med = summary(res[name])
-        lines.append(f"{label:28s}" + "".join(f"  {cell(med[b])}" for b in p["betas"]))
+        lines.append(f"{label}:  " + ", ".join(f"β = {b:g}: {cell(res[name], 'beta', b)}" for b in p["betas"]))
     for eff in p["small_batch_eff_lrs"]:
         for beta in p["small_batch_betas"]:
             rows = [r for r in res["small_batches"] if r["eff_lr"] == eff and r["beta"] == beta]
-            med = summary(rows, key="batch_size")
-            lines.append(f"η/(1−β) = {eff:g}, β = {beta:g}: " + ", ".join(
-                f"B = {b}: {cell(med[b]).strip()}" for b in p["small_batch_sizes"]))
+            lines.append(f"η/(1−β) = {eff:g}, β = {beta:g}:  " + ", ".join(
+                f"B = {b}: {cell(rows, 'batch_size', b)}" for b in p["small_batch_sizes"]))
     return lines
