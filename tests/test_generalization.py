@@ -87,7 +87,12 @@ def test_panel_rerun_recomputes_a_cached_point(record, res):
     panel = P.batch_size_panel(record)
     b = record["params"]["lb"]
     assert panel.values()["batch_size"] == b
-    caption = panel.rerun()
+    assert panel.live["live"] is None                 # building the panel trains nothing
+    button = panel.widget.children[-2]
+    assert button.description == "rerun this B live"
+    button.click()                                    # what a learner's click does (progress bar included)
+    caption = panel.caption
+    assert panel._image.value == panel.png()          # the picture shown is the redrawn one
     live, cached = panel.live["live"], res["runs"][str(b)][0]
     assert live["status"] == cached["status"] == "target_reached"
     assert live["test_acc"] == pytest.approx(cached["test_acc"], abs=0.01)

@@ -64,8 +64,8 @@ PARAMS = {
 def train_point(params, batch_size, seed, *, lr=None, progress=False):
     """One run of the protocol: ``train_classifier`` with the sweep's settings for ``batch_size``.
 
-    Returns the :class:`lecture_utils.train.TrainResult` (also used by the notebook's live
-    rerun button and by the test that recomputes a cached point).
+    Returns the :class:`lecture_utils.train.TrainResult` (also used by the live rerun button of
+    notebook 03, section 1, and by the test that recomputes a cached point).
     """
     from ..data import load_mnist1d
     from ..train import train_classifier
@@ -80,7 +80,9 @@ def train_point(params, batch_size, seed, *, lr=None, progress=False):
 
 
 def measure_sharpness(params, model):
-    """``(top_eigenvalue, eps_sharpness)`` of ``model`` on the whole training set."""
+    """``(λ_max, φ_ε)`` of ``model`` on the whole training set: the top Hessian eigenvalue by power
+    iteration and Keskar's ε-sharpness 100·(max_{|z_i| ≤ ε(|θ_i|+1)} L(θ+z) − L(θ))/(1 + L(θ))
+    (notebook 03, section 3)."""
     from .. import sharpness
     from ..data import load_mnist1d
     from ..train import as_tensors
@@ -99,7 +101,7 @@ def _thin(history, points):
 
 
 def encode_weights(w):
-    """A flat float vector as float32 → zlib → base64 text (JSON-friendly)."""
+    """A flat float vector as float32 → zlib → base64 text (JSON-friendly; the stored SB/LB weights)."""
     return base64.b64encode(zlib.compress(np.asarray(w, dtype="<f4").tobytes(), 9)).decode("ascii")
 
 
@@ -109,7 +111,8 @@ def decode_weights(text):
 
 
 def load_weights(record):
-    """``{"sb": w_SB, "lb": w_LB}`` flat float64 vectors from a loaded record (or its results)."""
+    """``{"sb": w_SB, "lb": w_LB}`` flat float64 vectors (float32 values) from a loaded record or its
+    results, for ``w(α) = α·w_LB + (1 − α)·w_SB`` (notebook 03, sections 3-5)."""
     res = record.get("results", record)
     w = res["weights"]
     return {"sb": decode_weights(w["w_sb"]), "lb": decode_weights(w["w_lb"])}
