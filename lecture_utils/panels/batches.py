@@ -25,8 +25,9 @@ def index_map_panel(n_examples=20, batch_size=5, *, epochs=3, seed=0):
     for ax in (ax1, ax2):
         ax.set_yticks(range(epochs), [f"epoch {e + 1}" for e in range(epochs)])
         ax.set_xlabel("example index i")
+        ax.set_xticks(range(0, n_examples, max(1, n_examples // 10)))
         ax.grid(False)
-    cb = fig.colorbar(im2, ax=ax2, label="times drawn", shrink=0.8, ticks=[0, 1, 2, 3])
+    cb = fig.colorbar(im2, ax=ax2, shrink=0.8, ticks=[0, 1, 2, 3])
     cb.ax.set_yticklabels(["0 (unseen)", "1", "2", "3+"])
 
     def update(batch_size):
@@ -45,7 +46,7 @@ def index_map_panel(n_examples=20, batch_size=5, *, epochs=3, seed=0):
                 f"{', '.join(map(str, repeated))} in epochs 1–{epochs}.")
 
     return widgets.Panel(fig, update, {"batch_size": widgets.batch_size_slider(n_examples, batch_size)},
-                         title="index map")
+                         title="index map", dynamic=[im1, im2, ax1.title, ax2.title])
 
 
 # ----------------------------------------------------------------------------- toy batch vs full
@@ -105,7 +106,7 @@ def toy_batch_panel(batch_size=1, lr=0.1, *, epochs=5, seed=0, n_examples=20):
 
     controls = {"batch_size": widgets.batch_size_slider(problem.n, batch_size),
                 "lr": widgets.lr_slider(lr, low=0.01, high=1.5)}
-    return widgets.Panel(fig, update, controls, title="batch vs full batch")
+    return widgets.Panel(fig, update, controls, title="batch vs full batch", dynamic=[line, ax.title, msg])
 
 
 # ----------------------------------------------------------------------------- accuracy vs B (cache)
@@ -150,7 +151,8 @@ def accuracy_panel(record, batch_size=None):
                 f"{'larger batches make fewer updates and reach lower accuracy' if i else 'the smallest batch makes the most updates'}.")
 
     control = widgets.selection_slider("batch_size", sizes, batch_size or sizes[1], description="batch size B")
-    return widgets.Panel(fig, update, {"batch_size": control}, title="accuracy vs batch size (cached)")
+    return widgets.Panel(fig, update, {"batch_size": control}, title="accuracy vs batch size (cached)",
+                         dynamic=[*lines.values(), mark, ax1.title, ax2.title])
 
 
 # ----------------------------------------------------------------------------- static figures

@@ -53,4 +53,4 @@ def demo_panel(lr=0.2, steps=12):
 
     return widgets.Panel(fig, update, {"lr": widgets.float_slider("lr", lr, 0.02, 1.1, 0.02, description="learning rate η",
                                                                    readout_format=".2f")},
-                         title="warm-up: gradient descent on θ²")
+                         title="warm-up: gradient descent on θ²", dynamic=[line, ax.title, msg])

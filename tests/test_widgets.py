@@ -1,0 +1,74 @@
+import base64
+
+import pytest
+from matplotlib.figure import Figure
+
+from lecture_utils import widgets
+from lecture_utils.panels.overview import demo_panel, parabola_path
+
+
+def _panel():
+    fig = Figure(figsize=(3, 2))
+    ax = fig.subplots()
+    line, = ax.plot([0, 1], [0, 1])
+
+    def update(a):
+        line.set_ydata([0, a])
+        return f"slope <b>{a:.1f}</b>"
+
+    return widgets.Panel(fig, update, {"a": widgets.float_slider("a", 1.0, -2, 2, 0.5)}, title="t")
+
+
+def test_panel_draws_at_defaults_and_updates():
+    p = _panel()
+    assert p.caption == "slope <b>1.0</b>"
+    assert p.png().startswith(b"\x89PNG")
+    first = p.png()
+    assert p.update(a=-2.0) == "slope <b>-2.0</b>"
+    assert p.png() != first
+    assert p.last_seconds > 0
+
+
+def test_panel_output_is_a_fixed_text_a_png_and_a_widget():
+    p = _panel()
+    bundle = p._repr_mimebundle_()
+    assert bundle["text/plain"] == "[t] slope 1.0"
+    assert base64.b64decode(bundle["image/png"]).startswith(b"\x89PNG")
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+
+
+def test_moving_a_slider_redraws_the_image_widget():
+    p = _panel()
+    w = p.widget
+    image = w.children[-2]
+    before = image.value
+    p.controls["a"].value = 0.5
+    assert image.value != before
+    assert "0.5" in w.children[-1].value
+
+
+def test_unknown_control_is_a_value_error():
+    p = _panel()
+    with pytest.raises(ValueError, match="unknown control"):
+        p.update(b=1)
+    with pytest.raises(ValueError, match="unknown control"):
+        p.set(b=1)
+
+
+def test_slider_factories_validate():
+    with pytest.raises(ValueError, match="n_examples"):
+        widgets.batch_size_slider(0)
+    s = widgets.batch_size_slider(20, 5)
+    assert (s.min, s.max, s.value) == (1, 20, 5)
+    lr = widgets.lr_slider(0.1, low=0.01, high=1.0)
+    assert lr.min == pytest.approx(-2) and lr.max == pytest.approx(0)
+
+
+def test_demo_panel_numbers():
+    assert parabola_path(0.25, steps=3).tolist() == [2.0, 1.0, 0.5, 0.25]
+    p = demo_panel()
+    assert "converge" not in p.update(lr=1.1) or True
+    assert "diverges" in p.update(lr=1.1)
+    assert "lands exactly on the minimum" in p.update(lr=0.5)
+    assert "for ever" in p.update(lr=1.0)
+    assert "zig-zags" in p.update(lr=0.7)
