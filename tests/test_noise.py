@@ -71,6 +71,7 @@ def test_model_is_left_unchanged(xy):
     assert np.array_equal(flat_params(model), before)
     assert model.training
     assert all(p.grad is None for p in model.parameters())
+    assert torch.get_num_threads() == 2      # the course setting is restored after the call
 
 
 def test_sample_batches_distinct_and_seeded():

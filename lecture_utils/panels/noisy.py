@@ -19,9 +19,9 @@ from matplotlib.figure import Figure
 
 from .. import widgets
 from ..data import epoch_batches
-from .momentum import BlitPanel
 from ..landscapes import (DEFAULT_EPOCHS, DEFAULT_LR, SADDLE, batch_minima, classify_critical_point, escape_counts,
                           exit_direction, make_saddle_data, make_trap_data, sgd_runs, wilson_interval)
+from .._validate import check_choice, check_int, check_lr, check_real
 from ..plotting import COLORS, batch_color, contour, set_status, status_text
 
 #: The batch sizes offered by the sliders of notebook 02 (N = 64: the last one is the full batch).
@@ -64,6 +64,9 @@ def batch_losses_panel(data=None, *, seed=0, batch_size=4):
     """The full loss L and the losses L₁, L₂, L₃ of the first three batches of an epoch near the trap
     (left), and L_𝓑'(θ*) of every batch of the epoch (right). Slider: batch size B."""
     data = make_trap_data() if data is None else data
+    seed = check_int("seed", seed, low=0)
+    choices = [b for b in BATCH_CHOICES if b <= data.n] + ([data.n] if data.n not in BATCH_CHOICES else [])
+    batch_size = check_choice("batch_size", batch_size, choices)
     land = data.landscape
     xs = np.linspace(land.barrier - 0.9, land.center + 0.9, 300)
     fig = Figure(figsize=(11, 4.0))
@@ -125,10 +128,9 @@ def batch_losses_panel(data=None, *, seed=0, batch_size=4):
                 f"{g.max():+.2f} (mean |g_B| = {np.abs(g).mean():.2f}); for {no_trap} of the {k} batches the "
                 f"dent is not a minimum at all.")
 
-    ctrl = widgets.selection_slider("batch_size", [b for b in BATCH_CHOICES if b <= data.n] + (
-        [data.n] if data.n not in BATCH_CHOICES else []), batch_size, description="batch size B")
-    return BlitPanel(fig, update, {"batch_size": ctrl}, dynamic=batch_lines + list(bars) + [note],
-                     title="Per-batch losses")
+    ctrl = widgets.selection_slider("batch_size", choices, batch_size, description="batch size B")
+    return widgets.Panel(fig, update, {"batch_size": ctrl}, dynamic=batch_lines + list(bars) + [note],
+                         title="Per-batch losses")
 
 
 # ----------------------------------------------------------------------------- trajectories
@@ -151,6 +153,13 @@ def trajectories_panel(data=None, *, epochs=DEFAULT_EPOCHS, n_runs=200, n_shown=
     """θ over the epochs of ``n_shown`` SGD runs and of full-batch GD, all started in the local minimum
     (left), and where all ``n_runs`` runs end on the loss curve (right). Sliders: B and η."""
     data = make_trap_data() if data is None else data
+    epochs = check_int("epochs", epochs, low=1, high=1000)
+    n_runs = check_int("n_runs", n_runs, low=1, high=100000)
+    n_shown = min(check_int("n_shown", n_shown, low=1), n_runs)
+    seed = check_int("seed", seed, low=0)
+    choices = [b for b in BATCH_CHOICES if b <= data.n]
+    batch_size = check_choice("batch_size", batch_size, choices)
+    lr = check_real("lr", check_lr(lr), low=0.01, high=0.2)
     land = data.landscape
     fig = Figure(figsize=(11, 4.0))
     ax, bx = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.3, 1]})
@@ -214,10 +223,9 @@ def trajectories_panel(data=None, *, epochs=DEFAULT_EPOCHS, n_runs=200, n_shown=
         return (f"{_batch_label(b, data.n)}, {lr_text}, {epochs} epochs ({len(paths) - 1} updates a run): "
                 f"{gd_text}; {sgd_text}.")
 
-    controls = {"batch_size": widgets.selection_slider("batch_size", [b for b in BATCH_CHOICES if b <= data.n],
-                                                       batch_size, description="batch size B"),
+    controls = {"batch_size": widgets.selection_slider("batch_size", choices, batch_size, description="batch size B"),
                 "lr": widgets.lr_slider(lr, low=0.01, high=0.2)}
-    return BlitPanel(fig, update, controls, dynamic=runs + [gd_line, ends, gd_end, status], title="Trajectories")
+    return widgets.Panel(fig, update, controls, dynamic=runs + [gd_line, ends, gd_end, status], title="Trajectories")
 
 
 # ----------------------------------------------------------------------------- escape curve
@@ -270,9 +278,11 @@ def plot_escape_curve(batch_sizes, rates, n_runs, n_examples, *, title=None):
 def saddle_numbers(batch_size, *, lr=0.1, steps=SADDLE_STEPS, n_runs=20, seed=0, data=None):
     """GD and SGD paths from a point on the saddle's stable manifold, and where the SGD runs leave it."""
     data = make_saddle_data(SADDLE_N, noise=SADDLE_NOISE, seed=0) if data is None else data
+    steps = check_int("steps", steps, low=1, high=100000)
+    batch_size = check_int("batch_size", batch_size, low=1, high=data.n)
     land = data.landscape
     theta0 = np.array(SADDLE_START)
-    epochs = -(-steps * min(batch_size, data.n) // data.n)
+    epochs = -(-steps * batch_size // data.n)
     paths = sgd_runs(data, theta0, batch_size=batch_size, lr=lr, epochs=epochs, steps=steps, n_runs=n_runs,
                      seed=seed, record=True)
     gd = sgd_runs(data, theta0, batch_size=None, lr=lr, epochs=steps, steps=steps, n_runs=1, record=True)[:, 0]
@@ -289,21 +299,27 @@ def saddle_panel(*, n_runs=20, lr=0.1, batch_size=4, seed=0):
     """Contour map of :data:`~lecture_utils.landscapes.SADDLE` with GD (red) and SGD paths (blue) from
     θ⁰ = (1.8, 0) on the stable manifold, the Hessian's eigenvectors at the saddle (left), and each
     path's distance from the saddle (right, log scale). Slider: batch size B (N = 32)."""
+    n_runs = check_int("n_runs", n_runs, low=1, high=10000)
+    lr = check_lr(lr)
+    seed = check_int("seed", seed, low=0)
+    batch_size = check_choice("batch_size", batch_size, [1, 2, 4, 8, 16, 32])
     data = make_saddle_data(SADDLE_N, noise=SADDLE_NOISE, seed=0)
     land = data.landscape
     fig = Figure(figsize=(11, 4.3))
     ax, bx = fig.subplots(1, 2)
     contour(ax, land.loss, (-2.0, 2.0), (-1.6, 1.6), levels=18)
     lam, vec = np.linalg.eigh(land.hessian(land.saddle))
-    for j, (c, name, off) in enumerate([(COLORS["gradient"], "v₋", (-0.12, 0.0)), ("#555555", "v₊", (0.0, -0.2))]):
+    overlay = []              # drawn on top of the paths at every update
+    for j, (c, name, off) in enumerate([(COLORS["gradient"], "v₋", (-0.12, 0.0)), ("#333333", "v₊", (0.0, -0.25))]):
         v = vec[:, j] * 0.7
         v = v * np.sign(v.sum())
-        ax.annotate("", xy=v, xytext=(0, 0), arrowprops=dict(arrowstyle="-|>", color=c, lw=2.5), zorder=9)
-        ax.text(v[0] / 2 + off[0], v[1] / 2 + off[1], f"{name}: λ = {lam[j]:+.0f}", color=c, fontsize=10,
-                ha="right" if off[0] < 0 else "center", va="center", zorder=9,
-                bbox=dict(facecolor="white", edgecolor="none", alpha=0.7, pad=1))
-    ax.plot(*land.minima.T, "*", color="k", ms=12, zorder=6)
-    ax.plot([0], [0], "X", color="k", ms=9, zorder=6)
+        overlay.append(ax.annotate("", xy=v, xytext=(0, 0), zorder=9,
+                                   arrowprops=dict(arrowstyle="-|>", color=c, lw=2.5, mutation_scale=18)))
+        overlay.append(ax.text(v[0] / 2 + off[0], v[1] / 2 + off[1], f"{name}: λ = {lam[j]:+.0f}", color=c,
+                               fontsize=10, ha="right" if off[0] < 0 else "center", va="center", zorder=10,
+                               bbox=dict(facecolor="white", edgecolor="none", alpha=0.8, pad=1)))
+    overlay += ax.plot(*land.minima.T, "*", color="k", ms=13, zorder=9)
+    overlay += ax.plot([0], [0], "X", color="k", ms=10, zorder=9)
     runs = [ax.plot([], [], color=COLORS["small"], lw=1.0, alpha=0.7)[0] for _ in range(n_runs)]
     runs[0].set_label("SGD")
     (gd_line,) = ax.plot([], [], color=COLORS["full"], lw=2.5, label="full-batch GD", zorder=8)
@@ -347,8 +363,8 @@ def saddle_panel(*, n_runs=20, lr=0.1, batch_size=4, seed=0):
                 f"{n_runs} SGD runs leave the ball |θ| ≤ {SADDLE_RADIUS} after coming close, and {cos_text}.")
 
     ctrl = widgets.selection_slider("batch_size", [1, 2, 4, 8, 16, 32], batch_size, description="batch size B")
-    return BlitPanel(fig, update, {"batch_size": ctrl}, dynamic=runs + dist_runs + [gd_line, gd_dist, status],
-                     title="Saddle point")
+    return widgets.Panel(fig, update, {"batch_size": ctrl},
+                         dynamic=runs + dist_runs + [gd_line, gd_dist, status] + overlay, title="Saddle point")
 
 
 # ----------------------------------------------------------------------------- real data
@@ -396,13 +412,16 @@ def plot_noisy_training(results):
 
     n = results["n_train"]
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4.0))
+    palette = ["#1f77b4", "#2ca02c", "#ff7f0e", "#8c564b", "#17becf"]       # small batches, ascending B
+    small = sorted(r["batch_size"] for r in results["runs"] if r["batch_size"] < n)
     for run in results["runs"]:
         b = run["batch_size"]
-        color = COLORS["full"] if b >= n else batch_color(b, n)
+        color = COLORS["full"] if b >= n else palette[small.index(b) % len(palette)]
         label = "full batch" if b >= n else f"B = {b}"
         ep = np.asarray(run["epoch"], dtype=float)
         ax.plot(ep, run["train_loss"], color=color, label=label)
-        bx.plot(np.maximum(run["step"], 1), run["train_loss"], color=color, label=label)
+        # the loss is recorded once per epoch: markers show where; the line between them is interpolation
+        bx.plot(np.maximum(run["step"], 1), run["train_loss"], "o-", ms=3, lw=1.5, color=color, label=label)
     long = results["full_long"]
     bx.plot(np.maximum(long["step"], 1), long["train_loss"], color=COLORS["full"], ls="--",
             label=f"full batch, {long['step'][-1]} updates")
@@ -411,7 +430,7 @@ def plot_noisy_training(results):
     ax.set_title(f"Same η = {results['lr']:g}, same epochs")
     ax.legend(fontsize=9)
     bx.set_xscale("log")
-    bx.set_xlabel("update (log scale)")
+    bx.set_xlabel("update (log scale; loss recorded once an epoch)")
     bx.set_ylabel("training loss")
     bx.set_title("The same runs against the number of updates")
     bx.legend(fontsize=9)

@@ -6,6 +6,10 @@ training loss on all N = 4000 examples is recorded after every epoch. One extra 
 continues for ``full_batch_steps`` updates (loss every ``full_eval_every`` updates), so the notebook
 can also compare the runs at equal numbers of *updates*, not only of epochs.
 
+It runs torch on one thread (``threads``: 1): on a shared 2-core machine two intra-op threads were
+several times slower than one (they wait on each other), and the cached numbers only need to be
+reproducible with the same setting, not bit-identical to a notebook's live runs.
+
 ``results`` keys:
   ``n_train``     N
   ``lr``          η
@@ -24,6 +28,7 @@ PARAMS = {
     "full_batch_steps": 2000,
     "full_eval_every": 20,
     "hidden": 256,
+    "threads": 1,
 }
 
 
@@ -46,13 +51,13 @@ def run(params, progress=True):
         if b == "long":
             r = train_classifier(data, batch_size=n, lr=params["lr"], seed=params["seed"],
                                  epochs=params["full_batch_steps"], eval_every=params["full_eval_every"],
-                                 hidden=params["hidden"])
+                                 hidden=params["hidden"], threads=params["threads"])
             h = r.history
             long = {"step": [int(s) for s in h["step"]], "train_loss": _r(h["train_loss"]),
                     "train_acc": _r(h["train_acc"]), "test_acc": _r(h["test_acc"]), "seconds": round(r.seconds, 2)}
             continue
         r = train_classifier(data, batch_size=b, lr=params["lr"], seed=params["seed"], epochs=params["epochs"],
-                             hidden=params["hidden"])
+                             hidden=params["hidden"], threads=params["threads"])
         h = r.history
         runs.append({"batch_size": int(b), "updates_per_epoch": -(-n // int(b)),
                      "epoch": [float(e) for e in h["epoch"]], "step": [int(s) for s in h["step"]],
