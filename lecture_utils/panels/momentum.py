@@ -37,17 +37,20 @@ class BlitPanel(widgets.Panel):
     Agg and kept as a pixel buffer; each update restores that buffer, draws the ``dynamic`` artists
     (lines, arrows, markers, texts — marked animated so the full draw skips them) on top and encodes
     the PNG. Redraws cost a few ms instead of a full figure draw. Axis limits must not change.
+    (Attributes are prefixed ``_blit_`` so they never collide with the base class's own.)
     """
 
     def __init__(self, fig, update, controls, *, dynamic, title):
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-        self._canvas = FigureCanvasAgg(fig)
-        self._dynamic = sorted(dynamic, key=lambda a: a.get_zorder())
-        for a in self._dynamic:
+        self._blit_artists = sorted(dynamic, key=lambda a: a.get_zorder())
+        if not self._blit_artists:
+            raise ValueError("dynamic must list the artists that update changes")
+        self._blit_canvas = FigureCanvasAgg(fig)
+        for a in self._blit_artists:
             a.set_animated(True)
-        self._canvas.draw()
-        self._bg = self._canvas.copy_from_bbox(fig.bbox)
+        self._blit_canvas.draw()
+        self._blit_bg = self._blit_canvas.copy_from_bbox(fig.bbox)
         super().__init__(fig, update, controls, title=title)
         self._png = self._render()
 
@@ -56,10 +59,10 @@ class BlitPanel(widgets.Panel):
 
         from PIL import Image
 
-        canvas = self._canvas
-        canvas.restore_region(self._bg)
+        canvas = self._blit_canvas
+        canvas.restore_region(self._blit_bg)
         renderer = canvas.get_renderer()
-        for a in self._dynamic:
+        for a in self._blit_artists:
             if a.get_visible():
                 a.draw(renderer)
         w, h = canvas.get_width_height(physical=True)
@@ -108,7 +111,7 @@ def _arrow(ax, color, ls="-"):
                        arrowprops=dict(arrowstyle="-|>", lw=2.2, shrinkA=0, shrinkB=0, color=color, ls=ls))
 
 
-def vector_addition_panel(beta=0.8, t=5, *, lr=0.4, steps=30, landscape=VALLEY, theta0=VALLEY_THETA0):
+def vector_addition_panel(beta=0.8, t=3, *, lr=0.4, steps=30, landscape=VALLEY, theta0=VALLEY_THETA0):
     """Step ``t`` of the lecture's rule drawn as a vector sum at θᵗ⁻¹: β·mᵗ⁻¹ (last movement),
     −η·gᵗ⁻¹ (gradient now), and their sum mᵗ (new movement) ending at θᵗ. Sliders: β and t.
 
