@@ -1,0 +1,395 @@
+"""The course's benchmark table (`make bench`): what a learner waits for, measured.
+
+1. each notebook's headless restart-and-run-all time (fresh kernel, nbclient), median of 3 —
+   budget 20 s on a 2-core CPU;
+2. the Python-side time of one update of every slider panel (compute + draw + PNG, the
+   ``Panel.last_seconds`` of ``lecture_utils.widgets``), median of 20 — budget 30 ms for toy
+   panels, 60 ms for data panels;
+3. training throughput of ``lecture_utils.train.train_classifier`` (in-memory tensors indexed by
+   ``epoch_batches``) against a ``torch.utils.data.DataLoader(TensorDataset)`` loop with the same
+   model, optimiser and number of updates, at B = 1, 32 and 1024, as a ratio measured in the same run;
+4. the time to regenerate each cached sweep (into a temporary folder: the committed caches under
+   ``data/`` are not touched).
+
+Prints one table and writes it to ``benchmarks/results/latest.md`` and ``latest.json`` (and into
+the marked section of ``benchmarks/README.md``). Public tools only: nbclient, torch, time.perf_counter.
+
+    python benchmarks/run.py                 # everything (sweeps take minutes)
+    python benchmarks/run.py --skip-sweeps   # notebooks, panels, throughput
+    python benchmarks/run.py --quick         # smoke run: 1 repeat, few updates, no sweeps
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import glob
+import importlib
+import inspect
+import json
+import os
+import platform
+import pkgutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+README = ROOT / "benchmarks" / "README.md"
+NOTEBOOK_BUDGET_S = 20.0
+TOY_BUDGET_MS, DATA_BUDGET_MS = 30.0, 60.0
+SWEEP_BUDGET_S = 180.0
+
+sys.path.insert(0, str(ROOT))
+
+
+# ----------------------------------------------------------------------------- machine
+def machine():
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import torch
+
+    try:
+        load = os.getloadavg()
+    except OSError:
+        load = None
+    return {"date_utc": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "cpu": cpu,
+            "cores": os.cpu_count(), "python": platform.python_version(), "torch": torch.__version__.split("+")[0],
+            "platform": platform.platform(terse=True), "load_avg_at_start": load}
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+# ----------------------------------------------------------------------------- 1. notebooks
+def bench_notebooks(paths, repeats):
+    import nbformat
+    from nbclient import NotebookClient
+
+    rows = []
+    for p in paths:
+        times, error = [], None
+        for r in range(repeats):
+            nb = nbformat.read(p, as_version=4)
+            client = NotebookClient(nb, timeout=600, kernel_name="python3",
+                                    resources={"metadata": {"path": str(Path(p).parent)}})
+            t0 = time.perf_counter()
+            try:
+                client.execute()  # starts a fresh kernel: restart-and-run-all
+            except Exception as exc:  # noqa: BLE001  (reported in the table)
+                error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1][:120] if str(exc).strip() else ''}"
+                break
+            times.append(time.perf_counter() - t0)
+            log(f"  {Path(p).name} run {r + 1}/{repeats}: {times[-1]:.1f} s")
+        med = statistics.median(times) if times else None
+        rows.append({"notebook": Path(p).name, "median_s": med, "runs_s": [round(t, 2) for t in times],
+                     "budget_s": NOTEBOOK_BUDGET_S, "ok": med is not None and med <= NOTEBOOK_BUDGET_S and not error,
+                     "error": error})
+    return rows
+
+
+# ----------------------------------------------------------------------------- 2. panels
+def panel_functions():
+    import lecture_utils.panels as pkg
+
+    out = []
+    for info in pkgutil.iter_modules(pkg.__path__):
+        if info.name.startswith("_"):
+            continue
+        mod = importlib.import_module(f"lecture_utils.panels.{info.name}")
+        for name, fn in sorted(vars(mod).items()):
+            if name.endswith("_panel") and inspect.isfunction(fn) and fn.__module__ == mod.__name__:
+                out.append((mod, name, fn))
+    return out
+
+
+def build_panel(fn):
+    """(panel, how, uses_cache) — defaults, or a required ``record`` tried with every cached sweep."""
+    from lecture_utils import sweeps
+
+    sig = inspect.signature(fn)
+    required = [p.name for p in sig.parameters.values()
+                if p.default is inspect.Parameter.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    if not required:
+        return fn(), "defaults", False
+    if required == ["record"]:
+        for name in sweeps.names():
+            try:
+                rec = sweeps.load(name)
+            except Exception:  # noqa: BLE001
+                continue
+            try:
+                return fn(rec), f"sweeps.load({name!r})", True
+            except Exception:  # noqa: BLE001
+                continue
+        raise RuntimeError("no cached sweep builds it")
+    raise RuntimeError(f"needs {required}")
+
+
+def is_data_panel(mod, name, fn, uses_cache):
+    """Data panels (MNIST-1D, trained models, cached sweeps) get 60 ms, toy panels 30 ms.
+    A panel module may say so itself with ``DATA_PANELS = ("name_panel", ...)``."""
+    declared = getattr(mod, "DATA_PANELS", None)
+    if declared is not None:
+        return name in declared
+    if uses_cache:
+        return True
+    src = inspect.getsource(fn)
+    return any(w in src for w in ("load_mnist1d", "train_classifier", "make_mlp", "sweeps.load", "torch"))
+
+
+def positions(control, k=5):
+    import ipywidgets as w
+    import numpy as np
+
+    if isinstance(control, w.FloatLogSlider):
+        return list(control.base ** np.linspace(control.min, control.max, k))
+    if isinstance(control, w.IntSlider):
+        return sorted(set(int(round(v)) for v in np.linspace(control.min, control.max, k)))
+    if isinstance(control, w.FloatSlider):
+        return list(np.linspace(control.min, control.max, k))
+    opts = getattr(control, "_options_values", None)
+    if opts:
+        idx = sorted(set(int(round(v)) for v in np.linspace(0, len(opts) - 1, k)))
+        return [opts[i] for i in idx]
+    if isinstance(control.value, bool):
+        return [False, True]
+    return [control.value]
+
+
+def bench_panels(n_updates):
+    rows = []
+    for mod, name, fn in panel_functions():
+        label = f"{mod.__name__.rsplit('.', 1)[-1]}.{name}"
+        try:
+            t0 = time.perf_counter()
+            panel, how, cached = build_panel(fn)
+            build_s = time.perf_counter() - t0
+        except Exception as exc:  # noqa: BLE001
+            rows.append({"panel": label, "error": f"not built: {exc}", "ok": False})
+            continue
+        data = is_data_panel(mod, name, fn, cached)
+        budget = DATA_BUDGET_MS if data else TOY_BUDGET_MS
+        # move one slider per update, cycling through the sliders and through positions over each range
+        plan = [(k, v) for k, c in panel.controls.items() for v in positions(c)]
+        times, worst = [], None
+        for i in range(n_updates + 2):
+            k, v = plan[i % len(plan)]
+            panel.update(**{k: v})
+            if i >= 2:  # two warm-up updates
+                times.append(panel.last_seconds)
+                if worst is None or panel.last_seconds > worst[0]:
+                    worst = (panel.last_seconds, k, v)
+        med_ms = 1000 * statistics.median(times)
+        rows.append({"panel": label, "kind": "data" if data else "toy", "built_with": how,
+                     "build_s": round(build_s, 2), "median_ms": round(med_ms, 1),
+                     "max_ms": round(1000 * max(times), 1),
+                     "slowest_at": f"{worst[1]}={worst[2]!r}" if worst else None,
+                     "budget_ms": budget, "ok": med_ms <= budget})
+        log(f"  {label}: {med_ms:.1f} ms ({'data' if data else 'toy'}, budget {budget:.0f})")
+    return rows
+
+
+# ----------------------------------------------------------------------------- 3. throughput
+def bench_throughput(batch_sizes, repeats, scale=1.0):
+    import torch
+    import torch.nn.functional as F
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from lecture_utils.data import load_mnist1d
+    from lecture_utils.seeding import THREADS, set_threads
+    from lecture_utils.train import as_tensors, make_mlp, train_classifier
+
+    data = load_mnist1d()
+    x, y, _, _ = as_tensors(data)
+    set_threads(THREADS)
+    lr = 0.05
+    rows = []
+    for b in batch_sizes:
+        steps = max(10, int(scale * {1: 3000, 32: 600}.get(b, 60)))
+
+        def ours():
+            r = train_classifier(data, batch_size=b, lr=lr, seed=0, max_steps=steps, eval_every=10**9)
+            assert r.steps == steps, (r.steps, steps, r.status)
+            return r.seconds
+
+        def loader():
+            model = make_mlp(0)
+            opt = torch.optim.SGD(model.parameters(), lr=lr)
+            dl = DataLoader(TensorDataset(x, y), batch_size=b, shuffle=True,
+                            generator=torch.Generator().manual_seed(0))
+            model.train()
+            done = 0
+            t0 = time.perf_counter()
+            while done < steps:
+                for xb, yb in dl:
+                    loss = F.cross_entropy(model(xb), yb)
+                    opt.zero_grad(set_to_none=True)
+                    loss.backward()
+                    opt.step()
+                    done += 1
+                    if done >= steps:
+                        break
+            return time.perf_counter() - t0
+
+        t_ours, t_dl = [], []
+        for _ in range(repeats):  # interleaved, so that load changes hit both alike
+            t_ours.append(ours())
+            t_dl.append(loader())
+        mo, md = statistics.median(t_ours), statistics.median(t_dl)
+        rows.append({"batch_size": b, "updates": steps, "examples": steps * b,
+                     "lecture_utils_s": round(mo, 3), "dataloader_s": round(md, 3),
+                     "lecture_utils_ex_per_s": round(steps * b / mo), "dataloader_ex_per_s": round(steps * b / md),
+                     "dataloader_slower_x": round(md / mo, 2)})
+        log(f"  B={b}: lecture_utils {mo:.2f} s, DataLoader {md:.2f} s -> {md / mo:.2f}x")
+    return rows
+
+
+# ----------------------------------------------------------------------------- 4. sweeps
+def bench_sweeps(names):
+    from lecture_utils import sweeps
+
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench_sweeps_") as tmp:
+        for name in names:
+            t0 = time.perf_counter()
+            error = None
+            try:
+                sweeps.compute(name, progress=False, data_dir=tmp)  # never the committed data/ folder
+            except Exception as exc:  # noqa: BLE001
+                error = f"{type(exc).__name__}: {str(exc)[:120]}"
+            s = time.perf_counter() - t0
+            rows.append({"sweep": name, "seconds": round(s, 1), "budget_s": SWEEP_BUDGET_S,
+                         "ok": error is None and s <= SWEEP_BUDGET_S, "error": error})
+            log(f"  sweep {name}: {s:.1f} s{' ' + error if error else ''}")
+    return rows
+
+
+# ----------------------------------------------------------------------------- report
+def _mark(ok):
+    return "ok" if ok else "**over budget**"
+
+
+def to_markdown(res):
+    m = res["machine"]
+    load = m.get("load_avg_at_start")
+    lines = [f"Measured {m['date_utc']} on {m['cpu']} ({m['cores']} cores), Python {m['python']}, "
+             f"torch {m['torch']} (2 threads), {m['platform']}"
+             + (f"; load average at start {load[0]:.1f}" if load else "") + ".", ""]
+    if res.get("notebooks") is not None:
+        lines += ["| notebook (restart and run all) | median of {} | budget | |".format(res["settings"]["notebook_repeats"]),
+                  "|---|---:|---:|---|"]
+        for r in res["notebooks"]:
+            t = f"{r['median_s']:.1f} s" if r["median_s"] is not None else "failed"
+            lines.append(f"| {r['notebook']} | {t} | {r['budget_s']:.0f} s | "
+                         f"{r['error'] or _mark(r['ok'])} |")
+        lines.append("")
+    if res.get("panels") is not None:
+        lines += ["| panel update (compute + draw + PNG) | kind | median of {} | max | budget | |".format(
+            res["settings"]["panel_updates"]), "|---|---|---:|---:|---:|---|"]
+        for r in res["panels"]:
+            if "error" in r:
+                lines.append(f"| {r['panel']} | | | | | {r['error']} |")
+            else:
+                lines.append(f"| {r['panel']} | {r['kind']} | {r['median_ms']:.1f} ms | {r['max_ms']:.0f} ms | "
+                             f"{r['budget_ms']:.0f} ms | {_mark(r['ok'])} |")
+        lines.append("")
+    if res.get("throughput") is not None:
+        lines += ["| training throughput | updates | lecture_utils.train | DataLoader(TensorDataset) | DataLoader slower by |",
+                  "|---|---:|---:|---:|---:|"]
+        for r in res["throughput"]:
+            lines.append(f"| B = {r['batch_size']} | {r['updates']} | {r['lecture_utils_ex_per_s']:,} ex/s | "
+                         f"{r['dataloader_ex_per_s']:,} ex/s | {r['dataloader_slower_x']:.2f}× |")
+        lines.append("")
+    if res.get("sweeps") is not None:
+        lines += ["| cached sweep (regenerate) | time | budget | |", "|---|---:|---:|---|"]
+        for r in res["sweeps"]:
+            lines.append(f"| {r['sweep']} | {r['seconds']:.0f} s | {r['budget_s']:.0f} s | "
+                         f"{r['error'] or _mark(r['ok'])} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write_readme_section(md):
+    if not README.exists():
+        return
+    text = README.read_text()
+    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        _, tail = rest.split(end, 1)
+        README.write_text(f"{head}{start}\n{md}\n{end}{tail}")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--skip-sweeps", action="store_true", help="do not regenerate the cached sweeps")
+    ap.add_argument("--skip-notebooks", action="store_true")
+    ap.add_argument("--skip-panels", action="store_true")
+    ap.add_argument("--skip-throughput", action="store_true")
+    ap.add_argument("--notebooks", nargs="*", help="only these notebooks (paths)")
+    ap.add_argument("--sweeps", nargs="*", help="only these sweeps (names)")
+    ap.add_argument("--notebook-repeats", type=int, default=3)
+    ap.add_argument("--panel-updates", type=int, default=20)
+    ap.add_argument("--throughput-repeats", type=int, default=3)
+    ap.add_argument("--quick", action="store_true", help="smoke run: 1 repeat, 5 updates, short training, no sweeps")
+    ap.add_argument("--out", default=str(RESULTS), help="folder for latest.md / latest.json")
+    ap.add_argument("--no-readme", action="store_true", help="do not update benchmarks/README.md")
+    a = ap.parse_args(argv)
+    if a.quick:
+        a.notebook_repeats, a.panel_updates, a.throughput_repeats, a.skip_sweeps = 1, 5, 1, True
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from lecture_utils.plotting import use_style
+    from lecture_utils.seeding import seed_everything
+
+    use_style()
+    seed_everything(0)
+    res = {"machine": machine(), "settings": {"notebook_repeats": a.notebook_repeats, "panel_updates": a.panel_updates,
+                                              "throughput_repeats": a.throughput_repeats, "quick": a.quick}}
+    t_all = time.perf_counter()
+    if not a.skip_notebooks:
+        paths = a.notebooks or sorted(glob.glob(str(ROOT / "notebooks" / "*.ipynb")))
+        log(f"notebooks ({len(paths)}, {a.notebook_repeats} runs each)")
+        res["notebooks"] = bench_notebooks(paths, a.notebook_repeats)
+    if not a.skip_panels:
+        log(f"panels ({a.panel_updates} updates each)")
+        res["panels"] = bench_panels(a.panel_updates)
+    if not a.skip_throughput:
+        log("training throughput")
+        res["throughput"] = bench_throughput([1, 32, 1024], a.throughput_repeats, scale=0.2 if a.quick else 1.0)
+    if not a.skip_sweeps:
+        from lecture_utils import sweeps
+
+        names = a.sweeps or sweeps.names()
+        log(f"sweeps ({len(names)})")
+        res["sweeps"] = bench_sweeps(names)
+    res["total_s"] = round(time.perf_counter() - t_all, 1)
+    md = to_markdown(res)
+    print(md)
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "latest.md").write_text(md + "\n")
+    (out / "latest.json").write_text(json.dumps(res, indent=1) + "\n")
+    if not a.no_readme and not a.quick:
+        write_readme_section(md)
+    log(f"wrote {out / 'latest.md'} and {out / 'latest.json'} ({res['total_s']:.0f} s)")
+    over = [r.get("notebook") or r.get("panel") or r.get("sweep")
+            for k in ("notebooks", "panels", "sweeps") for r in res.get(k) or [] if not r.get("ok")]
+    print(f"\nover budget or failed: {', '.join(over)}" if over else "\nall within budget")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
