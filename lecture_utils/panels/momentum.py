@@ -106,25 +106,25 @@ VALLEY = quad.make_quadratic(10.0, lam_max=1.0, angle=math.pi / 6)
 VALLEY_THETA0 = (-3.0, 0.5)
 
 
-def _arrow(ax, color, ls="-"):
+def _arrow(ax, color, ls="-", lw=2.2):
     return ax.annotate("", (0, 0), (0, 0), annotation_clip=False,
-                       arrowprops=dict(arrowstyle="-|>", lw=2.2, shrinkA=0, shrinkB=0, color=color, ls=ls))
+                       arrowprops=dict(arrowstyle="-|>", lw=lw, shrinkA=0, shrinkB=0, color=color, ls=ls))
 
 
-def vector_addition_panel(beta=0.8, t=3, *, lr=0.4, steps=30, landscape=VALLEY, theta0=VALLEY_THETA0):
+def vector_addition_panel(beta=0.8, t=6, *, lr=0.4, steps=30, landscape=VALLEY, theta0=VALLEY_THETA0):
     """Step ``t`` of the lecture's rule drawn as a vector sum at θᵗ⁻¹: β·mᵗ⁻¹ (last movement),
     −η·gᵗ⁻¹ (gradient now), and their sum mᵗ (new movement) ending at θᵗ. Sliders: β and t.
 
-    Right: the lengths of the three arrows at every step (the sum can be longer than the gradient
-    step: the ball speeds up). Notebook 05, "Vector addition".
+    Right: the same three arrows enlarged to a fixed size (drawn from the origin): when the dashed and the orange
+    arrow point the same way the ball speeds up, when they oppose it brakes. Notebook 05, "Vector addition".
     """
     beta_max = 0.95
     steps = check_int("steps", steps, low=1, high=200)
     beta = check_real("beta", beta, low=0.0, high=beta_max)
     t = check_int("t", t, low=1, high=steps)
     lr = check_lr(lr)
-    fig = _figure((10.5, 4.4), left=0.06, wspace=0.22, bottom=0.13)
-    ax, ax2 = fig.subplots(1, 2, width_ratios=[1.5, 1])
+    fig = _figure((11, 4.4), left=0.06, wspace=0.25, bottom=0.13)
+    ax, ax2 = fig.subplots(1, 2, width_ratios=[1.4, 1])
     contour(ax, landscape.value, (-3.6, 3.6), (-2.6, 2.6), levels=14)
     ax.set_aspect("equal")
     ax.plot([0], [0], "*", ms=14, color="k")
@@ -132,7 +132,7 @@ def vector_addition_panel(beta=0.8, t=3, *, lr=0.4, steps=30, landscape=VALLEY, 
     ax.plot(gd[:, 0], gd[:, 1], "-", lw=1, color=GD_COLOR, alpha=0.5, label="gradient descent (β = 0)")
     full, = ax.plot([], [], "-", lw=1, color=MOM_COLOR, alpha=0.35)
     done, = ax.plot([], [], "-o", ms=3, lw=1.5, color=MOM_COLOR)
-    a_mom, a_grad, a_sum = _arrow(ax, MOM_COLOR, "--"), _arrow(ax, GRAD_COLOR), _arrow(ax, "k")
+    a_mom, a_grad, a_sum = _arrow(ax, MOM_COLOR, "--", 2.6), _arrow(ax, GRAD_COLOR, lw=2.6), _arrow(ax, "k", lw=1.6)
     ax.plot([], [], "-o", ms=3, color=MOM_COLOR, label="momentum path up to θᵗ")
     ax.plot([], [], "--", color=MOM_COLOR, label="β·mᵗ⁻¹ (last movement, scaled)")
     ax.plot([], [], "-", color=GRAD_COLOR, label="−η·gᵗ⁻¹ (gradient now)")
@@ -142,18 +142,14 @@ def vector_addition_panel(beta=0.8, t=3, *, lr=0.4, steps=30, landscape=VALLEY, 
     ax.set_ylabel("θ₂")
     msg = status_text(ax)
     title = _title(ax)
-    ks = np.arange(1, steps + 1)
-    l_mom, = ax2.plot(ks, np.zeros(steps), "--", color=MOM_COLOR, label="|β·mᵗ⁻¹|")
-    l_grad, = ax2.plot(ks, np.zeros(steps), "-", color=GRAD_COLOR, label="|η·gᵗ⁻¹|")
-    l_sum, = ax2.plot(ks, np.zeros(steps), "-", color="k", label="|mᵗ|")
-    cur = ax2.axvline(t, color=COLORS["muted"], lw=1)
-    top = max(np.nanmax(np.linalg.norm(momentum_trace(landscape.grad, theta0, lr=lr, beta=b, steps=steps).movement, axis=1))
-              for b in (0.0, 0.5, 0.8, beta_max))
-    ax2.set_ylim(0, 1.1 * max(top, lr * np.linalg.norm(landscape.grad(np.asarray(theta0)))))
-    ax2.set_xlim(0, steps + 1)
-    ax2.set_xlabel("step t")
-    ax2.set_ylabel("arrow length")
-    ax2.legend(fontsize=8, loc="upper right")
+    top = 1.15
+    b_mom, b_grad, b_sum = _arrow(ax2, MOM_COLOR, "--", 3.0), _arrow(ax2, GRAD_COLOR, lw=3.0), _arrow(ax2, "k", lw=2.0)
+    ax2.plot([0], [0], "o", color=MOM_COLOR, ms=6)
+    ax2.set_xlim(-top, top)
+    ax2.set_ylim(-top, top)
+    ax2.set_aspect("equal")
+    ax2.set_xlabel("Δθ₁ (relative)")
+    ax2.set_ylabel("Δθ₂ (relative)")
     title2 = _title(ax2)
 
     def update(beta, t):
@@ -161,7 +157,6 @@ def vector_addition_panel(beta=0.8, t=3, *, lr=0.4, steps=30, landscape=VALLEY, 
         full.set_data(tr.theta[:, 0], tr.theta[:, 1])
         done.set_data(tr.theta[: t + 1, 0], tr.theta[: t + 1, 1])
         title.set_text(f"step t = {t}, β = {beta:.2f}, η = {lr:g}")
-        cur.set_xdata([t, t])
         if tr.diverged and t >= tr.diverged_at:
             set_status(msg, f"diverged at step {tr.diverged_at}")
             return f"β = {beta:.2f}: the path diverges at step {tr.diverged_at}; lower β."
@@ -171,12 +166,13 @@ def vector_addition_panel(beta=0.8, t=3, *, lr=0.4, steps=30, landscape=VALLEY, 
         a_mom.xy, a_mom.xyann = start + prev, start
         a_grad.xy, a_grad.xyann = start + prev + grad, start + prev
         a_sum.xy, a_sum.xyann = start + new, start
-        lengths = [np.linalg.norm(beta * tr.movement[:-1], axis=1), np.linalg.norm(lr * tr.grad, axis=1),
-                   np.linalg.norm(tr.movement[1:], axis=1)]
-        for line, y in zip((l_mom, l_grad, l_sum), lengths):
-            line.set_ydata(y)
-        ratio = lengths[2][t - 1] / max(lengths[1][t - 1], 1e-300)
-        title2.set_text(f"at t = {t}: |mᵗ| = {ratio:.2f} × |η·gᵗ⁻¹|")
+        zero = np.zeros(2)
+        scale = max(np.linalg.norm(prev), np.linalg.norm(grad), np.linalg.norm(new), 1e-300)
+        b_mom.xy, b_mom.xyann = prev / scale, zero
+        b_grad.xy, b_grad.xyann = (prev + grad) / scale, prev / scale
+        b_sum.xy, b_sum.xyann = new / scale, zero
+        ratio = np.linalg.norm(new) / max(np.linalg.norm(grad), 1e-300)
+        title2.set_text(f"step {t} enlarged ×{1 / scale:.1f}: |mᵗ| = {ratio:.2f} × |η·gᵗ⁻¹|")
         return (f"Step t = {t}, β = {beta:.2f}: at θ^{t - 1} = {_fmt(start)} the last movement scaled by β, "
                 f"β·m^{t - 1} = {_fmt(prev)}, plus the gradient step −η·g^{t - 1} = {_fmt(grad)} gives the new "
                 f"movement m^{t} = {_fmt(new)} (length {np.linalg.norm(new):.2f}, {ratio:.2f}× the gradient step); "
@@ -185,7 +181,7 @@ def vector_addition_panel(beta=0.8, t=3, *, lr=0.4, steps=30, landscape=VALLEY, 
 
     controls = {"beta": widgets.beta_slider(beta, high=beta_max),
                 "t": widgets.int_slider("t", t, 1, steps, description="step t")}
-    dynamic = [full, done, a_mom, a_grad, a_sum, l_mom, l_grad, l_sum, cur, msg, title, title2]
+    dynamic = [full, done, a_mom, a_grad, a_sum, b_mom, b_grad, b_sum, msg, title, title2]
     return BlitPanel(fig, update, controls, dynamic=dynamic, title="momentum as vector addition")
 
 
