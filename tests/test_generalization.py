@@ -83,11 +83,13 @@ def test_interpolation_between_the_two_solutions(record, res):
 
 
 def test_panel_rerun_recomputes_a_cached_point(record, res):
-    """The live rerun button trains B = lb, seed 0 again: it lands on the cached run."""
+    """The live rerun button trains the selected B (seed 0) again: it lands on the cached run.
+    (B = sb: the cheapest matched point to recompute.)"""
     panel = P.batch_size_panel(record)
-    b = record["params"]["lb"]
-    assert panel.values()["batch_size"] == b
+    assert panel.values()["batch_size"] == record["params"]["lb"]
     assert panel.live["live"] is None                 # building the panel trains nothing
+    b = record["params"]["sb"]
+    panel.set(batch_size=b)
     button = panel.widget.children[-2]
     assert button.description == "rerun this B live"
     button.click()                                    # what a learner's click does (progress bar included)
@@ -98,7 +100,7 @@ def test_panel_rerun_recomputes_a_cached_point(record, res):
     assert live["test_acc"] == pytest.approx(cached["test_acc"], abs=0.01)
     assert live["steps"] == pytest.approx(cached["steps"], rel=0.1)
     assert "Live rerun (seed 0)" in caption
-    assert "Live rerun" not in panel.update(batch_size=res["gap"]["sb"])
+    assert "Live rerun" not in panel.update(batch_size=res["gap"]["lb"])
 
 
 def test_batch_size_panel_switches_instantly_and_states_the_numbers(record, res):
