@@ -143,6 +143,8 @@ def test_table_and_figures(record, res):
         plt.close(f)
     with pytest.raises(ValueError, match="record"):
         P.gap_table([1, 2])
+    with pytest.raises(ValueError, match="curve"):
+        P.interpolation_figure({"alpha": [0.0]})
 
 
 def test_exercise_checks(record, res, capsys):
@@ -160,6 +162,9 @@ def test_exercise_checks(record, res, capsys):
     assert P.check_power_iteration(power)
     assert not P.check_rise(lambda c, d: None)
     assert P.check_rise(lambda c, d: 0.5 * c * d ** 2)
+    assert not P.check_rise(lambda c, d: c * d)
+    assert not P.check_gap("a lot", record)
+    assert not P.check_power_iteration(lambda a, iters: [1, 2])
     out = capsys.readouterr().out
     assert "not done yet" in out and "correct" in out
 

@@ -306,6 +306,9 @@ def interpolation_figure(curve, *, sb=32, lb=400):
     ``w(α) = α·w_LB + (1 − α)·w_SB``, training solid, test dashed. Section 4."""
     import matplotlib.pyplot as plt
 
+    keys = ("alpha", "train_loss", "train_acc", "test_loss", "test_acc")
+    if not isinstance(curve, dict) or any(k not in curve for k in keys):
+        raise ValueError(f"curve must be the dict returned by sharpness.interpolation_curve (keys {keys})")
     a = curve["alpha"]
     fig, ax = plt.subplots(figsize=(9, 4))
     ax.plot(a, curve["train_loss"], color=plotting.COLORS["train"], label="train loss")
@@ -340,10 +343,15 @@ def check_gap(gap, record):
         print("not done yet: set gap to a number")
         return False
     want = _results(record)["gap"]["test_acc_gap"]
-    if abs(float(gap) - want) < 1e-6:
+    try:
+        gap = float(gap)
+    except (TypeError, ValueError):
+        print(f"not yet: gap should be a number; got {type(gap).__name__}")
+        return False
+    if abs(gap - want) < 1e-6:
         print(f"correct: the gap is {want:.3f}")
         return True
-    print(f"not yet: got {float(gap):.4f}; compare summary[str(sb)]['test_acc_mean'] and summary[str(lb)]['test_acc_mean']")
+    print(f"not yet: got {gap:.4f}; compare summary[str(sb)]['test_acc_mean'] and summary[str(lb)]['test_acc_mean']")
     return False
 
 
@@ -360,10 +368,15 @@ def check_power_iteration(fn):
     if _not_done(got):
         print("not done yet: power_iteration returns None")
         return False
-    if abs(float(got) - 5.0) < 1e-3:
-        print(f"correct: {float(got):.4f} (exact 5.0000)")
+    try:
+        got = float(got)
+    except (TypeError, ValueError):
+        print(f"not yet: power_iteration should return a number; got {type(got).__name__}")
+        return False
+    if abs(got - 5.0) < 1e-3:
+        print(f"correct: {got:.4f} (exact 5.0000)")
         return True
-    print(f"not yet: got {float(got):.4f}, the largest eigenvalue is 5.0000")
+    print(f"not yet: got {got:.4f}, the largest eigenvalue is 5.0000")
     return False
 
 
@@ -380,7 +393,11 @@ def check_rise(fn):
     for key, well in (("flat", sharpness.FLAT), ("sharp", sharpness.SHARP)):
         d = 0.02
         exact = sharpness.flat_sharp_rise(d)[key]
-        pred = float(fn(well["depth"] / well["width"] ** 2, d))
+        try:
+            pred = float(fn(well["depth"] / well["width"] ** 2, d))
+        except (TypeError, ValueError):
+            print("not yet: predicted_rise should return a number")
+            return False
         ok &= abs(pred - exact) <= 0.02 * exact
     if ok:
         print("correct: ½·L''·δ² matches the measured rise at both minima for small δ")
