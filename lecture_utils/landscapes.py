@@ -395,7 +395,7 @@ def escape_counts(batch_sizes, *, n_runs=1000, seed=0, lr=DEFAULT_LR, epochs=DEF
                   theta0=None):
     """How many of ``n_runs`` runs end in the global basin (θ < barrier), one count per batch size.
 
-    See :func:`escape_probability` (which divides by ``n_runs``).
+    See :func:`escape_probability` (which divides by ``n_runs``); notebook 02 §3 and its exercise 1.
     """
     data = make_trap_data() if data is None else data
     land = data.landscape
@@ -430,6 +430,7 @@ def wilson_interval(successes, n, z=1.96):
 
     centre = (p̂ + z²/2n) / (1 + z²/n),  half-width = z·√(p̂(1 − p̂)/n + z²/4n²) / (1 + z²/n).
     Unlike p̂ ± 1.96·√(p̂(1−p̂)/n) it stays inside [0, 1] and is not empty when k = 0 or k = n.
+    Notebook 02 §3 (the error bars of the escape curve).
     """
     n = check_int("n", n, low=1)
     z = check_real("z", z, low=0.0, low_open=True)
@@ -445,7 +446,10 @@ def wilson_interval(successes, n, z=1.96):
 
 # ----------------------------------------------------------------------------- Hessian tools
 def numerical_hessian(grad_fn, theta, eps=1e-5):
-    """∇²L(θ) by central differences of the gradient: H[:, j] ≈ (g(θ + ε·eⱼ) − g(θ − ε·eⱼ)) / 2ε, symmetrised."""
+    """∇²L(θ) by central differences of the gradient: H[:, j] ≈ (g(θ + ε·eⱼ) − g(θ − ε·eⱼ)) / 2ε, symmetrised.
+
+    For Hessians without a formula; notebook 02 §4 uses the exact ones, the tests compare the two.
+    """
     theta = check_array("theta", theta, ndim=1)
     eps = check_real("eps", eps, low=0.0, low_open=True)
     if not callable(grad_fn):
@@ -464,7 +468,10 @@ def numerical_hessian(grad_fn, theta, eps=1e-5):
 
 
 def hessian_eigen(hessian):
-    """Eigenvalues (ascending) and unit eigenvectors (columns) of a symmetric Hessian: H·vᵢ = λᵢ·vᵢ."""
+    """Eigenvalues (ascending) and unit eigenvectors (columns) of a symmetric Hessian: H·vᵢ = λᵢ·vᵢ.
+
+    Notebook 02 §4 "Saddle points: tell by the Hessian".
+    """
     h = check_array("hessian", hessian)
     if h.ndim == 0:
         h = h.reshape(1, 1)
@@ -480,7 +487,7 @@ def classify_critical_point(hessian, tol=1e-8):
 
     all λ > tol: ``"minimum"``; all λ < −tol: ``"maximum"``; some > tol and some < −tol:
     ``"saddle"``; otherwise (some |λ| ≤ tol, none of the opposite sign): ``"degenerate"`` — the
-    second-order test cannot decide.
+    second-order test cannot decide. Notebook 02 §1 and §4, and its exercise 2.
     """
     tol = check_real("tol", tol, low=0.0)
     lam, _ = hessian_eigen(hessian)
@@ -499,7 +506,7 @@ def exit_direction(paths, center, radius):
 
     ``paths`` has shape (steps + 1, n_runs, d) (as from ``sgd_runs(..., record=True)``); returns
     shape (n_runs, d), NaN for runs that never leave. Used to show that escapes from a saddle follow
-    the eigenvector of the negative Hessian eigenvalue (|cos| ≈ 1).
+    the eigenvector of the negative Hessian eigenvalue (|cos| ≈ 1); notebook 02 §4.
     """
     paths = np.asarray(paths, dtype=float)
     if paths.ndim != 3:

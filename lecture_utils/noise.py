@@ -59,6 +59,7 @@ def _grad(model, loss):
 
 def full_gradient(model, x, y, *, loss_fn=None):
     """g = ∇θ (1/N)·Σᵢ ℓᵢ(θ) over all of (x, y), as a float64 numpy vector (parameter order of the model).
+    Notebook 02 §5 "Noise on real data" (via :func:`gradient_noise`); notebook 04.
 
     ``loss_fn(outputs, y)`` must return the *mean* loss of a batch (default: cross-entropy).
     """
@@ -69,7 +70,7 @@ def full_gradient(model, x, y, *, loss_fn=None):
 def batch_gradients(model, x, y, batches, *, loss_fn=None):
     """Gradients g_𝓑 = ∇θ (1/B)·Σ_{i∈𝓑} ℓᵢ(θ) of each batch, shape (K, P) float64; ``batches`` is an
     integer array of shape (K, B). One forward and backward pass per batch (with B = 1 these are the
-    per-example gradients gᵢ).
+    per-example gradients gᵢ). Notebook 02 §5 (via :func:`gradient_noise`); notebook 04.
     """
     import torch
 
@@ -100,7 +101,8 @@ def mean_sq_example_grad(model, x, y, *, loss_fn=None, n_sample=512, seed=0, exa
     For models whose parameters all sit in ``nn.Linear`` layers (the course MLP) it is exact and
     takes one forward and one backward pass: a linear layer out = a·Wᵀ + b has per-example
     gradient δᵢ·aᵢᵀ (and δᵢ for b), δᵢ = ∂ℓᵢ/∂outᵢ, so ‖gᵢ‖² = Σ_layers (‖aᵢ‖² + 1)·‖δᵢ‖²
-    (Goodfellow 2015). Other models: the mean over ``n_sample`` examples drawn at random (an estimate).
+    (Goodfellow 2015; it assumes the model treats examples independently, as an MLP does). Other
+    models: the mean over ``n_sample`` examples drawn at random (an estimate). Notebook 02 §5; notebook 04.
     """
     import torch
 
@@ -134,7 +136,10 @@ def mean_sq_example_grad(model, x, y, *, loss_fn=None, n_sample=512, seed=0, exa
 
 
 def per_example_variance(model, x, y, *, loss_fn=None, full=None):
-    """tr(Σ) = (1/N)·Σᵢ ‖gᵢ − g‖² = (1/N)·Σᵢ ‖gᵢ‖² − ‖g‖² (see :func:`mean_sq_example_grad`)."""
+    """tr(Σ) = (1/N)·Σᵢ ‖gᵢ − g‖² = (1/N)·Σᵢ ‖gᵢ‖² − ‖g‖² (see :func:`mean_sq_example_grad`).
+
+    The numerator of the prediction E‖g_𝓑 − g‖² = tr(Σ)/B·(N − B)/(N − 1); notebook 02 §5, notebook 04.
+    """
     g = full_gradient(model, x, y, loss_fn=loss_fn) if full is None else full
     return mean_sq_example_grad(model, x, y, loss_fn=loss_fn) - float(g @ g)
 
@@ -144,6 +149,7 @@ def sample_batches(n_examples, batch_size, n_batches, *, seed, replace=False):
     like one batch of a shuffled epoch) or B independent uniform draws (``replace=True``).
 
     The generator is seeded by ``(seed, B)``: a batch size's batches do not depend on the others.
+    Notebook 02 §5 (via :func:`gradient_noise`).
     """
     n = check_int("n_examples", n_examples, low=1)
     b = check_batch_size(batch_size, n)
@@ -187,7 +193,7 @@ class GradientNoise:
 
 
 def loglog_slope(x, y):
-    """Least-squares slope s of log y = s·log x + c (a power law y ∝ xˢ is a line of slope s)."""
+    """Least-squares slope s of log y = s·log x + c (a power law y ∝ xˢ is a line of slope s); notebook 02 §5."""
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     if x.shape != y.shape or x.size < 2:

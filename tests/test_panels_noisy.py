@@ -175,3 +175,20 @@ def test_checks_exercises(capsys):
     assert "not done yet" in capsys.readouterr().out
     assert noisy.check_classifier(lambda h: 1 / 0) is False
     assert "ZeroDivisionError" in capsys.readouterr().out
+
+
+def test_cached_training_recomputes(mnist):
+    """The first epochs of the cached B = 512 and full-batch runs come out again (same seed, same thread count)."""
+    from lecture_utils import sweeps
+    from lecture_utils.train import train_classifier
+
+    try:
+        rec = sweeps.load("noisy_training")
+    except sweeps.CacheMismatch:
+        pytest.skip("sweep noisy_training not cached")
+    p = rec["params"]
+    for b in (512, 4000):
+        cached = next(r for r in rec["results"]["runs"] if r["batch_size"] == b)
+        r = train_classifier(mnist, batch_size=b, lr=p["lr"], seed=p["seed"], epochs=4, hidden=p["hidden"],
+                             threads=p["threads"])
+        assert r.history["train_loss"] == pytest.approx(cached["train_loss"][:5], abs=2e-5)
