@@ -81,7 +81,7 @@ def test_trajectories_caption_counts_are_the_runs(traj_panel, b, lr):
 
 
 def test_trajectories_numbers_agree_with_escape_probability():
-    # the panel's 200 runs are the first 200 of escape_probability's 1000 (same generator per (seed, B))
+    # with 1000 runs the panel's count is exactly escape_probability's (same generator per (seed, B))
     num = noisy.trajectory_numbers(DATA, 8, 0.1, n_runs=1000)
     assert num["escaped"] / 1000 == L.escape_probability([8])[0]
     assert num["gd"][-1] == pytest.approx(LAND.local_min, abs=1e-12)
