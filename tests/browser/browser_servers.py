@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import glob
 import json
+import re
 import os
 import secrets
 import shutil
@@ -22,6 +23,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 
 def notebook_paths():
@@ -184,3 +186,20 @@ def start_voila(base: Path, notebook: Path):
         srv.stop()
         raise
     return srv
+
+
+def _safe(name):
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:120]
+
+
+def save_artifacts(pg, name, log, server=None):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    stem = ARTIFACTS / _safe(name)
+    try:
+        pg.screenshot(path=str(stem) + ".png", full_page=True)
+    except Exception as exc:  # the page may be gone
+        log.append(f"[screenshot failed] {exc}")
+    text = "\n".join(log)
+    if server is not None:
+        text += "\n\n===== server log (tail) =====\n" + server.log_tail(20000)
+    (Path(str(stem) + ".console.log")).write_text(text)

@@ -8,7 +8,6 @@ log go to ``tests/browser/artifacts/``.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import sys
 import time
@@ -18,9 +17,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from browser_servers import copy_notebooks, notebook_paths, start_lab  # noqa: E402
+from browser_servers import ARTIFACTS, copy_notebooks, notebook_paths, save_artifacts, start_lab  # noqa: E402
 
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run",
                  "--disable-dev-shm-usage"]
@@ -88,10 +86,6 @@ def lab_server(chromium, session_tmp):
             print("warning: JupyterLab did not stop", file=sys.stderr)
 
 
-def _safe(name):
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:120]
-
-
 @pytest.fixture
 def page(browser, request):
     """A fresh browser context and page; on failure its screenshot and console log are saved."""
@@ -114,19 +108,6 @@ def page(browser, request):
         except Exception:
             pass
         context.close()
-
-
-def save_artifacts(pg, name, log, server=None):
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    stem = ARTIFACTS / _safe(name)
-    try:
-        pg.screenshot(path=str(stem) + ".png", full_page=True)
-    except Exception as exc:  # the page may be gone
-        log.append(f"[screenshot failed] {exc}")
-    text = "\n".join(log)
-    if server is not None:
-        text += "\n\n===== server log (tail) =====\n" + server.log_tail(20000)
-    (Path(str(stem) + ".console.log")).write_text(text)
 
 
 @pytest.fixture(scope="session", autouse=True)

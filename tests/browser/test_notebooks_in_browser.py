@@ -16,7 +16,7 @@ import pytest
 
 from browser_page import (exercise_panels, goto_lab, move_slider, output_problems, panel_cells,
                           run_all, unexecuted_cells)
-from browser_servers import copy_notebooks, notebook_paths, start_voila
+from browser_servers import copy_notebooks, notebook_paths, save_artifacts, start_voila
 
 NOTEBOOKS = notebook_paths()
 TIMINGS = {}
@@ -91,6 +91,17 @@ def test_notebook_in_jupyterlab(nb, page, request):
                         "slowest_redraw_s": round(max((m.seconds for m in moves), default=0.0), 2)}
 
 
+def _shown(locator):
+    """Rendered (not hidden by the deck), wherever it is on the page."""
+    return locator.evaluate("""
+    (el) => {
+      const r = el.getBoundingClientRect();
+      const visible = el.checkVisibility ? el.checkVisibility({checkOpacity: true, checkVisibilityCSS: true})
+                                         : el.offsetParent !== null;
+      return visible && r.width > 0 && r.height > 0;
+    }""")
+
+
 def _visible_in_viewport(locator):
     return locator.evaluate("""
     (el) => {
@@ -116,11 +127,15 @@ def test_slideshow_keeps_sliders_working(page, request):
         page.evaluate("async () => { await window.jupyterapp.commands.execute('deck:start'); }")
         page.wait_for_selector("body[data-jp-deck-mode='presenting']", state="attached", timeout=15_000)
         panel = page.locator(".lecture-panel").first
-        for _ in range(200):  # walk the deck until the panel is on screen
-            if _visible_in_viewport(panel):
+        for _ in range(200):  # walk the deck until the panel's slide is shown
+            if _shown(panel):
                 break
             page.evaluate("async () => { await window.jupyterapp.commands.execute('deck:forward'); }")
             page.wait_for_timeout(150)
+        if _shown(panel):  # a long slide (or no slide metadata yet): scroll within it
+            panel.scroll_into_view_if_needed()
+        if not _visible_in_viewport(panel):
+            save_artifacts(page, "slideshow-in-deck", page.console_log, lab_server)
         assert _visible_in_viewport(panel), f"{nb.name}: the first panel never came on screen in the deck"
         page.wait_for_timeout(300)
         slider = panel.locator(".widget-slider").first
