@@ -1,0 +1,67 @@
+"""scripts/add_slide_metadata.py: the slide types it assigns, that it changes nothing else, and
+that the notebooks carry up-to-date slide metadata once it has been run."""
+from __future__ import annotations
+
+import copy
+import glob
+import importlib.util
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+spec = importlib.util.spec_from_file_location("add_slide_metadata", ROOT / "scripts" / "add_slide_metadata.py")
+asm = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(asm)
+
+
+def _nb():
+    v4 = nbformat.v4
+    nb = v4.new_notebook()
+    nb.cells = [
+        v4.new_markdown_cell("# Title\nintro"),
+        v4.new_code_cell("x = 1", outputs=[v4.new_output("stream", name="stdout", text="1\n")], execution_count=1),
+        v4.new_markdown_cell("## Section 1"),
+        v4.new_markdown_cell("text"),
+        v4.new_code_cell("a"),
+        v4.new_code_cell("b"),
+        v4.new_markdown_cell("more text"),  # 5th cell of the slide -> subslide
+        v4.new_markdown_cell("### A detail"),
+        v4.new_markdown_cell("**Think!** Why?"),
+        v4.new_code_cell("solution = 2", metadata={"jupyter": {"source_hidden": True}, "tags": ["solution"]}),
+        v4.new_markdown_cell("## Summary"),
+    ]
+    return nb
+
+
+def test_slide_types():
+    assert asm.slide_types(_nb(), max_cells=4) == [
+        "slide", "-", "slide", "-", "-", "-", "subslide", "subslide", "fragment", "skip", "slide"]
+
+
+def test_apply_changes_only_slideshow_metadata_and_is_idempotent(tmp_path):
+    nb = _nb()
+    p = tmp_path / "x.ipynb"
+    nbformat.write(nb, str(p))
+    before = copy.deepcopy(nbformat.read(str(p), as_version=4))
+    assert asm.apply(p) == len(nb.cells)
+    after = nbformat.read(str(p), as_version=4)
+    for a, b in zip(before.cells, after.cells):
+        assert a.source == b.source and a.get("outputs") == b.get("outputs")
+        assert a.get("execution_count") == b.get("execution_count")
+        meta = dict(b.metadata)
+        meta.pop("slideshow")
+        assert meta == dict(a.metadata)
+    assert asm.apply(p) == 0
+    assert asm.main(["--check", str(p)]) == 0
+
+
+def test_notebooks_have_current_slide_metadata():
+    paths = sorted(glob.glob(str(ROOT / "notebooks" / "*.ipynb")))
+    have = [p for p in paths if any("slideshow" in c.get("metadata", {})
+                                    for c in nbformat.read(p, as_version=4).cells)]
+    if not have:
+        pytest.skip("slide metadata not added yet (python scripts/add_slide_metadata.py)")
+    stale = [Path(p).name for p in paths if asm.apply(p, write=False)]
+    assert not stale, f"slide metadata missing or out of date in {stale}: run python scripts/add_slide_metadata.py"
