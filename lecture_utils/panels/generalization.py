@@ -153,6 +153,7 @@ def batch_size_panel(record, params=None):
     ax.set_xlabel("epoch")
     ax.set_ylabel("accuracy")
     ax.set_ylim(0, 1.02)
+    ax.set_yticks([0.0, 0.25, 0.5, 0.75, 1.0])
     ax.legend(loc="lower right", fontsize=9)
     status = plotting.status_text(ax)
     means = np.array([res["summary"][str(b)]["test_acc_mean"] for b in bs])
@@ -250,6 +251,8 @@ def flat_sharp_panel(shift=0.3):
         ax.annotate(name, (c, 0.0), xytext=(c, -0.17), ha="center", fontsize=11)
     ax.set_xlim(w[0], w[-1])
     ax.set_ylim(-0.22, 1.1)
+    ax.set_yticks([0.0, 0.5, 1.0])          # few tick labels: text is what a redraw costs
+    ax.set_xticks([-4, -2, 0, 2, 4])
     ax.set_xlabel("parameter w")
     ax.set_ylabel("loss")
     ax.legend(loc="upper left", fontsize=10)
