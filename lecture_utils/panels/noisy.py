@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 
 from .. import widgets
 from ..data import epoch_batches
-from ..landscapes import (DEFAULT_EPOCHS, DEFAULT_LR, SADDLE, batch_minima, classify_critical_point, escape_counts,
+from ..landscapes import (DEFAULT_EPOCHS, DEFAULT_LR, SADDLE, classify_critical_point, escape_counts,
                           exit_direction, make_saddle_data, make_trap_data, sgd_runs, wilson_interval)
 from .._validate import check_choice, check_int, check_lr, check_real
 from ..plotting import COLORS, batch_color, contour, set_status, status_text
