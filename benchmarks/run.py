@@ -242,6 +242,7 @@ def bench_throughput(batch_sizes, repeats, scale=1.0):
             return time.perf_counter() - t0
 
         t_ours, t_dl = [], []
+        ours(), loader()  # warm-up (first-call costs: allocator, kernels, DataLoader setup)
         for _ in range(repeats):  # interleaved, so that load changes hit both alike
             t_ours.append(ours())
             t_dl.append(loader())
