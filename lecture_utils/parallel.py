@@ -257,12 +257,18 @@ def _worker_main(rank, folder):
 
     with open(os.path.join(folder, "cfg.pkl"), "rb") as f:
         cfg = pickle.load(f)
+    code = 0
     try:
         _worker(rank, cfg)
     except BaseException:
         with open(os.path.join(folder, f"error{rank}.txt"), "w") as f:
             f.write(traceback.format_exc())
-        sys.exit(1)
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # os._exit skips interpreter teardown: C++ threads of the process group torn down during
+    # static destruction can otherwise abort ("terminate called without an active exception")
+    os._exit(code)
 
 
 def _worker(rank, cfg):

@@ -39,7 +39,7 @@ from .train import as_tensors, evaluate, lr_at_step, make_mlp
 
 __all__ = ["scaled_lr", "lr_at_step", "NoiseScale", "noise_scale_from_norms", "batch_sq_norms",
            "estimate_noise_scale", "per_example_gradients", "exact_noise_scale", "fit_critical_batch",
-           "critical_curve", "steps_to_target", "trust_ratios", "lars_step", "train_lars"]
+           "critical_curve", "steps_to_target", "noise_scale_during_training", "trust_ratios", "lars_step", "train_lars"]
 
 
 # ----------------------------------------------------------------------------- linear scaling
@@ -214,14 +214,16 @@ def _check_points(max_steps, per_epoch):
     return pts
 
 
-def steps_to_target(data, *, batch_size, lr, seed, target_loss, max_steps, warmup_steps=0, threads=THREADS):
+def steps_to_target(data, *, batch_size, lr, seed, target_loss, max_steps, warmup_steps=0, on_check=None,
+                    threads=THREADS):
     """Updates until the full training loss first falls to ``target_loss`` (notebook 04, section 3).
 
     The same run as :func:`lecture_utils.train.train_classifier` (same initial weights, the same
     batches ``epoch_batches(N, B, seed, epoch)``, plain SGD with warm-up), with the training loss
     checked at steps ~4 % apart. Returns a dict: ``steps`` (None if not reached), ``status``
     (``reached``, ``max_steps`` or ``diverged``), ``seconds``, and the checked ``curve``
-    (``step``, ``train_loss``).
+    (``step``, ``train_loss``). ``on_check(step, model, train_loss)``, if given, is called at
+    every check (e.g. to measure the noise scale along the run).
     """
     import torch
     import torch.nn.functional as F
@@ -255,6 +257,8 @@ def steps_to_target(data, *, batch_size, lr, seed, target_loss, max_steps, warmu
                 tl = evaluate(model, x, y)[0]
                 curve["step"].append(step)
                 curve["train_loss"].append(tl)
+                if on_check is not None and math.isfinite(tl):
+                    on_check(step, model, tl)
                 if not math.isfinite(tl):
                     status = "diverged"
                     break
@@ -266,6 +270,34 @@ def steps_to_target(data, *, batch_size, lr, seed, target_loss, max_steps, warmu
         ep += 1
     return {"steps": step if status == "reached" else None, "status": status,
             "seconds": time.perf_counter() - t0, "curve": curve}
+
+
+def noise_scale_during_training(data, *, batch_size, lr, seed, at_losses, max_steps, b_small=32, b_big=512,
+                                n_pairs=16, threads=THREADS):
+    """B_simple measured along one SGD run, each time the training loss first falls to a value in
+    ``at_losses`` (descending), by :func:`estimate_noise_scale` on the training set (notebook 04,
+    section 3). Returns a list of dicts ``loss_level``, ``step``, ``train_loss``, ``g2``,
+    ``trace``, ``b_simple``; the run stops after the last level (or ``max_steps``).
+    """
+    import torch
+
+    levels = sorted((check_real("at_losses[i]", v, low=0.0, low_open=True) for v in at_losses), reverse=True)
+    if not levels:
+        raise ValueError("at_losses must hold at least one training-loss level > 0")
+    x, y, _, _ = as_tensors(data)
+    out = []
+
+    def measure(step, model, tl):
+        while len(out) < len(levels) and tl <= levels[len(out)]:
+            state = torch.random.get_rng_state()
+            ns = estimate_noise_scale(model, x, y, b_small=b_small, b_big=b_big, n_pairs=n_pairs, seed=seed + step)
+            torch.random.set_rng_state(state)
+            out.append({"loss_level": levels[len(out)], "step": step, "train_loss": tl, "g2": ns.g2,
+                        "trace": ns.trace, "b_simple": ns.b_simple})
+
+    steps_to_target(data, batch_size=batch_size, lr=lr, seed=seed, target_loss=levels[-1], max_steps=max_steps,
+                    on_check=measure, threads=threads)
+    return out
 
 
 # ----------------------------------------------------------------------------- LARS

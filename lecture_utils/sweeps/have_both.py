@@ -1,0 +1,296 @@
+"""Sweep "have_both" — large batches that train fast and still generalize (notebook 04).
+
+Protocol (as notebook 03): MNIST-1D (4000 train / 1000 test), the course MLP, plain SGD, each
+run stopped when the training accuracy reaches 100 % (checked every epoch) or after
+``max_epochs``. The base is B₀ = 32 at η₀ = 0.1; "scaled" means η = η₀·B/B₀ (linear rule);
+"warm-up" means η rises linearly over the first 5 epochs' worth of updates (5·⌈N/B⌉).
+Every run uses one torch thread (``threads``: 1), so that the cache is quick and reproducible
+to build on a shared 2-core machine; wall-clock columns are those of the machine that built it.
+
+``sweeps.load("have_both")["results"]`` holds:
+
+* ``protocol`` — per seed (``seeds``) one dict for each of ``small`` (B₀ at η₀), ``large_scaled``
+  (B = ``large_batch`` at η₀·B/B₀, no warm-up), ``large_scaled_warmup`` (the same with warm-up);
+  each with ``status``, ``steps``, ``epochs``, ``seconds``, ``train_acc``, ``test_acc``. And
+  ``large`` (B at η₀, no target: trained for as many updates as ``small`` took, i.e. Hoffer's
+  "train longer"), with ``at_same_epochs`` (the evaluation at ``small``'s epochs),
+  ``at_target`` (the first evaluation at 100 % training accuracy, or None) and ``at_same_steps``
+  (the end), each ``epoch``, ``step``, ``train_acc``, ``test_acc``, ``seconds``.
+  ``protocol["summary"][name]`` holds ``test_acc_mean``, ``test_acc_std``, ``steps_mean``,
+  ``epochs_mean``, ``seconds_mean`` (and for ``large`` one such dict per point).
+* ``grid`` — ``batch_sizes``; ``runs[f"{B}|{mode}|{warm}"]`` with mode ``fixed``/``scaled`` and warm
+  ``0``/``1`` for seed ``grid_seed``: ``lr``, ``warmup_steps``, ``status``, ``steps``, ``epochs``,
+  ``seconds``, ``train_acc``, ``test_acc`` and ``history`` (``epoch``, ``step``, ``train_acc``,
+  ``test_acc``; NaN after a divergence).
+* ``critical`` — ``target_loss``; per batch size ``rows`` (``batch_size``, ``lr`` best, ``steps``
+  best or None, ``tried``: list of [η, steps or None, status]); the fit ``fit`` (``s_min``,
+  ``e_min``, ``b_crit``, ``rms_log_error``) of S(B) = S_min(1 + B_crit/B) to the rows that reached it.
+* ``noise`` — B_simple along the small-batch run: list of dicts (``loss_level``, ``step``,
+  ``train_loss``, ``g2``, ``trace``, ``b_simple``), and ``at_target`` (the entry at the
+  critical target loss).
+* ``lars`` — ``batch_size``, ``steps``, ``warmup_steps``; ``sgd`` and ``lars`` lists of runs
+  (``lr``, ``trust``, ``status``, ``train_acc``, ``test_acc``, ``train_loss``), ``best_sgd``,
+  ``best_lars`` (by training loss), and ``ratios`` (trust ratios per layer along the best SGD run).
+* ``parallel`` — ``global_batch``, ``steps``, ``rows`` (per world size: ``per_worker_batch``,
+  ``seconds``, ``seconds_per_update``, ``examples_per_second``, ``startup_seconds``; wall-clock of
+  the machine that built the cache) and ``max_abs_diff`` between the 1- and 2-worker weights.
+
+Rebuild: ``python -m lecture_utils.sweeps have_both`` (≈ 2–3 min on 2 cores).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+PARAMS = {
+    "dataset": {"name": "mnist1d", "seed": 42},
+    "threads": 1,
+    "base": {"batch_size": 32, "lr": 0.1},
+    "large_batch": 512,
+    "seeds": [0, 1, 2],
+    "target_train_acc": 1.0,
+    "max_epochs": 150,
+    "patience": 40,
+    "warmup_epochs": 5,
+    "large_eval_every": 2,
+    "grid_batch_sizes": [32, 64, 128, 256, 512, 1024, 2048, 4000],
+    "grid_seed": 0,
+    "critical": {"batch_sizes": [8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4000],
+                 "lrs": [0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4], "target_loss": 0.8, "max_steps": 4000,
+                 "seed": 0},
+    "noise": {"at_losses": [2.0, 1.6, 1.3, 1.0, 0.8, 0.6], "b_small": 32, "b_big": 512, "n_pairs": 16},
+    "parallel": {"world_sizes": [1, 2], "global_batch": 512, "steps": 100, "lr": 0.1, "seed": 0},
+    "lars": {"batch_size": 2048, "steps": 100, "warmup_steps": 10, "seed": 0,
+             "sgd_lrs": [0.8, 1.6, 3.2, 6.4], "lars_lrs": [1.0, 2.0, 4.0, 8.0, 16.0], "trust": 0.01},
+}
+
+
+def _data(params):
+    from ..data import load_mnist1d
+
+    return load_mnist1d(seed=params["dataset"]["seed"])
+
+
+def warmup_steps(params, batch_size, n):
+    """W = warmup_epochs·⌈N/B⌉ (Goyal et al.: warm up over the first 5 epochs)."""
+    return params["warmup_epochs"] * (-(-n // batch_size))
+
+
+def lr_for(params, batch_size, mode):
+    """η₀ (mode ``fixed``) or η₀·B/B₀ (mode ``scaled``)."""
+    from ..scaling import scaled_lr
+
+    b0, lr0 = params["base"]["batch_size"], params["base"]["lr"]
+    return scaled_lr(batch_size, base_lr=lr0, base_batch_size=b0, rule="linear" if mode == "scaled" else "none")
+
+
+def train_point(params, batch_size, mode, warm, seed, data=None):
+    """One run of the protocol (to 100 % training accuracy): the notebook's rerun and the tests use it."""
+    from ..train import train_classifier
+
+    data = _data(params) if data is None else data
+    return train_classifier(data, batch_size=batch_size, lr=lr_for(params, batch_size, mode), seed=seed,
+                            target_train_acc=params["target_train_acc"], max_epochs=params["max_epochs"],
+                            patience=params["patience"],
+                            warmup_steps=warmup_steps(params, batch_size, data.n_train) if warm else 0,
+                            threads=params["threads"])
+
+
+def _r(v, nd=5):
+    v = float(v)
+    return round(v, nd) if math.isfinite(v) else None
+
+
+def _summary(res):
+    return {"status": res.status, "steps": int(res.steps), "epochs": _r(res.epochs, 3), "seconds": _r(res.seconds, 3),
+            "train_acc": _r(res.train_acc), "test_acc": _r(res.test_acc)}
+
+
+def _history(res):
+    h = res.history
+    return {k: [_r(v, 4) for v in h[k]] for k in ("epoch", "step", "train_acc", "test_acc")}
+
+
+def _stats(rows, key="test_acc"):
+    vals = np.array([r[key] if r and r[key] is not None else np.nan for r in rows], float)
+    return float(np.nanmean(vals)) if np.isfinite(vals).any() else None, \
+        float(np.nanstd(vals, ddof=1)) if np.isfinite(vals).sum() > 1 else None
+
+
+def _train_longer(params, data, seed, small_steps, small_epochs):
+    """B at η₀ for as many updates as the small batch took; three points read off its history."""
+    from ..train import train_classifier
+
+    b = params["large_batch"]
+    res = train_classifier(data, batch_size=b, lr=params["base"]["lr"], seed=seed, max_steps=small_steps,
+                           epochs=10**6, eval_every=params["large_eval_every"], threads=params["threads"])
+    h = res.history
+    per_epoch = res.seconds / max(res.epochs, 1e-9)
+
+    def point(i):
+        return {"epoch": _r(h["epoch"][i], 3), "step": int(h["step"][i]), "train_acc": _r(h["train_acc"][i]),
+                "test_acc": _r(h["test_acc"][i]), "seconds": _r(per_epoch * h["epoch"][i], 3)}
+
+    epochs = np.asarray(h["epoch"], float)
+    same_epochs = point(int(np.argmin(np.abs(epochs - small_epochs))))
+    hit = [i for i, a in enumerate(h["train_acc"]) if a >= params["target_train_acc"]]
+    return {"lr": params["base"]["lr"], "status": res.status, "at_same_epochs": same_epochs,
+            "at_target": point(hit[0]) if hit else None, "at_same_steps": point(len(epochs) - 1),
+            "history": _history(res)}
+
+
+def run_protocol(params, data, progress=False):
+    b0, b = params["base"]["batch_size"], params["large_batch"]
+    per_seed = {}
+    seeds = params["seeds"]
+    it = seeds
+    if progress:
+        from tqdm.auto import tqdm
+        it = tqdm(seeds, desc="have_both: protocol")
+    for s in it:
+        small = train_point(params, b0, "fixed", False, s, data)
+        row = {"small": _summary(small),
+               "large_scaled": _summary(train_point(params, b, "scaled", False, s, data)),
+               "large_scaled_warmup": _summary(train_point(params, b, "scaled", True, s, data))}
+        row["large"] = _train_longer(params, data, s, small.steps, small.epochs)
+        per_seed[str(s)] = row
+    summary = {}
+    for name in ("small", "large_scaled", "large_scaled_warmup"):
+        rows = [per_seed[str(s)][name] for s in seeds]
+        m, sd = _stats(rows)
+        summary[name] = {"test_acc_mean": m, "test_acc_std": sd,
+                         "steps_mean": float(np.mean([r["steps"] for r in rows])),
+                         "epochs_mean": float(np.mean([r["epochs"] for r in rows])),
+                         "seconds_mean": float(np.mean([r["seconds"] for r in rows])),
+                         "reached": sum(r["status"] == "target_reached" for r in rows), "n_seeds": len(rows)}
+    summary["large"] = {}
+    for pt in ("at_same_epochs", "at_target", "at_same_steps"):
+        rows = [per_seed[str(s)]["large"][pt] for s in seeds]
+        ok = [r for r in rows if r is not None]
+        m, sd = _stats(ok) if ok else (None, None)
+        summary["large"][pt] = {"test_acc_mean": m, "test_acc_std": sd, "n": len(ok),
+                                "train_acc_mean": _stats(ok, "train_acc")[0] if ok else None,
+                                "steps_mean": float(np.mean([r["step"] for r in ok])) if ok else None,
+                                "epochs_mean": float(np.mean([r["epoch"] for r in ok])) if ok else None,
+                                "seconds_mean": float(np.mean([r["seconds"] for r in ok])) if ok else None}
+    return {"per_seed": per_seed, "summary": summary}
+
+
+def run_grid(params, data, progress=False):
+    cells = [(b, mode, warm) for b in params["grid_batch_sizes"] for mode in ("fixed", "scaled") for warm in (0, 1)]
+    if progress:
+        from tqdm.auto import tqdm
+        cells = tqdm(cells, desc="have_both: grid")
+    runs = {}
+    for b, mode, warm in cells:
+        key = f"{b}|{mode}|{warm}"
+        if mode == "scaled" and b == params["base"]["batch_size"]:
+            runs[key] = dict(runs[f"{b}|fixed|{warm}"])  # η₀·B₀/B₀ = η₀: the same run
+            continue
+        res = train_point(params, b, mode, bool(warm), params["grid_seed"], data)
+        runs[key] = {"lr": lr_for(params, b, mode), "warmup_steps": warmup_steps(params, b, data.n_train) if warm else 0,
+                     **_summary(res), "history": _history(res)}
+    return {"batch_sizes": params["grid_batch_sizes"], "seed": params["grid_seed"], "runs": runs}
+
+
+def run_critical(params, data, progress=False):
+    """Steps to the target training loss, η tuned per B over ``lrs`` (pruned: a run may not take
+    longer than the best found so far for this B or for a smaller B)."""
+    from ..scaling import fit_critical_batch, steps_to_target
+
+    c = params["critical"]
+    rows, cap = [], c["max_steps"]
+    sizes = c["batch_sizes"]
+    if progress:
+        from tqdm.auto import tqdm
+        sizes = tqdm(sizes, desc="have_both: critical batch")
+    for b in sizes:
+        best, best_lr, tried, worse = None, None, [], 0
+        for lr in c["lrs"]:
+            limit = cap if best is None else min(cap, best)
+            r = steps_to_target(data, batch_size=b, lr=lr, seed=c["seed"], target_loss=c["target_loss"],
+                                max_steps=limit, threads=params["threads"])
+            tried.append([lr, r["steps"], r["status"]])
+            if r["status"] == "diverged":
+                break
+            if r["steps"] is not None and (best is None or r["steps"] < best):
+                best, best_lr, worse = r["steps"], lr, 0
+            elif best is not None:
+                worse += 1
+                if worse >= 2:  # two larger η in a row did no better: past the optimum
+                    break
+        rows.append({"batch_size": b, "lr": best_lr, "steps": best, "tried": tried})
+        if best is not None:
+            cap = best  # S(B) does not grow with B at a tuned η
+    ok = [r for r in rows if r["steps"] is not None]
+    fit = fit_critical_batch([r["batch_size"] for r in ok], [r["steps"] for r in ok]) if len(ok) >= 3 else None
+    return {"target_loss": c["target_loss"], "seed": c["seed"], "rows": rows, "fit": fit}
+
+
+def run_noise(params, data):
+    from ..scaling import noise_scale_during_training
+
+    nz, b0 = params["noise"], params["base"]
+    levels = sorted(set(nz["at_losses"]) | {params["critical"]["target_loss"]}, reverse=True)
+    pts = noise_scale_during_training(data, batch_size=b0["batch_size"], lr=b0["lr"], seed=params["critical"]["seed"],
+                                      at_losses=levels, max_steps=20000, b_small=nz["b_small"], b_big=nz["b_big"],
+                                      n_pairs=nz["n_pairs"], threads=params["threads"])
+    at = [p for p in pts if p["loss_level"] == params["critical"]["target_loss"]]
+    return {"batch_size": b0["batch_size"], "lr": b0["lr"], "points": pts, "at_target": at[0] if at else None}
+
+
+def run_lars(params, data):
+    from ..scaling import train_lars
+
+    p = params["lars"]
+    common = dict(batch_size=p["batch_size"], seed=p["seed"], max_steps=p["steps"], warmup_steps=p["warmup_steps"],
+                  threads=params["threads"])
+    keys = ("status", "train_acc", "test_acc", "train_loss", "test_loss", "seconds")
+    sgd, lars, ratios = [], [], {}
+    for lr in p["sgd_lrs"]:
+        r = train_lars(data, lr=lr, optimizer="sgd", record_every=5, **common)
+        sgd.append({"lr": lr, "trust": None, **{k: _r(r[k]) if k != "status" else r[k] for k in keys}})
+        ratios[str(lr)] = {k: [_r(v, 4) for v in vs] for k, vs in r["ratios"].items()}
+    for lr in p["lars_lrs"]:
+        r = train_lars(data, lr=lr, optimizer="lars", trust=p["trust"], **common)
+        lars.append({"lr": lr, "trust": p["trust"], **{k: _r(r[k]) if k != "status" else r[k] for k in keys}})
+
+    def best(rows):
+        ok = [r for r in rows if r["status"] == "completed" and r["train_loss"] is not None]
+        return min(ok, key=lambda r: r["train_loss"]) if ok else None
+
+    bs = best(sgd)
+    return {"batch_size": p["batch_size"], "steps": p["steps"], "warmup_steps": p["warmup_steps"], "sgd": sgd,
+            "lars": lars, "best_sgd": bs, "best_lars": best(lars),
+            "ratios": ratios[str(bs["lr"])] if bs else None}
+
+
+def run_parallel(params):
+    """1 worker with the whole batch against 2 workers with half each (same global batches)."""
+    from ..parallel import data_parallel_train
+    from ..train import flat_params
+
+    p = params["parallel"]
+    rows, models = [], {}
+    for w in p["world_sizes"]:
+        r = data_parallel_train(w, p["global_batch"] // w, lr=p["lr"], steps=p["steps"], seed=p["seed"],
+                                threads_per_worker=max(1, params["threads"] // w))
+        models[w] = flat_params(r.model)
+        rows.append({"world_size": w, "per_worker_batch": r.per_worker_batch, "seconds": _r(r.seconds, 4),
+                     "seconds_per_update": _r(r.seconds / r.steps, 6), "examples_per_second": _r(r.examples_per_second, 1),
+                     "startup_seconds": _r(r.startup_seconds, 2)})
+    ws = p["world_sizes"]
+    diff = float(np.abs(models[ws[0]] - models[ws[-1]]).max())
+    return {"global_batch": p["global_batch"], "steps": p["steps"], "rows": rows, "max_abs_diff": diff}
+
+
+def run(params, progress=True):
+    data = _data(params)
+    out = {"protocol": run_protocol(params, data, progress)}
+    out["grid"] = run_grid(params, data, progress)
+    out["critical"] = run_critical(params, data, progress)
+    out["noise"] = run_noise(params, data)
+    out["lars"] = run_lars(params, data)
+    out["parallel"] = run_parallel(params)
+    return out

@@ -1,0 +1,151 @@
+"""Notebook 04: the cached sweep have_both, its panels and checks, and a live recomputation."""
+import math
+
+import numpy as np
+import pytest
+
+from lecture_utils import sweeps
+from lecture_utils.panels import have_both as hb
+from lecture_utils.sweeps import have_both as sweep
+
+
+@pytest.fixture(scope="module")
+def rec():
+    return sweeps.load("have_both")
+
+
+def test_scaled_lr_with_warmup_closes_the_gap(rec):
+    """The issue's criterion on the notebook's protocol (to 100 % training accuracy, 3 seeds):
+    B = 512 at 16·η with warm-up is within 1.5 points of B = 32 at η (or better), while B = 512
+    at η, with the same epochs, is far behind."""
+    s = rec["results"]["protocol"]["summary"]
+    assert s["small"]["reached"] == s["small"]["n_seeds"] == 3
+    assert s["large_scaled_warmup"]["reached"] == 3
+    assert s["large_scaled_warmup"]["test_acc_mean"] >= s["small"]["test_acc_mean"] - 0.015
+    assert s["large"]["at_same_epochs"]["test_acc_mean"] < s["small"]["test_acc_mean"] - 0.1
+    # 16 × fewer updates (up to the epochs each needed)
+    assert s["large_scaled_warmup"]["steps_mean"] < s["small"]["steps_mean"] / 5
+
+
+def test_live_rerun_matches_cache_and_criterion(rec):
+    """Seed 0 recomputed now: the same numbers as the cache, and the same conclusion."""
+    p = rec["params"]
+    small = sweep.train_point(p, 32, "fixed", False, 0)
+    large = sweep.train_point(p, 512, "scaled", True, 0)
+    cached = rec["results"]["protocol"]["per_seed"]["0"]
+    assert small.status == large.status == "target_reached"
+    assert small.test_acc == pytest.approx(cached["small"]["test_acc"], abs=0.02)
+    assert large.test_acc == pytest.approx(cached["large_scaled_warmup"]["test_acc"], abs=0.02)
+    assert large.steps < small.steps / 5
+    assert large.test_acc >= small.test_acc - 0.015
+
+
+def test_train_longer_narrows_the_gap(rec):
+    s = rec["results"]["protocol"]["summary"]["large"]
+    assert s["at_same_steps"]["test_acc_mean"] > s["at_same_epochs"]["test_acc_mean"] + 0.1
+    assert s["at_same_steps"]["steps_mean"] == pytest.approx(rec["results"]["protocol"]["summary"]["small"]["steps_mean"])
+
+
+def test_rule_breaks_at_the_largest_batches(rec):
+    """Measured: the scaled η at B = 4000 (η = 12.5) diverges, with or without warm-up."""
+    runs = rec["results"]["grid"]["runs"]
+    assert runs["4000|scaled|0"]["status"] == "diverged"
+    assert runs["4000|scaled|1"]["status"] == "diverged"
+    assert "diverged" in hb.rule_limits(rec)
+
+
+def test_critical_batch_fit_and_noise_scale(rec):
+    res = rec["results"]
+    rows = [r for r in res["critical"]["rows"] if r["steps"] is not None]
+    assert len(rows) >= 6
+    steps = [r["steps"] for r in rows]
+    assert steps == sorted(steps, reverse=True)  # more examples per update never needs more updates
+    fit = res["critical"]["fit"]
+    assert fit["rms_log_error"] < 0.25
+    assert fit["e_min"] == pytest.approx(fit["s_min"] * fit["b_crit"])
+    c = hb.critical_numbers(rec)
+    # McCandlish et al.: B_crit and B_simple agree to within a small factor
+    assert 1 / 5 < c["b_simple"] / c["b_crit"] < 5
+    # perfect scaling at small B: 8 -> 32 cuts the updates by more than 2.5x
+    by_b = {r["batch_size"]: r["steps"] for r in rows}
+    assert by_b[8] / by_b[32] > 2.5
+    # diminishing returns at large B: 512 -> 4000 cuts them by less than 2x
+    assert by_b[512] / by_b[4000] < 2.0
+
+
+def test_lars_ratios_differ_between_layers(rec):
+    L = rec["results"]["lars"]
+    first = [L["ratios"][k][0] for k in L["ratios"] if k != "step"]
+    assert first[0] / first[-1] > 5
+    assert L["best_lars"] is not None and L["best_sgd"] is not None
+
+
+def test_parallel_cache(rec):
+    P = rec["results"]["parallel"]
+    assert P["max_abs_diff"] <= 1e-5
+    assert [r["world_size"] for r in P["rows"]] == [1, 2]
+
+
+def test_panel_switches_cached_runs_quickly(rec):
+    panel = hb.scaling_panel(rec)
+    assert panel.caption_text().startswith("B = 512, η = 1.6 (scaled), warm-up over 40 updates: 100 % training")
+    times = []
+    for b in rec["results"]["grid"]["batch_sizes"]:
+        for eta in ("fixed", "scaled"):
+            for warm in (False, True):
+                cap = panel.update(batch_size=b, eta=eta, warmup=warm)
+                run = rec["results"]["grid"]["runs"][f"{b}|{eta}|{int(warm)}"]
+                assert cap.startswith(f"B = {b}, η = {run['lr']:g}")
+                if run["status"] == "diverged":
+                    assert "diverged" in cap
+                else:
+                    assert f"test accuracy {run['test_acc']:.2f}" in cap
+                times.append(panel.last_seconds)
+    assert np.median(times) < 0.25  # well under on a quiet machine (~40 ms); generous for shared CI
+
+
+def test_tables_and_figures(rec):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t = hb.protocol_table(rec)
+    assert "small batch" in t and "warm-up" in t
+    nums = hb.protocol_numbers(rec)
+    assert all(0 < v < 1 for v in nums.values())
+    assert "B_crit" not in hb.critical_table(rec) and "best η" in hb.critical_table(rec)
+    assert "LARS" in hb.lars_table(rec)
+    for f in (hb.protocol_figure, hb.critical_figure, hb.lars_figure):
+        f(rec)
+        plt.close("all")
+    with pytest.raises(ValueError, match="record"):
+        hb.protocol_table({"x": 1})
+
+
+def test_summary_table_reads_caches_and_names_missing_ones(rec):
+    full = hb.summary_table({"have_both": rec})
+    assert "04 protocol" in full and "04 critical" in full
+    missing = hb.summary_table({"have_both": rec, "timing": "absent", "batch_accuracy": "absent",
+                                "generalization": "absent"})
+    assert missing.count("missing:") == 3
+    rows, notes = hb.summary_rows({"have_both": rec, "timing": "x", "batch_accuracy": "x", "generalization": "x"})
+    crit = [r for r in rows if r[0].startswith("optimization")][0]
+    by_b = {r["batch_size"]: r["steps"] for r in rec["results"]["critical"]["rows"]}
+    assert crit[1:3] == (by_b[32], by_b[512])
+
+
+def test_exercise_checks(rec, capsys):
+    assert hb.check_scaled_lr(...) is False
+    assert "not done yet" in capsys.readouterr().out
+    assert hb.check_scaled_lr(0.2) is False
+    assert hb.check_scaled_lr(6.4) is True
+    assert hb.check_noise_estimator(...) is False
+    assert hb.check_noise_estimator(lambda a, b, c, d: (..., ...)) is False
+    assert hb.check_noise_estimator(lambda a, b, c, d: (a, b)) is False
+    assert hb.check_noise_estimator(lambda a, b, c, d: 1 / 0) is False
+    assert hb.check_noise_estimator(lambda s, g, bs, bb: ((bb * g - bs * s) / (bb - bs),
+                                                          (s - g) / (1 / bs - 1 / bb))) is True
+    c = hb.critical_numbers(rec)
+    assert hb.check_b_crit(..., rec) is False
+    assert hb.check_b_crit(c["e_min"] / c["s_min"], rec) is True
+    assert hb.check_b_crit(c["s_min"] / c["e_min"], rec) is False
