@@ -116,7 +116,8 @@ def lr_at_step(step, lr, warmup_steps):
 def train_classifier(data, *, batch_size, lr, seed, momentum=0.0, epochs=None, target_train_acc=None,
                      max_epochs=300, max_steps=None, warmup_steps=0, patience=30, min_delta=0.005,
                      eval_every=1, hidden=256, depth=2, init_state=None, threads=THREADS,
-                     progress=False, record_steps=False):
+                     progress=False, record_steps=False, target_train_loss=None, eval_every_steps=None,
+                     max_train_loss=None, make_optimizer=None, on_backward=None):
     """Train the MLP with mini-batch SGD; stop on a budget, a target, divergence or no progress.
 
     Parameters
@@ -132,6 +133,13 @@ def train_classifier(data, *, batch_size, lr, seed, momentum=0.0, epochs=None, t
     max_steps : stop after this many updates (may end mid-epoch).
     patience, min_delta : with a target, stop with status ``"no_progress"`` when the best training
         accuracy has not risen by ``min_delta`` for ``patience`` epochs.
+
+    target_train_loss, eval_every_steps : stop with ``target_reached`` once the full training loss,
+        evaluated every ``eval_every_steps`` updates, is ≤ the target (steps-to-target experiments).
+    max_train_loss : with ``eval_every_steps``, a training loss above it counts as diverged.
+    make_optimizer : ``f(parameters, lr, momentum) -> torch.optim.Optimizer`` (default
+        ``torch.optim.SGD``), e.g. LARS in :mod:`lecture_utils.scaling`.
+    on_backward : ``f(step, model)`` called after each backward pass, before the update (gradients set).
 
     ``status`` is one of ``completed`` (budget used), ``target_reached``, ``max_epochs``,
     ``max_steps``, ``diverged`` (loss NaN/inf; the run stops at once) or ``no_progress``.
@@ -153,9 +161,14 @@ def train_classifier(data, *, batch_size, lr, seed, momentum=0.0, epochs=None, t
     warmup_steps = check_int("warmup_steps", warmup_steps, low=0)
     patience = check_int("patience", patience, low=1)
     eval_every = check_int("eval_every", eval_every, low=1)
+    target_train_loss = check_real("target_train_loss", target_train_loss, low=0.0, allow_none=True)
+    eval_every_steps = check_int("eval_every_steps", eval_every_steps, low=1, allow_none=True)
+    max_train_loss = check_real("max_train_loss", max_train_loss, low=0.0, low_open=True, allow_none=True)
+    if target_train_loss is not None and eval_every_steps is None:
+        raise ValueError("target_train_loss needs eval_every_steps (how often the training loss is checked)")
     if epochs is not None and target_train_acc is not None:
         raise ValueError("give either epochs (a fixed budget) or target_train_acc (a stopping target), not both")
-    if epochs is None and target_train_acc is None and max_steps is None:
+    if epochs is None and target_train_acc is None and max_steps is None and target_train_loss is None:
         raise ValueError("give a budget: epochs, target_train_acc or max_steps")
     epoch_budget = epochs if epochs is not None else max_epochs
 
@@ -163,7 +176,7 @@ def train_classifier(data, *, batch_size, lr, seed, momentum=0.0, epochs=None, t
     model = make_mlp(seed, n_in=x.shape[1], hidden=hidden, n_out=int(max(y.max(), yt.max())) + 1, depth=depth)
     if init_state is not None:
         model.load_state_dict(init_state)
-    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
+    opt = (make_optimizer or _sgd)(model.parameters(), lr, momentum)
     params = dict(batch_size=batch_size, lr=lr, seed=seed, momentum=momentum, epochs=epochs,
                   target_train_acc=target_train_acc, max_epochs=max_epochs, max_steps=max_steps,
                   warmup_steps=warmup_steps, hidden=hidden, depth=depth, n_train=n)
@@ -171,6 +184,8 @@ def train_classifier(data, *, batch_size, lr, seed, momentum=0.0, epochs=None, t
     step_losses = []
 
     def record(ep, step):
+        if hist["step"] and hist["step"][-1] == step:  # already evaluated at this step
+            return hist["train_loss"][-1], hist["train_acc"][-1]
         tl, ta = evaluate(model, x, y)
         vl, va = evaluate(model, xt, yt)
         for k, v in zip(hist, (ep, step, tl, ta, vl, va)):
@@ -198,16 +213,26 @@ def train_classifier(data, *, batch_size, lr, seed, momentum=0.0, epochs=None, t
                 break
             opt.zero_grad(set_to_none=True)
             loss.backward()
+            if on_backward is not None:
+                on_backward(step, model)
             opt.step()
             step += 1
             if record_steps:
                 step_losses.append(loss.item())
+            if eval_every_steps is not None and step % eval_every_steps == 0:
+                tl, _ = record(ep - 1 + _frac(step, n, batch_size, ep), step)
+                if not math.isfinite(tl) or (max_train_loss is not None and tl > max_train_loss):
+                    status = "diverged"
+                    break
+                if target_train_loss is not None and tl <= target_train_loss:
+                    status = "target_reached"
+                    break
             if max_steps is not None and step >= max_steps:
                 status = "max_steps"
                 break
         if bar is not None:
             bar.update(1)
-        if status == "diverged":
+        if status in ("diverged", "target_reached"):
             break
         if status == "max_steps" or ep % eval_every == 0 or ep == epoch_budget:
             tl, ta = record(ep if status is None else ep - 1 + _frac(step, n, batch_size, ep), step)
@@ -243,6 +268,12 @@ def train_classifier(data, *, batch_size, lr, seed, momentum=0.0, epochs=None, t
     return TrainResult(model=model, train_acc=hist["train_acc"][-1], test_acc=hist["test_acc"][-1],
                        train_loss=hist["train_loss"][-1], test_loss=hist["test_loss"][-1], steps=step,
                        epochs=hist["epoch"][-1], seconds=seconds, status=status, params=params, history=hist)
+
+
+def _sgd(parameters, lr, momentum):
+    import torch
+
+    return torch.optim.SGD(parameters, lr=lr, momentum=momentum)
 
 
 def _frac(step, n, batch_size, ep):

@@ -85,3 +85,28 @@ def test_validation(small, kwargs, name):
 def test_needs_a_dataset():
     with pytest.raises(ValueError, match="data"):
         train_classifier(np.zeros((3, 40)), batch_size=1, lr=0.1, seed=0, epochs=1)
+
+
+def test_steps_to_a_target_training_loss(small):
+    r = train_classifier(small, batch_size=50, lr=0.1, seed=0, target_train_loss=1.5, eval_every_steps=10,
+                         max_steps=2000)
+    assert r.status == "target_reached"
+    assert r.train_loss <= 1.5 and r.steps % 10 == 0
+    assert r.history["train_loss"][-2] > 1.5  # the check before the last was still above the target
+    with pytest.raises(ValueError, match="eval_every_steps"):
+        train_classifier(small, batch_size=50, lr=0.1, seed=0, target_train_loss=1.5)
+
+
+def test_custom_optimizer_and_backward_hook(small):
+    seen = []
+
+    def hook(step, model):
+        seen.append((step, float(model[0].weight.grad.norm())))
+
+    def plain_sgd(params, lr, momentum):
+        return torch.optim.SGD(params, lr=lr)
+
+    a = train_classifier(small, batch_size=100, lr=0.1, seed=0, max_steps=5, make_optimizer=plain_sgd, on_backward=hook)
+    b = train_classifier(small, batch_size=100, lr=0.1, seed=0, max_steps=5)
+    assert [s for s, _ in seen] == [0, 1, 2, 3, 4] and all(g > 0 for _, g in seen)
+    np.testing.assert_array_equal(flat_params(a.model), flat_params(b.model))
