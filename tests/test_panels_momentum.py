@@ -95,10 +95,10 @@ def test_saddle_panel_reports_divergence_on_the_figure():
     p = P.saddle_panel(beta=0.9, lr=0.1)
     cap = p.update(lr=1.2)
     assert "diverge" in cap
-    msgs = [a for a in p._blit_artists if hasattr(a, "get_text") and a.get_visible() and "diverge" in a.get_text()]
+    msgs = [a for a in p._dynamic if hasattr(a, "get_text") and a.get_visible() and "diverge" in a.get_text()]
     assert msgs, "the divergence message is not shown on the figure"
     p.update(lr=0.1)
-    assert not any(hasattr(a, "get_text") and a.get_visible() and "diverge" in a.get_text() for a in p._blit_artists)
+    assert not any(hasattr(a, "get_text") and a.get_visible() and "diverge" in a.get_text() for a in p._dynamic)
 
 
 def test_quadratic_panel_rates_and_divergence():
@@ -113,7 +113,7 @@ def test_quadratic_panel_rates_and_divergence():
     assert "theoretical rate max(|σ₁|, |σ₂|) = 0.980, measured 0.980" in cap
     cap = p.update(alpha=3.9, beta=0.2)
     assert "outside the stable region" in cap and "2 + 2β = 2.40" in cap
-    assert any(getattr(a, "get_text", lambda: "")() == "diverges" and a.get_visible() for a in p._blit_artists)
+    assert any(getattr(a, "get_text", lambda: "")() == "diverges" and a.get_visible() for a in p._dynamic)
     assert _median_update(p, [dict(alpha=a) for a in (0.5, 1.0, 1.5, 2.0, 2.5)]) < SLOW
 
 
@@ -144,7 +144,7 @@ def test_panel_png_changes_with_the_slider_and_matches_a_full_redraw():
     p.set(beta=0.6)
     assert bytes(p._image.value) != shown and bytes(p._image.value) == p.png()
     # the blitted picture equals a full draw of the same figure (a few anti-aliased pixels may differ)
-    for art in p._blit_artists:
+    for art in p._dynamic:
         art.set_animated(False)
     buf = io.BytesIO()
     p.fig.savefig(buf, format="png", dpi=p.fig.dpi)

@@ -13,7 +13,6 @@ and :mod:`lecture_utils.landscapes`; the functions here only draw them.
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -28,59 +27,6 @@ from ..plotting import COLORS, contour, set_status, status_text
 GD_COLOR = COLORS["full"]
 MOM_COLOR = COLORS["momentum"]
 GRAD_COLOR = COLORS["gradient"]
-
-
-class BlitPanel(widgets.Panel):
-    """A :class:`~lecture_utils.widgets.Panel` that redraws only its moving artists.
-
-    The static part of the figure (contours, axes, ticks, legends, colour bars) is rendered once by
-    Agg and kept as a pixel buffer; each update restores that buffer, draws the ``dynamic`` artists
-    (lines, arrows, markers, texts — marked animated so the full draw skips them) on top and encodes
-    the PNG. Redraws cost a few ms instead of a full figure draw. Axis limits must not change.
-    (Attributes are prefixed ``_blit_`` so they never collide with the base class's own.)
-    """
-
-    def __init__(self, fig, update, controls, *, dynamic, title):
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-        self._blit_artists = sorted(dynamic, key=lambda a: a.get_zorder())
-        if not self._blit_artists:
-            raise ValueError("dynamic must list the artists that update changes")
-        self._blit_canvas = FigureCanvasAgg(fig)
-        for a in self._blit_artists:
-            a.set_animated(True)
-        self._blit_canvas.draw()
-        self._blit_bg = self._blit_canvas.copy_from_bbox(fig.bbox)
-        super().__init__(fig, update, controls, title=title)
-        self._png = self._render()
-
-    def _render(self):
-        import io
-
-        from PIL import Image
-
-        canvas = self._blit_canvas
-        canvas.restore_region(self._blit_bg)
-        renderer = canvas.get_renderer()
-        for a in self._blit_artists:
-            if a.get_visible():
-                a.draw(renderer)
-        w, h = canvas.get_width_height(physical=True)
-        img = Image.frombuffer("RGBA", (w, h), canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
-        buf = io.BytesIO()
-        img.save(buf, format="png", compress_level=1)
-        return buf.getvalue()
-
-    def update(self, **values):
-        """Redraw at ``values`` (missing names keep their control's value); returns the caption."""
-        unknown = set(values) - set(self.controls)
-        if unknown:
-            raise ValueError(f"unknown control(s) {sorted(unknown)}; this panel has {sorted(self.controls)}")
-        t0 = time.perf_counter()
-        self.caption = self._update(**{**self.values(), **values})
-        self._png = self._render()
-        self.last_seconds = time.perf_counter() - t0
-        return self.caption
 
 
 def _figure(figsize, **margins):
@@ -182,7 +128,7 @@ def vector_addition_panel(beta=0.8, t=6, *, lr=0.4, steps=30, landscape=VALLEY, 
     controls = {"beta": widgets.beta_slider(beta, high=beta_max),
                 "t": widgets.int_slider("t", t, 1, steps, description="step t")}
     dynamic = [full, done, a_mom, a_grad, a_sum, b_mom, b_grad, b_sum, msg, title, title2]
-    return BlitPanel(fig, update, controls, dynamic=dynamic, title="momentum as vector addition")
+    return widgets.Panel(fig, update, controls, dynamic=dynamic, title="momentum as vector addition")
 
 
 # ----------------------------------------------------------------------------- weights
@@ -219,7 +165,7 @@ def weights_panel(beta=0.9, *, t=40):
                 f"weights add up to {w.sum():.2f} (→ 1/(1−β) = {hz:.3g} for a long run), and the newest {n_new} "
                 f"carry {100 * share:.0f} % of the total. β = 0 remembers nothing: gradient descent.")
 
-    return BlitPanel(fig, update, {"beta": widgets.beta_slider(beta, high=0.99)},
+    return widgets.Panel(fig, update, {"beta": widgets.beta_slider(beta, high=0.99)},
                      dynamic=list(bars) + [horizon, title], title="weights of past gradients")
 
 
@@ -361,7 +307,7 @@ def local_minimum_panel(beta=0.5, lr=0.1, *, theta0=LOCAL_THETA0, steps=LOCAL_ST
 
     controls = {"beta": widgets.beta_slider(beta, high=0.99), "lr": widgets.lr_slider(lr, low=0.01, high=1.0)}
     dynamic = [gd_pts, mo_pts, gd_end, mo_end, gd_t, mo_t, scan, here, msg, title, title3]
-    return BlitPanel(fig, update, controls, dynamic=dynamic, title="rolling past a local minimum")
+    return widgets.Panel(fig, update, controls, dynamic=dynamic, title="rolling past a local minimum")
 
 
 # ----------------------------------------------------------------------------- saddle (2-D)
@@ -440,7 +386,7 @@ def saddle_panel(beta=0.9, lr=0.1, *, theta0=SADDLE_THETA0, steps=150, landscape
 
     controls = {"beta": widgets.beta_slider(beta, high=0.99), "lr": widgets.lr_slider(lr, low=0.01, high=1.5)}
     dynamic = [gd_l, mo_l, gd_v, mo_v, msg, title]
-    return BlitPanel(fig, update, controls, dynamic=dynamic, title="leaving a saddle point")
+    return widgets.Panel(fig, update, controls, dynamic=dynamic, title="leaving a saddle point")
 
 
 # ----------------------------------------------------------------------------- quadratic (Distill)
@@ -533,7 +479,7 @@ def quadratic_panel(alpha=3.3, beta=0.67, *, kappa=100.0, steps=300, theta0=(1.0
                                               readout_format=".2f"),
                 "beta": widgets.beta_slider(beta, high=0.99)}
     dynamic = [path_l, err_l, th_l, mark, msg, msg2, title, title2]
-    return BlitPanel(fig, update, controls, dynamic=dynamic, title="Distill's ill-conditioned quadratic")
+    return widgets.Panel(fig, update, controls, dynamic=dynamic, title="Distill's ill-conditioned quadratic")
 
 
 # ----------------------------------------------------------------------------- static figures
