@@ -146,7 +146,7 @@ def accuracy_panel(record, batch_size=None):
         ax2.set_title(f"{len(record['params']['seeds'])} seeds, η = {record['params']['lr']}")
         return (f"B = {batch_size}: {res['updates_per_epoch'][i]} updates per epoch, "
                 f"{res['updates_per_epoch'][i] * epochs} in {epochs} epochs; test accuracy "
-                f"{res['mean_test_acc'][i]:.2f} ± {res['std_test_acc'][i]:.2f}, training accuracy "
+                f"{res['mean_test_acc'][i]:.3f} ± {res['std_test_acc'][i]:.3f}, training accuracy "
                 f"{res['mean_train_acc'][i]:.2f} (mean ± std over seeds). At the same epoch budget and η, "
                 f"{'larger batches make fewer updates and reach lower accuracy' if i else 'the smallest batch makes the most updates'}.")
 

@@ -19,7 +19,7 @@ import numpy as np
 
 PARAMS = {
     "dataset": "mnist1d_seed42",
-    "batch_sizes": [1, 8, 32, 128, 512, 4000],
+    "batch_sizes": [8, 16, 32, 64, 128, 512, 4000],
     "seeds": [0, 1],
     "lr": 0.1,
     "epochs": 10,
