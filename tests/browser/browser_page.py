@@ -108,7 +108,7 @@ def goto_lab(page, server, name, workspace):
     page.evaluate(JS_WATCH_KERNEL)
 
 
-def run_all(page, timeout_s=150):
+def run_all(page, timeout_s=300):
     t0 = time.monotonic()
     page.evaluate(JS_RUN_ALL, timeout_s * 1000)
     # the command resolves when the last cell has run; make sure the kernel has settled too

@@ -75,6 +75,9 @@ def test_notebook_in_jupyterlab(nb, page, request):
     n_rendered = page.locator(".lecture-panel").count()
     assert n_rendered == n_outputs, (f"{nb.name}: {n_outputs} panel outputs but {n_rendered} rendered "
                                      "lecture panels")
+    stray = page.locator(".widget-slider").count() - page.locator(".lecture-panel .widget-slider").count()
+    assert stray == 0, (f"{nb.name}: {stray} slider(s) outside a lecture panel (use lecture_utils.widgets.Panel, "
+                        "whose figure this test can check)")
     stored = len(panel_cells(nb))
     assert n_outputs >= (1 if stored else 0), f"{nb.name}: the stored notebook has panels but none was shown"
 
