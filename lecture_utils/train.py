@@ -234,7 +234,7 @@ def train_classifier(data, *, batch_size, lr, seed, momentum=0.0, epochs=None, t
             bar.update(1)
         if status in ("diverged", "target_reached"):
             break
-        if status == "max_steps" or ep % eval_every == 0 or ep == epoch_budget:
+        if status == "max_steps" or (eval_every_steps is None and ep % eval_every == 0) or ep == epoch_budget:
             tl, ta = record(ep if status is None else ep - 1 + _frac(step, n, batch_size, ep), step)
             if not math.isfinite(tl):
                 status = "diverged"

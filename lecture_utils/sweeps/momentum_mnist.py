@@ -20,7 +20,6 @@ Rebuild: ``python -m lecture_utils.sweeps momentum_mnist`` (≈ 1–2 min on 2 c
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 
@@ -57,7 +56,7 @@ def steps_to_loss(data, *, batch_size, lr, beta, seed, target_loss, max_steps, e
     import torch
 
     from ..seeding import set_threads
-    from ..train import as_tensors
+    from ..train import as_tensors, train_classifier
 
     x, y, xt, yt = as_tensors(data)
     n = len(y)
@@ -69,55 +68,18 @@ def steps_to_loss(data, *, batch_size, lr, beta, seed, target_loss, max_steps, e
     max_steps = check_int("max_steps", max_steps, low=1)
     eval_every = check_int("eval_every", eval_every, low=1)
     previous = torch.get_num_threads()
-    set_threads(threads)
     try:
-        return _train(model_seed=seed, x=x, y=y, xt=xt, yt=yt, batch_size=batch_size, lr=lr, beta=beta,
-                      target_loss=target_loss, max_steps=max_steps, eval_every=eval_every, blowup=blowup)
+        r = train_classifier(data, batch_size=batch_size, lr=lr, seed=seed, momentum=beta, max_steps=max_steps,
+                             target_train_loss=target_loss, eval_every_steps=eval_every, max_train_loss=blowup,
+                             threads=threads)
     finally:
         set_threads(previous)
-
-
-def _train(*, model_seed, x, y, xt, yt, batch_size, lr, beta, target_loss, max_steps, eval_every, blowup):
-    import torch
-    import torch.nn.functional as F
-
-    from ..data import epoch_batches
-    from ..train import evaluate, make_mlp
-
-    n, seed = len(y), model_seed
-    model = make_mlp(seed, n_in=x.shape[1], n_out=int(max(y.max(), yt.max())) + 1)
-    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=beta)
-    t0 = time.perf_counter()
-    loss0, _ = evaluate(model, x, y)
-    curve_s, curve_l = [0], [loss0]
-    step, epoch, status = 0, 0, "max_steps"
-    while status == "max_steps" and step < max_steps:
-        for idx in epoch_batches(n, batch_size, seed=seed, epoch=epoch):
-            ib = torch.from_numpy(idx)
-            loss = F.cross_entropy(model(x[ib]), y[ib])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            step += 1
-            if step % eval_every == 0 or step == max_steps:
-                tl, _ = evaluate(model, x, y)
-                if not math.isfinite(tl) or tl > blowup:
-                    status = "diverged"
-                    curve_s.append(step)
-                    curve_l.append(None)
-                    break
-                curve_s.append(step)
-                curve_l.append(tl)
-                if tl <= target_loss:
-                    status = "target_reached"
-                    break
-            if step >= max_steps:
-                break
-        epoch += 1
-    _, test_acc = evaluate(model, xt, yt) if status != "diverged" else (None, None)
-    return {"steps": step if status == "target_reached" else None, "status": status,
-            "curve_steps": curve_s, "curve_loss": curve_l, "test_acc": test_acc,
-            "seconds": time.perf_counter() - t0}
+    h = r.history
+    curve_loss = [None if not math.isfinite(v) else v for v in h["train_loss"]]
+    return {"steps": r.steps if r.status == "target_reached" else None,
+            "status": "max_steps" if r.status == "completed" else r.status,
+            "curve_steps": list(h["step"]), "curve_loss": curve_loss,
+            "test_acc": None if r.status == "diverged" else r.test_acc, "seconds": r.seconds}
 
 
 def _runs(data, p, settings, progress, desc):
