@@ -17,7 +17,7 @@ import base64
 import io
 import time
 
-from ._validate import check_int
+from ._validate import check_int, check_real
 
 
 def int_slider(name, value, low, high, step=1, description=None):
@@ -37,8 +37,12 @@ def float_slider(name, value, low, high, step, description=None, readout_format=
 
 
 def log_slider(name, value, low, high, description=None, readout_format=".3g"):
-    """A slider over powers of ten (for η)."""
+    """A slider over powers of ten (for η); 0 < low ≤ value ≤ high."""
     import ipywidgets as w
+
+    low = check_real("low", low, low=0.0, low_open=True)
+    high = check_real("high", high, low=low)
+    value = check_real("value", value, low=low, high=high)
 
     import numpy as np
     return w.FloatLogSlider(value=value, base=10, min=float(np.log10(low)), max=float(np.log10(high)),

@@ -6,6 +6,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .. import widgets
+from .._validate import check_batch_size, check_int, check_real
 from ..data import batch_assignment, make_toy_regression, updates_per_epoch
 from ..optim import minibatch_path
 from ..plotting import COLORS, contour, set_status, status_text
@@ -17,6 +18,9 @@ TOY_THETA0 = (-2.0, 2.5)
 # ----------------------------------------------------------------------------- index map
 def index_map_panel(n_examples=20, batch_size=5, *, epochs=3, seed=0):
     """Which example falls in which batch over ``epochs`` epochs, beside sampling with replacement."""
+    n_examples = check_int("n_examples", n_examples, low=1, high=1000)
+    batch_size = check_batch_size(batch_size, n_examples)
+    epochs = check_int("epochs", epochs, low=1, high=20)
     fig = Figure(figsize=(10, 3.4), layout="constrained")
     ax1, ax2 = fig.subplots(1, 2)
     shape = (epochs, n_examples)
@@ -75,6 +79,10 @@ def toy_run(problem, *, batch_size, lr, epochs, seed=0, theta0=TOY_THETA0):
 
 def toy_batch_panel(batch_size=1, lr=0.1, *, epochs=5, seed=0, n_examples=20):
     """Trajectories of mini-batch SGD on the contour of the full loss (the lecture's N = 20 case)."""
+    n_examples = check_int("n_examples", n_examples, low=2, high=1000)
+    batch_size = check_batch_size(batch_size, n_examples)
+    lr = check_real("lr", lr, low=0.01, high=1.5)
+    epochs = check_int("epochs", epochs, low=1, high=100)
     problem = make_toy_regression(n_examples)
     fig = Figure(figsize=(6.4, 5.0), layout="constrained")
     ax = fig.subplots()
@@ -112,8 +120,12 @@ def toy_batch_panel(batch_size=1, lr=0.1, *, epochs=5, seed=0, n_examples=20):
 # ----------------------------------------------------------------------------- accuracy vs B (cache)
 def accuracy_panel(record, batch_size=None):
     """Test accuracy curves per epoch for the cached runs; the slider picks a batch size."""
+    if not isinstance(record, dict) or "results" not in record or "params" not in record:
+        raise ValueError("record must be a cached sweep record: sweeps.load('batch_accuracy')")
     res = record["results"]
     sizes = res["batch_sizes"]
+    if batch_size is not None and batch_size not in sizes:
+        raise ValueError(f"batch_size must be one of the cached batch sizes {sizes}; got {batch_size!r}")
     epochs = record["params"]["epochs"]
     fig = Figure(figsize=(11, 4.0), layout="constrained")
     ax1, ax2 = fig.subplots(1, 2)

@@ -9,6 +9,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .. import widgets
+from .._validate import check_int, check_real
 from ..optim import momentum_path
 from ..plotting import COLORS, set_status, status_text
 
@@ -19,6 +20,9 @@ def parabola_path(lr, steps=12, theta0=2.0):
 
 
 def demo_panel(lr=0.2, steps=12):
+    """The η slider over gradient descent on θ² (0.02 ≤ η ≤ 1.1, 1 ≤ steps ≤ 200)."""
+    lr = check_real("lr", lr, low=0.02, high=1.1)
+    steps = check_int("steps", steps, low=1, high=200)
     fig = Figure(figsize=(7, 3.6), layout="constrained")
     ax = fig.subplots()
     xs = np.linspace(-3, 3, 200)
