@@ -163,16 +163,18 @@ def scaling_panel(record):
     bs = list(grid["batch_sizes"])
     b0 = p["base"]["batch_size"]
     base = runs[f"{b0}|fixed|0"]
-    fig = Figure(figsize=(11, 4))
-    ax, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.4, 1]})
+    fig = Figure(figsize=(10, 3.6))
+    ax, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.3, 1]})
     hb = base["history"]
-    ax.plot(hb["epoch"], hb["test_acc"], color=plotting.COLORS["small"], lw=1.5, label=f"B = {b0}, η = {base['lr']:g}")
-    line = ax.plot([], [], color="k", lw=2.5, label="selected")[0]
+    ax.plot(hb["epoch"], hb["test_acc"], color=plotting.COLORS["small"], lw=1.5)
+    line = ax.plot([], [], color="k", lw=2.5)[0]
     ax.set_xlim(0, p["max_epochs"])
     ax.set_ylim(0, 0.8)
+    ax.set_yticks([0, 0.2, 0.4, 0.6, 0.8])
     ax.set_xlabel("epoch")
     ax.set_ylabel("test accuracy")
-    ax.legend(loc="lower right", fontsize=9)
+    ax.text(0.98, 0.04, f"blue: B = {b0}, η = {base['lr']:g}    black: selected", transform=ax.transAxes,
+            ha="right", fontsize=9)
     status = plotting.status_text(ax)
     styles = {("fixed", 0): ("o", plotting.COLORS["full"], "η fixed"),
               ("fixed", 1): ("o", "#f2a0a0", "η fixed + warm-up"),
@@ -187,11 +189,13 @@ def scaling_panel(record):
     ax2.set_xticks(bs, [str(b) for b in bs], fontsize=9)
     ax2.minorticks_off()
     ax2.set_ylim(0, 0.8)
+    ax2.set_yticks([0, 0.2, 0.4, 0.6, 0.8])
     ax2.set_xlabel("batch size B")
-    ax2.set_ylabel("final test accuracy (diverged: missing)")
-    ax2.legend(loc="lower left", fontsize=8)
+    ax2.set_ylabel("final test accuracy")
+    ax2.legend(loc="lower left", fontsize=8, title="diverged: no point", title_fontsize=8)
+    ax2.grid(False)
     title = ax.set_title("")
-    fig.tight_layout()
+    fig.tight_layout()  # once: layout at every redraw would cost time
 
     def update(batch_size, eta, warmup):
         b, warm = int(batch_size), int(bool(warmup))
@@ -241,8 +245,10 @@ def critical_table(record):
 def critical_figure(record):
     """Left: updates to the target loss against B (log-log) with perfect scaling S ∝ 1/B, the fit
     S_min(1 + B_crit/B), B_crit and B_simple; middle: examples E = B·S against updates S with the
-    hyperbola (S/S_min − 1)(E/E_min − 1) = 1; right: B_simple along the small-batch run."""
+    hyperbola (S/S_min − 1)(E/E_min − 1) = 1; right: B_simple (two-batch estimate) at several
+    training losses along the small-batch run."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter
 
     from ..scaling import critical_curve
 
@@ -280,6 +286,8 @@ def critical_figure(record):
         ax.text(fit["s_min"] * 1.1, fit["e_min"] * 1.15, "S_min, E_min", fontsize=9, color=plotting.COLORS["muted"])
     ax.set_xscale("log")
     ax.set_yscale("log")
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("updates S")
     ax.set_ylabel("examples processed E = B·S")
     ax.set_title("time (S) against compute (E)")
@@ -289,8 +297,8 @@ def critical_figure(record):
     ax.set_xlabel(f"training loss (run B = {nz['batch_size']}, η = {nz['lr']:g})")
     ax.set_ylabel("B_simple = tr Σ / |G|²")
     ax.invert_xaxis()
-    ax.set_yscale("log")
-    ax.set_title("the noise scale grows as training goes on")
+    ax.set_ylim(0, None)
+    ax.set_title("B_simple along the run")
     fig.tight_layout()
     return fig
 
@@ -331,6 +339,16 @@ def lars_figure(record):
     ax.legend(fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def trust_ratio_line(record):
+    """The trust ratios at the first recorded update and at the last, per layer (2 significant digits)."""
+    res, _ = _results(record)
+    r = res["lars"]["ratios"]
+    names = [k for k in r if k != "step"]
+    first = ", ".join(f"layer {i + 1} {_sig(r[k][0])}" for i, k in enumerate(names))
+    last = ", ".join(f"layer {i + 1} {_sig(r[k][-1])}" for i, k in enumerate(names))
+    return f"‖w‖/‖∇w‖ at update {int(r['step'][0])}: {first}; at update {int(r['step'][-1])}: {last}"
 
 
 # ----------------------------------------------------------------------------- section 5
@@ -460,7 +478,8 @@ def _sig(v):
         return "—"
     if isinstance(v, int):
         return str(v)
-    return f"{v:.2g}" if abs(v) < 1 or abs(v) >= 100 else f"{v:.2f}"
+    a = abs(v)
+    return f"{v:.0f}" if a >= 100 else f"{v:.1f}" if a >= 10 else f"{v:.2g}" if a < 1 else f"{v:.2f}"
 
 
 # ----------------------------------------------------------------------------- exercises

@@ -59,7 +59,7 @@ PARAMS = {
     "critical": {"batch_sizes": [8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4000],
                  "lrs": [0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4], "target_loss": 0.8, "max_steps": 4000,
                  "seed": 0},
-    "noise": {"at_losses": [2.0, 1.6, 1.3, 1.0, 0.8, 0.6], "b_small": 32, "b_big": 512, "n_pairs": 16},
+    "noise": {"at_losses": [2.0, 1.6, 1.3, 1.0, 0.8, 0.6], "b_small": 32, "b_big": 512, "n_pairs": 32},
     "parallel": {"world_sizes": [1, 2], "global_batch": 512, "steps": 100, "lr": 0.1, "seed": 0},
     "lars": {"batch_size": 2048, "steps": 100, "warmup_steps": 10, "seed": 0,
              "sgd_lrs": [0.8, 1.6, 3.2, 6.4], "lars_lrs": [1.0, 2.0, 4.0, 8.0, 16.0], "trust": 0.01},
@@ -196,7 +196,7 @@ def run_grid(params, data, progress=False):
 
 def run_critical(params, data, progress=False):
     """Steps to the target training loss, η tuned per B over ``lrs`` (pruned: a run may not take
-    longer than the best found so far for this B or for a smaller B)."""
+    longer than the best found so far for this B, or 1.5 × the best of the previous B)."""
     from ..scaling import fit_critical_batch, steps_to_target
 
     c = params["critical"]
@@ -222,7 +222,7 @@ def run_critical(params, data, progress=False):
                     break
         rows.append({"batch_size": b, "lr": best_lr, "steps": best, "tried": tried})
         if best is not None:
-            cap = best  # S(B) does not grow with B at a tuned η
+            cap = int(1.5 * best)  # at a tuned η, S(B) should not grow with B (1.5: room for noise)
     ok = [r for r in rows if r["steps"] is not None]
     fit = fit_critical_batch([r["batch_size"] for r in ok], [r["steps"] for r in ok]) if len(ok) >= 3 else None
     return {"target_loss": c["target_loss"], "seed": c["seed"], "rows": rows, "fit": fit}
