@@ -349,6 +349,7 @@ def main(argv=None):
     if a.quick:
         a.notebook_repeats, a.panel_updates, a.throughput_repeats, a.skip_sweeps = 1, 5, 1, True
 
+    os.environ.pop("MPLBACKEND", None)  # the notebooks' kernels inherit this process's environment
     import matplotlib
 
     matplotlib.use("Agg")

@@ -97,6 +97,7 @@ def clone(tmp_path_factory):
     env["JUPYTER_RUNTIME_DIR"] = str(base / "runtime")
     env["MPLCONFIGDIR"] = str(base / "mpl")
     env.pop("JUPYTER_PATH", None)
+    env.pop("MPLBACKEND", None)  # tests/conftest.py sets Agg for the unit tests; kernels need the inline backend
     probe = subprocess.run([sys.executable, "-c", "import lecture_utils.data as d; print(d.DATA_DIR)"], env=env,
                            cwd=repo, capture_output=True, text=True)
     assert probe.returncode == 0, probe.stderr
@@ -214,12 +215,22 @@ def test_second_execution_gives_identical_checked_outputs(clone, nb_path):
         first, label = stored, "run 1 (offline nbval: = stored outputs)"
     else:
         first, label = checked_outputs(_execute(clone, nb_path, "run1")), "run 1"
-    second = checked_outputs(_execute(clone, nb_path, "run2"))
+    run2 = _execute(clone, nb_path, "run2")
+    second = checked_outputs(run2)
     diff = _diff(first, second, label, "run 2")
     assert not diff, f"{nb_path.name}: checked outputs differ between two executions:\n{diff}"
     errors = [(i, o) for i, items in second.items() for o in items if o[0] == "error" or
               (o[0] == "stream" and o[1] == "stderr")]
     assert not errors, f"{nb_path.name}: error or stderr output in a checked cell: {errors[:3]}"
+    # the run really drew its figures (not compared by nbval): as many PNGs per cell as stored
+    stored_nb = json.loads((clone["repo"] / "notebooks" / nb_path.name).read_text())
+    pngs = [_png_counts(nb) for nb in (stored_nb, run2)]
+    assert pngs[0] == pngs[1], f"{nb_path.name}: figures per cell differ (stored, run 2): {pngs}"
+
+
+def _png_counts(nb):
+    return {i: sum("image/png" in o.get("data", {}) for o in c.get("outputs", []))
+            for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code" and not _ignored(c)}
 
 
 # ----------------------------------------------------------------------------- (c) data cache

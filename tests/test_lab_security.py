@@ -102,6 +102,7 @@ def lab(tmp_path_factory):
         (base / k).mkdir()
         env[k] = str(base / k)
     env.pop("JUPYTER_TOKEN", None)
+    env.pop("MPLBACKEND", None)
     log = open(base / "lab.log", "wb")
     proc = subprocess.Popen(["bash", "-c", "exec " + cmd], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL, start_new_session=True)

@@ -55,6 +55,7 @@ def isolated_env(base: Path):
     env["JUPYTER_PREFER_ENV_PATH"] = "1"
     env["JUPYTER_PLATFORM_DIRS"] = "1"
     env.pop("JUPYTER_PATH", None)
+    env.pop("MPLBACKEND", None)  # tests/conftest.py may set Agg; the kernels need the inline backend
     env.pop("JUPYTER_CONFIG_PATH", None)
     # quiet, offline front end: no news, no update checks
     settings = Path(dirs["JUPYTERLAB_SETTINGS_DIR"])
