@@ -1,11 +1,18 @@
 """Self-checks for the exercises: the learner's answer in, one line of feedback out.
 
 Every check prints one line that starts with ✅ (right), ❌ (wrong, with a hint) or
-⏳ (not attempted yet: the stub still returns ``None``) and returns ``True``/``False``.
+⏳ (not attempted yet: the stub still returns ``None``) and returns ``True``, ``False`` or ``None``
+(not attempted), so tests can call it. A check never raises on an unfinished or buggy answer.
+
+Notebook 01: check_epoch_batches, check_number. Notebook 05: check_momentum_step,
+check_ema_alpha, check_stop_prediction (with where_ball_stops).
 """
 from __future__ import annotations
 
 import numpy as np
+
+from .landscapes import LOCAL_GLOBAL
+from .optim import momentum_path
 
 
 def _say(ok, text):
@@ -15,7 +22,7 @@ def _say(ok, text):
 
 def _todo(what):
     print(f"⏳ not done yet: {what}")
-    return False
+    return None
 
 
 def check_number(name, value, expected, *, rtol=0.0, atol=0.0, hint=""):
@@ -69,3 +76,87 @@ def check_epoch_batches(fn, n_examples=23, batch_size=5):
     if not np.array_equal(flat, again):
         return _say(False, "the same (seed, epoch) must give the same batches: seed your generator with both.")
     return _say(True, f"every example once per epoch, batch sizes {sizes}, reshuffled each epoch, reproducible.")
+
+
+# ----------------------------------------------------------------------------- notebook 05 (momentum)
+def _call(fn, *args):
+    try:
+        return fn(*args), None
+    except NotImplementedError:
+        return None, None
+    except Exception as exc:  # a learner's bug: report it, do not crash the notebook
+        return None, f"{type(exc).__name__}: {exc}"
+
+
+def check_momentum_step(step_fn):
+    """Exercise 1: ``step_fn(theta, m, g, lr, beta) -> (theta_new, m_new)`` must be the lecture's rule
+    m_new = β·m − η·g, θ_new = θ + m_new. Checked on random inputs and on a 40-step path of a quadratic."""
+    rng = np.random.default_rng(5)
+    for _ in range(5):
+        theta, m, g = rng.standard_normal((3, 3))
+        lr, beta = float(rng.uniform(0.01, 0.5)), float(rng.uniform(0, 0.95))
+        out, err = _call(step_fn, theta.copy(), m.copy(), g.copy(), lr, beta)
+        if err:
+            return _say(False, f"your step raised {err}")
+        if out is None:
+            return _todo("fill in the cell above and run it again")
+        try:
+            theta_new, m_new = (np.asarray(v, dtype=float) for v in out)
+        except (TypeError, ValueError):
+            return _say(False, "return two arrays: (theta_new, m_new)")
+        want_m = beta * m - lr * g
+        if theta_new.shape != theta.shape or m_new.shape != m.shape:
+            return _say(False, f"theta_new and m_new must have the shape of theta {theta.shape}")
+        if not np.allclose(m_new, want_m, atol=1e-12):
+            if np.allclose(m_new, beta * m + g):
+                return _say(False, "that is PyTorch's buffer v = βv + g; the lecture's movement includes −η: "
+                                   "m = β·m − η·g")
+            return _say(False, f"m_new is off: for β = {beta:.2f}, η = {lr:.2f} expected {np.round(want_m, 3)}, "
+                               f"got {np.round(m_new, 3)}")
+        if not np.allclose(theta_new, theta + want_m, atol=1e-12):
+            return _say(False, "θ_new should be θ + m_new (the new movement, not the old one)")
+    a = np.diag([0.2, 1.0])
+    theta, m = np.array([1.0, -1.0]), np.zeros(2)
+    for _ in range(40):
+        theta, m = (np.asarray(v, float) for v in step_fn(theta, m, a @ theta, 0.3, 0.8))
+    ref = momentum_path(lambda th: a @ th, [1.0, -1.0], lr=0.3, beta=0.8, steps=40)[-1]
+    if not np.allclose(theta, ref, atol=1e-10):
+        return _say(False, "single steps are right but 40 steps drift from momentum_path: is m carried from step to step?")
+    return _say(True, f"correct: 40 of your steps land on θ = {np.round(theta, 4)}, the same as momentum_path.")
+
+
+def where_ball_stops(lr, beta, theta0=4.0, steps=600):
+    """'global' or 'local': where the lecture's rule is after ``steps`` steps on the 1-D loss."""
+    th = momentum_path(LOCAL_GLOBAL.grad, [theta0], lr=lr, beta=beta, steps=steps)[-1, 0]
+    if not np.isfinite(th):
+        return "diverged"
+    return "global" if th < LOCAL_GLOBAL.barrier else "local"  # left or right of the barrier
+
+
+def check_stop_prediction(prediction, lr=0.1, theta0=4.0):
+    """Exercise 3: ``prediction`` maps β → 'local' or 'global' (where the ball started at θ⁰ = 4 with
+    η = 0.1 is after 600 steps). Compared with the simulation."""
+    if prediction is None or not isinstance(prediction, dict) or any(v is None for v in prediction.values()):
+        return _todo("fill in the cell above and run it again")
+    wrong = []
+    for beta, guess in sorted(prediction.items()):
+        if guess not in ("local", "global"):
+            return _say(False, f"answers must be 'local' or 'global'; got {guess!r} for β = {beta}")
+        truth = where_ball_stops(lr, float(beta), theta0)
+        if truth != guess:
+            wrong.append(f"β = {beta}: you said {guess}, the ball ends in the {truth} minimum")
+    if wrong:
+        return _say(False, "not quite:\n  " + "\n  ".join(wrong) + "\nMove the β slider of the panel above to see why.")
+    return _say(True, f"correct for all {len(prediction)} values of β.")
+
+
+def check_ema_alpha(alpha, eta=0.01, beta=0.9):
+    """Exercise 2: the EMA form's α that gives the same path as the lecture's rule at (η, β): α = η/(1−β)."""
+    if alpha is None:
+        return _todo("fill in the cell above and run it again")
+    want = eta / (1 - beta)
+    if not np.isclose(float(alpha), want, rtol=1e-9):
+        if np.isclose(float(alpha), eta * (1 - beta)):
+            return _say(False, "other way round: the EMA form multiplies g by (1 − β), so α must be larger than η.")
+        return _say(False, f"not quite: compare the two updates; with η = {eta}, β = {beta} the EMA step is not {alpha}.")
+    return _say(True, f"correct: α = η/(1 − β) = {want:g}.")

@@ -4,7 +4,7 @@ import re
 import numpy as np
 import pytest
 
-from lecture_utils import momentum_checks as checks
+from lecture_utils import checks
 from lecture_utils import quadratic as quad
 from lecture_utils.landscapes import LOCAL_GLOBAL, SADDLE
 from lecture_utils.optim import momentum_path, momentum_trace
