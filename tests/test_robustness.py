@@ -463,21 +463,6 @@ SKIP_FUNCS = {"lecture_utils.seeding.seed_everything", "lecture_utils.seeding.se
 KNOWN_GAPS = {
     "lecture_utils.widgets": "slider helpers pass bad ranges to ipywidgets: TraitError, or the value is silently clamped",
     "lecture_utils.train.lr_at_step": "no validation of step, lr, warmup_steps",
-    "lecture_utils.quadratic.iteration_eigenvalues": "no validation of alpha, beta, lam",
-    "lecture_utils.panels.batches.index_map_panel": "builder arguments not validated",
-    "lecture_utils.panels.batches.toy_batch_panel": "builder arguments not validated (slider clamps batch_size=0)",
-    "lecture_utils.panels.momentum.quadratic_panel": "builder arguments not validated",
-    "lecture_utils.panels.momentum.saddle_panel": "builder arguments not validated",
-    "lecture_utils.panels.momentum.vector_addition_panel": "builder arguments not validated",
-    "lecture_utils.panels.momentum.weights_panel": "builder arguments not validated",
-    "lecture_utils.panels.momentum.local_minimum_panel": "builder arguments not validated",
-    "lecture_utils.panels.momentum.rest_place": "tol not validated",
-    "lecture_utils.panels.momentum.final_positions": "steps=-1 accepted",
-    "lecture_utils.panels.momentum.steps_to_leave": "radius not validated",
-    "lecture_utils.panels.noisy.batch_losses_panel": "batch_size not in the options escapes as TraitError",
-    "lecture_utils.panels.noisy.saddle_numbers": "steps=-1 is reported as epochs",
-    "lecture_utils.panels.noisy.saddle_panel": "n_runs / batch_size not validated",
-    "lecture_utils.panels.overview.demo_panel": "builder arguments not validated (lr=0 accepted)",
 }
 
 
