@@ -16,7 +16,7 @@ import pytest
 
 from browser_page import (exercise_panels, goto_lab, move_slider, output_problems, panel_cells,
                           run_all, unexecuted_cells)
-from browser_servers import copy_notebooks, notebook_paths, save_artifacts, start_voila
+from browser_servers import ARTIFACTS, copy_notebooks, notebook_paths, save_artifacts, start_voila
 
 NOTEBOOKS = notebook_paths()
 TIMINGS = {}
@@ -53,6 +53,8 @@ def _report_timings():
     yield
     if TIMINGS:
         print("\nbrowser timings (s): " + json.dumps(TIMINGS))
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        (ARTIFACTS / "timings.json").write_text(json.dumps(TIMINGS, indent=1) + "\n")
 
 
 @pytest.mark.parametrize("nb", NOTEBOOKS or [None], ids=[p.name for p in NOTEBOOKS] or ["no-notebooks"])
