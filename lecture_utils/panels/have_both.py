@@ -168,7 +168,7 @@ def scaling_panel(record):
     hb = base["history"]
     ax.plot(hb["epoch"], hb["test_acc"], color=plotting.COLORS["small"], lw=1.5)
     line = ax.plot([], [], color="k", lw=2.5)[0]
-    ax.set_xlim(0, p["max_epochs"])
+    ax.set_xlim(0, p.get("grid_max_epochs", p["max_epochs"]))
     ax.set_ylim(0, 0.8)
     ax.set_yticks([0, 0.2, 0.4, 0.6, 0.8])
     ax.set_xlabel("epoch")
