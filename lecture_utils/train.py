@@ -108,6 +108,9 @@ class TrainResult:
 
 def lr_at_step(step, lr, warmup_steps):
     """η at update ``step`` (0-based) with a linear warm-up: η·(step+1)/W for step < W, then η."""
+    step = check_int("step", step, low=0)
+    lr = check_lr(lr)
+    warmup_steps = check_int("warmup_steps", warmup_steps, low=0)
     if warmup_steps and step < warmup_steps:
         return lr * (step + 1) / warmup_steps
     return lr

@@ -17,11 +17,17 @@ import base64
 import io
 import time
 
-from ._validate import check_int, check_real
+from ._validate import check_batch_size, check_int, check_real
 
 
 def int_slider(name, value, low, high, step=1, description=None):
+    """An integer slider; low ≤ value ≤ high, step ≥ 1 (a ValueError names what is out of range)."""
     import ipywidgets as w
+
+    low = check_int("low", low)
+    high = check_int("high", high, low=low)
+    value = check_int("value", value, low=low, high=high)
+    step = check_int("step", step, low=1)
 
     return w.IntSlider(value=value, min=low, max=high, step=step, description=description or name,
                        continuous_update=True, style={"description_width": "initial"},
@@ -29,7 +35,13 @@ def int_slider(name, value, low, high, step=1, description=None):
 
 
 def float_slider(name, value, low, high, step, description=None, readout_format=".3g"):
+    """A real-valued slider; low ≤ value ≤ high, step > 0."""
     import ipywidgets as w
+
+    low = check_real("low", low)
+    high = check_real("high", high, low=low)
+    value = check_real("value", value, low=low, high=high)
+    step = check_real("step", step, low=0.0, low_open=True)
 
     return w.FloatSlider(value=value, min=low, max=high, step=step, description=description or name,
                          continuous_update=True, readout_format=readout_format,
@@ -52,7 +64,9 @@ def log_slider(name, value, low, high, description=None, readout_format=".3g"):
 
 
 def batch_size_slider(n_examples, value=1, description="batch size B"):
+    """Batch size B from 1 to N (the full batch)."""
     n = check_int("n_examples", n_examples, low=1)
+    value = check_batch_size(value, n, name="value")
     return int_slider("batch_size", value, 1, n, description=description)
 
 
@@ -61,13 +75,23 @@ def lr_slider(value=0.1, low=1e-3, high=1.0, description="learning rate η"):
 
 
 def beta_slider(value=0.9, high=0.99, description="momentum β"):
+    """Momentum β from 0 to ``high`` < 1."""
+    high = check_real("high", high, low=0.0, high=1.0, low_open=True, high_open=True)
+    value = check_real("value", value, low=0.0, high=high)
     return float_slider("beta", value, 0.0, high, 0.01, description=description, readout_format=".2f")
 
 
 def selection_slider(name, options, value, description=None):
+    """A slider over a list of values (e.g. the batch sizes of a cached sweep)."""
     import ipywidgets as w
 
-    return w.SelectionSlider(options=list(options), value=value, description=description or name,
+    options = list(options)
+    if not options:
+        raise ValueError("options must hold at least one value")
+    if value not in options:
+        raise ValueError(f"value must be one of the options {options}; got {value!r}")
+
+    return w.SelectionSlider(options=options, value=value, description=description or name,
                              continuous_update=True, style={"description_width": "initial"},
                              layout=w.Layout(width="420px"))
 

@@ -1,9 +1,6 @@
-import os
-
 import matplotlib
 
 matplotlib.use("Agg")
-os.environ.setdefault("MPLBACKEND", "Agg")
 
 import pytest  # noqa: E402
 

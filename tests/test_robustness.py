@@ -460,10 +460,7 @@ SKIP_FUNCS = {"lecture_utils.seeding.seed_everything", "lecture_utils.seeding.se
 
 # Known gaps found by this sweep, reported to the package owners. Entries make the case xfail (not strict),
 # so the suite stays usable while a fix is pending; delete an entry once the function validates.
-KNOWN_GAPS = {
-    "lecture_utils.widgets": "slider helpers pass bad ranges to ipywidgets: TraitError, or the value is silently clamped",
-    "lecture_utils.train.lr_at_step": "no validation of step, lr, warmup_steps",
-}
+KNOWN_GAPS = {}
 
 
 def _materialise(v):
