@@ -224,7 +224,7 @@ def batch_size_panel(record, params=None):
 
     slider = selection_slider("batch_size", bs, params["lb"], description="batch size B")
     panel = RerunPanel(fig, update, {"batch_size": slider}, rerun=rerun,
-                       title="cached runs, one per seed")
+                       title="cached runs, one per seed", dynamic=[ax, sel])  # ax2 is drawn once
     panel.live = state
     return panel
 
@@ -277,7 +277,8 @@ def flat_sharp_panel(shift=0.3):
                 f"the same training loss.")
 
     slider = float_slider("shift", shift, 0.0, 1.0, 0.05, description="shift δ", readout_format=".2f")
-    return Panel(fig, update, {"shift": slider}, title="flat vs sharp minimum")
+    return Panel(fig, update, {"shift": slider}, title="flat vs sharp minimum",
+                 dynamic=[test, *bars, *notes, ax.title])
 
 
 # ----------------------------------------------------------------------------- section 3
