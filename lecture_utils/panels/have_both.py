@@ -212,7 +212,8 @@ def scaling_panel(record):
                 "eta": w.ToggleButtons(options=list(MODES), value="scaled", description="η",
                                        style={"button_width": "80px"}),
                 "warmup": w.Checkbox(value=True, description="warm-up (5 epochs)")}
-    return Panel(fig, update, controls, title="batch size, η scaled or not, warm-up")
+    return Panel(fig, update, controls, title="batch size, η scaled or not, warm-up",
+                 dynamic=[line, sel, title, status])
 
 
 # ----------------------------------------------------------------------------- section 3
