@@ -29,9 +29,14 @@ def test_scaled_lr_with_warmup_closes_the_gap(rec):
 
 def test_live_rerun_matches_cache_and_criterion(rec):
     """Seed 0 recomputed now: the same numbers as the cache, and the same conclusion."""
+    from lecture_utils.seeding import THREADS, set_threads
+
     p = rec["params"]
-    small = sweep.train_point(p, 32, "fixed", False, 0)
-    large = sweep.train_point(p, 512, "scaled", True, 0)
+    try:
+        small = sweep.train_point(p, 32, "fixed", False, 0)
+        large = sweep.train_point(p, 512, "scaled", True, 0)
+    finally:
+        set_threads(THREADS)  # the sweep's runs use 1 thread; leave the default for later tests
     cached = rec["results"]["protocol"]["per_seed"]["0"]
     assert small.status == large.status == "target_reached"
     assert small.test_acc == pytest.approx(cached["small"]["test_acc"], abs=0.02)
