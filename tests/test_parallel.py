@@ -72,3 +72,25 @@ def test_validation():
         parallel.data_parallel_train(2, 8, lr=-1, steps=5, seed=0)
     with pytest.raises(ValueError, match="data"):
         parallel.data_parallel_train(2, 8, lr=0.1, steps=5, seed=0, data=np.zeros(3))
+
+
+def test_timeout_stops_every_worker():
+    """The same cleanup path as an interrupt (the finally clause): a run cut after 1 s leaves nothing."""
+    with pytest.raises(parallel.ParallelError, match="timed out after 1 s"):
+        parallel.data_parallel_train(2, 64, lr=0.1, steps=100000, seed=0, timeout=1.0)
+    assert _children() == []
+
+
+def test_interrupt_stops_every_worker():
+    """Ctrl-C (a KeyboardInterrupt in the caller, as the Jupyter stop button sends) stops the workers."""
+    import _thread
+    import threading
+
+    timer = threading.Timer(1.5, _thread.interrupt_main)
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            parallel.data_parallel_train(2, 64, lr=0.1, steps=100000, seed=0, timeout=60)
+    finally:
+        timer.cancel()
+    assert _children() == []
