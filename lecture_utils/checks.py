@@ -4,14 +4,15 @@ Every check prints one line that starts with ✅ (right), ❌ (wrong, with a hin
 ⏳ (not attempted yet: the stub still returns ``None``) and returns ``True``, ``False`` or ``None``
 (not attempted), so tests can call it. A check never raises on an unfinished or buggy answer.
 
-Notebook 01: check_epoch_batches, check_number. Notebook 05: check_momentum_step,
+Notebook 01: check_epoch_batches, check_number. Notebook 02: check_escape_rate,
+check_classifier. Notebook 03: check_gap, check_power_iteration, check_rise. Notebook 05: check_momentum_step,
 check_ema_alpha, check_stop_prediction (with where_ball_stops).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .landscapes import LOCAL_GLOBAL
+from .landscapes import LOCAL_GLOBAL, SADDLE
 from .optim import momentum_path
 
 
@@ -160,3 +161,122 @@ def check_ema_alpha(alpha, eta=0.01, beta=0.9):
             return _say(False, "other way round: the EMA form multiplies g by (1 − β), so α must be larger than η.")
         return _say(False, f"not quite: compare the two updates; with η = {eta}, β = {beta} the EMA step is not {alpha}.")
     return _say(True, f"correct: α = η/(1 − β) = {want:g}.")
+
+
+# ----------------------------------------------------------------------------- notebook 02 (noisy gradients)
+def check_escape_rate(value, batch_size=8, *, n_runs=1000, seed=0):
+    """Exercise "estimate the escape rate": is ``value`` inside the 95 % interval of B's escape rate?
+
+    Prints "not done yet" for ``None`` / ``...``; never raises on a wrong answer.
+    """
+    if value is None or value is Ellipsis:
+        return _todo("set my_escape_rate to a number between 0 and 1")
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return _say(False, f"my_escape_rate should be a number between 0 and 1, not {type(value).__name__}")
+    from .landscapes import escape_counts, wilson_interval
+
+    k = int(escape_counts([batch_size], n_runs=n_runs, seed=seed)[0])    # the same runs as escape_probability
+    lo, hi = wilson_interval(k, n_runs)
+    if float(lo) <= v <= float(hi):
+        return _say(True, f"{v:.2f} lies in the 95% interval [{float(lo):.2f}, {float(hi):.2f}] for B = {batch_size}")
+    hint = "a fraction, not a count: divide by n_runs" if v > 1 else "count runs with final θ < barrier"
+    return _say(False, f"{v:.2f} is outside the 95% interval for B = {batch_size} ({hint})")
+
+
+#: Hessians the classification exercise is checked on, with their types.
+CLASSIFY_CASES = (
+    (SADDLE.hessian(np.array([0.0, 0.0])), "saddle"),
+    (SADDLE.hessian(np.array([0.0, 1.0])), "minimum"),
+    (SADDLE.hessian(np.array([0.0, -1.0])), "minimum"),
+    (np.array([[-2.0, 0.5], [0.5, -1.0]]), "maximum"),
+    (np.array([[1.0, 2.0], [2.0, 1.0]]), "saddle"),
+    (np.array([[3.0, 1.0], [1.0, 2.0]]), "minimum"),
+)
+
+
+def check_classifier(fn):
+    """Exercise "tell by the Hessian": does ``fn(H)`` return "minimum" / "maximum" / "saddle" correctly?"""
+    if fn is None or fn is Ellipsis:
+        return _todo("define kind_of_point(H)")
+    from .landscapes import classify_critical_point
+
+    wrong = []
+    for h, want in CLASSIFY_CASES:
+        assert classify_critical_point(h) == want
+        try:
+            got = fn(np.array(h))
+        except Exception as exc:  # noqa: BLE001  (a learner's bug is reported, not raised)
+            return _say(False, f"kind_of_point raised {type(exc).__name__}: {exc}")
+        if got is None or got is Ellipsis:
+            return _todo("kind_of_point returns nothing yet")
+        if got != want:
+            wrong.append(f"H = {np.round(h, 2).tolist()}: expected {want!r}, got {got!r}")
+    if wrong:
+        return _say(False, "not quite:\n  " + "\n  ".join(wrong))
+    return _say(True, f"all {len(CLASSIFY_CASES)} critical points classified")
+
+
+# ----------------------------------------------------------------------------- notebook 03 (generalization)
+def _not_done(value):
+    return value is None or value is Ellipsis or value is NotImplemented
+
+
+def check_gap(gap, record):
+    """Exercise 1: ``gap`` = mean test accuracy at B = sb minus at B = lb, from the cache."""
+    if _not_done(gap):
+        return _todo("set gap to a number")
+    want = (record.get("results", record) if isinstance(record, dict) else {})["gap"]["test_acc_gap"]
+    try:
+        gap = float(gap)
+    except (TypeError, ValueError):
+        return _say(False, f"gap should be a number; got {type(gap).__name__}")
+    if abs(gap - want) < 1e-6:
+        return _say(True, f"the gap is {want:.3f}")
+    return _say(False, f"got {gap:.4f}; compare summary[str(sb)]['test_acc_mean'] and summary[str(lb)]['test_acc_mean']")
+
+
+def check_power_iteration(fn):
+    """Exercise 2: ``fn(A, iters)`` returns the largest eigenvalue of a symmetric matrix A."""
+    rng = np.random.default_rng(3)
+    q, _ = np.linalg.qr(rng.normal(size=(6, 6)))
+    eig = np.array([5.0, 2.0, 1.0, 0.5, -0.3, -1.0])
+    a = (q * eig) @ q.T
+    try:
+        got = fn(a, 200)
+    except NotImplementedError:
+        got = None
+    if _not_done(got):
+        return _todo("power_iteration returns None")
+    try:
+        got = float(got)
+    except (TypeError, ValueError):
+        return _say(False, f"power_iteration should return a number; got {type(got).__name__}")
+    if abs(got - 5.0) < 1e-3:
+        return _say(True, f"{got:.4f} (exact 5.0000)")
+    return _say(False, f"got {got:.4f}, the largest eigenvalue is 5.0000")
+
+
+def check_rise(fn):
+    """Exercise 3: ``fn(curvature, shift)`` predicts the loss rise ½·L''·δ² at a minimum."""
+    try:
+        got = fn(1.0, 0.1)
+    except NotImplementedError:
+        got = None
+    if _not_done(got):
+        return _todo("predicted_rise returns None")
+    from . import sharpness
+
+    ok = True
+    for key, well in (("flat", sharpness.FLAT), ("sharp", sharpness.SHARP)):
+        d = 0.02
+        exact = sharpness.flat_sharp_rise(d)[key]
+        try:
+            pred = float(fn(well["depth"] / well["width"] ** 2, d))
+        except (TypeError, ValueError):
+            return _say(False, "predicted_rise should return a number")
+        ok &= abs(pred - exact) <= 0.02 * exact
+    if ok:
+        return _say(True, "½·L''·δ² matches the measured rise at both minima for small δ")
+    return _say(False, "the rise of a quadratic ½·c·w² when w moves from 0 to δ is ½·c·δ²")
