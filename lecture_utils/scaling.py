@@ -91,7 +91,8 @@ def noise_scale_from_norms(sq_norm_small, sq_norm_big, b_small, b_big, *, n_exam
 
 
 def batch_sq_norms(model, x, y, batch_size, n_batches, *, seed, replace=False):
-    """|G_B|² of ``n_batches`` random batches of ``batch_size`` examples (float64 array).
+    """|G_B|² of ``n_batches`` random batches of ``batch_size`` examples (float64 array), the
+    inputs of the two-batch estimator (notebook 04, section 3).
 
     Each batch holds distinct examples (``replace=False``) or independent draws; one
     forward/backward pass per batch, gradient of the mean cross-entropy.
@@ -158,12 +159,12 @@ def per_example_gradients(model, x, y, *, chunk=512):
 def exact_noise_scale(per_example_grads):
     """|G|² and tr(Σ) exactly from per-example gradients gᵢ (rows): G = (1/N)Σgᵢ,
     tr(Σ) = (1/N)Σ‖gᵢ − G‖² (the population covariance of the training set)."""
-    g = check_array_2d(per_example_grads)
+    g = _check_grads(per_example_grads)
     mean = g.mean(0)
     return NoiseScale(g2=float(mean @ mean), trace=float(((g - mean) ** 2).sum(1).mean()))
 
 
-def check_array_2d(a):
+def _check_grads(a):
     from ._validate import check_array
 
     a = check_array("per_example_grads", a, ndim=2)
