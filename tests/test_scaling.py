@@ -137,3 +137,28 @@ def test_train_lars_and_sgd_on_same_batches():
     lars = scaling.train_lars(d, batch_size=100, lr=1.0, seed=0, max_steps=12, trust=0.02, record_every=4)
     assert lars["status"] == "completed" and lars["ratios"]["step"] == [0, 4, 8]
     assert lars["train_loss"] < 2.2
+
+
+def test_exact_trace_agrees_with_notebook_02_ghost_norms(small):
+    """tr Σ from vmap per-example gradients (here) equals notebook 02's one-pass ghost-norm value."""
+    from lecture_utils import noise
+
+    model, x, y = small
+    exact = scaling.exact_noise_scale(scaling.per_example_gradients(model, x, y))
+    assert noise.per_example_variance(model, x, y) == pytest.approx(exact.trace, rel=1e-6)
+    assert float(noise.full_gradient(model, x, y) @ noise.full_gradient(model, x, y)) == pytest.approx(exact.g2, rel=1e-6)
+
+
+def test_two_batch_estimate_on_the_course_mlp():
+    """The course MLP (40-256-256-10) on all 4000 examples: the two-batch estimate (B 32 / 512,
+    distinct examples) against the exact tr Σ and |G|² (ghost norms, notebook 02)."""
+    from lecture_utils import noise
+
+    d = load_mnist1d()
+    x, y = torch.from_numpy(d.x_train), torch.from_numpy(d.y_train)
+    model = make_mlp(0)
+    g = noise.full_gradient(model, x, y)
+    tr = noise.per_example_variance(model, x, y, full=g)
+    est = scaling.estimate_noise_scale(model, x, y, b_small=32, b_big=512, n_pairs=64, seed=0)
+    assert est.trace == pytest.approx(tr, rel=0.15)
+    assert est.g2 == pytest.approx(float(g @ g), rel=0.15)
