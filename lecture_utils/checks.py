@@ -5,7 +5,8 @@ Every check prints one line that starts with ✅ (right), ❌ (wrong, with a hin
 (not attempted), so tests can call it. A check never raises on an unfinished or buggy answer.
 
 Notebook 01: check_epoch_batches, check_number. Notebook 02: check_escape_rate,
-check_classifier. Notebook 03: check_gap, check_power_iteration, check_rise. Notebook 05: check_momentum_step,
+check_classifier. Notebook 03: check_gap, check_power_iteration, check_rise. Notebook 04:
+check_scaled_lr, check_noise_estimator, check_b_crit. Notebook 05: check_momentum_step,
 check_ema_alpha, check_stop_prediction (with where_ball_stops).
 """
 from __future__ import annotations
@@ -280,3 +281,54 @@ def check_rise(fn):
     if ok:
         return _say(True, "½·L''·δ² matches the measured rise at both minima for small δ")
     return _say(False, "the rise of a quadratic ½·c·w² when w moves from 0 to δ is ½·c·δ²")
+
+
+# ----------------------------------------------------------------------------- notebook 04 (having both)
+def _not_done_hb(value):
+    return value is None or value is Ellipsis
+
+
+def check_scaled_lr(value, batch_size=2048, base_lr=0.1, base_batch_size=32):
+    """Exercise 1: η for ``batch_size`` by the linear scaling rule from η₀ at B₀."""
+    if _not_done_hb(value):
+        return _todo("set lr_big to a number")
+    want = base_lr * batch_size / base_batch_size
+    if abs(float(value) - want) <= 1e-9 * want:
+        return _say(True, f"η = {base_lr:g} · {batch_size}/{base_batch_size} = {want:g}")
+    return _say(False, f"the linear rule multiplies η₀ = {base_lr:g} by B/B₀ = {batch_size}/{base_batch_size}")
+
+
+def check_noise_estimator(fn):
+    """Exercise 2: ``fn(sq_small, sq_big, b_small, b_big) -> (g2, trace)`` with replacement."""
+    if _not_done_hb(fn):
+        return _todo("write two_batch(sq_small, sq_big, b_small, b_big)")
+    from .scaling import noise_scale_from_norms
+
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        g2, tr = rng.uniform(0.1, 2), rng.uniform(1, 50)
+        bs, bb = int(rng.integers(1, 50)), int(rng.integers(60, 1000))
+        small, big = g2 + tr / bs, g2 + tr / bb
+        try:
+            got = fn(small, big, bs, bb)
+        except Exception as exc:  # a learner's bug: say what happened, do not crash
+            return _say(False, f"your function raised {type(exc).__name__}: {exc}")
+        if got is None or any(v is None or v is Ellipsis for v in np.atleast_1d(np.array(got, dtype=object))):
+            return _todo("return (g2, trace)")
+        ref = noise_scale_from_norms(small, big, bs, bb)
+        if not np.allclose(got, (ref.g2, ref.trace), rtol=1e-8):
+            return _say(False, f"for |G_small|² = {small:.3f}, |G_big|² = {big:.3f}, B = {bs}, {bb} "
+                               f"expected (|G|², tr Σ) = ({ref.g2:.3f}, {ref.trace:.3f}), got {tuple(np.round(got, 3))}")
+    return _say(True, "your estimator recovers |G|² and tr Σ exactly from the two expected norms")
+
+
+def check_b_crit(value, record):
+    """Exercise 3: B_crit = E_min / S_min from the fitted S_min and E_min."""
+    if _not_done_hb(value):
+        return _todo("set b_crit to a number")
+    from .panels.have_both import critical_numbers
+
+    want = critical_numbers(record)["b_crit"]
+    if abs(float(value) - want) <= 1e-6 * want:
+        return _say(True, f"B_crit = E_min / S_min ≈ {want:.0f} examples")
+    return _say(False, "divide the minimum number of examples E_min by the minimum number of updates S_min")

@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from lecture_utils import sweeps
+from lecture_utils import checks, sweeps
 from lecture_utils.panels import have_both as hb
 from lecture_utils.sweeps import have_both as sweep
 
@@ -141,17 +141,17 @@ def test_summary_table_reads_caches_and_names_missing_ones(rec):
 
 
 def test_exercise_checks(rec, capsys):
-    assert hb.check_scaled_lr(...) is False
+    assert checks.check_scaled_lr(...) is None
     assert "not done yet" in capsys.readouterr().out
-    assert hb.check_scaled_lr(0.2) is False
-    assert hb.check_scaled_lr(6.4) is True
-    assert hb.check_noise_estimator(...) is False
-    assert hb.check_noise_estimator(lambda a, b, c, d: (..., ...)) is False
-    assert hb.check_noise_estimator(lambda a, b, c, d: (a, b)) is False
-    assert hb.check_noise_estimator(lambda a, b, c, d: 1 / 0) is False
-    assert hb.check_noise_estimator(lambda s, g, bs, bb: ((bb * g - bs * s) / (bb - bs),
+    assert checks.check_scaled_lr(...) is None
+    assert checks.check_scaled_lr(6.4) is True
+    assert checks.check_noise_estimator(...) is None
+    assert checks.check_noise_estimator(lambda a, b, c, d: (..., ...)) is None
+    assert checks.check_noise_estimator(lambda a, b, c, d: (a, b)) is False
+    assert checks.check_noise_estimator(lambda a, b, c, d: 1 / 0) is False
+    assert checks.check_noise_estimator(lambda s, g, bs, bb: ((bb * g - bs * s) / (bb - bs),
                                                           (s - g) / (1 / bs - 1 / bb))) is True
     c = hb.critical_numbers(rec)
-    assert hb.check_b_crit(..., rec) is False
-    assert hb.check_b_crit(c["e_min"] / c["s_min"], rec) is True
-    assert hb.check_b_crit(c["s_min"] / c["e_min"], rec) is False
+    assert checks.check_b_crit(..., rec) is None
+    assert checks.check_b_crit(c["e_min"] / c["s_min"], rec) is True
+    assert checks.check_b_crit(c["s_min"] / c["e_min"], rec) is False
