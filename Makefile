@@ -10,7 +10,7 @@ PORT ?= 8888
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 NB ?=
 
-.PHONY: setup lab test unit nbval browser notebooks sweeps bench app lock clean-cache
+.PHONY: setup lab test unit nbval browser notebooks slides sweeps bench app lock clean-cache
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ nbval: setup
 # Re-execute notebooks in a fresh kernel and store their outputs (the only way outputs are made).
 notebooks: setup
 	$(BIN)/python scripts/execute_notebooks.py $(NB)
+
+# Slide metadata (## heading = new slide) for presenting with jupyterlab-slideshow; run before make notebooks.
+slides: setup
+	$(BIN)/python scripts/add_slide_metadata.py
 
 # Recompute every cached sweep under data/ (python -m lecture_utils.sweeps NAME for one).
 sweeps: setup
