@@ -84,8 +84,12 @@ def test_timeout_stops_every_worker():
 def test_interrupt_stops_every_worker():
     """Ctrl-C (a KeyboardInterrupt in the caller, as the Jupyter stop button sends) stops the workers."""
     import _thread
+    import signal
     import threading
 
+    # A process started in the background by a non-interactive shell (as CI may be) ignores SIGINT, and
+    # then interrupt_main() does nothing: install Python's own handler for the duration of the test.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(1.5, _thread.interrupt_main)
     timer.start()
     try:
@@ -93,4 +97,5 @@ def test_interrupt_stops_every_worker():
             parallel.data_parallel_train(2, 64, lr=0.1, steps=100000, seed=0, timeout=60)
     finally:
         timer.cancel()
+        signal.signal(signal.SIGINT, previous)
     assert _children() == []
