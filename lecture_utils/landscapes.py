@@ -125,23 +125,22 @@ class LocalGlobal1D:
         """θ of the global minimum (0 for any k > 0)."""
         return float(self.critical_points()[0])
 
-    @property
-    def barrier(self):
-        """θ of the local maximum between the two minima (where an escape is decided)."""
+    def _three_critical_points(self):
         cps = self.critical_points()
         if len(cps) < 3:
             raise ValueError("this landscape has no local minimum (the dent is too shallow): increase depth "
                              "or decrease width")
-        return float(cps[1])
+        return cps
+
+    @property
+    def barrier(self):
+        """θ of the local maximum between the two minima (where an escape is decided)."""
+        return float(self._three_critical_points()[1])
 
     @property
     def local_min(self):
         """θ of the trapping local minimum."""
-        cps = self.critical_points()
-        if len(cps) < 3:
-            raise ValueError("this landscape has no local minimum (the dent is too shallow): increase depth "
-                             "or decrease width")
-        return float(cps[2])
+        return float(self._three_critical_points()[2])
 
 
 #: The default 1-D landscape of notebooks 02 and 05.

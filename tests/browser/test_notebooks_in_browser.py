@@ -96,25 +96,23 @@ def test_notebook_in_jupyterlab(nb, page, request):
                         "slowest_redraw_s": round(max((m.seconds for m in moves), default=0.0), 2)}
 
 
-def _shown(locator):
-    """Rendered (not hidden by the deck), wherever it is on the page."""
-    return locator.evaluate("""
-    (el) => {
+_VISIBLE_JS = """
+    (el, inViewport) => {
       const r = el.getBoundingClientRect();
       const visible = el.checkVisibility ? el.checkVisibility({checkOpacity: true, checkVisibilityCSS: true})
                                          : el.offsetParent !== null;
-      return visible && r.width > 0 && r.height > 0;
-    }""")
+      const onScreen = !inViewport || (r.bottom > 0 && r.top < window.innerHeight);
+      return visible && r.width > 0 && r.height > 0 && onScreen;
+    }"""
+
+
+def _shown(locator):
+    """Rendered (not hidden by the deck), wherever it is on the page."""
+    return locator.evaluate(_VISIBLE_JS, False)
 
 
 def _visible_in_viewport(locator):
-    return locator.evaluate("""
-    (el) => {
-      const r = el.getBoundingClientRect();
-      const visible = el.checkVisibility ? el.checkVisibility({checkOpacity: true, checkVisibilityCSS: true})
-                                         : el.offsetParent !== null;
-      return visible && r.width > 0 && r.height > 0 && r.bottom > 0 && r.top < window.innerHeight;
-    }""")
+    return locator.evaluate(_VISIBLE_JS, True)
 
 
 def test_slideshow_keeps_sliders_working(page, request):
