@@ -10,6 +10,11 @@ Rules, in order, per cell (``cell.metadata.slideshow.slide_type``):
   ``--max-cells`` cells, the next markdown cell starts a ``subslide`` so that no slide overflows
   the projector.
 
+A ``-`` cell is written with **no** ``slideshow`` metadata at all. nbconvert and RISE read a
+missing slide type as ``-``, but jupyterlab-slideshow 0.3.4 knows only a missing (null) type as
+"continue": a literal ``"-"`` gets an extent with no neighbours, so the deck hides those cells and
+cannot move on from them (this is what once left the deck stuck on its last slide).
+
 Only ``metadata.slideshow`` is changed: sources, outputs, execution counts and widget state stay
 as they are, so the stored outputs keep passing strict nbval. Idempotent.
 
@@ -72,7 +77,11 @@ def apply(path, max_cells=4, write=True):
     changed = 0
     for cell, kind in zip(nb.cells, slide_types(nb, max_cells)):
         meta = cell.setdefault("metadata", {})
-        if meta.get("slideshow", {}).get("slide_type") != kind:
+        if kind == "-":
+            if "slideshow" in meta:
+                del meta["slideshow"]
+                changed += 1
+        elif meta.get("slideshow", {}).get("slide_type") != kind:
             meta.setdefault("slideshow", {})["slide_type"] = kind
             changed += 1
     if changed and write:

@@ -45,16 +45,29 @@ def test_apply_changes_only_slideshow_metadata_and_is_idempotent(tmp_path):
     p = tmp_path / "x.ipynb"
     nbformat.write(nb, str(p))
     before = copy.deepcopy(nbformat.read(str(p), as_version=4))
-    assert asm.apply(p) == len(nb.cells)
+    kinds = asm.slide_types(nb)
+    assert asm.apply(p) == sum(k != "-" for k in kinds)
     after = nbformat.read(str(p), as_version=4)
-    for a, b in zip(before.cells, after.cells):
+    for a, b, kind in zip(before.cells, after.cells, kinds):
         assert a.source == b.source and a.get("outputs") == b.get("outputs")
         assert a.get("execution_count") == b.get("execution_count")
         meta = dict(b.metadata)
-        meta.pop("slideshow")
+        # "-" is written as no metadata: jupyterlab-slideshow treats a literal "-" as a dead end
+        assert ("slideshow" in meta) == (kind != "-")
+        if kind != "-":
+            assert meta.pop("slideshow") == {"slide_type": kind}
         assert meta == dict(a.metadata)
     assert asm.apply(p) == 0
     assert asm.main(["--check", str(p)]) == 0
+
+
+def test_a_literal_dash_is_removed(tmp_path):
+    nb = _nb()
+    nb.cells[1].metadata["slideshow"] = {"slide_type": "-"}
+    p = tmp_path / "x.ipynb"
+    nbformat.write(nb, str(p))
+    asm.apply(p)
+    assert "slideshow" not in nbformat.read(str(p), as_version=4).cells[1].metadata
 
 
 def test_notebooks_have_current_slide_metadata():

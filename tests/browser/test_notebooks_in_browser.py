@@ -130,12 +130,23 @@ def test_slideshow_keeps_sliders_working(page, request):
         page.evaluate("async () => { await window.jupyterapp.commands.execute('deck:start'); }")
         page.wait_for_selector("body[data-jp-deck-mode='presenting']", state="attached", timeout=15_000)
         panel = page.locator(".lecture-panel").first
-        for _ in range(200):  # walk the deck until the panel's slide is shown
+        # "Run all" leaves the last cell active, and the deck opens on its slide: start from the title
+        page.evaluate("() => { window.jupyterapp.shell.currentWidget.content.activeCellIndex = 0; }")
+        page.wait_for_timeout(300)
+        n_cells, n_on_screen = page.evaluate(
+            "() => [document.querySelectorAll('.jp-Notebook .jp-Cell').length,"
+            " document.querySelectorAll('.jp-Notebook .jp-Cell.jp-deck-mod-onscreen').length]")
+        assert 0 < n_on_screen < n_cells, \
+            f"{nb.name}: the title slide shows {n_on_screen} of {n_cells} cells (slide metadata missing?)"
+        assert not _shown(panel), f"{nb.name}: the first panel is already on the title slide"
+        steps = 0
+        for steps in range(1, 201):  # walk the deck as the presenter does (Space: next fragment/slide)
+            page.locator(".jp-Notebook .jp-Cell.jp-mod-active").first.focus()
+            page.keyboard.press("Space")
+            page.wait_for_timeout(150)
             if _shown(panel):
                 break
-            page.evaluate("async () => { await window.jupyterapp.commands.execute('deck:forward'); }")
-            page.wait_for_timeout(150)
-        if _shown(panel):  # a long slide (or no slide metadata yet): scroll within it
+        if _shown(panel):  # a slide taller than the window: scroll within it
             panel.scroll_into_view_if_needed()
         if not _visible_in_viewport(panel):
             save_artifacts(page, "slideshow-in-deck", page.console_log, lab_server)
@@ -147,7 +158,21 @@ def test_slideshow_keeps_sliders_working(page, request):
         assert mv.figure_changed or mv.caption_changed, f"{nb.name}: in the deck the figure did not change"
         probs = output_problems(page)
         assert not probs, f"{nb.name}: errors in the deck:\n{probs}"
-        TIMINGS["slideshow"] = {"notebook": nb.name, "redraw_s": round(mv.seconds, 2)}
+        # the rest of the deck: Space reaches the last shown cell, with no dead end on the way
+        last = page.evaluate("""() => { const cells = window.jupyterapp.shell.currentWidget.content.widgets;
+            let i = cells.length - 1;
+            while (i > 0 && (cells[i].model.getMetadata('slideshow') || {}).slide_type === 'skip') i--;
+            return i; }""")
+        active = lambda: page.evaluate("() => window.jupyterapp.shell.currentWidget.content.activeCellIndex")
+        rest = 0
+        while active() < last and rest < 200:
+            page.locator(".jp-Notebook .jp-Cell.jp-mod-active").first.focus()
+            page.keyboard.press("Space")
+            page.wait_for_timeout(100)
+            rest += 1
+        assert active() == last, f"{nb.name}: the deck stopped at cell {active()} before its last cell {last}"
+        TIMINGS["slideshow"] = {"notebook": nb.name, "space_to_panel": steps, "space_to_end": rest,
+                                "redraw_s": round(mv.seconds, 2)}
     finally:
         try:  # the deck stores "active" in the settings: leave it off
             page.evaluate("async () => { await window.jupyterapp.commands.execute('deck:stop'); }")
