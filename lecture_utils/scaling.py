@@ -27,19 +27,18 @@ Used by notebook 04 ("Having both"), sections 1–4, and by the sweep ``have_bot
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 
 import numpy as np
 
 from ._validate import check_batch_size, check_choice, check_int, check_lr, check_real
-from .data import epoch_batches
-from .seeding import THREADS, set_threads
-from .train import as_tensors, evaluate, lr_at_step, make_mlp
+from .seeding import THREADS
+from .train import as_tensors, lr_at_step, train_classifier
 
 __all__ = ["scaled_lr", "lr_at_step", "NoiseScale", "noise_scale_from_norms", "batch_sq_norms",
            "estimate_noise_scale", "per_example_gradients", "exact_noise_scale", "fit_critical_batch",
-           "critical_curve", "steps_to_target", "noise_scale_during_training", "trust_ratios", "lars_step", "train_lars"]
+           "critical_curve", "steps_to_target", "noise_scale_during_training", "trust_ratios", "lars_step", "lars_optimizer",
+           "train_lars"]
 
 
 # ----------------------------------------------------------------------------- linear scaling
@@ -219,58 +218,24 @@ def steps_to_target(data, *, batch_size, lr, seed, target_loss, max_steps, warmu
                     threads=THREADS):
     """Updates until the full training loss first falls to ``target_loss`` (notebook 04, section 3).
 
-    The same run as :func:`lecture_utils.train.train_classifier` (same initial weights, the same
-    batches ``epoch_batches(N, B, seed, epoch)``, plain SGD with warm-up), with the training loss
+    A :func:`lecture_utils.train.train_classifier` run (its initial weights, its batches
+    ``epoch_batches(N, B, seed, epoch)``, plain SGD θ ← θ − η·g with warm-up) whose training loss is
     checked at steps ~4 % apart. Returns a dict: ``steps`` (None if not reached), ``status``
     (``reached``, ``max_steps`` or ``diverged``), ``seconds``, and the checked ``curve``
     (``step``, ``train_loss``). ``on_check(step, model, train_loss)``, if given, is called at
     every check (e.g. to measure the noise scale along the run).
     """
-    import torch
-    import torch.nn.functional as F
-
     x, y, _, _ = as_tensors(data)
-    n = len(y)
-    b = check_batch_size(batch_size, n)
-    lr = check_lr(lr)
-    seed = check_int("seed", seed, low=0, high=2**32 - 1)
+    b = check_batch_size(batch_size, len(y))
     target = check_real("target_loss", target_loss, low=0.0, low_open=True)
     max_steps = check_int("max_steps", max_steps, low=1)
-    warmup_steps = check_int("warmup_steps", warmup_steps, low=0)
-    set_threads(threads)
-    model = make_mlp(seed, n_in=x.shape[1], n_out=int(data.n_classes))
-    opt = torch.optim.SGD(model.parameters(), lr=lr)
-    points = _check_points(max_steps, -(-n // b))
-    curve = {"step": [0], "train_loss": [evaluate(model, x, y)[0]]}
-    step, status, ep = 0, "max_steps", 0
-    t0 = time.perf_counter()
-    while step < max_steps and status == "max_steps":
-        for idx in epoch_batches(n, b, seed=seed, epoch=ep):
-            for group in opt.param_groups:
-                group["lr"] = lr_at_step(step, lr, warmup_steps)
-            ib = torch.from_numpy(idx)
-            loss = F.cross_entropy(model(x[ib]), y[ib])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            step += 1
-            if step in points:
-                tl = evaluate(model, x, y)[0]
-                curve["step"].append(step)
-                curve["train_loss"].append(tl)
-                if on_check is not None and math.isfinite(tl):
-                    on_check(step, model, tl)
-                if not math.isfinite(tl):
-                    status = "diverged"
-                    break
-                if tl <= target:
-                    status = "reached"
-                    break
-            if step >= max_steps:
-                break
-        ep += 1
-    return {"steps": step if status == "reached" else None, "status": status,
-            "seconds": time.perf_counter() - t0, "curve": curve}
+    per_epoch = -(-len(y) // b)
+    r = train_classifier(data, batch_size=b, lr=lr, seed=seed, max_steps=max_steps, warmup_steps=warmup_steps,
+                         max_epochs=-(-max_steps // per_epoch) + 1, target_train_loss=target,
+                         eval_at_steps=_check_points(max_steps, per_epoch), on_eval=on_check, threads=threads)
+    status = {"target_reached": "reached", "diverged": "diverged"}.get(r.status, "max_steps")
+    return {"steps": r.steps if status == "reached" else None, "status": status, "seconds": r.seconds,
+            "curve": {"step": list(r.history["step"]), "train_loss": list(r.history["train_loss"])}}
 
 
 def noise_scale_during_training(data, *, batch_size, lr, seed, at_losses, max_steps, b_small=32, b_big=512,
@@ -320,6 +285,15 @@ def trust_ratios(model):
     return out
 
 
+def _lars_update(w, lr, trust, eps=1e-12):
+    """w ← w − η·τ·(‖w‖/‖∇w‖)·∇w for a weight matrix, b ← b − η·τ·∇b for a bias (in place)."""
+    g = w.grad
+    if w.ndim >= 2:
+        w.add_(g, alpha=-lr * trust * float(w.norm()) / (float(g.norm()) + eps))
+    else:
+        w.add_(g, alpha=-lr * trust)
+
+
 def lars_step(model, lr, *, trust=0.02, eps=1e-12):
     """One LARS update (You et al. 2017, no momentum or weight decay): for each layer's weight,
     w ← w − η·τ·(‖w‖/‖∇w‖)·∇w; biases take the plain step b ← b − η·τ·∇b. Returns the trust
@@ -331,66 +305,57 @@ def lars_step(model, lr, *, trust=0.02, eps=1e-12):
     ratios = trust_ratios(model)
     with torch.no_grad():
         for name, m in _weight_layers(model):
-            w, g = m.weight, m.weight.grad
-            w.add_(g, alpha=-lr * trust * float(w.norm()) / (float(g.norm()) + eps))
+            _lars_update(m.weight, lr, trust, eps)
             if m.bias is not None and m.bias.grad is not None:
-                m.bias.add_(m.bias.grad, alpha=-lr * trust)
+                _lars_update(m.bias, lr, trust, eps)
     return ratios
+
+
+def lars_optimizer(parameters, lr, *, trust=0.02, eps=1e-12):
+    """:func:`lars_step` as a ``torch.optim.Optimizer`` over ``parameters`` (matrices take the
+    trust-ratio step, vectors the plain step η·τ·∇), for ``train_classifier(make_optimizer=...)``."""
+    import torch
+
+    class LARS(torch.optim.Optimizer):
+        @torch.no_grad()
+        def step(self, closure=None):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is not None:
+                        _lars_update(p, group["lr"], group["trust"], group["eps"])
+
+    return LARS(parameters, {"lr": check_lr(lr), "trust": check_real("trust", trust, low=0.0, low_open=True),
+                             "eps": eps})
 
 
 def train_lars(data, *, batch_size, lr, seed, max_steps, trust=0.02, warmup_steps=0, optimizer="lars",
                record_every=None, threads=THREADS):
-    """Train the course MLP for ``max_steps`` updates with LARS (:func:`lars_step`) or plain SGD
-    (``optimizer="sgd"``, w ← w − η·∇w), on the batches of :func:`train_classifier` with warm-up.
+    """Train the course MLP for ``max_steps`` updates with LARS (:func:`lars_optimizer`) or plain SGD
+    (``optimizer="sgd"``, w ← w − η·∇w): a :func:`lecture_utils.train.train_classifier` run, same
+    batches and warm-up.
 
     Returns a dict: ``train_acc``, ``test_acc``, ``train_loss``, ``test_loss``, ``status``
-    (``completed`` or ``diverged``), ``seconds`` and ``ratios`` — the trust ratio of every layer
-    every ``record_every`` steps (``step`` and one list per layer name).
+    (``completed`` or ``diverged``), ``steps``, ``seconds`` and ``ratios`` — the trust ratio of
+    every layer every ``record_every`` steps (``step`` and one list per layer name).
     """
-    import torch
-    import torch.nn.functional as F
-
-    x, y, xt, yt = as_tensors(data)
-    n = len(y)
-    b = check_batch_size(batch_size, n)
-    lr = check_lr(lr)
+    x, y, _, _ = as_tensors(data)
+    b = check_batch_size(batch_size, len(y))
     max_steps = check_int("max_steps", max_steps, low=1)
     optimizer = check_choice("optimizer", optimizer, ("lars", "sgd"))
+    trust = check_real("trust", trust, low=0.0, low_open=True)
     record_every = check_int("record_every", record_every, low=1, allow_none=True) or max(1, max_steps // 20)
-    set_threads(threads)
-    model = make_mlp(check_int("seed", seed, low=0), n_in=x.shape[1], n_out=int(data.n_classes))
-    names = [nm for nm, _ in _weight_layers(model)]
-    ratios = {"step": [], **{nm: [] for nm in names}}
-    step, ep, status = 0, 0, "completed"
-    t0 = time.perf_counter()
-    while step < max_steps and status == "completed":
-        for idx in epoch_batches(n, b, seed=seed, epoch=ep):
-            eta = lr_at_step(step, lr, warmup_steps)
-            ib = torch.from_numpy(idx)
-            loss = F.cross_entropy(model(x[ib]), y[ib])
-            if not math.isfinite(loss.item()):
-                status = "diverged"
-                break
-            model.zero_grad(set_to_none=True)
-            loss.backward()
-            if step % record_every == 0:
-                r = trust_ratios(model)
-                ratios["step"].append(step)
-                for nm in names:
-                    ratios[nm].append(r[nm])
-            if optimizer == "lars":
-                lars_step(model, eta, trust=trust)
-            else:
-                with torch.no_grad():
-                    for p in model.parameters():
-                        p.add_(p.grad, alpha=-eta)
-            step += 1
-            if step >= max_steps:
-                break
-        ep += 1
-    tl, ta = evaluate(model, x, y)
-    vl, va = evaluate(model, xt, yt)
-    if not (math.isfinite(tl) and status == "completed"):
-        status, ta, va = "diverged", float("nan"), float("nan")
-    return {"train_acc": ta, "test_acc": va, "train_loss": tl, "test_loss": vl, "status": status,
-            "steps": step, "seconds": time.perf_counter() - t0, "ratios": ratios}
+    ratios = {"step": []}
+
+    def record(step, model):
+        if step % record_every == 0:
+            ratios["step"].append(step)
+            for name, r in trust_ratios(model).items():
+                ratios.setdefault(name, []).append(r)
+
+    make = (lambda params, lr_, momentum: lars_optimizer(params, lr_, trust=trust)) if optimizer == "lars" else None
+    r = train_classifier(data, batch_size=b, lr=lr, seed=seed, max_steps=max_steps, warmup_steps=warmup_steps,
+                         max_epochs=-(-max_steps // -(-len(y) // b)) + 1, make_optimizer=make, on_backward=record,
+                         threads=threads)
+    status = "diverged" if r.status == "diverged" or not math.isfinite(r.train_loss) else "completed"
+    return {"train_acc": r.train_acc, "test_acc": r.test_acc, "train_loss": r.train_loss, "test_loss": r.test_loss,
+            "status": status, "steps": r.steps, "seconds": r.seconds, "ratios": ratios}

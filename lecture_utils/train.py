@@ -120,7 +120,8 @@ def train_classifier(data, *, batch_size, lr, seed, momentum=0.0, epochs=None, t
                      max_epochs=300, max_steps=None, warmup_steps=0, patience=30, min_delta=0.005,
                      eval_every=1, hidden=256, depth=2, init_state=None, threads=THREADS,
                      progress=False, record_steps=False, target_train_loss=None, eval_every_steps=None,
-                     max_train_loss=None, make_optimizer=None, on_backward=None):
+                     max_train_loss=None, make_optimizer=None, on_backward=None, eval_at_steps=None,
+                     on_eval=None):
     """Train the MLP with mini-batch SGD; stop on a budget, a target, divergence or no progress.
 
     Parameters
@@ -139,6 +140,9 @@ def train_classifier(data, *, batch_size, lr, seed, momentum=0.0, epochs=None, t
 
     target_train_loss, eval_every_steps : stop with ``target_reached`` once the full training loss,
         evaluated every ``eval_every_steps`` updates, is ≤ the target (steps-to-target experiments).
+    eval_at_steps : instead of ``eval_every_steps``, the update counts at which to evaluate (e.g.
+        ~4 % apart, :func:`lecture_utils.scaling.steps_to_target`).
+    on_eval : ``f(step, model, train_loss)`` called after each of these evaluations (finite loss).
     max_train_loss : with ``eval_every_steps``, a training loss above it counts as diverged.
     make_optimizer : ``f(parameters, lr, momentum) -> torch.optim.Optimizer`` (default
         ``torch.optim.SGD``), e.g. LARS in :mod:`lecture_utils.scaling`.
@@ -166,9 +170,20 @@ def train_classifier(data, *, batch_size, lr, seed, momentum=0.0, epochs=None, t
     eval_every = check_int("eval_every", eval_every, low=1)
     target_train_loss = check_real("target_train_loss", target_train_loss, low=0.0, allow_none=True)
     eval_every_steps = check_int("eval_every_steps", eval_every_steps, low=1, allow_none=True)
+    if eval_at_steps is not None:
+        if eval_every_steps is not None:
+            raise ValueError("give either eval_every_steps or eval_at_steps, not both")
+        try:
+            ks = list(eval_at_steps)
+        except TypeError:
+            raise ValueError(f"eval_at_steps must be a collection of update counts >= 1, got {eval_at_steps!r}") from None
+        eval_at_steps = frozenset(check_int("eval_at_steps[i]", k, low=1) for k in ks)
+        if not eval_at_steps:
+            raise ValueError("eval_at_steps must hold at least one step >= 1")
+    step_eval = eval_every_steps is not None or eval_at_steps is not None
     max_train_loss = check_real("max_train_loss", max_train_loss, low=0.0, low_open=True, allow_none=True)
-    if target_train_loss is not None and eval_every_steps is None:
-        raise ValueError("target_train_loss needs eval_every_steps (how often the training loss is checked)")
+    if target_train_loss is not None and not step_eval:
+        raise ValueError("target_train_loss needs eval_every_steps or eval_at_steps (when the training loss is checked)")
     if epochs is not None and target_train_acc is not None:
         raise ValueError("give either epochs (a fixed budget) or target_train_acc (a stopping target), not both")
     if epochs is None and target_train_acc is None and max_steps is None and target_train_loss is None:
@@ -222,11 +237,14 @@ def train_classifier(data, *, batch_size, lr, seed, momentum=0.0, epochs=None, t
             step += 1
             if record_steps:
                 step_losses.append(loss.item())
-            if eval_every_steps is not None and step % eval_every_steps == 0:
+            if (step in eval_at_steps) if eval_at_steps is not None else (
+                    eval_every_steps is not None and step % eval_every_steps == 0):
                 tl, _ = record(ep - 1 + _frac(step, n, batch_size, ep), step)
                 if not math.isfinite(tl) or (max_train_loss is not None and tl > max_train_loss):
                     status = "diverged"
                     break
+                if on_eval is not None:
+                    on_eval(step, model, tl)
                 if target_train_loss is not None and tl <= target_train_loss:
                     status = "target_reached"
                     break
@@ -237,7 +255,7 @@ def train_classifier(data, *, batch_size, lr, seed, momentum=0.0, epochs=None, t
             bar.update(1)
         if status in ("diverged", "target_reached"):
             break
-        if status == "max_steps" or (eval_every_steps is None and ep % eval_every == 0) or ep == epoch_budget:
+        if status == "max_steps" or (not step_eval and ep % eval_every == 0) or ep == epoch_budget:
             tl, ta = record(ep if status is None else ep - 1 + _frac(step, n, batch_size, ep), step)
             if not math.isfinite(tl):
                 status = "diverged"

@@ -162,3 +162,23 @@ def test_two_batch_estimate_on_the_course_mlp():
     est = scaling.estimate_noise_scale(model, x, y, b_small=32, b_big=512, n_pairs=64, seed=0)
     assert est.trace == pytest.approx(tr, rel=0.15)
     assert est.g2 == pytest.approx(float(g @ g), rel=0.15)
+
+
+def test_lars_optimizer_is_lars_step():
+    """train_classifier(make_optimizer=lars_optimizer) takes exactly the steps of lars_step."""
+    d = load_mnist1d().subset(256, 10)
+    x, y = torch.from_numpy(d.x_train), torch.from_numpy(d.y_train)
+    a, b = make_mlp(0), make_mlp(0)
+    opt = scaling.lars_optimizer(b.parameters(), 0.7, trust=0.03)
+    for _ in range(3):
+        for m in (a, b):
+            m.zero_grad(set_to_none=True)
+            F.cross_entropy(m(x), y).backward()
+        scaling.lars_step(a, 0.7, trust=0.03)
+        opt.step()
+    for p, q in zip(a.parameters(), b.parameters()):
+        assert torch.equal(p, q)
+    with pytest.raises(ValueError, match="trust"):
+        scaling.lars_optimizer(b.parameters(), 0.7, trust=0.0)
+    with pytest.raises(ValueError, match="lr"):
+        scaling.lars_optimizer(b.parameters(), -1.0)

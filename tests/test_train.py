@@ -110,3 +110,24 @@ def test_custom_optimizer_and_backward_hook(small):
     b = train_classifier(small, batch_size=100, lr=0.1, seed=0, max_steps=5)
     assert [s for s, _ in seen] == [0, 1, 2, 3, 4] and all(g > 0 for _, g in seen)
     np.testing.assert_array_equal(flat_params(a.model), flat_params(b.model))
+
+
+def test_evaluation_at_chosen_steps(small):
+    """eval_at_steps: the training loss is checked exactly there; on_eval sees each check; the run
+    stops at the first check at or below the target."""
+    seen = []
+    r = train_classifier(small, batch_size=50, lr=0.1, seed=0, max_steps=60, max_epochs=10,
+                         eval_at_steps=[3, 7, 20, 41], on_eval=lambda s, m, tl: seen.append((s, tl)))
+    assert r.status == "max_steps" and r.history["step"] == [0, 3, 7, 20, 41, 60]
+    assert [s for s, _ in seen] == [3, 7, 20, 41]
+    assert [tl for _, tl in seen] == r.history["train_loss"][1:5]
+    hit = train_classifier(small, batch_size=50, lr=0.1, seed=0, max_steps=60, max_epochs=10,
+                           eval_at_steps=[3, 7, 20, 41], target_train_loss=seen[2][1])
+    assert hit.status == "target_reached" and hit.steps == 20
+    with pytest.raises(ValueError, match="eval_at_steps"):
+        train_classifier(small, batch_size=50, lr=0.1, seed=0, max_steps=5, eval_at_steps=[0])
+    with pytest.raises(ValueError, match="eval_at_steps"):
+        train_classifier(small, batch_size=50, lr=0.1, seed=0, max_steps=5, eval_at_steps=5)
+    with pytest.raises(ValueError, match="not both"):
+        train_classifier(small, batch_size=50, lr=0.1, seed=0, max_steps=5, eval_at_steps=[1], eval_every_steps=1)
+
