@@ -5,7 +5,8 @@ cell ran and that no error appears anywhere (error outputs, tracebacks or warnin
 widgets that failed to render, kernel errors from slider callbacks); then move every slider of
 every lecture panel with the keyboard (focus the handle, one arrow key) and check that the
 panel's picture (the ``<img>`` src) or caption changes. Also: the slideshow route
-(jupyterlab-slideshow) keeps a slider working, and Voila renders one notebook with a working slider.
+(jupyterlab-slideshow) keeps a slider working, a "rerun live" button trains in the kernel with a
+progress bar and redraws its figure, and Voila renders one notebook with a working slider.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import time
 import pytest
 
 from browser_page import (exercise_panels, goto_lab, move_slider, output_problems, panel_cells,
-                          run_all, unexecuted_cells)
+                          panel_state, run_all, unexecuted_cells)
 from browser_servers import ARTIFACTS, copy_notebooks, notebook_paths, save_artifacts, start_voila
 
 NOTEBOOKS = notebook_paths()
@@ -178,6 +179,47 @@ def test_slideshow_keeps_sliders_working(page, request):
             page.evaluate("async () => { await window.jupyterapp.commands.execute('deck:stop'); }")
         except Exception:
             pass
+
+
+RERUN_LABEL = "rerun this B live"
+
+
+def test_rerun_button_trains_live_with_a_progress_bar(page, request):
+    """Notebook 03's "rerun this B live": the kernel trains the selected batch size again, a tqdm
+    progress bar shows while it runs, then the figure and caption show the new run."""
+    nb = next((p for p in NOTEBOOKS if RERUN_LABEL in p.read_text(encoding="utf-8")
+               or "batch_size_panel" in p.read_text(encoding="utf-8")), None)
+    if nb is None:
+        pytest.skip("no notebook with a rerun button")
+    lab_server = request.getfixturevalue("lab_server")
+    page.server = lab_server
+    goto_lab(page, lab_server, nb.name, workspace="rerun")
+    run_all(page)
+    panel = page.locator(".lecture-panel", has=page.locator("button", has_text=RERUN_LABEL)).first
+    button = panel.locator("button", has_text=RERUN_LABEL).first
+    src0, cap0 = panel_state(panel)
+    assert "Live rerun" not in cap0
+    button.scroll_into_view_if_needed()
+    t0 = time.monotonic()
+    button.click()
+    saw_bar, saw_disabled = False, False
+    while time.monotonic() - t0 < 180:
+        saw_bar = saw_bar or panel.locator(".widget-hprogress .progress-bar").count() > 0
+        saw_disabled = saw_disabled or button.is_disabled()
+        src1, cap1 = panel_state(panel)
+        if "Live rerun" in (cap1 or "") and not button.is_disabled():
+            break
+        time.sleep(0.1)
+    seconds = time.monotonic() - t0
+    if "Live rerun" not in (cap1 or ""):
+        save_artifacts(page, "rerun-button", page.console_log, lab_server)
+    assert "Live rerun" in (cap1 or ""), f"{nb.name}: no live run in the caption after {seconds:.0f} s: {cap1}"
+    assert src1 != src0, f"{nb.name}: the figure did not change after the rerun"
+    assert saw_disabled, f"{nb.name}: the button stayed clickable while training"
+    assert saw_bar, f"{nb.name}: no progress bar (tqdm.auto widget) showed during the rerun"
+    probs = output_problems(page)
+    assert not probs, f"{nb.name}: errors after the rerun:\n{probs}"
+    TIMINGS["rerun_button"] = {"notebook": nb.name, "click_to_new_figure_s": round(seconds, 1)}
 
 
 def test_voila_renders_and_slider_works(page, chromium, session_tmp):
