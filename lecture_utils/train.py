@@ -257,6 +257,9 @@ def train_classifier(data, *, batch_size, lr, seed, momentum=0.0, epochs=None, t
             break
         if status == "max_steps" or (not step_eval and ep % eval_every == 0) or ep == epoch_budget:
             tl, ta = record(ep if status is None else ep - 1 + _frac(step, n, batch_size, ep), step)
+            if bar is not None:  # a target run may stop long before the bar's end: show how close it is
+                bar.set_postfix_str(f"train acc {ta:.2f}" + (f" (target {target_train_acc:g})"
+                                                             if target_train_acc is not None else ""))
             if not math.isfinite(tl):
                 status = "diverged"
                 break
