@@ -268,3 +268,60 @@ def exercise_panels(page, *, max_panels=None):
 
 def describe(moves):
     return json.dumps([mv.__dict__ for mv in moves], indent=1, ensure_ascii=False)
+
+
+# ----------------------------------------------------------------------------- slideshow deck
+JS_DECK_STATE = """
+() => {
+  const nb = window.jupyterapp.shell.currentWidget.content;
+  const shown = [], skip = [];
+  nb.widgets.forEach((c, i) => {
+    if (c.node.classList.contains('jp-deck-mod-onscreen') && c.node.classList.contains('jp-deck-mod-visible')) shown.push(i);
+    if ((c.model.getMetadata('slideshow') || {}).slide_type === 'skip') skip.push(i);
+  });
+  return {active: nb.activeCellIndex, n: nb.widgets.length, shown: shown, skip: skip};
+}
+"""
+
+
+def deck_state(page):
+    """The active cell, the number of cells, the cells shown on the current slide, the skipped cells."""
+    return page.evaluate(JS_DECK_STATE)
+
+
+def start_deck(page):
+    """Present the open notebook with jupyterlab-slideshow, from its first cell ("Run all" leaves the
+    last cell active, and the deck opens on the active cell's slide)."""
+    page.evaluate("async () => { await window.jupyterapp.commands.execute('deck:start'); }")
+    page.wait_for_selector("body[data-jp-deck-mode='presenting']", state="attached", timeout=15_000)
+    page.evaluate("() => { window.jupyterapp.shell.currentWidget.content.activeCellIndex = 0; }")
+    page.wait_for_timeout(300)
+
+
+def stop_deck(page):
+    """Leave the deck (it stores "active" in the settings: leave it off)."""
+    try:
+        page.evaluate("async () => { await window.jupyterapp.commands.execute('deck:stop'); }")
+    except Exception:
+        pass
+
+
+def deck_next(page, wait_ms=100):
+    """One press of Space, as the presenter does: the next fragment, subslide or slide."""
+    page.locator(".jp-Notebook .jp-Cell.jp-mod-active").first.focus()
+    page.keyboard.press("Space")
+    page.wait_for_timeout(wait_ms)
+
+
+def walk_deck(page, *, until=None, max_presses=300):
+    """Press Space until ``until()`` is true or the last cell that is not skipped is active.
+    Returns ``(presses, seen, state)``: ``seen`` is every cell index shown on some slide."""
+    st = deck_state(page)
+    last = max(i for i in range(st["n"]) if i not in st["skip"])
+    seen, presses = set(st["shown"]), 0
+    while presses < max_presses and not (until() if until else st["active"] >= last):
+        deck_next(page)
+        presses += 1
+        st = deck_state(page)
+        seen.update(st["shown"])
+    return presses, seen, st

@@ -4,8 +4,8 @@ For every ``notebooks/*.ipynb`` (a temporary copy): open it, run all cells, chec
 cell ran and that no error appears anywhere (error outputs, tracebacks or warnings on stderr,
 widgets that failed to render, kernel errors from slider callbacks); then move every slider of
 every lecture panel with the keyboard (focus the handle, one arrow key) and check that the
-panel's picture (the ``<img>`` src) or caption changes. Also: the slideshow route
-(jupyterlab-slideshow) keeps a slider working, a "rerun live" button trains in the kernel with a
+panel's picture (the ``<img>`` src) or caption changes; then present it as a jupyterlab-slideshow
+deck and walk it with Space from the title to the end. Also: in the deck a slider still works, a "rerun live" button trains in the kernel with a
 progress bar and redraws its figure, and Voila renders one notebook with a working slider.
 """
 from __future__ import annotations
@@ -15,8 +15,8 @@ import time
 
 import pytest
 
-from browser_page import (exercise_panels, goto_lab, move_slider, output_problems, panel_cells,
-                          panel_state, run_all, unexecuted_cells)
+from browser_page import (deck_state, exercise_panels, goto_lab, move_slider, output_problems, panel_cells,
+                          panel_state, run_all, start_deck, stop_deck, unexecuted_cells, walk_deck)
 from browser_servers import ARTIFACTS, copy_notebooks, notebook_paths, save_artifacts, start_voila
 
 NOTEBOOKS = notebook_paths()
@@ -92,7 +92,21 @@ def test_notebook_in_jupyterlab(nb, page, request):
     probs = output_problems(page)
     assert not failures and not probs, (f"{nb.name}:\n" + "\n".join(failures)
                                         + (f"\nerrors after moving the sliders:\n{probs}" if probs else ""))
+    # presenting it: Space walks the deck from the title to the last cell and shows every cell that
+    # is not skipped (a hidden solution) on some slide, with no dead end on the way
+    t2 = time.monotonic()
+    try:
+        start_deck(page)
+        presses, seen, st = walk_deck(page)
+    finally:
+        stop_deck(page)
+    last = max(i for i in range(st["n"]) if i not in st["skip"])
+    assert st["active"] == last, f"{nb.name}: the deck stopped at cell {st['active']} before its last cell {last}"
+    never = sorted(set(range(st["n"])) - set(st["skip"]) - seen)
+    assert not never, f"{nb.name}: cells {never} never came on a slide while walking the deck"
+    t_deck = time.monotonic() - t2
     TIMINGS[nb.name] = {"open": round(t_open, 1), "run_all": round(t_run, 1), "sliders": len(moves),
+                        "deck_presses": presses, "deck_s": round(t_deck, 1),
                         "sliders_s": round(t_sliders, 1),
                         "slowest_redraw_s": round(max((m.seconds for m in moves), default=0.0), 2)}
 
@@ -128,25 +142,13 @@ def test_slideshow_keeps_sliders_working(page, request):
     assert page.evaluate("() => window.jupyterapp.commands.hasCommand('deck:start')"), \
         "jupyterlab-slideshow is not installed in this JupyterLab (no deck:start command)"
     try:
-        page.evaluate("async () => { await window.jupyterapp.commands.execute('deck:start'); }")
-        page.wait_for_selector("body[data-jp-deck-mode='presenting']", state="attached", timeout=15_000)
+        start_deck(page)
         panel = page.locator(".lecture-panel").first
-        # "Run all" leaves the last cell active, and the deck opens on its slide: start from the title
-        page.evaluate("() => { window.jupyterapp.shell.currentWidget.content.activeCellIndex = 0; }")
-        page.wait_for_timeout(300)
-        n_cells, n_on_screen = page.evaluate(
-            "() => [document.querySelectorAll('.jp-Notebook .jp-Cell').length,"
-            " document.querySelectorAll('.jp-Notebook .jp-Cell.jp-deck-mod-onscreen').length]")
-        assert 0 < n_on_screen < n_cells, \
-            f"{nb.name}: the title slide shows {n_on_screen} of {n_cells} cells (slide metadata missing?)"
+        st = deck_state(page)
+        assert 0 < len(st["shown"]) < st["n"], \
+            f"{nb.name}: the title slide shows {len(st['shown'])} of {st['n']} cells (slide metadata missing?)"
         assert not _shown(panel), f"{nb.name}: the first panel is already on the title slide"
-        steps = 0
-        for steps in range(1, 201):  # walk the deck as the presenter does (Space: next fragment/slide)
-            page.locator(".jp-Notebook .jp-Cell.jp-mod-active").first.focus()
-            page.keyboard.press("Space")
-            page.wait_for_timeout(150)
-            if _shown(panel):
-                break
+        steps, _, _ = walk_deck(page, until=lambda: _shown(panel), max_presses=200)
         if _shown(panel):  # a slide taller than the window: scroll within it
             panel.scroll_into_view_if_needed()
         if not _visible_in_viewport(panel):
@@ -159,26 +161,9 @@ def test_slideshow_keeps_sliders_working(page, request):
         assert mv.figure_changed or mv.caption_changed, f"{nb.name}: in the deck the figure did not change"
         probs = output_problems(page)
         assert not probs, f"{nb.name}: errors in the deck:\n{probs}"
-        # the rest of the deck: Space reaches the last shown cell, with no dead end on the way
-        last = page.evaluate("""() => { const cells = window.jupyterapp.shell.currentWidget.content.widgets;
-            let i = cells.length - 1;
-            while (i > 0 && (cells[i].model.getMetadata('slideshow') || {}).slide_type === 'skip') i--;
-            return i; }""")
-        active = lambda: page.evaluate("() => window.jupyterapp.shell.currentWidget.content.activeCellIndex")
-        rest = 0
-        while active() < last and rest < 200:
-            page.locator(".jp-Notebook .jp-Cell.jp-mod-active").first.focus()
-            page.keyboard.press("Space")
-            page.wait_for_timeout(100)
-            rest += 1
-        assert active() == last, f"{nb.name}: the deck stopped at cell {active()} before its last cell {last}"
-        TIMINGS["slideshow"] = {"notebook": nb.name, "space_to_panel": steps, "space_to_end": rest,
-                                "redraw_s": round(mv.seconds, 2)}
+        TIMINGS["slideshow"] = {"notebook": nb.name, "space_to_panel": steps, "redraw_s": round(mv.seconds, 2)}
     finally:
-        try:  # the deck stores "active" in the settings: leave it off
-            page.evaluate("async () => { await window.jupyterapp.commands.execute('deck:stop'); }")
-        except Exception:
-            pass
+        stop_deck(page)
 
 
 RERUN_LABEL = "rerun this B live"
