@@ -33,10 +33,10 @@ def test_vector_addition_panel_arrows_are_the_rule():
     p = P.vector_addition_panel(beta=0.8, t=5)
     tr = momentum_trace(P.VALLEY.grad, P.VALLEY_THETA0, lr=0.4, beta=0.8, steps=30)
     prev, grad, new = tr.arrows(5)
-    assert f"m^5 = {P._fmt(new)}" in p.caption_text()
-    assert f"β·m^4 = {P._fmt(prev)}" in p.caption_text()
+    assert f"m⁵ = {P._fmt(new)}" in p.caption_text()
+    assert f"β·m⁴ = {P._fmt(prev)}" in p.caption_text()
     cap = p.update(beta=0.0, t=3)
-    assert "β·m^2 = (+0.00, +0.00)" in cap or "β·m^2 = (-0.00" in cap or "β·m^2 = (+0.00, -0.00)" in cap
+    assert "β·m² = (+0.00, +0.00)" in cap or "β·m² = (-0.00" in cap or "β·m² = (+0.00, -0.00)" in cap
     p.update(beta=0.5, t=12)
     assert _median_update(p, [dict(t=k) for k in range(2, 9)]) < SLOW
     assert len(p.png()) > 1000 and p.png()[:4] == b"\x89PNG"

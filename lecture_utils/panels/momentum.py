@@ -46,6 +46,11 @@ def _fmt(v):
     return "(" + ", ".join(f"{x:+.2f}" for x in v) + ")"
 
 
+def _sup(n):
+    """The step index as a superscript, as in the lecture's θᵗ, mᵗ: 12 -> ¹²."""
+    return str(n).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
+
+
 # ----------------------------------------------------------------------------- vector addition
 #: The 2-D loss of the vector-addition panel: a tilted valley f = ½θᵀAθ with eigenvalues 0.1 and 1.
 VALLEY = quad.make_quadratic(10.0, lam_max=1.0, angle=math.pi / 6)
@@ -119,10 +124,11 @@ def vector_addition_panel(beta=0.8, t=6, *, lr=0.4, steps=30, landscape=VALLEY, 
         b_sum.xy, b_sum.xyann = new / scale, zero
         ratio = np.linalg.norm(new) / max(np.linalg.norm(grad), 1e-300)
         title2.set_text(f"step {t} enlarged ×{1 / scale:.1f}: |mᵗ| = {ratio:.2f} × |η·gᵗ⁻¹|")
-        return (f"Step t = {t}, β = {beta:.2f}: at θ^{t - 1} = {_fmt(start)} the last movement scaled by β, "
-                f"β·m^{t - 1} = {_fmt(prev)}, plus the gradient step −η·g^{t - 1} = {_fmt(grad)} gives the new "
-                f"movement m^{t} = {_fmt(new)} (length {np.linalg.norm(new):.2f}, {ratio:.2f}× the gradient step); "
-                f"θ^{t} = θ^{t - 1} + m^{t} is {np.linalg.norm(tr.theta[t]):.2f} from the minimum "
+        s0, s1 = _sup(t - 1), _sup(t)
+        return (f"Step t = {t}, β = {beta:.2f}: at θ{s0} = {_fmt(start)} the last movement scaled by β, "
+                f"β·m{s0} = {_fmt(prev)}, plus the gradient step −η·g{s0} = {_fmt(grad)} gives the new "
+                f"movement m{s1} = {_fmt(new)} (length {np.linalg.norm(new):.2f}, {ratio:.2f}× the gradient step); "
+                f"θ{s1} = θ{s0} + m{s1} is {np.linalg.norm(tr.theta[t]):.2f} from the minimum "
                 f"(gradient descent after {t} steps: {np.linalg.norm(gd[t]):.2f}).")
 
     controls = {"beta": widgets.beta_slider(beta, high=beta_max),
