@@ -49,6 +49,17 @@ def first_panel_notebook(prefer=None):
     return None
 
 
+def open_and_run(page, request, nb, workspace):
+    """Open ``nb`` in the test's JupyterLab (a fresh workspace) and run all its cells.
+    Returns ``(server, seconds to open, seconds to run)``."""
+    lab_server = request.getfixturevalue("lab_server")
+    page.server = lab_server
+    t0 = time.monotonic()
+    goto_lab(page, lab_server, nb.name, workspace=workspace)
+    t_open = time.monotonic() - t0
+    return lab_server, t_open, run_all(page)
+
+
 @pytest.fixture(scope="module", autouse=True)
 def _report_timings():
     yield
@@ -62,12 +73,7 @@ def _report_timings():
 def test_notebook_in_jupyterlab(nb, page, request):
     if nb is None:
         pytest.skip("no notebooks/*.ipynb to open")
-    lab_server = request.getfixturevalue("lab_server")
-    page.server = lab_server
-    t0 = time.monotonic()
-    goto_lab(page, lab_server, nb.name, workspace=f"t-{nb.stem}")
-    t_open = time.monotonic() - t0
-    t_run = run_all(page)
+    _, t_open, t_run = open_and_run(page, request, nb, f"t-{nb.stem}")
 
     probs = output_problems(page)
     assert not probs, f"{nb.name}: errors after running all cells:\n{probs}"
@@ -135,10 +141,7 @@ def test_slideshow_keeps_sliders_working(page, request):
     nb = first_panel_notebook()
     if nb is None:
         pytest.skip("no notebook with a lecture panel yet")
-    lab_server = request.getfixturevalue("lab_server")
-    page.server = lab_server
-    goto_lab(page, lab_server, nb.name, workspace="slideshow")
-    run_all(page)
+    lab_server, _, _ = open_and_run(page, request, nb, "slideshow")
     assert page.evaluate("() => window.jupyterapp.commands.hasCommand('deck:start')"), \
         "jupyterlab-slideshow is not installed in this JupyterLab (no deck:start command)"
     try:
@@ -176,10 +179,7 @@ def test_rerun_button_trains_live_with_a_progress_bar(page, request):
                or "batch_size_panel" in p.read_text(encoding="utf-8")), None)
     if nb is None:
         pytest.skip("no notebook with a rerun button")
-    lab_server = request.getfixturevalue("lab_server")
-    page.server = lab_server
-    goto_lab(page, lab_server, nb.name, workspace="rerun")
-    run_all(page)
+    lab_server, _, _ = open_and_run(page, request, nb, "rerun")
     panel = page.locator(".lecture-panel", has=page.locator("button", has_text=RERUN_LABEL)).first
     button = panel.locator("button", has_text=RERUN_LABEL).first
     src0, cap0 = panel_state(panel)
