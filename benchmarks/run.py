@@ -23,12 +23,10 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import glob
-import importlib
 import inspect
 import json
 import os
 import platform
-import pkgutil
 import statistics
 import sys
 import tempfile
@@ -98,43 +96,6 @@ def bench_notebooks(paths, repeats):
 
 
 # ----------------------------------------------------------------------------- 2. panels
-def panel_functions():
-    import lecture_utils.panels as pkg
-
-    out = []
-    for info in pkgutil.iter_modules(pkg.__path__):
-        if info.name.startswith("_"):
-            continue
-        mod = importlib.import_module(f"lecture_utils.panels.{info.name}")
-        for name, fn in sorted(vars(mod).items()):
-            if name.endswith("_panel") and inspect.isfunction(fn) and fn.__module__ == mod.__name__:
-                out.append((mod, name, fn))
-    return out
-
-
-def build_panel(fn):
-    """(panel, how, uses_cache) — defaults, or a required ``record`` tried with every cached sweep."""
-    from lecture_utils import sweeps
-
-    sig = inspect.signature(fn)
-    required = [p.name for p in sig.parameters.values()
-                if p.default is inspect.Parameter.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
-    if not required:
-        return fn(), "defaults", False
-    if required == ["record"]:
-        for name in sweeps.names():
-            try:
-                rec = sweeps.load(name)
-            except Exception:  # noqa: BLE001
-                continue
-            try:
-                return fn(rec), f"sweeps.load({name!r})", True
-            except Exception:  # noqa: BLE001
-                continue
-        raise RuntimeError("no cached sweep builds it")
-    raise RuntimeError(f"needs {required}")
-
-
 def is_data_panel(mod, name, fn, uses_cache):
     """Data panels (MNIST-1D, trained models, cached sweeps) get 60 ms, toy panels 30 ms.
     A panel module may say so itself with ``DATA_PANELS = ("name_panel", ...)``."""
@@ -147,32 +108,16 @@ def is_data_panel(mod, name, fn, uses_cache):
     return any(w in src for w in ("load_mnist1d", "train_classifier", "make_mlp", "sweeps.load", "torch"))
 
 
-def positions(control, k=5):
-    import ipywidgets as w
-    import numpy as np
-
-    if isinstance(control, w.FloatLogSlider):
-        return list(control.base ** np.linspace(control.min, control.max, k))
-    if isinstance(control, w.IntSlider):
-        return sorted(set(int(round(v)) for v in np.linspace(control.min, control.max, k)))
-    if isinstance(control, w.FloatSlider):
-        return list(np.linspace(control.min, control.max, k))
-    opts = getattr(control, "_options_values", None)
-    if opts:
-        idx = sorted(set(int(round(v)) for v in np.linspace(0, len(opts) - 1, k)))
-        return [opts[i] for i in idx]
-    if isinstance(control.value, bool):
-        return [False, True]
-    return [control.value]
-
-
 def bench_panels(n_updates):
     rows = []
+    from lecture_utils.panels import build_default, panel_functions
+    from lecture_utils.widgets import control_positions
+
     for mod, name, fn in panel_functions():
         label = f"{mod.__name__.rsplit('.', 1)[-1]}.{name}"
         try:
             t0 = time.perf_counter()
-            panel, how, cached = build_panel(fn)
+            panel, how, cached = build_default(fn)
             build_s = time.perf_counter() - t0
         except Exception as exc:  # noqa: BLE001
             rows.append({"panel": label, "error": f"not built: {exc}", "ok": False})
@@ -180,7 +125,7 @@ def bench_panels(n_updates):
         data = is_data_panel(mod, name, fn, cached)
         budget = DATA_BUDGET_MS if data else TOY_BUDGET_MS
         # move one slider per update, cycling through the sliders and through positions over each range
-        plan = [(k, v) for k, c in panel.controls.items() for v in positions(c)]
+        plan = [(k, v) for k, c in panel.controls.items() for v in control_positions(c)]
         times, worst = [], None
         for i in range(n_updates + 2):
             k, v = plan[i % len(plan)]

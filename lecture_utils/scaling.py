@@ -214,6 +214,11 @@ def _check_points(max_steps, per_epoch):
     return pts
 
 
+def _epochs_for(max_steps, per_epoch):
+    """An epoch budget that ``max_steps`` updates (``per_epoch`` per epoch) always ends first."""
+    return -(-max_steps // per_epoch) + 1
+
+
 def steps_to_target(data, *, batch_size, lr, seed, target_loss, max_steps, warmup_steps=0, on_check=None,
                     threads=THREADS):
     """Updates until the full training loss first falls to ``target_loss`` (notebook 04, section 3).
@@ -231,7 +236,7 @@ def steps_to_target(data, *, batch_size, lr, seed, target_loss, max_steps, warmu
     max_steps = check_int("max_steps", max_steps, low=1)
     per_epoch = -(-len(y) // b)
     r = train_classifier(data, batch_size=b, lr=lr, seed=seed, max_steps=max_steps, warmup_steps=warmup_steps,
-                         max_epochs=-(-max_steps // per_epoch) + 1, target_train_loss=target,
+                         max_epochs=_epochs_for(max_steps, per_epoch), target_train_loss=target,
                          eval_at_steps=_check_points(max_steps, per_epoch), on_eval=on_check, threads=threads)
     status = {"target_reached": "reached", "diverged": "diverged"}.get(r.status, "max_steps")
     return {"steps": r.steps if status == "reached" else None, "status": status, "seconds": r.seconds,
@@ -354,7 +359,7 @@ def train_lars(data, *, batch_size, lr, seed, max_steps, trust=0.02, warmup_step
 
     make = (lambda params, lr_, momentum: lars_optimizer(params, lr_, trust=trust)) if optimizer == "lars" else None
     r = train_classifier(data, batch_size=b, lr=lr, seed=seed, max_steps=max_steps, warmup_steps=warmup_steps,
-                         max_epochs=-(-max_steps // -(-len(y) // b)) + 1, make_optimizer=make, on_backward=record,
+                         max_epochs=_epochs_for(max_steps, -(-len(y) // b)), make_optimizer=make, on_backward=record,
                          threads=threads)
     status = "diverged" if r.status == "diverged" or not math.isfinite(r.train_loss) else "completed"
     return {"train_acc": r.train_acc, "test_acc": r.test_acc, "train_loss": r.train_loss, "test_loss": r.test_loss,

@@ -96,6 +96,28 @@ def selection_slider(name, options, value, description=None):
                              layout=w.Layout(width="420px"))
 
 
+def control_positions(control, k=5):
+    """``k`` values spread over a control's range, ends included (log-spaced on a log slider; the
+    first/last options of a selection; False/True for a toggle): what the benchmark and the
+    robustness tests move a panel's controls to (``k = 2``: its two extremes)."""
+    import ipywidgets as w
+    import numpy as np
+
+    if isinstance(control, w.FloatLogSlider):
+        return [float(v) for v in control.base ** np.linspace(control.min, control.max, k)]
+    if isinstance(control, (w.IntSlider, w.BoundedIntText)):
+        return sorted(set(int(round(v)) for v in np.linspace(control.min, control.max, k)))
+    if isinstance(control, (w.FloatSlider, w.BoundedFloatText)):
+        return [float(v) for v in np.linspace(control.min, control.max, k)]
+    opts = getattr(control, "_options_values", None)
+    if opts:
+        idx = sorted(set(int(round(v)) for v in np.linspace(0, len(opts) - 1, k)))
+        return [opts[i] for i in idx]
+    if isinstance(control.value, bool):
+        return [False, True]
+    return [control.value]
+
+
 def figure_png(fig, dpi=None):
     """The figure rendered by Agg as PNG bytes (no timestamp metadata, fast compression)."""
     buf = io.BytesIO()

@@ -617,17 +617,9 @@ DIVERGED = re.compile(r"diverg|blow|overflow|unstable|\bnan\b|\binf(inite)?\b", 
 
 
 def _panel_functions():
-    import lecture_utils.panels as pkg
+    from lecture_utils.panels import panel_functions
 
-    out = []
-    for info in pkgutil.iter_modules(pkg.__path__):
-        if info.name.startswith("_"):
-            continue
-        mod = importlib.import_module(f"lecture_utils.panels.{info.name}")
-        for fname, fn in sorted(vars(mod).items()):
-            if fname.endswith("_panel") and inspect.isfunction(fn) and fn.__module__ == mod.__name__:
-                out.append((f"{info.name}.{fname}", fn))
-    return out
+    return [(f"{mod.__name__.rsplit('.', 1)[-1]}.{name}", fn) for mod, name, fn in panel_functions()]
 
 
 PANELS = _panel_functions()
@@ -646,37 +638,22 @@ def _cached_records():
 
 
 def _build(fn):
-    """Build the panel with its defaults; a required ``record`` is tried with every cached sweep."""
-    sig = inspect.signature(fn)
-    required = [p.name for p in sig.parameters.values()
-                if p.default is inspect.Parameter.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
-    if not required:
-        return fn(), "defaults"
-    if required == ["record"]:
-        errors = []
-        for name, rec in _cached_records().items():
-            try:
-                return fn(rec), f"record=sweeps.load({name!r})"
-            except Exception as exc:  # noqa: BLE001
-                errors.append(f"{name}: {type(exc).__name__}")
-        pytest.skip(f"no cached sweep builds it yet (tried {errors or 'none cached'})")
-    pytest.skip(f"needs {required}, which this test cannot supply")
+    """Build the panel with its defaults (``lecture_utils.panels.build_default``); skip when it needs
+    a cached sweep that is not there yet."""
+    from lecture_utils.panels import build_default
+
+    try:
+        panel, how, _ = build_default(fn)
+    except LookupError as exc:
+        pytest.skip(str(exc))
+    return panel, how
 
 
 def _extremes(control):
     """The values at the two ends of a control (min/max; first/last option; False/True)."""
-    import ipywidgets as w
+    from lecture_utils.widgets import control_positions
 
-    if isinstance(control, w.FloatLogSlider):
-        return [control.base ** control.min, control.base ** control.max]
-    if isinstance(control, (w.IntSlider, w.FloatSlider, w.BoundedIntText, w.BoundedFloatText)):
-        return [control.min, control.max]
-    opts = getattr(control, "_options_values", None)
-    if opts:
-        return [opts[0], opts[-1]] if len(opts) > 1 else [opts[0]]
-    if isinstance(control.value, bool):
-        return [False, True]
-    return [control.value]
+    return control_positions(control, 2)
 
 
 def _is_beta(name, control):

@@ -72,3 +72,29 @@ def test_demo_panel_numbers():
     assert "lands exactly on the minimum" in p.update(lr=0.5)
     assert "for ever" in p.update(lr=1.0)
     assert "zig-zags" in p.update(lr=0.7)
+
+
+def test_control_positions_spread_over_each_range():
+    import ipywidgets as w
+
+    from lecture_utils.widgets import control_positions
+
+    assert control_positions(w.IntSlider(min=1, max=9), 5) == [1, 3, 5, 7, 9]
+    assert control_positions(w.IntSlider(min=1, max=9), 2) == [1, 9]
+    assert control_positions(w.FloatSlider(min=0.0, max=1.0), 3) == [0.0, 0.5, 1.0]
+    assert control_positions(w.FloatLogSlider(min=-3, max=0, base=10), 4) == pytest.approx([1e-3, 1e-2, 1e-1, 1.0])
+    sel = w.SelectionSlider(options=[("a", 8), ("b", 32), ("c", 128)], value=32)
+    assert control_positions(sel, 2) == [8, 128] and control_positions(sel, 5) == [8, 32, 128]
+    assert control_positions(w.Checkbox(value=True), 5) == [False, True]
+
+
+def test_every_panel_function_is_found_and_builds_at_its_defaults():
+    from lecture_utils.panels import build_default, panel_functions
+
+    names = {f"{m.__name__.rsplit('.', 1)[-1]}.{n}" for m, n, _ in panel_functions()}
+    assert {"batches.index_map_panel", "momentum.vector_addition_panel", "overview.demo_panel"} <= names
+    fns = {n: f for _, n, f in panel_functions()}
+    panel, how, cached = build_default(fns["index_map_panel"])
+    assert (how, cached) == ("defaults", False) and panel.png()[:4] == b"\x89PNG"
+    with pytest.raises(LookupError, match="needs"):
+        build_default(lambda n_examples, batch_size: None)
