@@ -3,11 +3,16 @@
 time per epoch = time per update × ⌈N/B⌉. On parallel hardware the time per update stays
 nearly flat while B is small (the cores are not yet busy), so bigger batches finish an epoch
 sooner; once the hardware is full it grows ~linearly with B.
+
+A clock on a busy machine lies: :func:`reliability` says when repeats of one measurement
+disagree, when a larger batch measured faster per update than a smaller one, or when the
+machine's load average exceeds its cores, so that the notebook does not draw conclusions from it.
 """
 from __future__ import annotations
 
+import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -22,6 +27,9 @@ class Timing:
     per_epoch: np.ndarray       # per_update × ⌈N/B⌉
     n_examples: int
     device: str
+    repeats: list = field(default_factory=list)   # every repeat's seconds, one array per batch size
+    load: tuple = ()                              # 1-minute load average before and after (nan if unknown)
+    cpus: int = 1                                 # os.cpu_count()
 
     def rows(self):
         return [(int(b), float(u), float(e)) for b, u, e in zip(self.batch_sizes, self.per_update, self.per_epoch)]
@@ -65,7 +73,8 @@ def time_per_update(batch_sizes, *, data=None, device="cpu", repeats=15, warmup=
     opt = torch.optim.SGD(model.parameters(), lr=1e-3)
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     rng = np.random.default_rng(seed)
-    medians = []
+    load_before = load_average()
+    medians, raw = [], []
     for b in sizes:
         times = []
         for r in range(warmup + repeats):
@@ -80,6 +89,73 @@ def time_per_update(batch_sizes, *, data=None, device="cpu", repeats=15, warmup=
             if r >= warmup:
                 times.append(time.perf_counter() - t0)
         medians.append(float(np.median(times)))
+        raw.append(np.array(times))
     per_update = np.array(medians)
     per_epoch = per_update * np.array([-(-n // b) for b in sizes])
-    return Timing(sizes, per_update, per_epoch, n, device)
+    return Timing(sizes, per_update, per_epoch, n, device, repeats=raw, load=(load_before, load_average()),
+                  cpus=os.cpu_count() or 1)
+
+
+def load_average():
+    """The 1-minute load average (runnable processes, averaged), or NaN where the OS has none."""
+    try:
+        return float(os.getloadavg()[0])
+    except (AttributeError, OSError):  # pragma: no cover - Windows
+        return float("nan")
+
+
+@dataclass
+class Reliability:
+    """What :func:`reliability` found: ``ok`` and one sentence per problem in ``reasons``."""
+
+    ok: bool
+    reasons: list
+    spread: list          # (q75 − q25)/median of the repeats, one per batch size
+    load_per_cpu: float   # the larger load average (before/after) divided by the CPU count
+
+    def message(self):
+        if self.ok:
+            return (f"measurement looks reliable: repeats agree (largest relative spread {max(self.spread, default=0):.0%}), "
+                    f"load {self.load_per_cpu:.2f} per CPU")
+        return "⚠ unreliable measurement — " + "; ".join(self.reasons) + ". Do not draw conclusions from these times."
+
+
+def reliability(timing, *, max_spread=0.5, max_load_per_cpu=1.0, monotone_tolerance=0.25):
+    """Is a :class:`Timing` trustworthy? (notebook 01 §3, after the measurement)
+
+    Unreliable when any of:
+      * the repeats of one batch size disagree: (q75 − q25)/median > ``max_spread``;
+      * a larger batch measured faster per update than a smaller one, t(B') < (1 − tol)·t(B) for
+        B' > B (the larger batch does strictly more work, so the clock was disturbed);
+      * the machine was busy: the 1-minute load average (before or after) exceeds
+        ``max_load_per_cpu`` × the number of CPUs (more runnable processes than cores).
+    """
+    from ._validate import check_real
+
+    max_spread = check_real("max_spread", max_spread, low=0.0, low_open=True)
+    max_load_per_cpu = check_real("max_load_per_cpu", max_load_per_cpu, low=0.0, low_open=True)
+    monotone_tolerance = check_real("monotone_tolerance", monotone_tolerance, low=0.0, high=1.0, high_open=True)
+    if not isinstance(timing, Timing):
+        raise ValueError(f"timing must be a Timing (from time_per_update); got {type(timing).__name__}")
+    reasons, spread = [], []
+    for b, times in zip(timing.batch_sizes, timing.repeats):
+        t = np.asarray(times, float)
+        q25, med, q75 = np.percentile(t, [25, 50, 75]) if t.size else (np.nan, np.nan, np.nan)
+        spread.append(float((q75 - q25) / med) if med > 0 else float("inf"))
+    bad = [b for b, s in zip(timing.batch_sizes, spread) if not s <= max_spread]
+    if bad:
+        reasons.append(f"repeats disagree by more than {max_spread:.0%} of the median at B = "
+                       + ", ".join(map(str, bad)))
+    order = np.argsort(timing.batch_sizes)
+    sizes = np.asarray(timing.batch_sizes)[order]
+    per = np.asarray(timing.per_update, float)[order]
+    inverted = [(int(sizes[i]), int(sizes[j])) for i in range(len(sizes)) for j in range(i + 1, len(sizes))
+                if sizes[j] > sizes[i] and per[j] < (1 - monotone_tolerance) * per[i]]
+    if inverted:
+        a, b = inverted[0]
+        reasons.append(f"B = {b} measured faster per update than B = {a} (it does {b / a:.3g}× the work)")
+    loads = [v for v in timing.load if np.isfinite(v)]
+    load_per_cpu = max(loads) / max(timing.cpus, 1) if loads else float("nan")
+    if loads and load_per_cpu > max_load_per_cpu:
+        reasons.append(f"the machine is busy: load average {max(loads):.1f} on {timing.cpus} CPUs")
+    return Reliability(ok=not reasons, reasons=reasons, spread=spread, load_per_cpu=float(load_per_cpu))

@@ -28,3 +28,57 @@ def test_timing_validation(mnist, kwargs, name):
 def test_cuda_refused_without_gpu(mnist):
     with pytest.raises(ValueError, match="device"):
         time_per_update([1], data=mnist, device="cuda")
+
+
+# ----------------------------------------------------------------------------- reliability (synthetic timings, no clock)
+from lecture_utils.timing import Timing, reliability  # noqa: E402
+
+
+def _timing(per_update_ms, *, spread=0.02, load=(0.3, 0.3), cpus=2, sizes=(1, 4, 64, 4000), seed=0):
+    rng = np.random.default_rng(seed)
+    reps = [m * 1e-3 * (1 + spread * rng.uniform(-1, 1, 15)) for m in per_update_ms]
+    per = np.array([np.median(r) for r in reps])
+    return Timing(list(sizes), per, per * np.array([-(-4000 // b) for b in sizes]), 4000, "cpu",
+                  repeats=reps, load=load, cpus=cpus)
+
+
+def test_quiet_consistent_timing_is_reliable():
+    r = reliability(_timing([0.30, 0.33, 0.5, 18.0]))
+    assert r.ok and r.reasons == []
+    assert max(r.spread) < 0.05 and r.load_per_cpu == pytest.approx(0.15)
+    assert "reliable" in r.message()
+
+
+def test_repeats_that_disagree_are_flagged():
+    r = reliability(_timing([0.30, 0.33, 0.5, 18.0], spread=0.9))
+    assert not r.ok and "repeats disagree" in r.reasons[0]
+    assert "⚠ unreliable" in r.message()
+
+
+def test_larger_batch_faster_per_update_is_flagged():
+    # the symptom: the B = 1 update was slowed by the load, B = 4 looks cheaper than B = 1
+    r = reliability(_timing([2.0, 0.4, 0.5, 18.0]))
+    assert not r.ok and any("B = 4 measured faster per update than B = 1" in s for s in r.reasons)
+    # within the tolerance it is not flagged (B = 4 may cost about the same as B = 1)
+    assert reliability(_timing([0.40, 0.35, 0.5, 18.0])).ok
+
+
+def test_busy_machine_is_flagged_and_unknown_load_is_not():
+    r = reliability(_timing([0.30, 0.33, 0.5, 18.0], load=(0.4, 6.7), cpus=2))
+    assert not r.ok and "load average 6.7 on 2 CPUs" in r.reasons[-1]
+    assert reliability(_timing([0.30, 0.33, 0.5, 18.0], load=(float("nan"), float("nan")))).ok
+
+
+@pytest.mark.parametrize("kwargs, name", [(dict(max_spread=0), "max_spread"), (dict(max_load_per_cpu=-1), "max_load_per_cpu"),
+                                          (dict(monotone_tolerance=1.0), "monotone_tolerance")])
+def test_reliability_validation(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        reliability(_timing([0.3, 0.3, 0.5, 18.0]), **kwargs)
+    with pytest.raises(ValueError, match="timing"):
+        reliability([0.3, 0.4])
+
+
+def test_measured_timing_records_repeats_and_load(mnist):
+    t = time_per_update([1, 64], data=mnist, repeats=4, warmup=1)
+    assert [len(r) for r in t.repeats] == [4, 4] and len(t.load) == 2 and t.cpus >= 1
+    assert isinstance(reliability(t).ok, bool)

@@ -2,7 +2,8 @@
 
 Wall-clock numbers of the machine that ran the sweep (recorded in ``results["machine"]``);
 notebook 01 also measures them live. ``results`` keys: ``machine`` (cpu name, threads, device),
-``batch_sizes``, ``per_update_s`` and ``per_epoch_s`` (medians, one per batch size), and, when
+``batch_sizes``, ``per_update_s`` and ``per_epoch_s`` (medians, one per batch size), the load average
+before/after and :func:`lecture_utils.timing.reliability`'s verdict in ``machine``, and, when
 a CUDA GPU was present, ``cuda`` with the same keys.
 """
 from __future__ import annotations
@@ -28,10 +29,13 @@ def _cpu_name():
 
 
 def run(params, progress=True):
-    from ..timing import cuda_available, time_per_update
+    from ..timing import cuda_available, reliability, time_per_update
 
     out = {"machine": {"cpu": _cpu_name(), "threads": params["threads"]}, "batch_sizes": params["batch_sizes"]}
     t = time_per_update(params["batch_sizes"], repeats=params["repeats"], threads=params["threads"])
+    rel = reliability(t)
+    out["machine"].update(cpus=t.cpus, load_before=round(t.load[0], 2), load_after=round(t.load[1], 2),
+                          reliable=rel.ok, reliability=rel.message())
     out["per_update_s"] = [float(v) for v in t.per_update]
     out["per_epoch_s"] = [float(v) for v in t.per_epoch]
     if cuda_available():
