@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
+import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +20,69 @@ from ._validate import check_batch_size, check_int, check_real
 #: Folder of cached data and sweep results (``data/`` at the repository root).
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 CHECKSUMS_FILE = DATA_DIR / "checksums.json"
+#: Environment variable that names the per-user cache folder (read-only installs, see :func:`user_cache_dir`).
+CACHE_ENV = "LECTURE_UTILS_CACHE"
+
+
+# ----------------------------------------------------------------------------- cache folders
+def user_cache_dir():
+    """The per-user cache folder, used when ``data/`` is not writable (a read-only, shared install).
+
+    ``$LECTURE_UTILS_CACHE`` if set, else ``$XDG_CACHE_HOME/lecture_utils``, else
+    ``~/.cache/lecture_utils``. The same checksum rules apply there (``data/checksums.json``).
+    """
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base).expanduser() / "lecture_utils"
+
+
+def _writable(folder):
+    """True when a file can be created in ``folder`` (tried for real: permission bits do not stop root)."""
+    try:
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".write-probe-")
+    except OSError:
+        return False
+    os.close(fd)
+    os.unlink(probe)
+    return True
+
+
+def cache_dirs():
+    """Where caches are looked for, in order: ``data/`` (shipped with the course), then :func:`user_cache_dir`."""
+    return [DATA_DIR, user_cache_dir()]
+
+
+def writable_cache_dir():
+    """Where a new cache is written: ``data/`` when writable, else :func:`user_cache_dir` (created)."""
+    if _writable(DATA_DIR):
+        return DATA_DIR
+    folder = user_cache_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def atomic_write(path, write):
+    """Write ``path`` whole or not at all: ``write(f)`` fills a temporary file (binary) in the same folder,
+    which then replaces ``path`` (``os.replace``, atomic on POSIX). Two kernels building the same cache
+    at once each write their own temporary file; the last replace wins and no reader sees half a file.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{path.stem}.", suffix=f".tmp{path.suffix}")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
 
 
 # ----------------------------------------------------------------------------- batches
@@ -200,36 +265,46 @@ def _generate_mnist1d(seed):
             d["x_test"].astype(np.float32), d["y_test"].astype(np.int64))
 
 
+def _read_cached(path, expected):
+    """The four arrays of a cached MNIST-1D file, or None (with a warning) when unreadable or failing sha256."""
+    try:
+        with np.load(path) as f:
+            arrays = tuple(f[k] for k in ("x_train", "y_train", "x_test", "y_test"))
+    except Exception as exc:  # truncated or not an npz at all
+        warnings.warn(f"cached {path.name} is unreadable ({type(exc).__name__}); rebuilding it", stacklevel=3)
+        return None
+    if expected is not None and array_checksum(*arrays) != expected:
+        warnings.warn(f"cached {path.name} fails its sha256 checksum; rebuilding it", stacklevel=3)
+        return None
+    return arrays
+
+
 def load_mnist1d(*, seed=42, cache_dir=None):
     """MNIST-1D (Greydanus 2020): 4000 training and 1000 test sequences of length 40, 10 classes.
 
-    Generated locally on first use and cached as ``data/mnist1d_seed{seed}.npz``. The content's
-    sha256 (:func:`array_checksum`) is kept in ``data/checksums.json``; a cached file that is
-    unreadable or fails the checksum is rebuilt, with a warning. Nothing is downloaded.
+    Generated locally on first use and cached as ``data/mnist1d_seed{seed}.npz``, or, when ``data/``
+    is not writable (a read-only install), in :func:`user_cache_dir`. The content's sha256
+    (:func:`array_checksum`) is kept in ``data/checksums.json`` and checked wherever the file lies;
+    a cached file that is unreadable or fails the checksum is rebuilt, with a warning. The file is
+    written atomically (:func:`atomic_write`). Nothing is downloaded.
     """
     seed = check_int("seed", seed, low=0, high=2**32 - 1)
-    cache_dir = Path(cache_dir) if cache_dir is not None else DATA_DIR
-    path = cache_dir / f"mnist1d_seed{seed}.npz"
     key = f"mnist1d_seed{seed}"
+    folders = [Path(cache_dir)] if cache_dir is not None else cache_dirs()
     expected = _known_checksums().get(key)
     arrays = None
-    if path.exists():
-        try:
-            with np.load(path) as f:
-                arrays = tuple(f[k] for k in ("x_train", "y_train", "x_test", "y_test"))
-        except Exception as exc:  # truncated or not an npz at all
-            warnings.warn(f"cached {path.name} is unreadable ({type(exc).__name__}); rebuilding it", stacklevel=2)
-        if arrays is not None and expected is not None and array_checksum(*arrays) != expected:
-            warnings.warn(f"cached {path.name} fails its sha256 checksum; rebuilding it", stacklevel=2)
-            arrays = None
+    for folder in folders:  # data/ first, then the per-user cache
+        if (folder / f"{key}.npz").exists():
+            arrays = _read_cached(folder / f"{key}.npz", expected)
+            if arrays is not None:
+                break
     if arrays is None:
         arrays = _generate_mnist1d(seed)
         digest = array_checksum(*arrays)
         if expected is not None and digest != expected:
             warnings.warn(f"freshly generated MNIST-1D (seed {seed}) differs from the checksum in "
                           f"{CHECKSUMS_FILE.name}: results may differ from the stored notebooks", stacklevel=2)
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npz")
-        np.savez_compressed(tmp, **dict(zip(("x_train", "y_train", "x_test", "y_test"), arrays)))
-        tmp.replace(path)
+        path = (Path(cache_dir) if cache_dir is not None else writable_cache_dir()) / f"{key}.npz"
+        named = dict(zip(("x_train", "y_train", "x_test", "y_test"), arrays))
+        atomic_write(path, lambda f: np.savez_compressed(f, **named))
     return Dataset(*arrays, name="mnist1d")

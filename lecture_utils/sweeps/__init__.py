@@ -17,7 +17,7 @@ import platform
 import time
 from pathlib import Path
 
-from ..data import DATA_DIR
+from ..data import DATA_DIR, atomic_write, cache_dirs, writable_cache_dir
 
 
 class CacheMismatch(RuntimeError):
@@ -40,6 +40,7 @@ def module(name):
 
 
 def cache_path(name, data_dir=None):
+    """``data_dir/sweep_<name>.json`` (default ``data/``; see :func:`lecture_utils.data.cache_dirs`)."""
     return Path(data_dir or DATA_DIR) / f"sweep_{name}.json"
 
 
@@ -65,12 +66,10 @@ def compute(name, *, params=None, progress=True, save=True, data_dir=None):
     results = _normalise(mod.run(params, progress=progress))
     record = {"name": name, "params": params, "versions": _versions(),
               "seconds": round(time.perf_counter() - t0, 1), "results": results}
-    if save:
-        path = cache_path(name, data_dir)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
-        tmp.replace(path)
+    if save:  # data/ when writable, else the per-user cache folder; written atomically
+        path = cache_path(name, data_dir or writable_cache_dir())
+        text = (json.dumps(record, indent=1, sort_keys=True) + "\n").encode()
+        atomic_write(path, lambda f: f.write(text))
     return record
 
 
@@ -78,16 +77,24 @@ def load(name, *, rerun=False, data_dir=None):
     """The cached record of sweep ``name`` (``record["results"]``, ``record["params"]``, …).
 
     ``rerun=True`` recomputes it live (progress bars) and does not touch the stored file.
+    Looks in ``data_dir``, or by default in ``data/`` and then the per-user cache folder (a
+    read-only install builds its sweeps there); the first file with the module's parameters wins.
     Raises :class:`CacheMismatch` when the stored parameters differ from the module's.
     """
     mod = module(name)
     if rerun:
         return compute(name, save=False)
-    path = cache_path(name, data_dir)
+    want = _normalise(mod.PARAMS)
+    paths = [cache_path(name, d) for d in ([data_dir] if data_dir else cache_dirs())]
+    paths = [p for p in paths if p.exists()] or paths[:1]
+    path = paths[0]
     if not path.exists():
         raise CacheMismatch(f"no cached sweep {path.name}; build it with: python -m lecture_utils.sweeps {name}")
+    for p in paths:
+        record = json.loads(p.read_text())
+        if record.get("params") == want:
+            return record
     record = json.loads(path.read_text())
-    want = _normalise(mod.PARAMS)
     if record.get("params") != want:
         diff = sorted(k for k in set(want) | set(record.get("params", {}))
                       if want.get(k) != record.get("params", {}).get(k))
