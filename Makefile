@@ -7,6 +7,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8888
+APP_PORT ?= 8866
+APP_CULL_S ?= 600
+APP_CULL_EVERY_S ?= 60
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 NB ?=
 
@@ -51,8 +54,12 @@ sweeps: setup
 bench: setup
 	$(BIN)/python benchmarks/run.py
 
+# Notebook 01 as a web app (Voila) on 127.0.0.1:$(APP_PORT) (not make lab's port), with a generated token
+# (the URL with it is printed); a kernel idle for $(APP_CULL_S) s whose page was closed is shut down.
 app: setup
-	$(BIN)/voila notebooks/01_batches_and_epochs.ipynb --Voila.ip=127.0.0.1 --port=$(PORT) --no-browser
+	$(BIN)/voila notebooks/01_batches_and_epochs.ipynb --Voila.ip=127.0.0.1 --port=$(APP_PORT) --no-browser \
+	  --Voila.auto_token=True --ServerApp.port_retries=0 \
+	  --MappingKernelManager.cull_idle_timeout=$(APP_CULL_S) --MappingKernelManager.cull_interval=$(APP_CULL_EVERY_S)
 
 # Re-pin the environment from what .venv holds (maintainers, after changing pyproject.toml).
 lock: setup
