@@ -21,7 +21,11 @@ COLORS = {
 
 
 def use_style(dpi=90):
-    """Large fonts and thick lines (projector), PNG inline figures, no SVG."""
+    """Large fonts and thick lines (projector), PNG inline figures, no SVG.
+
+    Inline figures are "retina" PNGs: drawn at 2 × ``dpi`` and stored with width/height metadata
+    of the 1 × size, so a projector or HiDPI screen shows them crisply at their intended size (the
+    panels of :mod:`lecture_utils.widgets` do the same with ``Panel.scale``)."""
     import matplotlib as mpl
 
     mpl.rcParams.update({
@@ -42,7 +46,7 @@ def use_style(dpi=90):
     })
     try:
         from matplotlib_inline.backend_inline import set_matplotlib_formats
-        set_matplotlib_formats("png")
+        set_matplotlib_formats("retina")
     except Exception:  # not in IPython
         pass
 

@@ -118,11 +118,92 @@ def control_positions(control, k=5):
     return [control.value]
 
 
-def figure_png(fig, dpi=None):
-    """The figure rendered by Agg as PNG bytes (no timestamp metadata, fast compression)."""
+#: Pixels per CSS pixel of every panel picture: drawn at 2× the size it is shown at, so that a
+#: projector, a HiDPI laptop and a zoomed page show it crisply (issue 12).
+SCALE = 2
+
+#: zlib level of the PNG of a slider update (1: fastest; encoding is a large share of an update)
+#: and of the picture stored in the notebook at construction (smaller file, drawn once).
+LIVE_COMPRESS, STORED_COMPRESS = 1, 6
+
+
+def _adler32_combine(a1, a2, len2):
+    """Adler-32 of two concatenated buffers from theirs (zlib's adler32_combine)."""
+    base = 65521
+    rem = len2 % base
+    s1 = a1 & 0xFFFF
+    s2 = (rem * s1) % base
+    s1 += (a2 & 0xFFFF) + base - 1
+    s2 += ((a1 >> 16) & 0xFFFF) + ((a2 >> 16) & 0xFFFF) + base - rem
+    s1 = s1 - base if s1 >= base else s1
+    s1 = s1 - base if s1 >= base else s1
+    s2 = s2 - 2 * base if s2 >= 2 * base else s2
+    s2 = s2 - base if s2 >= base else s2
+    return s1 | (s2 << 16)
+
+
+_POOL = None
+
+
+def _pool():
+    global _POOL
+    if _POOL is None:
+        import os
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOL = ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1)),
+                                   thread_name_prefix="lecture-png")
+    return _POOL
+
+
+def rgba_png(rgba, compress_level=LIVE_COMPRESS, strips=4):
+    """An (h, w, 4) uint8 RGBA array as RGB PNG bytes, fast: PNG filter "none" (the filters cost
+    more than they save on flat figure colours) and zlib in ``strips`` horizontal bands compressed in
+    parallel threads (zlib releases the GIL), joined as one zlib stream as pigz does."""
+    import struct
+    import zlib
+
+    import numpy as np
+
+    rgba = np.asarray(rgba)
+    h, w = rgba.shape[:2]
+    bounds = np.linspace(0, h, max(1, min(strips, h)) + 1).astype(int)
+
+    def band(i):
+        lo, hi = bounds[i], bounds[i + 1]
+        rows = np.empty((hi - lo, 1 + 3 * w), np.uint8)
+        rows[:, 0] = 0
+        rows[:, 1:].reshape(hi - lo, w, 3)[...] = rgba[lo:hi, :, :3]
+        raw = rows.data
+        co = zlib.compressobj(compress_level, zlib.DEFLATED, -15, 9)
+        last = i == len(bounds) - 2
+        return co.compress(raw) + co.flush(zlib.Z_FINISH if last else zlib.Z_FULL_FLUSH), zlib.adler32(raw), raw.nbytes
+
+    parts = list(_pool().map(band, range(len(bounds) - 1))) if len(bounds) > 2 else [band(0)]
+    adler = parts[0][1]
+    for _, a2, n2 in parts[1:]:
+        adler = _adler32_combine(adler, a2, n2)
+    idat = b"\x78\x01" + b"".join(p[0] for p in parts) + struct.pack(">I", adler)
+
+    def chunk(tag, data):
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+
+
+def figure_png(fig, dpi=None, compress_level=LIVE_COMPRESS):
+    """The figure rendered by Agg as PNG bytes (no timestamp metadata, fast compression): at the
+    figure's own dpi drawn on an Agg canvas and encoded by :func:`rgba_png`, else by ``savefig``."""
+    if dpi is None or dpi == fig.dpi:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+        canvas.draw()
+        return rgba_png(canvas.buffer_rgba(), compress_level)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi or fig.dpi, metadata={"Software": None},
-                pil_kwargs={"compress_level": 1})
+                pil_kwargs={"compress_level": compress_level})
     return buf.getvalue()
 
 
@@ -139,21 +220,28 @@ class Panel:
     title : one line naming the panel (shown as the text form of the output).
     dynamic : optional list of the artists that ``update`` changes; the rest of the figure is then
         drawn once and blitted (see :meth:`_prepare_blit`), which makes a redraw several times faster.
+    dpi : CSS pixels per inch of the figure as shown (default: the figure's dpi); the picture is drawn
+        with ``scale`` times as many pixels per inch and shown at ``css_width`` × ``css_height`` CSS px.
     """
 
-    def __init__(self, fig, update, controls, *, title="interactive panel", dpi=None, dynamic=None):
+    def __init__(self, fig, update, controls, *, title="interactive panel", dpi=None, dynamic=None,
+                 scale=SCALE):
         self.fig = fig
         self._update = update
         self.controls = dict(controls)
         self.title = title
-        self.dpi = dpi
+        self.dpi = float(dpi or fig.dpi)
+        self.scale = check_real("scale", scale, low=1.0, high=4.0)
+        w_in, h_in = fig.get_size_inches()
+        self.css_width, self.css_height = int(round(w_in * self.dpi)), int(round(h_in * self.dpi))
+        fig.set_dpi(self.dpi * self.scale)  # points scale with dpi: the same layout, more pixels
         self.last_seconds = 0.0
         self._widget = None
         self._dynamic = sorted(dynamic or [], key=lambda a: a.get_zorder())
         self.caption = self._update(**self.values())
         if self._dynamic:
             self._prepare_blit()
-        self._png = self._render()
+        self._png = self._render(compress_level=STORED_COMPRESS)
         if self.fig.get_layout_engine() is not None:
             # Freeze the layout found at the default values: a layout engine costs a second draw per update.
             self.fig.set_layout_engine("none")
@@ -174,10 +262,10 @@ class Panel:
             self.fig.set_layout_engine("none")
         self._bg = self._canvas.copy_from_bbox(self.fig.bbox)
 
-    def _render(self):
+    def _render(self, compress_level=LIVE_COMPRESS):
+        """The picture at the figure's (scaled) dpi: ``css_width·scale`` pixels wide."""
         if not self._dynamic:
-            return figure_png(self.fig, self.dpi)
-        from PIL import Image
+            return figure_png(self.fig, self.fig.dpi, compress_level)
 
         canvas = self._canvas
         canvas.restore_region(self._bg)
@@ -185,11 +273,7 @@ class Panel:
         for a in self._dynamic:
             if a.get_visible():
                 a.draw(renderer)
-        w, h = canvas.get_width_height(physical=True)
-        img = Image.frombuffer("RGBA", (w, h), canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
-        buf = io.BytesIO()
-        img.save(buf, format="png", compress_level=1)
-        return buf.getvalue()
+        return rgba_png(canvas.buffer_rgba(), compress_level)
 
     # -- logic (no widgets needed) -------------------------------------------------------
     def values(self):
@@ -226,7 +310,9 @@ class Panel:
         if self._widget is None:
             import ipywidgets as w
 
-            self._image = w.Image(value=self._png, format="png", layout=w.Layout(max_width="100%"))
+            # drawn at scale × the CSS size, shown at the CSS size (max 100 % of the page, aspect kept)
+            self._image = w.Image(value=self._png, format="png", width=str(self.css_width),
+                                  layout=w.Layout(max_width="100%", height="auto"))
             self._caption = w.HTML(value=self._caption_html())
             box = w.VBox(list(self.controls.values()) + [self._image, self._caption])
             box.add_class("lecture-panel")
@@ -235,8 +321,14 @@ class Panel:
             self._widget = box
         return self._widget
 
+    #: Under every panel: what to do when the sliders do nothing (a closed or restarted kernel, or a
+    #: notebook opened with its stored outputs): the stored picture is a static figure at the defaults.
+    STALE_HINT = ("sliders need a running kernel: if the figure does not follow them, "
+                  "restart: run all cells (Run ▸ Run All Cells)")
+
     def _caption_html(self):
-        return f'<div class="lecture-caption" style="max-width:820px;font-size:14px">{self.caption}</div>'
+        return (f'<div class="lecture-caption" style="max-width:820px;font-size:14px">{self.caption}</div>'
+                f'<div class="lecture-hint" style="font-size:11px;color:#777">{self.STALE_HINT}</div>')
 
     def _on_change(self, change):
         self.update()
@@ -249,7 +341,8 @@ class Panel:
         data = dict(data)
         data["text/plain"] = f"[{self.title}] {self.caption_text()}"
         data["image/png"] = base64.b64encode(self._png).decode("ascii")
-        return data
+        # the static picture (no kernel, GitHub, nbviewer) is shown at its CSS size, not stretched
+        return data, {"image/png": {"width": self.css_width, "height": self.css_height}}
 
     def caption_text(self):
         """The caption without HTML tags (what nbval compares)."""

@@ -31,10 +31,83 @@ def test_panel_draws_at_defaults_and_updates():
 
 def test_panel_output_is_a_fixed_text_a_png_and_a_widget():
     p = _panel()
-    bundle = p._repr_mimebundle_()
+    bundle, meta = p._repr_mimebundle_()
     assert bundle["text/plain"] == "[t] slope 1.0"
     assert base64.b64decode(bundle["image/png"]).startswith(b"\x89PNG")
     assert "application/vnd.jupyter.widget-view+json" in bundle
+    # the stored static picture is shown at its CSS size
+    assert meta == {"image/png": {"width": p.css_width, "height": p.css_height}}
+
+
+def _png_size(png):
+    from PIL import Image
+    import io
+
+    return Image.open(io.BytesIO(png)).size
+
+
+@pytest.mark.parametrize("dynamic", [False, True])
+def test_panel_pictures_are_drawn_at_twice_the_css_size(dynamic):
+    """Crisp on a projector / HiDPI screen: every picture (stored, after an update, in the widget)
+    has 2× the pixels of the size it is shown at; the <img> is told its CSS width."""
+    fig = Figure(figsize=(4, 2), dpi=90)
+    ax = fig.subplots()
+    line, = ax.plot([0, 1], [0, 1])
+
+    def update(a):
+        line.set_ydata([0, a])
+        return f"a = {a}"
+
+    p = widgets.Panel(fig, update, {"a": widgets.float_slider("a", 1.0, -2, 2, 0.5)},
+                      dynamic=[line] if dynamic else None)
+    assert (p.css_width, p.css_height) == (360, 180)
+    assert _png_size(p.png()) == (720, 360)
+    p.update(a=-1.0)
+    assert _png_size(p.png()) == (720, 360)
+    img = p.widget.children[1]
+    assert img.width == "360" and img.layout.max_width == "100%" and img.layout.height == "auto"
+    p.controls["a"].value = 0.5
+    assert _png_size(bytes(img.value)) == (720, 360)
+    assert "run all cells" in p.widget.children[-1].value   # what a stale widget's reader should do
+    with pytest.raises(ValueError, match="scale"):
+        widgets.Panel(Figure(), lambda: "", {}, scale=0)
+
+
+def test_every_panel_draws_at_twice_its_css_size():
+    from lecture_utils.panels import build_default, panel_functions
+
+    for _, name, fn in panel_functions():
+        try:
+            p, _, _ = build_default(fn)
+        except LookupError:
+            continue
+        w, h = _png_size(p.png())
+        assert (w, h) == (2 * p.css_width, 2 * p.css_height), name
+        k, c = next(iter(p.controls.items()))
+        p.update(**{k: widgets.control_positions(c, 2)[-1]})
+        assert _png_size(p.png()) == (w, h), f"{name}: an update changed the picture size"
+
+
+def test_use_style_makes_inline_figures_retina():
+    pytest.importorskip("matplotlib_inline")
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from lecture_utils import plotting
+
+    shell = InteractiveShell.instance()
+    try:
+        plotting.use_style()
+        formatter = shell.display_formatter.formatters["image/png"]
+        from matplotlib.figure import Figure as F
+
+        fig = F(figsize=(4, 2), dpi=90)
+        fig.subplots().plot([0, 1])
+        data, meta = formatter(fig) if isinstance(formatter(fig), tuple) else (formatter(fig), None)
+        png = data if isinstance(data, bytes) else base64.b64decode(data)
+        w, _ = _png_size(png)
+        assert meta and abs(w - 2 * meta["width"]) <= 1, (w, meta)   # bbox "tight" may round
+    finally:
+        InteractiveShell.clear_instance()
 
 
 def test_moving_a_slider_redraws_the_image_widget():
