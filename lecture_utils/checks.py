@@ -4,10 +4,12 @@ Every check prints one line that starts with ✅ (right), ❌ (wrong, with a hin
 ⏳ (not attempted yet: the stub still returns ``None``) and returns ``True``, ``False`` or ``None``
 (not attempted), so tests can call it. A check never raises on an unfinished or buggy answer.
 
-Notebook 01: check_epoch_batches, check_number. Notebook 02: check_escape_rate,
-check_classifier. Notebook 03: check_gap, check_power_iteration, check_rise. Notebook 04:
-check_scaled_lr, check_noise_estimator, check_b_crit. Notebook 05: check_momentum_step,
-check_ema_alpha, check_stop_prediction (with where_ball_stops).
+Notebook 01: check_epoch_batches, check_updates_per_epoch, check_epochs_in_time,
+check_stable_lr_prediction (and the generic check_number). Notebook 02: check_batch_noise,
+check_classifier. Notebook 03: check_rise, check_power_iteration, check_stability_limit. Notebook 04:
+check_stability_prediction (with check_scaled_lr), check_noise_estimator,
+check_doubling_ratios (check_b_crit kept for the have_both fit). Notebook 05: check_momentum_step,
+check_ema_alpha, check_torch_lr, check_stop_prediction (with where_ball_stops).
 """
 from __future__ import annotations
 
@@ -133,10 +135,7 @@ def never_raises(check):
         with contextlib.redirect_stdout(buf), warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             try:
-                if args and (args[0] is None or args[0] is Ellipsis) and _first_is_answer(sig):
-                    result = _todo("replace None (or ...) by your answer and run the cell again")
-                else:
-                    result = check(*args, **kwargs)
+                result = check(*args, **kwargs)
             except NotImplementedError:
                 result = _todo("replace the NotImplementedError (or ...) by your code and run the cell again")
             except RecursionError:
@@ -154,7 +153,12 @@ def never_raises(check):
                              "give what the exercise asks for (see the comment in the cell)")
         lines = buf.getvalue().splitlines()
         said = [ln for ln in lines if ln.startswith(VERDICTS)]
-        if error is not None:
+        stub = bool(args) and (args[0] is None or args[0] is Ellipsis) and _first_is_answer(sig)
+        if stub and (error is not None or result is not None):   # the stub (None / ...) is not an answer
+            lines = [ln for ln in lines if not ln.startswith(VERDICTS)]
+            lines.append("⏳ not done yet: replace None (or ...) by your answer and run the cell again")
+            result, error = None, None
+        elif error is not None:
             lines = [ln for ln in lines if not ln.startswith(VERDICTS)] + ["❌ " + _NP_SCALAR.sub(r"\1", error)]
             result = False
         elif result is True and _text_number_arg(sig, args, kwargs):
@@ -246,6 +250,66 @@ def check_epoch_batches(fn, n_examples=23, batch_size=5):
     return _say(True, f"every example once per epoch, batch sizes {sizes}, reshuffled each epoch, reproducible.")
 
 
+def check_updates_per_epoch(value, n_examples=4000, batch_size=300):
+    """Notebook 01 Ex2a: updates in one epoch, ⌈N/B⌉ (the last, smaller batch is an update too)."""
+    if value is None or value is Ellipsis:
+        return _todo("replace ... with your number of updates per epoch")
+    v = _number(value)
+    if v is None:
+        return _not_a_number("updates per epoch", value)
+    n, b = int(n_examples), int(batch_size)
+    want = -(-n // b)
+    if v == want:
+        return _say(True, f"{_num(v)} updates per epoch at B = {b}: {n // b} full batches and one of {n % b}.")
+    if v != round(v):
+        return _say(False, f"{_num(v)} is not a whole number of updates: each batch, however small, is one update.")
+    if v == n // b and n % b:
+        return _say(False, f"{_num(v)} leaves {n % b} examples out of the epoch: what happens to them?")
+    return _say(False, f"{_num(v)} updates is not right: count the batches an epoch of N = {n} is cut into.")
+
+
+def check_epochs_in_time(value, record, batch_size=512, seconds=1.0):
+    """Notebook 01 Ex2b: epochs B completes in ``seconds`` of training, seconds / (t(B)·⌈N/B⌉), with
+    t(B) the cached time per update of the ``timing`` sweep. Accepts 3 % around it (rounding of t)."""
+    if value is None or value is Ellipsis:
+        return _todo("replace ... with your number of epochs")
+    v = _number(value)
+    if v is None:
+        return _not_a_number("epochs", value)
+    res = record["results"]
+    b = int(batch_size)
+    t = float(res["per_update_s"][res["batch_sizes"].index(b)])
+    n = 4000
+    k = -(-n // b)
+    want = seconds / (t * k)
+    if np.isclose(v, want, rtol=0.03):
+        return _say(True, f"{_num(v, 3)} epochs in {_num(seconds)} s at B = {b}.")
+    if np.isclose(v, seconds / t, rtol=0.03):
+        return _say(False, f"{_num(v, 3)} is the number of updates in {_num(seconds)} s, not of epochs.")
+    if np.isclose(v, seconds / (t * n), rtol=0.03) or np.isclose(v, seconds * b / (t * n), rtol=0.03):
+        return _say(False, f"{_num(v, 3)} is not right: how many updates does one epoch at B = {b} make?")
+    return _say(False, f"{_num(v, 3)} is not right: divide the time by the time of one epoch "
+                       "(time per update × updates per epoch).")
+
+
+def check_stable_lr_prediction(prediction):
+    """Notebook 01 Ex3: is the largest stable η of the toy at B = 1 'smaller', 'same' or 'larger' than at
+    B = 20? The right answer is computed on the toy panel (:func:`lecture_utils.panels.batches.largest_stable_lr`)."""
+    from .panels.batches import largest_stable_lr
+
+    if prediction is None or prediction is Ellipsis:
+        return _todo("replace ... with 'smaller', 'same' or 'larger'")
+    if not isinstance(prediction, str) or prediction.strip().lower() not in ("smaller", "same", "larger"):
+        return _say(False, f"answer with one of the words 'smaller', 'same' or 'larger'; got {_kind(prediction)}.")
+    one, full = largest_stable_lr(1), largest_stable_lr(20)
+    truth = "smaller" if one < full else ("larger" if one > full else "same")
+    if prediction.strip().lower() == truth:
+        return _say(True, f"{truth}: on the toy the largest stable η is {one:.2f} at B = 1 and {full:.2f} at B = 20 "
+                          "— check it with the sliders.")
+    return _say(False, f"'{prediction}' is not what the toy shows: set B = 20, raise η until the figure says "
+                       "'diverged', then do the same at B = 1.")
+
+
 # ----------------------------------------------------------------------------- notebook 05 (momentum)
 def _call(fn, *args):
     try:
@@ -267,7 +331,7 @@ def check_momentum_step(step_fn):
         if err:
             return _say(False, f"your step raised {err}")
         if out is None:
-            return _todo("fill in the cell above and run it again")
+            return _todo("fill in momentum_step in this cell and run it again")
         try:
             theta_new, m_new = (np.asarray(v, dtype=float) for v in out)
         except (TypeError, ValueError):
@@ -304,8 +368,10 @@ def where_ball_stops(lr, beta, theta0=4.0, steps=600):
 def check_stop_prediction(prediction, lr=0.1, theta0=4.0):
     """Exercise 3: ``prediction`` maps β → 'local' or 'global' (where the ball started at θ⁰ = 4 with
     η = 0.1 is after 600 steps). Compared with the simulation."""
-    if prediction is None or not isinstance(prediction, dict) or any(v is None for v in prediction.values()):
-        return _todo("fill in the cell above and run it again")
+    if prediction is None or (isinstance(prediction, dict) and any(v is None for v in prediction.values())):
+        return _todo("replace every None in this cell by 'local' or 'global' and run it again")
+    if not isinstance(prediction, dict):
+        return _say(False, f"prediction should be a dict β → 'local' or 'global'; got {_kind(prediction)}.")
     wrong = []
     for beta, guess in sorted(prediction.items()):
         if guess not in ("local", "global"):
@@ -314,14 +380,14 @@ def check_stop_prediction(prediction, lr=0.1, theta0=4.0):
         if truth != guess:
             wrong.append(f"β = {beta}: you said {guess}, the ball ends in the {truth} minimum")
     if wrong:
-        return _say(False, "not quite:\n  " + "\n  ".join(wrong) + "\nMove the β slider of the panel above to see why.")
+        return _say(False, "not quite:\n  " + "\n  ".join(wrong) + "\nMove the β slider of the panel below to see why.")
     return _say(True, f"correct for all {len(prediction)} values of β.")
 
 
 def check_ema_alpha(alpha, eta=0.01, beta=0.9):
     """Exercise 2: the EMA form's α that gives the same path as the lecture's rule at (η, β): α = η/(1−β)."""
     if alpha is None:
-        return _todo("fill in the cell above and run it again")
+        return _todo("replace None in this cell by your α and run it again")
     want = eta / (1 - beta)
     if not np.isclose(float(alpha), want, rtol=1e-9):
         if np.isclose(float(alpha), eta * (1 - beta)):
@@ -330,29 +396,88 @@ def check_ema_alpha(alpha, eta=0.01, beta=0.9):
     return _say(True, f"correct: α = η/(1 − β) = {want:g}.")
 
 
-# ----------------------------------------------------------------------------- notebook 02 (noisy gradients)
-def check_escape_rate(value, batch_size=8, *, n_runs=1000, seed=0):
-    """Exercise "estimate the escape rate": is ``value`` inside the 95 % interval of B's escape rate?
+def check_torch_lr(lr, alpha=0.1, beta=0.9, steps=50):
+    """Exercise 2 (notebook 05): a paper uses the EMA form v = β·v + (1−β)·g, θ = θ − α·v with α = 0.1,
+    β = 0.9; ``lr`` must make ``torch.optim.SGD(lr=lr, momentum=β)`` (the lecture's rule with η = lr)
+    follow their path: η = α·(1 − β). Both paths are run on a 2-D quadratic and compared."""
+    from .optim import convention_path
 
-    Prints "not done yet" for ``None`` / ``...``; never raises on a wrong answer.
+    v = _number(lr)
+    if v is None:
+        return _not_a_number("lr", lr)
+    if v <= 0:
+        return _say(False, f"lr = {_num(v)}: a learning rate is positive.")
+    a = np.diag([0.2, 1.0])
+    theirs, _ = convention_path(lambda th: a @ th, [1.0, -1.0], convention="ema", lr=alpha, beta=beta, steps=steps)
+    yours = momentum_path(lambda th: a @ th, [1.0, -1.0], lr=v, beta=beta, steps=steps)
+    gap = float(np.max(np.abs(yours - theirs))) if np.all(np.isfinite(yours)) else float("inf")
+    want = alpha * (1 - beta)
+    if np.isclose(v, want, rtol=1e-6) and gap < 1e-9:
+        return _say(True, f"lr = {_num(v)}: torch's path and the paper's agree (to 1e-9) over {steps} steps.")
+    far = f"with lr = {_num(v)} the two paths are up to {gap:.2g} apart within {steps} steps"
+    if np.isclose(v, alpha):
+        return _say(False, f"{far}. The same number in both forms is not the same step: write the movement of "
+                           "each form and compare the factor in front of g.")
+    if np.isclose(v, alpha / (1 - beta)):
+        return _say(False, f"{far}. Your steps are too long: in the EMA form g enters v with a factor (1 − β).")
+    return _say(False, f"{far}. Unroll one step of each form from m = 0 and match the factor in front of g.")
+
+
+# ----------------------------------------------------------------------------- notebook 02 (noisy gradients)
+def batch_gradient_std(batch_size=8, n_examples=64, sigma=4.0):
+    """σ_𝓑 = σ·√((N − B) / (B·(N − 1))): the standard deviation of a batch's mean of B of N numbers of
+    standard deviation σ, drawn without replacement (notebook 02, exercise 1; §5 writes it for tr Σ)."""
+    return sigma * np.sqrt((n_examples - batch_size) / (batch_size * (n_examples - 1)))
+
+
+def check_batch_noise(value, batch_size=8, *, n_examples=64, sigma=4.0, rtol=0.03):
+    """Exercise 1 of notebook 02: the standard deviation of the batch gradient L_𝓑'(θ*) = c̄_𝓑 over
+    the batches of shuffled epochs (tilts of standard deviation σ, N examples, batches of B).
+
+    Right: within ``rtol`` of :func:`batch_gradient_std` (a measurement over 1000 epochs lands
+    there: about 1 % off). The common wrong answers — σ/√B (drawn with replacement), a variance, σ/B, σ —
+    each get their own hint, none of which states the value.
     """
     if value is None or value is Ellipsis:
-        return _todo("set my_escape_rate to a number between 0 and 1")
+        return _todo("set my_std in this cell to your number and run the cell again")
+    if isinstance(value, (str, bytes)):
+        return _say(False, "my_std should be a number, not a string (remove the quotes)")
     try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return _say(False, f"my_escape_rate should be a number between 0 and 1, not {type(value).__name__}")
-    from .landscapes import escape_counts, wilson_interval
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError, OverflowError):
+        return _say(False, f"my_std should be one number; got a {type(value).__name__}")
+    if arr.size != 1:
+        return _say(False, f"my_std should be one number; got {arr.size} numbers")
+    v = float(arr.reshape(()))
+    if not np.isfinite(v):
+        return _say(False, f"my_std is {v}: it should be a finite number")
+    if v < 0:
+        return _say(False, f"my_std = {v:.3f} is negative; a standard deviation is ≥ 0")
+    want = batch_gradient_std(batch_size, n_examples, sigma)
+    if abs(v - want) <= rtol * want:
+        return _say(True, f"my_std = {v:.3f}: right (σ·√((N − B)/(B·(N − 1))) = {want:.3f} for B = {batch_size}, "
+                          f"N = {n_examples}, σ = {sigma:g}).")
+    near = lambda x: abs(v - x) <= 0.01 * abs(x)  # noqa: E731
+    b, n = batch_size, n_examples
+    if near(sigma / np.sqrt(b)):
+        hint = (f"that is the spread of a mean of B = {b} examples drawn independently (with replacement). Within "
+                f"an epoch a batch holds B *different* examples of the N = {n}: does that make its mean vary "
+                "more or less?")
+    elif near(sigma**2 / b) or near(want**2):
+        hint = "that looks like a variance (units of g²); the exercise asks for the standard deviation (units of g)."
+    elif near(sigma / b):
+        hint = "the spread of a mean of B numbers does not shrink like 1/B: how does the variance of a mean scale?"
+    elif near(sigma):
+        hint = "that is the spread of one example's gradient (B = 1); a batch averages B of them."
+    else:
+        hint = ("measure it to see how far off you are: the standard deviation of data.grad(theta_star, idx) "
+                f"over every batch idx of 1000 epochs of epoch_batches({n}, {b}, ...).")
+    return _say(False, f"my_std = {v:.3f} is not right: {hint}")
 
-    k = int(escape_counts([batch_size], n_runs=n_runs, seed=seed)[0])    # the same runs as escape_probability
-    lo, hi = wilson_interval(k, n_runs)
-    if float(lo) <= v <= float(hi):
-        return _say(True, f"{v:.2f} lies in the 95% interval [{float(lo):.2f}, {float(hi):.2f}] for B = {batch_size}")
-    hint = "a fraction, not a count: divide by n_runs" if v > 1 else "count runs with final θ < barrier"
-    return _say(False, f"{v:.2f} is outside the 95% interval for B = {batch_size} ({hint})")
 
-
-#: Hessians the classification exercise is checked on, with their types.
+#: Hessians the classification exercise is checked on, with their types (tests check them against
+#: :func:`lecture_utils.landscapes.classify_critical_point`). The last three catch the usual shortcuts:
+#: signs of the diagonal, of the trace and of the determinant.
 CLASSIFY_CASES = (
     (SADDLE.hessian(np.array([0.0, 0.0])), "saddle"),
     (SADDLE.hessian(np.array([0.0, 1.0])), "minimum"),
@@ -361,47 +486,37 @@ CLASSIFY_CASES = (
     (np.array([[1.0, 2.0], [2.0, 1.0]]), "saddle"),
     (np.array([[3.0, 1.0], [1.0, 2.0]]), "minimum"),
 )
+KINDS = ("minimum", "maximum", "saddle")
 
 
 def check_classifier(fn):
-    """Exercise "tell by the Hessian": does ``fn(H)`` return "minimum" / "maximum" / "saddle" correctly?"""
+    """Exercise 2 of notebook 02, "tell by the Hessian": does ``fn(H)`` return "minimum" / "maximum" /
+    "saddle" for every Hessian of :data:`CLASSIFY_CASES`? A wrong case is named with what the learner's
+    function said, never with the right kind."""
     if fn is None or fn is Ellipsis:
-        return _todo("define kind_of_point(H)")
-    from .landscapes import classify_critical_point
-
+        return _todo("define kind_of_point(H) in this cell and run it again")
+    if not callable(fn):
+        return _say(False, f"kind_of_point should be a function H -> one of {KINDS}; got a {type(fn).__name__}")
     wrong = []
     for h, want in CLASSIFY_CASES:
-        assert classify_critical_point(h) == want
-        try:
-            got = fn(np.array(h))
-        except Exception as exc:  # noqa: BLE001  (a learner's bug is reported, not raised)
-            return _say(False, f"kind_of_point raised {type(exc).__name__}: {exc}")
+        got, err = _call(fn, np.array(h))
+        if err:
+            return _say(False, f"kind_of_point raised {err}")
         if got is None or got is Ellipsis:
-            return _todo("kind_of_point returns nothing yet")
-        if got != want:
-            wrong.append(f"H = {np.round(h, 2).tolist()}: expected {want!r}, got {got!r}")
+            return _todo("kind_of_point returns nothing yet: finish its body in this cell")
+        if not isinstance(got, str) or got.strip().lower() not in KINDS:
+            return _say(False, f"kind_of_point should return one of the strings {KINDS}; got {got!r:.60}")
+        if got.strip().lower() != want:
+            wrong.append(f"H = {np.round(h, 2).tolist()}: your function says {got.strip().lower()!r}")
     if wrong:
-        return _say(False, "not quite:\n  " + "\n  ".join(wrong))
+        return _say(False, f"{len(wrong)} of {len(CLASSIFY_CASES)} Hessians misclassified:\n  " + "\n  ".join(wrong)
+                    + "\nLook at the signs of all the eigenvalues (np.linalg.eigvalsh), not at the entries of H.")
     return _say(True, f"all {len(CLASSIFY_CASES)} critical points classified")
 
 
 # ----------------------------------------------------------------------------- notebook 03 (generalization)
 def _not_done(value):
     return value is None or value is Ellipsis or value is NotImplemented
-
-
-def check_gap(gap, record):
-    """Exercise 1: ``gap`` = mean test accuracy at B = sb minus at B = lb, from the cache."""
-    if _not_done(gap):
-        return _todo("set gap to a number")
-    want = (record.get("results", record) if isinstance(record, dict) else {})["gap"]["test_acc_gap"]
-    try:
-        gap = float(gap)
-    except (TypeError, ValueError):
-        return _say(False, f"gap should be a number; got {type(gap).__name__}")
-    if abs(gap - want) < 1e-6:
-        return _say(True, f"the gap is {want:.3f}")
-    return _say(False, f"got {gap:.4f}; compare summary[str(sb)]['test_acc_mean'] and summary[str(lb)]['test_acc_mean']")
 
 
 def _one_float(value):
@@ -549,20 +664,68 @@ def _not_done_hb(value):
     return value is None or value is Ellipsis
 
 
+def _as_float(value):
+    """float(value) for a real number (not bool/str); None otherwise."""
+    if isinstance(value, (bool, str, bytes)) or value is None:
+        return None
+    try:
+        v = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return v if np.isfinite(v) else None
+
+
 def check_scaled_lr(value, batch_size=2048, base_lr=0.1, base_batch_size=32):
-    """Exercise 1: η for ``batch_size`` by the linear scaling rule from η₀ at B₀."""
+    """η for ``batch_size`` by the linear scaling rule η₀·B/B₀ (used inside
+    :func:`check_stability_prediction`, notebook 04 exercise 1)."""
     if _not_done_hb(value):
         return _todo("set lr_big to a number")
+    v = _as_float(value)
+    if v is None:
+        return _say(False, f"η should be a number; got {value!r}")
     want = base_lr * batch_size / base_batch_size
-    if abs(float(value) - want) <= 1e-9 * want:
+    if abs(v - want) <= 1e-6 * want:
         return _say(True, f"η = {base_lr:g} · {batch_size}/{base_batch_size} = {want:g}")
-    return _say(False, f"the linear rule multiplies η₀ = {base_lr:g} by B/B₀ = {batch_size}/{base_batch_size}")
+    if abs(v - base_lr) <= 1e-6 * base_lr:
+        return _say(False, f"η = {v:g} is η₀ unchanged: the linear rule changes η with the batch size")
+    if abs(v - base_lr * np.sqrt(batch_size / base_batch_size)) <= 1e-3 * v:
+        return _say(False, f"η = {v:g} grows η with √(B/B₀); the linear rule grows it in proportion to B/B₀")
+    if v < base_lr:
+        return _say(False, f"η = {v:g} is smaller than η₀: with the linear rule η grows with B")
+    return _say(False, f"η = {v:g} is not η_B = η₀·B/B₀ for B = {batch_size}, B₀ = {base_batch_size}, η₀ = {base_lr:g}")
+
+
+def check_stability_prediction(lr, verdict, lam_start, batch_size=2048, base_lr=0.1, base_batch_size=32):
+    """Exercise 1 of notebook 04: the linearly scaled η for ``batch_size`` and the prediction
+    "stable"/"unstable" for the first updates, from λ_max at the start against the limit 2/η
+    (gradient descent on a quadratic of curvature λ is stable iff η·λ < 2)."""
+    if _not_done_hb(lr) or _not_done_hb(verdict):
+        return _todo("set lr_2048 to a number and verdict to 'stable' or 'unstable'")
+    lam = _as_float(lam_start)
+    if lam is None or lam <= 0:
+        return _say(False, f"lam_start must be the positive λ_max printed above; got {lam_start!r}")
+    import contextlib
+    import io
+
+    with contextlib.redirect_stdout(io.StringIO()) as buf:  # reuse the η messages, print one line
+        ok_lr = check_scaled_lr(lr, batch_size, base_lr, base_batch_size)
+    if not ok_lr:
+        return _say(False, buf.getvalue().strip()[2:])
+    if not isinstance(verdict, str) or verdict.strip().lower() not in ("stable", "unstable"):
+        return _say(False, f"verdict should be the string 'stable' or 'unstable'; got {verdict!r}")
+    want = "unstable" if float(lr) * lam > 2 else "stable"
+    if verdict.strip().lower() == want:
+        return _say(True, f"η = {float(lr):g}: 2/η = {2 / float(lr):.2g} against λ_max ≈ {lam:.2g} at the start, so "
+                          f"{want}. Now move the slider and see.")
+    return _say(False, f"η is right, the verdict is not: compare λ_max with 2/η for your η (stable means λ_max < 2/η)")
 
 
 def check_noise_estimator(fn):
     """Exercise 2: ``fn(sq_small, sq_big, b_small, b_big) -> (g2, trace)`` with replacement."""
     if _not_done_hb(fn):
         return _todo("write two_batch(sq_small, sq_big, b_small, b_big)")
+    if not callable(fn):
+        return _say(False, f"pass your function two_batch itself (not its result); got {type(fn).__name__}")
     from .scaling import noise_scale_from_norms
 
     rng = np.random.default_rng(0)
@@ -574,25 +737,71 @@ def check_noise_estimator(fn):
             got = fn(small, big, bs, bb)
         except Exception as exc:  # a learner's bug: say what happened, do not crash
             return _say(False, f"your function raised {type(exc).__name__}: {exc}")
-        if got is None or any(v is None or v is Ellipsis for v in np.atleast_1d(np.array(got, dtype=object))):
+        if got is None or got is Ellipsis:
             return _todo("return (g2, trace)")
+        if not isinstance(got, (tuple, list, np.ndarray)) or len(got) != 2:
+            return _say(False, f"two_batch should return two numbers (g2, trace); it returned {got!r}")
+        if any(v is None or v is Ellipsis for v in got):
+            return _todo("fill in g2 and trace in this cell")
+        vals = [_as_float(v) for v in got]
+        if any(v is None for v in vals):
+            return _say(False, f"g2 and trace should be finite numbers; got {got!r}")
         ref = noise_scale_from_norms(small, big, bs, bb)
-        if not np.allclose(got, (ref.g2, ref.trace), rtol=1e-8):
-            return _say(False, f"for |G_small|² = {small:.3f}, |G_big|² = {big:.3f}, B = {bs}, {bb} "
-                               f"expected (|G|², tr Σ) = ({ref.g2:.3f}, {ref.trace:.3f}), got {tuple(np.round(got, 3))}")
+        bad = [name for name, v, w in (("|G|²", vals[0], ref.g2), ("tr Σ", vals[1], ref.trace))
+               if not np.isclose(v, w, rtol=1e-8)]
+        if bad:
+            return _say(False, f"for |G_small|² = {small:.3f}, |G_big|² = {big:.3f}, B_s = {bs}, B_b = {bb} your "
+                               f"{' and '.join(bad)} {'is' if len(bad) == 1 else 'are'} off: both expected norms "
+                               f"must satisfy E|G_B|² = |G|² + tr Σ/B; solve the two equations for the two unknowns")
     return _say(True, "your estimator recovers |G|² and tr Σ exactly from the two expected norms")
 
 
 def check_b_crit(value, record):
-    """Exercise 3: B_crit = E_min / S_min from the fitted S_min and E_min."""
+    """B_crit = E_min / S_min from the fitted S_min and E_min of the ``have_both`` cache; a value
+    that rounds to the printed integer is accepted."""
     if _not_done_hb(value):
         return _todo("set b_crit to a number")
+    v = _as_float(value)
+    if v is None:
+        return _say(False, f"b_crit should be a number; got {value!r}")
     from .panels.have_both import critical_numbers
 
     want = critical_numbers(record)["b_crit"]
-    if abs(float(value) - want) <= 1e-6 * want:
+    if abs(v - want) <= 0.5 + 1e-9:
         return _say(True, f"B_crit = E_min / S_min ≈ {want:.0f} examples")
     return _say(False, "divide the minimum number of examples E_min by the minimum number of updates S_min")
+
+
+def check_doubling_ratios(ratio_below, ratio_above):
+    """Exercise 3 of notebook 04: with S(B) = S_min(1 + B_crit/B), the factor by which doubling B
+    multiplies the updates S, from B_crit/4 to B_crit/2 (``ratio_below`` = 3/5) and from B_crit to
+    2·B_crit (``ratio_above`` = 3/4); two decimals suffice."""
+    if _not_done_hb(ratio_below) or _not_done_hb(ratio_above):
+        return _todo("set ratio_below and ratio_above to numbers")
+    lo, hi = _as_float(ratio_below), _as_float(ratio_above)
+    if lo is None or hi is None:
+        return _say(False, f"both ratios should be numbers; got {ratio_below!r} and {ratio_above!r}")
+    want_lo, want_hi = 3 / 5, 3 / 4
+
+    def near(a, b):
+        return abs(a - b) <= 0.006
+
+    if near(lo, want_lo) and near(hi, want_hi):
+        return _say(True, "below B_crit doubling B nearly halves S; above it, twice the examples buy only 25 % "
+                          "fewer updates")
+    if near(lo, want_hi) and near(hi, want_lo):
+        return _say(False, "your two ratios are swapped: which side of B_crit is closer to perfect scaling?")
+    if near(lo, 0.5) or near(hi, 0.5):
+        return _say(False, "0.5 is perfect scaling (S ∝ 1/B); S(B) = S_min(1 + B_crit/B) also has the constant "
+                           "term S_min")
+    if lo > 1 or hi > 1:
+        return _say(False, "a ratio above 1 means you divided the old S by the new one: the ratio asked is "
+                           "S(2B)/S(B), the new count over the old")
+    if near(lo, 1) or near(hi, 1):
+        return _say(False, "a ratio of 1 means doubling B saves nothing: put the two batch sizes into "
+                           "S(B) = S_min(1 + B_crit/B) and divide")
+    return _say(False, "not yet: write S(2B)/S(B) with S(B) = S_min(1 + B_crit/B), then put B = B_crit/4 for the "
+                       "first ratio and B = B_crit for the second (S_min cancels)")
 
 
 # ----------------------------------------------------------------------------- keep this block last
