@@ -1,0 +1,241 @@
+"""Momentum at a saddle of a real network (notebook 05, section 8 "A saddle of a real network").
+
+The course MLP (40-256-256-10) on MNIST-1D, started **near the origin**: every weight and bias of
+its default initialisation (seed s) multiplied by ``scale`` (0.1). At θ = 0 every hidden unit is
+0, the output is 0 for every input and the loss is ln 10 (chance level); the gradient vanishes
+up to the tiny class imbalance, so θ = 0 is a critical point. Near it the loss is a plateau and
+its Hessian H = ∇²L(θ⁰) has eigenvalues of **both** signs — a saddle (鞍点) — which we measure:
+λ_max and λ_min of H on the first ``hessian_examples`` training examples by Lanczos iteration
+(:func:`hessian_extremes`: only Hessian-vector products Hv, the Hessian is never formed).
+
+From that start, plain mini-batch SGD (β = 0) and momentum (the lecture's rule m ← β·m − η·g,
+θ ← θ + m, via ``torch.optim.SGD(lr=η, momentum=β)``) train at **matched effective step**
+η/(1 − β) (η = eff·(1 − β)) for each ``eff`` in ``eff_lrs``; same initial weights and the same
+batch order for every setting of a seed. The full training loss L is measured every
+``eval_every`` updates. **Left the plateau** at update t: the first measured t with
+L(θᵗ) ≤ ``plateau_fraction``·ln 10 (0.9·ln 10 ≈ 2.07). A run that never gets there within
+``max_steps`` is "not reached" (None).
+
+Because the two effective steps differ by 10×, the cache also answers "same η" questions
+(SGD at η = 0.1 against β = 0.9 at η = 0.1, whose effective step is 1).
+
+Rebuild: ``python -m lecture_utils.sweeps momentum_saddle`` (≈ 2 min on 2 idle cores; the cache
+records the time taken).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._validate import check_int, check_real
+
+PARAMS = {
+    "data_seed": 42,
+    "n_train": 4000,
+    "batch_size": 64,
+    "scale": 0.1,
+    "seeds": [0, 1, 2, 3, 4, 5, 6, 7],
+    "betas": [0.0, 0.9],
+    "eff_lrs": [0.1, 1.0],
+    "plateau_fraction": 0.9,
+    "eval_every": 5,
+    "max_steps": 1500,
+    "blowup": 50.0,
+    "hessian_examples": 1000,
+    "hessian_tol": 1e-3,
+    "threads": 1,
+}
+
+
+def scaled_init(seed, scale, *, n_in=40, hidden=256, n_out=10, depth=2):
+    """The state dict of ``make_mlp(seed)`` with every weight and bias multiplied by ``scale``:
+    θ⁰ = scale·θ_init(seed), close to the critical point θ = 0 when ``scale`` is small."""
+    from ..train import make_mlp
+
+    scale = check_real("scale", scale, low=0.0, high=10.0)
+    model = make_mlp(seed, n_in=n_in, hidden=hidden, n_out=n_out, depth=depth)
+    return {k: v * scale for k, v in model.state_dict().items()}
+
+
+def hessian_extremes(model, x, y, *, tol=1e-3, seed=0, ncv=20):
+    """The smallest and largest eigenvalue (λ_min, λ_max) of the Hessian H = ∇²L(θ) of the mean
+    cross-entropy on ``(x, y)``, and the number of Hessian-vector products used.
+
+    Lanczos iteration (``scipy.sparse.linalg.eigsh``, ``which="BE"``) on the operator v ↦ Hv, with
+    Hv = ∇_θ(∇_θL · v) by double backward (Pearlmutter's trick) from one retained graph: H is never
+    formed. λ_min < 0 < λ_max means θ is near a saddle (notebook 05, section 8).
+    """
+    import torch
+    import torch.nn.functional as F
+    from scipy.sparse.linalg import LinearOperator, eigsh
+
+    tol = check_real("tol", tol, low=0.0, high=0.5, low_open=True)
+    seed = check_int("seed", seed, low=0)
+    params = [p for p in model.parameters() if p.requires_grad]
+    n = sum(p.numel() for p in params)
+    ncv = min(check_int("ncv", ncv, low=3), n - 1)
+    loss = F.cross_entropy(model(x), y)
+    grads = torch.autograd.grad(loss, params, create_graph=True)
+    count = [0]
+
+    def matvec(v):
+        count[0] += 1
+        v = torch.as_tensor(np.asarray(v, dtype=np.float64).ravel(), dtype=params[0].dtype)
+        vs, i = [], 0
+        for p in params:
+            vs.append(v[i:i + p.numel()].view_as(p))
+            i += p.numel()
+        hv = torch.autograd.grad(grads, params, grad_outputs=vs, retain_graph=True)
+        return torch.cat([h.reshape(-1) for h in hv]).double().numpy()
+
+    if n <= 3:  # too small for Lanczos: form H column by column
+        h = np.column_stack([matvec(e) for e in np.eye(n)])
+        vals = np.linalg.eigvalsh(0.5 * (h + h.T))
+        return float(vals[0]), float(vals[-1]), count[0]
+    op = LinearOperator((n, n), matvec=matvec, dtype=np.float64)
+    v0 = np.random.default_rng(seed).standard_normal(n)
+    vals = eigsh(op, k=2, which="BE", tol=tol, ncv=ncv, v0=v0, return_eigenvectors=False)
+    return float(np.min(vals)), float(np.max(vals)), count[0]
+
+
+def steps_to_leave(curve_steps, curve_loss, level):
+    """The first measured update t with training loss ≤ ``level`` (None if never)."""
+    for t, v in zip(curve_steps, curve_loss):
+        if v is not None and math.isfinite(v) and v <= level:
+            return int(t)
+    return None
+
+
+def _start_point(data, seed, p):
+    """Loss, gradient norm and Hessian extremes at θ⁰ (and the gradient norm at the unscaled init)."""
+    import torch
+    import torch.nn.functional as F
+
+    from ..train import as_tensors, make_mlp
+
+    x, y, _, _ = as_tensors(data)
+    out = {}
+    for key, scale in (("start", p["scale"]), ("default_init", 1.0)):
+        model = make_mlp(seed)
+        model.load_state_dict(scaled_init(seed, scale))
+        loss = F.cross_entropy(model(x), y)
+        g = torch.autograd.grad(loss, list(model.parameters()))
+        out[key] = {"loss": round(loss.item(), 5),
+                    "grad_norm": float(f"{float(torch.sqrt(sum((gi ** 2).sum() for gi in g))):.4g}")}
+    model = make_mlp(seed)
+    model.load_state_dict(scaled_init(seed, p["scale"]))
+    k = p["hessian_examples"]
+    lo, hi, n_hvp = hessian_extremes(model, x[:k], y[:k], tol=p["hessian_tol"], seed=seed)
+    out["start"].update({"lambda_min": float(f"{lo:.4g}"), "lambda_max": float(f"{hi:.4g}"), "hvps": n_hvp})
+    return out
+
+
+def run(params, progress=True):
+    """Hessian at the start and steps to leave the plateau for every seed, β and effective step."""
+    from ..data import load_mnist1d
+    from ..seeding import set_threads
+    from ..train import train_classifier
+
+    import torch
+
+    p = params
+    data = load_mnist1d(seed=p["data_seed"]).subset(p["n_train"])
+    level = p["plateau_fraction"] * math.log(10)
+    previous = torch.get_num_threads()
+    set_threads(p["threads"])
+    todo = [(s, eff, beta) for s in p["seeds"] for eff in p["eff_lrs"] for beta in p["betas"]]
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=len(p["seeds"]) + len(todo), desc="momentum at a saddle", leave=False)
+    starts, runs = [], []
+    try:
+        for s in p["seeds"]:
+            starts.append({"seed": s, **_start_point(data, s, p)})
+            if bar is not None:
+                bar.update(1)
+        for s, eff, beta in todo:
+            r = train_classifier(data, batch_size=p["batch_size"], lr=eff * (1 - beta), seed=s, momentum=beta,
+                                 max_steps=p["max_steps"], target_train_loss=level,
+                                 eval_every_steps=p["eval_every"], max_train_loss=p["blowup"],
+                                 init_state=scaled_init(s, p["scale"]), threads=p["threads"])
+            h = r.history
+            loss = [None if not math.isfinite(v) else round(v, 4) for v in h["train_loss"]]
+            runs.append({"seed": s, "eff_lr": eff, "beta": beta, "lr": eff * (1 - beta),
+                         "status": "max_steps" if r.status == "completed" else r.status,
+                         "steps": steps_to_leave(h["step"], h["train_loss"], level),
+                         "curve_steps": list(h["step"]), "curve_loss": loss})
+            if bar is not None:
+                bar.update(1)
+    finally:
+        set_threads(previous)
+        if bar is not None:
+            bar.close()
+    return {"level": level, "starts": starts, "runs": runs}
+
+
+def _mean_se(values):
+    v = np.asarray(values, float)
+    se = float(np.std(v, ddof=1) / np.sqrt(len(v))) if len(v) > 1 else float("nan")
+    return float(np.mean(v)), se
+
+
+def summary(record):
+    """Per (eff, β): mean ± standard error of the updates to leave the plateau over the seeds
+    (``n_reached`` of ``n`` seeds; the mean only over reached runs when all reached), and per eff
+    the paired difference momentum − SGD (same seed) with its mean ± standard error."""
+    p, res = record["params"], record["results"]
+    rows = {}
+    for eff in p["eff_lrs"]:
+        per_beta = {}
+        for beta in p["betas"]:
+            sel = sorted((r for r in res["runs"] if r["eff_lr"] == eff and r["beta"] == beta), key=lambda r: r["seed"])
+            steps = [r["steps"] for r in sel]
+            reached = [t for t in steps if t is not None]
+            mean, se = _mean_se(reached) if len(reached) == len(steps) and reached else (None, None)
+            per_beta[beta] = {"steps": steps, "n": len(steps), "n_reached": len(reached), "mean": mean, "se": se,
+                              "lr": eff * (1 - beta)}
+        b0, b1 = p["betas"][0], p["betas"][-1]
+        pairs = [(a, b) for a, b in zip(per_beta[b0]["steps"], per_beta[b1]["steps"]) if a is not None and b is not None]
+        diff = [b - a for a, b in pairs]
+        d_mean, d_se = _mean_se(diff) if len(diff) > 1 else (None, None)
+        rows[eff] = {"by_beta": per_beta, "diff": diff, "diff_mean": d_mean, "diff_se": d_se,
+                     "momentum_later": sum(d > 0 for d in diff), "n_pairs": len(diff)}
+    return rows
+
+
+def start_summary(record):
+    """Over the seeds: min/max of λ_min and λ_max at θ⁰, and the loss and gradient norms."""
+    st = record["results"]["starts"]
+    get = lambda key, field: np.array([s[key][field] for s in st], float)  # noqa: E731
+    return {"n": len(st), "lambda_min": (get("start", "lambda_min").min(), get("start", "lambda_min").max()),
+            "lambda_max": (get("start", "lambda_max").min(), get("start", "lambda_max").max()),
+            "loss": (get("start", "loss").min(), get("start", "loss").max()),
+            "grad_norm": (get("start", "grad_norm").min(), get("start", "grad_norm").max()),
+            "grad_norm_default": (get("default_init", "grad_norm").min(), get("default_init", "grad_norm").max())}
+
+
+def report_lines(record):
+    """The sweep as text lines (notebook 05): the start point, then per effective step the updates to
+    leave the plateau (mean ± standard error over the seeds) and the paired difference."""
+    p = record["params"]
+    n = len(p["seeds"])
+    s = start_summary(record)
+    lines = [f"start θ⁰ = {p['scale']:g}·(default init), {n} seeds: loss {s['loss'][0]:.3f}…{s['loss'][1]:.3f} "
+             f"(ln 10 = {math.log(10):.3f}), ‖g‖ {s['grad_norm'][0]:.4f}…{s['grad_norm'][1]:.4f} "
+             f"(default init: {s['grad_norm_default'][0]:.2f}…{s['grad_norm_default'][1]:.2f})",
+             f"Hessian at θ⁰: λ_min {s['lambda_min'][0]:+.3f}…{s['lambda_min'][1]:+.3f}, "
+             f"λ_max {s['lambda_max'][0]:+.3f}…{s['lambda_max'][1]:+.3f}  (both signs: a saddle)"]
+    for eff, row in summary(record).items():
+        parts = []
+        for beta, b in row["by_beta"].items():
+            if b["mean"] is None:
+                parts.append(f"β = {beta:g} (η = {b['lr']:.3g}): reached in {b['n_reached']} of {b['n']} seeds")
+            else:
+                parts.append(f"β = {beta:g} (η = {b['lr']:.3g}): {b['mean']:.0f} ± {b['se']:.0f}")
+        lines.append(f"η/(1−β) = {eff:g}:  " + ";  ".join(parts))
+        if row["diff_mean"] is not None:
+            lines.append(f"    momentum − SGD, same seed: {row['diff_mean']:+.0f} ± {row['diff_se']:.0f} updates "
+                         f"(momentum later in {row['momentum_later']} of {row['n_pairs']} seeds)")
+    return lines
