@@ -5,7 +5,8 @@
 * :func:`local_minimum_panel`, :func:`saddle_panel` — "Rolling past a local minimum and a saddle";
 * :func:`quadratic_panel` — "Ill-conditioned quadratic" (Distill): path, measured vs theoretical rate,
   the rate heat map over (α, β);
-* ``plot_*`` — the static figures (conventions under a schedule, the MNIST-1D sweep).
+* ``plot_*`` — the static figures (conventions under a schedule, the MNIST-1D sweeps: steps to a target
+  loss, and SGD vs momentum leaving a saddle of the real network).
 
 The numbers behind every caption come from :mod:`lecture_utils.optim`, :mod:`lecture_utils.quadratic`
 and :mod:`lecture_utils.landscapes`; the functions here only draw them.
@@ -411,12 +412,17 @@ def quadratic_panel(alpha=3.3, beta=0.67, *, kappa=100.0, steps=300, theta0=(1.0
     gd_best = quad.optimal_gd(lam)
     fig = _figure((12.5, 3.9), left=0.06, right=0.99, wspace=0.35, bottom=0.15)
     ax, ax2, ax3 = fig.subplots(1, 3, width_ratios=[1.15, 1, 1.1])
-    contour(ax, q.value, (-1.6, 1.6), (-1.3, 1.3), levels=14)
+    # the window holds the whole path at the defaults (|θ₂| reaches 3.6 at α = 3.3, β = 0.67); a path that
+    # goes further is cut at the frame and the note in the corner says how far it went
+    win = (1.25, 4.2)
+    contour(ax, q.value, (-win[0], win[0]), (-win[1], win[1]), levels=14)
     ax.plot([0], [0], "*", ms=13, color="k")
-    path_l, = ax.plot([], [], "-", lw=1.2, color=MOM_COLOR)
+    path_l, = ax.plot([], [], "-", lw=1.0, color=MOM_COLOR)
     ax.set_xlabel(f"θ₁ (λ₁ = {lam[0]:g})")
     ax.set_ylabel(f"θ₂ (λ₂ = {lam[1]:g})")
     msg = status_text(ax)
+    outside = ax.text(0.02, 0.02, "", transform=ax.transAxes, ha="left", va="bottom", fontsize=9, zorder=9,
+                      bbox=dict(boxstyle="round", facecolor="white", edgecolor=COLORS["muted"], alpha=0.9))
     title = _title(ax)
     ts = np.arange(steps + 1)
     err_l, = ax2.semilogy(ts, np.ones(steps + 1), color=MOM_COLOR)
@@ -424,10 +430,10 @@ def quadratic_panel(alpha=3.3, beta=0.67, *, kappa=100.0, steps=300, theta0=(1.0
     ax2.plot([], [], color=MOM_COLOR, label="measured ‖θᵗ‖")
     ax2.plot([], [], "--", color="k", lw=1.3, label="theory ‖θ⁰‖·rateᵗ")
     ax2.axhline(1e-3 * np.linalg.norm(theta0), color=COLORS["muted"], ls=":", lw=1)
-    ax2.set_ylim(1e-8, 1e2)
+    ax2.set_ylim(1e-8, 1e5)
     ax2.set_xlim(0, steps)
     ax2.set_xlabel("step t")
-    ax2.legend(loc="lower left", fontsize=8)
+    ax2.legend(loc="upper right", fontsize=8)  # above 10² no stable path goes: the legend covers no curve
     msg2 = status_text(ax2)
     title2 = _title(ax2)
     a_max = 4.0
@@ -440,7 +446,8 @@ def quadratic_panel(alpha=3.3, beta=0.67, *, kappa=100.0, steps=300, theta0=(1.0
     ax3.set_facecolor("#dddddd")
     ax3.plot(quad.stable_alpha_max(betas, lam), betas, color="w", lw=1.5)
     ax3.plot([best["alpha"]], [best["beta"]], "*", ms=14, color="w", mec="k", label="optimum (α*, β*)")
-    ax3.plot([gd_best["alpha"]], [0.0], "s", ms=8, color="w", mec="k", label="best GD")
+    ax3.plot([gd_best["alpha"]], [0.0], "s", ms=8, color="w", mec="k", label="best GD (β = 0)", clip_on=False,
+             zorder=5)
     mark, = ax3.plot([], [], "o", ms=11, mfc="none", mec="r", mew=2.2)
     ax3.set_xlim(0, a_max)
     ax3.set_ylim(0, 0.99)
@@ -456,6 +463,11 @@ def quadratic_panel(alpha=3.3, beta=0.67, *, kappa=100.0, steps=300, theta0=(1.0
         rate = quad.theoretical_rate(alpha, beta, lam)
         e = quad.errors(path)
         path_l.set_data(path[:, 0], path[:, 1])
+        with np.errstate(invalid="ignore"):
+            reach = np.nanmax(np.abs(path), axis=0) if np.isfinite(path).any() else np.array([np.inf, np.inf])
+        far = [f"|θ{'₁₂'[i]}| up to {reach[i]:.3g}" for i in range(2) if not reach[i] <= win[i]]
+        outside.set_text("path leaves this window:\n" + ", ".join(far) if far else "")
+        outside.set_visible(bool(far))
         err_l.set_ydata(np.where(e > 0, e, np.nan))
         with np.errstate(over="ignore", under="ignore"):
             th_l.set_ydata(np.linalg.norm(theta0) * rate ** ts.astype(float))
@@ -484,7 +496,7 @@ def quadratic_panel(alpha=3.3, beta=0.67, *, kappa=100.0, steps=300, theta0=(1.0
     controls = {"alpha": widgets.float_slider("alpha", alpha, 0.02, a_max, 0.01, description="step α",
                                               readout_format=".2f"),
                 "beta": widgets.beta_slider(beta, high=0.99)}
-    dynamic = [path_l, err_l, th_l, mark, msg, msg2, title, title2]
+    dynamic = [path_l, err_l, th_l, mark, msg, msg2, outside, title, title2]
     return widgets.Panel(fig, update, controls, dynamic=dynamic, title="Distill's ill-conditioned quadratic")
 
 
@@ -520,7 +532,10 @@ def _median_steps(rows):
 
 
 def plot_sweep(record):
-    """Steps to the target training loss per β: at matched effective step and at fixed η, plus curves."""
+    """Steps to the target training loss per β: at matched effective step and at fixed η, plus curves.
+
+    A β whose runs did not all reach the target within ``max_steps`` gets no bar: an open triangle at
+    the budget line says "not reached" (or "diverged"), so it is never read as data."""
     import matplotlib.pyplot as plt
 
     p, res = record["params"], record["results"]
@@ -529,22 +544,28 @@ def plot_sweep(record):
     width = 0.38
     x = np.arange(len(betas))
     cap = p["max_steps"]
+    missed = False
     for k, (name, color, label) in enumerate((("matched", MOM_COLOR, f"matched η/(1−β) = {p['eff_lr']}"),
                                                ("fixed", GRAD_COLOR, f"fixed η = {p['fixed_lr']}"))):
         med = _median_steps(res[name])
-        vals = [med[b] if med[b] is not None else cap for b in betas]
-        bars = ax1.bar(x + (k - 0.5) * width, vals, width, color=color, label=label)
-        for b, bar in zip(betas, bars):
+        vals = [med[b] if med[b] is not None else 0.0 for b in betas]
+        xs = x + (k - 0.5) * width
+        ax1.bar(xs, vals, width, color=color, label=label)
+        for b, xb in zip(betas, xs):
             if med[b] is None:
-                bar.set_hatch("//")
-                bar.set_alpha(0.4)
+                missed = True
                 status = {r["status"] for r in res[name] if r["beta"] == b}
-                ax1.text(bar.get_x() + width / 2, cap * 0.5, "diverged" if "diverged" in status else "not\nreached",
-                         ha="center", va="center", rotation=90, fontsize=9)
+                ax1.plot([xb], [cap], "^", ms=10, mfc="none", mec=color, mew=2, clip_on=False)
+                ax1.text(xb, cap * 0.94, "diverged" if "diverged" in status else "not\nreached", ha="center",
+                         va="top", fontsize=9, color=color)
+    if missed:
+        ax1.axhline(cap, color=COLORS["muted"], ls=":", lw=1)
+        ax1.text(x[0] - 0.45, cap, f"budget {cap} steps", va="bottom", fontsize=8, color=COLORS["muted"])
+    ax1.set_ylim(0, cap * 1.08)
     ax1.set_xticks(x, [f"β = {b:g}" for b in betas])
     ax1.set_ylabel(f"steps to training loss {p['target_loss']}")
     ax1.set_title(f"MNIST-1D MLP, B = {p['batch_size']}, median of {len(p['seeds'])} seeds", fontsize=12)
-    ax1.legend(fontsize=9, loc="upper left")
+    ax1.legend(fontsize=9, loc="upper left", bbox_to_anchor=(0.0, 0.9))
     for name, ls in (("matched", "-"), ("fixed", "--")):
         for r in res[name]:
             if r["seed"] != p["seeds"][0]:
@@ -570,7 +591,9 @@ def mpl_color(i, n):
 
 def plot_small_batches(record):
     """Steps to the target loss against batch size, with and without momentum, at two matched
-    effective steps η/(1−β) (one panel each); runs that never reach the target sit on the top line."""
+    effective steps η/(1−β) (one panel each). Lines join only batch sizes whose runs all reached the
+    target; a batch size where a seed missed it is an open triangle on the budget line ("not reached
+    within max_steps"), never a data point."""
     import matplotlib.pyplot as plt
 
     p, res = record["params"], record["results"]["small_batches"]
@@ -578,24 +601,92 @@ def plot_small_batches(record):
     fig, axes = plt.subplots(1, len(effs), figsize=(5.2 * len(effs), 3.8), layout="constrained", sharey=True)
     cap = p["max_steps"]
     for ax, eff in zip(np.atleast_1d(axes), effs):
-        for beta, color, marker in zip(p["small_batch_betas"], (GD_COLOR, MOM_COLOR), ("o", "s")):
+        for k, (beta, color, marker) in enumerate(zip(p["small_batch_betas"], (GD_COLOR, MOM_COLOR), ("o", "s"))):
             med = {}
             for r in res:
                 if r["beta"] == beta and r["eff_lr"] == eff:
                     med.setdefault(r["batch_size"], []).append(r["steps"])
             bs = sorted(med)
-            y = [cap if any(s is None for s in med[b]) else float(np.median(med[b])) for b in bs]
+            y = np.array([np.nan if any(s is None for s in med[b]) else float(np.median(med[b])) for b in bs])
             ax.plot(bs, y, "-" + marker, color=color, ms=8, mfc="none" if beta else color,
                     label=f"β = {beta:g}, η = {eff * (1 - beta):g}")
+            miss = [b for b, v in zip(bs, y) if np.isnan(v)]
+            if miss:  # side by side on the budget line, so both methods stay visible
+                ax.plot(np.array(miss) * (0.93 if k == 0 else 1.07), [cap] * len(miss), "^", ms=9, mfc="none",
+                        mec=color, mew=2, clip_on=False)
         ax.axhline(cap, color=COLORS["muted"], ls=":", lw=1)
-        ax.text(p["small_batch_sizes"][0], cap, "  not reached", va="bottom", fontsize=9, color=COLORS["muted"])
+        ax.text(p["small_batch_sizes"][0] * 1.25, cap, f"△ not reached within {cap} steps", va="center",
+                fontsize=9, color=COLORS["muted"], bbox=dict(facecolor="white", edgecolor="none", pad=1))
         ax.set_xscale("log", base=2)
         ax.set_xticks(p["small_batch_sizes"], [str(b) for b in p["small_batch_sizes"]])
         ax.set_xlabel("batch size B (log scale)")
         ax.set_title(f"effective step η/(1−β) = {eff:g}", fontsize=12)
-        ax.legend(fontsize=9, loc="upper right")
+        ax.legend(fontsize=9, loc="upper right", bbox_to_anchor=(1.0, 0.9))
     np.atleast_1d(axes)[0].set_ylabel(f"steps to training loss {p['target_loss']}")
     np.atleast_1d(axes)[0].set_ylim(0, cap * 1.12)
+    return fig
+
+
+def plot_saddle_sweep(record):
+    """The ``momentum_saddle`` sweep (notebook 05, section 8): the full training loss of every seed for
+    plain SGD and momentum at each matched effective step η/(1−β) (one panel each, the plateau level
+    dotted), and the updates to leave the plateau per setting: one dot per seed, mean ± standard error.
+    A run that never left it is an open triangle at the budget, never a data point."""
+    import matplotlib.pyplot as plt
+
+    from ..sweeps.momentum_saddle import summary
+
+    p, res = record["params"], record["results"]
+    level, cap = res["level"], p["max_steps"]
+    effs, betas = p["eff_lrs"], p["betas"]
+    colors = {betas[0]: GD_COLOR, betas[-1]: MOM_COLOR}
+    fig, axes = plt.subplots(1, len(effs) + 1, figsize=(13, 3.9), layout="constrained",
+                             width_ratios=[1] * len(effs) + [0.9])
+    summ = summary(record)
+    for ax, eff in zip(axes, effs):
+        last = 0
+        for r in res["runs"]:
+            if r["eff_lr"] != eff:
+                continue
+            y = np.array([np.nan if v is None else v for v in r["curve_loss"]], float)
+            ax.plot(r["curve_steps"], y, color=colors[r["beta"]], lw=1.0, alpha=0.75)
+            last = max(last, r["curve_steps"][-1])
+        for beta in betas:
+            ax.plot([], [], color=colors[beta], label=f"β = {beta:g}, η = {eff * (1 - beta):.3g}")
+        ax.axhline(math.log(10), color="k", lw=0.8, ls="--")
+        ax.text(0.02 * last, math.log(10) + 0.01, "ln 10 (chance level)", va="bottom", fontsize=8)
+        ax.axhline(level, color="k", lw=1.0, ls=":")
+        ax.text(0.02 * last, level - 0.01, f"left the plateau: L ≤ {p['plateau_fraction']:g}·ln 10", va="top",
+                fontsize=8)
+        ax.set_xlim(0, last)
+        ax.set_ylim(level - 0.2, math.log(10) + 0.08)
+        ax.set_xlabel("update t")
+        ax.set_title(f"matched η/(1−β) = {eff:g}: {len(p['seeds'])} seeds", fontsize=11)
+        ax.legend(fontsize=8, loc="lower left")
+    axes[0].set_ylabel("full training loss")
+    ax = axes[-1]
+    labels, k = [], 0
+    rng = np.random.default_rng(0)  # horizontal jitter of the dots only
+    for eff in effs:
+        for beta in betas:
+            b = summ[eff]["by_beta"][beta]
+            steps = b["steps"]
+            xs = k + rng.uniform(-0.12, 0.12, len(steps))
+            got = np.array([t is not None for t in steps])
+            ax.plot(xs[got], [t for t in steps if t is not None], "o", ms=4, color=colors[beta], alpha=0.7)
+            if (~got).any():
+                ax.plot(xs[~got], [cap] * int((~got).sum()), "^", ms=8, mfc="none", mec=colors[beta], mew=1.5,
+                        clip_on=False)
+            if b["mean"] is not None:
+                ax.errorbar([k + 0.3], [b["mean"]], yerr=[b["se"]], fmt="_", ms=12, color="k", capsize=3, lw=1.5)
+            labels.append(f"η/(1−β)={eff:g}\nβ = {beta:g}")
+            k += 1
+    ax.set_xticks(range(k), labels, fontsize=8)
+    ax.set_yscale("log")
+    ax.set_yticks([50, 100, 200, 500, 1000], ["50", "100", "200", "500", "1000"])
+    ax.minorticks_off()
+    ax.set_ylabel("updates to leave the plateau")
+    ax.set_title("each seed; bar: mean ± s.e.", fontsize=11)
     return fig
 
 
