@@ -1,0 +1,73 @@
+"""The race, cached: training loss and test accuracy against wall-clock seconds, updates and epochs
+for B = 1, 8, 32, 128, 512 and the full batch, same time budget, several seeds (notebook 01 §5).
+
+See :mod:`lecture_utils.race` for the protocol (clock paused during evaluation; η(B) = min(0.1·B/32,
+1.6), the capped linear scaling rule, not tuned). Rebuild: ``python -m lecture_utils.sweeps
+time_to_accuracy`` (time_budget × batch sizes × seeds of training plus evaluation: about 2 min).
+
+``results`` keys:
+  ``runs``          one dict per (B, seed): batch_size, lr, seed, status, and the curves seconds, steps,
+                    epochs, train_loss, test_acc (one entry per evaluation)
+  ``summary``       per B (string keys): final_train_loss, final_test_acc, best_test_acc, updates, epochs,
+                    seconds_per_update, seconds_to_<target> as [mean, standard error, n], reached_<target>
+  ``noise``         gradient noise at the initial weights (seed 0): batch_sizes, mean_cosine (mean
+                    cos(g_𝓑, ∇L) over batches), variance (E‖g_𝓑 − ∇L‖²)
+  ``machine``       cpu, threads, cpus, load_before / load_after (1-minute load averages): wall-clock
+                    results are only as good as the machine was quiet
+"""
+from __future__ import annotations
+
+PARAMS = {
+    "dataset": "mnist1d_seed42",
+    "batch_sizes": [1, 8, 32, 128, 512, 4000],
+    "seeds": [0, 1, 2, 3],
+    "time_budget_s": 4.0,
+    "lr_rule": "min(0.1*B/32, 1.6)",
+    "targets": [0.5, 0.6],
+    "hidden": 256,
+    "threads": 2,
+}
+
+
+def run(params, progress=True):
+    import numpy as np
+
+    from ..data import load_mnist1d
+    from ..noise import gradient_noise
+    from ..race import machine_load, race_lr, race_one, summarize
+    from ..seeding import set_threads
+    from ..train import as_tensors, make_mlp
+    from .timing import _cpu_name
+
+    if params["lr_rule"] != "min(0.1*B/32, 1.6)":
+        raise ValueError("lr_rule must be 'min(0.1*B/32, 1.6)' (lecture_utils.race.race_lr)")
+    set_threads(params["threads"])
+    data = load_mnist1d()
+    load_before, cpus = machine_load()
+    cells = [(b, s) for s in params["seeds"] for b in params["batch_sizes"]]
+    if progress:
+        from tqdm.auto import tqdm
+        cells = tqdm(cells, desc="time_to_accuracy")
+    runs = [race_one(data, b, time_budget=params["time_budget_s"], seed=s, lr=race_lr(b),
+                     hidden=params["hidden"]).as_dict() for b, s in cells]
+    load_after, _ = machine_load()
+    summary = summarize(runs, time_budget=params["time_budget_s"], targets=params["targets"])
+    x, y, _, _ = as_tensors(data)
+    noise = gradient_noise(make_mlp(0, hidden=params["hidden"]), x, y, params["batch_sizes"], n_batches=32,
+                           min_batches=8, trace=False, seed=0)
+    return {"runs": runs, "summary": {str(b): _no_nan(row) for b, row in summary.items()},
+            "noise": {"batch_sizes": params["batch_sizes"], "mean_cosine": [float(c) for c in noise.mean_cosine()],
+                      "variance": [float(v) for v in np.asarray(noise.variance)]},
+            "machine": {"cpu": _cpu_name(), "threads": params["threads"], "cpus": cpus,
+                        "load_before": round(load_before, 2), "load_after": round(load_after, 2)}}
+
+
+def _no_nan(obj):
+    """NaN (e.g. seconds to a target no seed reached) as None, so that the cache is strict JSON."""
+    if isinstance(obj, dict):
+        return {k: _no_nan(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_no_nan(v) for v in obj]
+    if isinstance(obj, float) and obj != obj:
+        return None
+    return obj
