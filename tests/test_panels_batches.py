@@ -70,3 +70,38 @@ def test_accuracy_panel_reads_the_cache():
     acc = dict(zip(res["batch_sizes"], res["mean_test_acc"]))
     assert acc[8] > acc[32] > acc[128] > acc[512] > acc[4000]
     assert acc[4000] < 0.3 < 0.55 < acc[8]
+
+
+def test_index_map_caption_says_what_each_row_holds():
+    p = P.index_map_panel(20, 5)
+    assert "each of the 4 colours exactly 5 times" in p.caption
+    cap = p.update(batch_size=3)
+    assert "first 6 colours exactly 3 times and the last one 2 times" in cap
+    assert "1 batch;" in p.update(batch_size=20) and "1 batches" not in p.caption
+    assert p.fig.axes[0].get_title().startswith("shuffled: 1 batch of B = 20")
+
+
+def test_no_plural_after_one():
+    p = P.toy_batch_panel()
+    cap = p.update(batch_size=20, lr=0.1)
+    assert "1 update per epoch" in cap and "1 updates" not in cap
+
+
+def test_toy_markers_are_drawn_above_the_path():
+    p = P.toy_batch_panel()
+    ax = p.fig.axes[0]
+    labels = {ln.get_label(): ln for ln in ax.lines}
+    path = labels["mini-batch SGD path"]
+    for name in ("start θ₀", "minimum θ* of the full loss"):
+        assert labels[name].get_zorder() > path.get_zorder() and labels[name] in p._dynamic
+    fig, rows = P.toy_comparison()
+    for ax in fig.axes:
+        assert max(ln.get_zorder() for ln in ax.lines) == 6 and len(ax.lines) >= 3
+
+
+def test_largest_stable_lr_is_smaller_for_single_examples():
+    one, full = P.largest_stable_lr(1), P.largest_stable_lr(20)
+    assert 0.01 <= one < full <= 1.5
+    toy = make_toy_regression(20)
+    assert not P.toy_run(toy, batch_size=1, lr=one, epochs=5)["diverged"]
+    assert P.toy_run(toy, batch_size=1, lr=round(one + 0.01, 2), epochs=5)["diverged"]

@@ -1,5 +1,7 @@
 """Panels of notebook 01 (batches and epochs): the index map, batch vs full batch on the lecture's
-toy set, and accuracy against batch size from the cached sweep."""
+toy set, accuracy against batch size from the cached sweep, and the race of section 5 (training
+loss and test accuracy against wall-clock seconds, updates and epochs; :mod:`lecture_utils.race`)
+with the lecture's small-vs-large-batch table filled from the caches."""
 from __future__ import annotations
 
 import numpy as np
@@ -9,7 +11,8 @@ from .. import widgets
 from .._validate import check_batch_size, check_int, check_real
 from ..data import batch_assignment, make_toy_regression, updates_per_epoch
 from ..optim import minibatch_path
-from ..plotting import COLORS, contour, set_status, status_text
+from ..plotting import COLORS, batch_color, contour, set_status, status_text
+from .noisy import plural
 
 #: Start of every toy path: far from the minimum so that the paths are easy to tell apart.
 TOY_THETA0 = (-2.0, 2.5)
@@ -21,18 +24,23 @@ def index_map_panel(n_examples=20, batch_size=5, *, epochs=3, seed=0):
     n_examples = check_int("n_examples", n_examples, low=1, high=1000)
     batch_size = check_batch_size(batch_size, n_examples)
     epochs = check_int("epochs", epochs, low=1, high=20)
-    fig = Figure(figsize=(10, 3.4), layout="constrained")
+    fig = Figure(figsize=(11, 3.6), layout="constrained")
     ax1, ax2 = fig.subplots(1, 2)
     shape = (epochs, n_examples)
-    im1 = ax1.imshow(np.zeros(shape), cmap="tab20", vmin=0, vmax=19, aspect="auto")
+    im1 = ax1.imshow(np.zeros(shape), cmap="tab20", vmin=-0.5, vmax=19.5, aspect="auto")
     im2 = ax2.imshow(np.zeros(shape), cmap="Blues", vmin=0, vmax=3, aspect="auto")
     for ax in (ax1, ax2):
         ax.set_yticks(range(epochs), [f"epoch {e + 1}" for e in range(epochs)])
         ax.set_xlabel("example index i")
         ax.set_xticks(range(0, n_examples, max(1, n_examples // 10)))
         ax.grid(False)
-    cb = fig.colorbar(im2, ax=ax2, shrink=0.8, ticks=[0, 1, 2, 3])
+        ax.title.set_fontsize(11)
+    cb1 = fig.colorbar(im1, ax=ax1, shrink=0.9, ticks=[0, 4, 9, 14, 19], pad=0.01)
+    cb1.ax.set_yticklabels(["batch 1", "batch 5", "batch 10", "batch 15", "batch 20"])
+    cb1.ax.tick_params(labelsize=9)
+    cb = fig.colorbar(im2, ax=ax2, shrink=0.9, ticks=[0, 1, 2, 3], pad=0.01)
     cb.ax.set_yticklabels(["0 (unseen)", "1", "2", "3+"])
+    cb.ax.tick_params(labelsize=9)
 
     def update(batch_size):
         a = batch_assignment(n_examples, batch_size, seed=seed, epochs=epochs)
@@ -40,13 +48,18 @@ def index_map_panel(n_examples=20, batch_size=5, *, epochs=3, seed=0):
         k = updates_per_epoch(n_examples, batch_size)
         im1.set_data(a % 20)
         im2.set_data(c)
-        ax1.set_title(f"shuffled epochs: {k} batches of B = {batch_size} (colour = batch)")
-        ax2.set_title("drawn with replacement (count per example)")
+        ax1.set_title(f"shuffled: {plural(k, 'batch', 'batches')} of B = {batch_size} per epoch\n(colour = which batch)")
+        ax2.set_title(f"drawn with replacement: {plural(k, 'batch', 'batches')} per 'epoch'\n(colour = times drawn)")
         unseen = (c == 0).sum(axis=1)
         repeated = (c > 1).sum(axis=1)
-        return (f"B = {batch_size}: each epoch is cut into {k} batch{'es' if k > 1 else ''}; shuffled, every example is used exactly "
-                f"once per epoch, in a new order each epoch. Drawing {k} batches with replacement instead leaves "
-                f"{', '.join(map(str, unseen))} of {n_examples} examples unseen and repeats "
+        last = n_examples - (k - 1) * batch_size
+        rows = (f"each row holds its colour exactly {batch_size} times" if k == 1 else
+                f"each row holds each of the {k} colours exactly {batch_size} times" if last == batch_size else
+                f"each row holds each of the first {k - 1} colours exactly {batch_size} times and the last one "
+                f"{last} {'time' if last == 1 else 'times'} (N mod B = {last})")
+        return (f"B = {batch_size}: each epoch is cut into {plural(k, 'batch', 'batches')}; {rows}, and every "
+                f"example is used exactly once per epoch, in a new order each epoch. Drawing {plural(k, 'batch', 'batches')} with "
+                f"replacement instead leaves {', '.join(map(str, unseen))} of {n_examples} examples unseen and repeats "
                 f"{', '.join(map(str, repeated))} in epochs 1–{epochs}.")
 
     return widgets.Panel(fig, update, {"batch_size": widgets.batch_size_slider(n_examples, batch_size)},
@@ -54,6 +67,28 @@ def index_map_panel(n_examples=20, batch_size=5, *, epochs=3, seed=0):
 
 
 # ----------------------------------------------------------------------------- toy batch vs full
+def _start_and_minimum(ax, star, *, with_labels=False):
+    """The black start dot θ₀ and the star at the minimum θ*, drawn above the path (white edges)."""
+    start, = ax.plot(*TOY_THETA0, marker="o", ms=10, color="k", mec="w", mew=1.5, ls="none", zorder=6,
+                     label="start θ₀" if with_labels else None)
+    minimum, = ax.plot(*star, marker="*", ms=20, color="gold", mec="k", mew=1.2, ls="none", zorder=6,
+                       label="minimum θ* of the full loss" if with_labels else None)
+    return start, minimum
+
+
+def largest_stable_lr(batch_size, *, n_examples=20, epochs=5, seed=0):
+    """Largest η on the toy panel's slider range (0.01 … 1.5 in steps of 0.01) whose path does not
+    diverge (:func:`toy_run`), for one batch size (notebook 01, exercise 3)."""
+    problem = make_toy_regression(check_int("n_examples", n_examples, low=2, high=1000))
+    batch_size = check_batch_size(batch_size, problem.n)
+    best = float("nan")
+    for lr in np.round(np.arange(0.01, 1.5001, 0.01), 2):
+        if toy_run(problem, batch_size=batch_size, lr=float(lr), epochs=epochs, seed=seed)["diverged"]:
+            break
+        best = float(lr)
+    return best
+
+
 def toy_run(problem, *, batch_size, lr, epochs, seed=0, theta0=TOY_THETA0):
     """Mini-batch SGD on the toy set and what the lecture says about it, as numbers.
 
@@ -88,9 +123,8 @@ def toy_batch_panel(batch_size=1, lr=0.1, *, epochs=5, seed=0, n_examples=20):
     ax = fig.subplots()
     star = problem.minimizer()
     contour(ax, problem.loss, (-3.0, 4.0), (-3.5, 3.5), levels=18)
-    ax.plot(*star, marker="*", ms=16, color="k", ls="none", label="minimum of the full loss")
-    ax.plot(*TOY_THETA0, marker="o", ms=8, color="k", ls="none")
-    line, = ax.plot([], [], "-o", ms=3, lw=1.2, color=COLORS["small"], label="mini-batch SGD path")
+    line, = ax.plot([], [], "-o", ms=3, lw=1.2, color=COLORS["small"], label="mini-batch SGD path", zorder=3)
+    markers = _start_and_minimum(ax, star, with_labels=True)  # drawn after the path (blitting): always visible
     ax.set_xlabel("w")
     ax.set_ylabel("b")
     ax.legend(loc="lower right")
@@ -99,7 +133,7 @@ def toy_batch_panel(batch_size=1, lr=0.1, *, epochs=5, seed=0, n_examples=20):
     def update(batch_size, lr):
         r = toy_run(problem, batch_size=batch_size, lr=lr, epochs=epochs, seed=seed)
         line.set_data(r["path"][:, 0], r["path"][:, 1])
-        ax.set_title(f"B = {batch_size}, η = {lr:.3g}: {r['updates']} updates in {epochs} epochs")
+        ax.set_title(f"B = {batch_size}, η = {lr:.3g}: {plural(r['updates'], 'update')} in {plural(epochs, 'epoch')}")
         if r["diverged"]:
             set_status(msg, f"diverged: η = {lr:.3g} is too large for B = {batch_size}")
             return (f"B = {batch_size}, η = {lr:.3g}: the path <b>diverges</b> — a step overshoots the valley "
@@ -108,13 +142,14 @@ def toy_batch_panel(batch_size=1, lr=0.1, *, epochs=5, seed=0, n_examples=20):
         kind = ("full batch: one long, steady step per epoch (the lecture's 'long cooldown, powerful')"
                 if batch_size == problem.n else
                 "mini-batches: many short, noisy steps per epoch ('short cooldown, noisy')")
-        return (f"B = {batch_size}, η = {lr:.3g}: {r['updates_per_epoch']} update{'s' if r['updates_per_epoch'] > 1 else ''} per epoch, {r['updates']} in "
-                f"{epochs} epochs — {kind}. Steps point on average {r['mean_angle']:.0f}° away from the full "
+        return (f"B = {batch_size}, η = {lr:.3g}: {plural(r['updates_per_epoch'], 'update')} per epoch, {r['updates']} in "
+                f"{plural(epochs, 'epoch')} — {kind}. Steps point on average {r['mean_angle']:.0f}° away from the full "
                 f"gradient; full loss at the end {r['final_loss']:.3f} (minimum {r['min_loss']:.3f}).")
 
     controls = {"batch_size": widgets.batch_size_slider(problem.n, batch_size),
                 "lr": widgets.lr_slider(lr, low=0.01, high=1.5)}
-    return widgets.Panel(fig, update, controls, title="batch vs full batch", dynamic=[line, ax.title, msg])
+    return widgets.Panel(fig, update, controls, title="batch vs full batch",
+                         dynamic=[line, *markers, ax.title, msg])
 
 
 # ----------------------------------------------------------------------------- accuracy vs B (cache)
@@ -156,7 +191,7 @@ def accuracy_panel(record, batch_size=None):
         mark.set_data([batch_size], [res["mean_test_acc"][i]])
         ax1.set_title(f"test accuracy per epoch, B = {batch_size} highlighted")
         ax2.set_title(f"{len(record['params']['seeds'])} seeds, η = {record['params']['lr']}")
-        return (f"B = {batch_size}: {res['updates_per_epoch'][i]} updates per epoch, "
+        return (f"B = {batch_size}: {plural(res['updates_per_epoch'][i], 'update')} per epoch, "
                 f"{res['updates_per_epoch'][i] * epochs} in {epochs} epochs; test accuracy "
                 f"{res['mean_test_acc'][i]:.3f} ± {res['std_test_acc'][i]:.3f}, training accuracy "
                 f"{res['mean_train_acc'][i]:.2f} (mean ± std over seeds). At the same epoch budget and η, "
@@ -179,13 +214,14 @@ def toy_comparison(batch_sizes=(1, 5, 20), *, lr=0.1, epochs=5, seed=0, n_exampl
     for ax, b in zip(np.atleast_1d(axes), batch_sizes):
         r = toy_run(problem, batch_size=b, lr=lr, epochs=epochs, seed=seed)
         contour(ax, problem.loss, (-3.0, 4.0), (-3.5, 3.5), levels=18)
-        ax.plot(*problem.minimizer(), marker="*", ms=14, color="k", ls="none")
-        ax.plot(r["path"][:, 0], r["path"][:, 1], "-o", ms=3, lw=1.2,
+        ax.plot(r["path"][:, 0], r["path"][:, 1], "-o", ms=3, lw=1.2, zorder=3,
                 color=COLORS["full"] if b == problem.n else COLORS["small"])
-        ax.set_title(f"B = {b}: {r['updates']} updates")
+        _start_and_minimum(ax, problem.minimizer(), with_labels=ax is np.atleast_1d(axes)[0])
+        ax.set_title(f"B = {b}: {plural(r['updates'], 'update')}")
         ax.set_xlabel("w")
         rows.append((b, r["updates_per_epoch"], r["updates"], r["final_loss"], r["mean_angle"]))
     np.atleast_1d(axes)[0].set_ylabel("b")
+    np.atleast_1d(axes)[0].legend(loc="lower right", fontsize=9)
     fig.suptitle(f"{epochs} epochs of mini-batch SGD, η = {lr}, on the full loss of N = {problem.n} examples")
     return fig, rows
 
@@ -216,3 +252,85 @@ def timing_figure(timing, cached=None):
     ax2.set_title(f"one epoch = ⌈{timing.n_examples}/B⌉ updates")
     ax1.legend()
     return fig
+
+
+# ----------------------------------------------------------------------------- the race (section 5)
+RACE_AXES = (("seconds", "training seconds (wall clock)"), ("steps", "updates k"), ("epochs", "epochs k·B/N"))
+
+
+def race_figure(runs, *, time_budget, n_examples=4000, title=None):
+    """Training loss (top) and test accuracy (bottom) against wall-clock seconds, updates and epochs,
+    one colour per batch size; with several seeds the line is the mean and the band ± one standard
+    error across seeds (:func:`lecture_utils.race.curve_band`). ``runs`` are :class:`~lecture_utils.race.RaceRun`
+    or their dicts (the ``time_to_accuracy`` cache's ``runs``)."""
+    import matplotlib.pyplot as plt
+
+    from ..race import curve_band
+
+    runs = [r.as_dict() if hasattr(r, "as_dict") else r for r in runs]
+    if not runs:
+        raise ValueError("runs must hold at least one race run")
+    sizes = sorted({r["batch_size"] for r in runs})
+    fig, axes = plt.subplots(2, 3, figsize=(13, 6.6), layout="constrained", sharey="row")
+    for col, (axis, label) in enumerate(RACE_AXES):
+        for b in sizes:
+            rs = [r for r in runs if r["batch_size"] == b and r[axis]]
+            if not rs:
+                continue
+            lo = min(min([v for v in r[axis] if v > 0], default=1e-3) for r in rs)
+            hi = min(r[axis][-1] for r in rs)  # where every seed has data
+            grid = np.geomspace(lo, max(hi, lo * 1.0001), 60)
+            colour = batch_color(b, n_examples)
+            name = f"B = {b}" + (" (full)" if b == n_examples else "") + f", η = {rs[0]['lr']:.3g}"
+            for row, key in enumerate(("train_loss", "test_acc")):
+                mean, se = curve_band(rs, axis, key, grid)
+                ax = axes[row, col]
+                ax.plot(grid, mean, color=colour, lw=2, label=name if (row, col) == (0, 0) else None)
+                if len(rs) > 1:
+                    ax.fill_between(grid, mean - se, mean + se, color=colour, alpha=0.25, lw=0)
+                if any(r["status"] == "diverged" for r in rs):
+                    ax.plot(grid[-1], mean[-1], "x", color=colour, ms=10, mew=3)
+        for row in range(2):
+            axes[row, col].set_xscale("log")
+        axes[1, col].set_xlabel(label)
+    axes[0, 0].axvline(time_budget, color="k", lw=1, ls=":")
+    axes[1, 0].axvline(time_budget, color="k", lw=1, ls=":")
+    axes[0, 0].set_yscale("log")
+    axes[0, 0].set_ylabel("training loss L(θ)")
+    axes[1, 0].set_ylabel("test accuracy")
+    axes[1, 0].set_ylim(0, 0.8)
+    axes[0, 0].legend(fontsize=9, loc="lower left")
+    seeds = sorted({r["seed"] for r in runs})
+    band = f"mean ± standard error over {len(seeds)} seeds" if len(seeds) > 1 else f"one seed ({seeds[0]})"
+    fig.suptitle(title or f"The race: {time_budget:g} s of training for every batch size ({band})")
+    return fig
+
+
+def race_table(runs, *, time_budget, targets=(0.5, 0.6)):
+    """Rows (B, η, updates, epochs, final training loss, final and best test accuracy, seconds to each
+    target) as text, each value mean ± standard error over the seeds (one seed: no interval)."""
+    from ..race import summarize
+
+    runs = [r.as_dict() if hasattr(r, "as_dict") else r for r in runs]
+    summary = summarize(runs, time_budget=time_budget, targets=targets)
+    lines = [f"{'B':>5} {'η':>6} {'updates':>14} {'epochs':>13} {'train loss':>15} {'test acc':>13} "
+             f"{'best test acc':>14} " + " ".join(f"{'s to ' + format(t, 'g'):>13}" for t in targets)]
+    for b, row in summary.items():
+        cells = [f"{b:>5}", f"{row['lr']:>6.3g}", f"{_pm(row['updates'], '.0f'):>14}", f"{_pm(row['epochs'], '.3g'):>13}",
+                 f"{_pm(row['final_train_loss'], '.3f'):>15}", f"{_pm(row['final_test_acc'], '.3f'):>13}",
+                 f"{_pm(row['best_test_acc'], '.3f'):>14}"]
+        for t in targets:
+            m = row[f"seconds_to_{t:g}"]
+            reached = row[f"reached_{t:g}"]
+            cell = "never" if not reached else _pm(m, ".2f") + ("" if reached == row["n_seeds"] else f" ({reached}/{row['n_seeds']})")
+            cells.append(f"{cell:>13}")
+        lines.append(" ".join(cells))
+    return "\n".join(lines)
+
+
+def _pm(stat, fmt):
+    """'mean ± se' from a (mean, se, n) triple (no interval for n = 1; '–' for no data)."""
+    if stat is None or stat[0] is None or not np.isfinite(stat[0]):
+        return "–"
+    m, se, n = stat
+    return f"{m:{fmt}}" if n <= 1 else f"{m:{fmt}} ± {se:{fmt}}"
