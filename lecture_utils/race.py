@@ -133,7 +133,9 @@ def race_one(data, batch_size, *, time_budget, seed=0, lr=None, hidden=256):
             run.status = "diverged"
     except _TimeUp:  # one last evaluation where the clock ran out
         model, step = clock["model"], clock["done"]
-        if step and (not run.steps or run.steps[-1] != step):
+        if run.steps and run.steps[-1] == step:  # already evaluated after these updates: the clock ran on
+            run.seconds[-1] = clock["last"] - clock["start"] - clock["paused"]
+        elif step:
             x, y, _, _ = as_tensors(data)
             model.eval()
             loss, _ = evaluate(model, x, y)
