@@ -14,10 +14,8 @@ matplotlib.use("Agg")
 
 DATA = L.make_trap_data()
 LAND = DATA.landscape
-#: Python time of one slider update (update + PNG); the budget is 30 ms for toy panels on a quiet
-#: machine (measured there: see the notebook-02 report). The limit here is loose because test machines
-#: are shared and wall-clock time under load is several times the CPU time.
-UPDATE_LIMIT_S = 0.5
+# Speed (30 ms a slider update for toy panels) is measured by `make bench`, not here: a wall-clock limit
+# in a unit test fails on a busy machine.
 
 
 def _number(pattern, text):
@@ -57,7 +55,6 @@ def test_batch_losses_caption_matches_numbers(batch_panel, b):
     no_trap = sum(not np.any(L.batch_minima(DATA, idx) > LAND.barrier) for idx in num["batches"])
     assert f"for {no_trap} of the {k} batches" in cap
     assert float(_number(r"from ([+-][\d.]+)", cap)) == pytest.approx(num["grads"].min(), abs=0.006)
-    assert batch_panel.last_seconds < UPDATE_LIMIT_S
 
 
 def test_batch_gradients_at_trap_are_the_mean_tilts():
@@ -78,7 +75,6 @@ def test_trajectories_caption_counts_are_the_runs(traj_panel, b, lr):
     assert "stays in the local minimum" in cap                 # GD started exactly at θ* never moves
     if lr * num["curvature"] > 2:
         assert "repelling" in cap
-    assert traj_panel.last_seconds < UPDATE_LIMIT_S
 
 
 def test_trajectories_numbers_agree_with_escape_probability():
@@ -102,7 +98,6 @@ def test_saddle_caption(saddle_panel, b):
         cos = float(_number(r"\|cos\| = ([\d.]+)", cap))
         assert cos == pytest.approx(num["abs_cos"].mean(), abs=0.006)
         assert cos > 0.9
-    assert saddle_panel.last_seconds < UPDATE_LIMIT_S
 
 
 def test_escape_table_and_curve():
@@ -119,25 +114,41 @@ def test_escape_table_and_curve():
 
 
 def _fake_training():
-    return {"n_train": 100, "lr": 0.1,
-            "runs": [{"batch_size": 100, "epoch": [0, 1, 2], "step": [0, 1, 2], "train_loss": [2.3, 2.2, 2.1]},
-                     {"batch_size": 10, "epoch": [0, 1, 2], "step": [0, 10, 20], "train_loss": [2.3, 1.5, 1.0]}],
-            "full_long": {"step": [0, 10, 20, 30], "train_loss": [2.3, 1.6, 1.2, 1.0]}}
+    def run(b, seed, steps, loss):
+        per_epoch = -(-100 // b)
+        return {"batch_size": b, "seed": seed, "updates_per_epoch": per_epoch, "step": steps,
+                "epoch": [s / per_epoch for s in steps], "train_loss": loss}
+
+    return {"n_train": 100, "lr": 0.1, "epochs": 2, "matched_updates": 2, "seeds": [0, 1],
+            "runs": [run(100, 0, [0, 1, 2], [2.3, 2.2, 2.1]), run(100, 1, [0, 1, 2], [2.3, 2.0, 1.9]),
+                     run(10, 0, [0, 1, 2, 10, 20], [2.3, 2.0, 1.8, 1.5, 1.0]),
+                     run(10, 1, [0, 1, 2, 10, 20], [2.3, 2.0, 1.6, 1.5, 1.2])]}
 
 
-def test_training_summary_and_plot():
+def test_training_stats_summary_and_plot():
     res = _fake_training()
+    full, small = noisy.training_stats(res)
+    assert full["full"] and full["updates"] == 2 and small["updates"] == 20
+    assert full["loss_epochs"] == pytest.approx((2.0, 0.1))             # mean ± std/√2 of 2.1 and 1.9
+    assert small["loss_epochs"] == pytest.approx((1.1, 0.1))
+    assert small["loss_matched"] == pytest.approx((1.7, 0.1))          # measured at update 2
     text = noisy.training_summary(res)
-    assert "full batch:" in text and "training loss 2.10" in text
-    assert "B = 10: 2 epochs =    20 updates, training loss 1.00" in text
-    assert "full batch after   20 updates: 1.20" in text
+    assert "2 seeds (0, 1)" in text
+    assert "full batch" in text and "2.000 ± 0.100" in text and "1.100 ± 0.100" in text and "1.700 ± 0.100" in text
     import matplotlib.pyplot as plt
     fig = noisy.plot_noisy_training(res)
-    assert len(fig.axes) == 2 and len(fig.axes[1].lines) == 3
+    ax, bx = fig.axes
+    # one thin line per run and seed, mean markers only at the measured updates (none invented)
+    markers = [ln for ln in bx.lines if ln.get_linestyle() == "None"]
+    assert sorted(len(ln.get_xdata()) for ln in markers) == [3, 5]
+    assert set(np.concatenate([ln.get_xdata() for ln in markers]).tolist()) == {0, 1, 2, 10, 20}
+    assert bx.get_xscale() == "symlog" and bx.get_xlim()[0] == 0          # update 0 is drawn at 0
+    assert max(np.max(ln.get_xdata()) for ln in ax.lines if len(ln.get_xdata())) <= 2   # the epoch budget
     plt.close(fig)
 
 
-def test_cached_training_sweep_shows_the_plateau():
+def test_cached_training_sweep():
+    """The claims of notebook 02 §6, on the cache: per epoch the full batch lags; at equal updates it does not."""
     from lecture_utils import sweeps
 
     try:
@@ -145,42 +156,94 @@ def test_cached_training_sweep_shows_the_plateau():
     except sweeps.CacheMismatch:
         pytest.skip("sweep noisy_training not cached")
     res = rec["results"]
-    loss = {r["batch_size"]: r["train_loss"][-1] for r in res["runs"]}
-    assert loss[4000] > 1.9                       # 30 full-batch updates: barely moved from 2.31
-    assert loss[8] < 0.5 < loss[512] < loss[4000]
-    assert res["full_long"]["train_loss"][-1] < 1.0   # but 2000 full-batch updates do train
+    rows = {r["batch_size"]: r for r in noisy.training_stats(res)}
+    assert all(r["n_seeds"] == len(rec["params"]["seeds"]) >= 3 for r in rows.values())
+    epochs = [rows[b]["loss_epochs"][0] for b in (4000, 512, 64, 8)]
+    assert epochs == sorted(epochs, reverse=True)                     # per epoch: smaller B lower
+    for run in res["runs"]:                                            # every point was measured, none diverged
+        assert run["step"][0] == 0 and np.all(np.diff(run["step"]) > 0) and np.all(np.isfinite(run["train_loss"]))
 
 
-def test_checks_exercises(capsys):
-    assert checks.check_escape_rate(None) is None
-    assert "not done yet" in capsys.readouterr().out
-    right = L.escape_probability([8])[0]
-    assert checks.check_escape_rate(right, batch_size=8) is True
-    assert "✅" in capsys.readouterr().out
-    assert checks.check_escape_rate(880.0, batch_size=8) is False
-    assert "fraction" in capsys.readouterr().out
-    assert checks.check_escape_rate("abc") is False
+def test_noise_table_and_slope_interval():
+    from lecture_utils.noise import GradientNoise
+
+    b = np.array([1, 2, 4, 8])
+    res = GradientNoise(batch_sizes=b, variance=10.0 / b, variance_se=0.01 * 10.0 / b,
+                        cosines=[np.full(4, 0.1 * k) for k in range(4)], full_grad_norm=1.0, trace=10.0,
+                        n_examples=10**9, replace=False)
+    lo, hi = noisy.slope_interval(res)
+    assert lo < -1 < hi and hi - lo < 0.05
+    text = noisy.format_noise_table(res)
+    assert len(text.splitlines()) == 5 and "np.float64" not in text and "+0.0 SE" in text
+
+
+def test_plural_in_captions(saddle_panel):
+    assert noisy.plural(1, "update") == "1 update" and noisy.plural(3, "update") == "3 updates"
+    one = noisy.trajectories_panel(n_runs=1, epochs=1, batch_size=64)
+    cap = one.update(batch_size=64, lr=0.1)
+    assert "1 epoch (1 update a run)" in cap and "of 1 run reaches" in cap
+    for caption in (cap, saddle_panel.update(batch_size=4)):
+        assert not re.search(r"\b1 (runs|updates|epochs|batches|steps)\b", caption)
+    from lecture_utils.panels.overview import demo_panel
+    assert "after 1 step θ" in demo_panel(steps=1).update(lr=0.2)
+
+
+def test_check_batch_noise(capsys):
+    want = checks.batch_gradient_std(8)
+    assert want == pytest.approx(4 / 3)
+    assert checks.check_batch_noise(None) is None and "⏳" in capsys.readouterr().out
+    # the computed value and a measurement over 1000 epochs are accepted
+    theta = np.array([LAND.local_min])
+    from lecture_utils.data import epoch_batches
+    g = [DATA.grad(theta, idx)[0] for e in range(1000) for idx in epoch_batches(64, 8, seed=0, epoch=e)]
+    for right in (want, np.std(g), np.float64(want)):
+        assert checks.check_batch_noise(right) is True
+        assert "✅" in capsys.readouterr().out
+    # the common wrong answers are rejected, each with its own hint that does not state the value
+    for wrong, hint in [(4 / np.sqrt(8), "replacement"), (16 / 8, "variance"), (want**2, "variance"),
+                        (0.5, "1/B"), (4.0, "one example"), (1.0, "measure"), ("1.33", "string"),
+                        ((1.3, 1.4), "one number"), (float("nan"), "finite"), (-1.3, "negative"), ({}, "one number")]:
+        assert checks.check_batch_noise(wrong) is False
+        out = capsys.readouterr().out
+        assert out.startswith("❌") and hint in out and out.count("\n") == 1
+        assert "1.333" not in out and "np.float64" not in out
+
+
+def test_check_classifier(capsys):
+    from lecture_utils.landscapes import classify_critical_point
+
+    for h, want in checks.CLASSIFY_CASES:
+        assert classify_critical_point(h) == want
 
     def good(h):
         lam = np.linalg.eigvalsh(h)
         return "minimum" if lam.min() > 0 else "maximum" if lam.max() < 0 else "saddle"
 
-    assert checks.check_classifier(good) is True
-    assert checks.check_classifier(lambda h: "minimum") is False
-    assert "expected 'saddle'" in capsys.readouterr().out
+    assert checks.check_classifier(good) is True and "✅" in capsys.readouterr().out
+    # the usual shortcuts are caught: signs of the diagonal, the trace, the determinant
+    shortcuts = [lambda h: "minimum",
+                 lambda h: "minimum" if np.all(np.diag(h) > 0) else "maximum" if np.all(np.diag(h) < 0) else "saddle",
+                 lambda h: "minimum" if np.trace(h) > 0 else "maximum",
+                 lambda h: "saddle" if np.linalg.det(h) < 0 else "minimum"]
+    for fn in shortcuts:
+        assert checks.check_classifier(fn) is False
+        out = capsys.readouterr().out
+        assert out.startswith("❌") and "your function says" in out and "expected" not in out
+    assert checks.check_classifier(lambda h: " Saddle" if np.linalg.det(h) < 0 else good(h)) is True
 
     def stub(h):
         ...
 
-    assert checks.check_classifier(stub) is None
-    assert "not done yet" in capsys.readouterr().out
-    assert checks.check_classifier(lambda h: 1 / 0) is False
-    assert "ZeroDivisionError" in capsys.readouterr().out
+    assert checks.check_classifier(stub) is None and "not done yet" in capsys.readouterr().out
+    assert checks.check_classifier(lambda h: 1 / 0) is False and "ZeroDivisionError" in capsys.readouterr().out
+    for bad in ("saddle", 3, lambda h: 3, lambda h: np.array(["saddle"])):
+        assert checks.check_classifier(bad) is False and capsys.readouterr().out.startswith("❌")
 
 
 def test_cached_training_recomputes(mnist):
-    """The first epochs of the cached B = 512 and full-batch runs come out again (same seed, same thread count)."""
+    """The first measurements of the cached B = 512 and full-batch runs come out again (same seed, same threads)."""
     from lecture_utils import sweeps
+    from lecture_utils.sweeps.noisy_training import eval_steps
     from lecture_utils.train import train_classifier
 
     try:
@@ -189,7 +252,12 @@ def test_cached_training_recomputes(mnist):
         pytest.skip("sweep noisy_training not cached")
     p = rec["params"]
     for b in (512, 4000):
-        cached = next(r for r in rec["results"]["runs"] if r["batch_size"] == b)
-        r = train_classifier(mnist, batch_size=b, lr=p["lr"], seed=p["seed"], epochs=4, hidden=p["hidden"],
-                             threads=p["threads"])
-        assert r.history["train_loss"] == pytest.approx(cached["train_loss"][:5], abs=2e-5)
+        cached = next(r for r in rec["results"]["runs"] if r["batch_size"] == b and r["seed"] == p["seeds"][0])
+        per_epoch = cached["updates_per_epoch"]
+        steps = [s for s in eval_steps(per_epoch, p["epochs"], per_epoch * p["epochs"], p["matched_updates"],
+                                       p["points_per_decade"]) if s <= 2 * per_epoch]
+        r = train_classifier(mnist, batch_size=b, lr=p["lr"], seed=p["seeds"][0], epochs=2, eval_at_steps=steps,
+                             hidden=p["hidden"], threads=p["threads"])
+        k = len(r.history["step"])
+        assert r.history["step"] == cached["step"][:k]
+        assert r.history["train_loss"] == pytest.approx(cached["train_loss"][:k], abs=2e-5)

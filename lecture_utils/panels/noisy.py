@@ -6,8 +6,11 @@
 * :func:`plot_escape_curve` — "Escape rate vs batch size" with 95 % Wilson intervals;
 * :func:`saddle_panel` — "Saddle point": GD converges to the saddle, SGD leaves along v₋;
 * :func:`plot_gradient_noise` — "Noise on real data": variance ∝ 1/B and cosines to the full gradient;
-* :func:`plot_noisy_training` — "Real training" from the cached sweep ``noisy_training``;
-* ``check_*`` — the self-checks of the exercises.
+* :func:`format_noise_table`, :func:`slope_interval` — the numbers behind that figure, with errors;
+* :func:`plot_noisy_training`, :func:`training_summary` — "Real training" from the cached sweep
+  ``noisy_training`` (several seeds: mean ± standard error).
+
+The exercises' checks are in :mod:`lecture_utils.checks` (``check_batch_noise``, ``check_classifier``).
 
 The numbers come from :mod:`lecture_utils.landscapes` and :mod:`lecture_utils.noise`; the functions
 here only draw them and state them in captions.
@@ -32,6 +35,11 @@ SADDLE_NOISE = 0.5
 SADDLE_STEPS = 150
 SADDLE_START = (1.8, 0.0)
 SADDLE_RADIUS = 0.5
+
+
+def plural(count, word, words=None):
+    """"1 update", "2 updates": ``count`` and the word in the number that fits (``words``: irregular plural)."""
+    return f"{count} {word if count == 1 else (words or word + 's')}"
 
 
 def _batch_label(b, n):
@@ -186,7 +194,7 @@ def trajectories_panel(data=None, *, epochs=DEFAULT_EPOCHS, n_runs=200, n_shown=
     bx.set_ylim(-0.5, 9)
     bx.set_xlabel("θ")
     bx.set_ylabel("full loss L(θ)")
-    bx.set_title(f"Where {n_runs} runs end")
+    bx.set_title(f"Where {'the run ends' if n_runs == 1 else f'all {n_runs} runs end'}")
     bx.legend(loc="upper left", fontsize=9)
     fig.tight_layout()
 
@@ -204,7 +212,7 @@ def trajectories_panel(data=None, *, epochs=DEFAULT_EPOCHS, n_runs=200, n_shown=
         gd_end.set_data([g_end], [land.loss(np.array([g_end]))] if np.isfinite(g_end) else [np.nan])
         lr_text = f"η = {lr:.3g}"
         if num["diverged"] or not np.isfinite(g_end):
-            set_status(status, f"{num['diverged']} runs diverged (θ became inf or nan)")
+            set_status(status, f"{plural(num['diverged'], 'run')} diverged (θ became inf or nan)")
         else:
             set_status(status, "")
         gd_stays = np.isfinite(g_end) and g_end > land.barrier
@@ -215,12 +223,14 @@ def trajectories_panel(data=None, *, epochs=DEFAULT_EPOCHS, n_runs=200, n_shown=
         if gd_stays and sharp:
             gd_text += (f", a fixed point of GD, but with η·L''(θ*) = {lr * num['curvature']:.2f} > 2 a repelling "
                         f"one: the smallest push grows at every step")
-        sgd_text = (f"every run is full-batch GD, so {num['escaped']} of {n_runs} runs reach the global basin"
-                    if b >= data.n else
-                    f"{num['escaped']} of {n_runs} SGD runs end in the global basin (θ < {land.barrier:.2f})")
+        sgd_text = (f"every run is full-batch GD, so {num['escaped']} of {plural(n_runs, 'run')} "
+                    f"{'reaches' if n_runs == 1 else 'reach'} the global basin" if b >= data.n else
+                    f"{num['escaped']} of {plural(n_runs, 'SGD run')} {'ends' if n_runs == 1 else 'end'} in the "
+                    f"global basin (θ < {land.barrier:.2f})")
         if num["diverged"]:
             sgd_text += f"; {num['diverged']} diverged"
-        return (f"{_batch_label(b, data.n)}, {lr_text}, {epochs} epochs ({len(paths) - 1} updates a run): "
+        return (f"{_batch_label(b, data.n)}, {lr_text}, {plural(epochs, 'epoch')} "
+                f"({plural(len(paths) - 1, 'update')} a run): "
                 f"{gd_text}; {sgd_text}.")
 
     controls = {"batch_size": widgets.selection_slider("batch_size", choices, batch_size, description="batch size B"),
@@ -268,7 +278,7 @@ def plot_escape_curve(batch_sizes, rates, n_runs, n_examples, *, title=None):
     ax.set_ylim(-0.03, 1.03)
     ax.set_xlabel("batch size B")
     ax.set_ylabel("fraction in the global basin")
-    ax.set_title(title or f"Escape from the local minimum ({n_runs} runs per batch size, 95% intervals)")
+    ax.set_title(title or f"Escape from the local minimum ({plural(n_runs, 'run')} per batch size, 95% intervals)")
     ax.legend(loc="upper right")
     fig.tight_layout()
     return fig
@@ -352,15 +362,19 @@ def saddle_panel(*, n_runs=20, lr=0.1, batch_size=4, seed=0):
         gd_line.set_data(gd[:, 0], gd[:, 1])
         gd_dist.set_data(t, np.maximum(np.linalg.norm(gd, axis=1), 1e-300))
         bad = int(np.sum(~np.all(np.isfinite(paths[-1]), axis=1)))
-        set_status(status, f"{bad} runs diverged (nan)" if bad else "")
+        set_status(status, f"{plural(bad, 'run')} diverged (nan)" if bad else "")
         gd_text = f"full-batch GD ends {num['gd_distance']:.0e} from the saddle and never leaves it"
         if b >= data.n:
-            return (f"{_batch_label(b, data.n)}, η = {lr:g}, {SADDLE_STEPS} updates: every run is full-batch GD; "
+            return (f"{_batch_label(b, data.n)}, η = {lr:g}, {plural(SADDLE_STEPS, 'update')}: every run is full-batch GD; "
                     f"{gd_text}. The Hessian there has eigenvalues {lam[0]:+.0f} and {lam[1]:+.0f}: a saddle.")
-        cos_text = (f"their exit directions have |cos| = {num['abs_cos'].mean():.2f} (mean) with the eigenvector "
-                    f"v₋ of λ = {lam[0]:+.0f}" if num["left"] else "none leaves")
-        return (f"{_batch_label(b, data.n)}, η = {lr:g}, {SADDLE_STEPS} updates: {gd_text}; {num['left']} of "
-                f"{n_runs} SGD runs leave the ball |θ| ≤ {SADDLE_RADIUS} after coming close, and {cos_text}.")
+        lo, hi = wilson_interval(num["left"], n_runs)
+        cos_text = (f"their exit directions have |cos| = {num['abs_cos'].mean():.2f} (mean; smallest "
+                    f"{num['abs_cos'].min():.2f}) with the eigenvector v₋ of λ = {lam[0]:+.0f}" if num["left"]
+                    else "none leaves")
+        return (f"{_batch_label(b, data.n)}, η = {lr:g}, {plural(SADDLE_STEPS, 'update')}: {gd_text}; "
+                f"{num['left']} of {plural(n_runs, 'SGD run')} (seed {seed}) "
+                f"{'leaves' if n_runs == 1 else 'leave'} the ball |θ| ≤ {SADDLE_RADIUS} after coming close "
+                f"(95 % interval of the fraction [{float(lo):.2f}, {float(hi):.2f}]), and {cos_text}.")
 
     ctrl = widgets.selection_slider("batch_size", [1, 2, 4, 8, 16, 32], batch_size, description="batch size B")
     return widgets.Panel(fig, update, {"batch_size": ctrl},
@@ -368,6 +382,37 @@ def saddle_panel(*, n_runs=20, lr=0.1, batch_size=4, seed=0):
 
 
 # ----------------------------------------------------------------------------- real data
+def slope_interval(result, *, n_boot=2000, seed=0, level=0.95):
+    """A ``level`` interval of the log-log slope of E‖g_𝓑 − g‖² against B (notebook 02 §5): the slope
+    refitted ``n_boot`` times with every measured variance redrawn from N(variance, SE²) (seeded)."""
+    from ..noise import loglog_slope
+
+    n_boot = check_int("n_boot", n_boot, low=10)
+    level = check_real("level", level, low=0.0, high=1.0, low_open=True, high_open=True)
+    rng = np.random.default_rng(check_int("seed", seed, low=0))
+    v, se = np.asarray(result.variance, dtype=float), np.asarray(result.variance_se, dtype=float)
+    draws = v + se * rng.standard_normal((n_boot, v.size))
+    draws = np.maximum(draws, 1e-3 * v)                   # a variance stays positive
+    slopes = [loglog_slope(result.batch_sizes, d) for d in draws]
+    lo, hi = np.quantile(slopes, [(1 - level) / 2, (1 + level) / 2])
+    return float(lo), float(hi)
+
+
+def format_noise_table(result):
+    """Per batch size: the K_B batches drawn, E‖g_𝓑 − g‖² ± standard error, the prediction
+    tr(Σ)/B·(N−B)/(N−1) and how many standard errors the measurement lies from it, and the mean
+    cosine to the full gradient ± standard error (notebook 02 §5)."""
+    pred = result.predicted() if result.trace is not None else np.full(len(result.batch_sizes), np.nan)
+    lines = [f"{'B':>5} {'K_B':>4}  {'E|g_B - g|²  ± SE':>20}  {'predicted':>9}  {'off by':>7}  "
+             f"{'mean cos(g_B, g) ± SE':>21}"]
+    for b, v, se, p, c in zip(result.batch_sizes, result.variance, result.variance_se, pred, result.cosines):
+        c = np.asarray(c, dtype=float)
+        cse = c.std(ddof=1) / np.sqrt(c.size) if c.size > 1 else float("nan")
+        lines.append(f"{int(b):>5} {c.size:>4}  {v:>9.3g} ± {se:<8.2g}  {p:>9.3g}  {(v - p) / se:>+5.1f} SE  "
+                     f"{c.mean():>13.2f} ± {cse:.3f}")
+    return "\n".join(lines)
+
+
 def plot_gradient_noise(result):
     """Left: E‖g_𝓑 − g‖² against B (log-log) with the fitted slope and tr(Σ)/B·(N−B)/(N−1);
     right: cos(g_𝓑, g) of every sampled batch and their mean, per batch size."""
@@ -406,54 +451,112 @@ def plot_gradient_noise(result):
     return fig
 
 
-def plot_noisy_training(results):
-    """Training loss of the cached sweep ``noisy_training`` against epochs (left) and updates (right)."""
-    import matplotlib.pyplot as plt
-
-    n = results["n_train"]
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4.0))
-    palette = ["#1f77b4", "#2ca02c", "#ff7f0e", "#8c564b", "#17becf"]       # small batches, ascending B
-    small = sorted(r["batch_size"] for r in results["runs"] if r["batch_size"] < n)
+def _runs_by_batch(results):
+    """{B: [runs of every seed]} of the cached sweep ``noisy_training``, largest B first."""
+    out = {}
     for run in results["runs"]:
-        b = run["batch_size"]
-        color = COLORS["full"] if b >= n else palette[small.index(b) % len(palette)]
-        label = "full batch" if b >= n else f"B = {b}"
-        ep = np.asarray(run["epoch"], dtype=float)
-        ax.plot(ep, run["train_loss"], color=color, label=label)
-        # the loss is recorded once per epoch: markers show where; the line between them is interpolation
-        bx.plot(np.maximum(run["step"], 1), run["train_loss"], "o-", ms=3, lw=1.5, color=color, label=label)
-    long = results["full_long"]
-    bx.plot(np.maximum(long["step"], 1), long["train_loss"], color=COLORS["full"], ls="--",
-            label=f"full batch, {long['step'][-1]} updates")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("training loss")
-    ax.set_title(f"Same η = {results['lr']:g}, same epochs")
-    ax.legend(fontsize=9)
-    bx.set_xscale("log")
-    bx.set_xlabel("update (log scale; loss recorded once an epoch)")
-    bx.set_ylabel("training loss")
-    bx.set_title("The same runs against the number of updates")
-    bx.legend(fontsize=9)
-    fig.tight_layout()
-    return fig
+        out.setdefault(int(run["batch_size"]), []).append(run)
+    return dict(sorted(out.items(), reverse=True))
+
+
+def _loss_at(run, key, value):
+    """The training loss measured where ``run[key] == value`` (NaN when it was not measured there)."""
+    for k, v in enumerate(run[key]):
+        if abs(float(v) - value) < 1e-6:
+            return float(run["train_loss"][k])
+    return float("nan")
+
+
+def mean_se(values):
+    """Mean and standard error std/√n (ddof = 1) of the finite values; SE NaN when fewer than two."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return float("nan"), float("nan")
+    return float(v.mean()), (float(v.std(ddof=1) / np.sqrt(v.size)) if v.size > 1 else float("nan"))
+
+
+def training_stats(results):
+    """Per batch size B of the sweep ``noisy_training`` (notebook 02 §6): the updates a run makes in
+    the epoch budget E, and mean ± standard error over the seeds of the training loss after E epochs
+    and after ``matched_updates`` updates (both measured, not interpolated)."""
+    n, epochs, matched = results["n_train"], results["epochs"], results["matched_updates"]
+    rows = []
+    for b, runs in _runs_by_batch(results).items():
+        rows.append({"batch_size": b, "full": b >= n, "n_seeds": len(runs),
+                     "updates": -(-n // b) * epochs,
+                     "loss_epochs": mean_se([_loss_at(r, "epoch", epochs) for r in runs]),
+                     "loss_matched": mean_se([_loss_at(r, "step", matched) for r in runs]),
+                     "loss_start": mean_se([r["train_loss"][0] for r in runs])})
+    return rows
 
 
 def training_summary(results):
-    """Text lines: each run's training loss after the epoch budget, and the full batch at equal updates.
-
-    For a run that made S updates, the long full-batch run is read at the recorded step nearest S
-    (it is recorded every ``full_eval_every`` updates); losses are printed with two decimals.
-    """
-    n = results["n_train"]
-    long = results["full_long"]
-    lines = []
-    for run in results["runs"]:
-        b = run["batch_size"]
-        name = "full batch" if b >= n else f"B = {b}"
-        steps, loss = run["step"][-1], run["train_loss"][-1]
-        line = f"{name:>10}: {run['epoch'][-1]:.0f} epochs = {steps:>5d} updates, training loss {loss:.2f}"
-        if b < n and steps <= long["step"][-1]:
-            j = int(np.argmin(np.abs(np.asarray(long["step"]) - steps)))
-            line += f"   | full batch after {long['step'][j]:>4d} updates: {long['train_loss'][j]:.2f}"
-        lines.append(line)
+    """The table of :func:`training_stats` as fixed-precision text (mean ± standard error over the seeds)."""
+    epochs, matched = results["epochs"], results["matched_updates"]
+    rows = training_stats(results)
+    seeds = results.get("seeds") or sorted({r["seed"] for r in results["runs"]})
+    lines = [f"training loss on all N = {results['n_train']} examples, η = {results['lr']:g}; mean ± standard "
+             f"error over {plural(len(seeds), 'seed')} ({', '.join(str(s) for s in seeds)})",
+             f"{'batch':>10}  {f'updates in {epochs} epochs':>21}  {f'after {epochs} epochs':>16}  "
+             f"{f'after {matched} updates':>18}"]
+    for r in rows:
+        name = "full batch" if r["full"] else f"B = {r['batch_size']}"
+        cells = [f"{m:.3f} ± {se:.3f}" if np.isfinite(m) else "not measured" for m, se in
+                 (r["loss_epochs"], r["loss_matched"])]
+        lines.append(f"{name:>10}  {r['updates']:>21d}  {cells[0]:>16}  {cells[1]:>18}")
+    m0, se0 = rows[0]["loss_start"]
+    lines.append(f"(at the start, update 0: {m0:.3f} ± {se0:.3f})")
     return "\n".join(lines)
+
+
+def plot_noisy_training(results):
+    """Training loss of the cached sweep ``noisy_training`` against epochs (left) and updates (right).
+
+    Thin lines: one seed each; markers: the mean over the seeds, drawn only where the loss was
+    measured (after every epoch, at log-spaced updates and at ``matched_updates``). The update axis is
+    linear from 0 to 1 and logarithmic above, so the start (update 0) is shown where it belongs.
+    """
+    import matplotlib.pyplot as plt
+
+    n, epochs, matched = results["n_train"], results["epochs"], results["matched_updates"]
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4.2))
+    palette = ["#1f77b4", "#2ca02c", "#ff7f0e", "#8c564b", "#17becf"]       # small batches, ascending B
+    groups = _runs_by_batch(results)
+    small = sorted(b for b in groups if b < n)
+    bad = 0
+    for b, runs in groups.items():
+        color = COLORS["full"] if b >= n else palette[small.index(b) % len(palette)]
+        label = f"full batch (B = {b})" if b >= n else f"B = {b}"
+        steps = sorted(set.intersection(*(set(r["step"]) for r in runs)))
+        for r in runs:
+            ep, st, loss = (np.asarray(r[k], dtype=float) for k in ("epoch", "step", "train_loss"))
+            bad += int(np.any(~np.isfinite(loss)))
+            keep = ep <= epochs + 1e-9
+            ax.plot(ep[keep], loss[keep], color=color, lw=0.8, alpha=0.35)
+            bx.plot(st, loss, color=color, lw=0.8, alpha=0.35)
+        mean = np.array([np.nanmean([_loss_at(r, "step", s) for r in runs]) for s in steps])
+        ep0 = np.array([runs[0]["epoch"][runs[0]["step"].index(s)] for s in steps], dtype=float)
+        keep = ep0 <= epochs + 1e-9
+        style = (dict(marker="s", ms=6, mfc="none", mew=1.5, zorder=4) if b >= n else dict(marker="o", ms=3.5))
+        ax.plot(ep0[keep], mean[keep], ls="none", color=color, label=label, **style)
+        bx.plot(steps, mean, ls="none", color=color, label=label, **style)
+    bx.axvline(matched, color=COLORS["muted"], ls=":", lw=1.5)
+    bx.text(matched, 0.98, f" {matched} updates", transform=bx.get_xaxis_transform(), va="top", fontsize=9,
+            color=COLORS["muted"])
+    n_seeds = len(next(iter(groups.values())))
+    ax.set_xlim(0, epochs)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("training loss")
+    ax.set_title(f"Same η = {results['lr']:g}, same {epochs} epochs")
+    bx.set_xscale("symlog", linthresh=1, linscale=0.3)
+    bx.set_xlim(0, None)
+    bx.set_xlabel("update (0, then log scale)")
+    bx.set_ylabel("training loss")
+    bx.set_title("The same runs against the number of updates")
+    bx.legend(fontsize=9, loc="lower left", title=f"markers: mean of {n_seeds} seeds,\nwhere measured;\n"
+              "thin lines: each seed", title_fontsize=8)
+    if bad:
+        set_status(status_text(ax), f"{plural(bad, 'run')} diverged (loss nan)")
+    fig.tight_layout()
+    return fig
