@@ -31,13 +31,37 @@ def _nb():
         v4.new_markdown_cell("**Think!** Why?"),
         v4.new_code_cell("solution = 2", metadata={"jupyter": {"source_hidden": True}, "tags": ["solution"]}),
         v4.new_markdown_cell("## Summary"),
+        # the course's convention: a solution is a markdown <details> cell tagged "solution"; whatever it
+        # holds (a heading, a Think! line) it is skipped while presenting
+        v4.new_markdown_cell(SOLUTION_MD, metadata={"tags": ["solution"]}),
+        v4.new_markdown_cell("## Think! what next", metadata={"tags": ["solution"]}),
     ]
     return nb
 
 
+SOLUTION_MD = ("<details>\n<summary><b>Solution</b> — open it only after you have tried</summary>\n\n"
+               "```python\n# Think! first\nx = 1\n_ = checks.check_number('x', x, 1)\n```\n\n</details>")
+
+
 def test_slide_types():
     assert asm.slide_types(_nb(), max_cells=4) == [
-        "slide", "-", "slide", "-", "-", "-", "subslide", "subslide", "fragment", "skip", "slide"]
+        "slide", "-", "slide", "-", "-", "-", "subslide", "subslide", "fragment", "skip", "slide", "skip", "skip"]
+
+
+def test_solution_markdown_cells_are_skipped_and_do_not_count_towards_a_slide():
+    v4 = nbformat.v4
+    nb = v4.new_notebook()
+    nb.cells = [v4.new_markdown_cell("## Exercise")] + [v4.new_code_cell("a")] * 2 + [
+        v4.new_markdown_cell(SOLUTION_MD, metadata={"tags": ["solution"]})] * 3 + [v4.new_markdown_cell("text")]
+    assert asm.slide_types(nb, max_cells=4) == ["slide", "-", "-", "skip", "skip", "skip", "-"]
+
+
+def test_stored_solutions_are_skipped_in_the_deck():
+    for p in sorted(glob.glob(str(ROOT / "notebooks" / "*.ipynb"))):
+        nb = nbformat.read(p, as_version=4)
+        for i, (cell, kind) in enumerate(zip(nb.cells, asm.slide_types(nb))):
+            if "solution" in cell.get("metadata", {}).get("tags", []):
+                assert kind == "skip", f"{Path(p).name} cell {i}"
 
 
 def test_apply_changes_only_slideshow_metadata_and_is_idempotent(tmp_path):
