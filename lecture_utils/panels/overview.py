@@ -34,6 +34,8 @@ def demo_panel(lr=0.2, steps=12):
     ax.set_ylabel("L(θ) = θ²")
     msg = status_text(ax)
 
+    n_steps = f"{steps} step" + ("" if steps == 1 else "s")
+
     def update(lr):
         path = parabola_path(lr, steps)
         shown = path[np.abs(path) <= 3]
@@ -47,13 +49,13 @@ def demo_panel(lr=0.2, steps=12):
         if abs(factor) > 1:
             set_status(msg, f"diverges: |1 − 2η| = {abs(factor):.2f} ≥ 1")
             return (f"η = {lr:.2f}: every step multiplies θ by {factor:+.2f}; |1 − 2η| ≥ 1, so θ grows and the "
-                    f"path <b>diverges</b> (after {steps} steps |θ| = {abs(path[-1]):.3g}).")
+                    f"path <b>diverges</b> (after {n_steps} |θ| = {abs(path[-1]):.3g}).")
         set_status(msg, None)
         if abs(factor) < 1e-9:
             return f"η = {lr:.2f}: 1 − 2η = 0, so the first step lands exactly on the minimum θ = 0."
         how = "zig-zags across the minimum" if factor < 0 else "slides down one side"
         return (f"η = {lr:.2f}: every step multiplies θ by {factor:+.2f}, so the path {how} and after "
-                f"{steps} steps θ = {path[-1]:.3g}.")
+                f"{n_steps} θ = {path[-1]:.3g}.")
 
     return widgets.Panel(fig, update, {"lr": widgets.float_slider("lr", lr, 0.02, 1.1, 0.02, description="learning rate η",
                                                                    readout_format=".2f")},
