@@ -32,23 +32,24 @@ def _label(b, n=4000):
 
 # ----------------------------------------------------------------------------- section 1
 def gap_table(record):
-    """The gap protocol as a text table: one row per B with the training loss and accuracy (means),
-    the test accuracy mean ± std,
-    seeds that reached the criterion, mean epochs and updates, λ_max and ε-sharpness (means)."""
+    """The gap protocol as a text table: one row per B with the seeds that reached the criterion, mean
+    epochs and updates, training loss and accuracy (means), and the test accuracy, λ_max and
+    ε-sharpness as mean ± standard error over the seeds (s/√n, ddof = 1). Section 1."""
     res = _results(record)
-    lines = [f"{'B':>6} {'reached':>8} {'epochs':>7} {'updates':>8} {'train loss':>11} {'train acc':>10}"
-             f" {'test acc':>14} {'λ_max':>7} {'ε-sharp %':>10}"]
+    lines = [f"{'B':>5} {'reached':>7} {'epochs':>6} {'updates':>7} {'train loss':>10} {'train acc':>9}"
+             f" {'test acc':>15} {'λ_max':>12} {'ε-sharp %':>13}"]
     for b in res["batch_sizes"]:
         s = res["summary"][str(b)]
-        lines.append(f"{b:>6} {s['reached']:>4}/{s['n_seeds']:<3} {s['epochs_mean']:>7.0f} {s['steps_mean']:>8.0f}"
-                     f" {s['train_loss_mean']:>11.3f} {s['train_acc_mean']:>10.3f}"
-                     f" {s['test_acc_mean']:>8.3f} ± {s['test_acc_std']:.3f}"
-                     f" {s['top_eigenvalue_mean']:>7.1f} {s['eps_sharpness_mean']:>10.2f}")
+        lines.append(f"{b:>5} {s['reached']:>4}/{s['n_seeds']:<2} {s['epochs_mean']:>6.0f} {s['steps_mean']:>7.0f}"
+                     f" {s['train_loss_mean']:>10.3f} {s['train_acc_mean']:>9.3f}"
+                     f" {s['test_acc_mean']:>7.3f} ± {_se(s, 'test_acc'):.3f}"
+                     f" {s['top_eigenvalue_mean']:>5.1f} ± {_se(s, 'top_eigenvalue'):<4.1f}"
+                     f" {s['eps_sharpness_mean']:>5.1f} ± {_se(s, 'eps_sharpness'):<4.1f}")
     return "\n".join(lines)
 
 
 def gap_figure(record):
-    """Train and test accuracy at the end of each run against B (log axis), mean ± std over seeds."""
+    """Train and test accuracy at the end of each run against B (log axis), mean ± standard error over seeds."""
     import matplotlib.pyplot as plt
 
     res = _results(record)
@@ -57,7 +58,7 @@ def gap_figure(record):
     for key, name, color, marker in (("train_acc", "train", plotting.COLORS["train"], "o"),
                                      ("test_acc", "test", plotting.COLORS["test"], "s")):
         m = np.array([res["summary"][str(b)][f"{key}_mean"] for b in bs])
-        s = np.array([res["summary"][str(b)][f"{key}_std"] for b in bs])
+        s = np.array([_se(res["summary"][str(b)], key) for b in bs])
         ax.errorbar(bs, m, yerr=s, color=color, marker=marker, capsize=4, label=f"{name} accuracy")
     g = res["gap"]
     ax.axvspan(g["lb"] * 0.8, g["lb"] * 1.25, color=plotting.COLORS["muted"], alpha=0.15)
@@ -66,8 +67,10 @@ def gap_figure(record):
     ax.set_xlabel("batch size B (one learning rate for all)")
     ax.set_ylabel("accuracy at the end of the run")
     ax.set_ylim(0.4, 1.02)
+    sb, lb = res["summary"][str(g["sb"])], res["summary"][str(g["lb"])]
+    se = float(np.hypot(_se(sb, "test_acc"), _se(lb, "test_acc")))
     ax.set_title(f"Same training accuracy, lower test accuracy: gap B={g['sb']} vs B={g['lb']} = "
-                 f"{g['test_acc_gap']:.3f}")
+                 f"{g['test_acc_gap']:.3f} ± {se:.3f} ({sb['n_seeds']} seeds, mean ± s.e.)", fontsize=11)
     ax.legend(loc="lower left")
     fig.tight_layout()
     return fig
@@ -104,22 +107,26 @@ class RerunPanel(Panel):
         button.disabled = True
         try:
             out.clear_output()
-            with out:
+            with out:                       # only the progress bar goes here, while the run lasts
                 self.rerun(progress=True)
-                print(self.caption_text())
-            self._image.value = self._png
+            out.clear_output()              # the bar of a run that stopped early must not stay (at 36 %)
+            self._image.value = self._png   # the result is in the picture and in the caption
             self._caption.value = self._caption_html()
         finally:
             button.disabled = False
 
     def rerun(self, progress=False):
-        """Train the selected batch size again (seed 0) and draw it over the cached curves."""
+        """Train the selected batch size again (seed 0) and draw it over the cached curves.
+
+        The picture is drawn the same way as every slider update (:meth:`Panel._render`): the
+        panel's dynamic artists are *animated*, so a plain ``savefig`` would leave them out — the
+        left axes, curves included, would come out blank.
+        """
         import time
 
         t0 = time.perf_counter()
         self.caption = self._rerun_fn(progress=progress, **self.values())
-        from ..widgets import figure_png
-        self._png = figure_png(self.fig, self.dpi)
+        self._png = self._render()
         self.last_seconds = time.perf_counter() - t0
         return self.caption
 
@@ -149,23 +156,25 @@ def batch_size_panel(record, params=None):
     test_lines = [ax.plot([], [], color=plotting.COLORS["test"], alpha=0.8, lw=1.5, ls="--",
                           label="test" if i == 0 else None)[0] for i in range(n_seeds)]
     live = [ax.plot([], [], color="k", lw=2.5, ls=ls, label=lab)[0]
-            for ls, lab in (("-", "live rerun"), ("--", None))]
+            for ls, lab in (("-", "live rerun (seed 0)"), ("--", None))]
     ax.set_xlabel("epoch")
     ax.set_ylabel("accuracy")
     ax.set_ylim(0, 1.02)
     ax.set_yticks([0.0, 0.25, 0.5, 0.75, 1.0])
-    ax.legend(loc="lower right", fontsize=9)
+    # two legends made once; update() shows the one with "live rerun" only when a rerun is drawn
+    legends = {True: ax.legend(handles=[train_lines[0], test_lines[0], live[0]], loc="lower right", fontsize=9),
+               False: ax.legend(handles=[train_lines[0], test_lines[0]], loc="lower right", fontsize=9)}
     status = plotting.status_text(ax)
     means = np.array([res["summary"][str(b)]["test_acc_mean"] for b in bs])
-    stds = np.array([res["summary"][str(b)]["test_acc_std"] for b in bs])
-    ax2.errorbar(bs, means, yerr=stds, color=plotting.COLORS["test"], marker="s", capsize=4, label="test")
+    ses = np.array([_se(res["summary"][str(b)], "test_acc") for b in bs])
+    ax2.errorbar(bs, means, yerr=ses, color=plotting.COLORS["test"], marker="s", capsize=4, label="test")
     ax2.plot(bs, [res["summary"][str(b)]["train_acc_mean"] for b in bs], color=plotting.COLORS["train"],
              marker="o", label="train")
     sel = ax2.plot([], [], "o", ms=16, mfc="none", mec="k", mew=2)[0]
     ax2.set_xscale("log")
     ax2.set_xticks(bs, [str(b) for b in bs])
     ax2.set_xlabel("batch size B")
-    ax2.set_ylabel("final accuracy (mean ± std)")
+    ax2.set_ylabel("final accuracy (mean ± s.e.)")
     ax2.set_ylim(0.4, 1.02)
     ax2.minorticks_off()
     ax2.set_yticks([0.4, 0.6, 0.8, 1.0])
@@ -183,9 +192,11 @@ def batch_size_panel(record, params=None):
                         f"(training accuracy {s['train_acc_mean']:.3f} at the budget)")
         ref = "" if b == res["gap"]["sb"] else f" (B = {res['gap']['sb']}: {sb['test_acc_mean']:.3f})"
         return (f"{_label(b, n)}: {reached} after {s['epochs_mean']:.0f} epochs ({s['steps_mean']:.0f} updates) "
-                f"at η = {params['lr']:g}; test accuracy {s['test_acc_mean']:.3f} ± {s['test_acc_std']:.3f}"
-                f"{ref}; top Hessian eigenvalue "
-                f"{s['top_eigenvalue_mean']:.1f}, ε-sharpness {s['eps_sharpness_mean']:.2f} %.")
+                f"at η = {params['lr']:g}; test accuracy {s['test_acc_mean']:.3f} ± {_se(s, 'test_acc'):.3f}"
+                f" (mean ± s.e.){ref}; top Hessian eigenvalue "
+                f"{s['top_eigenvalue_mean']:.1f} ± {_se(s, 'top_eigenvalue'):.1f}, ε-sharpness "
+                f"{s['eps_sharpness_mean']:.1f} ± {_se(s, 'eps_sharpness'):.1f} % at the stop (training loss "
+                f"{s['train_loss_mean']:.3f}).")
 
     def update(batch_size):
         b = int(batch_size)
@@ -204,6 +215,9 @@ def batch_size_panel(record, params=None):
         show_live = lv is not None and lv["batch_size"] == b
         for line, key in zip(live, ("train_acc", "test_acc")):
             line.set_data((lv["history"]["epoch"], lv["history"][key]) if show_live else ([], []))
+        ax.legend_ = legends[show_live]
+        if show_live:
+            xmax = max(xmax, lv["history"]["epoch"][-1])
         ax.set_xlim(0, xmax * 1.02)
         ax.set_title(f"{_label(b, n)}, η = {params['lr']:g}: {len(runs)} seeds")
         sel.set_data([b], [res["summary"][str(b)]["test_acc_mean"]])
@@ -288,18 +302,34 @@ def sharpness_figure(record):
 
     res = _results(record)
     bs = res["batch_sizes"]
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    # runs that met the matched criterion sit at a minimum (100 % training accuracy); the others
+    # (the full batch at its budget) are still descending: drawn hollow, not joined, and labelled
+    at_min = [b for b in bs if res["summary"][str(b)]["reached"] == res["summary"][str(b)]["n_seeds"]]
+    not_min = [b for b in bs if b not in at_min]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
     for ax, key, title in zip(axes, ("top_eigenvalue", "eps_sharpness"),
                               ("top Hessian eigenvalue λ_max", "ε-sharpness (%)")):
         for b in bs:
             vals = [r[key] for r in res["runs"][str(b)]]
-            ax.plot([b] * len(vals), vals, "o", color=plotting.COLORS["muted"], alpha=0.6)
-        ax.plot(bs, [res["summary"][str(b)][f"{key}_mean"] for b in bs], "-s", color=plotting.COLORS["full"])
+            ax.plot([b] * len(vals), vals, "o", color=plotting.COLORS["muted"], alpha=0.6,
+                    mfc=plotting.COLORS["muted"] if b in at_min else "none",
+                    label=("one seed" if b == at_min[0] else None))
+        ax.plot(at_min, [res["summary"][str(b)][f"{key}_mean"] for b in at_min], "-s", color=plotting.COLORS["full"],
+                label="mean, stopped at 100 % train acc.")
+        for b in not_min:
+            s = res["summary"][str(b)]
+            ax.plot([b], [s[f"{key}_mean"]], "s", mfc="none", mec=plotting.COLORS["full"], mew=1.5,
+                    label=f"{_label(b, bs[-1])}: not at a minimum")
+            ax.annotate(f"not at a minimum\n(train acc {s['train_acc_mean']:.2f})", (b, s[f"{key}_mean"]),
+                        xytext=(-8, -26), textcoords="offset points", ha="right", fontsize=8.5,
+                        color=plotting.COLORS["full"])
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xticks(bs, [str(b) for b in bs])
+        ax.minorticks_off()
         ax.set_xlabel("batch size B")
         ax.set_title(title)
+    axes[0].legend(loc="lower right", fontsize=8.5)
     fig.tight_layout()
     return fig
 
@@ -336,3 +366,114 @@ def interpolation_figure(curve, *, sb=32, lb=400):
     return fig
 
 
+
+
+# ----------------------------------------------------------------------------- sections 5-6: matched training loss
+def _se(summary_row, key):
+    """Standard error s/√n of the gap sweep's per-seed values (its summary stores the std, ddof = 1)."""
+    return summary_row[f"{key}_std"] / np.sqrt(summary_row["n_seeds"])
+
+
+def _matched(record):
+    res = _results(record)
+    if "configs" not in res or "summary" not in res:
+        raise ValueError("record must be the dict returned by sweeps.load('sharpness_matched')")
+    return res
+
+
+def matched_table(record):
+    """One row per ``(B, η)`` of the sweep ``sharpness_matched``: seeds that reached the matched training
+    loss L*, updates, training loss and accuracy at the stop, test accuracy, λ_max, λ_max·η/2 and
+    ε-sharpness, each mean ± standard error over the seeds (notebook 03, sections 5-6)."""
+    res = _matched(record)
+    lines = [f"{'B':>5} {'η':>5} {'reached':>7} {'updates':>8} {'train loss':>10} {'train acc':>9}"
+             f" {'test acc':>15} {'λ_max':>12} {'λ_max·η/2':>13} {'ε-sharp %':>13}"]
+    for c in res["configs"]:
+        s = res["summary"][c["key"]]
+        lines.append(f"{c['batch_size']:>5} {c['lr']:>5g} {s['reached']:>4}/{s['n']:<2} {s['steps_mean']:>8.0f}"
+                     f" {s['train_loss_mean']:>10.3f} {s['train_acc_mean']:>9.3f}"
+                     f" {s['test_acc_mean']:>7.3f} ± {s['test_acc_se']:.3f}"
+                     f" {s['top_eigenvalue_mean']:>5.1f} ± {s['top_eigenvalue_se']:<4.1f}"
+                     f" {s['stability_mean']:>5.2f} ± {s['stability_se']:.2f}"
+                     f" {s['eps_sharpness_mean']:>5.1f} ± {s['eps_sharpness_se']:<4.1f}")
+    return "\n".join(lines)
+
+
+def matched_figure(matched, gap):
+    """λ_max and ε-sharpness against B, mean ± standard error over seeds, measured two ways: where each
+    run of the gap protocol stopped (100 % training accuracy, sweep ``generalization``; the training loss
+    there differs with B) and at one matched training loss L* (sweep ``sharpness_matched``, η = its
+    ``lr``). Notebook 03, section 5."""
+    import matplotlib.pyplot as plt
+
+    m, g = _matched(matched), _results(gap)
+    lr = (matched.get("params") or {}).get("lr", 0.1)
+    cs = [c for c in m["configs"] if c["lr"] == lr]
+    bs_m = [c["batch_size"] for c in cs]
+    bs_g = [b for b in g["batch_sizes"] if g["summary"][str(b)]["reached"] == g["summary"][str(b)]["n_seeds"]]
+    lstar = (matched.get("params") or {}).get("target_train_loss")
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
+    for ax, key, title in zip(axes, ("top_eigenvalue", "eps_sharpness"),
+                              ("top Hessian eigenvalue λ_max", "ε-sharpness (%)")):
+        ax.errorbar(bs_g, [g["summary"][str(b)][f"{key}_mean"] for b in bs_g],
+                    yerr=[_se(g["summary"][str(b)], key) for b in bs_g], color=plotting.COLORS["muted"],
+                    marker="o", capsize=4, ls="--", label="at 100 % train acc. (loss differs with B)")
+        ax.errorbar(bs_m, [m["summary"][c["key"]][f"{key}_mean"] for c in cs],
+                    yerr=[m["summary"][c["key"]][f"{key}_se"] for c in cs], color=plotting.COLORS["full"],
+                    marker="s", capsize=4, label=f"at matched train loss L* = {lstar:g}")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xticks(bs_m, [str(b) for b in bs_m])
+        ax.minorticks_off()
+        ax.set_xlabel(f"batch size B (η = {lr:g})")
+        ax.set_title(title)
+    axes[0].legend(loc="lower right", fontsize=8.5)
+    fig.suptitle("mean ± standard error over seeds", fontsize=10, y=0.995)
+    fig.tight_layout()
+    return fig
+
+
+def stability_figure(record):
+    """The edge of stability (Cohen et al. 2021): λ_max at the matched training loss against η for each B
+    (mean ± standard error over seeds), with the stability limit 2/η of gradient descent on a quadratic
+    (left); test accuracy against λ_max for every ``(B, η)`` (right; colour: B, marker: η). Notebook 03, section 6."""
+    import matplotlib.pyplot as plt
+
+    res = _matched(record)
+    bs = sorted({c["batch_size"] for c in res["configs"]})
+    multi = [b for b in bs if sum(c["batch_size"] == b for c in res["configs"]) > 1]
+    colors = dict(zip(bs, ("#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")))
+    lrs = sorted({c["lr"] for c in res["configs"]})
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10.5, 4.2), gridspec_kw={"width_ratios": [1.1, 1]})
+    grid = np.geomspace(min(lrs) / 1.3, max(lrs) * 1.3, 50)
+    ax.plot(grid, 2 / grid, color="k", lw=1.5, ls="--", label="2/η (stability limit of GD)")
+    for b in multi:
+        cs = sorted([c for c in res["configs"] if c["batch_size"] == b], key=lambda c: c["lr"])
+        s = [res["summary"][c["key"]] for c in cs]
+        ax.errorbar([c["lr"] for c in cs], [r["top_eigenvalue_mean"] for r in s],
+                    yerr=[r["top_eigenvalue_se"] for r in s], color=colors[b], marker="o", capsize=4,
+                    label=f"B = {b}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xticks(lrs, [f"{v:g}" for v in lrs])
+    ax.minorticks_off()
+    ax.set_xlabel("learning rate η")
+    ax.set_ylabel("λ_max at the matched training loss")
+    ax.legend(loc="lower left", fontsize=8.5)
+    ax.set_title("sharpness against the limit 2/η")
+    markers = dict(zip(lrs, ("o", "s", "^", "D", "v")))
+    for c in res["configs"]:
+        s = res["summary"][c["key"]]
+        ax2.errorbar(s["top_eigenvalue_mean"], s["test_acc_mean"], xerr=s["top_eigenvalue_se"], yerr=s["test_acc_se"],
+                     color=colors[c["batch_size"]], marker=markers[c["lr"]], ms=7, capsize=3, ls="none")
+    from matplotlib.lines import Line2D
+    handles = ([Line2D([], [], color=colors[b], marker="o", ls="none", label=f"B = {b}") for b in bs]
+               + [Line2D([], [], color="0.3", marker=markers[v], ls="none", label=f"η = {v:g}") for v in lrs])
+    ax2.legend(handles=handles, loc="best", fontsize=8, ncol=2)
+    ax2.set_xscale("log")
+    ax2.minorticks_off()
+    ax2.set_xlabel("λ_max at the matched training loss")
+    ax2.set_ylabel("test accuracy")
+    ax2.set_title("test accuracy against sharpness")
+    fig.tight_layout()
+    return fig
