@@ -131,3 +131,51 @@ def test_evaluation_at_chosen_steps(small):
     with pytest.raises(ValueError, match="not both"):
         train_classifier(small, batch_size=50, lr=0.1, seed=0, max_steps=5, eval_at_steps=[1], eval_every_steps=1)
 
+
+
+def _indexed_loop(data, batch_size, lr, seed, steps, momentum=0.0, warmup_steps=0):
+    """The loop as it was before it sliced a per-epoch permuted copy: every batch indexed by
+    ``epoch_batches``. train_classifier must give the same bits."""
+    import torch.nn.functional as F
+
+    from lecture_utils.data import epoch_batches
+
+    x, y = torch.from_numpy(data.x_train), torch.from_numpy(data.y_train)
+    model = make_mlp(seed)
+    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
+    step, ep = 0, 0
+    while step < steps:
+        for idx in epoch_batches(len(y), batch_size, seed=seed, epoch=ep):
+            for g in opt.param_groups:
+                g["lr"] = lr_at_step(step, lr, warmup_steps)
+            ib = torch.from_numpy(idx)
+            loss = F.cross_entropy(model(x[ib]), y[ib])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            step += 1
+            if step >= steps:
+                break
+        ep += 1
+    return flat_params(model)
+
+
+@pytest.mark.parametrize("cfg", [dict(batch_size=1, lr=0.05, seed=0, steps=40),
+                                 dict(batch_size=32, lr=0.1, seed=1, steps=45, momentum=0.9),
+                                 dict(batch_size=300, lr=0.1, seed=2, steps=9, warmup_steps=5)])
+def test_same_bits_as_indexing_every_batch(small, cfg):
+    """Slicing the epoch's permuted copy is an optimisation only: same batches, same order, same
+    weights to the last bit (B=32 crosses an epoch boundary, B=300 has a short last batch)."""
+    cfg = dict(cfg)
+    steps = cfg.pop("steps")
+    r = train_classifier(small, max_steps=steps, **cfg)  # sets torch's threads, which the reference then uses
+    np.testing.assert_array_equal(flat_params(r.model), _indexed_loop(small, steps=steps, **cfg))
+
+
+def test_divergence_says_so(small):
+    with pytest.warns(RuntimeWarning, match="DIVERGED after .* updates .*lower the learning rate"):
+        r = train_classifier(small, batch_size=32, lr=50, seed=0, epochs=1)
+    assert r.status == "diverged" and math.isnan(r.train_acc)
+    assert "DIVERGED" in repr(r) and "DIVERGED" in str(r) and r.summary()["status"] == "diverged"
+    ok = train_classifier(small, batch_size=500, lr=0.1, seed=0, max_steps=1)
+    assert "DIVERGED" not in repr(ok) and str(ok).startswith("max_steps")
