@@ -321,14 +321,20 @@ class Panel:
             self._widget = box
         return self._widget
 
-    #: Under every panel: what to do when the sliders do nothing (a closed or restarted kernel, or a
-    #: notebook opened with its stored outputs): the stored picture is a static figure at the defaults.
-    STALE_HINT = ("sliders need a running kernel: if the figure does not follow them, "
-                  "restart: run all cells (Run ▸ Run All Cells)")
+    #: Shown under a panel only while its widgets are not connected to a kernel: after a kernel restart,
+    #: in a notebook opened with its stored outputs (the picture is then a static figure at the
+    #: defaults) or when the kernel died. ipywidgets 8 marks such views with the CSS class
+    #: ``jupyter-widgets-disconnected``; the ``<style>`` below (an HTML widget's value is inserted as
+    #: HTML) reveals the message then, and hides it while the kernel is connected.
+    STALE_HINT = ("⚠ restart: run all cells — these sliders need a running kernel and this one is gone "
+                  "(Run ▸ Run All Cells, or Kernel ▸ Restart Kernel and Run All Cells)")
+    STALE_STYLE = ("<style>.lecture-stale{display:none}"
+                   ".jupyter-widgets-disconnected .lecture-stale{display:block}</style>")
 
     def _caption_html(self):
         return (f'<div class="lecture-caption" style="max-width:820px;font-size:14px">{self.caption}</div>'
-                f'<div class="lecture-hint" style="font-size:11px;color:#777">{self.STALE_HINT}</div>')
+                f'{self.STALE_STYLE}<div class="lecture-stale" style="font-size:13px;color:#b00000;'
+                f'font-weight:bold">{self.STALE_HINT}</div>')
 
     def _on_change(self, change):
         self.update()

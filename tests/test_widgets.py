@@ -68,7 +68,8 @@ def test_panel_pictures_are_drawn_at_twice_the_css_size(dynamic):
     assert img.width == "360" and img.layout.max_width == "100%" and img.layout.height == "auto"
     p.controls["a"].value = 0.5
     assert _png_size(bytes(img.value)) == (720, 360)
-    assert "run all cells" in p.widget.children[-1].value   # what a stale widget's reader should do
+    # what a stale widget says (shown by CSS only while the widget is disconnected from its kernel)
+    assert "restart: run all cells" in p.widget.children[-1].value and "jupyter-widgets-disconnected" in p.widget.children[-1].value
     with pytest.raises(ValueError, match="scale"):
         widgets.Panel(Figure(), lambda: "", {}, scale=0)
 

@@ -16,6 +16,10 @@ from dataclasses import dataclass, field
 import nbformat
 
 STDERR = 'application/vnd.jupyter.stderr'
+#: Waits are on events (kernel idle, a new picture, a deck move); this is only the ceiling after which a
+#: wait gives up: generous, so that a machine 3x slower than ours (or a busy one) still passes.
+CEILING_S = 300
+CEILING_MS = CEILING_S * 1000
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 BAD_WORDS = ("Traceback", "Error", "Exception", "Warning")
 
@@ -103,22 +107,25 @@ JS_BUSY = """
 def goto_lab(page, server, name, workspace):
     """Open notebook ``name`` in a fresh workspace (no layout restored from an earlier test)."""
     url = f"{server.url}/lab/workspaces/{workspace}/tree/{name}?reset&token={server.token}"
-    page.goto(url, wait_until="domcontentloaded", timeout=60_000)
-    page.wait_for_function(JS_NOTEBOOK_READY, timeout=90_000, polling=200)
+    page.goto(url, wait_until="domcontentloaded", timeout=CEILING_MS)
+    page.wait_for_function(JS_NOTEBOOK_READY, timeout=CEILING_MS, polling=200)
     page.evaluate(JS_WATCH_KERNEL)
 
 
-def run_all(page, timeout_s=300):
+def run_all(page, timeout_s=900):
+    """Run every cell and wait until the kernel is idle again (events; ``timeout_s`` is a ceiling)."""
     t0 = time.monotonic()
     page.evaluate(JS_RUN_ALL, timeout_s * 1000)
     # the command resolves when the last cell has run; make sure the kernel has settled too
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        st = page.evaluate(JS_BUSY)
-        if st["busy"] == 0 and st["status"] in ("idle", None):
-            break
-        time.sleep(0.2)
+    wait_idle(page, timeout_s)
     return time.monotonic() - t0
+
+
+def wait_idle(page, timeout_s=CEILING_S):
+    """Wait until no cell is running and the kernel reports idle (an event, with a generous ceiling)."""
+    page.wait_for_function(f"() => {{ const st = ({JS_BUSY})(); return st.busy === 0 && "
+                           "(st.status === 'idle' || st.status === null); }",
+                           timeout=timeout_s * 1000, polling=100)
 
 
 @dataclass
@@ -200,6 +207,89 @@ def slider_state(slider):
     }""")
 
 
+JS_IMAGE = """
+async (el) => {
+  // What the panel's <img> DRAWS: decode the PNG on a canvas and measure it on a grid of cells.
+  const img = el.querySelector('img');
+  if (!img) return null;
+  try { await img.decode(); } catch (e) { return {error: 'the picture does not decode: ' + e}; }
+  const W = img.naturalWidth, H = img.naturalHeight;
+  if (!W || !H) return {error: 'empty picture'};
+  const c = document.createElement('canvas'); c.width = W; c.height = H;
+  const ctx = c.getContext('2d', {willReadFrequently: true});
+  ctx.drawImage(img, 0, 0);
+  const d = ctx.getImageData(0, 0, W, H).data;
+  const GX = 32, GY = 12, n = GX * GY;
+  const ink = new Float64Array(n), tone = new Float64Array(n), cnt = new Float64Array(n);
+  const colours = new Set();
+  let inkAll = 0, total = 0, inkLeft = 0, inkRight = 0;
+  for (let y = 0; y < H; y += 2) {
+    const gy = Math.min(GY - 1, Math.floor(y * GY / H));
+    for (let x = 0; x < W; x += 2) {
+      const i = (y * W + x) * 4, r = d[i], g = d[i + 1], b = d[i + 2];
+      const k = gy * GX + Math.min(GX - 1, Math.floor(x * GX / W));
+      const dark = (r < 230 || g < 230 || b < 230) ? 1 : 0;
+      cnt[k] += 1; ink[k] += dark; tone[k] += r * 3 + g * 5 + b * 7; total += 1; inkAll += dark;
+      if (x < W / 2) inkLeft += dark; else inkRight += dark;
+      if (colours.size < 512) colours.add(((r >> 4) << 8) | ((g >> 4) << 4) | (b >> 4));
+    }
+  }
+  const r = img.getBoundingClientRect();
+  return {natural: [W, H], shown: [r.width, r.height], width_attr: img.getAttribute('width'),
+          ink: inkAll / total, ink_left: inkLeft / (total / 2), ink_right: inkRight / (total / 2),
+          colours: colours.size,
+          grid: Array.from(tone, (v, k) => v / cnt[k]), grid_ink: Array.from(ink, (v, k) => v / cnt[k])};
+}
+"""
+
+
+def image_stats(panel):
+    """What the panel's picture draws: natural and shown size, ink (share of non-white pixels, in all
+    and per half), number of distinct colours, a 32×12 grid of mean tones (to tell where it changed)."""
+    return panel.evaluate(JS_IMAGE)
+
+
+def picture_problem(stats, before=None):
+    """Why a picture is not a good figure ('' if it is): blank, one colour, a half that lost its ink."""
+    if stats is None:
+        return "no picture in the panel"
+    if stats.get("error"):
+        return stats["error"]
+    if stats["ink"] < 0.01 or stats["colours"] < 4:
+        return f"the picture is blank ({100 * stats['ink']:.1f} % ink, {stats['colours']} colours)"
+    if before and not before.get("error"):
+        for half in ("left", "right"):
+            was, now = before[f"ink_{half}"], stats[f"ink_{half}"]
+            if was > 0.02 and now < 0.25 * was:
+                return f"the {half} half of the picture went near blank ({100 * was:.1f} % → {100 * now:.1f} % ink)"
+    return ""
+
+
+def changed_cells(before, after):
+    """Grid cells (of 32×12) whose drawing changed between two pictures."""
+    if not before or not after or before.get("error") or after.get("error"):
+        return 0
+    if before["natural"] != after["natural"]:
+        return len(after["grid"])
+    return sum(1 for a, b in zip(before["grid"], after["grid"]) if abs(a - b) > 1e-9)
+
+
+def double_size_problem(stats):
+    """'' when the picture has 2× the pixels of its CSS size (crisp on a HiDPI screen / projector)."""
+    if not stats or stats.get("error"):
+        return "no picture"
+    w_attr = stats.get("width_attr")
+    if not w_attr:
+        return "the <img> has no width: the page stretches the picture"
+    css = float(w_attr)
+    natural, shown = stats["natural"][0], stats["shown"][0]
+    if abs(natural - 2 * css) > 2:
+        return f"{natural} px drawn for {css:g} CSS px (want 2×)"
+    if shown > css + 1:
+        return f"shown {shown:.0f} px wide, wider than its {css:g} CSS px (stretched)"
+    return ""
+
+
 @dataclass
 class SliderMove:
     panel: int
@@ -211,44 +301,62 @@ class SliderMove:
     figure_changed: bool
     caption_changed: bool
     seconds: float
+    cells_changed: int = 0
+    problem: str = ""
 
 
-def move_slider(page, panel, slider, *, key=None, timeout_s=15.0):
-    """Focus the slider's handle, press one arrow key, wait for the panel's picture or caption to
-    change. Returns a :class:`SliderMove` (``seconds``: key press to new picture, as the page sees it)."""
-    st = slider_state(slider)
-    if key is None:
-        key = "ArrowLeft" if (st["now"] is not None and st["max"] is not None and st["now"] >= st["max"]) else "ArrowRight"
-    src0, cap0 = panel_state(panel)
-    handle = slider.locator(".noUi-handle").first
-    handle.scroll_into_view_if_needed()
-    handle.focus()
+def wait_panel_change(panel, src0, cap0, timeout_s=CEILING_S):
+    """Wait (polling the DOM) until the panel's picture or caption differs from ``src0``/``cap0``."""
     t0 = time.monotonic()
-    page.keyboard.press(key)
     src1, cap1 = src0, cap0
     while time.monotonic() - t0 < timeout_s:
         src1, cap1 = panel_state(panel)
         if src1 != src0 or cap1 != cap0:
             break
         time.sleep(0.03)
-    seconds = time.monotonic() - t0
-    # a new caption may land a moment after the picture (two widget messages): let it settle
-    time.sleep(0.1)
+    return src1, cap1, time.monotonic() - t0
+
+
+def move_slider(page, panel, slider, *, key=None, timeout_s=CEILING_S):
+    """Focus the slider's handle, press one arrow key, wait for the panel's picture or caption to
+    change, then for the kernel to be idle (the caption comes in a second message). Returns a
+    :class:`SliderMove` (``seconds``: key press to new picture, as the page sees it) that also says
+    how many grid cells of the picture changed and what is wrong with the new picture, if anything."""
+    st = slider_state(slider)
+    if key is None:
+        key = "ArrowLeft" if (st["now"] is not None and st["max"] is not None and st["now"] >= st["max"]) else "ArrowRight"
+    src0, cap0 = panel_state(panel)
+    img0 = image_stats(panel)
+    handle = slider.locator(".noUi-handle").first
+    handle.scroll_into_view_if_needed()
+    handle.focus()
+    t0 = time.monotonic()
+    page.keyboard.press(key)
+    _, _, seconds = wait_panel_change(panel, src0, cap0, timeout_s)
+    wait_idle(page, timeout_s)
     src1, cap1 = panel_state(panel)
+    img1 = image_stats(panel)
     st1 = slider_state(slider)
     return SliderMove(panel=-1, slider=-1, label=(st["label"] or "").strip(), before=str(st["readout"]),
                       after=str(st1["readout"]), key=key, figure_changed=src1 != src0,
-                      caption_changed=cap1 != cap0, seconds=seconds)
+                      caption_changed=cap1 != cap0, seconds=seconds,
+                      cells_changed=changed_cells(img0, img1), problem=picture_problem(img1, img0))
 
 
 def exercise_panels(page, *, max_panels=None):
-    """Move every slider of every lecture panel on the page once; return (moves, failures)."""
+    """Check every lecture panel on the page: its picture is a real figure drawn at 2× its CSS size;
+    then move each of its sliders once: the picture must change where it is drawn (pixels, not just
+    the src) and must not go blank. Returns (moves, failures)."""
     panels = page.locator(".lecture-panel")
     moves, failures = [], []
     n = panels.count()
     for i in range(n if max_panels is None else min(n, max_panels)):
         panel = panels.nth(i)
         panel.scroll_into_view_if_needed()
+        stats = image_stats(panel)
+        for why in (picture_problem(stats), double_size_problem(stats)):
+            if why:
+                failures.append(f"panel {i} at its defaults: {why}")
         sliders = panel.locator(".widget-slider")
         for j in range(sliders.count()):
             slider = sliders.nth(j)
@@ -260,9 +368,12 @@ def exercise_panels(page, *, max_panels=None):
             moves.append(mv)
             if mv.before == mv.after:
                 failures.append(f"panel {i} slider {j} ({mv.label}): {mv.key} did not move it (stays {mv.before})")
-            elif not (mv.figure_changed or mv.caption_changed):
-                failures.append(f"panel {i} slider {j} ({mv.label}): {mv.before} -> {mv.after} "
-                                f"but neither the figure nor the caption changed within {mv.seconds:.1f} s")
+            elif not mv.figure_changed or mv.cells_changed == 0:
+                failures.append(f"panel {i} slider {j} ({mv.label}): {mv.before} -> {mv.after} but the drawn "
+                                f"figure did not change (src changed: {mv.figure_changed}, caption changed: "
+                                f"{mv.caption_changed})")
+            elif mv.problem:
+                failures.append(f"panel {i} slider {j} ({mv.label}): {mv.before} -> {mv.after}: {mv.problem}")
     return moves, failures
 
 
@@ -289,13 +400,33 @@ def deck_state(page):
     return page.evaluate(JS_DECK_STATE)
 
 
-def start_deck(page):
+#: What the README tells a presenter to type into the command palette (Ctrl+Shift+C) to start the deck.
+#: ("deck" alone selects *Stop Deck*, the first match in the palette.)
+DECK_PALETTE_TEXT = "Start Deck"
+
+JS_PRESENTING = "() => document.body.getAttribute('data-jp-deck-mode') === 'presenting'"
+
+
+def start_deck(page, *, keys=False):
     """Present the open notebook with jupyterlab-slideshow, from its first cell ("Run all" leaves the
-    last cell active, and the deck opens on the active cell's slide)."""
-    page.evaluate("async () => { await window.jupyterapp.commands.execute('deck:start'); }")
-    page.wait_for_selector("body[data-jp-deck-mode='presenting']", state="attached", timeout=15_000)
+    last cell active, and the deck opens on the active cell's slide). ``keys=True`` does it as the
+    README says, with keystrokes: select the title cell, Ctrl+Shift+C, type "Start Deck", Enter."""
+    page.evaluate("() => { const p = window.jupyterapp.shell.currentWidget; p.content.activeCellIndex = 0;"
+                  " p.content.mode = 'command'; p.content.node.focus(); }")
+    if keys:
+        page.keyboard.press("Control+Shift+C")
+        box = page.locator(".lm-CommandPalette-input").first
+        box.wait_for(state="visible", timeout=CEILING_MS)
+        page.keyboard.type(DECK_PALETTE_TEXT)
+        page.wait_for_function(
+            "(t) => { const a = document.querySelector('.lm-CommandPalette-item.lm-mod-active');"
+            " return !!a && a.textContent.includes(t); }", arg=DECK_PALETTE_TEXT, timeout=CEILING_MS)
+        page.keyboard.press("Enter")
+    else:
+        page.evaluate("async () => { await window.jupyterapp.commands.execute('deck:start'); }")
+    page.wait_for_function(JS_PRESENTING, timeout=CEILING_MS, polling=100)
     page.evaluate("() => { window.jupyterapp.shell.currentWidget.content.activeCellIndex = 0; }")
-    page.wait_for_timeout(300)
+    page.wait_for_function(f"() => ({JS_DECK_STATE})().shown.includes(0)", timeout=CEILING_MS, polling=100)
 
 
 def stop_deck(page):
@@ -306,11 +437,21 @@ def stop_deck(page):
         pass
 
 
-def deck_next(page, wait_ms=100):
-    """One press of Space, as the presenter does: the next fragment, subslide or slide."""
+def deck_next(page, timeout_s=10):
+    """One press of Space, as the presenter does: the next fragment, subslide or slide; waits for the
+    deck to move (the active cell or the cells on screen change). Returns False when it did not move
+    within ``timeout_s`` (the end of the deck)."""
+    before = deck_state(page)
     page.locator(".jp-Notebook .jp-Cell.jp-mod-active").first.focus()
     page.keyboard.press("Space")
-    page.wait_for_timeout(wait_ms)
+    try:
+        page.wait_for_function(
+            f"(b) => {{ const s = ({JS_DECK_STATE})(); return s.active !== b.active || "
+            "JSON.stringify(s.shown) !== JSON.stringify(b.shown); }", arg=before,
+            timeout=timeout_s * 1000, polling=50)
+    except Exception:  # playwright's TimeoutError: the deck did not move
+        return False
+    return True
 
 
 def walk_deck(page, *, until=None, max_presses=300):
@@ -320,8 +461,10 @@ def walk_deck(page, *, until=None, max_presses=300):
     last = max(i for i in range(st["n"]) if i not in st["skip"])
     seen, presses = set(st["shown"]), 0
     while presses < max_presses and not (until() if until else st["active"] >= last):
-        deck_next(page)
+        moved = deck_next(page)
         presses += 1
         st = deck_state(page)
         seen.update(st["shown"])
+        if not moved:  # a dead end: Space does nothing more
+            break
     return presses, seen, st
