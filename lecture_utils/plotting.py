@@ -98,3 +98,25 @@ def contour(ax, f, xlim, ylim, *, n=120, levels=20, log=True, cmap="Greys"):
     ax.set_xlim(xlim)
     ax.set_ylim(ylim)
     return cs
+
+
+def plot_finite(ax, x, y, *, status=None, what="the run", limit=1e6, **kwargs):
+    """``ax.plot(x, y)`` of the finite part of ``y`` (see :func:`finite_or_nan`); when ``y`` diverges
+    (NaN, ±inf or |y| > ``limit``) the axes say so in a red box: "<what> diverged after step k" (with
+    ``status`` an existing :func:`status_text` artist, else a new one). Never a blank or crashing plot.
+    Returns ``(line, diverged_at)`` (``diverged_at`` is None when every value is finite). For static
+    figures whose run can diverge (a large η, β near 1); the panels use status_text/set_status."""
+    y_cut, cut = finite_or_nan(y, limit=limit)
+    (line,) = ax.plot(x, y_cut, **kwargs)
+    first = None
+    if cut:
+        bad = np.isnan(y_cut) if y_cut.ndim == 1 else np.isnan(y_cut).any(axis=tuple(range(1, y_cut.ndim)))
+        first = int(np.argmax(bad))
+        xs = np.asarray(x)
+        where = f"step {xs[first]:g}" if xs.ndim == 1 and len(xs) > first and np.isscalar(xs[first]) else f"point {first}"
+        if status is None:
+            status = status_text(ax)
+        set_status(status, f"{what} diverged after {where} (values became NaN / inf)")
+    elif status is not None:
+        set_status(status, None)
+    return line, first

@@ -770,3 +770,22 @@ def test_every_panel_is_built_once_all_sweeps_are_cached():
         except pytest.skip.Exception as exc:
             failed.append(f"{qualname}: {exc}")
     assert not failed, "\n".join(failed)
+
+
+def test_plot_finite_says_diverged_on_the_axes():
+    """plotting.plot_finite: a diverging curve is cut where it leaves the finite range and the axes
+    carry a visible "diverged" message; a finite curve has none."""
+    from matplotlib.figure import Figure
+
+    from lecture_utils import plotting
+
+    fig = Figure()
+    ax = fig.subplots()
+    steps = np.arange(6)
+    line, at = plotting.plot_finite(ax, steps, [1.0, 4.0, 1e3, 1e9, np.inf, np.nan], what="GD")
+    assert at == 3 and np.isnan(line.get_ydata()[3:]).all() and line.get_ydata()[2] == 1e3
+    shown = [t.get_text() for t in ax.texts if t.get_visible()]
+    assert any(DIVERGED.search(t) and "GD" in t and "step 3" in t for t in shown), shown
+    status = plotting.status_text(ax)
+    _, at = plotting.plot_finite(ax, steps, np.ones(6), status=status)
+    assert at is None and not status.get_visible()
