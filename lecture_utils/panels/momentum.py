@@ -410,7 +410,7 @@ def quadratic_panel(alpha=3.3, beta=0.67, *, kappa=100.0, steps=300, theta0=(1.0
     lam = q.eigenvalues
     best = quad.optimal_params(lam)
     gd_best = quad.optimal_gd(lam)
-    fig = _figure((12.5, 3.9), left=0.06, right=0.99, wspace=0.35, bottom=0.15)
+    fig = _figure((12.5, 3.9), left=0.06, right=0.955, wspace=0.35, bottom=0.15)
     ax, ax2, ax3 = fig.subplots(1, 3, width_ratios=[1.15, 1, 1.1])
     # the window holds the whole path at the defaults (|θ₂| reaches 3.6 at α = 3.3, β = 0.67); a path that
     # goes further is cut at the frame and the note in the corner says how far it went
