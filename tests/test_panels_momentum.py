@@ -254,3 +254,21 @@ def test_mnist_figures_draw_unreached_runs_as_open_markers_not_data():
         assert any(ln.get_marker() == "^" for ln in fig.axes[0].lines)
     finally:
         plt.close(fig)
+
+
+def test_every_rerun_cell_of_notebook_05_redraws_from_what_it_computed():
+    """RERUN = True must recompute *and* draw the recomputed record (issue 12: it once showed the old
+    figure): the cell that sets RERUN loads with rerun=RERUN and plots that record in the same cell."""
+    import json
+    from pathlib import Path
+
+    nb = json.loads((Path(__file__).resolve().parent.parent / "notebooks" / "05_momentum.ipynb").read_text())
+    cells = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+    rerun_cells = [s for s in cells if "RERUN =" in s]
+    assert len(rerun_cells) == 2
+    for src in rerun_cells:
+        m = re.search(r"^(\w+) = sweeps\.load\(\"(\w+)\", rerun=RERUN\)", src, re.M)
+        assert m, src
+        assert re.search(rf"plot_\w+\({m.group(1)}\)", src) and "plt.show()" in src
+    # and no other cell recomputes a sweep behind the figures' back
+    assert sum("rerun=" in s for s in cells) == 2
