@@ -13,7 +13,7 @@ APP_CULL_EVERY_S ?= 60
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 NB ?=
 
-.PHONY: setup lab test unit nbval browser notebooks slides sweeps bench app lock clean-cache
+.PHONY: setup lab test unit nbval browser notebooks slides sweeps bench app hub-test lock clean-cache
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,20 @@ slides: setup
 # Recompute every cached sweep under data/ (python -m lecture_utils.sweeps NAME for one).
 sweeps: setup
 	$(BIN)/python -m lecture_utils.sweeps all
+
+# A class on one server (issue 13): a real JupyterHub on 127.0.0.1 with 8 students runs every notebook at
+# once, one student also in Chromium; installs the hub extra and the proxy (npm ci) first. Report printed and
+# in tests/hub/artifacts/hub_report.json. HUB_STUDENTS=2 for a quick run.
+HUB_STAMP := $(VENV)/.installed-hub
+$(HUB_STAMP): pyproject.toml constraints.txt $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test,present,hub]'
+	@touch $(HUB_STAMP)
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+hub-test: $(HUB_STAMP) node_modules/.package-lock.json
+	LECTURE_HUB_TEST=1 $(BIN)/python -m pytest tests/hub -q -s -p no:cacheprovider
 
 bench: setup
 	$(BIN)/python benchmarks/run.py
