@@ -261,3 +261,17 @@ def test_cached_training_recomputes(mnist):
         k = len(r.history["step"])
         assert r.history["step"] == cached["step"][:k]
         assert r.history["train_loss"] == pytest.approx(cached["train_loss"][:k], abs=2e-5)
+
+
+@pytest.mark.parametrize("bad", [None, {}, {"n_train": 10}, {"n_train": 10, "lr": 0.1, "epochs": 1,
+                                                              "matched_updates": 1, "runs": [{}]}])
+def test_training_helpers_refuse_bad_results(bad):
+    for fn in (noisy.training_stats, noisy.training_summary, noisy.plot_noisy_training):
+        with pytest.raises(ValueError, match="results"):
+            fn(bad)
+    with pytest.raises(ValueError, match="result"):
+        noisy.format_noise_table(bad)
+    with pytest.raises(ValueError, match="result"):
+        noisy.slope_interval(bad)
+    with pytest.raises(ValueError, match="count"):
+        noisy.plural(-1, "run")

@@ -39,6 +39,7 @@ SADDLE_RADIUS = 0.5
 
 def plural(count, word, words=None):
     """"1 update", "2 updates": ``count`` and the word in the number that fits (``words``: irregular plural)."""
+    count = check_int("count", count, low=0)
     return f"{count} {word if count == 1 else (words or word + 's')}"
 
 
@@ -387,6 +388,8 @@ def slope_interval(result, *, n_boot=2000, seed=0, level=0.95):
     refitted ``n_boot`` times with every measured variance redrawn from N(variance, SE²) (seeded)."""
     from ..noise import loglog_slope
 
+    if not all(hasattr(result, k) for k in ("batch_sizes", "variance", "variance_se")):
+        raise ValueError(f"result must be a GradientNoise from noise.gradient_noise; got {type(result).__name__}")
     n_boot = check_int("n_boot", n_boot, low=10)
     level = check_real("level", level, low=0.0, high=1.0, low_open=True, high_open=True)
     rng = np.random.default_rng(check_int("seed", seed, low=0))
@@ -402,6 +405,8 @@ def format_noise_table(result):
     """Per batch size: the K_B batches drawn, E‖g_𝓑 − g‖² ± standard error, the prediction
     tr(Σ)/B·(N−B)/(N−1) and how many standard errors the measurement lies from it, and the mean
     cosine to the full gradient ± standard error (notebook 02 §5)."""
+    if not all(hasattr(result, k) for k in ("batch_sizes", "variance", "variance_se", "cosines", "trace")):
+        raise ValueError(f"result must be a GradientNoise from noise.gradient_noise; got {type(result).__name__}")
     pred = result.predicted() if result.trace is not None else np.full(len(result.batch_sizes), np.nan)
     lines = [f"{'B':>5} {'K_B':>4}  {'E|g_B - g|²  ± SE':>20}  {'predicted':>9}  {'off by':>7}  "
              f"{'mean cos(g_B, g) ± SE':>21}"]
@@ -451,8 +456,23 @@ def plot_gradient_noise(result):
     return fig
 
 
+TRAINING_KEYS = ("n_train", "lr", "epochs", "matched_updates", "runs")
+RUN_KEYS = ("batch_size", "seed", "epoch", "step", "train_loss")
+
+
+def _check_training(results):
+    """ValueError naming ``results`` unless it is ``sweeps.load("noisy_training")["results"]``-shaped."""
+    ok = isinstance(results, dict) and all(k in results for k in TRAINING_KEYS) and results["runs"] and all(
+        isinstance(r, dict) and all(k in r for k in RUN_KEYS) for r in results["runs"])
+    if not ok:
+        raise ValueError("results must be sweeps.load('noisy_training')['results']: a dict with "
+                         f"{', '.join(TRAINING_KEYS)} and runs holding {', '.join(RUN_KEYS)}")
+    return results
+
+
 def _runs_by_batch(results):
     """{B: [runs of every seed]} of the cached sweep ``noisy_training``, largest B first."""
+    _check_training(results)
     out = {}
     for run in results["runs"]:
         out.setdefault(int(run["batch_size"]), []).append(run)
@@ -480,6 +500,7 @@ def training_stats(results):
     """Per batch size B of the sweep ``noisy_training`` (notebook 02 §6): the updates a run makes in
     the epoch budget E, and mean ± standard error over the seeds of the training loss after E epochs
     and after ``matched_updates`` updates (both measured, not interpolated)."""
+    _check_training(results)
     n, epochs, matched = results["n_train"], results["epochs"], results["matched_updates"]
     rows = []
     for b, runs in _runs_by_batch(results).items():
@@ -493,6 +514,7 @@ def training_stats(results):
 
 def training_summary(results):
     """The table of :func:`training_stats` as fixed-precision text (mean ± standard error over the seeds)."""
+    _check_training(results)
     epochs, matched = results["epochs"], results["matched_updates"]
     rows = training_stats(results)
     seeds = results.get("seeds") or sorted({r["seed"] for r in results["runs"]})
@@ -511,12 +533,14 @@ def training_summary(results):
 
 
 def plot_noisy_training(results):
-    """Training loss of the cached sweep ``noisy_training`` against epochs (left) and updates (right).
+    """Training loss of the cached sweep ``noisy_training`` against epochs (left) and updates (right)
+    (notebook 02 §6).
 
     Thin lines: one seed each; markers: the mean over the seeds, drawn only where the loss was
     measured (after every epoch, at log-spaced updates and at ``matched_updates``). The update axis is
     linear from 0 to 1 and logarithmic above, so the start (update 0) is shown where it belongs.
     """
+    _check_training(results)
     import matplotlib.pyplot as plt
 
     n, epochs, matched = results["n_train"], results["epochs"], results["matched_updates"]
