@@ -343,10 +343,42 @@ def move_slider(page, panel, slider, *, key=None, timeout_s=CEILING_S):
                       cells_changed=changed_cells(img0, img1), problem=picture_problem(img1, img0))
 
 
+def click_control(page, panel, target, label):
+    """Click a button-like control of a panel (a toggle button, a checkbox), wait for the picture or
+    caption to change and the kernel to be idle; a :class:`SliderMove` describes what happened."""
+    src0, cap0 = panel_state(panel)
+    img0 = image_stats(panel)
+    target.scroll_into_view_if_needed()
+    t0 = time.monotonic()
+    target.click()
+    _, _, seconds = wait_panel_change(panel, src0, cap0)
+    wait_idle(page)
+    src1, cap1 = panel_state(panel)
+    img1 = image_stats(panel)
+    return SliderMove(panel=-1, slider=-1, label=label, before="", after="clicked", key="click",
+                      figure_changed=src1 != src0, caption_changed=cap1 != cap0, seconds=seconds,
+                      cells_changed=changed_cells(img0, img1), problem=picture_problem(img1, img0))
+
+
+def _button_controls(panel):
+    """(locator, label) of every toggle button that is not pressed and every checkbox of a panel."""
+    out = []
+    toggles = panel.locator(".widget-toggle-buttons button")
+    for k in range(toggles.count()):
+        b = toggles.nth(k)
+        if "mod-active" not in (b.get_attribute("class") or ""):
+            out.append((b, f"toggle '{b.inner_text().strip()}'"))
+    boxes = panel.locator(".widget-checkbox input[type=checkbox]")
+    for k in range(boxes.count()):
+        out.append((boxes.nth(k), f"checkbox {k}"))
+    return out
+
+
 def exercise_panels(page, *, max_panels=None):
     """Check every lecture panel on the page: its picture is a real figure drawn at 2× its CSS size;
-    then move each of its sliders once: the picture must change where it is drawn (pixels, not just
-    the src) and must not go blank. Returns (moves, failures)."""
+    then move each of its sliders once and click each toggle button / checkbox (the rerun button has
+    its own test): the picture must change where it is drawn (pixels, not just the src) and must not
+    go blank. Returns (moves, failures)."""
     panels = page.locator(".lecture-panel")
     moves, failures = [], []
     n = panels.count()
@@ -374,6 +406,14 @@ def exercise_panels(page, *, max_panels=None):
                                 f"{mv.caption_changed})")
             elif mv.problem:
                 failures.append(f"panel {i} slider {j} ({mv.label}): {mv.before} -> {mv.after}: {mv.problem}")
+        for target, label in _button_controls(panel):
+            mv = click_control(page, panel, target, label)
+            mv.panel = i
+            moves.append(mv)
+            if not mv.figure_changed or mv.cells_changed == 0:
+                failures.append(f"panel {i} {label}: clicked but the drawn figure did not change")
+            elif mv.problem:
+                failures.append(f"panel {i} {label}: {mv.problem}")
     return moves, failures
 
 
