@@ -3,6 +3,13 @@
 torch's CPU kernels split work by thread count, and a different split sums in a different
 order: the last bits of a result change with the number of threads. Every notebook therefore
 calls :func:`seed_everything` with the same ``threads`` so that stored outputs match on any laptop.
+
+Thread policy (issue 13 §1, measured by ``benchmarks/threads.py``): **one** intra-op thread. The
+course's MLP (40-256-256-10) is too small for a second thread to pay: on a quiet 2-core machine
+one thread trains within ~10 % of two (B = 32 and 400), while two OpenMP threads that spin-wait for
+each other turn one busy neighbour process into a 6× slowdown (and a loaded machine into 10-25×);
+one thread has nothing to wait for. One thread also gives the same bits on any number of cores.
+Only notebook 01's timing demo uses every core, on purpose (:func:`lecture_utils.timing.time_per_update`).
 """
 from __future__ import annotations
 
@@ -13,7 +20,7 @@ import numpy as np
 from ._validate import check_int
 
 #: Thread count used by every notebook and test (results are bit-identical only at equal counts).
-THREADS = 2
+THREADS = 1
 
 
 def seed_everything(seed=0, *, threads=THREADS):

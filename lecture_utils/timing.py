@@ -43,18 +43,20 @@ def cuda_available():
         return False
 
 
-def time_per_update(batch_sizes, *, data=None, device="cpu", repeats=15, warmup=3, threads=THREADS,
+def time_per_update(batch_sizes, *, data=None, device="cpu", repeats=15, warmup=3, threads=None,
                     hidden=256, seed=0):
     """Median time of one SGD update (forward, backward, step) of the course MLP for each batch size.
 
     ``data`` defaults to MNIST-1D; ``device`` is ``"cpu"`` or ``"cuda"`` (CUDA is synchronised
-    before every clock read). Returns a :class:`Timing`.
+    before every clock read). ``threads`` defaults to every core (``os.cpu_count()``): this demo
+    shows what parallel hardware does with a bigger batch, so it uses all of it on purpose, unlike
+    training (one thread, :mod:`lecture_utils.seeding`); the caller's thread count is restored after.
+    Returns a :class:`Timing`.
     """
     import torch
-    import torch.nn.functional as F
 
     from .data import load_mnist1d
-    from .train import as_tensors, make_mlp
+    from .train import as_tensors
 
     device = check_choice("device", device, ("cpu", "cuda"))
     if device == "cuda" and not cuda_available():
@@ -67,7 +69,21 @@ def time_per_update(batch_sizes, *, data=None, device="cpu", repeats=15, warmup=
     sizes = [check_int("batch_sizes[i]", b, low=1, high=n) for b in np.atleast_1d(batch_sizes).tolist()]
     if not sizes:
         raise ValueError("batch_sizes must hold at least one batch size in [1, n_examples]")
+    threads = (os.cpu_count() or THREADS) if threads is None else threads
+    before = torch.get_num_threads()
     set_threads(threads)
+    try:
+        return _time_per_update(x, y, n, sizes, device, repeats, warmup, hidden, seed)
+    finally:
+        set_threads(before)
+
+
+def _time_per_update(x, y, n, sizes, device, repeats, warmup, hidden, seed):
+    import torch
+    import torch.nn.functional as F
+
+    from .train import make_mlp
+
     x, y = x.to(device), y.to(device)
     model = make_mlp(seed, n_in=x.shape[1], hidden=hidden, n_out=int(y.max()) + 1).to(device)
     opt = torch.optim.SGD(model.parameters(), lr=1e-3)

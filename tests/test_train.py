@@ -179,3 +179,40 @@ def test_divergence_says_so(small):
     assert "DIVERGED" in repr(r) and "DIVERGED" in str(r) and r.summary()["status"] == "diverged"
     ok = train_classifier(small, batch_size=500, lr=0.1, seed=0, max_steps=1)
     assert "DIVERGED" not in repr(ok) and str(ok).startswith("max_steps")
+
+
+def test_same_bits_whatever_thread_count_the_caller_left(small):
+    """Thread policy (issue 13 §1): training uses one thread (seeding.THREADS) whatever torch was set
+    to before, so a kernel that ran the all-cores timing demo, or a machine with more cores, gets the
+    same bits."""
+    from lecture_utils.seeding import THREADS
+    from lecture_utils.timing import time_per_update
+
+    assert THREADS == 1
+    runs = []
+    for before in (1, 2, 3):
+        torch.set_num_threads(before)
+        runs.append(flat_params(train_classifier(small, batch_size=64, lr=0.1, seed=0, momentum=0.9,
+                                                 max_steps=20).model))
+        assert torch.get_num_threads() == THREADS
+    for r in runs[1:]:
+        np.testing.assert_array_equal(runs[0], r)
+    torch.set_num_threads(1)
+    time_per_update([8], data=small, repeats=1, warmup=0, threads=2)
+    assert torch.get_num_threads() == 1  # the timing demo gives the caller's thread count back
+
+
+def test_omp_wait_policy_is_set_before_torch_loads():
+    """Importing lecture_utils before torch makes waiting OpenMP threads sleep (PASSIVE) unless the
+    environment says otherwise; once torch is loaded it is too late, and nothing is pretended."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    code = "import {}; import os; print(os.environ.get('OMP_WAIT_POLICY'))"
+    run = lambda first, e=env: subprocess.run([sys.executable, "-c", code.format(first)], env=e,  # noqa: E731
+                                              capture_output=True, text=True, check=True).stdout.strip()
+    assert run("lecture_utils") == "PASSIVE"
+    assert run("torch, lecture_utils") == "None"
+    assert run("lecture_utils", {**env, "OMP_WAIT_POLICY": "ACTIVE"}) == "ACTIVE"
