@@ -95,6 +95,20 @@ def iteration_eigenvalues(alpha, beta, lam):
     return (tau + root) / 2.0, (tau - root) / 2.0
 
 
+def growth_factor(alpha, beta, mu):
+    """Growth per step of the lecture's rule along a direction of **negative** curvature −μ (μ > 0, a
+    saddle): the larger root σ = (τ + √(τ² − 4β))/2, τ = 1 + β + αμ, of σ² − τσ + β = 0 — the map of
+    :func:`iteration_matrix` with λ = −μ (both roots are real and σ > 1). β = 0 gives gradient
+    descent's 1 + αμ; with α = η_eff·(1 − β), σ ≈ 1 + η_eff·μ only while η_eff·μ ≪ 1 − β, and is
+    smaller beyond. Notebook 05, section 8."""
+    alpha = _check_grid("alpha", alpha, 0.0, np.inf)
+    beta = _check_grid("beta", beta, 0.0, 1.0, high_open=True)
+    mu = _check_grid("mu", mu, 0.0, np.inf)
+    tau = 1.0 + beta + alpha * mu
+    out = (tau + np.sqrt(tau * tau - 4.0 * beta)) / 2.0
+    return float(out) if np.ndim(out) == 0 else out
+
+
 def _check_grid(name, value, low, high, high_open=False):
     arr = np.asarray(value, dtype=float)
     bad = ~np.isfinite(arr) | (arr < low) | ((arr >= high) if high_open else (arr > high))

@@ -139,3 +139,18 @@ def test_diverged_path_has_nan_rate_and_no_steps():
 def test_validation(call, name):
     with pytest.raises(ValueError, match=name):
         call()
+
+
+def test_growth_factor_at_a_saddle():
+    from lecture_utils.quadratic import growth_factor
+
+    assert growth_factor(0.1, 0.0, 0.5) == pytest.approx(1.05)
+    for alpha, beta, mu in ((0.01, 0.9, 0.08), (0.1, 0.9, 0.08), (0.3, 0.5, 1.0)):
+        r = np.array([[1 + alpha * mu, beta], [alpha * mu, beta]])  # iteration_matrix with λ = −μ
+        assert growth_factor(alpha, beta, mu) == pytest.approx(max(abs(np.linalg.eigvals(r))), rel=1e-12)
+    # at a matched effective step momentum grows the way out more slowly than gradient descent
+    assert growth_factor(0.1, 0.9, 0.08) < growth_factor(1.0, 0.0, 0.08)
+    with pytest.raises(ValueError, match="beta"):
+        growth_factor(0.1, 1.0, 0.1)
+    with pytest.raises(ValueError, match="mu"):
+        growth_factor(0.1, 0.5, -1.0)
