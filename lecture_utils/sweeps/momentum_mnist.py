@@ -127,8 +127,9 @@ def summary(rows, key="beta"):
 
 
 def report_lines(record):
-    """The sweep as text lines: median steps to the target per β for each experiment; a run that
-    missed the target shows ``>max_steps`` and its median final training loss (notebook 05)."""
+    """The sweep as text lines: median steps to the target per β for each experiment, with the range
+    over the seeds in brackets (min–max; with 2 seeds that is all there is to show); a setting where a
+    seed missed the target shows ``>max_steps`` and its median final training loss (notebook 05)."""
     p, res = record["params"], record["results"]
     cap = p["max_steps"]
 
@@ -136,7 +137,7 @@ def report_lines(record):
         sel = [r for r in rows if r[key] == value]
         steps = [r["steps"] for r in sel]
         if all(v is not None for v in steps):
-            return f"{np.median(steps):.0f}"
+            return f"{np.median(steps):.0f} ({min(steps)}–{max(steps)})"
         last = [r["curve_loss"][-1] for r in sel if r["curve_loss"][-1] is not None]
         return f">{cap} (loss {np.median(last):.1f})" if last else f">{cap} (diverged)"
 
