@@ -23,6 +23,8 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from process_guard import die_with_parent, install  # noqa: E402  (tests/process_guard.py)
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 
@@ -88,8 +90,11 @@ class Server:
         self.token = token
         self.log_path = Path(log_path)
         self._log = open(self.log_path, "wb")
+        install()  # SIGTERM unwinds the test run (stop() runs), leftovers are ended when pytest exits
+        # own session (stop() ends the whole group); SIGKILLed by the kernel if pytest dies hard
         self.proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=self._log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True)
+                                     stdin=subprocess.DEVNULL, start_new_session=True,
+                                     preexec_fn=die_with_parent)
 
     def wait_ready(self, path="/api/status", timeout=90):
         t0 = time.monotonic()
