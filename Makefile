@@ -26,10 +26,13 @@ lab: setup
 	$(BIN)/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 --port=$(PORT) --no-browser $(ROOT_FLAG) \
 	  --ServerApp.port_retries=0
 
-test: setup unit browser nbval
+# Every stage runs even when an earlier one failed (setup, then unit, browser, nbval); the summary
+# names each stage's result and time; the exit code is non-zero if any failed (scripts/test_stages.sh).
+test:
+	@scripts/test_stages.sh "$(MAKE)" setup unit browser nbval
 
 unit: setup
-	$(BIN)/python -m pytest tests -q --ignore=tests/browser
+	$(BIN)/python -m pytest tests -q --ignore=tests/browser --durations=15
 
 browser: setup
 	@if [ -x "$${CHROMIUM:-/usr/bin/chromium}" ]; then \
@@ -37,7 +40,7 @@ browser: setup
 	else echo "SKIPPED browser test: no Chromium at $${CHROMIUM:-/usr/bin/chromium} (apt-get install chromium)"; fi
 
 nbval: setup
-	$(BIN)/python -m pytest --nbval --nbval-current-env --nbval-cell-timeout=300 notebooks -q
+	$(BIN)/python -m pytest -p tests.process_guard --nbval --nbval-current-env --nbval-cell-timeout=300 notebooks -q
 
 # Re-execute notebooks in a fresh kernel and store their outputs (the only way outputs are made).
 notebooks: setup

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# make test (issue 13 §2): run every stage even when an earlier one fails, then print each stage's
+# result and time; exit 1 if any failed. Usage: scripts/test_stages.sh MAKE STAGE...
+# A signal (Ctrl+C, a CI time-out's SIGTERM) is passed on to the running stage, whose pytest then
+# stops its servers and kernels (tests/process_guard.py), and ends the whole run: no later stage.
+make_cmd=$1; shift
+child=0
+stop() {
+  echo "make test: stopped by SIG$1 during stage ${stage:-?}" >&2
+  [ "$child" -ne 0 ] && kill -"$1" "$child" 2>/dev/null && wait "$child"
+  exit $((128 + $2))
+}
+trap 'stop INT 2' INT
+trap 'stop TERM 15' TERM
+summary=()
+failed=0
+for stage in "$@"; do
+  t0=$SECONDS
+  $make_cmd --no-print-directory "$stage" &
+  child=$!
+  wait "$child"; rc=$?
+  child=0
+  dt=$((SECONDS - t0))
+  if [ "$rc" -ne 0 ]; then
+    result="FAILED (exit $rc)"; failed=1
+  elif [ "$stage" = browser ] && [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
+    result="SKIPPED (no Chromium at ${CHROMIUM:-/usr/bin/chromium})"
+  else
+    result="passed"
+  fi
+  summary+=("$(printf '%-8s %-40s %5d s' "$stage" "$result" "$dt")")
+done
+echo
+echo "===== make test: summary ====="
+printf '  %s\n' "${summary[@]}"
+if [ "$failed" -ne 0 ]; then echo "  => FAILED"; exit 1; fi
+echo "  => all passed"
