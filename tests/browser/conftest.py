@@ -90,7 +90,7 @@ def lab_server(chromium, session_tmp):
 def page(browser, request):
     """A fresh browser context and page; on failure its screenshot and console log are saved."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    context.set_default_timeout(30_000)
+    context.set_default_timeout(120_000)  # a ceiling for clicks and waits, not a budget: a slow or busy machine passes
     pg = context.new_page()
     log = []
     pg.on("console", lambda m: log.append(f"[{m.type}] {m.text}"))
