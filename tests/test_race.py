@@ -72,3 +72,34 @@ def test_cached_race_is_complete_and_figure_draws():
     assert {"load_before", "load_after", "cpus"} <= set(res["machine"])
     fig = P.race_figure(res["runs"], time_budget=p["time_budget_s"])
     assert len(fig.axes) == 6 and all(ax.lines for ax in fig.axes)
+
+
+def test_compare_and_parallel_limit():
+    assert R.compare((1.0, 0.1, 4), (2.0, 0.1, 4)) == "lower"
+    assert R.compare((2.0, 0.1, 4), (1.0, 0.1, 4)) == "higher"
+    assert R.compare((1.0, 0.4, 4), (1.5, 0.4, 4)) == "indistinguishable"
+    assert R.compare((float("nan"), 0, 0), (1.0, 0.1, 4)) == "not measured"
+    assert R.parallel_limit([1, 4, 16, 64, 256], [1.0, 1.1, 1.9, 2.5, 9.0]) == 16
+    assert R.parallel_limit([1, 4], [1.0, 3.0]) == 1
+
+
+def test_lecture_table_is_computed_from_the_caches():
+    timing, race = sweeps.load("timing"), sweeps.load("time_to_accuracy")
+    rows = R.lecture_table(timing, race)
+    assert [r["aspect"] for r in rows] == ["time per update, no parallelism", "time per update, with parallelism",
+                                           "time per epoch", "gradient", "optimization (training loss)",
+                                           "generalization (test accuracy)"]
+    t = timing["results"]
+    ratio = t["per_update_s"][-1] / t["per_update_s"][0]
+    assert f"{ratio:.0f} × t(1)" in rows[1]["evidence"]
+    assert f"B = {R.parallel_limit(t['batch_sizes'], t['per_update_s'])}" in rows[1]["evidence"]
+    assert rows[2]["measured"] == "small slower · large faster"
+    cos = race["results"]["noise"]["mean_cosine"]
+    assert f"B = 1: {cos[0]:.2f}" in rows[3]["evidence"] and rows[3]["measured"] == "noisy · stable"
+    assert "4 seeds" in rows[4]["evidence"] and "4 seeds" in rows[5]["evidence"]
+    md = R.table_markdown(rows)
+    assert md.count("\n") == len(rows) + 1 and "np.float64" not in md
+    # a GPU in the timing cache is quoted in the parallelism row
+    gpu = {**timing, "results": {**t, "cuda": {"device": "FakeGPU", "per_update_s": [1e-4] * len(t["batch_sizes"]),
+                                               "per_epoch_s": t["per_epoch_s"]}}}
+    assert "GPU (FakeGPU): ≤ 2 × t(1) up to B = 4000" in R.lecture_table(gpu, race)[1]["evidence"]
