@@ -8,6 +8,9 @@
 3. training throughput of ``lecture_utils.train.train_classifier`` (in-memory tensors indexed by
    ``epoch_batches``) against a ``torch.utils.data.DataLoader(TensorDataset)`` loop with the same
    model, optimiser and number of updates, at B = 1, 32 and 1024, as a ratio measured in the same run;
+3b. ``train_classifier`` (the whole call) against a bare torch loop (same MLP, batches sliced from a
+   pre-permuted tensor, ``torch.optim.SGD``) at B = 1, 32, 1024: interleaved repeats, median ratio,
+   budget 1.25×; the table also says whether both end with the same weights (they should, bit for bit);
 4. the time to regenerate each cached sweep (into a temporary folder: the committed caches under
    ``data/`` are not touched).
 
@@ -39,6 +42,7 @@ README = ROOT / "README.md"   # the table lives in the main README, section "Ben
 NOTEBOOK_BUDGET_S = 20.0
 TOY_BUDGET_MS, DATA_BUDGET_MS = 30.0, 60.0
 SWEEP_BUDGET_S = 180.0
+LOOP_BUDGET_X = 1.25   # train_classifier within 1.25x of a bare torch loop
 
 sys.path.insert(0, str(ROOT))
 
@@ -200,6 +204,75 @@ def bench_throughput(batch_sizes, repeats, scale=1.0):
     return rows
 
 
+# ----------------------------------------------------------------------------- 3b. the loop's floor
+LOOP_UPDATES = {1: 3000, 32: 600, 1024: 60}
+
+
+def bare_loop(x, y, batch_size, steps, lr, seed=0):
+    """The floor: the same MLP and ``torch.optim.SGD``, batches sliced from a tensor permuted once
+    per epoch, nothing else (no evaluation, no checks). Returns (seconds, model)."""
+    import numpy as np
+    import torch
+    import torch.nn.functional as F
+
+    from lecture_utils.train import make_mlp
+
+    t0 = time.perf_counter()
+    model = make_mlp(seed)
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    n, done, ep = len(y), 0, 0
+    while done < steps:
+        perm = torch.from_numpy(np.random.default_rng([seed, ep]).permutation(n))
+        xp, yp = x[perm], y[perm]
+        ep += 1
+        for i in range(0, n, batch_size):
+            loss = F.cross_entropy(model(xp[i:i + batch_size]), yp[i:i + batch_size])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            done += 1
+            if done >= steps:
+                break
+    return time.perf_counter() - t0, model
+
+
+def bench_loop(batch_sizes, repeats):
+    """``train_classifier`` (whole call: model, loop, its two evaluations, result) against
+    :func:`bare_loop` with the same number of updates, interleaved, median of ``repeats``."""
+    import numpy as np
+
+    from lecture_utils.data import load_mnist1d
+    from lecture_utils.seeding import THREADS, set_threads
+    from lecture_utils.train import as_tensors, flat_params, train_classifier
+
+    data = load_mnist1d()
+    x, y, _, _ = as_tensors(data)
+    lr, rows = 0.05, []
+    for b in batch_sizes:
+        steps = LOOP_UPDATES.get(b, 60)
+
+        def ours():
+            t0 = time.perf_counter()
+            r = train_classifier(data, batch_size=b, lr=lr, seed=0, max_steps=steps, eval_every=10**9)
+            return time.perf_counter() - t0, r.model
+
+        set_threads(THREADS)
+        (_, m_ours), (_, m_bare) = ours(), bare_loop(x, y, b, steps, lr)  # warm-up, and the same weights?
+        same = bool(np.array_equal(flat_params(m_ours), flat_params(m_bare)))
+        t_ours, t_bare, ratios = [], [], []
+        for _ in range(repeats):  # interleaved, so that load changes hit both alike
+            t_ours.append(ours()[0])
+            t_bare.append(bare_loop(x, y, b, steps, lr)[0])
+            ratios.append(t_ours[-1] / t_bare[-1])
+        mo, mb, mr = statistics.median(t_ours), statistics.median(t_bare), statistics.median(ratios)
+        rows.append({"batch_size": b, "updates": steps, "train_classifier_s": round(mo, 3), "bare_s": round(mb, 3),
+                     "ratio": round(mr, 3), "ratio_min": round(min(ratios), 3), "ratio_max": round(max(ratios), 3),
+                     "same_weights": same, "budget": LOOP_BUDGET_X, "ok": mr <= LOOP_BUDGET_X})
+        log(f"  B={b}: train_classifier {mo:.3f} s, bare loop {mb:.3f} s -> {mr:.2f}x "
+            f"(range {min(ratios):.2f}-{max(ratios):.2f}; same weights: {same})")
+    return rows
+
+
 # ----------------------------------------------------------------------------- 4. sweeps
 def bench_sweeps(names):
     from lecture_utils import sweeps
@@ -226,10 +299,12 @@ def _mark(ok):
 
 
 def to_markdown(res):
+    from lecture_utils.seeding import THREADS
+
     m = res["machine"]
     load = m.get("load_avg_at_start")
     lines = [f"Measured {m['date_utc']} on {m['cpu']} ({m['cores']} cores), Python {m['python']}, "
-             f"torch {m['torch']} (2 threads), {m['platform']}"
+             f"torch {m['torch']} ({THREADS} thread(s) for training), {m['platform']}"
              + (f"; load average at start {load[0]:.1f}" if load else "") + ".", ""]
     if res.get("notebooks") is not None:
         lines += ["| notebook (restart and run all) | median of {} | budget | |".format(res["settings"]["notebook_repeats"]),
@@ -255,6 +330,14 @@ def to_markdown(res):
         for r in res["throughput"]:
             lines.append(f"| B = {r['batch_size']} | {r['updates']} | {r['lecture_utils_ex_per_s']:,} ex/s | "
                          f"{r['dataloader_ex_per_s']:,} ex/s | {r['dataloader_slower_x']:.2f}× |")
+        lines.append("")
+    if res.get("loop") is not None:
+        lines += ["| train_classifier vs bare torch loop (same run, interleaved) | updates | train_classifier | bare loop "
+                  "| ratio (median, range) | budget | |", "|---|---:|---:|---:|---:|---:|---|"]
+        for r in res["loop"]:
+            lines.append(f"| B = {r['batch_size']} | {r['updates']} | {r['train_classifier_s']:.3f} s | {r['bare_s']:.3f} s "
+                         f"| {r['ratio']:.2f}× ({r['ratio_min']:.2f}–{r['ratio_max']:.2f}) | {r['budget']:.2f}× | "
+                         f"{_mark(r['ok'])}{'' if r['same_weights'] else ', weights differ'} |")
         lines.append("")
     if res.get("sweeps") is not None:
         lines += ["| cached sweep (regenerate) | time | budget | |", "|---|---:|---:|---|"]
@@ -287,12 +370,15 @@ def main(argv=None):
     ap.add_argument("--notebook-repeats", type=int, default=3)
     ap.add_argument("--panel-updates", type=int, default=20)
     ap.add_argument("--throughput-repeats", type=int, default=3)
+    ap.add_argument("--skip-loop", action="store_true", help="no train_classifier-vs-bare-loop row")
+    ap.add_argument("--loop-repeats", type=int, default=7)
     ap.add_argument("--quick", action="store_true", help="smoke run: 1 repeat, 5 updates, short training, no sweeps")
     ap.add_argument("--out", default=str(RESULTS), help="folder for latest.md / latest.json")
     ap.add_argument("--no-readme", action="store_true", help="do not update README.md")
     a = ap.parse_args(argv)
     if a.quick:
         a.notebook_repeats, a.panel_updates, a.throughput_repeats, a.skip_sweeps = 1, 5, 1, True
+        a.loop_repeats = 3  # the loop row keeps its full update counts: too few updates measure set-up
 
     os.environ.pop("MPLBACKEND", None)  # the notebooks' kernels inherit this process's environment
     import matplotlib
@@ -316,6 +402,9 @@ def main(argv=None):
     if not a.skip_throughput:
         log("training throughput")
         res["throughput"] = bench_throughput([1, 32, 1024], a.throughput_repeats, scale=0.2 if a.quick else 1.0)
+    if not a.skip_loop:
+        log("train_classifier against a bare torch loop")
+        res["loop"] = bench_loop([1, 32, 1024], a.loop_repeats)
     if not a.skip_sweeps:
         from lecture_utils import sweeps
 
@@ -332,8 +421,8 @@ def main(argv=None):
     if not a.no_readme and not a.quick:
         write_readme_section(md)
     log(f"wrote {out / 'latest.md'} and {out / 'latest.json'} ({res['total_s']:.0f} s)")
-    over = [r.get("notebook") or r.get("panel") or r.get("sweep")
-            for k in ("notebooks", "panels", "sweeps") for r in res.get(k) or [] if not r.get("ok")]
+    over = [r.get("notebook") or r.get("panel") or r.get("sweep") or f"loop B={r.get('batch_size')}"
+            for k in ("notebooks", "panels", "loop", "sweeps") for r in res.get(k) or [] if not r.get("ok")]
     print(f"\nover budget or failed: {', '.join(over)}" if over else "\nall within budget")
     return 0
 
