@@ -82,10 +82,12 @@ class RaceRun:
                 "test_acc": [round(v, 4) for v in self.test_acc]}
 
 
-def race_one(data, batch_size, *, time_budget, seed=0, lr=None, hidden=256):
+def race_one(data, batch_size, *, time_budget, seed=0, lr=None, hidden=256, threads=None):
     """Train with batch size B for ``time_budget`` seconds of training and return a :class:`RaceRun`.
 
-    η defaults to :func:`race_lr`. The run is a :func:`~lecture_utils.train.train_classifier` run
+    η defaults to :func:`race_lr`. ``threads`` (torch intra-op threads) defaults to every core, like
+    :func:`lecture_utils.timing.time_per_update`: the race is about what parallel hardware does with
+    a bigger batch (training elsewhere uses one thread); the caller's thread count is restored after. The run is a :func:`~lecture_utils.train.train_classifier` run
     (same initial weights for a seed, a fresh shuffle every epoch), stopped when the clock passes
     the budget; divergence (NaN loss) ends it with status ``"diverged"``.
     """
@@ -96,6 +98,7 @@ def race_one(data, batch_size, *, time_budget, seed=0, lr=None, hidden=256):
     time_budget = check_real("time_budget", time_budget, low=0.0, high=600.0, low_open=True)
     seed = check_int("seed", seed, low=0, high=2**32 - 1)
     lr = race_lr(batch_size) if lr is None else check_real("lr", lr, low=0.0, low_open=True)
+    threads = (os.cpu_count() or 1) if threads is None else check_int("threads", threads, low=1, high=256)
     _, _, xt, yt = as_tensors(data)
     run = RaceRun(batch_size=batch_size, lr=lr, seed=seed)
     clock = {"start": None, "paused": 0.0, "last": None}
@@ -125,10 +128,15 @@ def race_one(data, batch_size, *, time_budget, seed=0, lr=None, hidden=256):
         run.test_acc.append(float(acc))
         clock["paused"] += time.perf_counter() - clock["last"]
 
+    import torch
+
+    from .seeding import set_threads
+
+    before = torch.get_num_threads()
     try:
         r = train_classifier(data, batch_size=batch_size, lr=lr, seed=seed, max_steps=10**9, max_epochs=10**7,
                              eval_at_steps=eval_steps(), on_eval=on_eval, on_backward=on_backward,
-                             hidden=hidden, max_train_loss=1e4)
+                             hidden=hidden, max_train_loss=1e4, threads=threads)
         if r.status == "diverged":
             run.status = "diverged"
     except _TimeUp:  # one last evaluation where the clock ran out
@@ -145,10 +153,12 @@ def race_one(data, batch_size, *, time_budget, seed=0, lr=None, hidden=256):
             run.epochs.append(step * batch_size / n)
             run.train_loss.append(float(loss))
             run.test_acc.append(float(acc))
+    finally:
+        set_threads(before)
     return run
 
 
-def race(batch_sizes=RACE_BATCH_SIZES, *, time_budget=0.5, seeds=(0,), data=None, progress=True):
+def race(batch_sizes=RACE_BATCH_SIZES, *, time_budget=0.5, seeds=(0,), data=None, progress=True, threads=None):
     """Run :func:`race_one` for every (B, seed); returns the list of :class:`RaceRun` (notebook 01 §5).
 
     The live version in the notebook uses ``time_budget=0.5`` s per batch size and one seed
@@ -167,7 +177,7 @@ def race(batch_sizes=RACE_BATCH_SIZES, *, time_budget=0.5, seeds=(0,), data=None
     if progress:
         from tqdm.auto import tqdm
         cells = tqdm(cells, desc=f"race ({time_budget:g} s per run)")
-    return [race_one(data, b, time_budget=time_budget, seed=s) for b, s in cells]
+    return [race_one(data, b, time_budget=time_budget, seed=s, threads=threads) for b, s in cells]
 
 
 # ----------------------------------------------------------------------------- summaries

@@ -103,3 +103,13 @@ def test_lecture_table_is_computed_from_the_caches():
     gpu = {**timing, "results": {**t, "cuda": {"device": "FakeGPU", "per_update_s": [1e-4] * len(t["batch_sizes"]),
                                                "per_epoch_s": t["per_epoch_s"]}}}
     assert "GPU (FakeGPU): ≤ 2 × t(1) up to B = 4000" in R.lecture_table(gpu, race)[1]["evidence"]
+
+
+def test_race_uses_the_threads_it_is_given_and_restores_the_callers(mnist):
+    import torch
+
+    before = torch.get_num_threads()
+    run = R.race_one(mnist, 512, time_budget=0.02, seed=0, threads=1)
+    assert torch.get_num_threads() == before and run.steps
+    with pytest.raises(ValueError, match="threads"):
+        R.race_one(mnist, 512, time_budget=0.02, threads=0)

@@ -49,7 +49,7 @@ def run(params, progress=True):
         from tqdm.auto import tqdm
         cells = tqdm(cells, desc="time_to_accuracy")
     runs = [race_one(data, b, time_budget=params["time_budget_s"], seed=s, lr=race_lr(b),
-                     hidden=params["hidden"]).as_dict() for b, s in cells]
+                     hidden=params["hidden"], threads=params["threads"]).as_dict() for b, s in cells]
     load_after, _ = machine_load()
     summary = summarize(runs, time_budget=params["time_budget_s"], targets=params["targets"])
     x, y, _, _ = as_tensors(data)
