@@ -1,0 +1,115 @@
+"""Sweep "sharpness_matched" — sharpness at a matched training loss, and the edge of stability (notebook 03, sections 5-6).
+
+Why: the gap protocol (sweep ``generalization``) stops every run at 100 % training accuracy, where
+the runs have different training losses (small B lower). Near interpolation the Hessian of the
+cross-entropy shrinks with the loss, so "λ_max rises with B" there could be only "the loss at the
+stopping point rises with B". Here every run stops at the **same training loss**
+``target_train_loss`` (L*), checked on the whole training set every ``eval_every_steps[B]`` updates.
+
+Protocol: MNIST-1D (4000 train / 1000 test), the course MLP 40-256-256-10
+(:func:`lecture_utils.train.train_classifier`), plain SGD θ ← θ − η·g, for every ``(B, η)`` in
+``configs`` and every seed; at the stopping point the top Hessian eigenvalue λ_max of the full
+training loss (:func:`lecture_utils.sharpness.top_hessian_eigenvalue`) and Keskar's ε-sharpness
+(:func:`lecture_utils.sharpness.epsilon_sharpness`), with the settings of the ``generalization`` sweep.
+Section 5 reads the configs with η = ``lr`` (one η for every B); section 6 compares λ_max with the
+stability limit 2/η of gradient descent on a quadratic (Cohen et al. 2021; Jastrzębski et al. 2018).
+
+``sweeps.load("sharpness_matched")["results"]`` holds:
+
+* ``configs`` — list of ``{"batch_size", "lr", "key"}`` (key ``"B=32,lr=0.1"``), as in PARAMS;
+* ``runs[key]`` — one dict per seed: ``seed``, ``status``, ``steps``, ``epochs``, ``seconds``,
+  ``train_loss``, ``train_acc``, ``test_loss``, ``test_acc``, ``top_eigenvalue``, ``eps_sharpness``
+  and ``stability`` = λ_max·η/2 (1 at the stability limit of gradient descent);
+* ``summary[key]`` — ``n``, ``reached`` and, for each of ``train_loss``, ``train_acc``, ``test_acc``,
+  ``top_eigenvalue``, ``eps_sharpness``, ``stability``, ``steps``: ``<name>_mean`` and ``<name>_se``
+  (standard error of the mean over the seeds that reached L*, std/√n, ddof = 1).
+
+Rebuild: ``python -m lecture_utils.sweeps sharpness_matched`` (24 runs, one thread). Measured 2026-11-29 on the
+shared 2-core machine under load average 18-40: 1802 s wall, 225 s of CPU time (user 221.6 s + sys 3.7 s). With
+one thread, an idle machine needs about its CPU time, ≈ 3.7 min — above the 3-min budget; split it (section 5's
+12 runs, section 6's 12) if that matters more than one cache.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+PARAMS = {
+    "dataset": {"name": "mnist1d", "seed": 42},
+    "target_train_loss": 0.1,
+    "lr": 0.1,
+    "configs": [[8, 0.1], [32, 0.1], [128, 0.1], [400, 0.1],
+                [32, 0.2], [32, 0.4], [400, 0.2], [400, 0.4]],
+    "seeds": [0, 1, 2],
+    "eval_every_steps": {"8": 125, "32": 31, "128": 16, "400": 5},
+    "max_steps": 20000,
+    "sharpness": {"iters": 100, "tol": 1e-3, "seed": 0, "eps": 1e-3, "ascent_steps": 20},
+    "threads": 1,   # one thread: on a busy machine two threads per tiny step mostly wait for each other
+}
+
+KEYS = ("train_loss", "train_acc", "test_acc", "test_loss", "top_eigenvalue", "eps_sharpness", "stability", "steps")
+
+
+def key(batch_size, lr):
+    """The results key of one configuration, e.g. ``"B=32,lr=0.1"``."""
+    return f"B={int(batch_size)},lr={float(lr):g}"
+
+
+def train_point(params, batch_size, lr, seed, *, progress=False):
+    """One run of the protocol: SGD at ``(B, η)`` from seed ``seed`` until the full training loss is
+    ≤ ``target_train_loss`` (or ``max_steps``). Returns the :class:`lecture_utils.train.TrainResult`."""
+    from ..data import load_mnist1d
+    from ..train import train_classifier
+
+    data = load_mnist1d(seed=params["dataset"]["seed"])
+    return train_classifier(data, batch_size=batch_size, lr=lr, seed=seed,
+                            target_train_loss=params["target_train_loss"],
+                            eval_every_steps=params["eval_every_steps"][str(batch_size)],
+                            max_steps=params["max_steps"], max_epochs=100000,
+                            threads=params["threads"], progress=progress)
+
+
+def mean_se(values):
+    """``(mean, standard error)`` = (x̄, s/√n) with the sample std s (ddof = 1); s.e. 0 for one value."""
+    a = np.asarray(values, dtype=float)
+    if len(a) == 0:
+        return float("nan"), float("nan")
+    return float(a.mean()), float(a.std(ddof=1) / np.sqrt(len(a))) if len(a) > 1 else 0.0
+
+
+def summarise(runs):
+    """The ``summary`` row of one configuration from its runs (seeds that reached L* only)."""
+    ok = [r for r in runs if r["status"] == "target_reached"]
+    row = {"n": len(runs), "reached": len(ok)}
+    for k in KEYS:
+        row[f"{k}_mean"], row[f"{k}_se"] = mean_se([r[k] for r in ok])
+    return row
+
+
+def run(params, progress=True):
+    from ..seeding import set_threads
+    from .generalization import measure_sharpness
+
+    set_threads(params["threads"])
+    configs = [{"batch_size": int(b), "lr": float(lr), "key": key(b, lr)} for b, lr in params["configs"]]
+    todo = [(c, s) for c in configs for s in params["seeds"]]
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=len(todo), desc="sharpness at matched loss")
+    runs = {}
+    for c, s in todo:
+        r = train_point(params, c["batch_size"], c["lr"], s)
+        d = {"seed": s, **r.summary()}
+        d["seconds"] = round(d["seconds"], 2)
+        if r.status == "target_reached":
+            lam, phi = measure_sharpness(params, r.model)
+        else:
+            lam = phi = float("nan")
+        d.update(top_eigenvalue=lam, eps_sharpness=phi, stability=lam * c["lr"] / 2)
+        runs.setdefault(c["key"], []).append(d)
+        if bar is not None:
+            bar.set_postfix(B=c["batch_size"], lr=c["lr"], seed=s, lam=f"{lam:.1f}")
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    return {"configs": configs, "runs": runs, "summary": {c["key"]: summarise(runs[c["key"]]) for c in configs}}
