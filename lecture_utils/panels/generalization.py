@@ -37,13 +37,13 @@ def gap_table(record):
     ε-sharpness as mean ± standard error over the seeds (s/√n, ddof = 1). Section 1."""
     res = _results(record)
     lines = [f"{'B':>5} {'reached':>7} {'epochs':>6} {'updates':>7} {'train loss':>10} {'train acc':>9}"
-             f" {'test acc':>15} {'λ_max':>12} {'ε-sharp %':>13}"]
+             f" {'test acc':>15} {'λ_max':>13} {'ε-sharp %':>13}"]
     for b in res["batch_sizes"]:
         s = res["summary"][str(b)]
         lines.append(f"{b:>5} {s['reached']:>4}/{s['n_seeds']:<2} {s['epochs_mean']:>6.0f} {s['steps_mean']:>7.0f}"
                      f" {s['train_loss_mean']:>10.3f} {s['train_acc_mean']:>9.3f}"
                      f" {s['test_acc_mean']:>7.3f} ± {_se(s, 'test_acc'):.3f}"
-                     f" {s['top_eigenvalue_mean']:>5.1f} ± {_se(s, 'top_eigenvalue'):<4.1f}"
+                     f" {s['top_eigenvalue_mean']:>6.2f} ± {_se(s, 'top_eigenvalue'):<4.2f}"
                      f" {s['eps_sharpness_mean']:>5.1f} ± {_se(s, 'eps_sharpness'):<4.1f}")
     return "\n".join(lines)
 
@@ -387,13 +387,13 @@ def matched_table(record):
     ε-sharpness, each mean ± standard error over the seeds (notebook 03, sections 5-6)."""
     res = _matched(record)
     lines = [f"{'B':>5} {'η':>5} {'reached':>7} {'updates':>8} {'train loss':>10} {'train acc':>9}"
-             f" {'test acc':>15} {'λ_max':>12} {'λ_max·η/2':>13} {'ε-sharp %':>13}"]
+             f" {'test acc':>15} {'λ_max':>13} {'λ_max·η/2':>13} {'ε-sharp %':>13}"]
     for c in res["configs"]:
         s = res["summary"][c["key"]]
         lines.append(f"{c['batch_size']:>5} {c['lr']:>5g} {s['reached']:>4}/{s['n']:<2} {s['steps_mean']:>8.0f}"
                      f" {s['train_loss_mean']:>10.3f} {s['train_acc_mean']:>9.3f}"
                      f" {s['test_acc_mean']:>7.3f} ± {s['test_acc_se']:.3f}"
-                     f" {s['top_eigenvalue_mean']:>5.1f} ± {s['top_eigenvalue_se']:<4.1f}"
+                     f" {s['top_eigenvalue_mean']:>6.2f} ± {s['top_eigenvalue_se']:<4.2f}"
                      f" {s['stability_mean']:>5.2f} ± {s['stability_se']:.2f}"
                      f" {s['eps_sharpness_mean']:>5.1f} ± {s['eps_sharpness_se']:<4.1f}")
     return "\n".join(lines)
@@ -465,7 +465,8 @@ def stability_figure(record):
     for c in res["configs"]:
         s = res["summary"][c["key"]]
         ax2.errorbar(s["top_eigenvalue_mean"], s["test_acc_mean"], xerr=s["top_eigenvalue_se"], yerr=s["test_acc_se"],
-                     color=colors[c["batch_size"]], marker=markers[c["lr"]], ms=7, capsize=3, ls="none")
+                     color=colors[c["batch_size"]], marker=markers[c["lr"]], ms=9, mec="white", capsize=0,
+                     elinewidth=1.5, ls="none")
     from matplotlib.lines import Line2D
     handles = ([Line2D([], [], color=colors[b], marker="o", ls="none", label=f"B = {b}") for b in bs]
                + [Line2D([], [], color="0.3", marker=markers[v], ls="none", label=f"η = {v:g}") for v in lrs])
