@@ -1,0 +1,48 @@
+"""Sweep "noise_scale" — the gradient noise scale B_simple = tr Σ/|G|² along training, with
+seeds (notebook 04, §3).
+
+For every seed of ``seeds`` one SGD run at B = ``batch_size``, η = ``lr`` trains until the
+training loss first falls to each level of ``at_losses``; there B_simple is estimated by the
+two-batch estimator from ``n_pairs`` batches of ``b_small`` and of ``b_big`` examples drawn from
+the training set (:func:`lecture_utils.scaling.noise_scale_during_training`). The spread over
+seeds holds both the estimator's noise and the run-to-run variation.
+
+``sweeps.load("noise_scale")["results"]["per_seed"][str(seed)]``: list of dicts
+``loss_level``, ``step``, ``train_loss``, ``g2``, ``trace``, ``b_simple``.
+
+Rebuild: ``python -m lecture_utils.sweeps noise_scale``.
+"""
+from __future__ import annotations
+
+PARAMS = {
+    "dataset": {"name": "mnist1d", "seed": 42},
+    "threads": 1,
+    "workers": 2,
+    "batch_size": 32,
+    "lr": 0.1,
+    "seeds": [0, 1, 2, 3, 4, 5],
+    "at_losses": [2.0, 1.6, 1.3, 1.0, 0.8, 0.6],
+    "b_small": 32,
+    "b_big": 512,
+    "n_pairs": 100,
+    "max_steps": 20000,
+}
+
+
+def run_one(params, seed):
+    from ..data import load_mnist1d
+    from ..scaling import noise_scale_during_training
+
+    data = load_mnist1d(seed=params["dataset"]["seed"])
+    pts = noise_scale_during_training(data, batch_size=params["batch_size"], lr=params["lr"], seed=seed,
+                                      at_losses=params["at_losses"], max_steps=params["max_steps"],
+                                      b_small=params["b_small"], b_big=params["b_big"], n_pairs=params["n_pairs"],
+                                      threads=params["threads"])
+    return [{k: (round(float(v), 6) if isinstance(v, float) else v) for k, v in q.items()} for q in pts]
+
+
+def run(params, progress=True):
+    from ._pool import map_tasks
+
+    out = map_tasks(run_one, params, params["seeds"], desc="noise_scale", progress=progress)
+    return {"per_seed": {str(s): out[s] for s in params["seeds"]}}
