@@ -54,6 +54,9 @@ def log_slider(name, value, low, high, description=None, readout_format=".3g"):
 
     low = check_real("low", low, low=0.0, low_open=True)
     high = check_real("high", high, low=low)
+    value = check_real("value", value)
+    if low * (1 - 1e-9) <= value < low or high < value <= high * (1 + 1e-9):
+        value = min(max(value, low), high)   # rounding of exp(log(...)) at an end, not a wrong value
     value = check_real("value", value, low=low, high=high)
 
     import numpy as np
