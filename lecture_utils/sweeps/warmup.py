@@ -14,7 +14,9 @@ al. 2021, "edge of stability").
 ``status``, ``steps``, ``epochs``, ``train_acc``, ``test_acc``, and for tracked settings
 ``track`` (``step``, ``lr``, ``lam``, ``train_loss`` lists).
 
-Rebuild: ``python -m lecture_utils.sweeps warmup``.
+Rebuild: ``python -m lecture_utils.sweeps warmup``. Measured 2026-11-29: 1510 s wall on the shared
+2-core machine at load average 17–27, 71 s user + 3 s system CPU in all, i.e. about 40 s on 2
+idle cores.
 """
 from __future__ import annotations
 

@@ -1,0 +1,75 @@
+"""Sweep "critical_batch" — updates to a target training loss against the batch size, with η
+tuned for every B on one dense grid, for several seeds (notebook 04, §3).
+
+For every batch size B of ``batch_sizes``, seed of ``seeds`` and η of ``lrs`` (factor 2 apart,
+the same grid for every B), plain SGD trains until the full training loss first falls to
+``target_loss`` (:func:`lecture_utils.scaling.steps_to_target`). Only the best η matters for
+S(B), so a run may stop at the best count of this (B, seed) so far: it is then recorded as
+"no faster" (status ``max_steps``, ``cap``) instead of its exact count. The η are tried from
+a guess outwards (the guess only orders the runs; every η of the grid is tried).
+
+``sweeps.load("critical_batch")["results"]["runs"][f"{B}|{seed}"]``: ``best_lr``, ``steps``
+(at the best η, or None), ``tried``: list of [η, steps or None, status, cap].
+
+Rebuild: ``python -m lecture_utils.sweeps critical_batch``. Measured 2026-11-29: 1415 s wall on the
+shared 2-core machine (6 worker processes, load average 10–24), 287 s user + 52 s system CPU in
+all, i.e. about 170 s on 2 idle cores.
+"""
+from __future__ import annotations
+
+PARAMS = {
+    "dataset": {"name": "mnist1d", "seed": 42},
+    "threads": 1,
+    "workers": 2,
+    "batch_sizes": [8, 16, 32, 64, 128, 256, 512],
+    "lrs": [0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4],
+    "seeds": [0, 1, 2],
+    "target_loss": 0.8,
+    "max_steps": 4000,
+}
+
+
+def key(b, seed):
+    return f"{b}|{seed}"
+
+
+def _order(lrs, b):
+    """The grid from a guess outwards (η ≈ 0.025·B, at most 1.6): only the order of the runs."""
+    import numpy as np
+
+    guess = min(0.025 * b, 1.6)
+    i0 = int(np.argmin([abs(np.log(lr / guess)) for lr in lrs]))
+    order = [i0]
+    for d in range(1, len(lrs)):
+        for i in (i0 + d, i0 - d):
+            if 0 <= i < len(lrs):
+                order.append(i)
+    return [lrs[i] for i in order]
+
+
+def run_one(params, task):
+    """Every η of the grid for one (B, seed)."""
+    from ..data import load_mnist1d
+    from ..scaling import steps_to_target
+
+    b, seed = task
+    data = load_mnist1d(seed=params["dataset"]["seed"])
+    best, best_lr, tried = None, None, []
+    for lr in _order(params["lrs"], b):
+        cap = params["max_steps"] if best is None else best
+        r = steps_to_target(data, batch_size=b, lr=lr, seed=seed, target_loss=params["target_loss"],
+                            max_steps=cap, threads=params["threads"])
+        tried.append([lr, r["steps"], r["status"], cap])
+        if r["steps"] is not None and (best is None or r["steps"] < best):
+            best, best_lr = r["steps"], lr
+    tried.sort(key=lambda t: t[0])
+    return {"best_lr": best_lr, "steps": best, "tried": tried}
+
+
+def run(params, progress=True):
+    from ._pool import map_tasks
+
+    tasks = [(b, s) for b in params["batch_sizes"] for s in params["seeds"]]
+    tasks.sort(key=lambda t: -t[0])  # the costliest updates (largest B) first
+    out = map_tasks(run_one, params, tasks, desc="critical_batch", progress=progress)
+    return {"runs": {key(*t): out[t] for t in sorted(out)}}
