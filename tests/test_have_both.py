@@ -119,9 +119,8 @@ def test_tables_and_figures(rec):
     assert "small batch" in t and "warm-up" in t
     nums = hb.protocol_numbers(rec)
     assert all(0 < v < 1 for v in nums.values())
-    assert "B_crit" not in hb.critical_table(rec) and "best η" in hb.critical_table(rec)
     assert "LARS" in hb.lars_table(rec)
-    for f in (hb.protocol_figure, hb.critical_figure, hb.lars_figure):
+    for f in (hb.protocol_figure, hb.lars_figure):
         f(rec)
         plt.close("all")
     with pytest.raises(ValueError, match="record"):
@@ -130,28 +129,150 @@ def test_tables_and_figures(rec):
 
 def test_summary_table_reads_caches_and_names_missing_ones(rec):
     full = hb.summary_table({"have_both": rec})
-    assert "04 protocol" in full and "04 critical" in full
+    assert "04 tuned_lr (3 seeds)" in full and "04 critical_batch (3 seeds)" in full and "missing" not in full
     missing = hb.summary_table({"have_both": rec, "timing": "absent", "batch_accuracy": "absent",
                                 "generalization": "absent"})
     assert missing.count("missing:") == 3
     rows, notes = hb.summary_rows({"have_both": rec, "timing": "x", "batch_accuracy": "x", "generalization": "x"})
     crit = [r for r in rows if r[0].startswith("optimization")][0]
-    by_b = {r["batch_size"]: r["steps"] for r in rec["results"]["critical"]["rows"]}
+    by_b = {r["batch_size"]: (r["s_mean"], r["s_se"]) for r in hb.critical_rows(sweeps.load("critical_batch"))}
     assert crit[1:3] == (by_b[32], by_b[512])
 
 
 def test_exercise_checks(rec, capsys):
-    assert checks.check_scaled_lr(...) is None
+    # exercise 1: the scaled η for B = 2048 and the stability verdict from λ_max at the start
+    assert checks.check_stability_prediction(..., ..., 0.85) is None
     assert "not done yet" in capsys.readouterr().out
-    assert checks.check_scaled_lr(...) is None
-    assert checks.check_scaled_lr(6.4) is True
+    assert checks.check_stability_prediction(6.4, "unstable", 0.85) is True
+    assert checks.check_stability_prediction(6.4, "stable", 0.85) is False
+    assert checks.check_stability_prediction(6.4, "stable", 0.2) is True  # the verdict follows λ_max·η vs 2
+    capsys.readouterr()
+    for wrong in (0.1, 0.8, 0.1 * 32 / 2048, 3.2, 0.05):
+        assert checks.check_stability_prediction(wrong, "unstable", 0.85) is False
+    out = capsys.readouterr().out
+    assert out.count("❌") == 5 and "6.4" not in out  # wrong-answer messages do not give the answer away
+    assert checks.check_stability_prediction("6.4", "unstable", 0.85) is False
+    assert checks.check_scaled_lr(6.4) is True and checks.check_scaled_lr(0.8) is False
+    # exercise 2: crashes neither on one value nor on strings; the right estimator passes
     assert checks.check_noise_estimator(...) is None
     assert checks.check_noise_estimator(lambda a, b, c, d: (..., ...)) is None
     assert checks.check_noise_estimator(lambda a, b, c, d: (a, b)) is False
+    assert checks.check_noise_estimator(lambda a, b, c, d: 1.0) is False
+    assert checks.check_noise_estimator(lambda a, b, c, d: (1.0, 2.0, 3.0)) is False
+    assert checks.check_noise_estimator(lambda a, b, c, d: ("x", "y")) is False
     assert checks.check_noise_estimator(lambda a, b, c, d: 1 / 0) is False
     assert checks.check_noise_estimator(lambda s, g, bs, bb: ((bb * g - bs * s) / (bb - bs),
                                                           (s - g) / (1 / bs - 1 / bb))) is True
+    capsys.readouterr()
+    # exercise 3: doubling B below and above B_crit; the common wrong answers are told apart
+    assert checks.check_doubling_ratios(..., ...) is None
+    assert checks.check_doubling_ratios(0.6, 0.75) is True
+    assert checks.check_doubling_ratios(3 / 5, 3 / 4) is True
+    for lo, hi, says in ((0.75, 0.6, "swapped"), (0.5, 0.5, "perfect scaling"), (5 / 3, 4 / 3, "divided"),
+                         (0.6, 1.0, "saves nothing"), (0.3, 0.9, "not yet")):
+        assert checks.check_doubling_ratios(lo, hi) is False
+        out = capsys.readouterr().out
+        assert says in out and "0.6" not in out and "0.75" not in out
+    # the have_both fit's B_crit: the printed (rounded) value is accepted
     c = hb.critical_numbers(rec)
     assert checks.check_b_crit(..., rec) is None
-    assert checks.check_b_crit(c["e_min"] / c["s_min"], rec) is True
+    assert checks.check_b_crit(round(c["e_min"] / c["s_min"]), rec) is True
     assert checks.check_b_crit(c["s_min"] / c["e_min"], rec) is False
+
+
+# ----------------------------------------------------------------------------- the seeded sweeps of notebook 04
+@pytest.fixture(scope="module")
+def recs():
+    return {n: sweeps.load(n) for n in ("tuned_lr", "warmup", "critical_batch", "noise_scale")}
+
+
+def test_mean_se_and_pool_order():
+    from lecture_utils.sweeps import critical_batch
+
+    m, se, n = hb.mean_se([1.0, 2.0, 3.0, None, float("nan")])
+    assert (m, n) == (2.0, 3) and se == pytest.approx(1 / math.sqrt(3))
+    assert hb.mean_se([]) == (None, None, 0) and hb.mean_se([0.5])[1] is None
+    lrs = critical_batch.PARAMS["lrs"]
+    for b in (8, 128, 4000):
+        order = critical_batch._order(lrs, b)
+        assert sorted(order) == sorted(lrs)  # every η of the grid is tried, whatever the guess
+
+
+def test_tuned_lr_grid_is_complete_and_same_for_every_b(recs):
+    r = recs["tuned_lr"]
+    p = r["params"]
+    assert len(r["results"]["runs"]) == len(p["batch_sizes"]) * len(p["lrs"]) * len(p["seeds"])
+    assert len(p["seeds"]) >= 3 and all(b / a == 2 for a, b in zip(p["lrs"], p["lrs"][1:]))
+    rows = hb.tuned_rows(r)
+    for row in rows:
+        assert row["tuned"] is not None and row["tuned"]["reached"] == row["tuned"]["n"]
+        # tuned is the best cell among those every seed trained
+        cells = [c for (b, lr), c in hb.tuned_cells(r).items() if b == row["batch_size"] and c["reached"] == c["n"]]
+        assert row["tuned"]["test_acc"] == max(c["test_acc"] for c in cells)
+    # the protocol's B = 32 at η₀ (have_both) and the same cell of tuned_lr are the same runs
+    hbrec = sweeps.load("have_both")
+    small = hbrec["results"]["protocol"]["per_seed"]
+    for s in p["seeds"]:
+        assert r["results"]["runs"][f"32|0.1|{s}"]["test_acc"] == pytest.approx(small[str(s)]["small"]["test_acc"], abs=1e-4)
+    assert "tuned against tuned" in hb.tuned_verdict(r)
+
+
+def test_tuned_lr_one_run_recomputed(recs):
+    """One cell recomputed now (the cheapest: a divergence) matches the cache."""
+    from lecture_utils.seeding import THREADS, set_threads
+    from lecture_utils.sweeps import tuned_lr
+
+    p = recs["tuned_lr"]["params"]
+    b, lr = max(p["batch_sizes"]), max(p["lrs"])
+    try:
+        got = tuned_lr.run_one(p, (b, lr, 0))
+    finally:
+        set_threads(THREADS)
+    assert got == recs["tuned_lr"]["results"]["runs"][tuned_lr.key(b, lr, 0)]
+
+
+def test_warmup_rates_with_wilson_intervals(recs):
+    r = recs["warmup"]
+    rows = hb.warmup_rows(r)
+    assert len(rows) == 2 * len(r["params"]["settings"])
+    for row in rows:
+        assert row["n"] >= 5
+        lo, hi = row["wilson"]
+        assert 0 <= lo <= row["diverged"] / row["n"] <= hi <= 1
+        assert row["diverged"] + row["reached"] <= row["n"]
+    s = hb.stability_numbers(r)
+    assert s[0]["lam0"] == pytest.approx(s[1]["lam0"])  # update 0 is before any step: same weights
+    assert s[0]["n"] > 0 and s[1]["n"] > 0
+
+
+def test_critical_batch_seeds_fit_and_noise(recs):
+    c, nz = recs["critical_batch"], recs["noise_scale"]
+    rows = hb.critical_rows(c)
+    assert all(r["n"] == r["n_seeds"] >= 3 for r in rows)
+    assert all(r["n_lrs"] == len(c["params"]["lrs"]) for r in rows)  # the whole grid for every B
+    fit = hb.critical_fit(c)
+    assert fit["e_min"] == pytest.approx(fit["s_min"] * fit["b_crit"])
+    assert len(fit["b_crit_per_seed"]) == len(c["params"]["seeds"])
+    s = [r["s_mean"] for r in rows]
+    assert s[0] / s[2] > 2.5  # B = 8 -> 32: close to perfect scaling (4x)
+    nr = hb.noise_rows(nz)
+    assert all(r["n"] == len(nz["params"]["seeds"]) and r["se"] is not None for r in nr)
+    t = hb.critical_table(c, nz)
+    assert "B_crit" in t and "B_simple" in t and "± " in t
+
+
+def test_new_figures_draw_what_they_say(recs):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = hb.tuned_figure(recs["tuned_lr"])
+    p = recs["tuned_lr"]["params"]
+    assert len(fig.axes[0].get_legend().get_texts()) == len(p["batch_sizes"])
+    fig = hb.warmup_figure(recs["warmup"])
+    assert len(fig.axes) == 2 and all(ax.lines for ax in fig.axes)
+    fig = hb.critical_figure(recs["critical_batch"], recs["noise_scale"])
+    assert len(fig.axes) == 3
+    # error bars are drawn: the left and the right axes hold errorbar containers
+    assert fig.axes[0].containers and fig.axes[2].containers
+    plt.close("all")

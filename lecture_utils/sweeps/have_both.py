@@ -24,6 +24,9 @@ runs at a time). The grid of the panel stops at ``grid_max_epochs``.
   ``0``/``1`` for seed ``grid_seed``: ``lr``, ``warmup_steps``, ``status``, ``steps``, ``epochs``,
   ``seconds``, ``train_acc``, ``test_acc`` and ``history`` (``epoch``, ``step``, ``train_acc``,
   ``test_acc``; NaN after a divergence).
+* ``critical`` and ``noise`` (one seed each) are superseded in notebook 04 by the seeded sweeps
+  ``critical_batch`` (every η of one grid for every B, 3 seeds) and ``noise_scale`` (6 seeds);
+  they stay here for the exercise check ``check_b_crit`` and until this cache is next rebuilt.
 * ``critical`` — ``target_loss``; per batch size ``rows`` (``batch_size``, ``lr`` best, ``steps``
   best or None, ``tried``: list of [η, steps or None, status]); the fit ``fit`` (``s_min``,
   ``e_min``, ``b_crit``, ``rms_log_error``) of S(B) = S_min(1 + B_crit/B) to the rows that reached it.
