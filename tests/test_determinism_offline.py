@@ -262,6 +262,27 @@ def _load_quietly(cache_dir):
         return load_mnist1d(cache_dir=cache_dir)
 
 
+_GENERATED = {}
+
+
+@pytest.fixture
+def generate_once(monkeypatch):
+    """The three rebuild tests need the generator to run, not to run three times (~4 s each quiet,
+    ~50 s on a loaded machine): the first rebuild runs the real ``mnist1d`` generator (its result is
+    checked against the checksum), the others get a copy of that result. Detection, warning, atomic
+    rewrite and the checksum check are exercised by every test."""
+    from lecture_utils import data
+
+    real = data._generate_mnist1d
+
+    def generate(seed):
+        if seed not in _GENERATED:
+            _GENERATED[seed] = real(seed)
+        return tuple(a.copy() for a in _GENERATED[seed])
+
+    monkeypatch.setattr(data, "_generate_mnist1d", generate)
+
+
 def _check_rebuilt(cache_dir, match):
     from lecture_utils.data import array_checksum, load_mnist1d
 
@@ -283,13 +304,13 @@ def test_good_cache_loads_without_warning(good_cache, tmp_path):
     assert array_checksum(ds.x_train, ds.y_train, ds.x_test, ds.y_test) == _expected_digest()
 
 
-def test_truncated_cache_is_rebuilt(good_cache, tmp_path):
+def test_truncated_cache_is_rebuilt(good_cache, tmp_path, generate_once):
     raw = good_cache.read_bytes()
     (tmp_path / good_cache.name).write_bytes(raw[: len(raw) // 2])
     _check_rebuilt(tmp_path, "unreadable|checksum")
 
 
-def test_altered_cache_fails_checksum_and_is_rebuilt(good_cache, tmp_path):
+def test_altered_cache_fails_checksum_and_is_rebuilt(good_cache, tmp_path, generate_once):
     with np.load(good_cache) as f:
         arrays = {k: f[k].copy() for k in f.files}
     arrays["x_train"][0, 0] += 1.0  # one number changed: still a perfectly readable npz
@@ -298,6 +319,6 @@ def test_altered_cache_fails_checksum_and_is_rebuilt(good_cache, tmp_path):
     assert ds.x_train[0, 0] == arrays["x_train"][0, 0] - 1.0
 
 
-def test_foreign_file_is_rebuilt(tmp_path):
+def test_foreign_file_is_rebuilt(tmp_path, generate_once):
     (tmp_path / "mnist1d_seed42.npz").write_text("not an npz at all")
     _check_rebuilt(tmp_path, "unreadable|checksum")
