@@ -24,7 +24,7 @@ def header_minutes(path):
     head = _cells(path)[0]
     for pattern in (r"notebook 0\d of 00–05[^\n]*?about (\d+) min", r"\*\*Time:?\*\*:? about (\d+) min",
                     r"\*\*Objectives\*\* \(≈ (\d+) min\)"):
-        m = re.search(pattern, head)
+        m = re.search(pattern, head, re.I)
         if m:
             return int(m.group(1))
     raise AssertionError(f"{path.name}: no time estimate in the header")
@@ -33,7 +33,7 @@ def header_minutes(path):
 def section_minutes(path):
     """The "(≈ N min)" of every "## " section heading."""
     return [int(m.group(1)) for src in _cells(path) if src.startswith("## ")
-            for m in [re.search(r"\(≈ (\d+) min\)", src.splitlines()[0])] if m]
+            for m in [re.search(r"\((?:≈ ?)?(\d+) min\)", src.splitlines()[0])] if m]
 
 
 def _minutes(h, m):
