@@ -14,6 +14,8 @@ a guess outwards (the guess only orders the runs; every η of the grid is tried)
 Rebuild: ``python -m lecture_utils.sweeps critical_batch``. Measured 2026-11-29: 1415 s wall on the
 shared 2-core machine (6 worker processes, load average 10–24), 287 s user + 52 s system CPU in
 all, i.e. about 170 s on 2 idle cores.
+Re-run with 2 workers at load average 5–7: 388 s (over the 3 min budget on a busy
+machine; not yet timed on an idle one), results identical to the cache.
 """
 from __future__ import annotations
 
