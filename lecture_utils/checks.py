@@ -23,6 +23,7 @@ import warnings
 
 import numpy as np
 
+from . import _validate as _v
 from .landscapes import LOCAL_GLOBAL, SADDLE
 from .optim import momentum_path
 
@@ -427,6 +428,9 @@ def check_torch_lr(lr, alpha=0.1, beta=0.9, steps=50):
 def batch_gradient_std(batch_size=8, n_examples=64, sigma=4.0):
     """σ_𝓑 = σ·√((N − B) / (B·(N − 1))): the standard deviation of a batch's mean of B of N numbers of
     standard deviation σ, drawn without replacement (notebook 02, exercise 1; §5 writes it for tr Σ)."""
+    n_examples = _v.check_int("n_examples", n_examples, low=2)
+    batch_size = _v.check_batch_size(batch_size, n_examples)
+    sigma = _v.check_real("sigma", sigma, low=0.0)
     return sigma * np.sqrt((n_examples - batch_size) / (batch_size * (n_examples - 1)))
 
 
