@@ -96,6 +96,8 @@ def clone(tmp_path_factory):
     env["IPYTHONDIR"] = str(base / "ipython")
     env["JUPYTER_RUNTIME_DIR"] = str(base / "runtime")
     env["MPLCONFIGDIR"] = str(base / "mpl")
+    # the per-user cache folder (lecture_utils.data.user_cache_dir) must not hold a cache either: an empty one
+    env["LECTURE_UTILS_CACHE"] = str(base / "user_cache")
     env.pop("JUPYTER_PATH", None)
     env.pop("MPLBACKEND", None)  # tests/conftest.py sets Agg for the unit tests; kernels need the inline backend
     probe = subprocess.run([sys.executable, "-c", "import lecture_utils.data as d; print(d.DATA_DIR)"], env=env,
