@@ -160,23 +160,25 @@ def _pool():
 
 
 def rgba_png(rgba, compress_level=LIVE_COMPRESS, strips=4):
-    """An (h, w, 4) uint8 RGBA array as RGB PNG bytes, fast: PNG filter "none" (the filters cost
-    more than they save on flat figure colours) and zlib in ``strips`` horizontal bands compressed in
-    parallel threads (zlib releases the GIL), joined as one zlib stream as pigz does."""
+    """An (h, w, 4) uint8 RGBA array as RGBA PNG bytes, fast: the rows are copied as they lie (dropping
+    the alpha channel costs a strided copy that takes longer than compressing the constant alpha
+    bytes), PNG filter "none" (the filters cost more than they save on flat figure colours) and zlib in
+    ``strips`` horizontal bands compressed in parallel threads (zlib releases the GIL), joined as one
+    zlib stream as pigz does."""
     import struct
     import zlib
 
     import numpy as np
 
-    rgba = np.asarray(rgba)
+    rgba = np.ascontiguousarray(rgba, dtype=np.uint8)
     h, w = rgba.shape[:2]
     bounds = np.linspace(0, h, max(1, min(strips, h)) + 1).astype(int)
 
     def band(i):
         lo, hi = bounds[i], bounds[i + 1]
-        rows = np.empty((hi - lo, 1 + 3 * w), np.uint8)
+        rows = np.empty((hi - lo, 1 + 4 * w), np.uint8)
         rows[:, 0] = 0
-        rows[:, 1:].reshape(hi - lo, w, 3)[...] = rgba[lo:hi, :, :3]
+        rows[:, 1:] = rgba[lo:hi].reshape(hi - lo, 4 * w)
         raw = rows.data
         co = zlib.compressobj(compress_level, zlib.DEFLATED, -15, 9)
         last = i == len(bounds) - 2
@@ -191,7 +193,7 @@ def rgba_png(rgba, compress_level=LIVE_COMPRESS, strips=4):
     def chunk(tag, data):
         return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
 
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 6, 0, 0, 0))
             + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
 
 
