@@ -18,6 +18,7 @@ here only draw them and state them in captions.
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from .. import widgets
@@ -331,8 +332,9 @@ def saddle_panel(*, n_runs=20, lr=0.1, batch_size=4, seed=0):
                                bbox=dict(facecolor="white", edgecolor="none", alpha=0.8, pad=1)))
     overlay += ax.plot(*land.minima.T, "*", color="k", ms=13, zorder=9)
     overlay += ax.plot([0], [0], "X", color="k", ms=10, zorder=9)
-    runs = [ax.plot([], [], color=COLORS["small"], lw=1.0, alpha=0.7)[0] for _ in range(n_runs)]
-    runs[0].set_label("SGD")
+    # all SGD paths as one collection (one artist to redraw instead of n_runs lines)
+    runs = ax.add_collection(LineCollection([], colors=COLORS["small"], linewidths=1.0, alpha=0.7, label="SGD"),
+                             autolim=False)
     (gd_line,) = ax.plot([], [], color=COLORS["full"], lw=2.5, label="full-batch GD", zorder=8)
     ax.set_aspect("equal")
     ax.set_xlabel("θ₁")
@@ -340,7 +342,8 @@ def saddle_panel(*, n_runs=20, lr=0.1, batch_size=4, seed=0):
     ax.set_title("Saddle point: GD stops, SGD leaves along v₋")
     ax.legend(loc="lower left", fontsize=9)
     status = status_text(ax)
-    dist_runs = [bx.plot([], [], color=COLORS["small"], lw=1.0, alpha=0.7)[0] for _ in range(n_runs)]
+    dist_runs = bx.add_collection(LineCollection([], colors=COLORS["small"], linewidths=1.0, alpha=0.7),
+                                  autolim=False)
     (gd_dist,) = bx.plot([], [], color=COLORS["full"], lw=2.5)
     bx.axhline(SADDLE_RADIUS, color=COLORS["muted"], ls="--", lw=1.2)
     bx.set_yscale("log")
@@ -356,10 +359,9 @@ def saddle_panel(*, n_runs=20, lr=0.1, batch_size=4, seed=0):
         num = saddle_numbers(b, lr=lr, n_runs=n_runs, seed=seed, data=data)
         paths, gd = num["paths"], num["gd"]
         t = np.arange(len(paths))
-        for i, (line, dline) in enumerate(zip(runs, dist_runs)):
-            p = paths[:, i]
-            line.set_data(np.clip(p[:, 0], -5, 5), np.clip(p[:, 1], -5, 5))
-            dline.set_data(t, np.maximum(np.linalg.norm(p, axis=1), 1e-300))
+        runs.set_segments([np.clip(paths[:, i], -5, 5) for i in range(paths.shape[1])])
+        dist_runs.set_segments([np.column_stack([t, np.maximum(np.linalg.norm(paths[:, i], axis=1), 1e-300)])
+                                for i in range(paths.shape[1])])
         gd_line.set_data(gd[:, 0], gd[:, 1])
         gd_dist.set_data(t, np.maximum(np.linalg.norm(gd, axis=1), 1e-300))
         bad = int(np.sum(~np.all(np.isfinite(paths[-1]), axis=1)))
@@ -379,7 +381,7 @@ def saddle_panel(*, n_runs=20, lr=0.1, batch_size=4, seed=0):
 
     ctrl = widgets.selection_slider("batch_size", [1, 2, 4, 8, 16, 32], batch_size, description="batch size B")
     return widgets.Panel(fig, update, {"batch_size": ctrl},
-                         dynamic=runs + dist_runs + [gd_line, gd_dist, status] + overlay, title="Saddle point")
+                         dynamic=[runs, dist_runs, gd_line, gd_dist, status] + overlay, title="Saddle point")
 
 
 # ----------------------------------------------------------------------------- real data
