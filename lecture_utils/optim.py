@@ -109,10 +109,11 @@ def momentum_trace(grad_fn, theta0, *, lr, beta, steps):
     moves[0] = m
     bad = None
     for t in range(1, steps + 1):
-        g = _grad(grad_fn, theta)
+        # the shape of g is checked once; later steps call grad_fn directly (a slider reruns 600 steps)
+        g = _grad(grad_fn, theta) if t == 1 else np.asarray(grad_fn(theta), dtype=float)
         m = beta * m - lr * g
         theta = theta + m
-        if _diverged(theta):
+        if not abs(theta).max() <= DIVERGENCE_LIMIT:  # |θ| > 1e6 or NaN/inf (see _diverged)
             bad = t
             break
         grads[t - 1] = g
