@@ -24,6 +24,15 @@ class CacheMismatch(RuntimeError):
     """The cached sweep was made with other parameters than the notebook asks for."""
 
 
+def finite_round(v, nd=5):
+    """``round(v, nd)`` for a finite number, ``None`` for NaN/inf (JSON has no NaN): how every sweep
+    stores a measured number (a diverged run's loss is ``None``)."""
+    import math
+
+    v = float(v)
+    return round(v, nd) if math.isfinite(v) else None
+
+
 def names():
     """The sweeps in this package (modules that define ``PARAMS`` and ``run``)."""
     out = []

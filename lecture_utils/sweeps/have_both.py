@@ -44,9 +44,10 @@ Rebuild: ``python -m lecture_utils.sweeps have_both`` (126 s measured on 2 idle 
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
+
+from . import finite_round as _r
+from ..data import updates_per_epoch
 
 PARAMS = {
     "dataset": {"name": "mnist1d", "seed": 42},
@@ -81,7 +82,7 @@ def _data(params):
 
 def warmup_steps(params, batch_size, n):
     """W = warmup_epochs·⌈N/B⌉ (Goyal et al.: warm up over the first 5 epochs)."""
-    return params["warmup_epochs"] * (-(-n // batch_size))
+    return params["warmup_epochs"] * updates_per_epoch(n, batch_size)
 
 
 def lr_for(params, batch_size, mode):
@@ -103,11 +104,6 @@ def train_point(params, batch_size, mode, warm, seed, data=None, max_epochs=None
                             patience=params["patience"],
                             warmup_steps=warmup_steps(params, batch_size, data.n_train) if warm else 0,
                             threads=params["threads"])
-
-
-def _r(v, nd=5):
-    v = float(v)
-    return round(v, nd) if math.isfinite(v) else None
 
 
 def _summary(res):

@@ -18,7 +18,7 @@ idle cores (a little over the 3 min budget; the cells at η₀ for B ≥ 512 run
 """
 from __future__ import annotations
 
-import math
+from . import finite_round as _r
 
 PARAMS = {
     "dataset": {"name": "mnist1d", "seed": 42},
@@ -36,11 +36,6 @@ PARAMS = {
 
 def key(b, lr, seed):
     return f"{b}|{lr:g}|{seed}"
-
-
-def _r(v, nd=5):
-    v = float(v)
-    return round(v, nd) if math.isfinite(v) else None
 
 
 def run_one(params, task):

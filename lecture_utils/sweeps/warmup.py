@@ -21,7 +21,8 @@ Re-run with 2 workers at load average 4–7: 123 s, results identical to the cac
 """
 from __future__ import annotations
 
-import math
+from . import finite_round as _r
+from .have_both import warmup_steps
 
 PARAMS = {
     "dataset": {"name": "mnist1d", "seed": 42},
@@ -49,15 +50,6 @@ def key(b, w, seed):
 def lr_for(params, b):
     """η₀·B/B₀ (the linear rule)."""
     return params["base"]["lr"] * b / params["base"]["batch_size"]
-
-
-def warmup_steps(params, b, n=4000):
-    return params["warmup_epochs"] * (-(-n // b))
-
-
-def _r(v, nd=5):
-    v = float(v)
-    return round(v, nd) if math.isfinite(v) else None
 
 
 def run_one(params, task):
