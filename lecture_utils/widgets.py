@@ -17,7 +17,33 @@ import base64
 import io
 import time
 
-from ._validate import check_batch_size, check_int, check_real
+from ._validate import Interval, Options, check_batch_size, check_int, check_real
+
+
+def slider(name, constraint, value, *, step=None, log=False, description=None, readout_format=None):
+    """The slider of a declared constraint: its range is the constraint's (one declaration for the
+    check and the control). ``Interval("int", …)`` → an integer slider; ``Interval("real", …)`` → a
+    real one (``log=True``: over powers of ten, for η); ``Options`` → a selection slider. The widget
+    keeps the constraint (``.constraint``): :meth:`Panel.update` checks values against it.
+    """
+    if isinstance(constraint, Options):
+        ctl = selection_slider(name, list(constraint.values), value, description=description)
+    elif isinstance(constraint, Interval):
+        if constraint.low is None or constraint.high is None or constraint.low_open or constraint.high_open:
+            raise ValueError(f"a slider needs a closed, finite range; {name} is declared {constraint.describe()}")
+        kw = {} if readout_format is None else {"readout_format": readout_format}
+        if constraint.kind == "int":
+            ctl = int_slider(name, value, constraint.low, constraint.high, step or 1, description=description)
+        elif log:
+            ctl = log_slider(name, value, constraint.low, constraint.high, description=description, **kw)
+        else:
+            if step is None:
+                raise ValueError(f"a real slider needs a step; none given for {name}")
+            ctl = float_slider(name, value, constraint.low, constraint.high, step, description=description, **kw)
+    else:
+        raise ValueError(f"constraint must be an Interval or Options; got {type(constraint).__name__}")
+    ctl.constraint = constraint
+    return ctl
 
 
 def int_slider(name, value, low, high, step=1, description=None):
@@ -289,6 +315,10 @@ class Panel:
         unknown = set(values) - set(self.controls)
         if unknown:
             raise ValueError(f"unknown control(s) {sorted(unknown)}; this panel has {sorted(self.controls)}")
+        for k, v in values.items():  # the boundary: a value typed in code meets the slider's declared range
+            c = getattr(self.controls[k], "constraint", None)
+            if c is not None:
+                values[k] = c.check(k, v)
         t0 = time.perf_counter()
         merged = {**self.values(), **values}
         self.caption = self._update(**merged)
