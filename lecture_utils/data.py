@@ -204,6 +204,10 @@ def make_toy_regression(n_examples=20, *, seed=0, w=2.0, b=-1.0, noise=0.5):
 
 
 # ----------------------------------------------------------------------------- MNIST-1D
+#: N, the size of MNIST-1D's training set (``load_mnist1d().n_train``: the ``mnist1d`` generator's
+#: default 5000 sequences, 80 % for training); checked against the loaded data in tests/test_data.py.
+N_TRAIN = 4000
+
 @dataclass(frozen=True)
 class Dataset:
     """Train and test arrays (inputs float32 (n, 40), labels int64 (n,))."""
@@ -280,7 +284,7 @@ def _read_cached(path, expected):
 
 
 def load_mnist1d(*, seed=42, cache_dir=None):
-    """MNIST-1D (Greydanus 2020): 4000 training and 1000 test sequences of length 40, 10 classes.
+    """MNIST-1D (Greydanus 2020): :data:`N_TRAIN` = 4000 training and 1000 test sequences of length 40, 10 classes.
 
     Generated locally on first use and cached as ``data/mnist1d_seed{seed}.npz``, or, when ``data/``
     is not writable (a read-only install), in :func:`user_cache_dir`. The content's sha256

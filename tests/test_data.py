@@ -83,6 +83,7 @@ def test_toy_regression_gradient_matches_finite_differences():
 
 def test_mnist1d_shapes_and_checksum(mnist):
     assert mnist.x_train.shape == (4000, 40) and mnist.x_test.shape == (1000, 40)
+    assert mnist.n_train == D.N_TRAIN == 4000  # the constant the package uses for N
     assert mnist.x_train.dtype == np.float32 and mnist.y_train.dtype == np.int64
     assert sorted(np.unique(mnist.y_train).tolist()) == list(range(10))
     assert D.array_checksum(mnist.x_train, mnist.y_train, mnist.x_test, mnist.y_test) == \
