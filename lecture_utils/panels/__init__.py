@@ -1,9 +1,30 @@
 """Interactive panels, one module per notebook, all built on :class:`lecture_utils.widgets.Panel`.
 
-batches (01), noisy (02), generalization (03), have_both (04), momentum (05). Each module's
-``*_panel(...)`` functions return a Panel; the pure numbers behind them live in the concept
-modules (data, landscapes, optim, train, sharpness, …) so tests can check them directly.
+overview (00), batches (01), noisy (02), generalization (03), have_both (04), momentum (05). Each
+module's ``*_panel(...)`` functions return a Panel; the pure numbers behind them live in the concept
+modules (data, landscapes, optim, train, tuning, sharpness, …) so tests can check them directly.
+
+A panel function that draws a cached sweep takes its record as the parameter ``record`` and
+declares which sweep that is with :func:`reads_sweep`; :func:`build_default` loads exactly that one.
 """
+
+
+def reads_sweep(name):
+    """Decorator: the panel function's ``record`` is ``sweeps.load(name)``. Sets ``fn.__sweep__``
+    (read by :func:`sweep_of` and :func:`build_default`); the function itself is unchanged."""
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"name must be the name of a sweep (a non-empty str); got {name!r}")
+
+    def declare(fn):
+        fn.__sweep__ = name
+        return fn
+
+    return declare
+
+
+def sweep_of(fn):
+    """The sweep a panel function declared with :func:`reads_sweep` (``None`` if it reads none)."""
+    return getattr(fn, "__sweep__", None)
 
 
 def panel_functions():
@@ -25,9 +46,10 @@ def panel_functions():
 
 
 def build_default(fn):
-    """Build a panel at its default values: ``fn()``, or ``fn(record)`` with the first cached sweep
-    (``sweeps.load``) that builds it when ``record`` is required. Returns ``(panel, how, uses_cache)``;
-    raises ``LookupError`` (saying what was tried) when neither works."""
+    """Build a panel at its default values: ``fn()``, or ``fn(record)`` with the cached sweep the
+    function declares (:func:`reads_sweep`) when ``record`` is required. Returns ``(panel, how,
+    uses_cache)``; raises ``LookupError`` (saying why) when the function needs other parameters,
+    declares no sweep, or its sweep is not cached (missing, or made with other parameters)."""
     import inspect
 
     from .. import sweeps
@@ -39,14 +61,11 @@ def build_default(fn):
         return fn(), "defaults", False
     if required != ["record"]:
         raise LookupError(f"needs {required}, which cannot be supplied from defaults")
-    errors = []
-    for name in sweeps.names():
-        try:
-            rec = sweeps.load(name)
-        except Exception:  # noqa: BLE001  (missing or stale cache)
-            continue
-        try:
-            return fn(rec), f"record=sweeps.load({name!r})", True
-        except Exception as exc:  # noqa: BLE001
-            errors.append(f"{name}: {type(exc).__name__}")
-    raise LookupError(f"no cached sweep builds it (tried {errors or 'none cached'})")
+    name = sweep_of(fn)
+    if name is None:
+        raise LookupError("needs record but declares no sweep (decorate it with @reads_sweep(NAME))")
+    try:
+        rec = sweeps.load(name)
+    except sweeps.CacheMismatch as exc:
+        raise LookupError(f"its sweep {name!r} is not cached: {exc}") from exc
+    return fn(rec), f"record=sweeps.load({name!r})", True

@@ -12,6 +12,7 @@ from .._validate import check_batch_size, check_int, check_real
 from ..data import batch_assignment, make_toy_regression, updates_per_epoch
 from ..optim import minibatch_path
 from ..plotting import COLORS, batch_color, contour, set_status, status_text
+from . import reads_sweep
 from .noisy import plural
 
 #: Start of every toy path: far from the minimum so that the paths are easy to tell apart.
@@ -156,6 +157,7 @@ def toy_batch_panel(batch_size=1, lr=0.1, *, epochs=5, seed=0, n_examples=20):
 
 
 # ----------------------------------------------------------------------------- accuracy vs B (cache)
+@reads_sweep("batch_accuracy")
 def accuracy_panel(record, batch_size=None):
     """Test accuracy curves per epoch for the cached runs; the slider picks a batch size."""
     if not isinstance(record, dict) or "results" not in record or "params" not in record:

@@ -18,6 +18,7 @@ import numpy as np
 from .. import plotting, sharpness
 from .._validate import check_real
 from ..widgets import Panel, float_slider, selection_slider
+from . import reads_sweep
 
 
 def _results(record):
@@ -131,6 +132,7 @@ class RerunPanel(Panel):
         return self.caption
 
 
+@reads_sweep("generalization")
 def batch_size_panel(record, params=None):
     """Slider over the cached batch sizes: training/test accuracy against epochs for every seed,
     final test accuracy and λ_max against B; the caption states the numbers of the selected B.

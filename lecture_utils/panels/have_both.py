@@ -21,6 +21,7 @@ import numpy as np
 
 from .. import plotting
 from ..widgets import Panel, selection_slider
+from . import reads_sweep
 
 N_TRAIN = 4000
 MODES = ("fixed", "scaled")
@@ -151,6 +152,7 @@ def _describe(run, b, mode, warm, base_run, b0):
     return f"B = {b}, η = {run['lr']:g} ({mode}), {w}: {what}{ref}."
 
 
+@reads_sweep("have_both")
 def scaling_panel(record):
     """Batch size × η (fixed or scaled linearly) × warm-up (off/on), all cached (notebook 04, section 1).
 
