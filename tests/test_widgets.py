@@ -78,10 +78,7 @@ def test_every_panel_draws_at_twice_its_css_size():
     from lecture_utils.panels import build_default, panel_functions
 
     for _, name, fn in panel_functions():
-        try:
-            p, _, _ = build_default(fn)
-        except LookupError:
-            continue
+        p, _, _ = build_default(fn)   # a panel whose cached sweep is missing fails here (the cache is in git)
         w, h = _png_size(p.png())
         assert (w, h) == (2 * p.css_width, 2 * p.css_height), name
         k, c = next(iter(p.controls.items()))
@@ -90,7 +87,6 @@ def test_every_panel_draws_at_twice_its_css_size():
 
 
 def test_use_style_makes_inline_figures_retina():
-    pytest.importorskip("matplotlib_inline")
     from IPython.core.interactiveshell import InteractiveShell
 
     from lecture_utils import plotting
@@ -141,8 +137,9 @@ def test_slider_factories_validate():
 def test_demo_panel_numbers():
     assert parabola_path(0.25, steps=3).tolist() == [2.0, 1.0, 0.5, 0.25]
     p = demo_panel()
-    assert "converge" not in p.update(lr=1.1) or True
-    assert "diverges" in p.update(lr=1.1)
+    diverging = p.update(lr=1.1)   # θ_t = (1 − 2η)^t θ_0 = (−1.2)^t · 2: |θ_12| = 17.8
+    assert "diverges" in diverging and "converge" not in diverging
+    assert "multiplies θ by -1.20" in diverging and f"|θ| = {2 * 1.2 ** 12:.3g}" in diverging
     assert "lands exactly on the minimum" in p.update(lr=0.5)
     assert "for ever" in p.update(lr=1.0)
     assert "zig-zags" in p.update(lr=0.7)
