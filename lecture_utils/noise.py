@@ -13,6 +13,17 @@ spreads too: cos(g_𝓑, g) = g_𝓑·g / (‖g_𝓑‖‖g‖) is near 1 for la
 Each batch gradient is one ordinary forward/backward pass; tr(Σ) needs all N per-example gradient
 norms, which for a stack of linear layers come exactly from one pass (the "ghost norm" identity
 ‖δᵢ·aᵢᵀ‖ = ‖δᵢ‖·‖aᵢ‖), so a whole curve over B = 1 … 1024 takes about a second on two cores.
+
+The factor c(B) = (N − B)/(B·(N − 1)) (1/B with replacement) is :func:`finite_population_factor`,
+the one place it is written.
+
+Gradient noise scale (McCandlish et al. 2018; notebook 04 §3): B_simple = tr(Σ)/|G|². A batch of
+B examples has E|G_B|² = |G|² + c(B)·tr(Σ), so two measured batch sizes B_s < B_b give the unbiased
+estimates (their appendix A; :func:`noise_scale_from_norms`, :func:`estimate_noise_scale`)
+
+    tr(Σ) ≈ (|G_Bs|² − |G_Bb|²) / (c(B_s) − c(B_b)),      |G|² ≈ |G_Bb|² − c(B_b)·tr(Σ);
+
+:func:`exact_noise_scale` computes both from all per-example gradients (:func:`per_example_gradients`).
 """
 from __future__ import annotations
 
@@ -20,10 +31,27 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import check_batch_size, check_int
+from ._validate import COUNT, SEED, Interval, check_array, check_batch_size, check_int, validate_params
 
 #: Batch sizes of notebook 02's noise measurement: 1, 2, 4, …, 1024.
 DEFAULT_BATCH_SIZES = tuple(2**k for k in range(11))
+
+
+def finite_population_factor(n, b):
+    """c(B) = (N − B)/(B·(N − 1)): the variance of the mean of B of N numbers drawn *without*
+    replacement, per unit of their variance (1/B when ``n`` is None: drawn with replacement).
+
+    So E‖g_𝓑 − g‖² = tr(Σ)·c(B) (notebook 02 §5) and c(B) is the 1/B of the two-batch noise-scale
+    estimator (notebook 04 §3). ``b`` may be an array of batch sizes; c(N) = 0 (the full batch).
+    """
+    n = check_int("n", n, low=2, allow_none=True)
+    arr = np.asarray(b)
+    if arr.dtype.kind not in "iuf" or arr.size == 0 or not np.all(np.isfinite(arr)) \
+            or np.any(arr < 1) or (n is not None and np.any(arr > n)):
+        raise ValueError(f"b must be batch sizes in [1, {'N' if n is None else n}]; got {b!r}")
+    if arr.ndim == 0:
+        b = arr.item()
+    return 1.0 / b if n is None else (n - b) / (b * (n - 1))
 
 
 def _check_model_data(model, x, y, loss_fn):
@@ -35,8 +63,8 @@ def _check_model_data(model, x, y, loss_fn):
     x = torch.as_tensor(x)
     y = torch.as_tensor(y)
     if x.ndim < 2 or y.ndim < 1 or len(x) != len(y):
-        raise ValueError(f"x must have shape (N, …) and y shape (N,) with the same N; got {tuple(x.shape)} and "
-                         f"{tuple(y.shape)}")
+        raise ValueError(f"x must have shape (N, …) and y shape (N,) with the same N; got {tuple(x.shape)} "
+                         f"and {tuple(y.shape)}")
     if len(x) < 2:
         raise ValueError("x must hold at least 2 examples")
     loss_fn = F.cross_entropy if loss_fn is None else loss_fn
@@ -179,9 +207,7 @@ class GradientNoise:
         if self.trace is None:
             raise ValueError("trace was not computed: call gradient_noise(..., trace=True)")
         b = np.asarray(self.batch_sizes if batch_sizes is None else batch_sizes, dtype=float)
-        n = self.n_examples
-        fpc = 1.0 if self.replace else (n - b) / (n - 1)
-        return self.trace / b * fpc
+        return self.trace * finite_population_factor(None if self.replace else self.n_examples, b)
 
     def slope(self):
         """Slope of log(variance) against log(B), least squares (≈ −1 when the variance falls as 1/B)."""
@@ -193,7 +219,8 @@ class GradientNoise:
 
 
 def loglog_slope(x, y):
-    """Least-squares slope s of log y = s·log x + c (a power law y ∝ xˢ is a line of slope s); notebook 02 §5."""
+    """Least-squares slope s of log y = s·log x + c (a power law y ∝ xˢ is a line of slope s);
+    notebook 02 §5."""
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     if x.shape != y.shape or x.size < 2:
@@ -207,11 +234,12 @@ def gradient_noise(model, x, y, batch_sizes=None, *, n_batches=64, min_batches=1
                    examples_per_size=16384, seed=0, replace=False, trace=True, loss_fn=None, threads=1):
     """Measure how far mini-batch gradients scatter around the full gradient (notebooks 02 and 04).
 
-    ``batch_sizes`` defaults to 1, 2, 4, …, 1024 (those ≤ N). For each B: draw K_B random batches (:func:`sample_batches`; K_B = ``n_batches`` for small B,
-    fewer for large B so that K_B·B ≤ ``examples_per_size``, never fewer than ``min_batches``),
-    compute every g_𝓑 (:func:`batch_gradients`) and record ‖g_𝓑 − g‖² (mean and standard error)
-    and cos(g_𝓑, g). With ``trace=True`` also tr(Σ) (:func:`per_example_variance`) for the
-    prediction E‖g_𝓑 − g‖² = tr(Σ)/B·(N − B)/(N − 1). ``loss_fn(outputs, y)`` is the mean loss of
+    ``batch_sizes`` defaults to 1, 2, 4, …, 1024 (those ≤ N). For each B: draw K_B random batches
+    (:func:`sample_batches`; K_B = ``n_batches`` for small B, fewer for large B so that
+    K_B·B ≤ ``examples_per_size``, never fewer than ``min_batches``), compute every g_𝓑
+    (:func:`batch_gradients`) and record ‖g_𝓑 − g‖² (mean and standard error) and cos(g_𝓑, g).
+    With ``trace=True`` also tr(Σ) (:func:`per_example_variance`) for the prediction
+    E‖g_𝓑 − g‖² = tr(Σ)·c(B) (:func:`finite_population_factor`). ``loss_fn(outputs, y)`` is the mean loss of
     a batch (default cross-entropy). The model is not changed.
 
     torch runs on ``threads`` intra-op threads during the call (the previous setting is restored):
@@ -258,3 +286,111 @@ def gradient_noise(model, x, y, batch_sizes=None, *, n_batches=64, min_batches=1
             torch.set_num_threads(old_threads)
     return GradientNoise(batch_sizes=bs, variance=np.array(var), variance_se=np.array(se), cosines=cos,
                          full_grad_norm=gnorm, trace=tr, n_examples=n, replace=bool(replace))
+
+
+# ----------------------------------------------------------------------------- noise scale (notebook 04)
+@dataclass
+class NoiseScale:
+    """|G|², tr(Σ) and their ratio B_simple = tr(Σ)/|G|² (McCandlish et al. 2018)."""
+
+    g2: float
+    trace: float
+
+    @property
+    def b_simple(self):
+        return self.trace / self.g2 if self.g2 > 0 else float("inf")
+
+
+@validate_params(sq_norm_small=Interval("real", 0.0, None), sq_norm_big=Interval("real", 0.0, None),
+                 n_examples=Interval("int", 2, None, allow_none=True))
+def noise_scale_from_norms(sq_norm_small, sq_norm_big, b_small, b_big, *, n_examples=None):
+    """The unbiased two-batch estimator (McCandlish et al. 2018, appendix A).
+
+    From mean squared gradient norms |G_Bs|² and |G_Bb|² at batch sizes B_s < B_b:
+    tr(Σ) = (|G_Bs|² − |G_Bb|²)/(c(B_s) − c(B_b)) and |G|² = |G_Bb|² − c(B_b)·tr(Σ), with
+    c(B) = :func:`finite_population_factor` (1/B with replacement, (N − B)/(B(N − 1)) when
+    ``n_examples`` N is given: batches of distinct examples). Returns a :class:`NoiseScale`
+    (notebook 04, section 3).
+    """
+    n = n_examples
+    bs = check_int("b_small", b_small, low=1, high=n)
+    bb = check_int("b_big", b_big, low=bs + 1, high=n)
+    cs, cb = finite_population_factor(n, bs), finite_population_factor(n, bb)
+    trace = (sq_norm_small - sq_norm_big) / (cs - cb)
+    return NoiseScale(g2=sq_norm_big - cb * trace, trace=trace)
+
+
+@validate_params(n_batches=COUNT, seed=SEED)
+def batch_sq_norms(model, x, y, batch_size, n_batches, *, seed, replace=False):
+    """|G_B|² of ``n_batches`` random batches of ``batch_size`` examples (float64 array), the
+    inputs of the two-batch estimator (notebook 04, section 3).
+
+    Each batch holds distinct examples (``replace=False``) or independent draws; one
+    forward/backward pass per batch, gradient of the mean cross-entropy.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    n = len(y)
+    b = check_batch_size(batch_size, n)
+    rng = np.random.default_rng([seed, b])
+    params = [p for p in model.parameters() if p.requires_grad]
+    out = np.empty(n_batches)
+    for i in range(n_batches):
+        idx = rng.integers(0, n, b) if replace else rng.choice(n, b, replace=False)
+        ib = torch.from_numpy(np.asarray(idx, dtype=np.int64))
+        grads = torch.autograd.grad(F.cross_entropy(model(x[ib]), y[ib]), params)
+        out[i] = float(sum((q.double() ** 2).sum() for q in grads))
+    return out
+
+
+@validate_params(n_pairs=COUNT)
+def estimate_noise_scale(model, x, y, *, b_small=32, b_big=512, n_pairs=16, seed=0, replace=False):
+    """B_simple of ``model`` on ``(x, y)`` by the two-batch estimator (notebook 04, section 3).
+
+    Averages |G_B|² over ``n_pairs`` batches at each size (the same pairs a data-parallel run
+    gets for free: per-worker batch B_s, global batch B_b), then applies
+    :func:`noise_scale_from_norms` (ratio of the averaged |G|² and tr(Σ), as McCandlish et al.
+    recommend). ``replace=False`` uses the finite-N correction.
+    """
+    import torch
+
+    x, y = torch.as_tensor(x), torch.as_tensor(y)
+    n = len(y)
+    small = batch_sq_norms(model, x, y, b_small, n_pairs, seed=seed, replace=replace).mean()
+    big = batch_sq_norms(model, x, y, b_big, n_pairs, seed=seed, replace=replace).mean()
+    return noise_scale_from_norms(small, big, b_small, b_big, n_examples=None if replace else n)
+
+
+@validate_params(chunk=COUNT)
+def per_example_gradients(model, x, y, *, chunk=512):
+    """gᵢ = ∇θ ℓᵢ(θ) for every example (cross-entropy), shape (N, P) float64, by ``torch.func``
+    (vmap of grad). Exact but memory-hungry (N·P numbers): for small models and checks (notebook 04)."""
+    import torch
+    import torch.nn.functional as F
+    from torch.func import functional_call, grad, vmap
+
+    x, y = torch.as_tensor(x), torch.as_tensor(y)
+    names = [k for k, p in model.named_parameters() if p.requires_grad]
+    params = {k: p.detach() for k, p in model.named_parameters() if p.requires_grad}
+
+    def loss(p, xi, yi):
+        out = functional_call(model, p, (xi.unsqueeze(0),))
+        return F.cross_entropy(out, yi.unsqueeze(0))
+
+    g = vmap(grad(loss), in_dims=(None, 0, 0))
+    rows = []
+    for i in range(0, len(y), chunk):
+        gi = g(params, x[i:i + chunk], y[i:i + chunk])
+        rows.append(torch.cat([gi[k].reshape(gi[k].shape[0], -1) for k in names], 1).double())
+    return torch.cat(rows).numpy()
+
+
+def exact_noise_scale(per_example_grads):
+    """|G|² and tr(Σ) exactly from per-example gradients gᵢ (rows): G = (1/N)Σgᵢ,
+    tr(Σ) = (1/N)Σ‖gᵢ − G‖² (the population covariance of the training set); notebook 04."""
+    g = check_array("per_example_grads", per_example_grads, ndim=2)
+    if g.shape[0] < 2:
+        raise ValueError("per_example_grads must hold at least 2 rows (examples)")
+    mean = g.mean(0)
+    return NoiseScale(g2=float(mean @ mean), trace=float(((g - mean) ** 2).sum(1).mean()))

@@ -5,15 +5,10 @@ Four tools, each named after the paper that introduced it:
 * **Linear scaling rule** (Goyal et al. 2017): when the batch grows from B₀ to B, grow the
   learning rate with it, η_B = η₀·B/B₀, and ramp η up linearly over the first W updates
   (warm-up, η_t = η·(t+1)/W for t < W; :func:`lecture_utils.train.lr_at_step`).
-* **Gradient noise scale** (McCandlish et al. 2018): with G the full gradient and Σ the
-  per-example gradient covariance, B_simple = tr(Σ)/|G|². A batch of B examples drawn with
-  replacement has E|G_B|² = |G|² + tr(Σ)/B, so two measured batch sizes B_s < B_b give the
-  unbiased estimates (their appendix A)
-
-      |G|²  ≈ (B_b·|G_Bb|² − B_s·|G_Bs|²) / (B_b − B_s),
-      tr(Σ) ≈ (|G_Bs|² − |G_Bb|²) / (1/B_s − 1/B_b).
-
-  Without replacement from N examples, 1/B becomes c(B) = (N − B)/(B·(N − 1)).
+* **Gradient noise scale** (McCandlish et al. 2018): B_simple = tr(Σ)/|G|², measured by the
+  two-batch estimator that lives in :mod:`lecture_utils.noise`
+  (:func:`~lecture_utils.noise.estimate_noise_scale`, re-exported here);
+  :func:`noise_scale_during_training` measures it along a training run.
 * **Critical batch size**: the steps S and examples E = B·S needed to reach a fixed target
   follow (S/S_min − 1)(E/E_min − 1) = 1, i.e. S(B) = S_min·(1 + B_crit/B) with
   B_crit = E_min/S_min: below B_crit doubling B halves the steps (perfect scaling), above it
@@ -27,18 +22,26 @@ Used by notebook 04 ("Having both"), sections 1–4, and by the sweep ``have_bot
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
 from ._validate import check_batch_size, check_choice, check_int, check_lr, check_real
+from .data import updates_per_epoch
+from .noise import (  # noqa: F401  (the noise-scale estimators live in noise; re-exported for old imports)
+    NoiseScale,
+    batch_sq_norms,
+    estimate_noise_scale,
+    exact_noise_scale,
+    noise_scale_from_norms,
+    per_example_gradients,
+)
 from .seeding import THREADS
 from .train import as_tensors, lr_at_step, train_classifier
 
 __all__ = ["scaled_lr", "lr_at_step", "NoiseScale", "noise_scale_from_norms", "batch_sq_norms",
            "estimate_noise_scale", "per_example_gradients", "exact_noise_scale", "fit_critical_batch",
-           "critical_curve", "steps_to_target", "noise_scale_during_training", "trust_ratios", "lars_step", "lars_optimizer",
-           "train_lars"]
+           "critical_curve", "steps_to_target", "noise_scale_during_training", "trust_ratios", "lars_step",
+           "lars_optimizer", "train_lars"]
 
 
 # ----------------------------------------------------------------------------- linear scaling
@@ -51,125 +54,6 @@ def scaled_lr(batch_size, *, base_lr=0.1, base_batch_size=32, rule="linear"):
     rule = check_choice("rule", rule, ("linear", "sqrt", "none"))
     factor = {"linear": b / b0, "sqrt": math.sqrt(b / b0), "none": 1.0}[rule]
     return lr0 * factor
-
-
-# ----------------------------------------------------------------------------- noise scale
-@dataclass
-class NoiseScale:
-    """|G|², tr(Σ) and their ratio B_simple = tr(Σ)/|G|² (McCandlish et al. 2018)."""
-
-    g2: float
-    trace: float
-
-    @property
-    def b_simple(self):
-        return self.trace / self.g2 if self.g2 > 0 else float("inf")
-
-
-def _c(b, n):
-    """Variance factor of a batch mean: 1/B with replacement, (N − B)/(B·(N − 1)) without."""
-    return 1.0 / b if n is None else (n - b) / (b * (n - 1))
-
-
-def noise_scale_from_norms(sq_norm_small, sq_norm_big, b_small, b_big, *, n_examples=None):
-    """The unbiased two-batch estimator (McCandlish et al. 2018, appendix A).
-
-    From mean squared gradient norms |G_Bs|² and |G_Bb|² at batch sizes B_s < B_b:
-    tr(Σ) = (|G_Bs|² − |G_Bb|²)/(c(B_s) − c(B_b)) and |G|² = |G_Bb|² − c(B_b)·tr(Σ), with
-    c(B) = 1/B (with replacement) or (N − B)/(B(N − 1)) when ``n_examples`` N is given (batches of
-    distinct examples). Returns a :class:`NoiseScale` (notebook 04, section 3).
-    """
-    s = check_real("sq_norm_small", sq_norm_small, low=0.0)
-    g = check_real("sq_norm_big", sq_norm_big, low=0.0)
-    n = check_int("n_examples", n_examples, low=2, allow_none=True)
-    bs = check_int("b_small", b_small, low=1, high=n)
-    bb = check_int("b_big", b_big, low=bs + 1, high=n)
-    cs, cb = _c(bs, n), _c(bb, n)
-    trace = (s - g) / (cs - cb)
-    return NoiseScale(g2=g - cb * trace, trace=trace)
-
-
-def batch_sq_norms(model, x, y, batch_size, n_batches, *, seed, replace=False):
-    """|G_B|² of ``n_batches`` random batches of ``batch_size`` examples (float64 array), the
-    inputs of the two-batch estimator (notebook 04, section 3).
-
-    Each batch holds distinct examples (``replace=False``) or independent draws; one
-    forward/backward pass per batch, gradient of the mean cross-entropy.
-    """
-    import torch
-    import torch.nn.functional as F
-
-    n = len(y)
-    b = check_batch_size(batch_size, n)
-    k = check_int("n_batches", n_batches, low=1)
-    rng = np.random.default_rng([check_int("seed", seed, low=0), b])
-    params = [p for p in model.parameters() if p.requires_grad]
-    out = np.empty(k)
-    for i in range(k):
-        idx = rng.integers(0, n, b) if replace else rng.choice(n, b, replace=False)
-        ib = torch.from_numpy(np.asarray(idx, dtype=np.int64))
-        grads = torch.autograd.grad(F.cross_entropy(model(x[ib]), y[ib]), params)
-        out[i] = float(sum((q.double() ** 2).sum() for q in grads))
-    return out
-
-
-def estimate_noise_scale(model, x, y, *, b_small=32, b_big=512, n_pairs=16, seed=0, replace=False):
-    """B_simple of ``model`` on ``(x, y)`` by the two-batch estimator (notebook 04, section 3).
-
-    Averages |G_B|² over ``n_pairs`` batches at each size (the same pairs a data-parallel run
-    gets for free: per-worker batch B_s, global batch B_b), then applies
-    :func:`noise_scale_from_norms` (ratio of the averaged |G|² and tr(Σ), as McCandlish et al.
-    recommend). ``replace=False`` uses the finite-N correction.
-    """
-    import torch
-
-    x, y = torch.as_tensor(x), torch.as_tensor(y)
-    n = len(y)
-    k = check_int("n_pairs", n_pairs, low=1)
-    small = batch_sq_norms(model, x, y, b_small, k, seed=seed, replace=replace).mean()
-    big = batch_sq_norms(model, x, y, b_big, k, seed=seed, replace=replace).mean()
-    return noise_scale_from_norms(small, big, b_small, b_big, n_examples=None if replace else n)
-
-
-def per_example_gradients(model, x, y, *, chunk=512):
-    """gᵢ = ∇θ ℓᵢ(θ) for every example (cross-entropy), shape (N, P) float64, by ``torch.func``
-    (vmap of grad). Exact but memory-hungry (N·P numbers): for small models and checks."""
-    import torch
-    import torch.nn.functional as F
-    from torch.func import functional_call, grad, vmap
-
-    x, y = torch.as_tensor(x), torch.as_tensor(y)
-    chunk = check_int("chunk", chunk, low=1)
-    names = [k for k, p in model.named_parameters() if p.requires_grad]
-    params = {k: p.detach() for k, p in model.named_parameters() if p.requires_grad}
-
-    def loss(p, xi, yi):
-        out = functional_call(model, p, (xi.unsqueeze(0),))
-        return F.cross_entropy(out, yi.unsqueeze(0))
-
-    g = vmap(grad(loss), in_dims=(None, 0, 0))
-    rows = []
-    for i in range(0, len(y), chunk):
-        gi = g(params, x[i:i + chunk], y[i:i + chunk])
-        rows.append(torch.cat([gi[k].reshape(gi[k].shape[0], -1) for k in names], 1).double())
-    return torch.cat(rows).numpy()
-
-
-def exact_noise_scale(per_example_grads):
-    """|G|² and tr(Σ) exactly from per-example gradients gᵢ (rows): G = (1/N)Σgᵢ,
-    tr(Σ) = (1/N)Σ‖gᵢ − G‖² (the population covariance of the training set)."""
-    g = _check_grads(per_example_grads)
-    mean = g.mean(0)
-    return NoiseScale(g2=float(mean @ mean), trace=float(((g - mean) ** 2).sum(1).mean()))
-
-
-def _check_grads(a):
-    from ._validate import check_array
-
-    a = check_array("per_example_grads", a, ndim=2)
-    if a.shape[0] < 2:
-        raise ValueError("per_example_grads must hold at least 2 rows (examples)")
-    return a
 
 
 # ----------------------------------------------------------------------------- critical batch size
@@ -193,7 +77,8 @@ def fit_critical_batch(batch_sizes, steps):
     if b.ndim != 1 or b.shape != s.shape or len(b) < 3:
         raise ValueError("batch_sizes and steps must be 1-D arrays of the same length >= 3")
     if not (np.all(np.isfinite(s)) and np.all(s > 0) and np.all(b > 0)):
-        raise ValueError("batch_sizes and steps must be finite and > 0 (leave out runs that missed the target)")
+        raise ValueError("batch_sizes and steps must be finite and > 0 "
+                         "(leave out runs that missed the target)")
 
     def resid(p):
         return np.log(critical_curve(b, np.exp(p[0]), np.exp(p[1]))) - np.log(s)
@@ -234,7 +119,7 @@ def steps_to_target(data, *, batch_size, lr, seed, target_loss, max_steps, warmu
     b = check_batch_size(batch_size, len(y))
     target = check_real("target_loss", target_loss, low=0.0, low_open=True)
     max_steps = check_int("max_steps", max_steps, low=1)
-    per_epoch = -(-len(y) // b)
+    per_epoch = updates_per_epoch(len(y), b)
     r = train_classifier(data, batch_size=b, lr=lr, seed=seed, max_steps=max_steps, warmup_steps=warmup_steps,
                          max_epochs=_epochs_for(max_steps, per_epoch), target_train_loss=target,
                          eval_at_steps=_check_points(max_steps, per_epoch), on_eval=on_check, threads=threads)
@@ -261,13 +146,14 @@ def noise_scale_during_training(data, *, batch_size, lr, seed, at_losses, max_st
     def measure(step, model, tl):
         while len(out) < len(levels) and tl <= levels[len(out)]:
             state = torch.random.get_rng_state()
-            ns = estimate_noise_scale(model, x, y, b_small=b_small, b_big=b_big, n_pairs=n_pairs, seed=seed + step)
+            ns = estimate_noise_scale(model, x, y, b_small=b_small, b_big=b_big, n_pairs=n_pairs,
+                                      seed=seed + step)
             torch.random.set_rng_state(state)
             out.append({"loss_level": levels[len(out)], "step": step, "train_loss": tl, "g2": ns.g2,
                         "trace": ns.trace, "b_simple": ns.b_simple})
 
-    steps_to_target(data, batch_size=batch_size, lr=lr, seed=seed, target_loss=levels[-1], max_steps=max_steps,
-                    on_check=measure, threads=threads)
+    steps_to_target(data, batch_size=batch_size, lr=lr, seed=seed, target_loss=levels[-1],
+                    max_steps=max_steps, on_check=measure, threads=threads)
     return out
 
 
@@ -309,7 +195,7 @@ def lars_step(model, lr, *, trust=0.02, eps=1e-12):
     trust = check_real("trust", trust, low=0.0, low_open=True)
     ratios = trust_ratios(model)
     with torch.no_grad():
-        for name, m in _weight_layers(model):
+        for _, m in _weight_layers(model):
             _lars_update(m.weight, lr, trust, eps)
             if m.bias is not None and m.bias.grad is not None:
                 _lars_update(m.bias, lr, trust, eps)
@@ -357,10 +243,14 @@ def train_lars(data, *, batch_size, lr, seed, max_steps, trust=0.02, warmup_step
             for name, r in trust_ratios(model).items():
                 ratios.setdefault(name, []).append(r)
 
-    make = (lambda params, lr_, momentum: lars_optimizer(params, lr_, trust=trust)) if optimizer == "lars" else None
+    make = None
+    if optimizer == "lars":
+        def make(params, lr_, momentum):
+            return lars_optimizer(params, lr_, trust=trust)
     r = train_classifier(data, batch_size=b, lr=lr, seed=seed, max_steps=max_steps, warmup_steps=warmup_steps,
-                         max_epochs=_epochs_for(max_steps, -(-len(y) // b)), make_optimizer=make, on_backward=record,
-                         threads=threads)
+                         max_epochs=_epochs_for(max_steps, updates_per_epoch(len(y), b)), make_optimizer=make,
+                         on_backward=record, threads=threads)
     status = "diverged" if r.status == "diverged" or not math.isfinite(r.train_loss) else "completed"
-    return {"train_acc": r.train_acc, "test_acc": r.test_acc, "train_loss": r.train_loss, "test_loss": r.test_loss,
-            "status": status, "steps": r.steps, "seconds": r.seconds, "ratios": ratios}
+    return {"train_acc": r.train_acc, "test_acc": r.test_acc, "train_loss": r.train_loss,
+            "test_loss": r.test_loss, "status": status, "steps": r.steps, "seconds": r.seconds,
+            "ratios": ratios}

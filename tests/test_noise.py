@@ -114,3 +114,26 @@ def test_bad_model_and_data_refused(xy):
         N.full_gradient(make_mlp(0, hidden=8), x[:, :39], y)
     with pytest.raises(ValueError, match="batches"):
         N.batch_gradients(make_mlp(0, hidden=8), x, y, np.array([[0, 5000]]))
+
+
+def test_finite_population_factor_is_the_one_formula():
+    """c(B) = (N − B)/(B(N − 1)) without replacement, 1/B with; c(1) = 1, c(N) = 0; arrays too."""
+    assert N.finite_population_factor(4000, 32) == (4000 - 32) / (32 * 3999)
+    assert N.finite_population_factor(None, 4) == 0.25
+    assert N.finite_population_factor(64, 1) == 1.0 and N.finite_population_factor(64, 64) == 0.0
+    np.testing.assert_array_equal(N.finite_population_factor(10, np.array([1, 5, 10])), [1.0, 5 / 45, 0.0])
+    for n, b, name in ((4000, 0, "b"), (4000, 4001, "b"), (1, 1, "n"), (None, "a", "b"), (10, [], "b")):
+        with pytest.raises(ValueError, match=name):
+            N.finite_population_factor(n, b)
+
+
+def test_noise_scale_estimators_live_in_noise():
+    """scaling re-exports the two-batch estimator from noise (one home; old imports keep working)."""
+    from lecture_utils import scaling
+
+    for name in ("NoiseScale", "noise_scale_from_norms", "batch_sq_norms", "estimate_noise_scale",
+                 "per_example_gradients", "exact_noise_scale"):
+        assert getattr(scaling, name) is getattr(N, name)
+    est = N.noise_scale_from_norms(1.0 + N.finite_population_factor(100, 4) * 3.0,
+                                   1.0 + N.finite_population_factor(100, 50) * 3.0, 4, 50, n_examples=100)
+    assert est.g2 == pytest.approx(1.0) and est.trace == pytest.approx(3.0)
