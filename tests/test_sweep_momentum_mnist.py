@@ -40,7 +40,7 @@ def test_the_lecture_story_in_the_cached_numbers(record):
 def test_one_cached_point_recomputes(record):
     p = record["params"]
     run = next(r for r in record["results"]["matched"] if r["beta"] == 0.9 and r["seed"] == 0)
-    data = load_mnist1d(seed=p["data_seed"]).subset(p["n_train"])
+    data = load_mnist1d(seed=p["dataset"]["seed"]).subset(p["n_train"])
     r = M.steps_to_loss(data, batch_size=run["batch_size"], lr=run["lr"], beta=run["beta"], seed=0,
                         target_loss=p["target_loss"], max_steps=p["max_steps"], eval_every=p["eval_every"],
                         blowup=p["blowup"], threads=p["threads"])

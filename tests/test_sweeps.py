@@ -1,26 +1,42 @@
 import json
 
-import numpy as np
 import pytest
 
 from lecture_utils import sweeps
 from lecture_utils.data import load_mnist1d
+from lecture_utils.sweeps import (
+    _schema,
+    critical_batch,
+    generalization,
+    have_both,
+    sharpness_matched,
+    tuned_lr,
+    warmup,
+)
 from lecture_utils.train import train_classifier
 
 
 def test_every_sweep_is_cached_with_its_parameters():
     for name in sweeps.names():
         record = sweeps.load(name)
-        assert record["name"] == name
-        assert record["params"] == json.loads(json.dumps(sweeps.module(name).PARAMS))
+        assert isinstance(record, sweeps.SweepRecord) and isinstance(record, dict)
+        assert record["name"] == record.name == name
+        assert record["params"] == record.params == json.loads(json.dumps(sweeps.module(name).PARAMS))
+        assert record.results is record["results"]
+        assert record.schema_version == sweeps.module(name).SCHEMA_VERSION == 1
         assert {"torch", "numpy", "lecture_utils"} <= set(record["versions"])
+        assert record["params"]["dataset"] == {"name": "mnist1d", "seed": 42}   # one name for the dataset
 
 
-def test_a_cache_with_other_parameters_is_refused(tmp_path, monkeypatch):
-    record = sweeps.load("batch_accuracy")
-    record["params"]["lr"] = 0.5
-    (tmp_path / "sweep_batch_accuracy.json").write_text(json.dumps(record))
-    with pytest.raises(sweeps.CacheMismatch, match="python -m lecture_utils.sweeps batch_accuracy"):
+def _copy(name, tmp_path, edit):
+    record = json.loads(sweeps.cache_path(name).read_text())
+    edit(record)
+    (tmp_path / f"sweep_{name}.json").write_text(json.dumps(record))
+
+
+def test_a_cache_with_other_parameters_is_refused(tmp_path):
+    _copy("batch_accuracy", tmp_path, lambda r: r["params"].update(lr=0.5))
+    with pytest.raises(sweeps.CacheMismatch, match=r"other parameters \(lr\).*python -m lecture_utils.sweeps batch_accuracy"):
         sweeps.load("batch_accuracy", data_dir=tmp_path)
     with pytest.raises(sweeps.CacheMismatch, match="no cached sweep"):
         sweeps.load("timing", data_dir=tmp_path / "empty")
@@ -28,11 +44,85 @@ def test_a_cache_with_other_parameters_is_refused(tmp_path, monkeypatch):
         sweeps.load("nonexistent")
 
 
+def test_a_cache_of_another_schema_version_is_refused(tmp_path):
+    _copy("tuned_lr", tmp_path, lambda r: r.update(schema_version=2))
+    with pytest.raises(sweeps.CacheMismatch, match="schema version 2, the module's is 1.*sweeps tuned_lr"):
+        sweeps.load("tuned_lr", data_dir=tmp_path)
+    _copy("tuned_lr", tmp_path, lambda r: r.update(schema_version=1))     # written with the field: accepted
+    assert sweeps.load("tuned_lr", data_dir=tmp_path).schema_version == 1
+    _copy("tuned_lr", tmp_path, lambda r: r.pop("schema_version", None))  # written before it: version 1
+    assert sweeps.load("tuned_lr", data_dir=tmp_path).schema_version == sweeps.LEGACY_VERSION == 1
+
+
+def test_a_cache_whose_entries_break_the_schema_is_refused(tmp_path):
+    k = tuned_lr.run_key(128, 0.4, 2)
+    _copy("tuned_lr", tmp_path, lambda r: r["results"]["runs"][k].pop("test_acc"))
+    with pytest.raises(sweeps.CacheMismatch, match=r"schema version 1 .*'128\|0.4\|2'.*test_acc"):
+        sweeps.load("tuned_lr", data_dir=tmp_path)
+    _copy("tuned_lr", tmp_path, lambda r: r["results"]["runs"][k].update(steps="many"))
+    with pytest.raises(sweeps.CacheMismatch, match="steps"):
+        sweeps.load("tuned_lr", data_dir=tmp_path)
+    (tmp_path / "sweep_tuned_lr.json").write_text("{not json")
+    with pytest.raises(sweeps.CacheMismatch, match="not a sweep record"):
+        sweeps.load("tuned_lr", data_dir=tmp_path)
+
+
+def test_the_older_dataset_spellings_read_as_today():
+    assert _schema.upgrade_params({"dataset": "mnist1d_seed42", "lr": 0.1}) == {
+        "dataset": {"name": "mnist1d", "seed": 42}, "lr": 0.1}
+    assert _schema.upgrade_params({"data_seed": 42, "n_train": 4000}) == {
+        "dataset": {"name": "mnist1d", "seed": 42}, "n_train": 4000}
+    with pytest.raises(ValueError, match="dataset"):
+        _schema.load_dataset({"dataset": {"name": "cifar", "seed": 0}})
+
+
+def test_keys_are_built_and_parsed_in_one_place():
+    assert have_both.grid_key(512, "scaled", True) == "512|scaled|1"
+    assert have_both.parse_grid_key("512|scaled|1") == (512, "scaled", 1)
+    with pytest.raises(ValueError, match="mode"):
+        have_both.grid_key(512, "linear", 0)
+    assert tuned_lr.run_key(32, 0.8, 0) == "32|0.8|0" and tuned_lr.parse_run_key("32|0.8|0") == (32, 0.8, 0)
+    assert warmup.parse_run_key(warmup.run_key(1024, 1, 5)) == (1024, 1, 5)
+    assert critical_batch.parse_run_key(critical_batch.run_key(64, 2)) == (64, 2)
+    assert sharpness_matched.config_key(32, 0.1) == "B=32,lr=0.1"
+    assert sharpness_matched.parse_config_key("B=400,lr=0.4") == (400, 0.4)
+    assert generalization.batch_key(400) == "400"
+    rec = sweeps.load("have_both")
+    runs = rec["results"]["grid"]["runs"]
+    assert set(runs) == set(have_both.grid_keys(rec["params"]))
+    cell = _schema.entry(have_both.GridRun, runs[have_both.grid_key(32, "fixed", 0)])
+    assert cell.lr == 0.1 and cell.warmup_steps == 0 and 0.5 < cell.test_acc < 1
+
+
+def test_check_entry_names_the_field_and_type():
+    ok = {"status": "completed", "steps": 3, "epochs": 1, "train_acc": None, "test_acc": 0.5}
+    assert _schema.check_entry(tuned_lr.Run, ok, "runs['x']") is ok
+    with pytest.raises(_schema.SchemaError, match=r"runs\['x'\]\['steps'\] must be"):
+        _schema.check_entry(tuned_lr.Run, {**ok, "steps": 2.5}, "runs['x']")
+    with pytest.raises(_schema.SchemaError, match="steps"):
+        _schema.check_entry(tuned_lr.Run, {**ok, "steps": True}, "runs['x']")
+    with pytest.raises(_schema.SchemaError, match="must be a dict"):
+        _schema.check_entry(tuned_lr.Run, [1, 2], "runs['x']")
+
+
+def test_compute_writes_the_schema_version_and_its_work(tmp_path, monkeypatch):
+    from lecture_utils.sweeps import timing
+
+    monkeypatch.setitem(timing.PARAMS, "batch_sizes", [64, 4000])
+    monkeypatch.setitem(timing.PARAMS, "repeats", 2)
+    record = sweeps.compute("timing", progress=False, data_dir=tmp_path)
+    stored = json.loads((tmp_path / "sweep_timing.json").read_text())
+    assert stored["schema_version"] == timing.SCHEMA_VERSION
+    assert stored["cpu_seconds"] > 0 and record.cpu_seconds == stored["cpu_seconds"]
+    assert sweeps.load("timing", data_dir=tmp_path)["results"] == record["results"]
+
+
 def test_one_cached_point_recomputes():
     record = sweeps.load("batch_accuracy")
     p = record["params"]
     run = next(r for r in record["results"]["runs"] if r["batch_size"] == 512 and r["seed"] == 0)
-    r = train_classifier(load_mnist1d(), batch_size=512, lr=p["lr"], seed=0, epochs=p["epochs"], hidden=p["hidden"])
+    r = train_classifier(load_mnist1d(), batch_size=512, lr=p["lr"], seed=0, epochs=p["epochs"],
+                         hidden=p["hidden"])
     assert r.steps == run["steps"]
     assert r.test_acc == pytest.approx(run["test_acc"], abs=0.01)
     assert r.train_loss == pytest.approx(run["train_loss"], rel=1e-3)

@@ -1,10 +1,19 @@
 """Cached sweeps: heavy experiments computed by a script, stored under ``data/`` and reused.
 
-Each sweep is a module in this package with ``PARAMS`` (a JSON-friendly dict: every setting
-and seed) and ``run(params, progress=True) -> dict`` (JSON-friendly results). The cache file
-``data/sweep_<name>.json`` holds the parameters, the results, the package versions and the
-time taken. ``load(name)`` refuses a cache whose parameters differ from the module's own
-(and says how to rebuild it); ``load(name, rerun=True)`` recomputes live with progress bars.
+Each sweep is a module in this package with ``PARAMS`` (a JSON-friendly dict: every setting and
+seed; the dataset always as ``"dataset": {"name": "mnist1d", "seed": 42}``), ``run(params,
+progress=True) -> dict`` (JSON-friendly results), ``SCHEMA_VERSION``, dataclasses describing its
+results' entries with ``validate(results)``, and the ``*_key`` functions that build and parse its
+string keys (panels and notebooks use those, never f-strings). Independent runs go through
+:func:`lecture_utils.sweeps._pool.map_tasks` (2 processes of one torch thread: the numbers do not
+depend on the spread); ``timing`` and ``time_to_accuracy`` measure wall-clock time and run alone.
+
+The cache file ``data/sweep_<name>.json`` is a :class:`SweepRecord` (see :mod:`._schema`): the
+name, the schema version, the parameters, the package versions, the time taken (``seconds``; and
+``cpu_seconds``, the work of all processes) and the results. ``load(name)`` refuses a cache whose
+schema version or parameters differ from the module's, or whose results do not validate (and says
+how to rebuild it); a file without a schema version is version 1. ``load(name, rerun=True)``
+recomputes live with progress bars.
 
 Rebuild from the shell: ``python -m lecture_utils.sweeps NAME`` (or ``all``; ``--list``).
 """
@@ -18,10 +27,14 @@ import time
 from pathlib import Path
 
 from ..data import DATA_DIR, atomic_write, cache_dirs, writable_cache_dir
+from ._schema import DATASET, LEGACY_VERSION, SchemaError, SweepRecord, upgrade_params
+
+__all__ = ["DATASET", "LEGACY_VERSION", "CacheMismatch", "SchemaError", "SweepRecord", "cache_path", "compute",
+           "finite_round", "load", "module", "names"]
 
 
 class CacheMismatch(RuntimeError):
-    """The cached sweep was made with other parameters than the notebook asks for."""
+    """The cached sweep was made with other parameters or another schema version than the notebook asks for."""
 
 
 def finite_round(v, nd=5):
@@ -69,12 +82,18 @@ def _normalise(obj):
 
 def compute(name, *, params=None, progress=True, save=True, data_dir=None):
     """Run sweep ``name`` (with its module's ``PARAMS`` unless ``params``) and store it."""
+    from . import _pool
+
     mod = module(name)
     params = _normalise(mod.PARAMS if params is None else params)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
+    _pool.reset_cpu_seconds()
     results = _normalise(mod.run(params, progress=progress))
-    record = {"name": name, "params": params, "versions": _versions(),
-              "seconds": round(time.perf_counter() - t0, 1), "results": results}
+    cpu = time.process_time() - c0 + _pool.cpu_seconds()
+    record = SweepRecord({"name": name, "schema_version": mod.SCHEMA_VERSION, "params": params,
+                          "versions": _versions(), "seconds": round(time.perf_counter() - t0, 1),
+                          "cpu_seconds": round(cpu, 1), "results": results})
+    mod.validate(results)
     if save:  # data/ when writable, else the per-user cache folder; written atomically
         path = cache_path(name, data_dir or writable_cache_dir())
         text = (json.dumps(record, indent=1, sort_keys=True) + "\n").encode()
@@ -82,13 +101,36 @@ def compute(name, *, params=None, progress=True, save=True, data_dir=None):
     return record
 
 
+def _read(path):
+    """``(record, "")`` for a readable sweep record in ``path`` (its dataset spelled as today), else
+    ``(None, why)``."""
+    try:
+        record = SweepRecord.from_dict(json.loads(path.read_text()), where=path.name)
+    except (ValueError, SchemaError) as e:
+        return None, f"a file that is not a sweep record ({e})"
+    record["params"] = upgrade_params(record["params"])
+    return record, ""
+
+
+def _mismatch(record, mod, want):
+    """Why ``record`` is not the module's sweep (empty string when it is)."""
+    if record.schema_version != mod.SCHEMA_VERSION:
+        return f"schema version {record.schema_version}, the module's is {mod.SCHEMA_VERSION}"
+    if record["params"] != want:
+        got = record["params"]
+        diff = sorted(k for k in set(want) | set(got) if want.get(k) != got.get(k))
+        return f"other parameters ({', '.join(diff)})"
+    return ""
+
+
 def load(name, *, rerun=False, data_dir=None):
-    """The cached record of sweep ``name`` (``record["results"]``, ``record["params"]``, …).
+    """The cached :class:`SweepRecord` of sweep ``name`` (``record["results"]``, ``record["params"]``, …).
 
     ``rerun=True`` recomputes it live (progress bars) and does not touch the stored file.
     Looks in ``data_dir``, or by default in ``data/`` and then the per-user cache folder (a
-    read-only install builds its sweeps there); the first file with the module's parameters wins.
-    Raises :class:`CacheMismatch` when the stored parameters differ from the module's.
+    read-only install builds its sweeps there); the first file with the module's schema version and
+    parameters wins. Raises :class:`CacheMismatch` when none has them, or when its results do not
+    follow the module's schema (``validate``).
     """
     mod = module(name)
     if rerun:
@@ -96,17 +138,17 @@ def load(name, *, rerun=False, data_dir=None):
     want = _normalise(mod.PARAMS)
     paths = [cache_path(name, d) for d in ([data_dir] if data_dir else cache_dirs())]
     paths = [p for p in paths if p.exists()] or paths[:1]
-    path = paths[0]
-    if not path.exists():
-        raise CacheMismatch(f"no cached sweep {path.name}; build it with: python -m lecture_utils.sweeps {name}")
-    for p in paths:
-        record = json.loads(p.read_text())
-        if record.get("params") == want:
-            return record
-    record = json.loads(path.read_text())
-    if record.get("params") != want:
-        diff = sorted(k for k in set(want) | set(record.get("params", {}))
-                      if want.get(k) != record.get("params", {}).get(k))
-        raise CacheMismatch(f"cached {path.name} was made with other parameters ({', '.join(diff)}); "
+    if not paths[0].exists():
+        raise CacheMismatch(f"no cached sweep {paths[0].name}; build it with: python -m lecture_utils.sweeps {name}")
+    records = [(p, *_read(p)) for p in paths]
+    why = {p: bad or _mismatch(r, mod, want) for p, r, bad in records}
+    path, record, _ = next((t for t in records if not why[t[0]]), records[0])
+    if why[path]:
+        raise CacheMismatch(f"cached {path.name} was made with {why[path]}; "
                             f"rebuild it with: python -m lecture_utils.sweeps {name}")
+    try:
+        mod.validate(record["results"])
+    except SchemaError as e:
+        raise CacheMismatch(f"cached {path.name} does not follow schema version {mod.SCHEMA_VERSION} ({e}); "
+                            f"rebuild it with: python -m lecture_utils.sweeps {name}") from None
     return record

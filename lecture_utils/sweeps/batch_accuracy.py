@@ -15,10 +15,16 @@ initial weights for a given seed (``make_mlp(seed)``).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
+from ._schema import DATASET, check_each, check_fields, load_dataset
+
+SCHEMA_VERSION = 1
+
 PARAMS = {
-    "dataset": "mnist1d_seed42",
+    "dataset": dict(DATASET),
     "batch_sizes": [8, 16, 32, 64, 128, 512, 4000],
     "seeds": [0, 1],
     "lr": 0.1,
@@ -27,11 +33,33 @@ PARAMS = {
 }
 
 
+@dataclass(frozen=True)
+class Run:
+    """One (B, seed) after ``epochs`` epochs (``history``: per epoch, lists)."""
+    batch_size: int
+    seed: int
+    status: str
+    steps: int
+    seconds: float
+    train_acc: float
+    test_acc: float
+    train_loss: float
+    test_loss: float
+    history: dict
+
+
+def validate(results):
+    """Check the results against schema :data:`SCHEMA_VERSION` (:class:`._schema.SchemaError`)."""
+    check_fields(results, ("batch_sizes", "runs", "mean_test_acc", "std_test_acc", "mean_train_acc",
+                           "std_train_acc", "updates_per_epoch", "seconds_per_epoch"), "results")
+    check_each(Run, results["runs"], "runs")
+    return results
+
+
 def run(params, progress=True):
-    from ..data import load_mnist1d
     from ..train import train_classifier
 
-    data = load_mnist1d()
+    data = load_dataset(params)
     cells = [(b, s) for b in params["batch_sizes"] for s in params["seeds"]]
     if progress:
         from tqdm.auto import tqdm

@@ -8,8 +8,8 @@ S(B), so a run may stop at the best count of this (B, seed) so far: it is then r
 "no faster" (status ``max_steps``, ``cap``) instead of its exact count. The η are tried from
 a guess outwards (the guess only orders the runs; every η of the grid is tried).
 
-``sweeps.load("critical_batch")["results"]["runs"][f"{B}|{seed}"]``: ``best_lr``, ``steps``
-(at the best η, or None), ``tried``: list of [η, steps or None, status, cap].
+``sweeps.load("critical_batch")["results"]["runs"][run_key(B, seed)]`` (:class:`Run`): ``best_lr``,
+``steps`` (at the best η, or None), ``tried``: list of [η, steps or None, status, cap].
 
 Rebuild: ``python -m lecture_utils.sweeps critical_batch``. Measured 2026-11-29: 1415 s wall on the
 shared 2-core machine (6 worker processes, load average 10–24), 287 s user + 52 s system CPU in
@@ -19,8 +19,14 @@ machine; not yet timed on an idle one), results identical to the cache.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from ._schema import DATASET, check_each, check_fields, load_dataset
+
+SCHEMA_VERSION = 1
+
 PARAMS = {
-    "dataset": {"name": "mnist1d", "seed": 42},
+    "dataset": dict(DATASET),
     "threads": 1,
     "workers": 2,
     "batch_sizes": [8, 16, 32, 64, 128, 256, 512],
@@ -31,8 +37,33 @@ PARAMS = {
 }
 
 
-def key(b, seed):
-    return f"{b}|{seed}"
+@dataclass(frozen=True)
+class Run:
+    """Every η of the grid for one (B, seed): the best η, its steps (None: no η reached the target)
+    and ``tried`` = [[η, steps or None, status, cap], …] sorted by η."""
+    best_lr: float | None
+    steps: int | None
+    tried: list
+
+
+def run_key(b, seed):
+    """The key of one (B, seed), ``"64|2"``."""
+    return f"{int(b)}|{int(seed)}"
+
+
+key = run_key  # the older name
+
+
+def parse_run_key(k):
+    """``(B, seed)`` of a :func:`run_key`."""
+    b, seed = k.split("|")
+    return int(b), int(seed)
+
+
+def validate(results):
+    """Check the results against schema :data:`SCHEMA_VERSION` (:class:`._schema.SchemaError`)."""
+    check_each(Run, check_fields(results, ("runs",), "results")["runs"], "runs")
+    return results
 
 
 def _order(lrs, b):
@@ -51,11 +82,10 @@ def _order(lrs, b):
 
 def run_one(params, task):
     """Every η of the grid for one (B, seed)."""
-    from ..data import load_mnist1d
     from ..scaling import steps_to_target
 
     b, seed = task
-    data = load_mnist1d(seed=params["dataset"]["seed"])
+    data = load_dataset(params)
     best, best_lr, tried = None, None, []
     for lr in _order(params["lrs"], b):
         cap = params["max_steps"] if best is None else best
@@ -74,4 +104,4 @@ def run(params, progress=True):
     tasks = [(b, s) for b in params["batch_sizes"] for s in params["seeds"]]
     tasks.sort(key=lambda t: -t[0])  # the costliest updates (largest B) first
     out = map_tasks(run_one, params, tasks, desc="critical_batch", progress=progress)
-    return {"runs": {key(*t): out[t] for t in sorted(out)}}
+    return {"runs": {run_key(*t): out[t] for t in sorted(out)}}

@@ -14,12 +14,12 @@ interpolation ``w(α) = α·w_LB + (1 − α)·w_SB``; read them with :func:`loa
 ``sweeps.load("generalization")["results"]`` holds:
 
 * ``batch_sizes`` — list of B (ints), ascending; the last is the full batch (N = 4000).
-* ``summary[str(B)]`` — one dict per batch size with ``test_acc_mean``, ``test_acc_std``,
+* ``summary[batch_key(B)]`` — one dict per batch size (:class:`SummaryRow`) with ``test_acc_mean``, ``test_acc_std``,
   ``train_acc_mean``, ``train_acc_std``, ``train_loss_mean``, ``test_loss_mean``,
   ``top_eigenvalue_mean``, ``top_eigenvalue_std``, ``eps_sharpness_mean``, ``eps_sharpness_std``,
   ``steps_mean``, ``epochs_mean``, ``reached`` (seeds that met the criterion) and ``n_seeds``.
   Standard deviations are over seeds (ddof = 1).
-* ``runs[str(B)]`` — a list with one dict per seed: ``seed``, ``status`` (as in
+* ``runs[batch_key(B)]`` — a list with one dict per seed (:class:`Run`): ``seed``, ``status`` (as in
   :class:`lecture_utils.train.TrainResult`), ``steps``, ``epochs``, ``seconds``, ``train_acc``,
   ``test_acc``, ``train_loss``, ``test_loss``, ``top_eigenvalue``, ``eps_sharpness`` and
   ``history`` (lists ``epoch``, ``step``, ``train_acc``, ``test_acc``, ``train_loss``, ``test_loss``;
@@ -37,11 +37,16 @@ from __future__ import annotations
 
 import base64
 import zlib
+from dataclasses import dataclass
 
 import numpy as np
 
+from ._schema import DATASET, check_each, check_entry, check_fields, load_dataset
+
+SCHEMA_VERSION = 1
+
 PARAMS = {
-    "dataset": {"name": "mnist1d", "seed": 42},
+    "dataset": dict(DATASET),
     "lr": 0.1,
     "batch_sizes": [8, 32, 128, 400, 4000],
     "seeds": [0, 1, 2],
@@ -61,17 +66,79 @@ PARAMS = {
 }
 
 
+@dataclass(frozen=True)
+class Run:
+    """One (B, seed) at the stopping point (``history``: lists ``epoch``, ``step``, ``train_acc``, …)."""
+    seed: int
+    status: str
+    steps: int
+    epochs: float
+    seconds: float
+    train_acc: float
+    test_acc: float
+    train_loss: float
+    test_loss: float
+    top_eigenvalue: float
+    eps_sharpness: float
+    history: dict
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    """Means and standard deviations (ddof = 1) over the seeds of one batch size."""
+    n_seeds: int
+    reached: int
+    steps_mean: float
+    epochs_mean: float
+    test_acc_mean: float
+    test_acc_std: float
+    train_acc_mean: float
+    train_acc_std: float
+    top_eigenvalue_mean: float
+    top_eigenvalue_std: float
+    eps_sharpness_mean: float
+    eps_sharpness_std: float
+    train_loss_mean: float
+    test_loss_mean: float
+
+
+@dataclass(frozen=True)
+class ScaledRun:
+    """One seed of the large batch at the scaled learning rate."""
+    seed: int
+    status: str
+    steps: int
+    train_acc: float
+    test_acc: float
+
+
+def batch_key(batch_size):
+    """The key of one batch size in ``summary``, ``runs``, ``eval_every`` and ``max_steps``: ``"400"``."""
+    return str(int(batch_size))
+
+
+def validate(results):
+    """Check the results against schema :data:`SCHEMA_VERSION` (:class:`._schema.SchemaError`)."""
+    check_fields(results, ("batch_sizes", "summary", "runs", "gap", "scaled_lr", "weights"), "results")
+    for b in results["batch_sizes"]:
+        k = batch_key(b)
+        check_entry(SummaryRow, check_fields(results["summary"], (k,), "summary")[k], f"summary[{k!r}]")
+        check_each(Run, check_fields(results["runs"], (k,), "runs")[k], f"runs[{k!r}]")
+    check_each(ScaledRun, check_fields(results["scaled_lr"], ("runs",), "scaled_lr")["runs"], "scaled_lr['runs']")
+    check_fields(results["weights"], ("sb", "lb", "seed", "n_params", "dtype", "w_sb", "w_lb"), "weights")
+    return results
+
+
 def train_point(params, batch_size, seed, *, lr=None, progress=False):
     """One run of the protocol: ``train_classifier`` with the sweep's settings for ``batch_size``.
 
     Returns the :class:`lecture_utils.train.TrainResult` (also used by the live rerun button of
     notebook 03, section 1, and by the test that recomputes a cached point).
     """
-    from ..data import load_mnist1d
     from ..train import train_classifier
 
-    key = str(batch_size)
-    data = load_mnist1d(seed=params["dataset"]["seed"])
+    key = batch_key(batch_size)
+    data = load_dataset(params)
     return train_classifier(data, batch_size=batch_size, lr=params["lr"] if lr is None else lr, seed=seed,
                             target_train_acc=params["target_train_acc"], max_epochs=params["max_epochs"],
                             max_steps=params["max_steps"].get(key), patience=params["patience"],
@@ -84,11 +151,10 @@ def measure_sharpness(params, model):
     iteration and Keskar's ε-sharpness 100·(max_{|z_i| ≤ ε(|θ_i|+1)} L(θ+z) − L(θ))/(1 + L(θ))
     (notebook 03, section 3)."""
     from .. import sharpness
-    from ..data import load_mnist1d
     from ..train import as_tensors
 
     s = params["sharpness"]
-    x, y, _, _ = as_tensors(load_mnist1d(seed=params["dataset"]["seed"]))
+    x, y, _, _ = as_tensors(load_dataset(params))
     lam = sharpness.top_hessian_eigenvalue(model, x, y, iters=s["iters"], tol=s["tol"], seed=s["seed"])
     phi = sharpness.epsilon_sharpness(model, x, y, eps=s["eps"], steps=s["ascent_steps"])
     return lam, phi

@@ -20,7 +20,7 @@ runs at a time). The grid of the panel stops at ``grid_max_epochs``.
   (the end), each ``epoch``, ``step``, ``train_acc``, ``test_acc``, ``seconds``.
   ``protocol["summary"][name]`` holds ``test_acc_mean``, ``test_acc_std``, ``steps_mean``,
   ``epochs_mean``, ``seconds_mean`` (and for ``large`` one such dict per point).
-* ``grid`` — ``batch_sizes``; ``runs[f"{B}|{mode}|{warm}"]`` with mode ``fixed``/``scaled`` and warm
+* ``grid`` — ``batch_sizes``; ``runs[grid_key(B, mode, warm)]`` (:class:`GridRun`) with mode ``fixed``/``scaled`` and warm
   ``0``/``1`` for seed ``grid_seed``: ``lr``, ``warmup_steps``, ``status``, ``steps``, ``epochs``,
   ``seconds``, ``train_acc``, ``test_acc`` and ``history`` (``epoch``, ``step``, ``train_acc``,
   ``test_acc``; NaN after a divergence).
@@ -44,10 +44,15 @@ Rebuild: ``python -m lecture_utils.sweeps have_both`` (126 s measured on 2 idle 
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from . import finite_round as _r
 from ..data import updates_per_epoch
+from . import finite_round as _r
+from ._schema import check_each, check_entry, check_fields
+
+SCHEMA_VERSION = 1
 
 PARAMS = {
     "dataset": {"name": "mnist1d", "seed": 42},
@@ -72,6 +77,70 @@ PARAMS = {
     "lars": {"batch_size": 2048, "steps": 100, "warmup_steps": 10, "seed": 0,
              "sgd_lrs": [0.8, 1.6, 3.2, 6.4], "lars_lrs": [1.0, 2.0, 4.0, 8.0, 16.0], "trust": 0.01},
 }
+
+
+MODES = ("fixed", "scaled")
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One run of the protocol (``protocol["per_seed"][seed_key(s)]["small"]``, …)."""
+    status: str
+    steps: int
+    epochs: float | None
+    seconds: float | None
+    train_acc: float | None
+    test_acc: float | None
+
+
+@dataclass(frozen=True)
+class GridRun(RunSummary):
+    """One cell of the panel's grid (``grid["runs"][grid_key(B, mode, warm)]``); ``history`` holds the
+    lists ``epoch``, ``step``, ``train_acc``, ``test_acc``."""
+    lr: float
+    warmup_steps: int
+    history: dict
+
+
+@dataclass(frozen=True)
+class LongerPoint:
+    """One point of the large batch trained longer (``at_same_epochs``, ``at_target``, ``at_same_steps``)."""
+    epoch: float | None
+    step: int
+    train_acc: float | None
+    test_acc: float | None
+    seconds: float | None
+
+
+def grid_key(batch_size, mode, warm):
+    """The key of one grid cell, ``"512|scaled|1"`` (mode ``fixed``/``scaled``, warm 0/1)."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}; got {mode!r}")
+    return f"{int(batch_size)}|{mode}|{int(warm)}"
+
+
+def parse_grid_key(key):
+    """``(B, mode, warm)`` of a :func:`grid_key`."""
+    b, mode, warm = key.split("|")
+    return int(b), mode, int(warm)
+
+
+def seed_key(seed):
+    """The key of one seed in ``protocol["per_seed"]``: ``"0"``."""
+    return str(int(seed))
+
+
+def validate(results):
+    """Check the results against schema :data:`SCHEMA_VERSION` (:class:`._schema.SchemaError`)."""
+    check_fields(results, ("protocol", "grid", "lars", "parallel"), "results")
+    for s, row in check_fields(results["protocol"], ("per_seed", "summary"), "protocol")["per_seed"].items():
+        for name in ("small", "large_scaled", "large_scaled_warmup"):
+            check_entry(RunSummary, row[name], f"per_seed[{s!r}][{name!r}]")
+        for pt in ("at_same_epochs", "at_target", "at_same_steps"):
+            if row["large"][pt] is not None:
+                check_entry(LongerPoint, row["large"][pt], f"per_seed[{s!r}]['large'][{pt!r}]")
+    check_each(GridRun, check_fields(results["grid"], ("batch_sizes", "runs"), "grid")["runs"], "grid['runs']")
+    return results
 
 
 def _data(params):
@@ -160,7 +229,7 @@ def protocol_summary(params, per_seed):
     seeds = params["seeds"]
     summary = {}
     for name in ("small", "large_scaled", "large_scaled_warmup"):
-        rows = [per_seed[str(s)][name] for s in seeds]
+        rows = [per_seed[seed_key(s)][name] for s in seeds]
         m, sd = _stats(rows)
         summary[name] = {"test_acc_mean": m, "test_acc_std": sd,
                          "steps_mean": float(np.mean([r["steps"] for r in rows])),
@@ -169,7 +238,7 @@ def protocol_summary(params, per_seed):
                          "reached": sum(r["status"] == "target_reached" for r in rows), "n_seeds": len(rows)}
     summary["large"] = {}
     for pt in ("at_same_epochs", "at_target", "at_same_steps"):
-        rows = [per_seed[str(s)]["large"][pt] for s in seeds]
+        rows = [per_seed[seed_key(s)]["large"][pt] for s in seeds]
         ok = [r for r in rows if r is not None]
         m, sd = _stats(ok) if ok else (None, None)
         summary["large"][pt] = {"test_acc_mean": m, "test_acc_std": sd, "n": len(ok),
@@ -181,15 +250,14 @@ def protocol_summary(params, per_seed):
 
 
 def grid_keys(params):
-    """``f"{B}|{mode}|{warm}"`` of every cell of the panel's grid (B₀ "scaled" is B₀ "fixed")."""
-    return [f"{b}|{mode}|{warm}" for b in params["grid_batch_sizes"] for mode in ("fixed", "scaled") for warm in (0, 1)]
+    """:func:`grid_key` of every cell of the panel's grid (B₀ "scaled" is B₀ "fixed")."""
+    return [grid_key(b, mode, warm) for b in params["grid_batch_sizes"] for mode in MODES for warm in (0, 1)]
 
 
 def grid_cell(params, key, data=None):
     """One run of the grid: the protocol with ``grid_max_epochs``, seed ``grid_seed``."""
     data = _data(params) if data is None else data
-    b, mode, warm = key.split("|")
-    b, warm = int(b), int(warm)
+    b, mode, warm = parse_grid_key(key)
     res = train_point(params, b, mode, bool(warm), params["grid_seed"], data, max_epochs=params["grid_max_epochs"])
     return {"lr": lr_for(params, b, mode), "warmup_steps": warmup_steps(params, b, data.n_train) if warm else 0,
             **_summary(res), "history": _history(res)}
@@ -198,9 +266,9 @@ def grid_cell(params, key, data=None):
 def grid_results(params, cells):
     runs = {}
     for key in grid_keys(params):
-        b, mode, warm = key.split("|")
-        same = f"{b}|fixed|{warm}"
-        runs[key] = dict(cells[same] if mode == "scaled" and int(b) == params["base"]["batch_size"] else cells[key])
+        b, mode, warm = parse_grid_key(key)
+        same = grid_key(b, "fixed", warm)
+        runs[key] = dict(cells[same] if mode == "scaled" and b == params["base"]["batch_size"] else cells[key])
     return {"batch_sizes": params["grid_batch_sizes"], "seed": params["grid_seed"], "runs": runs}
 
 
@@ -322,7 +390,7 @@ def run(params, progress=True):
 
     b0 = params["base"]["batch_size"]
     tasks = [("critical", None)] + [("protocol", s) for s in params["seeds"]] + [("noise", None), ("lars", None)]
-    tasks += [("grid", k) for k in grid_keys(params) if not k.startswith(f"{b0}|scaled|")]
+    tasks += [("grid", k) for k in grid_keys(params) if parse_grid_key(k)[:2] != (b0, "scaled")]
     done = {}
     with ProcessPoolExecutor(max_workers=params["workers"], mp_context=mp.get_context("spawn")) as ex:
         futures = {ex.submit(_task, params, kind, arg): (kind, arg) for kind, arg in tasks}
@@ -332,7 +400,7 @@ def run(params, progress=True):
             it = tqdm(it, total=len(futures), desc="have_both")
         for f in it:
             done[futures[f]] = f.result()
-    per_seed = {str(s): done[("protocol", s)] for s in params["seeds"]}
+    per_seed = {seed_key(s): done[("protocol", s)] for s in params["seeds"]}
     out = {"protocol": protocol_summary(params, per_seed),
            "grid": grid_results(params, {k: v for (kind, k), v in done.items() if kind == "grid"}),
            "critical": done[("critical", None)], "noise": done[("noise", None)], "lars": done[("lars", None)]}

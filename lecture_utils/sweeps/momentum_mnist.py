@@ -20,14 +20,19 @@ Rebuild: ``python -m lecture_utils.sweeps momentum_mnist`` (≈ 1–2 min on 2 c
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
 from .._validate import check_batch_size, check_beta, check_int, check_lr, check_real
+from ..data import N_TRAIN
+from ._schema import DATASET, check_each, check_fields, load_dataset
+
+SCHEMA_VERSION = 1
 
 PARAMS = {
-    "data_seed": 42,
-    "n_train": 4000,
+    "dataset": dict(DATASET),
+    "n_train": N_TRAIN,
     "batch_size": 64,
     "target_loss": 0.5,
     "max_steps": 3000,
@@ -44,12 +49,40 @@ PARAMS = {
 }
 
 
+@dataclass(frozen=True)
+class Run:
+    """One run of an experiment: its setting, ``steps`` to the target (None: not reached), the
+    training loop's ``status`` (:data:`lecture_utils.train.STATUSES`), the loss curve and ``test_acc``."""
+    batch_size: int
+    beta: float
+    lr: float
+    seed: int
+    steps: int | None
+    status: str
+    curve_steps: list
+    curve_loss: list
+    test_acc: float | None
+    eff_lr: float | None = None
+
+
+EXPERIMENTS = ("matched", "fixed", "small_batches")
+
+
+def validate(results):
+    """Check the results against schema :data:`SCHEMA_VERSION` (:class:`._schema.SchemaError`)."""
+    check_fields(results, EXPERIMENTS, "results")
+    for name in EXPERIMENTS:
+        check_each(Run, results[name], name)
+    return results
+
+
 def steps_to_loss(data, *, batch_size, lr, beta, seed, target_loss, max_steps, eval_every=25,
                   blowup=50.0, threads=1):
     """Train the course MLP with SGD + momentum until the full training loss ≤ ``target_loss``.
 
     Returns a dict: ``steps`` (updates made when the target was first seen, None if not reached),
-    ``status`` (``target_reached``, ``max_steps`` or ``diverged``), ``curve_steps`` and
+    ``status`` (the training loop's word, :data:`lecture_utils.train.STATUSES`: ``target_reached``,
+    ``max_steps`` or ``diverged``), ``curve_steps`` and
     ``curve_loss`` (full training loss every ``eval_every`` updates), ``test_acc`` at the end and
     ``seconds``. Notebook 05's live mini run calls this directly.
     """
@@ -77,7 +110,7 @@ def steps_to_loss(data, *, batch_size, lr, beta, seed, target_loss, max_steps, e
     h = r.history
     curve_loss = [None if not math.isfinite(v) else v for v in h["train_loss"]]
     return {"steps": r.steps if r.status == "target_reached" else None,
-            "status": "max_steps" if r.status == "completed" else r.status,
+            "status": r.status,
             "curve_steps": list(h["step"]), "curve_loss": curve_loss,
             "test_acc": None if r.status == "diverged" else r.test_acc, "seconds": r.seconds}
 
@@ -101,10 +134,8 @@ def _runs(data, p, settings, progress, desc):
 
 def run(params, progress=True):
     """All three experiments (see the module docstring); JSON-friendly."""
-    from ..data import load_mnist1d
-
     p = params
-    data = load_mnist1d(seed=p["data_seed"]).subset(p["n_train"])
+    data = load_dataset(p).subset(p["n_train"])
     b = p["batch_size"]
     matched = [{"batch_size": b, "beta": beta, "lr": p["eff_lr"] * (1 - beta), "seed": s}
                for beta in p["betas"] for s in p["seeds"]]

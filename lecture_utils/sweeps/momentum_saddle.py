@@ -26,14 +26,19 @@ Rebuild: ``python -m lecture_utils.sweeps momentum_saddle``: 57 s of CPU time (o
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
 from .._validate import check_int, check_real
+from ..data import N_TRAIN
+from ._schema import DATASET, check_each, check_fields, load_dataset
+
+SCHEMA_VERSION = 1
 
 PARAMS = {
-    "data_seed": 42,
-    "n_train": 4000,
+    "dataset": dict(DATASET),
+    "n_train": N_TRAIN,
     "batch_size": 64,
     "scale": 0.1,
     "seeds": [0, 1, 2, 3, 4, 5, 6, 7],
@@ -47,6 +52,39 @@ PARAMS = {
     "hessian_tol": 1e-3,
     "threads": 1,
 }
+
+
+@dataclass(frozen=True)
+class Start:
+    """The start point θ⁰ of one seed: ``start`` (loss, grad_norm, lambda_min, lambda_max, hvps) and
+    ``default_init`` (loss, grad_norm at the unscaled initialisation)."""
+    seed: int
+    start: dict
+    default_init: dict
+
+
+@dataclass(frozen=True)
+class Run:
+    """One (seed, η/(1−β), β): updates to leave the plateau (None: not within ``max_steps``), the
+    training loop's ``status`` and the loss curve."""
+    seed: int
+    eff_lr: float
+    beta: float
+    lr: float
+    status: str
+    steps: int | None
+    curve_steps: list
+    curve_loss: list
+
+
+def validate(results):
+    """Check the results against schema :data:`SCHEMA_VERSION` (:class:`._schema.SchemaError`)."""
+    check_fields(results, ("level", "starts", "runs"), "results")
+    check_each(Start, results["starts"], "starts")
+    for i, s in enumerate(results["starts"]):
+        check_fields(s["start"], ("loss", "grad_norm", "lambda_min", "lambda_max", "hvps"), f"starts[{i}]['start']")
+    check_each(Run, results["runs"], "runs")
+    return results
 
 
 def scaled_init(seed, scale, *, n_in=40, hidden=256, n_out=10, depth=2):
@@ -134,14 +172,13 @@ def _start_point(data, seed, p):
 
 def run(params, progress=True):
     """Hessian at the start and steps to leave the plateau for every seed, β and effective step."""
-    from ..data import load_mnist1d
+    import torch
+
     from ..seeding import set_threads
     from ..train import train_classifier
 
-    import torch
-
     p = params
-    data = load_mnist1d(seed=p["data_seed"]).subset(p["n_train"])
+    data = load_dataset(p).subset(p["n_train"])
     level = p["plateau_fraction"] * math.log(10)
     previous = torch.get_num_threads()
     set_threads(p["threads"])
@@ -164,7 +201,7 @@ def run(params, progress=True):
             h = r.history
             loss = [None if not math.isfinite(v) else round(v, 4) for v in h["train_loss"]]
             runs.append({"seed": s, "eff_lr": eff, "beta": beta, "lr": eff * (1 - beta),
-                         "status": "max_steps" if r.status == "completed" else r.status,
+                         "status": r.status,
                          "steps": steps_to_leave(h["step"], h["train_loss"], level),
                          "curve_steps": list(h["step"]), "curve_loss": loss})
             if bar is not None:

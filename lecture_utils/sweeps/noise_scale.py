@@ -7,8 +7,8 @@ two-batch estimator from ``n_pairs`` batches of ``b_small`` and of ``b_big`` exa
 the training set (:func:`lecture_utils.scaling.noise_scale_during_training`). The spread over
 seeds holds both the estimator's noise and the run-to-run variation.
 
-``sweeps.load("noise_scale")["results"]["per_seed"][str(seed)]``: list of dicts
-``loss_level``, ``step``, ``train_loss``, ``g2``, ``trace``, ``b_simple``.
+``sweeps.load("noise_scale")["results"]["per_seed"][seed_key(seed)]``: list of :class:`Point`
+(``loss_level``, ``step``, ``train_loss``, ``g2``, ``trace``, ``b_simple``).
 
 Rebuild: ``python -m lecture_utils.sweeps noise_scale``. Measured 2026-11-29: 774 s wall on the
 shared 2-core machine at load average 17–38, 49 s user + 5 s system CPU in all, i.e. about 30 s
@@ -17,8 +17,14 @@ Re-run with 2 workers at load average 2–4: 65 s, results identical to the cach
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from ._schema import DATASET, check_each, check_fields, load_dataset
+
+SCHEMA_VERSION = 1
+
 PARAMS = {
-    "dataset": {"name": "mnist1d", "seed": 42},
+    "dataset": dict(DATASET),
     "threads": 1,
     "workers": 2,
     "batch_size": 32,
@@ -32,11 +38,33 @@ PARAMS = {
 }
 
 
+@dataclass(frozen=True)
+class Point:
+    """B_simple where the run's training loss first fell to ``loss_level``."""
+    loss_level: float
+    step: int
+    train_loss: float
+    g2: float
+    trace: float
+    b_simple: float
+
+
+def seed_key(seed):
+    """The key of one seed in ``per_seed``: ``"3"``."""
+    return str(int(seed))
+
+
+def validate(results):
+    """Check the results against schema :data:`SCHEMA_VERSION` (:class:`._schema.SchemaError`)."""
+    for s, pts in check_fields(results, ("per_seed",), "results")["per_seed"].items():
+        check_each(Point, pts, f"per_seed[{s!r}]")
+    return results
+
+
 def run_one(params, seed):
-    from ..data import load_mnist1d
     from ..scaling import noise_scale_during_training
 
-    data = load_mnist1d(seed=params["dataset"]["seed"])
+    data = load_dataset(params)
     pts = noise_scale_during_training(data, batch_size=params["batch_size"], lr=params["lr"], seed=seed,
                                       at_losses=params["at_losses"], max_steps=params["max_steps"],
                                       b_small=params["b_small"], b_big=params["b_big"], n_pairs=params["n_pairs"],
@@ -48,4 +76,4 @@ def run(params, progress=True):
     from ._pool import map_tasks
 
     out = map_tasks(run_one, params, params["seeds"], desc="noise_scale", progress=progress)
-    return {"per_seed": {str(s): out[s] for s in params["seeds"]}}
+    return {"per_seed": {seed_key(s): out[s] for s in params["seeds"]}}

@@ -27,10 +27,16 @@ training loss of the cache exactly.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
+from ._schema import DATASET, check_each, check_fields, load_dataset
+
+SCHEMA_VERSION = 1
+
 PARAMS = {
-    "dataset": "mnist1d_seed42",
+    "dataset": dict(DATASET),
     "seeds": [0, 1, 2, 3, 4],
     "lr": 0.1,
     "epochs": 20,
@@ -40,6 +46,27 @@ PARAMS = {
     "hidden": 256,
     "threads": 1,
 }
+
+
+@dataclass(frozen=True)
+class Run:
+    """One (B, seed): the measurements (lists, the first at step 0) and its wall-clock ``seconds``."""
+    batch_size: int
+    seed: int
+    updates_per_epoch: int
+    epoch: list
+    step: list
+    train_loss: list
+    train_acc: list
+    test_acc: list
+    seconds: float
+
+
+def validate(results):
+    """Check the results against schema :data:`SCHEMA_VERSION` (:class:`._schema.SchemaError`)."""
+    check_fields(results, ("n_train", "lr", "epochs", "matched_updates", "seeds", "runs"), "results")
+    check_each(Run, results["runs"], "runs")
+    return results
 
 
 def _r(values, nd=5):
@@ -55,10 +82,9 @@ def eval_steps(updates_per_epoch, epochs, total_updates, matched_updates, points
 
 
 def run(params, progress=True):
-    from ..data import load_mnist1d
     from ..train import train_classifier
 
-    data = load_mnist1d()
+    data = load_dataset(params)
     n = data.n_train
     jobs = [(int(b), int(s)) for s in params["seeds"] for b in params["batch_sizes"]]
     if progress:

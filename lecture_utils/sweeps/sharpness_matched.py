@@ -16,11 +16,12 @@ stability limit 2/η of gradient descent on a quadratic (Cohen et al. 2021; Jast
 
 ``sweeps.load("sharpness_matched")["results"]`` holds:
 
-* ``configs`` — list of ``{"batch_size", "lr", "key"}`` (key ``"B=32,lr=0.1"``), as in PARAMS;
-* ``runs[key]`` — one dict per seed: ``seed``, ``status``, ``steps``, ``epochs``, ``seconds``,
+* ``configs`` — list of ``{"batch_size", "lr", "key"}`` (key ``config_key(32, 0.1)`` = ``"B=32,lr=0.1"``),
+  as in PARAMS;
+* ``runs[key]`` — one dict per seed (:class:`Run`): ``seed``, ``status``, ``steps``, ``epochs``, ``seconds``,
   ``train_loss``, ``train_acc``, ``test_loss``, ``test_acc``, ``top_eigenvalue``, ``eps_sharpness``
   and ``stability`` = λ_max·η/2 (1 at the stability limit of gradient descent);
-* ``summary[key]`` — ``n``, ``reached`` and, for each of ``train_loss``, ``train_acc``, ``test_acc``,
+* ``summary[key]`` — (:class:`SummaryRow`) ``n``, ``reached`` and, for each of ``train_loss``, ``train_acc``, ``test_acc``,
   ``top_eigenvalue``, ``eps_sharpness``, ``stability``, ``steps``: ``<name>_mean`` and ``<name>_se``
   (standard error of the mean over the seeds that reached L*, std/√n, ddof = 1).
 
@@ -31,10 +32,16 @@ one thread, an idle machine needs about its CPU time, ≈ 3.7 min — above the 
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, make_dataclass
+
 import numpy as np
 
+from ._schema import DATASET, check_each, check_entry, check_fields, load_dataset
+
+SCHEMA_VERSION = 1
+
 PARAMS = {
-    "dataset": {"name": "mnist1d", "seed": 42},
+    "dataset": dict(DATASET),
     "target_train_loss": 0.1,
     "lr": 0.1,
     "configs": [[8, 0.1], [32, 0.1], [128, 0.1], [400, 0.1],
@@ -49,18 +56,61 @@ PARAMS = {
 KEYS = ("train_loss", "train_acc", "test_acc", "test_loss", "top_eigenvalue", "eps_sharpness", "stability", "steps")
 
 
-def key(batch_size, lr):
+@dataclass(frozen=True)
+class Run:
+    """One seed of one configuration at its stopping point (λ_max, φ_ε and stability None — NaN in
+    the JSON is written as NaN — when it did not reach L*)."""
+    seed: int
+    status: str
+    steps: int
+    epochs: float
+    seconds: float
+    train_loss: float
+    train_acc: float
+    test_loss: float
+    test_acc: float
+    top_eigenvalue: float
+    eps_sharpness: float
+    stability: float
+
+
+SummaryRow = make_dataclass(
+    "SummaryRow", [("n", int), ("reached", int)] + [(f"{k}_{s}", float) for k in KEYS for s in ("mean", "se")],
+    frozen=True)
+SummaryRow.__doc__ = "Mean and standard error over the seeds that reached L*, of every name in :data:`KEYS`."
+SummaryRow.__module__ = __name__
+
+
+def config_key(batch_size, lr):
     """The results key of one configuration, e.g. ``"B=32,lr=0.1"``."""
     return f"B={int(batch_size)},lr={float(lr):g}"
+
+
+key = config_key  # the older name
+
+
+def parse_config_key(k):
+    """``(B, η)`` of a :func:`config_key`."""
+    b, lr = k.split(",")
+    return int(b.removeprefix("B=")), float(lr.removeprefix("lr="))
+
+
+def validate(results):
+    """Check the results against schema :data:`SCHEMA_VERSION` (:class:`._schema.SchemaError`)."""
+    check_fields(results, ("configs", "runs", "summary"), "results")
+    for c in results["configs"]:
+        k = check_fields(c, ("batch_size", "lr", "key"), "configs[i]")["key"]
+        check_each(Run, check_fields(results["runs"], (k,), "runs")[k], f"runs[{k!r}]")
+        check_entry(SummaryRow, check_fields(results["summary"], (k,), "summary")[k], f"summary[{k!r}]")
+    return results
 
 
 def train_point(params, batch_size, lr, seed, *, progress=False):
     """One run of the protocol: SGD at ``(B, η)`` from seed ``seed`` until the full training loss is
     ≤ ``target_train_loss`` (or ``max_steps``). Returns the :class:`lecture_utils.train.TrainResult`."""
-    from ..data import load_mnist1d
     from ..train import train_classifier
 
-    data = load_mnist1d(seed=params["dataset"]["seed"])
+    data = load_dataset(params)
     return train_classifier(data, batch_size=batch_size, lr=lr, seed=seed,
                             target_train_loss=params["target_train_loss"],
                             eval_every_steps=params["eval_every_steps"][str(batch_size)],
@@ -90,7 +140,7 @@ def run(params, progress=True):
     from .generalization import measure_sharpness
 
     set_threads(params["threads"])
-    configs = [{"batch_size": int(b), "lr": float(lr), "key": key(b, lr)} for b, lr in params["configs"]]
+    configs = [{"batch_size": int(b), "lr": float(lr), "key": config_key(b, lr)} for b, lr in params["configs"]]
     todo = [(c, s) for c in configs for s in params["seeds"]]
     bar = None
     if progress:

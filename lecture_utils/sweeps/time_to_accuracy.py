@@ -17,8 +17,14 @@ time_to_accuracy`` (time_budget × batch sizes × seeds of training plus evaluat
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from ._schema import DATASET, check_each, check_fields, load_dataset
+
+SCHEMA_VERSION = 1
+
 PARAMS = {
-    "dataset": "mnist1d_seed42",
+    "dataset": dict(DATASET),
     "batch_sizes": [1, 8, 32, 128, 512, 4000],
     "seeds": [0, 1, 2, 3],
     "time_budget_s": 4.0,
@@ -29,10 +35,35 @@ PARAMS = {
 }
 
 
+@dataclass(frozen=True)
+class Run:
+    """One (B, seed) of the race: the curves (lists, one entry per evaluation)."""
+    batch_size: int
+    lr: float
+    seed: int
+    status: str
+    seconds: list
+    steps: list
+    epochs: list
+    train_loss: list
+    test_acc: list
+
+
+def batch_key(batch_size):
+    """The key of one batch size in ``summary``: ``"128"``."""
+    return str(int(batch_size))
+
+
+def validate(results):
+    """Check the results against schema :data:`SCHEMA_VERSION` (:class:`._schema.SchemaError`)."""
+    check_fields(results, ("runs", "summary", "noise", "machine"), "results")
+    check_each(Run, results["runs"], "runs")
+    return results
+
+
 def run(params, progress=True):
     import numpy as np
 
-    from ..data import load_mnist1d
     from ..noise import gradient_noise
     from ..race import machine_load, race_lr, race_one, summarize
     from ..seeding import set_threads
@@ -42,7 +73,7 @@ def run(params, progress=True):
     if params["lr_rule"] != "min(0.1*B/32, 1.6)":
         raise ValueError("lr_rule must be 'min(0.1*B/32, 1.6)' (lecture_utils.race.race_lr)")
     set_threads(params["threads"])
-    data = load_mnist1d()
+    data = load_dataset(params)
     load_before, cpus = machine_load()
     cells = [(b, s) for s in params["seeds"] for b in params["batch_sizes"]]
     if progress:
@@ -55,7 +86,7 @@ def run(params, progress=True):
     x, y, _, _ = as_tensors(data)
     noise = gradient_noise(make_mlp(0, hidden=params["hidden"]), x, y, params["batch_sizes"], n_batches=32,
                            min_batches=8, trace=False, seed=0)
-    return {"runs": runs, "summary": {str(b): _no_nan(row) for b, row in summary.items()},
+    return {"runs": runs, "summary": {batch_key(b): _no_nan(row) for b, row in summary.items()},
             "noise": {"batch_sizes": params["batch_sizes"], "mean_cosine": [float(c) for c in noise.mean_cosine()],
                       "variance": [float(v) for v in np.asarray(noise.variance)]},
             "machine": {"cpu": _cpu_name(), "threads": params["threads"], "cpus": cpus,

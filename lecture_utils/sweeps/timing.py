@@ -10,12 +10,23 @@ from __future__ import annotations
 
 import platform
 
+from ._schema import DATASET, check_fields
+
+SCHEMA_VERSION = 1
+
 PARAMS = {
-    "dataset": "mnist1d_seed42",
+    "dataset": dict(DATASET),
     "batch_sizes": [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4000],
     "repeats": 25,
     "threads": 2,
 }
+
+
+def validate(results):
+    """Check the results against schema :data:`SCHEMA_VERSION` (:class:`._schema.SchemaError`)."""
+    check_fields(results, ("machine", "batch_sizes", "per_update_s", "per_epoch_s"), "results")
+    check_fields(results["machine"], ("cpu", "threads"), "machine")
+    return results
 
 
 def _cpu_name():

@@ -9,8 +9,8 @@ The grid holds the three rules of the notebook as cells: η fixed (η₀ = 0.1),
 the grid with the best mean test accuracy among those where every seed reached 100 % training
 accuracy (chosen on the test set for every B alike, so all tuned values share the same optimism).
 
-``sweeps.load("tuned_lr")["results"]["runs"][f"{B}|{η}|{seed}"]``: ``status``, ``steps``,
-``epochs``, ``train_acc``, ``test_acc`` (None after a divergence).
+``sweeps.load("tuned_lr")["results"]["runs"][run_key(B, η, seed)]`` (:class:`Run`): ``status``,
+``steps``, ``epochs``, ``train_acc``, ``test_acc`` (None after a divergence).
 
 Rebuild: ``python -m lecture_utils.sweeps tuned_lr``. Measured 2026-11-29: 3852 s wall on the shared
 2-core machine at load average 14–38, 337 s user + 30 s system CPU in all, i.e. about 185 s on 2
@@ -18,10 +18,15 @@ idle cores (a little over the 3 min budget; the cells at η₀ for B ≥ 512 run
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from . import finite_round as _r
+from ._schema import DATASET, check_each, check_fields, load_dataset
+
+SCHEMA_VERSION = 1
 
 PARAMS = {
-    "dataset": {"name": "mnist1d", "seed": 42},
+    "dataset": dict(DATASET),
     "threads": 1,
     "workers": 2,
     "base": {"batch_size": 32, "lr": 0.1},
@@ -34,17 +39,42 @@ PARAMS = {
 }
 
 
-def key(b, lr, seed):
-    return f"{b}|{lr:g}|{seed}"
+@dataclass(frozen=True)
+class Run:
+    """One run of the grid."""
+    status: str
+    steps: int
+    epochs: float | None
+    train_acc: float | None
+    test_acc: float | None
+
+
+def run_key(b, lr, seed):
+    """The key of one run, ``"128|0.4|2"`` (B, η with ``:g``, seed)."""
+    return f"{int(b)}|{float(lr):g}|{int(seed)}"
+
+
+key = run_key  # the older name
+
+
+def parse_run_key(k):
+    """``(B, η, seed)`` of a :func:`run_key`."""
+    b, lr, seed = k.split("|")
+    return int(b), float(lr), int(seed)
+
+
+def validate(results):
+    """Check the results against schema :data:`SCHEMA_VERSION` (:class:`._schema.SchemaError`)."""
+    check_each(Run, check_fields(results, ("runs",), "results")["runs"], "runs")
+    return results
 
 
 def run_one(params, task):
     """One run of the grid: ``task`` = (B, η, seed)."""
-    from ..data import load_mnist1d
     from ..train import train_classifier
 
     b, lr, seed = task
-    data = load_mnist1d(seed=params["dataset"]["seed"])
+    data = load_dataset(params)
     r = train_classifier(data, batch_size=b, lr=lr, seed=seed, target_train_acc=params["target_train_acc"],
                          max_epochs=params["max_epochs"], patience=params["patience"], threads=params["threads"])
     return {"status": r.status, "steps": int(r.steps), "epochs": _r(r.epochs, 3), "train_acc": _r(r.train_acc),
@@ -57,4 +87,4 @@ def run(params, progress=True):
     # the costly small batches first, so that the two workers end together
     tasks = [(b, lr, s) for b in params["batch_sizes"] for lr in params["lrs"] for s in params["seeds"]]
     out = map_tasks(run_one, params, tasks, desc="tuned_lr", progress=progress)
-    return {"runs": {key(*t): v for t, v in out.items()}}
+    return {"runs": {run_key(*t): v for t, v in out.items()}}

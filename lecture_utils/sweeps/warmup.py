@@ -10,7 +10,7 @@ Hessian-vector products) is measured before the updates listed in ``track_steps`
 of that update: plain gradient descent on a quadratic is stable only while λ_max < 2/η (Cohen et
 al. 2021, "edge of stability").
 
-``sweeps.load("warmup")["results"]["runs"][f"{B}|{W}|{seed}"]``: ``lr``, ``warmup_steps``,
+``sweeps.load("warmup")["results"]["runs"][run_key(B, warm, seed)]`` (:class:`Run`; warm 0/1): ``lr``, ``warmup_steps``,
 ``status``, ``steps``, ``epochs``, ``train_acc``, ``test_acc``, and for tracked settings
 ``track`` (``step``, ``lr``, ``lam``, ``train_loss`` lists).
 
@@ -21,11 +21,16 @@ Re-run with 2 workers at load average 4–7: 123 s, results identical to the cac
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from . import finite_round as _r
+from ._schema import DATASET, check_each, check_entry, check_fields, load_dataset
 from .have_both import warmup_steps
 
+SCHEMA_VERSION = 1
+
 PARAMS = {
-    "dataset": {"name": "mnist1d", "seed": 42},
+    "dataset": dict(DATASET),
     "threads": 1,
     "workers": 2,
     "base": {"batch_size": 32, "lr": 0.1},
@@ -43,8 +48,49 @@ PARAMS = {
 }
 
 
-def key(b, w, seed):
-    return f"{b}|{w}|{seed}"
+@dataclass(frozen=True)
+class Track:
+    """λ_max along a tracked run: one entry per measured update."""
+    step: list
+    lr: list
+    lam: list
+    train_loss: list
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run (``track``: a :class:`Track` dict, only for tracked settings)."""
+    lr: float
+    warmup_steps: int
+    status: str
+    steps: int
+    epochs: float | None
+    train_acc: float | None
+    test_acc: float | None
+    track: dict | None = None
+
+
+def run_key(b, warm, seed):
+    """The key of one run, ``"1024|1|3"`` (B, warm-up 0/1, seed)."""
+    return f"{int(b)}|{int(warm)}|{int(seed)}"
+
+
+key = run_key  # the older name
+
+
+def parse_run_key(k):
+    """``(B, warm, seed)`` of a :func:`run_key`."""
+    b, warm, seed = k.split("|")
+    return int(b), int(warm), int(seed)
+
+
+def validate(results):
+    """Check the results against schema :data:`SCHEMA_VERSION` (:class:`._schema.SchemaError`)."""
+    runs = check_each(Run, check_fields(results, ("runs",), "results")["runs"], "runs")
+    for k, r in runs.items():
+        if r.get("track") is not None:
+            check_entry(Track, r["track"], f"runs[{k!r}]['track']")
+    return results
 
 
 def lr_for(params, b):
@@ -57,12 +103,11 @@ def run_one(params, task):
     import numpy as np
     import torch
 
-    from ..data import load_mnist1d
     from ..sharpness import top_hessian_eigenvalue
     from ..train import as_tensors, lr_at_step, train_classifier
 
     b, warm, seed = task
-    data = load_mnist1d(seed=params["dataset"]["seed"])
+    data = load_dataset(params)
     lr = lr_for(params, b)
     w = warmup_steps(params, b, data.n_train) if warm else 0
     tracked = b in params["track"] and seed in params["track_seeds"]
@@ -99,4 +144,4 @@ def run(params, progress=True):
 
     tasks = [(b, warm, s) for b in sorted(params["settings"], reverse=True) for warm in (0, 1) for s in params["seeds"]]
     out = map_tasks(run_one, params, tasks, desc="warmup", progress=progress)
-    return {"runs": {key(*t): v for t, v in out.items()}}
+    return {"runs": {run_key(*t): v for t, v in out.items()}}
