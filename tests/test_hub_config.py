@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
-import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "classroom"))
@@ -15,8 +14,9 @@ import course_copy  # noqa: E402
 
 
 def _load_config():
-    traitlets = pytest.importorskip("traitlets.config")
-    c = traitlets.Config()
+    import traitlets.config   # a pinned dependency of Jupyter: missing means a broken setup, not a skip
+
+    c = traitlets.config.Config()
     runpy.run_path(str(ROOT / "classroom" / "jupyterhub_config.py"), init_globals={"get_config": lambda: c})
     return c
 

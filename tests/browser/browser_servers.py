@@ -25,12 +25,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from process_guard import die_with_parent, install  # noqa: E402  (tests/process_guard.py)
+from course_files import NOTEBOOKS as COURSE_NOTEBOOKS  # noqa: E402
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 
 def notebook_paths():
-    """``notebooks/*.ipynb`` (or the glob in ``$BROWSER_NOTEBOOKS``), sorted."""
-    pattern = os.environ.get("BROWSER_NOTEBOOKS", str(ROOT / "notebooks" / "*.ipynb"))
+    """The course's notebooks by name (tests/course_files.py: a missing one fails, never shrinks the
+    run), or the notebooks matching the glob in ``$BROWSER_NOTEBOOKS`` (a maintainer's subset), sorted."""
+    pattern = os.environ.get("BROWSER_NOTEBOOKS")
+    if not pattern:
+        return list(COURSE_NOTEBOOKS)
     return [Path(p) for p in sorted(glob.glob(pattern)) if ".ipynb_checkpoints" not in p]
 
 

@@ -90,10 +90,8 @@ def _report_timings():
         (ARTIFACTS / "timings.json").write_text(json.dumps(TIMINGS, indent=1) + "\n")
 
 
-@pytest.mark.parametrize("nb", NOTEBOOKS or [None], ids=[p.name for p in NOTEBOOKS] or ["no-notebooks"])
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_notebook_in_jupyterlab(nb, page, request):
-    if nb is None:
-        pytest.skip("no notebooks/*.ipynb to open")
     _, t_open, t_run = open_and_run(page, request, nb, f"t-{nb.stem}")
 
     probs = output_problems(page)
@@ -162,8 +160,7 @@ def _visible_in_viewport(locator):
 def test_slideshow_keeps_sliders_working(page, request):
     """jupyterlab-slideshow presents the first notebook with a panel; a slider in it still redraws."""
     nb = first_panel_notebook()
-    if nb is None:
-        pytest.skip("no notebook with a lecture panel yet")
+    assert nb is not None, "no course notebook has a lecture panel (the test needs one)"
     lab_server, _, _ = open_and_run(page, request, nb, "slideshow")
     assert page.evaluate("() => window.jupyterapp.commands.hasCommand('deck:start')"), \
         "jupyterlab-slideshow is not installed in this JupyterLab (no deck:start command)"
@@ -198,8 +195,7 @@ def test_a_stale_panel_says_restart_run_all(page, request):
     """After a kernel restart the sliders of a panel are dead: the panel says so ("restart: run all
     cells"); while the kernel is connected that line is hidden."""
     nb = first_panel_notebook()
-    if nb is None:
-        pytest.skip("no notebook with a lecture panel yet")
+    assert nb is not None, "no course notebook has a lecture panel (the test needs one)"
     open_and_run(page, request, nb, "stale")
     stale = page.locator(".lecture-panel .lecture-stale").first
     assert stale.count() == 1, f"{nb.name}: the panel has no stale-widget message"
@@ -241,8 +237,7 @@ def test_rerun_button_trains_live_with_a_progress_bar(page, request):
     also after the slider moves on."""
     nb = next((p for p in NOTEBOOKS if RERUN_LABEL in p.read_text(encoding="utf-8")
                or "batch_size_panel" in p.read_text(encoding="utf-8")), None)
-    if nb is None:
-        pytest.skip("no notebook with a rerun button")
+    assert nb is not None, f"no course notebook has a {RERUN_LABEL!r} button (notebook 03 should)"
     lab_server, _, _ = open_and_run(page, request, nb, "rerun")
     panel = page.locator(".lecture-panel", has=page.locator("button", has_text=RERUN_LABEL)).first
     button = panel.locator("button", has_text=RERUN_LABEL).first
@@ -294,8 +289,7 @@ def test_rerun_button_trains_live_with_a_progress_bar(page, request):
 def test_voila_renders_and_slider_works(page, chromium, session_tmp):
     """`make app`: Voila renders a notebook with panels as an app; its first panel's sliders redraw."""
     nb = first_panel_notebook(prefer="01_batches_and_epochs.ipynb")
-    if nb is None:
-        pytest.skip("no notebook with a lecture panel yet")
+    assert nb is not None, "no course notebook has a lecture panel (the test needs one)"
     nb_dir = session_tmp / "voila_notebooks"
     copy_notebooks(nb_dir, [nb])
     t0 = time.monotonic()

@@ -1,0 +1,22 @@
+"""The course's notebooks, by name: a test that needs them fails when one is missing (never skips).
+
+Tests that visit every notebook (strict nbval offline, slide metadata, browser, determinism) read
+this list instead of a glob, so a deleted or renamed notebook is a failure, not a smaller loop.
+"""
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK_NAMES = (
+    "00_overview.ipynb",
+    "01_batches_and_epochs.ipynb",
+    "02_noisy_gradients.ipynb",
+    "03_large_batch_generalization.ipynb",
+    "04_have_both.ipynb",
+    "05_momentum.ipynb",
+)
+NOTEBOOKS = [ROOT / "notebooks" / name for name in NOTEBOOK_NAMES]
+
+
+def missing_notebooks():
+    """Names of the course's notebooks that are not in notebooks/."""
+    return [p.name for p in NOTEBOOKS if not p.is_file()]
