@@ -117,7 +117,7 @@ def batches_with_replacement(n_examples, batch_size, *, seed, epoch=0, n_batches
     seed = check_int("seed", seed, low=0)
     epoch = check_int("epoch", epoch, low=0)
     k = check_int("n_batches", n_batches, low=1, allow_none=True)
-    k = -(-n // b) if k is None else k
+    k = updates_per_epoch(n, b) if k is None else k
     rng = np.random.default_rng([seed, epoch, 1])
     return [rng.integers(0, n, size=b, dtype=np.int64) for _ in range(k)]
 

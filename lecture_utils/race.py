@@ -29,9 +29,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._validate import check_batch_size, check_int, check_real
+from .data import N_TRAIN
 
-#: The race's batch sizes (4000 = the full MNIST-1D training set).
-RACE_BATCH_SIZES = (1, 8, 32, 128, 512, 4000)
+#: The race's batch sizes (the last, N_TRAIN = 4000, is the full MNIST-1D training set).
+RACE_BATCH_SIZES = (1, 8, 32, 128, 512, N_TRAIN)
 #: η(B) = min(LR_BASE · B / LR_BASE_BATCH, LR_MAX).
 LR_BASE, LR_BASE_BATCH, LR_MAX = 0.1, 32, 1.6
 
@@ -287,7 +288,7 @@ def _at_epochs(runs, key, epochs):
     return mean_se([value_at(r["epochs"], r[key], epochs) for r in runs])
 
 
-def lecture_table(timing_record, race_record, *, small=1, large=4000):
+def lecture_table(timing_record, race_record, *, small=1, large=N_TRAIN):
     """The lecture's small-vs-large-batch table filled from our caches (notebook 01 §5).
 
     Returns a list of dicts with keys ``aspect``, ``lecture`` (what the lecture's table says, small

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._validate import check_choice, check_int
+from .data import updates_per_epoch
 from .seeding import THREADS, set_threads
 
 
@@ -107,7 +108,7 @@ def _time_per_update(x, y, n, sizes, device, repeats, warmup, hidden, seed):
         medians.append(float(np.median(times)))
         raw.append(np.array(times))
     per_update = np.array(medians)
-    per_epoch = per_update * np.array([-(-n // b) for b in sizes])
+    per_epoch = per_update * np.array([updates_per_epoch(n, b) for b in sizes])
     return Timing(sizes, per_update, per_epoch, n, device, repeats=raw, load=(load_before, load_average()),
                   cpus=os.cpu_count() or 1)
 

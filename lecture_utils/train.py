@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._validate import check_batch_size, check_beta, check_int, check_lr, check_real
-from .data import Dataset, epoch_batches
+from .data import Dataset, epoch_batches, updates_per_epoch
 from .seeding import THREADS, set_threads
 
 STATUSES = ("completed", "target_reached", "max_epochs", "max_steps", "diverged", "no_progress")
@@ -343,7 +343,7 @@ def _sgd(parameters, lr, momentum):
 
 def _frac(step, n, batch_size, ep):
     """Fraction of epoch ``ep`` done after ``step`` updates (for runs cut by ``max_steps``)."""
-    per_epoch = -(-n // batch_size)
+    per_epoch = updates_per_epoch(n, batch_size)
     done = step - (ep - 1) * per_epoch
     return done / per_epoch
 
