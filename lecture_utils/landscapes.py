@@ -19,16 +19,23 @@ Public API (stable names, used by notebook 02 "noisy gradients" and notebook 05 
 * :func:`sgd_runs` — many seeded mini-batch SGD runs at once; :func:`escape_probability` — the
   fraction of runs that leave the trap for the global basin, per batch size; :func:`wilson_interval`;
 * :func:`batch_minima` — the minima of one batch's loss (is the trap still a minimum for this batch?);
-* :func:`numerical_hessian`, :func:`hessian_eigen`, :func:`classify_critical_point`, :func:`exit_direction`.
+* :func:`numerical_hessian`, :func:`hessian_eigen`, :func:`classify_critical_point`, :func:`exit_direction`;
+* the numbers behind notebook 02's panels (the panels in :mod:`lecture_utils.panels.noisy` only draw
+  them): :func:`batch_loss_numbers` (per-batch gradients at the trap), :func:`trajectory_numbers`
+  (SGD and GD paths from the trap), :func:`escape_table` (escape counts with Wilson intervals) and
+  :func:`saddle_numbers` (GD and SGD from the saddle's stable manifold, exit directions).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
 
-from ._validate import check_array, check_batch_size, check_int, check_lr, check_real
+from ._validate import (COUNT, LR, SEED, Interval, check_array, check_batch_size, check_real,
+                        validate_params)
+from .data import epoch_batches, updates_per_epoch
 
 #: Default settings of notebook 02's escape experiment (section "Escape rate vs batch size").
 DEFAULT_N_EXAMPLES = 64
@@ -273,6 +280,13 @@ class TiltedDataset:
         return self.loss(theta, [int(i)])
 
 
+def _minimum_crossings(g):
+    """Where a gradient sampled on a grid (last axis) changes sign from − to + (a minimum lies
+    between grid points i and i + 1): a boolean mask of shape ``g[..., :-1]``."""
+    return (g[..., :-1] < 0) & (g[..., 1:] >= 0)
+
+
+@validate_params(n_grid=Interval("int", 3, None))
 def batch_minima(data, idx=None, *, lo=None, hi=None, n_grid=4001):
     """θ of every local minimum of the 1-D batch loss L_𝓑(θ) = L(θ) + c̄_𝓑·θ in [lo, hi] (notebook 02).
 
@@ -283,38 +297,34 @@ def batch_minima(data, idx=None, *, lo=None, hi=None, n_grid=4001):
     """
     if data.d != 1:
         raise ValueError(f"data must be a 1-D problem (d = 1); got d = {data.d}")
-    n_grid = check_int("n_grid", n_grid, low=3)
     hi = data.landscape.center + 2.0 if hi is None else hi
     lo = -2.0 - float(np.abs(data.tilts).max()) / data.landscape.k if lo is None else lo   # the tilted bowl's minimum
     lo = check_real("lo", lo)
     hi = check_real("hi", hi, low=lo, low_open=True)
     xs = np.linspace(lo, hi, n_grid)
     g = data.grad(xs[:, None], idx)[:, 0]
-    i = np.nonzero((g[:-1] < 0) & (g[1:] >= 0))[0]
+    i = np.nonzero(_minimum_crossings(g))[0]
     return xs[i] - g[i] * (xs[i + 1] - xs[i]) / (g[i + 1] - g[i])
 
 
+@validate_params(n_examples=Interval("int", 2, None), noise=Interval("real", 0.0, None))
 def make_trap_data(n_examples=DEFAULT_N_EXAMPLES, *, noise=DEFAULT_NOISE, landscape=None):
     """The 1-D dataset of notebook 02: N tilts evenly spaced in [−1, 1], scaled to standard deviation ``noise``.
 
     cᵢ = noise·sᵢ / std(s), sᵢ = −1 + 2i/(N − 1): deterministic (no seed needed), symmetric, mean 0.
     The pivot is the local minimum θ*: every ℓᵢ(θ*) = L(θ*), and ℓᵢ'(θ*) = cᵢ.
     """
-    n = check_int("n_examples", n_examples, low=2)
-    noise = check_real("noise", noise, low=0.0)
-    s = np.linspace(-1.0, 1.0, n)
+    s = np.linspace(-1.0, 1.0, n_examples)
     s = s - s.mean()
     tilts = noise * s / s.std()
     land = LOCAL_GLOBAL if landscape is None else landscape
     return TiltedDataset(land, tilts[:, None], pivot=np.array([land.local_min]))
 
 
+@validate_params(n_examples=Interval("int", 2, None), noise=Interval("real", 0.0, None), seed=SEED)
 def make_saddle_data(n_examples=32, *, noise=1.0, seed=0, landscape=None):
     """The 2-D dataset of notebook 02's saddle section: tilts cᵢ ~ N(0, noise²·I), centred, seeded."""
-    n = check_int("n_examples", n_examples, low=2)
-    noise = check_real("noise", noise, low=0.0)
-    seed = check_int("seed", seed, low=0)
-    c = np.random.default_rng(seed).standard_normal((n, 2))
+    c = np.random.default_rng(seed).standard_normal((n_examples, 2))
     c = c - c.mean(axis=0)
     c = noise * c / np.sqrt(np.mean(np.sum(c**2, axis=1)) / 2)
     return TiltedDataset(SADDLE if landscape is None else landscape, c)
@@ -337,6 +347,7 @@ def _batch_mean_tilts(data, batch_size, n_runs, rng):
     return sums / sizes[None, :, None]
 
 
+@validate_params(lr=LR, epochs=COUNT, n_runs=COUNT, seed=SEED, steps=Interval("int", 0, None, allow_none=True))
 def sgd_runs(data, theta0, *, batch_size, lr, epochs, n_runs=1000, seed=0, record=False, steps=None):
     """``n_runs`` independent mini-batch SGD runs on ``data``, all at once (notebook 02).
 
@@ -350,17 +361,12 @@ def sgd_runs(data, theta0, *, batch_size, lr, epochs, n_runs=1000, seed=0, recor
     """
     n = data.n
     b = n if batch_size is None else check_batch_size(batch_size, n)
-    lr = check_lr(lr)
-    epochs = check_int("epochs", epochs, low=1)
-    n_runs = check_int("n_runs", n_runs, low=1)
-    seed = check_int("seed", seed, low=0)
-    steps = check_int("steps", steps, low=0, allow_none=True)
     theta0 = check_array("theta0", theta0, ndim=1)
     if theta0.shape != (data.d,):
         raise ValueError(f"theta0 must have shape ({data.d},); got {theta0.shape}")
     rng = np.random.default_rng([seed, b])
     theta = np.broadcast_to(theta0, (n_runs, data.d)).copy()
-    per_epoch = -(-n // b)
+    per_epoch = updates_per_epoch(n, b)
     total = epochs * per_epoch if steps is None else min(steps, epochs * per_epoch)
     path = np.empty((total + 1, n_runs, data.d)) if record else None
     if record:
@@ -368,6 +374,8 @@ def sgd_runs(data, theta0, *, batch_size, lr, epochs, n_runs=1000, seed=0, recor
     t = 0
     with np.errstate(over="ignore", invalid="ignore"):
         for _ in range(epochs):
+            if t >= total:
+                break                     # the remaining epochs would only draw unused shuffles
             tilts = _batch_mean_tilts(data, b, n_runs, rng)
             for k in range(per_epoch):
                 if t >= total:
@@ -406,6 +414,7 @@ def escape_counts(batch_sizes, *, n_runs=1000, seed=0, lr=DEFAULT_LR, epochs=DEF
     return np.array(counts)
 
 
+@validate_params(n_runs=COUNT)
 def escape_probability(batch_sizes, *, n_runs=1000, seed=0, lr=DEFAULT_LR, epochs=DEFAULT_EPOCHS, data=None,
                        theta0=None):
     """Fraction of seeded SGD runs started in the local minimum that end in the global basin (notebook 02).
@@ -419,11 +428,11 @@ def escape_probability(batch_sizes, *, n_runs=1000, seed=0, lr=DEFAULT_LR, epoch
     array of fractions, one per batch size. Other problems: pass ``data`` (a TiltedDataset on a
     :class:`LocalGlobal1D`) and ``theta0``.
     """
-    n_runs = check_int("n_runs", n_runs, low=1)
     return escape_counts(batch_sizes, n_runs=n_runs, seed=seed, lr=lr, epochs=epochs, data=data,
                          theta0=theta0) / n_runs
 
 
+@validate_params(n=COUNT, z=Interval("real", 0.0, None, closed="neither"))
 def wilson_interval(successes, n, z=1.96):
     """Wilson score interval for a binomial fraction k/n (95 % for z = 1.96), arrays allowed.
 
@@ -431,8 +440,6 @@ def wilson_interval(successes, n, z=1.96):
     Unlike p̂ ± 1.96·√(p̂(1−p̂)/n) it stays inside [0, 1] and is not empty when k = 0 or k = n.
     Notebook 02 §3 (the error bars of the escape curve).
     """
-    n = check_int("n", n, low=1)
-    z = check_real("z", z, low=0.0, low_open=True)
     k = check_array("successes", successes)
     if np.any(k < 0) or np.any(k > n):
         raise ValueError(f"successes must lie in [0, n] = [0, {n}]")
@@ -444,13 +451,13 @@ def wilson_interval(successes, n, z=1.96):
 
 
 # ----------------------------------------------------------------------------- Hessian tools
+@validate_params(eps=Interval("real", 0.0, None, closed="neither"))
 def numerical_hessian(grad_fn, theta, eps=1e-5):
     """∇²L(θ) by central differences of the gradient: H[:, j] ≈ (g(θ + ε·eⱼ) − g(θ − ε·eⱼ)) / 2ε, symmetrised.
 
     For Hessians without a formula; notebook 02 §4 uses the exact ones, the tests compare the two.
     """
     theta = check_array("theta", theta, ndim=1)
-    eps = check_real("eps", eps, low=0.0, low_open=True)
     if not callable(grad_fn):
         raise ValueError(f"grad_fn must be a function θ -> ∇L(θ); got {type(grad_fn).__name__}")
     d = theta.size
@@ -481,6 +488,7 @@ def hessian_eigen(hessian):
     return np.linalg.eigh((h + h.T) / 2)
 
 
+@validate_params(tol=Interval("real", 0.0, None))
 def classify_critical_point(hessian, tol=1e-8):
     """Type of a critical point (∇L = 0) from its Hessian's eigenvalues λ (lecture: "tell by the Hessian").
 
@@ -488,7 +496,6 @@ def classify_critical_point(hessian, tol=1e-8):
     ``"saddle"``; otherwise (some |λ| ≤ tol, none of the opposite sign): ``"degenerate"`` — the
     second-order test cannot decide. Notebook 02 §1 and §4, and its exercise 2.
     """
-    tol = check_real("tol", tol, low=0.0)
     lam, _ = hessian_eigen(hessian)
     if np.all(lam > tol):
         return "minimum"
@@ -499,6 +506,7 @@ def classify_critical_point(hessian, tol=1e-8):
     return "degenerate"
 
 
+@validate_params(radius=Interval("real", 0.0, None, closed="neither"))
 def exit_direction(paths, center, radius):
     """Unit vector from ``center`` to where each path first leaves the ball |θ − center| ≤ radius
     after having entered it (paths that start outside count from their first visit).
@@ -510,7 +518,6 @@ def exit_direction(paths, center, radius):
     paths = np.asarray(paths, dtype=float)
     if paths.ndim != 3:
         raise ValueError(f"paths must have shape (steps + 1, n_runs, d); got {paths.shape}")
-    radius = check_real("radius", radius, low=0.0, low_open=True)
     diff = paths - np.asarray(center, dtype=float)
     dist = np.linalg.norm(diff, axis=-1)
     out = np.full(paths.shape[1:], np.nan)
@@ -523,3 +530,91 @@ def exit_direction(paths, center, radius):
     v = diff[first[runs], runs]
     out[runs] = v / np.linalg.norm(v, axis=-1, keepdims=True)
     return out
+
+
+# ----------------------------------------------------------------------------- numbers behind notebook 02's panels
+#: The saddle section's data (notebook 02 §4): N = 32 per-example tilts of :data:`SADDLE`, noise 0.5
+#: (seed 0); GD and SGD start at θ⁰ = (1.8, 0) on the saddle's stable manifold and run 150 updates; a
+#: run "leaves" when it exits the ball |θ| ≤ 0.5 after having entered it.
+SADDLE_N = 32
+SADDLE_NOISE = 0.5
+SADDLE_STEPS = 150
+SADDLE_START = (1.8, 0.0)
+SADDLE_RADIUS = 0.5
+
+
+def batch_loss_numbers(data, batch_size, *, seed=0, epoch=0):
+    """Numbers behind the per-batch picture (notebook 02 §2): the batches of one epoch and, at the
+    local minimum θ*, the full gradient L'(θ*) and each batch's gradient L_𝓑'(θ*) = c̄_𝓑, and whether
+    L_𝓑 keeps a minimum in the dent (``has_trap``: L_𝓑' = L' + c̄_𝓑 changes sign from − to + on a grid
+    between the barrier and c + 2, the rule of :func:`batch_minima`, all batches at once)."""
+    land = data.landscape
+    theta_star = np.array([land.local_min])
+    batches = epoch_batches(data.n, batch_size, seed=seed, epoch=epoch)
+    grads = np.array([data.grad(theta_star, idx)[0] for idx in batches])
+    full_grad = float(data.grad(theta_star)[0])
+    xs = np.linspace(land.barrier, land.center + 2.0, 1201)
+    g = land.grad(xs[:, None])[:, 0][None, :] + (grads - full_grad)[:, None]
+    has_trap = np.any(_minimum_crossings(g), axis=1)
+    return {"theta_star": float(theta_star[0]), "full_grad": full_grad,
+            "batches": batches, "grads": grads, "has_trap": has_trap}
+
+
+def trajectory_numbers(data, batch_size, lr, *, epochs=DEFAULT_EPOCHS, n_runs=200, seed=0):
+    """``n_runs`` SGD paths of :func:`sgd_runs` from the local minimum θ*, the full-batch GD path, how many
+    runs end in the global basin (θ < barrier) or diverged, and L''(θ*) (notebook 02 §3, "Trajectories")."""
+    land = data.landscape
+    theta0 = np.array([land.local_min])
+    paths = sgd_runs(data, theta0, batch_size=batch_size, lr=lr, epochs=epochs, n_runs=n_runs, seed=seed,
+                     record=True)[:, :, 0]
+    gd = sgd_runs(data, theta0, batch_size=None, lr=lr, epochs=epochs, n_runs=1, seed=seed, record=True)[:, 0, 0]
+    final = paths[-1]
+    finite = np.isfinite(final)
+    curv = float(land.hessian(theta0)[0, 0])
+    return {"paths": paths, "gd": gd, "final": final, "escaped": int(np.sum(finite & (final < land.barrier))),
+            "diverged": int(np.sum(~finite)), "n_runs": n_runs, "curvature": curv, "theta0": float(theta0[0])}
+
+
+def escape_table(batch_sizes, rates, n_runs, n_examples):
+    """Rows (label, escaped, fraction, low, high) with the 95 % Wilson interval, for printing (notebook 02 §3).
+
+    ``rates`` are the fractions from :func:`escape_probability` over ``n_runs``.
+    """
+    counts = np.round(np.asarray(rates, dtype=float) * n_runs).astype(int)
+    lo, hi = wilson_interval(counts, n_runs)
+    rows = []
+    for b, k, l, h in zip(batch_sizes, counts, lo, hi):
+        b = n_examples if b is None else int(b)
+        rows.append((("full" if b >= n_examples else str(b)), int(k), k / n_runs, float(l), float(h)))
+    return rows
+
+
+def saddle_data():
+    """The dataset of notebook 02's saddle section (see :data:`SADDLE_N`)."""
+    return make_saddle_data(SADDLE_N, noise=SADDLE_NOISE, seed=0)
+
+
+@validate_params(steps=Interval("int", 1, 100000))
+def saddle_numbers(batch_size, *, lr=0.1, steps=SADDLE_STEPS, n_runs=20, seed=0, data=None):
+    """GD and SGD paths from θ⁰ = (1.8, 0) on the saddle's stable manifold, and where the SGD runs leave
+    the ball |θ| ≤ 0.5 (notebook 02 §4): ``abs_cos`` = |cos| of each exit direction with the eigenvector
+    v₋ of the Hessian's negative eigenvalue at the saddle, ``left`` how many runs left, ``dist`` and
+    ``gd_dist`` the distances |θ − saddle| along every path (floored at 1e-300 for a log axis), ``diverged``
+    how many runs ended non-finite."""
+    data = saddle_data() if data is None else data
+    batch_size = check_batch_size(batch_size, data.n)
+    land = data.landscape
+    theta0 = np.array(SADDLE_START)
+    epochs = math.ceil(steps / updates_per_epoch(data.n, batch_size))      # enough epochs for ``steps`` updates
+    paths = sgd_runs(data, theta0, batch_size=batch_size, lr=lr, epochs=epochs, steps=steps, n_runs=n_runs,
+                     seed=seed, record=True)
+    gd = sgd_runs(data, theta0, batch_size=None, lr=lr, epochs=steps, steps=steps, n_runs=1, record=True)[:, 0]
+    lam, vec = np.linalg.eigh(land.hessian(land.saddle))
+    exits = exit_direction(paths, land.saddle, SADDLE_RADIUS)
+    left = ~np.isnan(exits[:, 0])
+    cos = np.abs(exits[left] @ vec[:, 0]) if left.any() else np.array([])
+    return {"paths": paths, "gd": gd, "eigenvalues": lam, "eigenvectors": vec, "left": int(left.sum()),
+            "abs_cos": cos, "n_runs": n_runs, "gd_distance": float(np.linalg.norm(gd[-1] - land.saddle)),
+            "dist": np.maximum(np.linalg.norm(paths - land.saddle, axis=-1), 1e-300),
+            "gd_dist": np.maximum(np.linalg.norm(gd - land.saddle, axis=-1), 1e-300),
+            "diverged": int(np.sum(~np.all(np.isfinite(paths[-1]), axis=1)))}

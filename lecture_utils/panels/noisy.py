@@ -1,19 +1,20 @@
-"""Panels, figures and exercise checks of notebook 02 (noisy small-batch gradients).
+"""Panels and figures of notebook 02 (noisy small-batch gradients): they only draw.
 
 * :func:`batch_losses_panel` — "Per-batch losses": the full loss beside three batch losses near the
   trap, and every batch's gradient at the local minimum θ* (where the full gradient is 0);
 * :func:`trajectories_panel` — "Trajectories": full-batch GD stays in the local minimum, SGD leaves;
-* :func:`plot_escape_curve` — "Escape rate vs batch size" with 95 % Wilson intervals;
+* :func:`plot_escape_curve`, :func:`format_escape_table` — "Escape rate vs batch size" with 95 % Wilson
+  intervals;
 * :func:`saddle_panel` — "Saddle point": GD converges to the saddle, SGD leaves along v₋;
 * :func:`plot_gradient_noise` — "Noise on real data": variance ∝ 1/B and cosines to the full gradient;
 * :func:`format_noise_table`, :func:`slope_interval` — the numbers behind that figure, with errors;
 * :func:`plot_noisy_training`, :func:`training_summary` — "Real training" from the cached sweep
   ``noisy_training`` (several seeds: mean ± standard error).
 
-The exercises' checks are in :mod:`lecture_utils.checks` (``check_batch_noise``, ``check_classifier``).
-
-The numbers come from :mod:`lecture_utils.landscapes` and :mod:`lecture_utils.noise`; the functions
-here only draw them and state them in captions.
+The numbers come from :mod:`lecture_utils.landscapes` (``batch_loss_numbers``, ``trajectory_numbers``,
+``escape_table``, ``saddle_numbers``, re-exported here under the same names) and :mod:`lecture_utils.noise`;
+the functions here turn them into artists and captions. The exercises' checks are in
+:mod:`lecture_utils.checks`.
 """
 from __future__ import annotations
 
@@ -22,20 +23,20 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from .. import widgets
-from ..data import epoch_batches
-from ..landscapes import (DEFAULT_EPOCHS, DEFAULT_LR, SADDLE, classify_critical_point, escape_counts,
-                          exit_direction, make_saddle_data, make_trap_data, sgd_runs, wilson_interval)
-from .._validate import check_choice, check_int, check_lr, check_real
+from ..data import updates_per_epoch
+from ..landscapes import (  # noqa: F401  (re-exported: the notebook and tests use noisy.<name>)
+    DEFAULT_EPOCHS, DEFAULT_LR, SADDLE_N, SADDLE_NOISE, SADDLE_RADIUS, SADDLE_START, SADDLE_STEPS,
+    batch_loss_numbers, escape_table, make_trap_data, saddle_data, saddle_numbers, trajectory_numbers,
+    wilson_interval)
+from .._validate import COUNT, LR, SEED, Interval, Options, check_int, check_real, validate_params
 from ..plotting import COLORS, batch_color, contour, set_status, status_text
 
 #: The batch sizes offered by the sliders of notebook 02 (N = 64: the last one is the full batch).
 BATCH_CHOICES = (1, 2, 4, 8, 16, 32, 64)
-#: The saddle section's data: N = 32 per-example tilts of the saddle, noise 0.5 (seed 0).
-SADDLE_N = 32
-SADDLE_NOISE = 0.5
-SADDLE_STEPS = 150
-SADDLE_START = (1.8, 0.0)
-SADDLE_RADIUS = 0.5
+#: The saddle panel's batch sizes (N = 32: the last one is the full batch).
+SADDLE_BATCHES = Options((1, 2, 4, 8, 16, 32))
+#: η of the trajectories panel: its slider's range.
+TRAJECTORY_LR = Interval("real", 0.01, 0.2)
 
 
 def plural(count, word, words=None):
@@ -48,43 +49,22 @@ def _batch_label(b, n):
     return f"B = {b} (full batch)" if b >= n else f"B = {b}"
 
 
+def _batch_options(n, *, with_full):
+    """The slider's batch sizes for a set of N examples (``with_full``: N itself added when it is not one)."""
+    choices = [b for b in BATCH_CHOICES if b <= n] + ([n] if with_full and n not in BATCH_CHOICES else [])
+    return Options(tuple(choices))
+
+
 # ----------------------------------------------------------------------------- per-batch losses
-def num_full(data, theta):
-    """L'(θ) of the full loss at one point θ (shape (1,)), as a float."""
-    return float(data.grad(theta)[0])
-
-
-def batch_loss_numbers(data, batch_size, *, seed=0, epoch=0):
-    """Numbers behind the per-batch picture: the batches of one epoch and, at the local minimum θ*,
-    the full gradient L'(θ*) and each batch's gradient L_𝓑'(θ*) = c̄_𝓑, and whether L_𝓑 keeps a
-    minimum in the dent (``has_trap``)."""
+def _batch_losses_figure(data, xs):
+    """The static part of the per-batch picture and its dynamic artists (lines, bars, note)."""
     land = data.landscape
-    theta_star = np.array([land.local_min])
-    batches = epoch_batches(data.n, batch_size, seed=seed, epoch=epoch)
-    grads = np.array([data.grad(theta_star, idx)[0] for idx in batches])
-    # L_𝓑' = L' + c̄_𝓑 on a grid right of the barrier, all batches at once: a − → + sign change is a minimum
-    xs = np.linspace(land.barrier, land.center + 2.0, 1201)
-    g = land.grad(xs[:, None])[:, 0][None, :] + (grads - num_full(data, theta_star))[:, None]
-    has_trap = np.any((g[:, :-1] < 0) & (g[:, 1:] >= 0), axis=1)
-    return {"theta_star": float(theta_star[0]), "full_grad": float(data.grad(theta_star)[0]),
-            "batches": batches, "grads": grads, "has_trap": has_trap}
-
-
-def batch_losses_panel(data=None, *, seed=0, batch_size=4):
-    """The full loss L and the losses L₁, L₂, L₃ of the first three batches of an epoch near the trap
-    (left), and L_𝓑'(θ*) of every batch of the epoch (right). Slider: batch size B."""
-    data = make_trap_data() if data is None else data
-    seed = check_int("seed", seed, low=0)
-    choices = [b for b in BATCH_CHOICES if b <= data.n] + ([data.n] if data.n not in BATCH_CHOICES else [])
-    batch_size = check_choice("batch_size", batch_size, choices)
-    land = data.landscape
-    xs = np.linspace(land.barrier - 0.9, land.center + 0.9, 300)
     fig = Figure(figsize=(11, 4.0))
     ax, bx = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.2, 1]})
     ts = land.local_min
     ax.plot(xs, land.loss(xs[:, None]), color="k", lw=3, label="full loss L", zorder=5)
     colors = ["#1f77b4", "#2ca02c", "#9467bd"]
-    batch_lines = [ax.plot([], [], color=c, lw=1.8, label=f"batch loss L{i + 1}")[0] for i, c in enumerate(colors)]
+    lines = [ax.plot([], [], color=c, lw=1.8, label=f"batch loss L{i + 1}")[0] for i, c in enumerate(colors)]
     ax.axvline(ts, color=COLORS["muted"], ls=":", lw=1.5)
     ax.plot([ts], [land.loss(np.array([ts]))], "o", color="k", ms=7, zorder=6)
     ax.set_xlim(xs[0], xs[-1])
@@ -105,6 +85,48 @@ def batch_losses_panel(data=None, *, seed=0, batch_size=4):
     bx.legend(loc="upper right", fontsize=9)
     note = bx.text(0.02, 0.03, "", transform=bx.transAxes, fontsize=10, va="bottom")
     fig.tight_layout()
+    return fig, lines, list(bars), note
+
+
+def _draw_batch_bars(bars, num, n):
+    """One bar per batch of the epoch (width N/k), blue where the batch loss keeps the dent's minimum."""
+    k = len(num["grads"])
+    width = n / k
+    for j, bar in enumerate(bars):
+        if j < k:
+            bar.set_height(num["grads"][j])
+            bar.set_x(j * width + 0.1 * width)
+            bar.set_width(0.8 * width)
+            bar.set_color(COLORS["small"] if num["has_trap"][j] else COLORS["gradient"])
+            bar.set_visible(True)
+        else:
+            bar.set_visible(False)
+
+
+def _batch_losses_caption(b, n, num):
+    k, g = len(num["grads"]), num["grads"]
+    no_trap = int(np.sum(~num["has_trap"]))
+    if b >= n:
+        return (f"B = {b} is the full batch: one batch per epoch, its loss is L itself and its gradient at "
+                f"the local minimum θ* = {num['theta_star']:.2f} is {abs(num['full_grad']):.3f}: "
+                f"gradient descent has no reason to move.")
+    return (f"B = {b}: at the local minimum θ* = {num['theta_star']:.2f} the full gradient is "
+            f"{abs(num['full_grad']):.3f}, but the {k} batch gradients range from {g.min():+.2f} to "
+            f"{g.max():+.2f} (mean |g_B| = {np.abs(g).mean():.2f}); for {no_trap} of the {k} batches the "
+            f"dent is not a minimum at all.")
+
+
+@validate_params(seed=SEED)
+def batch_losses_panel(data=None, *, seed=0, batch_size=4):
+    """The full loss L and the losses L₁, L₂, L₃ of the first three batches of an epoch near the trap
+    (left), and L_𝓑'(θ*) of every batch of the epoch (right). Slider: batch size B (one of
+    :data:`BATCH_CHOICES` up to N, and N)."""
+    data = make_trap_data() if data is None else data
+    options = _batch_options(data.n, with_full=True)
+    batch_size = options.check("batch_size", batch_size)
+    land = data.landscape
+    xs = np.linspace(land.barrier - 0.9, land.center + 0.9, 300)
+    fig, batch_lines, bars, note = _batch_losses_figure(data, xs)
 
     def update(batch_size):
         b = int(batch_size)
@@ -115,62 +137,18 @@ def batch_losses_panel(data=None, *, seed=0, batch_size=4):
                 line.set_visible(True)
             else:
                 line.set_visible(False)
-        k = len(num["grads"])
-        width = data.n / k
-        for j, bar in enumerate(bars):
-            if j < k:
-                bar.set_height(num["grads"][j])
-                bar.set_x(j * width + 0.1 * width)
-                bar.set_width(0.8 * width)
-                bar.set_color(COLORS["small"] if num["has_trap"][j] else COLORS["gradient"])
-                bar.set_visible(True)
-            else:
-                bar.set_visible(False)
-        no_trap = int(np.sum(~num["has_trap"]))
-        note.set_text(f"orange: no minimum in the dent ({no_trap} of {k})")
-        g = num["grads"]
-        if b >= data.n:
-            return (f"B = {b} is the full batch: one batch per epoch, its loss is L itself and its gradient at "
-                    f"the local minimum θ* = {num['theta_star']:.2f} is {abs(num['full_grad']):.3f}: "
-                    f"gradient descent has no reason to move.")
-        return (f"B = {b}: at the local minimum θ* = {num['theta_star']:.2f} the full gradient is "
-                f"{abs(num['full_grad']):.3f}, but the {k} batch gradients range from {g.min():+.2f} to "
-                f"{g.max():+.2f} (mean |g_B| = {np.abs(g).mean():.2f}); for {no_trap} of the {k} batches the "
-                f"dent is not a minimum at all.")
+        _draw_batch_bars(bars, num, data.n)
+        note.set_text(f"orange: no minimum in the dent ({int(np.sum(~num['has_trap']))} of {len(num['grads'])})")
+        return _batch_losses_caption(b, data.n, num)
 
-    ctrl = widgets.selection_slider("batch_size", choices, batch_size, description="batch size B")
-    return widgets.Panel(fig, update, {"batch_size": ctrl}, dynamic=batch_lines + list(bars) + [note],
+    ctrl = widgets.slider("batch_size", options, batch_size, description="batch size B")
+    return widgets.Panel(fig, update, {"batch_size": ctrl}, dynamic=batch_lines + bars + [note],
                          title="Per-batch losses")
 
 
 # ----------------------------------------------------------------------------- trajectories
-def trajectory_numbers(data, batch_size, lr, *, epochs=DEFAULT_EPOCHS, n_runs=200, seed=0):
-    """SGD paths of ``n_runs`` runs from θ*, the full-batch GD path, and how many runs escaped."""
-    land = data.landscape
-    theta0 = np.array([land.local_min])
-    paths = sgd_runs(data, theta0, batch_size=batch_size, lr=lr, epochs=epochs, n_runs=n_runs, seed=seed,
-                     record=True)[:, :, 0]
-    gd = sgd_runs(data, theta0, batch_size=None, lr=lr, epochs=epochs, n_runs=1, seed=seed, record=True)[:, 0, 0]
-    final = paths[-1]
-    finite = np.isfinite(final)
-    curv = float(land.hessian(theta0)[0, 0])
-    return {"paths": paths, "gd": gd, "final": final, "escaped": int(np.sum(finite & (final < land.barrier))),
-            "diverged": int(np.sum(~finite)), "n_runs": n_runs, "curvature": curv, "theta0": float(theta0[0])}
-
-
-def trajectories_panel(data=None, *, epochs=DEFAULT_EPOCHS, n_runs=200, n_shown=12, seed=0, batch_size=4,
-                       lr=DEFAULT_LR):
-    """θ over the epochs of ``n_shown`` SGD runs and of full-batch GD, all started in the local minimum
-    (left), and where all ``n_runs`` runs end on the loss curve (right). Sliders: B and η."""
-    data = make_trap_data() if data is None else data
-    epochs = check_int("epochs", epochs, low=1, high=1000)
-    n_runs = check_int("n_runs", n_runs, low=1, high=100000)
-    n_shown = min(check_int("n_shown", n_shown, low=1), n_runs)
-    seed = check_int("seed", seed, low=0)
-    choices = [b for b in BATCH_CHOICES if b <= data.n]
-    batch_size = check_choice("batch_size", batch_size, choices)
-    lr = check_real("lr", check_lr(lr), low=0.01, high=0.2)
-    land = data.landscape
+def _trajectories_figure(land, epochs, n_runs, n_shown):
+    """The static part of the trajectories picture and its dynamic artists."""
     fig = Figure(figsize=(11, 4.0))
     ax, bx = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.3, 1]})
     for y, name, ls in [(land.local_min, "local minimum", ":"), (land.barrier, "barrier", "--"),
@@ -199,64 +177,74 @@ def trajectories_panel(data=None, *, epochs=DEFAULT_EPOCHS, n_runs=200, n_shown=
     bx.set_title(f"Where {'the run ends' if n_runs == 1 else f'all {n_runs} runs end'}")
     bx.legend(loc="upper left", fontsize=9)
     fig.tight_layout()
+    return fig, {"runs": runs, "gd_line": gd_line, "ends": ends, "gd_end": gd_end, "status": status}
+
+
+def _draw_trajectories(art, num, land, b, n):
+    """Set the paths (θ against epochs k·B/N), the ends on the loss curve and the divergence message."""
+    paths, gd = num["paths"], num["gd"]
+    t = np.arange(len(paths)) * min(b, n) / n
+    for i, line in enumerate(art["runs"]):
+        line.set_data(t, np.clip(paths[:, i], -10, 10))
+    art["gd_line"].set_data(np.arange(len(gd)) * 1.0, np.clip(gd, -10, 10))
+    fin = num["final"][np.isfinite(num["final"])]
+    art["ends"].set_offsets(np.c_[fin, land.loss(fin[:, None])] if fin.size else np.empty((0, 2)))
+    g_end = gd[-1]
+    art["gd_end"].set_data([g_end], [land.loss(np.array([g_end]))] if np.isfinite(g_end) else [np.nan])
+    bad = num["diverged"] or not np.isfinite(g_end)
+    set_status(art["status"], f"{plural(num['diverged'], 'run')} diverged (θ became inf or nan)" if bad else "")
+
+
+def _trajectories_caption(num, land, b, n, lr, epochs, n_runs):
+    g_end = num["gd"][-1]
+    gd_stays = np.isfinite(g_end) and g_end > land.barrier
+    sharp = lr * num["curvature"] > 2
+    gd_text = (f"full-batch GD stays in the local minimum (ends at θ = {g_end:.2f})" if gd_stays else
+               f"full-batch GD leaves the local minimum too (ends at θ = {g_end:.2f}): with η·L''(θ*) = "
+               f"{lr * num['curvature']:.2f} > 2 the dent is too sharp for this step size")
+    if gd_stays and sharp:
+        gd_text += (f", a fixed point of GD, but with η·L''(θ*) = {lr * num['curvature']:.2f} > 2 a repelling "
+                    f"one: the smallest push grows at every step")
+    sgd_text = (f"every run is full-batch GD, so {num['escaped']} of {plural(n_runs, 'run')} "
+                f"{'reaches' if n_runs == 1 else 'reach'} the global basin" if b >= n else
+                f"{num['escaped']} of {plural(n_runs, 'SGD run')} {'ends' if n_runs == 1 else 'end'} in the "
+                f"global basin (θ < {land.barrier:.2f})")
+    if num["diverged"]:
+        sgd_text += f"; {num['diverged']} diverged"
+    return (f"{_batch_label(b, n)}, η = {lr:.3g}, {plural(epochs, 'epoch')} "
+            f"({plural(len(num['paths']) - 1, 'update')} a run): {gd_text}; {sgd_text}.")
+
+
+@validate_params(epochs=Interval("int", 1, 1000), n_runs=Interval("int", 1, 100000), n_shown=COUNT, seed=SEED,
+                 lr=TRAJECTORY_LR)
+def trajectories_panel(data=None, *, epochs=DEFAULT_EPOCHS, n_runs=200, n_shown=12, seed=0, batch_size=4,
+                       lr=DEFAULT_LR):
+    """θ over the epochs of ``n_shown`` SGD runs and of full-batch GD, all started in the local minimum
+    (left), and where all ``n_runs`` runs end on the loss curve (right). Sliders: B and η
+    (:data:`TRAJECTORY_LR`)."""
+    data = make_trap_data() if data is None else data
+    n_shown = min(n_shown, n_runs)
+    options = _batch_options(data.n, with_full=False)
+    batch_size = options.check("batch_size", batch_size)
+    land = data.landscape
+    fig, art = _trajectories_figure(land, epochs, n_runs, n_shown)
 
     def update(batch_size, lr):
         b = int(batch_size)
         num = trajectory_numbers(data, b, lr, epochs=epochs, n_runs=n_runs, seed=seed)
-        paths, gd = num["paths"], num["gd"]
-        t = np.arange(len(paths)) * min(b, data.n) / data.n
-        for i, line in enumerate(runs):
-            line.set_data(t, np.clip(paths[:, i], -10, 10))
-        gd_line.set_data(np.arange(len(gd)) * 1.0, np.clip(gd, -10, 10))
-        fin = num["final"][np.isfinite(num["final"])]
-        ends.set_offsets(np.c_[fin, land.loss(fin[:, None])] if fin.size else np.empty((0, 2)))
-        g_end = gd[-1]
-        gd_end.set_data([g_end], [land.loss(np.array([g_end]))] if np.isfinite(g_end) else [np.nan])
-        lr_text = f"η = {lr:.3g}"
-        if num["diverged"] or not np.isfinite(g_end):
-            set_status(status, f"{plural(num['diverged'], 'run')} diverged (θ became inf or nan)")
-        else:
-            set_status(status, "")
-        gd_stays = np.isfinite(g_end) and g_end > land.barrier
-        sharp = lr * num["curvature"] > 2
-        gd_text = (f"full-batch GD stays in the local minimum (ends at θ = {g_end:.2f})" if gd_stays else
-                   f"full-batch GD leaves the local minimum too (ends at θ = {g_end:.2f}): with η·L''(θ*) = "
-                   f"{lr * num['curvature']:.2f} > 2 the dent is too sharp for this step size")
-        if gd_stays and sharp:
-            gd_text += (f", a fixed point of GD, but with η·L''(θ*) = {lr * num['curvature']:.2f} > 2 a repelling "
-                        f"one: the smallest push grows at every step")
-        sgd_text = (f"every run is full-batch GD, so {num['escaped']} of {plural(n_runs, 'run')} "
-                    f"{'reaches' if n_runs == 1 else 'reach'} the global basin" if b >= data.n else
-                    f"{num['escaped']} of {plural(n_runs, 'SGD run')} {'ends' if n_runs == 1 else 'end'} in the "
-                    f"global basin (θ < {land.barrier:.2f})")
-        if num["diverged"]:
-            sgd_text += f"; {num['diverged']} diverged"
-        return (f"{_batch_label(b, data.n)}, {lr_text}, {plural(epochs, 'epoch')} "
-                f"({plural(len(paths) - 1, 'update')} a run): "
-                f"{gd_text}; {sgd_text}.")
+        _draw_trajectories(art, num, land, b, data.n)
+        return _trajectories_caption(num, land, b, data.n, lr, epochs, n_runs)
 
-    controls = {"batch_size": widgets.selection_slider("batch_size", choices, batch_size, description="batch size B"),
-                "lr": widgets.lr_slider(lr, low=0.01, high=0.2)}
-    return widgets.Panel(fig, update, controls, dynamic=runs + [gd_line, ends, gd_end, status], title="Trajectories")
+    controls = {"batch_size": widgets.slider("batch_size", options, batch_size, description="batch size B"),
+                "lr": widgets.slider("lr", TRAJECTORY_LR, lr, log=True, description="learning rate η")}
+    dynamic = art["runs"] + [art["gd_line"], art["ends"], art["gd_end"], art["status"]]
+    return widgets.Panel(fig, update, controls, dynamic=dynamic, title="Trajectories")
 
 
 # ----------------------------------------------------------------------------- escape curve
-def escape_table(batch_sizes, rates, n_runs, n_examples):
-    """Rows (label, escaped, fraction, low, high) with the 95 % Wilson interval, for printing.
-
-    ``rates`` are the fractions from :func:`lecture_utils.landscapes.escape_probability` over ``n_runs``.
-    """
-    counts = np.round(np.asarray(rates, dtype=float) * n_runs).astype(int)
-    lo, hi = wilson_interval(counts, n_runs)
-    rows = []
-    for b, k, l, h in zip(batch_sizes, counts, lo, hi):
-        b = n_examples if b is None else int(b)
-        rows.append((("full" if b >= n_examples else str(b)), int(k), k / n_runs, float(l), float(h)))
-    return rows
-
-
 def format_escape_table(rows, n_runs):
-    """The escape table as fixed-precision text (stable across machines)."""
+    """The escape table of :func:`~lecture_utils.landscapes.escape_table` as fixed-precision text (stable
+    across machines)."""
     lines = [f"{'B':>5}  escaped of {n_runs}  fraction  95% interval"]
     for label, k, p, lo, hi in rows:
         lines.append(f"{label:>5}  {k:>16d}  {p:8.2f}  [{lo:.2f}, {hi:.2f}]")
@@ -264,13 +252,13 @@ def format_escape_table(rows, n_runs):
 
 
 def plot_escape_curve(batch_sizes, rates, n_runs, n_examples, *, title=None):
-    """Fraction of runs that end in the global basin against B (log axis), with 95 % Wilson intervals."""
+    """Fraction of runs that end in the global basin against B (log axis), with 95 % Wilson intervals
+    (the rows of :func:`~lecture_utils.landscapes.escape_table`)."""
     import matplotlib.pyplot as plt
 
     b = np.array([n_examples if x is None else x for x in batch_sizes], dtype=float)
-    counts = np.round(np.asarray(rates, dtype=float) * n_runs)
-    p = counts / n_runs
-    lo, hi = wilson_interval(counts, n_runs)
+    rows = escape_table(batch_sizes, rates, n_runs, n_examples)
+    p, lo, hi = (np.array([r[i] for r in rows]) for i in (2, 3, 4))
     fig, ax = plt.subplots(figsize=(7.5, 4.0))
     ax.errorbar(b, p, yerr=[p - lo, hi - p], fmt="o-", color=COLORS["small"], capsize=4, lw=2, ms=7)
     full = b >= n_examples
@@ -287,41 +275,10 @@ def plot_escape_curve(batch_sizes, rates, n_runs, n_examples, *, title=None):
 
 
 # ----------------------------------------------------------------------------- saddle
-def saddle_numbers(batch_size, *, lr=0.1, steps=SADDLE_STEPS, n_runs=20, seed=0, data=None):
-    """GD and SGD paths from a point on the saddle's stable manifold, and where the SGD runs leave it."""
-    data = make_saddle_data(SADDLE_N, noise=SADDLE_NOISE, seed=0) if data is None else data
-    steps = check_int("steps", steps, low=1, high=100000)
-    batch_size = check_int("batch_size", batch_size, low=1, high=data.n)
-    land = data.landscape
-    theta0 = np.array(SADDLE_START)
-    epochs = -(-steps * batch_size // data.n)
-    paths = sgd_runs(data, theta0, batch_size=batch_size, lr=lr, epochs=epochs, steps=steps, n_runs=n_runs,
-                     seed=seed, record=True)
-    gd = sgd_runs(data, theta0, batch_size=None, lr=lr, epochs=steps, steps=steps, n_runs=1, record=True)[:, 0]
-    h = land.hessian(land.saddle)
-    lam, vec = np.linalg.eigh(h)
-    exits = exit_direction(paths, land.saddle, SADDLE_RADIUS)
-    left = ~np.isnan(exits[:, 0])
-    cos = np.abs(exits[left] @ vec[:, 0]) if left.any() else np.array([])
-    return {"paths": paths, "gd": gd, "eigenvalues": lam, "eigenvectors": vec, "left": int(left.sum()),
-            "abs_cos": cos, "n_runs": n_runs, "gd_distance": float(np.linalg.norm(gd[-1] - land.saddle))}
-
-
-def saddle_panel(*, n_runs=20, lr=0.1, batch_size=4, seed=0):
-    """Contour map of :data:`~lecture_utils.landscapes.SADDLE` with GD (red) and SGD paths (blue) from
-    θ⁰ = (1.8, 0) on the stable manifold, the Hessian's eigenvectors at the saddle (left), and each
-    path's distance from the saddle (right, log scale). Slider: batch size B (N = 32)."""
-    n_runs = check_int("n_runs", n_runs, low=1, high=10000)
-    lr = check_lr(lr)
-    seed = check_int("seed", seed, low=0)
-    batch_size = check_choice("batch_size", batch_size, [1, 2, 4, 8, 16, 32])
-    data = make_saddle_data(SADDLE_N, noise=SADDLE_NOISE, seed=0)
-    land = data.landscape
-    fig = Figure(figsize=(11, 4.3))
-    ax, bx = fig.subplots(1, 2)
-    contour(ax, land.loss, (-2.0, 2.0), (-1.6, 1.6), levels=18)
-    lam, vec = np.linalg.eigh(land.hessian(land.saddle))
-    overlay = []              # drawn on top of the paths at every update
+def _saddle_overlay(ax, land, lam, vec):
+    """The Hessian's eigenvectors at the saddle (arrows and labels) and the minima/saddle markers: drawn
+    on top of the paths at every update."""
+    overlay = []
     for j, (c, name, off) in enumerate([(COLORS["gradient"], "v₋", (-0.12, 0.0)), ("#333333", "v₊", (0.0, -0.25))]):
         v = vec[:, j] * 0.7
         v = v * np.sign(v.sum())
@@ -332,6 +289,15 @@ def saddle_panel(*, n_runs=20, lr=0.1, batch_size=4, seed=0):
                                bbox=dict(facecolor="white", edgecolor="none", alpha=0.8, pad=1)))
     overlay += ax.plot(*land.minima.T, "*", color="k", ms=13, zorder=9)
     overlay += ax.plot([0], [0], "X", color="k", ms=10, zorder=9)
+    return overlay
+
+
+def _saddle_figure(land, lam, vec):
+    """The static part of the saddle picture (contours, axes) and its dynamic artists."""
+    fig = Figure(figsize=(11, 4.3))
+    ax, bx = fig.subplots(1, 2)
+    contour(ax, land.loss, (-2.0, 2.0), (-1.6, 1.6), levels=18)
+    overlay = _saddle_overlay(ax, land, lam, vec)
     # all SGD paths as one collection (one artist to redraw instead of n_runs lines)
     runs = ax.add_collection(LineCollection([], colors=COLORS["small"], linewidths=1.0, alpha=0.7, label="SGD"),
                              autolim=False)
@@ -353,35 +319,67 @@ def saddle_panel(*, n_runs=20, lr=0.1, batch_size=4, seed=0):
     bx.set_ylabel("distance from the saddle")
     bx.set_title("Distance |θ − saddle|")
     fig.tight_layout()
+    art = {"runs": runs, "dist_runs": dist_runs, "gd_line": gd_line, "gd_dist": gd_dist, "status": status}
+    return fig, art, overlay
+
+
+def _saddle_frame(num):
+    """What one batch size sets on the artists: the path segments (clipped to ±5), the distance curves
+    against the update, the GD path and its distance, and the divergence message."""
+    paths, gd = num["paths"], num["gd"]
+    t = np.arange(len(paths))
+    bad = num["diverged"]
+    return {"runs": list(np.clip(paths, -5, 5).transpose(1, 0, 2)),
+            "dist_runs": [np.column_stack([t, d]) for d in num["dist"].T],
+            "gd_line": (gd[:, 0], gd[:, 1]), "gd_dist": (t, num["gd_dist"]),
+            "status": f"{plural(bad, 'run')} diverged (nan)" if bad else ""}
+
+
+def _saddle_caption(num, b, n, lr, n_runs, seed):
+    lam = num["eigenvalues"]
+    gd_text = f"full-batch GD ends {num['gd_distance']:.0e} from the saddle and never leaves it"
+    if b >= n:
+        return (f"{_batch_label(b, n)}, η = {lr:g}, {plural(SADDLE_STEPS, 'update')}: every run is full-batch GD; "
+                f"{gd_text}. The Hessian there has eigenvalues {lam[0]:+.0f} and {lam[1]:+.0f}: a saddle.")
+    lo, hi = wilson_interval(num["left"], n_runs)
+    cos_text = (f"their exit directions have |cos| = {num['abs_cos'].mean():.2f} (mean; smallest "
+                f"{num['abs_cos'].min():.2f}) with the eigenvector v₋ of λ = {lam[0]:+.0f}" if num["left"]
+                else "none leaves")
+    return (f"{_batch_label(b, n)}, η = {lr:g}, {plural(SADDLE_STEPS, 'update')}: {gd_text}; "
+            f"{num['left']} of {plural(n_runs, 'SGD run')} (seed {seed}) "
+            f"{'leaves' if n_runs == 1 else 'leave'} the ball |θ| ≤ {SADDLE_RADIUS} after coming close "
+            f"(95 % interval of the fraction [{float(lo):.2f}, {float(hi):.2f}]), and {cos_text}.")
+
+
+@validate_params(n_runs=Interval("int", 1, 10000), lr=LR, seed=SEED, batch_size=SADDLE_BATCHES)
+def saddle_panel(*, n_runs=20, lr=0.1, batch_size=4, seed=0):
+    """Contour map of :data:`~lecture_utils.landscapes.SADDLE` with GD (red) and SGD paths (blue) from
+    θ⁰ = (1.8, 0) on the stable manifold, the Hessian's eigenvectors at the saddle (left), and each
+    path's distance from the saddle (right, log scale). Slider: batch size B (N = 32).
+
+    The slider has six positions and the paths depend only on B: the six frames (segments, caption)
+    are computed once, when the panel is built (≈ 6 ms each), so a slider move only draws."""
+    data = saddle_data()
+    land = data.landscape
+    lam, vec = np.linalg.eigh(land.hessian(land.saddle))
+    fig, art, overlay = _saddle_figure(land, lam, vec)
+    frames = {}
+    for b in SADDLE_BATCHES.values:
+        num = saddle_numbers(b, lr=lr, n_runs=n_runs, seed=seed, data=data)
+        frames[b] = (_saddle_frame(num), _saddle_caption(num, b, data.n, lr, n_runs, seed))
 
     def update(batch_size):
-        b = int(batch_size)
-        num = saddle_numbers(b, lr=lr, n_runs=n_runs, seed=seed, data=data)
-        paths, gd = num["paths"], num["gd"]
-        t = np.arange(len(paths))
-        runs.set_segments([np.clip(paths[:, i], -5, 5) for i in range(paths.shape[1])])
-        dist_runs.set_segments([np.column_stack([t, np.maximum(np.linalg.norm(paths[:, i], axis=1), 1e-300)])
-                                for i in range(paths.shape[1])])
-        gd_line.set_data(gd[:, 0], gd[:, 1])
-        gd_dist.set_data(t, np.maximum(np.linalg.norm(gd, axis=1), 1e-300))
-        bad = int(np.sum(~np.all(np.isfinite(paths[-1]), axis=1)))
-        set_status(status, f"{plural(bad, 'run')} diverged (nan)" if bad else "")
-        gd_text = f"full-batch GD ends {num['gd_distance']:.0e} from the saddle and never leaves it"
-        if b >= data.n:
-            return (f"{_batch_label(b, data.n)}, η = {lr:g}, {plural(SADDLE_STEPS, 'update')}: every run is full-batch GD; "
-                    f"{gd_text}. The Hessian there has eigenvalues {lam[0]:+.0f} and {lam[1]:+.0f}: a saddle.")
-        lo, hi = wilson_interval(num["left"], n_runs)
-        cos_text = (f"their exit directions have |cos| = {num['abs_cos'].mean():.2f} (mean; smallest "
-                    f"{num['abs_cos'].min():.2f}) with the eigenvector v₋ of λ = {lam[0]:+.0f}" if num["left"]
-                    else "none leaves")
-        return (f"{_batch_label(b, data.n)}, η = {lr:g}, {plural(SADDLE_STEPS, 'update')}: {gd_text}; "
-                f"{num['left']} of {plural(n_runs, 'SGD run')} (seed {seed}) "
-                f"{'leaves' if n_runs == 1 else 'leave'} the ball |θ| ≤ {SADDLE_RADIUS} after coming close "
-                f"(95 % interval of the fraction [{float(lo):.2f}, {float(hi):.2f}]), and {cos_text}.")
+        frame, caption = frames[int(batch_size)]
+        art["runs"].set_segments(frame["runs"])
+        art["dist_runs"].set_segments(frame["dist_runs"])
+        art["gd_line"].set_data(*frame["gd_line"])
+        art["gd_dist"].set_data(*frame["gd_dist"])
+        set_status(art["status"], frame["status"])
+        return caption
 
-    ctrl = widgets.selection_slider("batch_size", [1, 2, 4, 8, 16, 32], batch_size, description="batch size B")
-    return widgets.Panel(fig, update, {"batch_size": ctrl},
-                         dynamic=[runs, dist_runs, gd_line, gd_dist, status] + overlay, title="Saddle point")
+    ctrl = widgets.slider("batch_size", SADDLE_BATCHES, batch_size, description="batch size B")
+    dynamic = [art["runs"], art["dist_runs"], art["gd_line"], art["gd_dist"], art["status"]] + overlay
+    return widgets.Panel(fig, update, {"batch_size": ctrl}, dynamic=dynamic, title="Saddle point")
 
 
 # ----------------------------------------------------------------------------- real data
@@ -507,7 +505,7 @@ def training_stats(results):
     rows = []
     for b, runs in _runs_by_batch(results).items():
         rows.append({"batch_size": b, "full": b >= n, "n_seeds": len(runs),
-                     "updates": -(-n // b) * epochs,
+                     "updates": updates_per_epoch(n, b) * epochs,
                      "loss_epochs": mean_se([_loss_at(r, "epoch", epochs) for r in runs]),
                      "loss_matched": mean_se([_loss_at(r, "step", matched) for r in runs]),
                      "loss_start": mean_se([r["train_loss"][0] for r in runs])})
