@@ -21,7 +21,7 @@ import copy
 
 import numpy as np
 
-from ._validate import check_array, check_int, check_real
+from ._validate import Interval, check_array, check_int, validate_params
 
 #: The two wells of :func:`flat_sharp_loss`: centre, width σ and depth of the flat and the sharp minimum.
 FLAT = {"center": -2.5, "width": 1.0, "depth": 1.0}
@@ -40,8 +40,11 @@ def _check_model(model):
     return params
 
 
-def _check_xy(model, x, y):
-    """x as a 2-D tensor of the model's dtype, y as an int64 vector of the same length."""
+def _check_xy(model, x, y, loss_fn=None):
+    """x as a 2-D tensor of the model's dtype; y, for the default cross-entropy (``loss_fn=None``), as
+    an int64 vector of one label per row of x. With a custom ``loss_fn``, y is whatever that loss takes
+    (regression targets of shape (n, 1), soft labels, …): a tensor with one row per row of x (floating
+    targets in the model's dtype)."""
     import torch
 
     dtype = next(model.parameters()).dtype
@@ -52,6 +55,8 @@ def _check_xy(model, x, y):
         x = x.to(dtype)
     else:
         x = torch.from_numpy(check_array("x", x, ndim=2)).to(dtype)
+    if loss_fn is not None:
+        return x, _custom_targets(y, len(x), dtype)
     if isinstance(y, torch.Tensor):
         y = y.detach().to(torch.int64)
     else:
@@ -61,6 +66,28 @@ def _check_xy(model, x, y):
     if len(y) == 0:
         raise ValueError("x and y must hold at least one example; got 0")
     return x, y
+
+
+def _custom_targets(y, n, dtype):
+    """The targets of a custom loss: a tensor with ``n`` rows (any further shape), finite, floating
+    targets cast to the model's ``dtype`` (integer labels stay integers)."""
+    import torch
+
+    if not isinstance(y, torch.Tensor):
+        try:
+            y = torch.as_tensor(np.asarray(y))
+        except (TypeError, ValueError, RuntimeError) as exc:
+            raise ValueError(f"y must be an array of targets for loss_fn; got {type(y).__name__}") from exc
+    y = y.detach()
+    if y.ndim == 0 or len(y) != n:
+        raise ValueError(f"y must have one row per row of x ({n}); got shape {tuple(y.shape)}")
+    if n == 0:
+        raise ValueError("x and y must hold at least one example; got 0")
+    if y.is_floating_point():
+        if not torch.isfinite(y).all():
+            raise ValueError("y must contain only finite numbers")
+        y = y.to(dtype)
+    return y
 
 
 def _loss_fn(loss_fn):
@@ -78,8 +105,9 @@ def _grads(model, x, y, loss_fn):
     import torch
 
     params = _check_model(model)
-    x, y = _check_xy(model, x, y)
-    loss = _loss_fn(loss_fn)(model(x), y)
+    lf = _loss_fn(loss_fn)
+    x, y = _check_xy(model, x, y, loss_fn)
+    loss = lf(model(x), y)
     grads = torch.autograd.grad(loss, params, create_graph=True)
     return params, grads
 
@@ -112,6 +140,7 @@ def hvp(model, x, y, v, *, loss_fn=None):
     return torch.cat([h.reshape(-1) for h in hv]).double().numpy()
 
 
+@validate_params(max_params=Interval("int", 1, 20000))
 def hessian_matrix(model, x, y, *, loss_fn=None, max_params=3000):
     """The whole Hessian ``H_ij = ∂²L/∂θ_i∂θ_j`` (float64 numpy, symmetrised), one HVP per column.
 
@@ -121,7 +150,6 @@ def hessian_matrix(model, x, y, *, loss_fn=None, max_params=3000):
     import torch
 
     params, grads = _grads(model, x, y, loss_fn)
-    max_params = check_int("max_params", max_params, low=1, high=20000)
     n = sum(p.numel() for p in params)
     if n > max_params:
         raise ValueError(f"model must have at most max_params={max_params} parameters to form its Hessian; "
@@ -135,6 +163,8 @@ def hessian_matrix(model, x, y, *, loss_fn=None, max_params=3000):
     return 0.5 * (h + h.T)
 
 
+@validate_params(iters=Interval("int", 1, 100000), tol=Interval("real", 0.0, 1.0, closed="right"),
+                 seed=Interval("int", 0, 2**63 - 1))
 def top_hessian_eigenvalue(model, x, y, *, loss_fn=None, iters=100, tol=1e-4, seed=0):
     """Largest Hessian eigenvalue λ_max of the mean training loss, by power iteration.
 
@@ -146,9 +176,6 @@ def top_hessian_eigenvalue(model, x, y, *, loss_fn=None, iters=100, tol=1e-4, se
     """
     import torch
 
-    iters = check_int("iters", iters, low=1, high=100000)
-    tol = check_real("tol", tol, low=0.0, high=1.0, low_open=True)
-    seed = check_int("seed", seed, low=0, high=2**63 - 1)
     params, grads = _grads(model, x, y, loss_fn)
     gen = torch.Generator().manual_seed(seed)
     vs = [torch.randn(p.shape, generator=gen, dtype=p.dtype) for p in params]
@@ -169,6 +196,7 @@ def top_hessian_eigenvalue(model, x, y, *, loss_fn=None, iters=100, tol=1e-4, se
 
 
 # ----------------------------------------------------------------------------- ε-sharpness
+@validate_params(eps=Interval("real", 0.0, 1.0, closed="right"), steps=Interval("int", 1, 10000))
 def epsilon_sharpness(model, x, y, *, eps=1e-3, steps=20, loss_fn=None):
     """Keskar et al. (2017), eq. 4, with A = I: the worst relative loss rise in a small box, in %.
 
@@ -182,11 +210,9 @@ def epsilon_sharpness(model, x, y, *, eps=1e-3, steps=20, loss_fn=None):
     """
     import torch
 
-    eps = check_real("eps", eps, low=0.0, high=1.0, low_open=True)
-    steps = check_int("steps", steps, low=1, high=10000)
     params = _check_model(model)
-    x, y = _check_xy(model, x, y)
     lf = _loss_fn(loss_fn)
+    x, y = _check_xy(model, x, y, loss_fn)
     theta = [p.detach().clone() for p in params]
     box = [eps * (t.abs() + 1.0) for t in theta]
     z = [torch.zeros_like(t) for t in theta]
@@ -270,6 +296,7 @@ def interpolation_curve(w_sb, w_lb, data, *, alphas=None, hidden=256, depth=2):
     return out
 
 
+@validate_params(c=Interval("real", 0.0, None, closed="neither"))
 def rescale_layers(model, layer, c):
     """Dinh et al. (2017): a copy of the ReLU network with Linear layer ``layer`` multiplied by c
     (weights and bias) and the next Linear layer's weights divided by c.
@@ -281,7 +308,6 @@ def rescale_layers(model, layer, c):
     import torch
 
     _check_model(model)
-    c = check_real("c", c, low=0.0, low_open=True)
     linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
     layer = check_int("layer", layer, low=0, high=len(linears) - 2)
     new = copy.deepcopy(model)
@@ -299,6 +325,11 @@ def _well(w, center, width, depth):
     return depth * np.exp(-0.5 * ((w - center) / width) ** 2)
 
 
+#: δ of :func:`flat_sharp_loss` and :func:`flat_sharp_rise`.
+SHIFT = Interval("real", -10.0, 10.0)
+
+
+@validate_params(shift=SHIFT)
 def flat_sharp_loss(w, shift=0.0):
     """The lecture's 1-D landscape with a flat and a sharp minimum of equal depth (notebook 03, section 2):
 
@@ -309,16 +340,15 @@ def flat_sharp_loss(w, shift=0.0):
     ``L_test(w) = L(w − δ)``. Near a minimum L rises by about ½·L''·δ² with L'' = 1/σ².
     """
     w = check_array("w", w)
-    shift = check_real("shift", shift, low=-10.0, high=10.0)
     v = w - shift
     return (1.0 - _well(v, FLAT["center"], FLAT["width"], FLAT["depth"])
             - _well(v, SHARP["center"], SHARP["width"], SHARP["depth"]))
 
 
+@validate_params(shift=SHIFT)
 def flat_sharp_rise(shift):
     """How much the test loss ``L(w − δ)`` exceeds the training loss at each of the two minima:
     ``{"flat": L(w_F − δ) − L(w_F), "sharp": L(w_S − δ) − L(w_S)}`` (notebook 03, section 2)."""
-    shift = check_real("shift", shift, low=-10.0, high=10.0)
     out = {}
     for name, well in (("flat", FLAT), ("sharp", SHARP)):
         c = np.array([well["center"]])

@@ -56,6 +56,31 @@ def test_power_iteration_with_a_custom_loss_and_numpy_inputs():
     assert lam == pytest.approx(max(exact[-1], -exact[0], key=abs), rel=0.01)
 
 
+@pytest.mark.parametrize("as_numpy", [False, True])
+def test_regression_targets_of_shape_n_by_1_with_an_mse_loss(as_numpy):
+    """A custom loss takes its own targets: y of shape (n, 1) for MSE (issue 14). For a linear model
+    ŷ = Xw + b and L = mean((ŷ − y)²) the Hessian in (w, b) is 2/n·[X 1]ᵀ[X 1], whatever y is."""
+    torch.manual_seed(0)
+    rng = np.random.default_rng(3)
+    n, d = 50, 4
+    x = rng.normal(size=(n, d)) * np.array([3.0, 1.0, 0.5, 0.2])     # one dominant direction
+    y = rng.normal(size=(n, 1))
+    model = torch.nn.Linear(d, 1).double()
+    mse = torch.nn.functional.mse_loss
+    xa = np.hstack([x, np.ones((n, 1))])
+    exact = np.linalg.eigvalsh(2.0 / n * xa.T @ xa)                   # closed form, ascending
+    xx, yy = (x, y) if as_numpy else (torch.tensor(x), torch.tensor(y))
+    lam = S.top_hessian_eigenvalue(model, xx, yy, loss_fn=mse, iters=5000, tol=1e-12)
+    assert lam == pytest.approx(exact[-1], rel=1e-6)
+    np.testing.assert_allclose(S.hessian_matrix(model, xx, yy, loss_fn=mse), 2.0 / n * xa.T @ xa, atol=1e-10)
+    assert S.epsilon_sharpness(model, xx, yy, loss_fn=mse) > 0
+    # a custom loss still needs one target row per example; the default loss still wants 1-D labels
+    with pytest.raises(ValueError, match="y must have one row per row of x"):
+        S.top_hessian_eigenvalue(model, xx, yy[:-1], loss_fn=mse)
+    with pytest.raises(ValueError, match="y must be a 1-D array"):
+        S.top_hessian_eigenvalue(model, xx, yy)
+
+
 def test_epsilon_sharpness_is_positive_grows_with_eps_and_leaves_the_model_unchanged():
     m, x, y = _tiny()
     before = flat_params(m)
