@@ -76,8 +76,7 @@ def port_is_free(port, host=HOST):
 
 
 def data_parallel_train(world_size, per_worker_batch, *, lr, steps, seed, data=None, momentum=0.0,
-                        warmup_steps=0, threads_per_worker=None, port=None, timeout=120.0,
-                        _fail=None):
+                        warmup_steps=0, threads_per_worker=None, port=None, timeout=120.0):
     """Train the course MLP with ``world_size`` processes, gradients averaged by all-reduce.
 
     Parameters
@@ -121,7 +120,7 @@ def data_parallel_train(world_size, per_worker_batch, *, lr, steps, seed, data=N
         raise ValueError(f"per_worker_batch must be in [1, {n // world_size}] so that the global batch "
                          f"world_size·per_worker_batch fits the {n} training examples; got {b}")
     cfg = dict(world_size=world_size, batch=b, lr=lr, steps=steps, seed=seed, momentum=momentum,
-               warmup_steps=warmup_steps, threads=threads, data=data, timeout=timeout, fail=_fail or {})
+               warmup_steps=warmup_steps, threads=threads, data=data, timeout=timeout)
     if port is not None:
         if not port_is_free(port):
             raise ParallelError(f"port {port} on {HOST} is already in use: pass port=None to pick a free "
@@ -277,56 +276,22 @@ def _worker(rank, cfg):
 
     import torch
     import torch.distributed as dist
-    import torch.nn.functional as F
 
-    from .data import epoch_batches, load_mnist1d
+    from .data import load_mnist1d
     from .seeding import set_threads
-    from .train import as_tensors, lr_at_step, make_mlp
+    from .train import as_tensors, make_mlp
 
     set_threads(cfg["threads"])
-    world = cfg["world_size"]
-    dist.init_process_group("gloo", init_method=f"tcp://{HOST}:{cfg['port']}", rank=rank, world_size=world,
-                            timeout=datetime.timedelta(seconds=cfg["timeout"]))
+    dist.init_process_group("gloo", init_method=f"tcp://{HOST}:{cfg['port']}", rank=rank,
+                            world_size=cfg["world_size"], timeout=datetime.timedelta(seconds=cfg["timeout"]))
     try:
         data = load_mnist1d() if cfg["data"] is None else cfg["data"]
         x, y, _, _ = as_tensors(data)
-        n = len(y)
-        big = world * cfg["batch"]
         model = make_mlp(cfg["seed"], n_in=x.shape[1], n_out=data.n_classes)
-        params = list(model.parameters())
-        opt = torch.optim.SGD(params, lr=cfg["lr"], momentum=cfg["momentum"])
-        fail_step = cfg["fail"].get(rank)
+        opt = torch.optim.SGD(list(model.parameters()), lr=cfg["lr"], momentum=cfg["momentum"])
         dist.barrier()
         t0 = time.perf_counter()
-        step, ep, status = 0, 0, "completed"
-        while step < cfg["steps"] and status == "completed":
-            for idx in epoch_batches(n, big, seed=cfg["seed"], epoch=ep):
-                for group in opt.param_groups:
-                    group["lr"] = lr_at_step(step, cfg["lr"], cfg["warmup_steps"])
-                shard = torch.from_numpy(np.array_split(idx, world)[rank])
-                opt.zero_grad(set_to_none=False)
-                if len(shard):
-                    loss = F.cross_entropy(model(x[shard]), y[shard], reduction="sum") / len(idx)
-                    loss.backward()
-                for p in params:
-                    if p.grad is None:
-                        p.grad = torch.zeros_like(p)
-                flat = torch.cat([p.grad.reshape(-1) for p in params])
-                dist.all_reduce(flat, op=dist.ReduceOp.SUM)
-                if not torch.isfinite(flat).all():
-                    status = "diverged"
-                    break
-                i = 0
-                for p in params:
-                    p.grad.copy_(flat[i:i + p.numel()].view_as(p))
-                    i += p.numel()
-                opt.step()
-                step += 1
-                if fail_step is not None and step >= fail_step:
-                    raise RuntimeError(f"worker {rank} failed on purpose at step {step} (test)")
-                if step >= cfg["steps"]:
-                    break
-            ep += 1
+        step, status = _train_shards(rank, cfg, model, opt, x, y)
         dist.barrier()
         seconds = time.perf_counter() - t0
         if rank == 0:
@@ -336,3 +301,54 @@ def _worker(rank, cfg):
             os.replace(os.path.join(cfg["dir"], "result.tmp"), os.path.join(cfg["dir"], "result.pt"))
     finally:
         dist.destroy_process_group()
+
+
+def _train_shards(rank, cfg, model, opt, x, y):
+    """The training loop of one rank: ``cfg["steps"]`` updates on the global batches of
+    ``epoch_batches(N, B, seed, epoch)``, this rank's shard of each; returns ``(steps, status)``."""
+    from .data import epoch_batches
+    from .train import lr_at_step
+
+    world = cfg["world_size"]
+    params = list(model.parameters())
+    step, ep = 0, 0
+    while step < cfg["steps"]:
+        for idx in epoch_batches(len(y), world * cfg["batch"], seed=cfg["seed"], epoch=ep):
+            for group in opt.param_groups:
+                group["lr"] = lr_at_step(step, cfg["lr"], cfg["warmup_steps"])
+            if not _all_reduce_gradient(params, np.array_split(idx, world)[rank], len(idx), model, x, y):
+                return step, "diverged"
+            opt.step()
+            step += 1
+            if step >= cfg["steps"]:
+                break
+        ep += 1
+    return step, "completed"
+
+
+def _all_reduce_gradient(params, shard, batch, model, x, y):
+    """g = Σ_r g_r: this rank's gradient of its shard's share of the batch loss, summed over all ranks
+    into every ``p.grad``. False (and the gradients left unset) when g is not finite (divergence)."""
+    import torch
+    import torch.distributed as dist
+    import torch.nn.functional as F
+
+    shard = torch.from_numpy(shard)
+    for p in params:
+        if p.grad is not None:
+            p.grad.zero_()
+    if len(shard):
+        loss = F.cross_entropy(model(x[shard]), y[shard], reduction="sum") / batch
+        loss.backward()
+    for p in params:
+        if p.grad is None:
+            p.grad = torch.zeros_like(p)
+    flat = torch.cat([p.grad.reshape(-1) for p in params])
+    dist.all_reduce(flat, op=dist.ReduceOp.SUM)
+    if not torch.isfinite(flat).all():
+        return False
+    i = 0
+    for p in params:
+        p.grad.copy_(flat[i:i + p.numel()].view_as(p))
+        i += p.numel()
+    return True

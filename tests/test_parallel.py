@@ -1,6 +1,7 @@
 """lecture_utils.parallel: data-parallel training with torch.distributed (gloo) equals large-batch training."""
 import os
 import socket
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,6 +9,7 @@ import pytest
 from lecture_utils import parallel
 from lecture_utils.data import load_mnist1d
 from lecture_utils.train import flat_params, train_classifier
+from parallel_faults import failing_data
 
 
 def _children():
@@ -44,10 +46,14 @@ def test_default_data_is_mnist1d_and_matches_train_classifier():
     assert np.abs(flat_params(r.model) - flat_params(ref.model)).max() <= 1e-5
 
 
-def test_failing_worker_gives_clear_error_and_no_process_left():
-    d = load_mnist1d().subset(400, 50)
+def test_failing_worker_gives_clear_error_and_no_process_left(monkeypatch):
+    """Worker 1 raises after its 3rd update (a fault armed on the test side, tests/parallel_faults.py):
+    the caller gets ParallelError quoting that worker's traceback, and no worker is left running."""
+    tests_dir = str(Path(__file__).resolve().parent)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [tests_dir, os.environ.get("PYTHONPATH")])))
+    d = failing_data(load_mnist1d().subset(400, 50), rank=1, step=3)
     with pytest.raises(parallel.ParallelError, match=r"worker 1 of 2 failed(.|\n)*failed on purpose at step 3"):
-        parallel.data_parallel_train(2, 20, lr=0.1, steps=10, seed=0, data=d, _fail={1: 3})
+        parallel.data_parallel_train(2, 20, lr=0.1, steps=10, seed=0, data=d)
     assert _children() == []
 
 
