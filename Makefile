@@ -1,6 +1,6 @@
 # Mini-batches and momentum — the two commands of the README, and a few for maintainers.
 #   make lab    set up .venv (once) and open the course in JupyterLab on 127.0.0.1:$(PORT), with a token
-#   make test   set up .venv (once) and run the unit tests, the browser test and strict nbval
+#   make test   set up .venv (once), lint (ruff), then the unit tests, the browser test and strict nbval
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -13,7 +13,7 @@ APP_CULL_EVERY_S ?= 60
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 NB ?=
 
-.PHONY: setup lab test unit nbval browser notebooks slides sweeps bench app hub-test lock clean-cache
+.PHONY: setup lab test lint unit nbval browser notebooks slides sweeps bench app hub-test lock clean-cache
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,10 +26,14 @@ lab: setup
 	$(BIN)/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 --port=$(PORT) --no-browser $(ROOT_FLAG) \
 	  --ServerApp.port_retries=0
 
-# Every stage runs even when an earlier one failed (setup, then unit, browser, nbval); the summary
+# Every stage runs even when an earlier one failed (setup, then lint, unit, browser, nbval); the summary
 # names each stage's result and time; the exit code is non-zero if any failed (scripts/test_stages.sh).
 test:
-	@scripts/test_stages.sh "$(MAKE)" setup unit browser nbval
+	@scripts/test_stages.sh "$(MAKE)" setup lint unit browser nbval
+
+# ruff (config in pyproject.toml: pyflakes/pycodestyle errors, import order, lines <= 110).
+lint: setup
+	$(BIN)/ruff check .
 
 unit: setup
 	$(BIN)/python -m pytest tests -q --ignore=tests/browser --durations=15
