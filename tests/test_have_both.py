@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from lecture_utils import checks, sweeps
+from lecture_utils import checks, small_vs_large, sweeps, tuning
 from lecture_utils.panels import have_both as hb
 from lecture_utils.sweeps import have_both as sweep
 
@@ -48,7 +48,8 @@ def test_live_rerun_matches_cache_and_criterion(rec):
 def test_train_longer_narrows_the_gap(rec):
     s = rec["results"]["protocol"]["summary"]["large"]
     assert s["at_same_steps"]["test_acc_mean"] > s["at_same_epochs"]["test_acc_mean"] + 0.1
-    assert s["at_same_steps"]["steps_mean"] == pytest.approx(rec["results"]["protocol"]["summary"]["small"]["steps_mean"])
+    small = rec["results"]["protocol"]["summary"]["small"]
+    assert s["at_same_steps"]["steps_mean"] == pytest.approx(small["steps_mean"])
 
 
 def test_rule_breaks_at_the_largest_batches(rec):
@@ -69,7 +70,7 @@ def test_critical_batch_fit_and_noise_scale(rec):
     fit = res["critical"]["fit"]
     assert fit["rms_log_error"] < 0.25
     assert fit["e_min"] == pytest.approx(fit["s_min"] * fit["b_crit"])
-    c = hb.critical_numbers(rec)
+    c = tuning.critical_numbers(rec)
     # McCandlish et al.: B_crit and B_simple agree to within a small factor
     assert 1 / 5 < c["b_simple"] / c["b_crit"] < 5
     # perfect scaling at small B: 8 -> 32 cuts the updates by more than 2.5x
@@ -94,7 +95,8 @@ def test_parallel_cache(rec):
 
 def test_panel_switches_cached_runs_quickly(rec):
     panel = hb.scaling_panel(rec)
-    assert panel.caption_text().startswith("B = 512, η = 1.6 (scaled), warm-up over 40 updates: 100 % training")
+    assert panel.caption_text().startswith("B = 512, η = 1.6 (scaled), warm-up over 40 updates: "
+                                           "100 % training")
     times = []
     for b in rec["results"]["grid"]["batch_sizes"]:
         for eta in ("fixed", "scaled"):
@@ -133,9 +135,11 @@ def test_summary_table_reads_caches_and_names_missing_ones(rec):
     missing = hb.summary_table({"have_both": rec, "timing": "absent", "batch_accuracy": "absent",
                                 "generalization": "absent"})
     assert missing.count("missing:") == 3
-    rows, notes = hb.summary_rows({"have_both": rec, "timing": "x", "batch_accuracy": "x", "generalization": "x"})
+    rows, notes = small_vs_large.summary_rows({"have_both": rec, "timing": "x", "batch_accuracy": "x",
+                                               "generalization": "x"})
     crit = [r for r in rows if r[0].startswith("optimization")][0]
-    by_b = {r["batch_size"]: (r["s_mean"], r["s_se"]) for r in hb.critical_rows(sweeps.load("critical_batch"))}
+    by_b = {r["batch_size"]: (r["s_mean"], r["s_se"])
+            for r in tuning.critical_rows(sweeps.load("critical_batch"))}
     assert crit[1:3] == (by_b[32], by_b[512])
 
 
@@ -174,13 +178,13 @@ def test_exercise_checks(rec, capsys):
         out = capsys.readouterr().out
         assert says in out and "0.6" not in out and "0.75" not in out
     # the have_both fit's B_crit: the printed (rounded) value is accepted
-    c = hb.critical_numbers(rec)
+    c = tuning.critical_numbers(rec)
     assert checks.check_b_crit(..., rec) is None
     assert checks.check_b_crit(round(c["e_min"] / c["s_min"]), rec) is True
     assert checks.check_b_crit(c["s_min"] / c["e_min"], rec) is False
 
 
-# ----------------------------------------------------------------------------- the seeded sweeps of notebook 04
+# ------------------------------------------------------------------------- the seeded sweeps of notebook 04
 @pytest.fixture(scope="module")
 def recs():
     return {n: sweeps.load(n) for n in ("tuned_lr", "warmup", "critical_batch", "noise_scale")}
@@ -189,9 +193,9 @@ def recs():
 def test_mean_se_and_pool_order():
     from lecture_utils.sweeps import critical_batch
 
-    m, se, n = hb.mean_se([1.0, 2.0, 3.0, None, float("nan")])
+    m, se, n = tuning.mean_se([1.0, 2.0, 3.0, None, float("nan")])
     assert (m, n) == (2.0, 3) and se == pytest.approx(1 / math.sqrt(3))
-    assert hb.mean_se([]) == (None, None, 0) and hb.mean_se([0.5])[1] is None
+    assert tuning.mean_se([]) == (None, None, 0) and tuning.mean_se([0.5])[1] is None
     lrs = critical_batch.PARAMS["lrs"]
     for b in (8, 128, 4000):
         order = critical_batch._order(lrs, b)
@@ -203,17 +207,19 @@ def test_tuned_lr_grid_is_complete_and_same_for_every_b(recs):
     p = r["params"]
     assert len(r["results"]["runs"]) == len(p["batch_sizes"]) * len(p["lrs"]) * len(p["seeds"])
     assert len(p["seeds"]) >= 3 and all(b / a == 2 for a, b in zip(p["lrs"], p["lrs"][1:]))
-    rows = hb.tuned_rows(r)
+    rows = tuning.tuned_rows(r)
     for row in rows:
         assert row["tuned"] is not None and row["tuned"]["reached"] == row["tuned"]["n"]
         # tuned is the best cell among those every seed trained
-        cells = [c for (b, lr), c in hb.tuned_cells(r).items() if b == row["batch_size"] and c["reached"] == c["n"]]
+        cells = [c for (b, lr), c in tuning.tuned_cells(r).items()
+                 if b == row["batch_size"] and c["reached"] == c["n"]]
         assert row["tuned"]["test_acc"] == max(c["test_acc"] for c in cells)
     # the protocol's B = 32 at η₀ (have_both) and the same cell of tuned_lr are the same runs
     hbrec = sweeps.load("have_both")
     small = hbrec["results"]["protocol"]["per_seed"]
     for s in p["seeds"]:
-        assert r["results"]["runs"][f"32|0.1|{s}"]["test_acc"] == pytest.approx(small[str(s)]["small"]["test_acc"], abs=1e-4)
+        cached = small[str(s)]["small"]["test_acc"]
+        assert r["results"]["runs"][f"32|0.1|{s}"]["test_acc"] == pytest.approx(cached, abs=1e-4)
     assert "tuned against tuned" in hb.tuned_verdict(r)
 
 
@@ -233,29 +239,29 @@ def test_tuned_lr_one_run_recomputed(recs):
 
 def test_warmup_rates_with_wilson_intervals(recs):
     r = recs["warmup"]
-    rows = hb.warmup_rows(r)
+    rows = tuning.warmup_rows(r)
     assert len(rows) == 2 * len(r["params"]["settings"])
     for row in rows:
         assert row["n"] >= 5
         lo, hi = row["wilson"]
         assert 0 <= lo <= row["diverged"] / row["n"] <= hi <= 1
         assert row["diverged"] + row["reached"] <= row["n"]
-    s = hb.stability_numbers(r)
+    s = tuning.stability_numbers(r)
     assert s[0]["lam0"] == pytest.approx(s[1]["lam0"])  # update 0 is before any step: same weights
     assert s[0]["n"] > 0 and s[1]["n"] > 0
 
 
 def test_critical_batch_seeds_fit_and_noise(recs):
     c, nz = recs["critical_batch"], recs["noise_scale"]
-    rows = hb.critical_rows(c)
+    rows = tuning.critical_rows(c)
     assert all(r["n"] == r["n_seeds"] >= 3 for r in rows)
     assert all(r["n_lrs"] == len(c["params"]["lrs"]) for r in rows)  # the whole grid for every B
-    fit = hb.critical_fit(c)
+    fit = tuning.critical_fit(c)
     assert fit["e_min"] == pytest.approx(fit["s_min"] * fit["b_crit"])
     assert len(fit["b_crit_per_seed"]) == len(c["params"]["seeds"])
     s = [r["s_mean"] for r in rows]
     assert s[0] / s[2] > 2.5  # B = 8 -> 32: close to perfect scaling (4x)
-    nr = hb.noise_rows(nz)
+    nr = tuning.noise_rows(nz)
     assert all(r["n"] == len(nz["params"]["seeds"]) and r["se"] is not None for r in nr)
     t = hb.critical_table(c, nz)
     assert "B_crit" in t and "B_simple" in t and "± " in t
@@ -276,3 +282,47 @@ def test_new_figures_draw_what_they_say(recs):
     # error bars are drawn: the left and the right axes hold errorbar containers
     assert fig.axes[0].containers and fig.axes[2].containers
     plt.close("all")
+
+
+def test_numbers_live_in_tuning_and_the_panel_reexports_them(rec, recs):
+    """The panel module only draws: its row functions are tuning's (notebook 04 and checks import them
+    from the panel), and warm-up counts come from data.updates_per_epoch."""
+    from lecture_utils.data import N_TRAIN, updates_per_epoch
+
+    for name in ("protocol_rows", "tuned_rows", "stability_numbers", "critical_fit", "critical_numbers",
+                 "mean_se"):
+        assert getattr(hb, name) is getattr(tuning, name)
+    assert hb.summary_rows is small_vs_large.summary_rows
+    assert tuning.warmup_steps(5, 512) == 5 * updates_per_epoch(N_TRAIN, 512) == 40
+    assert tuning.warmup_steps(5, 4000) == 5 and tuning.warmup_steps(5, 3) == 5 * 1334
+    with pytest.raises(ValueError, match="warmup_epochs"):
+        tuning.warmup_steps(-1, 32)
+    with pytest.raises(ValueError, match="batch_size"):
+        tuning.warmup_steps(5, 4001)
+    rows = {r["name"]: r for r in tuning.protocol_rows(rec)}
+    w = rows["large batch at scaled η + warm-up"]
+    assert (w["batch_size"], w["lr"], w["warmup_steps"]) == (512, pytest.approx(1.6), 40)
+    assert w["warmup_steps"] == rec["results"]["grid"]["runs"]["512|scaled|1"]["warmup_steps"]  # as trained
+    assert w["test_acc_se"] == pytest.approx(w["test_acc_std"] / math.sqrt(w["n"]))
+    with pytest.raises(ValueError, match="sweeps.load\\('tuned_lr'\\)"):
+        tuning.tuned_rows({"params": {}})
+    # tuned against tuned: the difference and its standard error √(se² + se₀²), from the cells
+    for d in tuning.tuned_differences(recs["tuned_lr"]):
+        assert d["diff"] == pytest.approx(d["tuned"]["test_acc"] - d["base"]["test_acc"])
+        assert d["se"] == pytest.approx(math.hypot(d["tuned"]["se"] or 0, d["base"]["se"] or 0))
+        assert f"{d['diff']:+.3f} ± {d['se']:.3f}" in hb.tuned_verdict(recs["tuned_lr"])
+
+
+def test_summary_noise_row_is_the_finite_population_formula(recs):
+    """E|g_B − g|²/|g|² = tr Σ·(N − B)/(B(N − 1))/|G|² per seed at critical_batch's target loss."""
+    rows, _ = small_vs_large.summary_rows({n: recs[n] for n in ("critical_batch", "noise_scale")})
+    noise = [r for r in rows if r[0].startswith("gradient noise")][0]
+    level = recs["critical_batch"]["params"]["target_loss"]
+    per_seed = recs["noise_scale"]["results"]["per_seed"]
+    seeds = recs["noise_scale"]["params"]["seeds"]
+    pts = [q for s in seeds for q in per_seed[str(s)] if q["loss_level"] == level]
+    for b, cell in zip((32, 512), noise[1:3]):
+        by_hand = [q["trace"] * (4000 - b) / (b * 3999) / q["g2"] for q in pts]
+        assert cell[0] == pytest.approx(np.mean(by_hand), rel=1e-12)
+        assert cell[1] == pytest.approx(np.std(by_hand, ddof=1) / math.sqrt(len(pts)), rel=1e-12)
+    assert noise[1][0] > 10 * noise[2][0]  # 16x the batch: ~16x less noise (N ≫ B)

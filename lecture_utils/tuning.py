@@ -1,0 +1,307 @@
+"""η tuned per batch size, the critical batch from the tuned runs, warm-up counts (notebook 04).
+
+The numbers behind notebook 04's tables and figures, read from its cached sweeps: nothing trains
+here, and nothing is drawn (:mod:`lecture_utils.panels.have_both` turns these numbers into text,
+figures and the panel).
+
+* seeds — :func:`mean_se`: mean ± standard error s/√n over the seeds;
+* warm-up — :func:`warmup_steps`: W = (warm-up epochs)·⌈N/B⌉ updates (Goyal et al. 2017: 5 epochs);
+  :func:`warmup_rows`: k of n seeds diverged, with a 95 % Wilson interval (sweep ``warmup``, §1);
+  :func:`stability_numbers`: λ_max·η/2 along the tracked runs (stable below 1, i.e. λ_max < 2/η);
+* the protocol (sweep ``have_both``, §1–2) — :func:`protocol_rows`, :func:`protocol_numbers`,
+  :func:`train_longer_rows`, and the cache's own one-seed fit :func:`critical_numbers`;
+* η tuned for every B (sweep ``tuned_lr``, §1) — :func:`tuned_cells` (test accuracy per (B, η)),
+  :func:`tuned_rows` (η₀, η₀·√(B/B₀), η₀·B/B₀ and the best η of the grid), :func:`tuned_numbers`,
+  :func:`tuned_differences` (tuned B against tuned B₀);
+* the critical batch (sweeps ``critical_batch`` and ``noise_scale``, §3) — :func:`critical_rows`
+  (updates S to the target loss at each seed's best η), :func:`critical_fit` (S(B) = S_min(1 + B_crit/B)
+  fitted to the means and to each seed), :func:`noise_rows` (B_simple = tr Σ/|G|² per training-loss level).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._validate import NONNEGATIVE_INT, validate_params
+from .data import N_TRAIN, updates_per_epoch
+
+#: The rules of notebook 04 §1 for η at batch size B, from η₀ at B₀ (:func:`tuned_rows`).
+RULES = ("fixed", "sqrt", "linear", "tuned")
+
+
+def record_parts(record, sweep):
+    """``(results, params)`` of a record of sweep ``sweep``; ``ValueError`` when it is not one."""
+    if not isinstance(record, dict) or "results" not in record:
+        raise ValueError(f"record must be the dict returned by sweeps.load({sweep!r})")
+    return record["results"], record["params"]
+
+
+# ----------------------------------------------------------------------------- seeds
+def mean_se(values):
+    """(mean, standard error s/√n, n) of the finite values (None where there are none; se None for n < 2)."""
+    v = np.array([x for x in values if x is not None and math.isfinite(float(x))], float)
+    n = len(v)
+    if n == 0:
+        return None, None, 0
+    return float(v.mean()), (float(v.std(ddof=1) / math.sqrt(n)) if n > 1 else None), n
+
+
+def _se_of(std, n):
+    """s/√n from a stored standard deviation s of n seeds (None when either is missing)."""
+    return None if std is None or not n else std / math.sqrt(n)
+
+
+# ----------------------------------------------------------------------------- warm-up
+@validate_params(warmup_epochs=NONNEGATIVE_INT)
+def warmup_steps(warmup_epochs, batch_size, n_examples=N_TRAIN):
+    """W = warmup_epochs·⌈N/B⌉: the updates of the first ``warmup_epochs`` epochs (Goyal et al. 2017);
+    ``batch_size`` and ``n_examples`` are checked by :func:`lecture_utils.data.updates_per_epoch`."""
+    return warmup_epochs * updates_per_epoch(n_examples, batch_size)
+
+
+def warmup_rows(record):
+    """Per (B, W) of the sweep ``warmup``: diverged k of n seeds with a 95 % Wilson interval, the
+    updates at which they diverged, and test accuracy (mean ± se) of the seeds that reached 100 %."""
+    from .landscapes import wilson_interval
+
+    res, p = record_parts(record, "warmup")
+    rows = []
+    for b in p["settings"]:
+        for warm in (0, 1):
+            rs = [res["runs"][f"{b}|{warm}|{s}"] for s in p["seeds"]]
+            div = [r for r in rs if r["status"] == "diverged"]
+            ok = [r for r in rs if r["status"] == "target_reached"]
+            lo, hi = wilson_interval(len(div), len(rs))
+            m, se, _ = mean_se([r["test_acc"] for r in ok])
+            rows.append({"batch_size": b, "lr": rs[0]["lr"], "warmup_steps": rs[0]["warmup_steps"],
+                         "n": len(rs), "diverged": len(div), "wilson": (float(lo), float(hi)),
+                         "diverged_at": sorted(r["steps"] for r in div), "reached": len(ok),
+                         "test_acc": m, "se": se})
+    return rows
+
+
+def stability_numbers(record, b=None):
+    """λ_max·η/2 along the tracked runs (η of that update): per warm-up setting the median over
+    seeds and updates before step 120, the share of measurements above 1 (beyond the limit
+    λ_max = 2/η), and λ_max at the start (update 0, the same for both settings)."""
+    res, p = record_parts(record, "warmup")
+    b = p["track"][0] if b is None else b
+    out = {}
+    for warm in (0, 1):
+        ratios, lam0 = [], []
+        for s in p["track_seeds"]:
+            t = res["runs"][f"{b}|{warm}|{s}"].get("track")
+            if not t:
+                continue
+            for st, lr, lam in zip(t["step"], t["lr"], t["lam"]):
+                if lam is not None and st < 120:
+                    ratios.append(lam * lr / 2)
+                if st == 0 and lam is not None:
+                    lam0.append(lam)
+        r = np.array(ratios)
+        out[warm] = {"median_ratio": float(np.median(r)) if len(r) else None,
+                     "share_above_1": float((r > 1).mean()) if len(r) else None, "n": len(r),
+                     "lam0": float(np.median(lam0)) if lam0 else None}
+    return out
+
+
+# ----------------------------------------------------------------------------- the protocol (sweep have_both)
+def protocol_rows(record):
+    """Sections 1–2, one dict per setting: name, B, η, W, and the means over the seeds of epochs,
+    updates, seconds and test accuracy (± std and standard error ``test_acc_se``, ``n`` seeds)."""
+    from .scaling import scaled_lr
+
+    res, p = record_parts(record, "have_both")
+    s = res["protocol"]["summary"]
+    b0, lr0, b = p["base"]["batch_size"], p["base"]["lr"], p["large_batch"]
+    w = warmup_steps(p["warmup_epochs"], b)
+    big = scaled_lr(b, base_lr=lr0, base_batch_size=b0, rule="linear")
+    rows = [("small batch", b0, lr0, 0, s["small"]),
+            ("large batch at η, same epochs", b, lr0, 0, s["large"]["at_same_epochs"]),
+            ("large batch at η, to 100 % train", b, lr0, 0, s["large"]["at_target"]),
+            ("large batch at η, same updates (train longer)", b, lr0, 0, s["large"]["at_same_steps"]),
+            ("large batch at scaled η, no warm-up", b, big, 0, s["large_scaled"]),
+            ("large batch at scaled η + warm-up", b, big, w, s["large_scaled_warmup"])]
+    out = []
+    for name, bb, lr, ww, d in rows:
+        n, std = d.get("n", d.get("n_seeds")), d.get("test_acc_std")
+        out.append({"name": name, "batch_size": bb, "lr": lr, "warmup_steps": ww,
+                    "epochs": d.get("epochs_mean"), "steps": d.get("steps_mean"),
+                    "seconds": d.get("seconds_mean"), "test_acc": d.get("test_acc_mean"),
+                    "test_acc_std": std, "test_acc_se": _se_of(std, n), "n": n})
+    return out
+
+
+def protocol_numbers(record):
+    """The means the notebook's text and the tests quote: small, large at η (same epochs, same
+    updates) and large at scaled η with(out) warm-up, as test accuracies."""
+    rows = {r["name"]: r for r in protocol_rows(record)}
+    return {"small": rows["small batch"]["test_acc"],
+            "large_same_epochs": rows["large batch at η, same epochs"]["test_acc"],
+            "large_train_longer": rows["large batch at η, same updates (train longer)"]["test_acc"],
+            "large_scaled": rows["large batch at scaled η, no warm-up"]["test_acc"],
+            "large_scaled_warmup": rows["large batch at scaled η + warm-up"]["test_acc"]}
+
+
+def critical_numbers(record):
+    """The ``have_both`` cache's own one-seed fit (S_min, E_min, B_crit) and B_simple (None if
+    missing); notebook 04 shows the seeded sweeps ``critical_batch`` and ``noise_scale`` instead
+    (:func:`critical_fit`); :func:`lecture_utils.checks.check_b_crit` reads it."""
+    res, _ = record_parts(record, "have_both")
+    fit = res["critical"]["fit"] or {}
+    at = res["noise"]["at_target"] or {}
+    pts = res["noise"]["points"]
+    b_simple = [q["b_simple"] for q in pts]
+    return {"target_loss": res["critical"]["target_loss"], "s_min": fit.get("s_min"),
+            "e_min": fit.get("e_min"), "b_crit": fit.get("b_crit"), "b_simple": at.get("b_simple"),
+            "b_simple_range": [min(b_simple), max(b_simple)] if pts else None}
+
+
+def train_longer_rows(record, tuned_record):
+    """Section 2: B₀ at η₀ against B = large batch at η₀ (same epochs, to 100 % train, same updates)
+    from ``have_both``, and at η₀·√(B/B₀), η₀·B/B₀ and the tuned η from ``tuned_lr`` (mean ± se)."""
+    names = {r["name"]: r for r in protocol_rows(record)}
+    _, p = record_parts(record, "have_both")
+    b0, b = p["base"]["batch_size"], p["large_batch"]
+    rows = []
+    for label, key in ((f"B = {b0}, η = η₀ (to 100 % train)", "small batch"),
+                       (f"B = {b}, η = η₀, same epochs as B = {b0}", "large batch at η, same epochs"),
+                       (f"B = {b}, η = η₀, to 100 % train", "large batch at η, to 100 % train"),
+                       (f"B = {b}, η = η₀, same updates as B = {b0}",
+                        "large batch at η, same updates (train longer)")):
+        r = names[key]
+        rows.append({"name": label, "lr": r["lr"], "epochs": r["epochs"], "steps": r["steps"],
+                     "train_acc": None, "test_acc": r["test_acc"], "se": r["test_acc_se"], "n": r["n"],
+                     "source": "have_both"})
+    tr = {x["batch_size"]: x for x in tuned_rows(tuned_record)}
+    if b in tr:
+        for label, k in ((f"B = {b}, η ∝ √B (Hoffer), to 100 % train", "sqrt"),
+                         (f"B = {b}, η ∝ B (Goyal, no warm-up), to 100 % train", "linear"),
+                         (f"B = {b}, η tuned, to 100 % train", "tuned"),
+                         (f"B = {b0}, η tuned, to 100 % train", None)):
+            c = tr[b][k] if k else tr[b0]["tuned"]
+            if c is None:
+                continue
+            rows.append({"name": label, "lr": c["lr"], "epochs": c["epochs"], "steps": c["steps"],
+                         "test_acc": c["test_acc"], "se": c["se"], "n": c["reached"], "source": "tuned_lr"})
+    return rows
+
+
+# ------------------------------------------------------------------- η tuned for every B (sweep tuned_lr)
+def tuned_cells(record):
+    """Every (B, η) cell of the sweep ``tuned_lr``: ``n`` seeds, ``reached`` (100 % training
+    accuracy), ``diverged``, test accuracy mean ± standard error over the seeds that reached it,
+    mean updates and epochs (notebook 04, section 1)."""
+    res, p = record_parts(record, "tuned_lr")
+    out = {}
+    for b in p["batch_sizes"]:
+        for lr in p["lrs"]:
+            rs = [res["runs"][f"{b}|{lr:g}|{s}"] for s in p["seeds"]]
+            ok = [r for r in rs if r["status"] == "target_reached"]
+            m, se, _ = mean_se([r["test_acc"] for r in ok])
+            out[(b, lr)] = {"n": len(rs), "reached": len(ok),
+                            "diverged": sum(r["status"] == "diverged" for r in rs), "test_acc": m, "se": se,
+                            "steps": mean_se([r["steps"] for r in ok])[0],
+                            "epochs": mean_se([r["epochs"] for r in ok])[0]}
+    return out
+
+
+def _grid_value(lr, grid):
+    """The value of ``grid`` equal to ``lr`` (up to rounding), or None when ``lr`` is not on it."""
+    hit = [g for g in grid if abs(g - lr) <= 1e-9 * lr]
+    return hit[0] if hit else None
+
+
+def tuned_rows(record):
+    """Per B the cells of the three rules and the tuned one: ``fixed`` (η₀), ``sqrt`` (η₀·√(B/B₀),
+    None when not on the grid), ``linear`` (η₀·B/B₀, likewise) and ``tuned`` (the η of the grid with
+    the best mean test accuracy among those where every seed reached 100 % training accuracy)."""
+    from .scaling import scaled_lr
+
+    _, p = record_parts(record, "tuned_lr")
+    cells = tuned_cells(record)
+    b0, lr0 = p["base"]["batch_size"], p["base"]["lr"]
+    rows = []
+    for b in p["batch_sizes"]:
+        full = [lr for lr in p["lrs"] if cells[(b, lr)]["reached"] == cells[(b, lr)]["n"]]
+        lrs = {"fixed": lr0, "tuned": max(full, key=lambda lr: cells[(b, lr)]["test_acc"]) if full else None}
+        for rule in ("sqrt", "linear"):
+            lrs[rule] = _grid_value(scaled_lr(b, base_lr=lr0, base_batch_size=b0, rule=rule), p["lrs"])
+        rows.append({"batch_size": b, **{k: None if lrs[k] is None else {"lr": lrs[k], **cells[(b, lrs[k])]}
+                                         for k in RULES}})
+    return rows
+
+
+def tuned_numbers(record):
+    """Per B and rule (:data:`RULES`): (η, test accuracy mean, se, seeds that reached 100 %), or None."""
+    def numbers(c):
+        return None if c is None else (c["lr"], c["test_acc"], c["se"], c["reached"])
+
+    return {r["batch_size"]: {k: numbers(r[k]) for k in RULES} for r in tuned_rows(record)}
+
+
+def tuned_differences(record):
+    """Tuned against tuned: for every B ≠ B₀ whose tuned η and B₀'s exist, the difference of mean
+    test accuracies (B − B₀) with the standard error √(se_B² + se_B₀²). Dicts: batch_size, tuned
+    (B's cell), base (B₀'s cell), diff, se."""
+    _, p = record_parts(record, "tuned_lr")
+    rows = {r["batch_size"]: r for r in tuned_rows(record)}
+    b0 = p["base"]["batch_size"]
+    t0 = rows[b0]["tuned"]
+    out = []
+    for b in p["batch_sizes"]:
+        if b == b0 or not rows[b]["tuned"] or not t0:
+            continue
+        t = rows[b]["tuned"]
+        out.append({"batch_size": b, "tuned": t, "base": t0, "diff": t["test_acc"] - t0["test_acc"],
+                    "se": math.hypot(t["se"] or 0.0, t0["se"] or 0.0)})
+    return out
+
+
+# ----------------------------------------------------------------------------- the critical batch (§3)
+def critical_rows(record):
+    """Per B of the sweep ``critical_batch``: each seed's best η and updates S to the target loss,
+    S mean ± se, E = B·S̄, and how many η of the grid were tried."""
+    res, p = record_parts(record, "critical_batch")
+    rows = []
+    for b in p["batch_sizes"]:
+        rs = [res["runs"][f"{b}|{s}"] for s in p["seeds"]]
+        m, se, n = mean_se([r["steps"] for r in rs])
+        rows.append({"batch_size": b, "best_lrs": [r["best_lr"] for r in rs],
+                     "steps": [r["steps"] for r in rs], "s_mean": m, "s_se": se, "n": n, "n_seeds": len(rs),
+                     "n_lrs": len(rs[0]["tried"]),
+                     "e_mean": None if m is None else m * b})
+    return rows
+
+
+def critical_fit(record):
+    """S(B) = S_min(1 + B_crit/B) fitted to the seed means, and to each seed alone (B_crit mean ± se)."""
+    from .scaling import fit_critical_batch
+
+    res, p = record_parts(record, "critical_batch")
+    rows = [r for r in critical_rows(record) if r["n"] == r["n_seeds"]]
+    fit = fit_critical_batch([r["batch_size"] for r in rows], [r["s_mean"] for r in rows])
+    per_seed = []
+    for s in p["seeds"]:
+        rr = [res["runs"][f"{b}|{s}"] for b in p["batch_sizes"]]
+        ok = [(b, r["steps"]) for b, r in zip(p["batch_sizes"], rr) if r["steps"] is not None]
+        per_seed.append(fit_critical_batch([b for b, _ in ok], [st for _, st in ok])["b_crit"])
+    m, se, _ = mean_se(per_seed)
+    return {**fit, "b_crit_per_seed": per_seed, "b_crit_mean": m, "b_crit_se": se,
+            "target_loss": p["target_loss"]}
+
+
+def noise_rows(record):
+    """B_simple at each training-loss level of the sweep ``noise_scale``: mean ± se over the seeds,
+    with the mean update at which the level was reached."""
+    res, p = record_parts(record, "noise_scale")
+    rows = []
+    for level in sorted(p["at_losses"], reverse=True):
+        pts = [q for s in p["seeds"] for q in res["per_seed"][str(s)] if q["loss_level"] == level]
+        m, se, n = mean_se([q["b_simple"] for q in pts])
+        rows.append({"loss_level": level, "b_simple": m, "se": se, "n": n,
+                     "step": mean_se([q["step"] for q in pts])[0], "g2": mean_se([q["g2"] for q in pts])[0],
+                     "trace": mean_se([q["trace"] for q in pts])[0],
+                     "values": [q["b_simple"] for q in pts]})
+    return rows
