@@ -67,14 +67,16 @@ def test_momentum_matches_the_lecture_rule(small):
     y = torch.from_numpy(small.y_train)
     loss = torch.nn.functional.cross_entropy(m(x), y)
     grads = torch.autograd.grad(loss, list(m.parameters()))
-    expect = np.concatenate([(p - 0.05 * g).detach().reshape(-1).double().numpy() for p, g in zip(m.parameters(), grads)])
+    expect = np.concatenate([(p - 0.05 * g).detach().reshape(-1).double().numpy()
+                             for p, g in zip(m.parameters(), grads)])
     np.testing.assert_allclose(flat_params(r.model), expect, atol=1e-6)
 
 
 @pytest.mark.parametrize("kwargs, name", [
     (dict(batch_size=0), "batch_size"), (dict(batch_size=1001), "batch_size"), (dict(lr=0.0), "lr"),
     (dict(lr=-1), "lr"), (dict(momentum=1.0), "momentum"), (dict(momentum=-0.1), "momentum"),
-    (dict(epochs=0), "epochs"), (dict(seed=-1), "seed"), (dict(target_train_acc=1.5, epochs=None), "target_train_acc"),
+    (dict(epochs=0), "epochs"), (dict(seed=-1), "seed"),
+    (dict(target_train_acc=1.5, epochs=None), "target_train_acc"),
 ])
 def test_validation(small, kwargs, name):
     base = dict(batch_size=10, lr=0.1, seed=0, epochs=1)
@@ -107,7 +109,8 @@ def test_custom_optimizer_and_backward_hook(small):
     def plain_sgd(params, lr, momentum):
         return torch.optim.SGD(params, lr=lr)
 
-    a = train_classifier(small, batch_size=100, lr=0.1, seed=0, max_steps=5, make_optimizer=plain_sgd, on_backward=hook)
+    a = train_classifier(small, batch_size=100, lr=0.1, seed=0, max_steps=5, make_optimizer=plain_sgd,
+                         on_backward=hook)
     b = train_classifier(small, batch_size=100, lr=0.1, seed=0, max_steps=5)
     assert [s for s, _ in seen] == [0, 1, 2, 3, 4] and all(g > 0 for _, g in seen)
     np.testing.assert_array_equal(flat_params(a.model), flat_params(b.model))
@@ -130,7 +133,8 @@ def test_evaluation_at_chosen_steps(small):
     with pytest.raises(ValueError, match="eval_at_steps"):
         train_classifier(small, batch_size=50, lr=0.1, seed=0, max_steps=5, eval_at_steps=5)
     with pytest.raises(ValueError, match="not both"):
-        train_classifier(small, batch_size=50, lr=0.1, seed=0, max_steps=5, eval_at_steps=[1], eval_every_steps=1)
+        train_classifier(small, batch_size=50, lr=0.1, seed=0, max_steps=5, eval_at_steps=[1],
+                         eval_every_steps=1)
 
 
 
@@ -216,3 +220,36 @@ def test_omp_wait_policy_is_set_before_torch_loads():
                                               capture_output=True, text=True, check=True).stdout.strip()
     assert run("lecture_utils") == "PASSIVE"
     assert run("torch, lecture_utils") == "None"  # too late once torch is loaded: left alone
+
+
+def test_divergence_warning_points_at_the_callers_line(small):
+    """The learner's own call gets the RuntimeWarning at their line (not inside the package)."""
+    with pytest.warns(RuntimeWarning, match="DIVERGED") as caught:
+        train_classifier(small, batch_size=32, lr=50, seed=0, epochs=1)
+    assert caught[0].filename == __file__
+
+
+def test_statuses_are_declared_with_their_meaning(small):
+    """STATUSES: each word train_classifier returns, with a sentence saying what it means."""
+    from lecture_utils.train import FAILED, STATUSES
+
+    assert set(STATUSES) == {"completed", "target_reached", "max_epochs", "max_steps", "diverged",
+                             "no_progress"}
+    assert all(isinstance(v, str) and len(v) > 20 for v in STATUSES.values())
+    assert set(FAILED) <= set(STATUSES)
+    # a max_steps run that runs out of epochs first used its budget: "completed"; a target run: "max_epochs"
+    r = train_classifier(small, batch_size=500, lr=0.1, seed=0, max_steps=50, max_epochs=2)
+    assert r.status == "completed"
+    r = train_classifier(small, batch_size=500, lr=0.01, seed=0, target_train_acc=0.99, max_epochs=2)
+    assert r.status == "max_epochs" and r.steps == 4
+
+
+def test_scalar_ranges_are_declared():
+    """train_classifier's scalar ranges are declared once (validate_params), read by the property tests."""
+    from lecture_utils._validate import constraints_of
+    from lecture_utils.train import TRAIN_CONSTRAINTS
+
+    assert constraints_of(train_classifier) == TRAIN_CONSTRAINTS
+    assert constraints_of(lr_at_step)["lr"].low == 0.0 and constraints_of(make_mlp)["depth"].low == 0
+    with pytest.raises(ValueError, match="min_delta"):
+        train_classifier(np.zeros(3), batch_size=1, lr=0.1, seed=0, epochs=1, min_delta=float("nan"))
