@@ -44,6 +44,13 @@ def test_a_cache_with_other_parameters_is_refused(tmp_path):
         sweeps.load("nonexistent")
 
 
+def test_workers_is_how_a_sweep_ran_not_what_it_measured(tmp_path):
+    _copy("tuned_lr", tmp_path, lambda r: r["params"].update(workers=7))
+    assert sweeps.load("tuned_lr", data_dir=tmp_path)["params"]["workers"] == 7
+    _copy("tuned_lr", tmp_path, lambda r: r["params"].pop("workers"))
+    assert sweeps.load("tuned_lr", data_dir=tmp_path)["params"]["workers"] == tuned_lr.PARAMS["workers"]
+
+
 def test_a_cache_of_another_schema_version_is_refused(tmp_path):
     _copy("tuned_lr", tmp_path, lambda r: r.update(schema_version=2))
     with pytest.raises(sweeps.CacheMismatch, match="schema version 2, the module's is 1.*sweeps tuned_lr"):
@@ -126,3 +133,76 @@ def test_one_cached_point_recomputes():
     assert r.steps == run["steps"]
     assert r.test_acc == pytest.approx(run["test_acc"], abs=0.01)
     assert r.train_loss == pytest.approx(run["train_loss"], rel=1e-3)
+
+
+# ----------------------------------------------------------------------------- tasks → results
+def _copy_json(obj):
+    return json.loads(json.dumps(obj))
+
+
+def _cached_task(name, res, params):
+    """For sweep ``name``: the function task -> its cached result (what ``run_one`` computed)."""
+    seeds = params.get("seeds")
+    if name in ("batch_accuracy", "noisy_training"):
+        return lambda t: next(r for r in res["runs"] if (r["batch_size"], r["seed"]) == tuple(t))
+    if name == "momentum_mnist":
+        return lambda t: res[t[0]][t[1]]
+    if name == "momentum_saddle":
+        return lambda t: res["starts"][seeds.index(t[1])] if t[0] == "start" else next(
+            r for r in res["runs"] if (r["seed"], r["eff_lr"], r["beta"]) == t[1:])
+    if name == "generalization":
+        from lecture_utils.sweeps.generalization import load_weights
+
+        w = load_weights(res)
+
+        def gap_run(t):
+            kind, b, s = t
+            if kind == "scaled":
+                return res["scaled_lr"]["runs"][seeds.index(s)]
+            d = dict(res["runs"][generalization.batch_key(b)][seeds.index(s)])
+            if s == params["weights_seed"] and b in (params["sb"], params["lb"]):
+                d["weights"] = w["sb" if b == params["sb"] else "lb"]
+            return d
+        return gap_run
+    if name == "sharpness_matched":
+        return lambda t: res["runs"][sharpness_matched.config_key(t[0], t[1])][seeds.index(t[2])]
+    if name == "have_both":
+        by_kind = {"protocol": lambda a: res["protocol"]["per_seed"][have_both.seed_key(a)],
+                   "grid": lambda a: res["grid"]["runs"][a]}
+        return lambda t: by_kind.get(t[0], lambda a: res[t[0]])(t[1])
+    if name in ("tuned_lr", "warmup", "critical_batch"):
+        return lambda t: res["runs"][sweeps.module(name).run_key(*t)]
+    if name == "noise_scale":
+        from lecture_utils.sweeps import noise_scale
+        return lambda t: res["per_seed"][noise_scale.seed_key(t)]
+    raise KeyError(name)
+
+
+POOLED = ("batch_accuracy", "critical_batch", "generalization", "have_both", "momentum_mnist", "momentum_saddle",
+          "noise_scale", "noisy_training", "sharpness_matched", "tuned_lr", "warmup")
+
+
+@pytest.mark.parametrize("name", POOLED)
+def test_the_results_assemble_from_their_tasks_as_cached(name, monkeypatch):
+    """Every pooled sweep's ``run`` builds, from its tasks' results, exactly the cached results (the
+    tasks replaced by their cached entries): the split into tasks changes no stored number."""
+    from lecture_utils.sweeps import _pool
+
+    rec = sweeps.load(name)
+    mod = sweeps.module(name)
+    lookup = _cached_task(name, rec["results"], rec["params"])
+    seen = []
+
+    def fake_map(fn, params, args, *, desc, progress=True):
+        args = list(args)
+        assert len(set(args)) == len(args), "every task once"
+        seen.extend(args)
+        return {a: _copy_json(lookup(a)) if not isinstance(lookup(a), dict) or "weights" not in lookup(a)
+                else lookup(a) for a in args}
+
+    monkeypatch.setattr(_pool, "map_tasks", fake_map)
+    if name == "have_both":
+        monkeypatch.setattr(mod, "run_parallel", lambda params: rec["results"]["parallel"])
+    got = sweeps._normalise(mod.run(rec["params"], progress=False))
+    assert seen, "the sweep runs its work through _pool.map_tasks"
+    assert got == rec["results"]

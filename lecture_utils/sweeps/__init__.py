@@ -12,7 +12,8 @@ The cache file ``data/sweep_<name>.json`` is a :class:`SweepRecord` (see :mod:`.
 name, the schema version, the parameters, the package versions, the time taken (``seconds``; and
 ``cpu_seconds``, the work of all processes) and the results. ``load(name)`` refuses a cache whose
 schema version or parameters differ from the module's, or whose results do not validate (and says
-how to rebuild it); a file without a schema version is version 1. ``load(name, rerun=True)``
+how to rebuild it); a file without a schema version is version 1, and ``workers`` (how many
+processes ran it, :data:`EXECUTION_KEYS`) is not compared. ``load(name, rerun=True)``
 recomputes live with progress bars.
 
 Rebuild from the shell: ``python -m lecture_utils.sweeps NAME`` (or ``all``; ``--list``).
@@ -31,6 +32,12 @@ from ._schema import DATASET, LEGACY_VERSION, SchemaError, SweepRecord, upgrade_
 
 __all__ = ["DATASET", "LEGACY_VERSION", "CacheMismatch", "SchemaError", "SweepRecord", "cache_path", "compute",
            "finite_round", "load", "module", "names"]
+
+
+EXECUTION_KEYS = ("workers",)
+"""Parameters that change how a sweep is run, not its numbers (``workers``: how many processes share
+the independent runs): a cache made with another value still matches, and one made before the key
+existed reads as made with the module's value."""
 
 
 class CacheMismatch(RuntimeError):
@@ -101,14 +108,16 @@ def compute(name, *, params=None, progress=True, save=True, data_dir=None):
     return record
 
 
-def _read(path):
-    """``(record, "")`` for a readable sweep record in ``path`` (its dataset spelled as today), else
-    ``(None, why)``."""
+def _read(path, mod):
+    """``(record, "")`` for a readable sweep record in ``path`` (its dataset spelled as today, and the
+    module's own ``upgrade_params`` applied when it has one), else ``(None, why)``."""
     try:
         record = SweepRecord.from_dict(json.loads(path.read_text()), where=path.name)
     except (ValueError, SchemaError) as e:
         return None, f"a file that is not a sweep record ({e})"
     record["params"] = upgrade_params(record["params"])
+    if hasattr(mod, "upgrade_params"):
+        record["params"] = mod.upgrade_params(record["params"])
     return record, ""
 
 
@@ -116,8 +125,9 @@ def _mismatch(record, mod, want):
     """Why ``record`` is not the module's sweep (empty string when it is)."""
     if record.schema_version != mod.SCHEMA_VERSION:
         return f"schema version {record.schema_version}, the module's is {mod.SCHEMA_VERSION}"
-    if record["params"] != want:
-        got = record["params"]
+    got = {k: v for k, v in record["params"].items() if k not in EXECUTION_KEYS}
+    want = {k: v for k, v in want.items() if k not in EXECUTION_KEYS}
+    if got != want:
         diff = sorted(k for k in set(want) | set(got) if want.get(k) != got.get(k))
         return f"other parameters ({', '.join(diff)})"
     return ""
@@ -140,12 +150,15 @@ def load(name, *, rerun=False, data_dir=None):
     paths = [p for p in paths if p.exists()] or paths[:1]
     if not paths[0].exists():
         raise CacheMismatch(f"no cached sweep {paths[0].name}; build it with: python -m lecture_utils.sweeps {name}")
-    records = [(p, *_read(p)) for p in paths]
+    records = [(p, *_read(p, mod)) for p in paths]
     why = {p: bad or _mismatch(r, mod, want) for p, r, bad in records}
     path, record, _ = next((t for t in records if not why[t[0]]), records[0])
     if why[path]:
         raise CacheMismatch(f"cached {path.name} was made with {why[path]}; "
                             f"rebuild it with: python -m lecture_utils.sweeps {name}")
+    for k in EXECUTION_KEYS:  # a file made before the key existed reads as made with the module's value
+        if k in want and k not in record["params"]:
+            record["params"][k] = want[k]
     try:
         mod.validate(record["results"])
     except SchemaError as e:

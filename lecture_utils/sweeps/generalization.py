@@ -63,6 +63,7 @@ PARAMS = {
     "weights_seed": 0,
     "scaled_lr": {"batch_size": 400, "lr": 1.25},
     "threads": 2,
+    "workers": 2,
 }
 
 
@@ -189,56 +190,61 @@ def _stats(values):
     return float(a.mean()), float(a.std(ddof=1)) if len(a) > 1 else 0.0
 
 
-def run(params, progress=True):
-    from ..seeding import set_threads
+def run_one(params, task):
+    """One independent run: ``("gap", B, seed)`` trains to the criterion and measures the sharpness
+    (with the flat weights when they are stored), ``("scaled", B, seed)`` the scaled-η run."""
     from ..train import flat_params
 
-    set_threads(params["threads"])
-    todo = [(b, s) for b in params["batch_sizes"] for s in params["seeds"]]
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=len(todo) + len(params["seeds"]), desc="generalization sweep")
-    runs, summary, weights = {}, {}, {}
-    for b, s in todo:
-        r = train_point(params, b, s)
-        lam, phi = measure_sharpness(params, r.model)
-        d = {"seed": s, **r.summary(), "top_eigenvalue": lam, "eps_sharpness": phi,
-             "history": _thin(r.history, params["history_points"])}
-        d["seconds"] = round(d["seconds"], 2)
-        runs.setdefault(str(b), []).append(d)
-        if s == params["weights_seed"] and b in (params["sb"], params["lb"]):
-            weights["w_sb" if b == params["sb"] else "w_lb"] = flat_params(r.model)
-        if bar is not None:
-            bar.set_postfix(B=b, seed=s, test=f"{r.test_acc:.3f}")
-            bar.update(1)
-    for b in params["batch_sizes"]:
-        rs = runs[str(b)]
-        row = {"n_seeds": len(rs), "reached": sum(r["status"] == "target_reached" for r in rs),
-               "steps_mean": float(np.mean([r["steps"] for r in rs])),
-               "epochs_mean": float(np.mean([r["epochs"] for r in rs]))}
-        for k in ("test_acc", "train_acc", "top_eigenvalue", "eps_sharpness", "train_loss", "test_loss"):
-            row[f"{k}_mean"], row[f"{k}_std"] = _stats([r[k] for r in rs])
-        summary[str(b)] = row
-    sb, lb = summary[str(params["sb"])], summary[str(params["lb"])]
-    gap = {"sb": params["sb"], "lb": params["lb"],
-           "test_acc_gap": sb["test_acc_mean"] - lb["test_acc_mean"],
-           "max_seed_std": max(sb["test_acc_std"], lb["test_acc_std"]),
-           "eigenvalue_ratio": lb["top_eigenvalue_mean"] / sb["top_eigenvalue_mean"],
-           "eps_sharpness_ratio": lb["eps_sharpness_mean"] / sb["eps_sharpness_mean"]}
+    kind, b, s = task
+    if kind == "scaled":
+        r = train_point(params, b, s, lr=params["scaled_lr"]["lr"])
+        return {"seed": s, "status": r.status, "steps": r.steps, "train_acc": r.train_acc, "test_acc": r.test_acc}
+    r = train_point(params, b, s)
+    lam, phi = measure_sharpness(params, r.model)
+    d = {"seed": s, **r.summary(), "top_eigenvalue": lam, "eps_sharpness": phi,
+         "history": _thin(r.history, params["history_points"])}
+    d["seconds"] = round(d["seconds"], 2)
+    if s == params["weights_seed"] and b in (params["sb"], params["lb"]):
+        d["weights"] = flat_params(r.model)
+    return d
+
+
+def _summary_row(rs):
+    row = {"n_seeds": len(rs), "reached": sum(r["status"] == "target_reached" for r in rs),
+           "steps_mean": float(np.mean([r["steps"] for r in rs])),
+           "epochs_mean": float(np.mean([r["epochs"] for r in rs]))}
+    for k in ("test_acc", "train_acc", "top_eigenvalue", "eps_sharpness", "train_loss", "test_loss"):
+        row[f"{k}_mean"], row[f"{k}_std"] = _stats([r[k] for r in rs])
+    return row
+
+
+def _gap(params, summary):
+    sb, lb = summary[batch_key(params["sb"])], summary[batch_key(params["lb"])]
+    return {"sb": params["sb"], "lb": params["lb"],
+            "test_acc_gap": sb["test_acc_mean"] - lb["test_acc_mean"],
+            "max_seed_std": max(sb["test_acc_std"], lb["test_acc_std"]),
+            "eigenvalue_ratio": lb["top_eigenvalue_mean"] / sb["top_eigenvalue_mean"],
+            "eps_sharpness_ratio": lb["eps_sharpness_mean"] / sb["eps_sharpness_mean"]}
+
+
+def run(params, progress=True):
+    """Every (B, seed) and every scaled-η seed as independent tasks on ``workers`` processes of
+    ``threads`` torch threads each (every run is seeded on its own: the spread changes no number)."""
+    from ._pool import map_tasks
+
     sc = params["scaled_lr"]
-    scaled = []
-    for s in params["seeds"]:
-        r = train_point(params, sc["batch_size"], s, lr=sc["lr"])
-        scaled.append({"seed": s, "status": r.status, "steps": r.steps, "train_acc": r.train_acc,
-                       "test_acc": r.test_acc})
-        if bar is not None:
-            bar.set_postfix(B=sc["batch_size"], lr=sc["lr"], seed=s)
-            bar.update(1)
-    if bar is not None:
-        bar.close()
+    tasks = [("gap", b, s) for b in params["batch_sizes"] for s in params["seeds"]]
+    tasks += [("scaled", sc["batch_size"], s) for s in params["seeds"]]
+    out = map_tasks(run_one, params, tasks, desc="generalization sweep", progress=progress)
+    weights = {}
+    for (kind, b, s), d in out.items():
+        if "weights" in d:
+            weights["w_sb" if b == params["sb"] else "w_lb"] = d.pop("weights")
+    runs = {batch_key(b): [out[("gap", b, s)] for s in params["seeds"]] for b in params["batch_sizes"]}
+    summary = {batch_key(b): _summary_row(runs[batch_key(b)]) for b in params["batch_sizes"]}
+    scaled = [out[("scaled", sc["batch_size"], s)] for s in params["seeds"]]
     m, sd = _stats([r["test_acc"] for r in scaled])
-    return {"batch_sizes": list(params["batch_sizes"]), "summary": summary, "runs": runs, "gap": gap,
+    return {"batch_sizes": list(params["batch_sizes"]), "summary": summary, "runs": runs, "gap": _gap(params, summary),
             "scaled_lr": {"batch_size": sc["batch_size"], "lr": sc["lr"], "runs": scaled,
                           "test_acc_mean": m, "test_acc_std": sd},
             "weights": {"sb": params["sb"], "lb": params["lb"], "seed": params["weights_seed"],

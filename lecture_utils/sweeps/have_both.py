@@ -369,11 +369,9 @@ def run_parallel(params):
     return {"global_batch": p["global_batch"], "steps": p["steps"], "rows": rows, "max_abs_diff": diff}
 
 
-def _task(params, kind, arg):
-    """One independent piece of the sweep (run in a worker process)."""
-    from ..seeding import set_threads
-
-    set_threads(params["threads"])
+def run_task(params, task):
+    """One independent piece of the sweep (run in a worker process): ``task`` = (kind, arg)."""
+    kind, arg = task
     if kind == "protocol":
         return protocol_seed(params, arg)
     if kind == "grid":
@@ -385,21 +383,12 @@ def run(params, progress=True):
     """All parts, as independent tasks on ``workers`` processes of one thread each (every run is
     single-threaded, so the numbers do not depend on how the tasks are spread); the data-parallel
     timing runs last, alone."""
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from ._pool import map_tasks
 
     b0 = params["base"]["batch_size"]
     tasks = [("critical", None)] + [("protocol", s) for s in params["seeds"]] + [("noise", None), ("lars", None)]
     tasks += [("grid", k) for k in grid_keys(params) if parse_grid_key(k)[:2] != (b0, "scaled")]
-    done = {}
-    with ProcessPoolExecutor(max_workers=params["workers"], mp_context=mp.get_context("spawn")) as ex:
-        futures = {ex.submit(_task, params, kind, arg): (kind, arg) for kind, arg in tasks}
-        it = as_completed(futures)
-        if progress:
-            from tqdm.auto import tqdm
-            it = tqdm(it, total=len(futures), desc="have_both")
-        for f in it:
-            done[futures[f]] = f.result()
+    done = map_tasks(run_task, params, tasks, desc="have_both", progress=progress)
     per_seed = {seed_key(s): done[("protocol", s)] for s in params["seeds"]}
     out = {"protocol": protocol_summary(params, per_seed),
            "grid": grid_results(params, {k: v for (kind, k), v in done.items() if kind == "grid"}),

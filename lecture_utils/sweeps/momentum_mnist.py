@@ -15,7 +15,8 @@ Three experiments, each over ``seeds`` (same initial weights and batch order for
 ``threads`` is 1: this small MLP gains little from a second thread, and on a busy 2-core machine
 two threads wait on each other (measured 17–100× slower per step under load).
 
-Rebuild: ``python -m lecture_utils.sweeps momentum_mnist`` (≈ 1–2 min on 2 cores).
+Rebuild: ``python -m lecture_utils.sweeps momentum_mnist``: every run is an independent task on
+``workers`` (2) processes of one thread, so the numbers do not depend on the spread.
 """
 from __future__ import annotations
 
@@ -46,6 +47,7 @@ PARAMS = {
     "small_batch_betas": [0.0, 0.9],
     "small_batch_eff_lrs": [0.1, 0.5],
     "threads": 1,
+    "workers": 2,
 }
 
 
@@ -115,28 +117,9 @@ def steps_to_loss(data, *, batch_size, lr, beta, seed, target_loss, max_steps, e
             "test_acc": None if r.status == "diverged" else r.test_acc, "seconds": r.seconds}
 
 
-def _runs(data, p, settings, progress, desc):
-    out = []
-    it = settings
-    if progress:
-        from tqdm.auto import tqdm
-        it = tqdm(settings, desc=desc, leave=False)
-    for s in it:
-        r = steps_to_loss(data, batch_size=s["batch_size"], lr=s["lr"], beta=s["beta"], seed=s["seed"],
-                          target_loss=p["target_loss"], max_steps=p["max_steps"], eval_every=p["eval_every"],
-                          blowup=p["blowup"], threads=p["threads"])
-        r["curve_loss"] = [None if v is None else round(v, 4) for v in r["curve_loss"]]
-        r["test_acc"] = None if r["test_acc"] is None else round(r["test_acc"], 4)
-        r.pop("seconds")
-        out.append({**s, **r})
-    return out
-
-
-def run(params, progress=True):
-    """All three experiments (see the module docstring); JSON-friendly."""
-    p = params
-    data = load_dataset(p).subset(p["n_train"])
-    b = p["batch_size"]
+def settings(params):
+    """The settings of the three experiments: ``{name: [{"batch_size", "beta", "lr", "seed"(, "eff_lr")}, …]}``."""
+    p, b = params, params["batch_size"]
     matched = [{"batch_size": b, "beta": beta, "lr": p["eff_lr"] * (1 - beta), "seed": s}
                for beta in p["betas"] for s in p["seeds"]]
     fixed = [{"batch_size": b, "beta": beta, "lr": p["fixed_lr"], "seed": s}
@@ -144,9 +127,32 @@ def run(params, progress=True):
     small = [{"batch_size": bs, "beta": beta, "lr": eff * (1 - beta), "eff_lr": eff, "seed": s}
              for eff in p["small_batch_eff_lrs"] for bs in p["small_batch_sizes"]
              for beta in p["small_batch_betas"] for s in p["seeds"]]
-    return {"matched": _runs(data, p, matched, progress, "matched η/(1−β)"),
-            "fixed": _runs(data, p, fixed, progress, "fixed η"),
-            "small_batches": _runs(data, p, small, progress, "batch sizes")}
+    return {"matched": matched, "fixed": fixed, "small_batches": small}
+
+
+def run_one(params, task):
+    """One run, ``task`` = (experiment, index into its :func:`settings`): the setting and its result."""
+    name, i = task
+    s, p = settings(params)[name][i], params
+    data = load_dataset(p).subset(p["n_train"])
+    r = steps_to_loss(data, batch_size=s["batch_size"], lr=s["lr"], beta=s["beta"], seed=s["seed"],
+                      target_loss=p["target_loss"], max_steps=p["max_steps"], eval_every=p["eval_every"],
+                      blowup=p["blowup"], threads=p["threads"])
+    r["curve_loss"] = [None if v is None else round(v, 4) for v in r["curve_loss"]]
+    r["test_acc"] = None if r["test_acc"] is None else round(r["test_acc"], 4)
+    r.pop("seconds")
+    return {**s, **r}
+
+
+def run(params, progress=True):
+    """All three experiments (see the module docstring) as independent runs on ``workers`` processes
+    of one torch thread; JSON-friendly."""
+    from ._pool import map_tasks
+
+    todo = {name: [(name, i) for i in range(len(rows))] for name, rows in settings(params).items()}
+    out = map_tasks(run_one, params, [t for ts in todo.values() for t in ts], desc="momentum_mnist",
+                    progress=progress)
+    return {name: [out[t] for t in ts] for name, ts in todo.items()}
 
 
 def summary(rows, key="beta"):

@@ -51,6 +51,7 @@ PARAMS = {
     "hessian_examples": 1000,
     "hessian_tol": 1e-3,
     "threads": 1,
+    "workers": 2,
 }
 
 
@@ -170,47 +171,38 @@ def _start_point(data, seed, p):
     return out
 
 
-def run(params, progress=True):
-    """Hessian at the start and steps to leave the plateau for every seed, β and effective step."""
-    import torch
-
-    from ..seeding import set_threads
+def run_one(params, task):
+    """One independent piece: ``("start", seed)`` the start point of a seed (:func:`_start_point`),
+    ``("run", seed, eff, β)`` the updates to leave the plateau at η = eff·(1 − β)."""
     from ..train import train_classifier
 
     p = params
     data = load_dataset(p).subset(p["n_train"])
+    if task[0] == "start":
+        return {"seed": task[1], **_start_point(data, task[1], p)}
+    _, s, eff, beta = task
     level = p["plateau_fraction"] * math.log(10)
-    previous = torch.get_num_threads()
-    set_threads(p["threads"])
-    todo = [(s, eff, beta) for s in p["seeds"] for eff in p["eff_lrs"] for beta in p["betas"]]
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=len(p["seeds"]) + len(todo), desc="momentum at a saddle", leave=False)
-    starts, runs = [], []
-    try:
-        for s in p["seeds"]:
-            starts.append({"seed": s, **_start_point(data, s, p)})
-            if bar is not None:
-                bar.update(1)
-        for s, eff, beta in todo:
-            r = train_classifier(data, batch_size=p["batch_size"], lr=eff * (1 - beta), seed=s, momentum=beta,
-                                 max_steps=p["max_steps"], target_train_loss=level,
-                                 eval_every_steps=p["eval_every"], max_train_loss=p["blowup"],
-                                 init_state=scaled_init(s, p["scale"]), threads=p["threads"])
-            h = r.history
-            loss = [None if not math.isfinite(v) else round(v, 4) for v in h["train_loss"]]
-            runs.append({"seed": s, "eff_lr": eff, "beta": beta, "lr": eff * (1 - beta),
-                         "status": r.status,
-                         "steps": steps_to_leave(h["step"], h["train_loss"], level),
-                         "curve_steps": list(h["step"]), "curve_loss": loss})
-            if bar is not None:
-                bar.update(1)
-    finally:
-        set_threads(previous)
-        if bar is not None:
-            bar.close()
-    return {"level": level, "starts": starts, "runs": runs}
+    r = train_classifier(data, batch_size=p["batch_size"], lr=eff * (1 - beta), seed=s, momentum=beta,
+                         max_steps=p["max_steps"], target_train_loss=level, eval_every_steps=p["eval_every"],
+                         max_train_loss=p["blowup"], init_state=scaled_init(s, p["scale"]), threads=p["threads"])
+    h = r.history
+    loss = [None if not math.isfinite(v) else round(v, 4) for v in h["train_loss"]]
+    return {"seed": s, "eff_lr": eff, "beta": beta, "lr": eff * (1 - beta), "status": r.status,
+            "steps": steps_to_leave(h["step"], h["train_loss"], level),
+            "curve_steps": list(h["step"]), "curve_loss": loss}
+
+
+def run(params, progress=True):
+    """Hessian at the start and steps to leave the plateau for every seed, β and effective step, as
+    independent tasks on ``workers`` processes of one torch thread."""
+    from ._pool import map_tasks
+
+    p = params
+    starts = [("start", s) for s in p["seeds"]]
+    runs = [("run", s, eff, beta) for s in p["seeds"] for eff in p["eff_lrs"] for beta in p["betas"]]
+    out = map_tasks(run_one, p, starts + runs, desc="momentum at a saddle", progress=progress)
+    return {"level": p["plateau_fraction"] * math.log(10), "starts": [out[t] for t in starts],
+            "runs": [out[t] for t in runs]}
 
 
 def _mean_se(values):

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..data import N_TRAIN, updates_per_epoch
 from ._schema import DATASET, check_each, check_fields, load_dataset
 
 SCHEMA_VERSION = 1
@@ -45,6 +46,7 @@ PARAMS = {
     "points_per_decade": 8,
     "hidden": 256,
     "threads": 1,
+    "workers": 2,
 }
 
 
@@ -81,29 +83,33 @@ def eval_steps(updates_per_epoch, epochs, total_updates, matched_updates, points
     return sorted(steps)
 
 
-def run(params, progress=True):
+def run_one(params, task):
+    """One (B, seed): SGD at η for ``epochs`` epochs (the full batch for ``matched_updates`` updates),
+    the training loss measured at :func:`eval_steps`."""
     from ..train import train_classifier
 
-    data = load_dataset(params)
-    n = data.n_train
+    b, seed = task
+    per_epoch = updates_per_epoch(N_TRAIN, b)
+    epochs = params["epochs"]
+    if b >= N_TRAIN:                # one update an epoch: run on to the matched number of updates
+        epochs = max(epochs, params["matched_updates"])
+    steps = eval_steps(per_epoch, min(epochs, params["epochs"]), per_epoch * epochs,
+                       params["matched_updates"], params["points_per_decade"])
+    r = train_classifier(load_dataset(params), batch_size=b, lr=params["lr"], seed=seed, epochs=epochs,
+                         eval_at_steps=steps, hidden=params["hidden"], threads=params["threads"])
+    h = r.history
+    return {"batch_size": b, "seed": seed, "updates_per_epoch": per_epoch,
+            "epoch": _r(h["epoch"], 6), "step": [int(s) for s in h["step"]],
+            "train_loss": _r(h["train_loss"]), "train_acc": _r(h["train_acc"]),
+            "test_acc": _r(h["test_acc"]), "seconds": round(r.seconds, 2)}
+
+
+def run(params, progress=True):
+    """Every (B, seed) as an independent task on ``workers`` processes of one torch thread."""
+    from ._pool import map_tasks
+
     jobs = [(int(b), int(s)) for s in params["seeds"] for b in params["batch_sizes"]]
-    if progress:
-        from tqdm.auto import tqdm
-        jobs = tqdm(jobs, desc="noisy_training")
-    runs = []
-    for b, seed in jobs:
-        per_epoch = -(-n // b)
-        epochs = params["epochs"]
-        if b >= n:                      # one update an epoch: run on to the matched number of updates
-            epochs = max(epochs, params["matched_updates"])
-        steps = eval_steps(per_epoch, min(epochs, params["epochs"]), per_epoch * epochs,
-                           params["matched_updates"], params["points_per_decade"])
-        r = train_classifier(data, batch_size=b, lr=params["lr"], seed=seed, epochs=epochs,
-                             eval_at_steps=steps, hidden=params["hidden"], threads=params["threads"])
-        h = r.history
-        runs.append({"batch_size": b, "seed": seed, "updates_per_epoch": per_epoch,
-                     "epoch": _r(h["epoch"], 6), "step": [int(s) for s in h["step"]],
-                     "train_loss": _r(h["train_loss"]), "train_acc": _r(h["train_acc"]),
-                     "test_acc": _r(h["test_acc"]), "seconds": round(r.seconds, 2)})
-    return {"n_train": n, "lr": params["lr"], "epochs": params["epochs"],
-            "matched_updates": params["matched_updates"], "seeds": list(params["seeds"]), "runs": runs}
+    out = map_tasks(run_one, params, jobs, desc="noisy_training", progress=progress)
+    return {"n_train": N_TRAIN, "lr": params["lr"], "epochs": params["epochs"],
+            "matched_updates": params["matched_updates"], "seeds": list(params["seeds"]),
+            "runs": [out[j] for j in jobs]}

@@ -51,6 +51,7 @@ PARAMS = {
     "max_steps": 20000,
     "sharpness": {"iters": 100, "tol": 1e-3, "seed": 0, "eps": 1e-3, "ascent_steps": 20},
     "threads": 1,   # one thread: on a busy machine two threads per tiny step mostly wait for each other
+    "workers": 2,
 }
 
 KEYS = ("train_loss", "train_acc", "test_acc", "test_loss", "top_eigenvalue", "eps_sharpness", "stability", "steps")
@@ -135,31 +136,31 @@ def summarise(runs):
     return row
 
 
-def run(params, progress=True):
-    from ..seeding import set_threads
+def run_one(params, task):
+    """One seed of one configuration (``task`` = (B, η, seed)): train to L*, then λ_max and φ_ε there
+    (NaN when L* was not reached)."""
     from .generalization import measure_sharpness
 
-    set_threads(params["threads"])
+    b, lr, seed = task
+    r = train_point(params, b, lr, seed)
+    d = {"seed": seed, **r.summary()}
+    d["seconds"] = round(d["seconds"], 2)
+    if r.status == "target_reached":
+        lam, phi = measure_sharpness(params, r.model)
+    else:
+        lam = phi = float("nan")
+    d.update(top_eigenvalue=lam, eps_sharpness=phi, stability=lam * lr / 2)
+    return d
+
+
+def run(params, progress=True):
+    """Every (configuration, seed) as an independent task on ``workers`` processes of one thread."""
+    from ._pool import map_tasks
+
     configs = [{"batch_size": int(b), "lr": float(lr), "key": config_key(b, lr)} for b, lr in params["configs"]]
-    todo = [(c, s) for c in configs for s in params["seeds"]]
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=len(todo), desc="sharpness at matched loss")
-    runs = {}
-    for c, s in todo:
-        r = train_point(params, c["batch_size"], c["lr"], s)
-        d = {"seed": s, **r.summary()}
-        d["seconds"] = round(d["seconds"], 2)
-        if r.status == "target_reached":
-            lam, phi = measure_sharpness(params, r.model)
-        else:
-            lam = phi = float("nan")
-        d.update(top_eigenvalue=lam, eps_sharpness=phi, stability=lam * c["lr"] / 2)
-        runs.setdefault(c["key"], []).append(d)
-        if bar is not None:
-            bar.set_postfix(B=c["batch_size"], lr=c["lr"], seed=s, lam=f"{lam:.1f}")
-            bar.update(1)
-    if bar is not None:
-        bar.close()
+    tasks = [(c["batch_size"], c["lr"], s) for c in configs for s in params["seeds"]]
+    # the costliest runs (small B: most updates) first, so that the two workers end together
+    order = sorted(tasks, key=lambda t: t[0])
+    out = map_tasks(run_one, params, order, desc="sharpness at matched loss", progress=progress)
+    runs = {c["key"]: [out[(c["batch_size"], c["lr"], s)] for s in params["seeds"]] for c in configs}
     return {"configs": configs, "runs": runs, "summary": {c["key"]: summarise(runs[c["key"]]) for c in configs}}
