@@ -1,7 +1,7 @@
-"""Notebook 03 ("Large batches generalize worse"): figures, panels and exercise checks.
+"""Notebook 03 ("Large batches generalize worse"): figures and panels; they only draw.
 
-* :func:`gap_table` / :func:`gap_figure` — train and test accuracy (mean ± std over seeds) per
-  batch size from the cached sweep ``generalization`` (section 1);
+* :func:`gap_table` / :func:`gap_figure` — train and test accuracy (mean ± standard error over seeds)
+  per batch size from the cached sweep ``generalization`` (section 1);
 * :func:`batch_size_panel` — a slider over the cached batch sizes (curves, final accuracies,
   sharpness; nothing trains on slide) with a button that reruns the selected B live (section 1);
 * :func:`flat_sharp_panel` — the lecture's flat and sharp minimum with a shifted test loss
@@ -9,25 +9,46 @@
 * :func:`sharpness_figure` — λ_max and ε-sharpness against B (section 3);
 * :func:`interpolation_figure` — Keskar's figure 3 from
   :func:`lecture_utils.sharpness.interpolation_curve` (section 4);
-* ``check_*`` — the self-checks of the exercises (print, never raise).
+* :func:`matched_table`, :func:`matched_figure`, :func:`stability_figure` — sharpness at one matched
+  training loss and against the edge of stability 2/η, from the cached sweep ``sharpness_matched``
+  (sections 5-6).
+
+The cached sweeps are read by their declared keys (``sweeps.generalization.batch_key``; the
+``key`` of each ``sharpness_matched`` config). The exercises' checks are in :mod:`lecture_utils.checks`.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .. import plotting, sharpness
-from .._validate import check_real
-from ..widgets import Panel, float_slider, selection_slider
+from .. import plotting, sharpness, widgets
+from .._validate import Interval, Options, validate_params
+from ..data import N_TRAIN
+from ..sweeps.generalization import batch_key
+from ..widgets import Panel
 from . import reads_sweep
 
+#: δ of :func:`flat_sharp_panel`: its slider's range.
+FLAT_SHARP_SHIFT = Interval("real", 0.0, 1.0)
 
-def _results(record):
+
+def _gap_results(record):
+    """The results of the sweep ``generalization`` (a record from ``sweeps.load``, or its results)."""
     if not isinstance(record, dict) or "results" not in record and "summary" not in record:
         raise ValueError("record must be the dict returned by sweeps.load('generalization')")
     return record.get("results", record)
 
 
-def _label(b, n=4000):
+def _summary_of(res, b):
+    """The summary row (means and stds over the seeds) of batch size ``b`` in the gap sweep."""
+    return res["summary"][batch_key(b)]
+
+
+def _runs_of(res, b):
+    """The cached runs (one per seed) of batch size ``b`` in the gap sweep."""
+    return res["runs"][batch_key(b)]
+
+
+def _batch_label(b, n=N_TRAIN):
     return "full batch" if b == n else f"B = {b}"
 
 
@@ -36,16 +57,16 @@ def gap_table(record):
     """The gap protocol as a text table: one row per B with the seeds that reached the criterion, mean
     epochs and updates, training loss and accuracy (means), and the test accuracy, λ_max and
     ε-sharpness as mean ± standard error over the seeds (s/√n, ddof = 1). Section 1."""
-    res = _results(record)
+    res = _gap_results(record)
     lines = [f"{'B':>5} {'reached':>7} {'epochs':>6} {'updates':>7} {'train loss':>10} {'train acc':>9}"
              f" {'test acc':>15} {'λ_max':>13} {'ε-sharp %':>13}"]
     for b in res["batch_sizes"]:
-        s = res["summary"][str(b)]
+        s = _summary_of(res, b)
         lines.append(f"{b:>5} {s['reached']:>4}/{s['n_seeds']:<2} {s['epochs_mean']:>6.0f} {s['steps_mean']:>7.0f}"
                      f" {s['train_loss_mean']:>10.3f} {s['train_acc_mean']:>9.3f}"
-                     f" {s['test_acc_mean']:>7.3f} ± {_se(s, 'test_acc'):.3f}"
-                     f" {s['top_eigenvalue_mean']:>6.2f} ± {_se(s, 'top_eigenvalue'):<4.2f}"
-                     f" {s['eps_sharpness_mean']:>5.1f} ± {_se(s, 'eps_sharpness'):<4.1f}")
+                     f" {s['test_acc_mean']:>7.3f} ± {_standard_error(s, 'test_acc'):.3f}"
+                     f" {s['top_eigenvalue_mean']:>6.2f} ± {_standard_error(s, 'top_eigenvalue'):<4.2f}"
+                     f" {s['eps_sharpness_mean']:>5.1f} ± {_standard_error(s, 'eps_sharpness'):<4.1f}")
     return "\n".join(lines)
 
 
@@ -53,13 +74,13 @@ def gap_figure(record):
     """Train and test accuracy at the end of each run against B (log axis), mean ± standard error over seeds."""
     import matplotlib.pyplot as plt
 
-    res = _results(record)
+    res = _gap_results(record)
     bs = np.array(res["batch_sizes"])
     fig, ax = plt.subplots(figsize=(8, 4))
     for key, name, color, marker in (("train_acc", "train", plotting.COLORS["train"], "o"),
                                      ("test_acc", "test", plotting.COLORS["test"], "s")):
-        m = np.array([res["summary"][str(b)][f"{key}_mean"] for b in bs])
-        s = np.array([_se(res["summary"][str(b)], key) for b in bs])
+        m = np.array([_summary_of(res, b)[f"{key}_mean"] for b in bs])
+        s = np.array([_standard_error(_summary_of(res, b), key) for b in bs])
         ax.errorbar(bs, m, yerr=s, color=color, marker=marker, capsize=4, label=f"{name} accuracy")
     g = res["gap"]
     ax.axvspan(g["lb"] * 0.8, g["lb"] * 1.25, color=plotting.COLORS["muted"], alpha=0.15)
@@ -68,8 +89,8 @@ def gap_figure(record):
     ax.set_xlabel("batch size B (one learning rate for all)")
     ax.set_ylabel("accuracy at the end of the run")
     ax.set_ylim(0.4, 1.02)
-    sb, lb = res["summary"][str(g["sb"])], res["summary"][str(g["lb"])]
-    se = float(np.hypot(_se(sb, "test_acc"), _se(lb, "test_acc")))
+    sb, lb = _summary_of(res, g["sb"]), _summary_of(res, g["lb"])
+    se = float(np.hypot(_standard_error(sb, "test_acc"), _standard_error(lb, "test_acc")))
     ax.set_title(f"Same training accuracy, lower test accuracy: gap B={g['sb']} vs B={g['lb']} = "
                  f"{g['test_acc_gap']:.3f} ± {se:.3f} ({sb['n_seeds']} seeds, mean ± s.e.)", fontsize=11)
     ax.legend(loc="lower left")
@@ -132,25 +153,13 @@ class RerunPanel(Panel):
         return self.caption
 
 
-@reads_sweep("generalization")
-def batch_size_panel(record, params=None):
-    """Slider over the cached batch sizes: training/test accuracy against epochs for every seed,
-    final test accuracy and λ_max against B; the caption states the numbers of the selected B.
-
-    Moving the slider only switches among cached runs. The button "rerun this B live" calls
-    ``train_classifier(progress=True)`` with the sweep's settings (seed 0) and overlays the new run.
-    ``params`` defaults to ``record["params"]``. Notebook 03, section 1.
-    """
+def _batch_size_figure(res, n_seeds):
+    """The static part of the cached-runs picture (right: final accuracies against B) and its dynamic
+    artists (left: one train and one test curve per seed, the live rerun, the legends, the marker)."""
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
-    from ..sweeps import generalization as sweep
-
-    res = _results(record)
-    params = record.get("params", sweep.PARAMS) if params is None else params
     bs = list(res["batch_sizes"])
-    n = bs[-1]
-    n_seeds = max(len(res["runs"][str(b)]) for b in bs)
     fig = Figure(figsize=(11, 4))
     ax, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.6, 1]})
     train_lines = [ax.plot([], [], color=plotting.COLORS["train"], alpha=0.8, lw=1.5,
@@ -163,14 +172,14 @@ def batch_size_panel(record, params=None):
     ax.set_ylabel("accuracy")
     ax.set_ylim(0, 1.02)
     ax.set_yticks([0.0, 0.25, 0.5, 0.75, 1.0])
-    # two legends made once; update() shows the one with "live rerun" only when a rerun is drawn
+    # two legends made once; the update shows the one with "live rerun" only when a rerun is drawn
     legends = {True: ax.legend(handles=[train_lines[0], test_lines[0], live[0]], loc="lower right", fontsize=9),
                False: ax.legend(handles=[train_lines[0], test_lines[0]], loc="lower right", fontsize=9)}
     status = plotting.status_text(ax)
-    means = np.array([res["summary"][str(b)]["test_acc_mean"] for b in bs])
-    ses = np.array([_se(res["summary"][str(b)], "test_acc") for b in bs])
+    means = np.array([_summary_of(res, b)["test_acc_mean"] for b in bs])
+    ses = np.array([_standard_error(_summary_of(res, b), "test_acc") for b in bs])
     ax2.errorbar(bs, means, yerr=ses, color=plotting.COLORS["test"], marker="s", capsize=4, label="test")
-    ax2.plot(bs, [res["summary"][str(b)]["train_acc_mean"] for b in bs], color=plotting.COLORS["train"],
+    ax2.plot(bs, [_summary_of(res, b)["train_acc_mean"] for b in bs], color=plotting.COLORS["train"],
              marker="o", label="train")
     sel = ax2.plot([], [], "o", ms=16, mfc="none", mec="k", mew=2)[0]
     ax2.set_xscale("log")
@@ -184,48 +193,76 @@ def batch_size_panel(record, params=None):
     ax2.text(0.03, 0.04, "blue: train   red: test", transform=ax2.transAxes, fontsize=9)
     ax.set_title("B")
     fig.tight_layout()              # once: a layout engine would cost time at every redraw
-    state = {"live": None}
+    return fig, ax, {"train": train_lines, "test": test_lines, "live": live, "legends": legends,
+                     "status": status, "sel": sel}
 
-    def describe(b):
-        s = res["summary"][str(b)]
-        sb = res["summary"][str(res["gap"]["sb"])]
-        reached = (f"all {s['n_seeds']} seeds reached 100 % training accuracy" if s["reached"] == s["n_seeds"]
-                   else f"{s['reached']} of {s['n_seeds']} seeds reached 100 % training accuracy "
-                        f"(training accuracy {s['train_acc_mean']:.3f} at the budget)")
-        ref = "" if b == res["gap"]["sb"] else f" (B = {res['gap']['sb']}: {sb['test_acc_mean']:.3f})"
-        return (f"{_label(b, n)}: {reached} after {s['epochs_mean']:.0f} epochs ({s['steps_mean']:.0f} updates) "
-                f"at η = {params['lr']:g}; test accuracy {s['test_acc_mean']:.3f} ± {_se(s, 'test_acc'):.3f}"
-                f" (mean ± s.e.){ref}; top Hessian eigenvalue "
-                f"{s['top_eigenvalue_mean']:.1f} ± {_se(s, 'top_eigenvalue'):.1f}, ε-sharpness "
-                f"{s['eps_sharpness_mean']:.1f} ± {_se(s, 'eps_sharpness'):.1f} % at the stop (training loss "
-                f"{s['train_loss_mean']:.3f}).")
+
+def _describe_batch_size(res, b, n, lr):
+    """The caption of one cached batch size: seeds that reached 100 % training accuracy, epochs and
+    updates, test accuracy (mean ± s.e.) beside the small batch's, λ_max and ε-sharpness."""
+    s = _summary_of(res, b)
+    sb = _summary_of(res, res["gap"]["sb"])
+    reached = (f"all {s['n_seeds']} seeds reached 100 % training accuracy" if s["reached"] == s["n_seeds"]
+               else f"{s['reached']} of {s['n_seeds']} seeds reached 100 % training accuracy "
+                    f"(training accuracy {s['train_acc_mean']:.3f} at the budget)")
+    ref = "" if b == res["gap"]["sb"] else f" (B = {res['gap']['sb']}: {sb['test_acc_mean']:.3f})"
+    return (f"{_batch_label(b, n)}: {reached} after {s['epochs_mean']:.0f} epochs ({s['steps_mean']:.0f} updates) "
+            f"at η = {lr:g}; test accuracy {s['test_acc_mean']:.3f} ± {_standard_error(s, 'test_acc'):.3f}"
+            f" (mean ± s.e.){ref}; top Hessian eigenvalue "
+            f"{s['top_eigenvalue_mean']:.1f} ± {_standard_error(s, 'top_eigenvalue'):.1f}, ε-sharpness "
+            f"{s['eps_sharpness_mean']:.1f} ± {_standard_error(s, 'eps_sharpness'):.1f} % at the stop (training "
+            f"loss {s['train_loss_mean']:.3f}).")
+
+
+def _draw_seed_curves(art, runs):
+    """Training and test accuracy against epochs, one pair of curves per cached seed; the last epoch."""
+    xmax = 1.0
+    for i, (train, test) in enumerate(zip(art["train"], art["test"])):
+        if i < len(runs):
+            h = runs[i]["history"]
+            train.set_data(h["epoch"], h["train_acc"])
+            test.set_data(h["epoch"], h["test_acc"])
+            xmax = max(xmax, h["epoch"][-1])
+        else:
+            train.set_data([], [])
+            test.set_data([], [])
+    return xmax
+
+
+@reads_sweep("generalization")
+def batch_size_panel(record, params=None):
+    """Slider over the cached batch sizes: training/test accuracy against epochs for every seed,
+    final test accuracy and λ_max against B; the caption states the numbers of the selected B.
+
+    Moving the slider only switches among cached runs. The button "rerun this B live" calls
+    ``train_classifier(progress=True)`` with the sweep's settings (seed 0) and overlays the new run.
+    ``params`` defaults to ``record["params"]``. Notebook 03, section 1.
+    """
+    from ..sweeps import generalization as sweep
+
+    res = _gap_results(record)
+    params = record.get("params", sweep.PARAMS) if params is None else params
+    bs = list(res["batch_sizes"])
+    n = bs[-1]
+    fig, ax, art = _batch_size_figure(res, max(len(_runs_of(res, b)) for b in bs))
+    state = {"live": None}
 
     def update(batch_size):
         b = int(batch_size)
-        runs = res["runs"][str(b)]
-        xmax = 1.0
-        for i in range(n_seeds):
-            if i < len(runs):
-                h = runs[i]["history"]
-                train_lines[i].set_data(h["epoch"], h["train_acc"])
-                test_lines[i].set_data(h["epoch"], h["test_acc"])
-                xmax = max(xmax, h["epoch"][-1])
-            else:
-                train_lines[i].set_data([], [])
-                test_lines[i].set_data([], [])
+        runs = _runs_of(res, b)
+        xmax = _draw_seed_curves(art, runs)
         lv = state["live"]
         show_live = lv is not None and lv["batch_size"] == b
-        for line, key in zip(live, ("train_acc", "test_acc")):
+        for line, key in zip(art["live"], ("train_acc", "test_acc")):
             line.set_data((lv["history"]["epoch"], lv["history"][key]) if show_live else ([], []))
-        ax.legend_ = legends[show_live]
+        ax.legend_ = art["legends"][show_live]
         if show_live:
             xmax = max(xmax, lv["history"]["epoch"][-1])
         ax.set_xlim(0, xmax * 1.02)
-        ax.set_title(f"{_label(b, n)}, η = {params['lr']:g}: {len(runs)} seeds")
-        sel.set_data([b], [res["summary"][str(b)]["test_acc_mean"]])
-        bad = [r for r in runs if r["status"] == "diverged"]
-        plotting.set_status(status, "diverged" if bad else None)
-        text = describe(b)
+        ax.set_title(f"{_batch_label(b, n)}, η = {params['lr']:g}: {len(runs)} seeds")
+        art["sel"].set_data([b], [_summary_of(res, b)["test_acc_mean"]])
+        plotting.set_status(art["status"], "diverged" if any(r["status"] == "diverged" for r in runs) else None)
+        text = _describe_batch_size(res, b, n, params["lr"])
         if show_live:
             text += (f" Live rerun (seed 0): {lv['status']}, test accuracy {lv['test_acc']:.3f} "
                      f"in {lv['seconds']:.1f} s.")
@@ -238,21 +275,21 @@ def batch_size_panel(record, params=None):
                          "train_acc": r.train_acc, "steps": r.steps, "seconds": r.seconds}
         return update(b)
 
-    slider = selection_slider("batch_size", bs, params["lb"], description="batch size B")
+    slider = widgets.slider("batch_size", Options(tuple(bs)), params["lb"], description="batch size B")
     panel = RerunPanel(fig, update, {"batch_size": slider}, rerun=rerun,
-                       title="cached runs, one per seed", dynamic=[ax, sel])  # ax2 is drawn once
+                       title="cached runs, one per seed", dynamic=[ax, art["sel"]])  # ax2 is drawn once
     panel.live = state
     return panel
 
 
 # ----------------------------------------------------------------------------- section 2
+@validate_params(shift=FLAT_SHARP_SHIFT)
 def flat_sharp_panel(shift=0.3):
     """The lecture's picture: a training loss with a flat and a sharp minimum, and a test loss
     shifted by δ; a slider moves δ and the caption states how much the loss rises at each minimum.
-    Notebook 03, section 2 (:func:`lecture_utils.sharpness.flat_sharp_loss`)."""
+    δ ∈ [0, 1] (:data:`FLAT_SHARP_SHIFT`). Notebook 03, section 2 (:func:`lecture_utils.sharpness.flat_sharp_loss`)."""
     from matplotlib.figure import Figure
 
-    shift = check_real("shift", shift, low=-1.5, high=1.5)
     w = np.linspace(-5.5, 4.0, 950)
     fig = Figure(figsize=(9, 4))
     ax = fig.subplots()
@@ -292,7 +329,8 @@ def flat_sharp_panel(shift=0.3):
                 f"at the sharp minimum {rise['sharp']:.3f} — {ratio:.0f}× more, though both minima have "
                 f"the same training loss.")
 
-    slider = float_slider("shift", shift, 0.0, 1.0, 0.05, description="shift δ", readout_format=".2f")
+    slider = widgets.slider("shift", FLAT_SHARP_SHIFT, shift, step=0.05, description="shift δ",
+                            readout_format=".2f")
     return Panel(fig, update, {"shift": slider}, title="flat vs sharp minimum",
                  dynamic=[test, *bars, *notes, ax.title])
 
@@ -302,26 +340,26 @@ def sharpness_figure(record):
     """λ_max and ε-sharpness against B, one point per seed and the mean (log axes). Section 3."""
     import matplotlib.pyplot as plt
 
-    res = _results(record)
+    res = _gap_results(record)
     bs = res["batch_sizes"]
     # runs that met the matched criterion sit at a minimum (100 % training accuracy); the others
     # (the full batch at its budget) are still descending: drawn hollow, not joined, and labelled
-    at_min = [b for b in bs if res["summary"][str(b)]["reached"] == res["summary"][str(b)]["n_seeds"]]
+    at_min = [b for b in bs if _summary_of(res, b)["reached"] == _summary_of(res, b)["n_seeds"]]
     not_min = [b for b in bs if b not in at_min]
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
     for ax, key, title in zip(axes, ("top_eigenvalue", "eps_sharpness"),
                               ("top Hessian eigenvalue λ_max", "ε-sharpness (%)")):
         for b in bs:
-            vals = [r[key] for r in res["runs"][str(b)]]
+            vals = [r[key] for r in _runs_of(res, b)]
             ax.plot([b] * len(vals), vals, "o", color=plotting.COLORS["muted"], alpha=0.6,
                     mfc=plotting.COLORS["muted"] if b in at_min else "none",
                     label=("one seed" if b == at_min[0] else None))
-        ax.plot(at_min, [res["summary"][str(b)][f"{key}_mean"] for b in at_min], "-s", color=plotting.COLORS["full"],
+        ax.plot(at_min, [_summary_of(res, b)[f"{key}_mean"] for b in at_min], "-s", color=plotting.COLORS["full"],
                 label="mean, stopped at 100 % train acc.")
         for b in not_min:
-            s = res["summary"][str(b)]
+            s = _summary_of(res, b)
             ax.plot([b], [s[f"{key}_mean"]], "s", mfc="none", mec=plotting.COLORS["full"], mew=1.5,
-                    label=f"{_label(b, bs[-1])}: not at a minimum")
+                    label=f"{_batch_label(b, bs[-1])}: not at a minimum")
             ax.annotate(f"not at a minimum\n(train acc {s['train_acc_mean']:.2f})", (b, s[f"{key}_mean"]),
                         xytext=(-8, -26), textcoords="offset points", ha="right", fontsize=8.5,
                         color=plotting.COLORS["full"])
@@ -371,14 +409,15 @@ def interpolation_figure(curve, *, sb=32, lb=400):
 
 
 # ----------------------------------------------------------------------------- sections 5-6: matched training loss
-def _se(summary_row, key):
+def _standard_error(summary_row, key):
     """Standard error s/√n of the gap sweep's per-seed values (its summary stores the std, ddof = 1)."""
     return summary_row[f"{key}_std"] / np.sqrt(summary_row["n_seeds"])
 
 
-def _matched(record):
-    res = _results(record)
-    if "configs" not in res or "summary" not in res:
+def _matched_results(record):
+    """The results of the sweep ``sharpness_matched`` (a record from ``sweeps.load``, or its results)."""
+    res = record.get("results", record) if isinstance(record, dict) else None
+    if not isinstance(res, dict) or "configs" not in res or "summary" not in res:
         raise ValueError("record must be the dict returned by sweeps.load('sharpness_matched')")
     return res
 
@@ -387,7 +426,7 @@ def matched_table(record):
     """One row per ``(B, η)`` of the sweep ``sharpness_matched``: seeds that reached the matched training
     loss L*, updates, training loss and accuracy at the stop, test accuracy, λ_max, λ_max·η/2 and
     ε-sharpness, each mean ± standard error over the seeds (notebook 03, sections 5-6)."""
-    res = _matched(record)
+    res = _matched_results(record)
     lines = [f"{'B':>5} {'η':>5} {'reached':>7} {'updates':>8} {'train loss':>10} {'train acc':>9}"
              f" {'test acc':>15} {'λ_max':>13} {'λ_max·η/2':>13} {'ε-sharp %':>13}"]
     for c in res["configs"]:
@@ -408,17 +447,17 @@ def matched_figure(matched, gap):
     ``lr``). Notebook 03, section 5."""
     import matplotlib.pyplot as plt
 
-    m, g = _matched(matched), _results(gap)
+    m, g = _matched_results(matched), _gap_results(gap)
     lr = (matched.get("params") or {}).get("lr", 0.1)
     cs = [c for c in m["configs"] if c["lr"] == lr]
     bs_m = [c["batch_size"] for c in cs]
-    bs_g = [b for b in g["batch_sizes"] if g["summary"][str(b)]["reached"] == g["summary"][str(b)]["n_seeds"]]
+    bs_g = [b for b in g["batch_sizes"] if _summary_of(g, b)["reached"] == _summary_of(g, b)["n_seeds"]]
     lstar = (matched.get("params") or {}).get("target_train_loss")
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
     for ax, key, title in zip(axes, ("top_eigenvalue", "eps_sharpness"),
                               ("top Hessian eigenvalue λ_max", "ε-sharpness (%)")):
-        ax.errorbar(bs_g, [g["summary"][str(b)][f"{key}_mean"] for b in bs_g],
-                    yerr=[_se(g["summary"][str(b)], key) for b in bs_g], color=plotting.COLORS["muted"],
+        ax.errorbar(bs_g, [_summary_of(g, b)[f"{key}_mean"] for b in bs_g],
+                    yerr=[_standard_error(_summary_of(g, b), key) for b in bs_g], color=plotting.COLORS["muted"],
                     marker="o", capsize=4, ls="--", label="at 100 % train acc. (loss differs with B)")
         ax.errorbar(bs_m, [m["summary"][c["key"]][f"{key}_mean"] for c in cs],
                     yerr=[m["summary"][c["key"]][f"{key}_se"] for c in cs], color=plotting.COLORS["full"],
@@ -441,7 +480,7 @@ def stability_figure(record):
     (left); test accuracy against λ_max for every ``(B, η)`` (right; colour: B, marker: η). Notebook 03, section 6."""
     import matplotlib.pyplot as plt
 
-    res = _matched(record)
+    res = _matched_results(record)
     bs = sorted({c["batch_size"] for c in res["configs"]})
     multi = [b for b in bs if sum(c["batch_size"] == b for c in res["configs"]) > 1]
     colors = dict(zip(bs, ("#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")))
