@@ -1,30 +1,39 @@
-"""Panels of notebook 01 (batches and epochs): the index map, batch vs full batch on the lecture's
-toy set, accuracy against batch size from the cached sweep, and the race of section 5 (training
-loss and test accuracy against wall-clock seconds, updates and epochs; :mod:`lecture_utils.race`)
-with the lecture's small-vs-large-batch table filled from the caches."""
+"""Panels and figures of notebook 01 (batches and epochs); they only draw.
+
+* :func:`index_map_panel` — which example falls in which batch, epoch after epoch, beside drawing
+  with replacement (:func:`lecture_utils.data.batch_assignment`);
+* :func:`toy_batch_panel`, :func:`toy_comparison` — batch vs full batch on the lecture's toy set (the
+  numbers: :func:`lecture_utils.toy_sgd.toy_run`, re-exported here with ``largest_stable_lr``);
+* :func:`accuracy_panel` — accuracy against batch size from the cached sweep ``batch_accuracy``;
+* :func:`timing_figure` — time per update and per epoch against B;
+* :func:`race_figure`, :func:`race_table` — the race of section 5 (training loss and test accuracy
+  against wall-clock seconds, updates and epochs; the numbers: :mod:`lecture_utils.race`).
+"""
 from __future__ import annotations
 
 import numpy as np
 from matplotlib.figure import Figure
 
 from .. import widgets
-from .._validate import check_batch_size, check_int, check_real
-from ..data import batch_assignment, make_toy_regression, updates_per_epoch
-from ..optim import minibatch_path
+from .._validate import SEED, Interval, Options, check_batch_size, validate_params
+from ..data import N_TRAIN, batch_assignment, make_toy_regression, updates_per_epoch
 from ..plotting import COLORS, batch_color, contour, set_status, status_text
+from ..toy_sgd import TOY_LR, TOY_THETA0, largest_stable_lr, toy_run  # noqa: F401  (re-exported)
 from . import reads_sweep
 from .noisy import plural
 
-#: Start of every toy path: far from the minimum so that the paths are easy to tell apart.
-TOY_THETA0 = (-2.0, 2.5)
+#: The index map's sizes (N examples, epochs shown) and the toy panel's (N, epochs): declared once.
+INDEX_N = Interval("int", 1, 1000)
+INDEX_EPOCHS = Interval("int", 1, 20)
+TOY_N = Interval("int", 2, 1000)
+TOY_EPOCHS = Interval("int", 1, 100)
 
 
 # ----------------------------------------------------------------------------- index map
+@validate_params(n_examples=INDEX_N, epochs=INDEX_EPOCHS, seed=SEED)
 def index_map_panel(n_examples=20, batch_size=5, *, epochs=3, seed=0):
     """Which example falls in which batch over ``epochs`` epochs, beside sampling with replacement."""
-    n_examples = check_int("n_examples", n_examples, low=1, high=1000)
     batch_size = check_batch_size(batch_size, n_examples)
-    epochs = check_int("epochs", epochs, low=1, high=20)
     fig = Figure(figsize=(11, 3.6), layout="constrained")
     ax1, ax2 = fig.subplots(1, 2)
     shape = (epochs, n_examples)
@@ -80,48 +89,11 @@ def _start_and_minimum(ax, star, *, with_labels=False):
     return start, minimum
 
 
-def largest_stable_lr(batch_size, *, n_examples=20, epochs=5, seed=0):
-    """Largest η on the toy panel's slider range (0.01 … 1.5 in steps of 0.01) whose path does not
-    diverge (:func:`toy_run`), for one batch size (notebook 01, exercise 3)."""
-    problem = make_toy_regression(check_int("n_examples", n_examples, low=2, high=1000))
-    batch_size = check_batch_size(batch_size, problem.n)
-    best = float("nan")
-    for lr in np.round(np.arange(0.01, 1.5001, 0.01), 2):
-        if toy_run(problem, batch_size=batch_size, lr=float(lr), epochs=epochs, seed=seed)["diverged"]:
-            break
-        best = float(lr)
-    return best
-
-
-def toy_run(problem, *, batch_size, lr, epochs, seed=0, theta0=TOY_THETA0):
-    """Mini-batch SGD on the toy set and what the lecture says about it, as numbers.
-
-    Returns the path and: ``diverged`` (NaN/overflow, or the loss ended above where it started), updates per epoch, total updates, final full loss L(θ_end), the minimum
-    L(θ*), and the mean angle (degrees) between each update's direction −g_𝓑 and the full −∇L at
-    the same point (0° for the full batch: no noise).
-    """
-    path = minibatch_path(problem, np.asarray(theta0, float), batch_size=batch_size, lr=lr,
-                          epochs=epochs, seed=seed)
-    diverged = bool(np.isnan(path).any())
-    steps = np.diff(path, axis=0)
-    full = -lr * problem.grad(path[:-1])
-    ok = np.all(np.isfinite(steps), axis=1) & (np.linalg.norm(full, axis=1) > 1e-12)
-    cos = np.sum(steps[ok] * full[ok], axis=1) / (np.linalg.norm(steps[ok], axis=1) * np.linalg.norm(full[ok], axis=1))
-    angle = float(np.degrees(np.mean(np.arccos(np.clip(cos, -1, 1))))) if ok.any() else float("nan")
-    finite = path[np.all(np.isfinite(path), axis=1)]
-    final = float(problem.loss(finite[-1]))
-    diverged = diverged or final > float(problem.loss(np.asarray(theta0, float)))  # the loss grew: diverging
-    return {"path": path, "diverged": diverged, "updates_per_epoch": updates_per_epoch(problem.n, batch_size),
-            "updates": len(path) - 1, "final_loss": final,
-            "min_loss": float(problem.loss(problem.minimizer())), "mean_angle": angle}
-
-
+@validate_params(lr=TOY_LR, epochs=TOY_EPOCHS, seed=SEED, n_examples=TOY_N)
 def toy_batch_panel(batch_size=1, lr=0.1, *, epochs=5, seed=0, n_examples=20):
-    """Trajectories of mini-batch SGD on the contour of the full loss (the lecture's N = 20 case)."""
-    n_examples = check_int("n_examples", n_examples, low=2, high=1000)
+    """Trajectories of mini-batch SGD on the contour of the full loss (the lecture's N = 20 case); the
+    numbers come from :func:`lecture_utils.toy_sgd.toy_run`. Sliders: B and η (:data:`~lecture_utils.toy_sgd.TOY_LR`)."""
     batch_size = check_batch_size(batch_size, n_examples)
-    lr = check_real("lr", lr, low=0.01, high=1.5)
-    epochs = check_int("epochs", epochs, low=1, high=100)
     problem = make_toy_regression(n_examples)
     fig = Figure(figsize=(6.4, 5.0), layout="constrained")
     ax = fig.subplots()
@@ -151,7 +123,7 @@ def toy_batch_panel(batch_size=1, lr=0.1, *, epochs=5, seed=0, n_examples=20):
                 f"gradient; full loss at the end {r['final_loss']:.3f} (minimum {r['min_loss']:.3f}).")
 
     controls = {"batch_size": widgets.batch_size_slider(problem.n, batch_size),
-                "lr": widgets.lr_slider(lr, low=0.01, high=1.5)}
+                "lr": widgets.slider("lr", TOY_LR, lr, log=True, description="learning rate η")}
     return widgets.Panel(fig, update, controls, title="batch vs full batch",
                          dynamic=[line, *markers, ax.title, msg])
 
@@ -202,7 +174,7 @@ def accuracy_panel(record, batch_size=None):
                 f"{res['mean_train_acc'][i]:.2f} (mean ± std over seeds). At the same epoch budget and η, "
                 f"{'larger batches make fewer updates and reach lower accuracy' if i else 'the smallest batch makes the most updates'}.")
 
-    control = widgets.selection_slider("batch_size", sizes, batch_size or sizes[1], description="batch size B")
+    control = widgets.slider("batch_size", Options(tuple(sizes)), batch_size or sizes[1], description="batch size B")
     return widgets.Panel(fig, update, {"batch_size": control}, title="accuracy vs batch size (cached)",
                          dynamic=[*lines.values(), mark, ax1.title, ax2.title])
 
@@ -263,7 +235,7 @@ def timing_figure(timing, cached=None):
 RACE_AXES = (("seconds", "training seconds (wall clock)"), ("steps", "updates k"), ("epochs", "epochs k·B/N"))
 
 
-def race_figure(runs, *, time_budget, n_examples=4000, title=None):
+def race_figure(runs, *, time_budget, n_examples=N_TRAIN, title=None):
     """Training loss (top) and test accuracy (bottom) against wall-clock seconds, updates and epochs,
     one colour per batch size; with several seeds the line is the mean and the band ± one standard
     error across seeds (:func:`lecture_utils.race.curve_band`). ``runs`` are :class:`~lecture_utils.race.RaceRun`
@@ -321,19 +293,19 @@ def race_table(runs, *, time_budget, targets=(0.5, 0.6)):
     lines = [f"{'B':>5} {'η':>6} {'updates':>14} {'epochs':>13} {'train loss':>15} {'test acc':>13} "
              f"{'best test acc':>14} " + " ".join(f"{'s to ' + format(t, 'g'):>13}" for t in targets)]
     for b, row in summary.items():
-        cells = [f"{b:>5}", f"{row['lr']:>6.3g}", f"{_pm(row['updates'], '.0f'):>14}", f"{_pm(row['epochs'], '.3g'):>13}",
-                 f"{_pm(row['final_train_loss'], '.3f'):>15}", f"{_pm(row['final_test_acc'], '.3f'):>13}",
-                 f"{_pm(row['best_test_acc'], '.3f'):>14}"]
+        cells = [f"{b:>5}", f"{row['lr']:>6.3g}", f"{_mean_se_text(row['updates'], '.0f'):>14}", f"{_mean_se_text(row['epochs'], '.3g'):>13}",
+                 f"{_mean_se_text(row['final_train_loss'], '.3f'):>15}", f"{_mean_se_text(row['final_test_acc'], '.3f'):>13}",
+                 f"{_mean_se_text(row['best_test_acc'], '.3f'):>14}"]
         for t in targets:
             m = row[f"seconds_to_{t:g}"]
             reached = row[f"reached_{t:g}"]
-            cell = "never" if not reached else _pm(m, ".2f") + ("" if reached == row["n_seeds"] else f" ({reached}/{row['n_seeds']})")
+            cell = "never" if not reached else _mean_se_text(m, ".2f") + ("" if reached == row["n_seeds"] else f" ({reached}/{row['n_seeds']})")
             cells.append(f"{cell:>13}")
         lines.append(" ".join(cells))
     return "\n".join(lines)
 
 
-def _pm(stat, fmt):
+def _mean_se_text(stat, fmt):
     """'mean ± se' from a (mean, se, n) triple (no interval for n = 1; '–' for no data)."""
     if stat is None or stat[0] is None or not np.isfinite(stat[0]):
         return "–"

@@ -9,7 +9,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .. import widgets
-from .._validate import check_int, check_real
+from .._validate import Interval, validate_params
 from ..optim import momentum_path
 from ..plotting import COLORS, set_status, status_text
 
@@ -19,10 +19,14 @@ def parabola_path(lr, steps=12, theta0=2.0):
     return momentum_path(lambda th: 2 * th, np.array([theta0]), lr=lr, beta=0.0, steps=steps)[:, 0]
 
 
+#: η of the warm-up panel (its slider's range) and the number of steps drawn.
+DEMO_LR = Interval("real", 0.02, 1.1)
+DEMO_STEPS = Interval("int", 1, 200)
+
+
+@validate_params(lr=DEMO_LR, steps=DEMO_STEPS)
 def demo_panel(lr=0.2, steps=12):
-    """The η slider over gradient descent on θ² (0.02 ≤ η ≤ 1.1, 1 ≤ steps ≤ 200)."""
-    lr = check_real("lr", lr, low=0.02, high=1.1)
-    steps = check_int("steps", steps, low=1, high=200)
+    """The η slider over gradient descent on θ² (η in :data:`DEMO_LR`, steps in :data:`DEMO_STEPS`)."""
     fig = Figure(figsize=(7, 3.6), layout="constrained")
     ax = fig.subplots()
     xs = np.linspace(-3, 3, 200)
@@ -57,6 +61,6 @@ def demo_panel(lr=0.2, steps=12):
         return (f"η = {lr:.2f}: every step multiplies θ by {factor:+.2f}, so the path {how} and after "
                 f"{n_steps} θ = {path[-1]:.3g}.")
 
-    return widgets.Panel(fig, update, {"lr": widgets.float_slider("lr", lr, 0.02, 1.1, 0.02, description="learning rate η",
-                                                                   readout_format=".2f")},
+    control = widgets.slider("lr", DEMO_LR, lr, step=0.02, description="learning rate η", readout_format=".2f")
+    return widgets.Panel(fig, update, {"lr": control},
                          title="warm-up: gradient descent on θ²", dynamic=[line, ax.title, msg])
