@@ -73,19 +73,6 @@ def set_status(text_artist, message):
     text_artist.set_visible(bool(message))
 
 
-def finite_or_nan(a, limit=1e6):
-    """Copy of ``a`` with non-finite or huge values (|a| > limit) set to NaN, so a diverging path
-    stops being drawn instead of stretching the axes; also returns whether anything was cut."""
-    a = np.array(a, dtype=float, copy=True)
-    bad = ~np.isfinite(a) | (np.abs(a) > limit)
-    if a.ndim > 1:
-        bad = np.any(bad, axis=tuple(range(1, a.ndim)))
-    if bad.any():
-        first = int(np.argmax(bad))
-        a[first:] = np.nan
-    return a, bool(bad.any())
-
-
 def contour(ax, f, xlim, ylim, *, n=120, levels=20, log=True, cmap="Greys"):
     """Contour map of a function ``f`` of points of shape (..., 2) over a rectangle."""
     xs = np.linspace(*xlim, n)
@@ -101,19 +88,24 @@ def contour(ax, f, xlim, ylim, *, n=120, levels=20, log=True, cmap="Greys"):
 
 
 def plot_finite(ax, x, y, *, status=None, what="the run", limit=1e6, **kwargs):
-    """``ax.plot(x, y)`` of the finite part of ``y`` (see :func:`finite_or_nan`); when ``y`` diverges
-    (NaN, ±inf or |y| > ``limit``) the axes say so in a red box: "<what> diverged after step k" (with
-    ``status`` an existing :func:`status_text` artist, else a new one). Never a blank or crashing plot.
-    Returns ``(line, diverged_at)`` (``diverged_at`` is None when every value is finite). For static
-    figures whose run can diverge (a large η, β near 1); the panels use status_text/set_status."""
-    y_cut, cut = finite_or_nan(y, limit=limit)
+    """``ax.plot(x, y)`` of the finite part of ``y``: from the first value that is NaN, ±inf or
+    |y| > ``limit`` on, the curve is cut (NaN, not drawn) instead of stretching the axes, and the axes
+    say so in a red box: "<what> diverged after step k" (with ``status`` an existing :func:`status_text`
+    artist, else a new one). Never a blank or crashing plot. Returns ``(line, diverged_at)``
+    (``diverged_at`` is None when every value is finite). For static figures whose run can diverge
+    (a large η, β near 1); the panels use status_text/set_status."""
+    y_cut = np.array(y, dtype=float, copy=True)
+    bad = ~np.isfinite(y_cut) | (np.abs(y_cut) > limit)
+    if y_cut.ndim > 1:
+        bad = np.any(bad, axis=tuple(range(1, y_cut.ndim)))
+    first = int(np.argmax(bad)) if bad.any() else None
+    if first is not None:
+        y_cut[first:] = np.nan
     (line,) = ax.plot(x, y_cut, **kwargs)
-    first = None
-    if cut:
-        bad = np.isnan(y_cut) if y_cut.ndim == 1 else np.isnan(y_cut).any(axis=tuple(range(1, y_cut.ndim)))
-        first = int(np.argmax(bad))
+    if first is not None:
         xs = np.asarray(x)
-        where = f"step {xs[first]:g}" if xs.ndim == 1 and len(xs) > first and np.isscalar(xs[first]) else f"point {first}"
+        where = (f"step {xs[first]:g}" if xs.ndim == 1 and len(xs) > first and np.isscalar(xs[first])
+                 else f"point {first}")
         if status is None:
             status = status_text(ax)
         set_status(status, f"{what} diverged after {where} (values became NaN / inf)")
