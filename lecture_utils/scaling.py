@@ -25,7 +25,7 @@ import math
 
 import numpy as np
 
-from ._validate import check_batch_size, check_choice, check_int, check_lr, check_real
+from ._validate import COUNT, LR, Interval, Options, check_real, validate_params
 from .data import updates_per_epoch
 from .noise import (  # noqa: F401  (the noise-scale estimators live in noise; re-exported for old imports)
     NoiseScale,
@@ -45,15 +45,18 @@ __all__ = ["scaled_lr", "lr_at_step", "NoiseScale", "noise_scale_from_norms", "b
 
 
 # ----------------------------------------------------------------------------- linear scaling
+#: τ, LARS's trust coefficient: a number > 0.
+TRUST = Interval("real", 0.0, None, closed="neither")
+
+
+@validate_params(batch_size=COUNT, base_batch_size=COUNT, base_lr=LR,
+                 rule=Options(("linear", "sqrt", "none")))
 def scaled_lr(batch_size, *, base_lr=0.1, base_batch_size=32, rule="linear"):
     """η for batch size B from a base (η₀ at B₀): ``linear`` η₀·B/B₀ (Goyal et al. 2017),
     ``sqrt`` η₀·√(B/B₀), ``none`` η₀ (section 1 of notebook 04)."""
-    b = check_int("batch_size", batch_size, low=1)
-    b0 = check_int("base_batch_size", base_batch_size, low=1)
-    lr0 = check_lr(base_lr, "base_lr")
-    rule = check_choice("rule", rule, ("linear", "sqrt", "none"))
+    b, b0 = batch_size, base_batch_size
     factor = {"linear": b / b0, "sqrt": math.sqrt(b / b0), "none": 1.0}[rule]
-    return lr0 * factor
+    return base_lr * factor
 
 
 # ----------------------------------------------------------------------------- critical batch size
@@ -90,7 +93,7 @@ def fit_critical_batch(batch_sizes, steps):
             "rms_log_error": float(np.sqrt(np.mean(resid(fit.x) ** 2)))}
 
 
-def _check_points(max_steps, per_epoch):
+def _loss_check_steps(max_steps):
     """Steps at which the training loss is checked: every step up to 20, then ~4 % apart."""
     pts, s = set(range(1, min(max_steps, 20) + 1)), 20.0
     while s < max_steps:
@@ -99,32 +102,36 @@ def _check_points(max_steps, per_epoch):
     return pts
 
 
-def _epochs_for(max_steps, per_epoch):
+def _epochs_covering(max_steps, per_epoch):
     """An epoch budget that ``max_steps`` updates (``per_epoch`` per epoch) always ends first."""
     return -(-max_steps // per_epoch) + 1
 
 
+#: steps_to_target's status words are train_classifier's (:data:`lecture_utils.train.STATUSES`:
+#: ``max_steps``, ``diverged``) except ``reached`` for ``target_reached``: that word is stored in the
+#: caches data/sweep_critical_batch.json and data/sweep_have_both.json (``tried`` lists).
+REACHED = "reached"
+
+
+@validate_params(target_loss=Interval("real", 0.0, None, closed="neither"), max_steps=COUNT)
 def steps_to_target(data, *, batch_size, lr, seed, target_loss, max_steps, warmup_steps=0, on_check=None,
                     threads=THREADS):
     """Updates until the full training loss first falls to ``target_loss`` (notebook 04, section 3).
 
     A :func:`lecture_utils.train.train_classifier` run (its initial weights, its batches
     ``epoch_batches(N, B, seed, epoch)``, plain SGD θ ← θ − η·g with warm-up) whose training loss is
-    checked at steps ~4 % apart. Returns a dict: ``steps`` (None if not reached), ``status``
-    (``reached``, ``max_steps`` or ``diverged``), ``seconds``, and the checked ``curve``
-    (``step``, ``train_loss``). ``on_check(step, model, train_loss)``, if given, is called at
-    every check (e.g. to measure the noise scale along the run).
+    checked at steps ~4 % apart (:func:`_loss_check_steps`). Returns a dict: ``steps`` (None if not
+    reached), ``status`` (``reached`` (:data:`REACHED`), ``max_steps`` or ``diverged``), ``seconds``,
+    and the checked ``curve`` (``step``, ``train_loss``). ``on_check(step, model, train_loss)``, if
+    given, is called at every check (e.g. to measure the noise scale along the run).
     """
-    x, y, _, _ = as_tensors(data)
-    b = check_batch_size(batch_size, len(y))
-    target = check_real("target_loss", target_loss, low=0.0, low_open=True)
-    max_steps = check_int("max_steps", max_steps, low=1)
-    per_epoch = updates_per_epoch(len(y), b)
-    r = train_classifier(data, batch_size=b, lr=lr, seed=seed, max_steps=max_steps, warmup_steps=warmup_steps,
-                         max_epochs=_epochs_for(max_steps, per_epoch), target_train_loss=target,
-                         eval_at_steps=_check_points(max_steps, per_epoch), on_eval=on_check, threads=threads)
-    status = {"target_reached": "reached", "diverged": "diverged"}.get(r.status, "max_steps")
-    return {"steps": r.steps if status == "reached" else None, "status": status, "seconds": r.seconds,
+    per_epoch = updates_per_epoch(len(as_tensors(data)[1]), batch_size)
+    r = train_classifier(data, batch_size=batch_size, lr=lr, seed=seed, max_steps=max_steps,
+                         warmup_steps=warmup_steps, max_epochs=_epochs_covering(max_steps, per_epoch),
+                         target_train_loss=target_loss, eval_at_steps=_loss_check_steps(max_steps),
+                         on_eval=on_check, threads=threads)
+    status = REACHED if r.status == "target_reached" else r.status  # max_steps ends before the epochs do
+    return {"steps": r.steps if status == REACHED else None, "status": status, "seconds": r.seconds,
             "curve": {"step": list(r.history["step"]), "train_loss": list(r.history["train_loss"])}}
 
 
@@ -185,14 +192,13 @@ def _lars_update(w, lr, trust, eps=1e-12):
         w.add_(g, alpha=-lr * trust)
 
 
+@validate_params(lr=LR, trust=TRUST)
 def lars_step(model, lr, *, trust=0.02, eps=1e-12):
     """One LARS update (You et al. 2017, no momentum or weight decay): for each layer's weight,
     w ← w − η·τ·(‖w‖/‖∇w‖)·∇w; biases take the plain step b ← b − η·τ·∇b. Returns the trust
     ratios ‖w‖/‖∇w‖ used (notebook 04, section 4)."""
     import torch
 
-    lr = check_lr(lr)
-    trust = check_real("trust", trust, low=0.0, low_open=True)
     ratios = trust_ratios(model)
     with torch.no_grad():
         for _, m in _weight_layers(model):
@@ -202,6 +208,7 @@ def lars_step(model, lr, *, trust=0.02, eps=1e-12):
     return ratios
 
 
+@validate_params(lr=LR, trust=TRUST)
 def lars_optimizer(parameters, lr, *, trust=0.02, eps=1e-12):
     """:func:`lars_step` as a ``torch.optim.Optimizer`` over ``parameters`` (matrices take the
     trust-ratio step, vectors the plain step η·τ·∇), for ``train_classifier(make_optimizer=...)``."""
@@ -215,10 +222,11 @@ def lars_optimizer(parameters, lr, *, trust=0.02, eps=1e-12):
                     if p.grad is not None:
                         _lars_update(p, group["lr"], group["trust"], group["eps"])
 
-    return LARS(parameters, {"lr": check_lr(lr), "trust": check_real("trust", trust, low=0.0, low_open=True),
-                             "eps": eps})
+    return LARS(parameters, {"lr": lr, "trust": trust, "eps": eps})
 
 
+@validate_params(max_steps=COUNT, optimizer=Options(("lars", "sgd")), trust=TRUST,
+                 record_every=Interval("int", 1, None, allow_none=True))
 def train_lars(data, *, batch_size, lr, seed, max_steps, trust=0.02, warmup_steps=0, optimizer="lars",
                record_every=None, threads=THREADS):
     """Train the course MLP for ``max_steps`` updates with LARS (:func:`lars_optimizer`) or plain SGD
@@ -226,15 +234,12 @@ def train_lars(data, *, batch_size, lr, seed, max_steps, trust=0.02, warmup_step
     batches and warm-up.
 
     Returns a dict: ``train_acc``, ``test_acc``, ``train_loss``, ``test_loss``, ``status``
-    (``completed`` or ``diverged``), ``steps``, ``seconds`` and ``ratios`` — the trust ratio of
-    every layer every ``record_every`` steps (``step`` and one list per layer name).
+    (``completed``: all ``max_steps`` updates made — train_classifier's ``max_steps``, stored under
+    this word in data/sweep_have_both.json — or ``diverged``), ``steps``, ``seconds`` and ``ratios``
+    — the trust ratio of every layer every ``record_every`` steps (``step`` and one list per layer name).
     """
-    x, y, _, _ = as_tensors(data)
-    b = check_batch_size(batch_size, len(y))
-    max_steps = check_int("max_steps", max_steps, low=1)
-    optimizer = check_choice("optimizer", optimizer, ("lars", "sgd"))
-    trust = check_real("trust", trust, low=0.0, low_open=True)
-    record_every = check_int("record_every", record_every, low=1, allow_none=True) or max(1, max_steps // 20)
+    per_epoch = updates_per_epoch(len(as_tensors(data)[1]), batch_size)
+    record_every = record_every or max(1, max_steps // 20)
     ratios = {"step": []}
 
     def record(step, model):
@@ -247,10 +252,12 @@ def train_lars(data, *, batch_size, lr, seed, max_steps, trust=0.02, warmup_step
     if optimizer == "lars":
         def make(params, lr_, momentum):
             return lars_optimizer(params, lr_, trust=trust)
-    r = train_classifier(data, batch_size=b, lr=lr, seed=seed, max_steps=max_steps, warmup_steps=warmup_steps,
-                         max_epochs=_epochs_for(max_steps, updates_per_epoch(len(y), b)), make_optimizer=make,
-                         on_backward=record, threads=threads)
-    status = "diverged" if r.status == "diverged" or not math.isfinite(r.train_loss) else "completed"
+    r = train_classifier(data, batch_size=batch_size, lr=lr, seed=seed, max_steps=max_steps,
+                         warmup_steps=warmup_steps, max_epochs=_epochs_covering(max_steps, per_epoch),
+                         make_optimizer=make, on_backward=record, threads=threads)
+    # train_classifier ends such a run with max_steps (every update made) or diverged (a NaN/inf loss,
+    # also at the final evaluation)
+    status = "completed" if r.status == "max_steps" else r.status
     return {"train_acc": r.train_acc, "test_acc": r.test_acc, "train_loss": r.train_loss,
             "test_loss": r.test_loss, "status": status, "steps": r.steps, "seconds": r.seconds,
             "ratios": ratios}
