@@ -74,12 +74,13 @@ def _noise_row(recs, ok):
     """E|g_B − g|²/|g|² = c(B)·tr Σ/|G|² per seed of ``noise_scale`` at the target loss of
     ``critical_batch``, as (mean, se) over the seeds."""
     from .noise import finite_population_factor
+    from .sweeps.noise_scale import seed_key
 
     if not (ok.get("noise_scale") and ok.get("critical_batch")):
         return ("gradient noise", None, None, "04 noise_scale (cache missing)")
     level = recs["critical_batch"]["params"]["target_loss"]
     seeds = recs["noise_scale"]["params"]["seeds"]
-    pts = [q for sd in seeds for q in ok["noise_scale"]["per_seed"][str(sd)] if q["loss_level"] == level]
+    pts = [q for sd in seeds for q in ok["noise_scale"]["per_seed"][seed_key(sd)] if q["loss_level"] == level]
     rel = [mean_se([q["trace"] * finite_population_factor(N_TRAIN, b) / q["g2"] for q in pts])[:2]
            for b in (SMALL, LARGE)]
     return (f"gradient noise E|g_B − g|²/|g|² at loss {level:g}", rel[0], rel[1],
@@ -99,6 +100,8 @@ def _updates_row(recs, ok):
 def _accuracy_rows(recs, ok):
     """Test accuracy after a fixed epoch budget (01), at 100 % train with the same η (03) and with
     η tuned for each B (04)."""
+    from .sweeps.generalization import batch_key
+
     rows = []
     ba, g = ok.get("batch_accuracy"), ok.get("generalization")
     if ba:
@@ -109,8 +112,8 @@ def _accuracy_rows(recs, ok):
         rows.append(("test acc after a fixed epoch budget", None, None, "01 (cache missing)"))
     if g:
         sb, lb = g["gap"]["sb"], g["gap"]["lb"]
-        rows.append((f"generalization: test acc at 100 % train, same η (B = {sb} vs {lb})",
-                     g["summary"][str(sb)]["test_acc_mean"], g["summary"][str(lb)]["test_acc_mean"],
+        acc = {b: g["summary"][batch_key(b)]["test_acc_mean"] for b in (sb, lb)}
+        rows.append((f"generalization: test acc at 100 % train, same η (B = {sb} vs {lb})", acc[sb], acc[lb],
                      "03 generalization"))
     else:
         rows.append(("generalization: test acc at 100 % train, same η", None, None, "03 (cache missing)"))

@@ -64,12 +64,13 @@ def warmup_rows(record):
     """Per (B, W) of the sweep ``warmup``: diverged k of n seeds with a 95 % Wilson interval, the
     updates at which they diverged, and test accuracy (mean ± se) of the seeds that reached 100 %."""
     from .landscapes import wilson_interval
+    from .sweeps.warmup import run_key
 
     res, p = record_parts(record, "warmup")
     rows = []
     for b in p["settings"]:
         for warm in (0, 1):
-            rs = [res["runs"][f"{b}|{warm}|{s}"] for s in p["seeds"]]
+            rs = [res["runs"][run_key(b, warm, s)] for s in p["seeds"]]
             div = [r for r in rs if r["status"] == "diverged"]
             ok = [r for r in rs if r["status"] == "target_reached"]
             lo, hi = wilson_interval(len(div), len(rs))
@@ -85,13 +86,15 @@ def stability_numbers(record, b=None):
     """λ_max·η/2 along the tracked runs (η of that update): per warm-up setting the median over
     seeds and updates before step 120, the share of measurements above 1 (beyond the limit
     λ_max = 2/η), and λ_max at the start (update 0, the same for both settings)."""
+    from .sweeps.warmup import run_key
+
     res, p = record_parts(record, "warmup")
     b = p["track"][0] if b is None else b
     out = {}
     for warm in (0, 1):
         ratios, lam0 = [], []
         for s in p["track_seeds"]:
-            t = res["runs"][f"{b}|{warm}|{s}"].get("track")
+            t = res["runs"][run_key(b, warm, s)].get("track")
             if not t:
                 continue
             for st, lr, lam in zip(t["step"], t["lr"], t["lam"]):
@@ -193,11 +196,13 @@ def tuned_cells(record):
     """Every (B, η) cell of the sweep ``tuned_lr``: ``n`` seeds, ``reached`` (100 % training
     accuracy), ``diverged``, test accuracy mean ± standard error over the seeds that reached it,
     mean updates and epochs (notebook 04, section 1)."""
+    from .sweeps.tuned_lr import run_key
+
     res, p = record_parts(record, "tuned_lr")
     out = {}
     for b in p["batch_sizes"]:
         for lr in p["lrs"]:
-            rs = [res["runs"][f"{b}|{lr:g}|{s}"] for s in p["seeds"]]
+            rs = [res["runs"][run_key(b, lr, s)] for s in p["seeds"]]
             ok = [r for r in rs if r["status"] == "target_reached"]
             m, se, _ = mean_se([r["test_acc"] for r in ok])
             out[(b, lr)] = {"n": len(rs), "reached": len(ok),
@@ -263,10 +268,12 @@ def tuned_differences(record):
 def critical_rows(record):
     """Per B of the sweep ``critical_batch``: each seed's best η and updates S to the target loss,
     S mean ± se, E = B·S̄, and how many η of the grid were tried."""
+    from .sweeps.critical_batch import run_key
+
     res, p = record_parts(record, "critical_batch")
     rows = []
     for b in p["batch_sizes"]:
-        rs = [res["runs"][f"{b}|{s}"] for s in p["seeds"]]
+        rs = [res["runs"][run_key(b, s)] for s in p["seeds"]]
         m, se, n = mean_se([r["steps"] for r in rs])
         rows.append({"batch_size": b, "best_lrs": [r["best_lr"] for r in rs],
                      "steps": [r["steps"] for r in rs], "s_mean": m, "s_se": se, "n": n, "n_seeds": len(rs),
@@ -278,13 +285,14 @@ def critical_rows(record):
 def critical_fit(record):
     """S(B) = S_min(1 + B_crit/B) fitted to the seed means, and to each seed alone (B_crit mean ± se)."""
     from .scaling import fit_critical_batch
+    from .sweeps.critical_batch import run_key
 
     res, p = record_parts(record, "critical_batch")
     rows = [r for r in critical_rows(record) if r["n"] == r["n_seeds"]]
     fit = fit_critical_batch([r["batch_size"] for r in rows], [r["s_mean"] for r in rows])
     per_seed = []
     for s in p["seeds"]:
-        rr = [res["runs"][f"{b}|{s}"] for b in p["batch_sizes"]]
+        rr = [res["runs"][run_key(b, s)] for b in p["batch_sizes"]]
         ok = [(b, r["steps"]) for b, r in zip(p["batch_sizes"], rr) if r["steps"] is not None]
         per_seed.append(fit_critical_batch([b for b, _ in ok], [st for _, st in ok])["b_crit"])
     m, se, _ = mean_se(per_seed)
@@ -295,10 +303,12 @@ def critical_fit(record):
 def noise_rows(record):
     """B_simple at each training-loss level of the sweep ``noise_scale``: mean ± se over the seeds,
     with the mean update at which the level was reached."""
+    from .sweeps.noise_scale import seed_key
+
     res, p = record_parts(record, "noise_scale")
     rows = []
     for level in sorted(p["at_losses"], reverse=True):
-        pts = [q for s in p["seeds"] for q in res["per_seed"][str(s)] if q["loss_level"] == level]
+        pts = [q for s in p["seeds"] for q in res["per_seed"][seed_key(s)] if q["loss_level"] == level]
         m, se, n = mean_se([q["b_simple"] for q in pts])
         rows.append({"loss_level": level, "b_simple": m, "se": se, "n": n,
                      "step": mean_se([q["step"] for q in pts])[0], "g2": mean_se([q["g2"] for q in pts])[0],

@@ -7,6 +7,7 @@ import pytest
 from lecture_utils import checks, small_vs_large, sweeps, tuning
 from lecture_utils.panels import have_both as hb
 from lecture_utils.sweeps import have_both as sweep
+from lecture_utils.sweeps import noise_scale, tuned_lr
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +56,8 @@ def test_train_longer_narrows_the_gap(rec):
 def test_rule_breaks_at_the_largest_batches(rec):
     """Measured: the scaled η at B = 4000 (η = 12.5) diverges, with or without warm-up."""
     runs = rec["results"]["grid"]["runs"]
-    assert runs["4000|scaled|0"]["status"] == "diverged"
-    assert runs["4000|scaled|1"]["status"] == "diverged"
+    assert runs[sweep.grid_key(4000, "scaled", 0)]["status"] == "diverged"
+    assert runs[sweep.grid_key(4000, "scaled", 1)]["status"] == "diverged"
     assert "diverged" in hb.rule_limits(rec)
 
 
@@ -102,7 +103,7 @@ def test_panel_switches_cached_runs_quickly(rec):
         for eta in ("fixed", "scaled"):
             for warm in (False, True):
                 cap = panel.update(batch_size=b, eta=eta, warmup=warm)
-                run = rec["results"]["grid"]["runs"][f"{b}|{eta}|{int(warm)}"]
+                run = rec["results"]["grid"]["runs"][sweep.grid_key(b, eta, warm)]
                 assert cap.startswith(f"B = {b}, η = {run['lr']:g}")
                 if run["status"] == "diverged":
                     assert "diverged" in cap
@@ -218,15 +219,15 @@ def test_tuned_lr_grid_is_complete_and_same_for_every_b(recs):
     hbrec = sweeps.load("have_both")
     small = hbrec["results"]["protocol"]["per_seed"]
     for s in p["seeds"]:
-        cached = small[str(s)]["small"]["test_acc"]
-        assert r["results"]["runs"][f"32|0.1|{s}"]["test_acc"] == pytest.approx(cached, abs=1e-4)
+        cached = small[sweep.seed_key(s)]["small"]["test_acc"]
+        same = r["results"]["runs"][tuned_lr.run_key(32, 0.1, s)]
+        assert same["test_acc"] == pytest.approx(cached, abs=1e-4)
     assert "tuned against tuned" in hb.tuned_verdict(r)
 
 
 def test_tuned_lr_one_run_recomputed(recs):
     """One cell recomputed now (the cheapest: a divergence) matches the cache."""
     from lecture_utils.seeding import THREADS, set_threads
-    from lecture_utils.sweeps import tuned_lr
 
     p = recs["tuned_lr"]["params"]
     b, lr = max(p["batch_sizes"]), max(p["lrs"])
@@ -234,7 +235,7 @@ def test_tuned_lr_one_run_recomputed(recs):
         got = tuned_lr.run_one(p, (b, lr, 0))
     finally:
         set_threads(THREADS)
-    assert got == recs["tuned_lr"]["results"]["runs"][tuned_lr.key(b, lr, 0)]
+    assert got == recs["tuned_lr"]["results"]["runs"][tuned_lr.run_key(b, lr, 0)]
 
 
 def test_warmup_rates_with_wilson_intervals(recs):
@@ -302,7 +303,8 @@ def test_numbers_live_in_tuning_and_the_panel_reexports_them(rec, recs):
     rows = {r["name"]: r for r in tuning.protocol_rows(rec)}
     w = rows["large batch at scaled η + warm-up"]
     assert (w["batch_size"], w["lr"], w["warmup_steps"]) == (512, pytest.approx(1.6), 40)
-    assert w["warmup_steps"] == rec["results"]["grid"]["runs"]["512|scaled|1"]["warmup_steps"]  # as trained
+    trained = rec["results"]["grid"]["runs"][sweep.grid_key(512, "scaled", 1)]
+    assert w["warmup_steps"] == trained["warmup_steps"]  # the W the cached run was trained with
     assert w["test_acc_se"] == pytest.approx(w["test_acc_std"] / math.sqrt(w["n"]))
     with pytest.raises(ValueError, match="sweeps.load\\('tuned_lr'\\)"):
         tuning.tuned_rows({"params": {}})
@@ -320,7 +322,7 @@ def test_summary_noise_row_is_the_finite_population_formula(recs):
     level = recs["critical_batch"]["params"]["target_loss"]
     per_seed = recs["noise_scale"]["results"]["per_seed"]
     seeds = recs["noise_scale"]["params"]["seeds"]
-    pts = [q for s in seeds for q in per_seed[str(s)] if q["loss_level"] == level]
+    pts = [q for s in seeds for q in per_seed[noise_scale.seed_key(s)] if q["loss_level"] == level]
     for b, cell in zip((32, 512), noise[1:3]):
         by_hand = [q["trace"] * (4000 - b) / (b * 3999) / q["g2"] for q in pts]
         assert cell[0] == pytest.approx(np.mean(by_hand), rel=1e-12)

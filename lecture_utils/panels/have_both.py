@@ -31,6 +31,8 @@ import numpy as np
 from .. import plotting
 from .._validate import Options
 from ..small_vs_large import LARGE, SMALL, summary_rows
+from ..sweeps.have_both import MODES, grid_key, seed_key
+from ..sweeps.warmup import run_key as warmup_key
 from ..tuning import (
     critical_fit,
     critical_numbers,
@@ -62,8 +64,6 @@ __all__ = [
     "protocol_rows", "stability_numbers", "summary_rows", "train_longer_rows", "tuned_cells", "tuned_numbers",
     "tuned_rows", "warmup_rows",
 ]
-
-MODES = ("fixed", "scaled")
 
 
 def _parts(record):
@@ -126,11 +126,12 @@ def protocol_figure(record):
     res, p = _parts(record)
     b0, b = p["base"]["batch_size"], p["large_batch"]
     grid = res["grid"]["runs"]
-    warm = grid[f"{b}|scaled|1"]
-    curves = [(f"B = {b0}, η = {p['base']['lr']:g}", grid[f"{b0}|fixed|0"]["history"],
+    warm = grid[grid_key(b, "scaled", 1)]
+    longer = res["protocol"]["per_seed"][seed_key(p["seeds"][0])]["large"]
+    curves = [(f"B = {b0}, η = {p['base']['lr']:g}", grid[grid_key(b0, "fixed", 0)]["history"],
                plotting.COLORS["small"]),
               (f"B = {b}, η = {p['base']['lr']:g} (trained longer)",
-               res["protocol"]["per_seed"][str(p["seeds"][0])]["large"]["history"], plotting.COLORS["full"]),
+               longer["history"], plotting.COLORS["full"]),
               (f"B = {b}, η = {warm['lr']:g} + warm-up", warm["history"], plotting.COLORS["medium"])]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for label, h, color in curves:
@@ -162,12 +163,12 @@ def rule_limits(record):
             continue
         parts = []
         for warm in (0, 1):
-            r = runs[f"{b}|scaled|{warm}"]
+            r = runs[grid_key(b, "scaled", warm)]
             what = "diverged" if r["status"] == "diverged" else f"test acc {r['test_acc']:.2f}"
             if r["status"] not in ("diverged", "target_reached"):
                 what += f" (train acc {r['train_acc']:.2f}, not 100 %)"
             parts.append(f"{'with' if warm else 'no'} warm-up: {what}")
-        lines.append(f"B = {b:>4}, η = {runs[f'{b}|scaled|0']['lr']:>5.3g}: " + "; ".join(parts))
+        lines.append(f"B = {b:>4}, η = {runs[grid_key(b, 'scaled', 0)]['lr']:>5.3g}: " + "; ".join(parts))
     return "\n".join(lines)
 
 
@@ -226,7 +227,7 @@ def _draw_final_accuracies(ax, runs, bs):
     """Right axes: the final test accuracy of every cached run against B (log x), one line per
     (η mode, warm-up); returns the empty ring that marks the selected run."""
     for (mode, warm), (mk, color, label) in _GRID_STYLES.items():
-        acc = list(_finite(runs[f"{b}|{mode}|{warm}"]["test_acc"] for b in bs))
+        acc = list(_finite(runs[grid_key(b, mode, warm)]["test_acc"] for b in bs))
         ax.plot(bs, acc, marker=mk, color=color, lw=1.5, ms=6, label=label)
     ring = ax.plot([], [], "o", ms=16, mfc="none", mec="k", mew=2)[0]
     ax.set_xscale("log")
@@ -256,7 +257,7 @@ def scaling_panel(record):
     res, p = _parts(record)
     runs, bs = res["grid"]["runs"], list(res["grid"]["batch_sizes"])
     b0 = p["base"]["batch_size"]
-    base = runs[f"{b0}|fixed|0"]
+    base = runs[grid_key(b0, "fixed", 0)]
     fig = Figure(figsize=(10, 3.6))
     ax, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.3, 1]})
     line = _draw_base_curve(ax, base, b0, p.get("grid_max_epochs", p["max_epochs"]))
@@ -267,7 +268,7 @@ def scaling_panel(record):
 
     def update(batch_size, eta, warmup):
         warm = int(bool(warmup))
-        run = runs[f"{batch_size}|{eta}|{warm}"]
+        run = runs[grid_key(batch_size, eta, warm)]
         line.set_data(run["history"]["epoch"], _finite(run["history"]["test_acc"]))
         title.set_text(f"B = {batch_size}, η = {run['lr']:g}" + (" + warm-up" if warm else ""))
         ring.set_data([batch_size], [np.nan if run["test_acc"] is None else run["test_acc"]])
@@ -488,7 +489,7 @@ def _draw_stability_runs(ax, runs, b, warm, seeds):
     (diverged seeds, the last run drawn)."""
     nd, r = 0, None
     for s in seeds:
-        r = runs[f"{b}|{warm}|{s}"]
+        r = runs[warmup_key(b, warm, s)]
         t = r.get("track")
         if not t:
             continue
@@ -525,7 +526,7 @@ def warmup_figure(record):
         ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
         ax.yaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel("update")
-        alln = [res["runs"][f"{b}|{warm}|{s}"]["status"] == "diverged" for s in p["seeds"]]
+        alln = [res["runs"][warmup_key(b, warm, s)]["status"] == "diverged" for s in p["seeds"]]
         ax.set_title(f"B = {b}, η = {r['lr']:g}, "
                      + (f"warm-up W = {r['warmup_steps']}" if warm else "no warm-up")
                      + f"\nseeds {seeds[0]}–{seeds[-1]} drawn, {nd}/{len(seeds)} diverged (red, × where); "
