@@ -31,8 +31,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import check_array, check_batch_size, check_beta, check_choice, check_int, check_lr
-from .data import epoch_batches
+from ._validate import (
+    BETA,
+    LR,
+    NONNEGATIVE_INT,
+    SEED,
+    Options,
+    check_array,
+    check_batch_size,
+    check_int,
+    check_lr,
+    validate_params,
+)
+from .data import epoch_batches, updates_per_epoch
 
 #: A path is cut (NaN from there on) once |θ| exceeds this: it has diverged.
 DIVERGENCE_LIMIT = 1e6
@@ -46,8 +57,16 @@ CONVENTIONS = {
 }
 
 
+#: The names of the four conventions, declared once for every function that takes one.
+CONVENTION = Options(tuple(CONVENTIONS))
+
+
 def _diverged(theta):
-    """|θ| > 1e6 somewhere, or NaN/inf (NaN fails every comparison)."""
+    """|θ| > 1e6 somewhere, or NaN/inf (NaN fails every comparison). A 1-D θ is tested by its
+    squared length first (cheap): ‖θ‖² ≤ 1e12 implies every |θᵢ| ≤ 1e6; otherwise (or NaN, inf,
+    overflow) the exact per-component test decides, so the verdict is the same."""
+    if theta.ndim == 1 and theta @ theta <= DIVERGENCE_LIMIT * DIVERGENCE_LIMIT:
+        return False
     return not (np.abs(theta).max() <= DIVERGENCE_LIMIT)
 
 
@@ -59,6 +78,7 @@ def _grad(grad_fn, theta):
     return g
 
 
+@validate_params(lr=LR, beta=BETA, steps=NONNEGATIVE_INT)
 def momentum_path(grad_fn, theta0, *, lr, beta, steps):
     """θ⁰…θ^steps of the lecture's momentum rule, shape ``(steps + 1, d)``, θ⁰ first (notebooks 01, 05).
 
@@ -66,7 +86,7 @@ def momentum_path(grad_fn, theta0, *, lr, beta, steps):
     ``grad_fn(θ)`` returns ∇L(θ) with the shape of θ. If θ leaves |θ| < 1e6 or becomes non-finite
     the rest of the path is NaN (the caller reports divergence; nothing raises).
     """
-    return momentum_trace(grad_fn, theta0, lr=lr, beta=beta, steps=steps).theta
+    return _run(grad_fn, check_array("theta0", theta0, ndim=1).copy(), lr, beta, steps).theta
 
 
 @dataclass
@@ -94,12 +114,14 @@ class MomentumTrace:
         return self.beta * self.movement[t - 1], -self.lr * self.grad[t - 1], self.movement[t]
 
 
+@validate_params(lr=LR, beta=BETA, steps=NONNEGATIVE_INT)
 def momentum_trace(grad_fn, theta0, *, lr, beta, steps):
     """Run the lecture's rule and keep θᵗ, gᵗ and mᵗ (see :class:`MomentumTrace`; notebook 05)."""
-    theta = check_array("theta0", theta0, ndim=1).copy()
-    lr = check_lr(lr)
-    beta = check_beta(beta)
-    steps = check_int("steps", steps, low=0)
+    return _run(grad_fn, check_array("theta0", theta0, ndim=1).copy(), lr, beta, steps)
+
+
+def _run(grad_fn, theta, lr, beta, steps):
+    """The loop of :func:`momentum_trace` on checked arguments: mᵗ = β·mᵗ⁻¹ − η·gᵗ⁻¹, θᵗ = θᵗ⁻¹ + mᵗ."""
     d = theta.size
     path = np.full((steps + 1, d), np.nan)
     moves = np.full((steps + 1, d), np.nan)
@@ -113,7 +135,7 @@ def momentum_trace(grad_fn, theta0, *, lr, beta, steps):
         g = _grad(grad_fn, theta) if t == 1 else np.asarray(grad_fn(theta), dtype=float)
         m = beta * m - lr * g
         theta = theta + m
-        if not abs(theta).max() <= DIVERGENCE_LIMIT:  # |θ| > 1e6 or NaN/inf (see _diverged)
+        if _diverged(theta):
             bad = t
             break
         grads[t - 1] = g
@@ -122,19 +144,56 @@ def momentum_trace(grad_fn, theta0, *, lr, beta, steps):
     return MomentumTrace(path, grads, moves, lr, beta, bad)
 
 
+@validate_params(lr=LR, steps=NONNEGATIVE_INT)
+def momentum_runs(grad_fn, theta0, *, lr, betas, steps):
+    """The lecture's rule run once per β of ``betas``, all from θ⁰, side by side (notebook 05, "Rolling
+    past a local minimum": the scan over β): for every run mᵗ = β·mᵗ⁻¹ − η·∇L(θᵗ⁻¹), θᵗ = θᵗ⁻¹ + mᵗ, m⁰ = 0.
+
+    The same elementwise update as :func:`momentum_trace`, on a ``(len(betas), d)`` array; ``grad_fn`` must
+    take a batch of points (shape (n, d), as the landscapes' ``grad`` does). A batch's gradient may differ
+    from one point's in the last bit (numpy's vectorised exp), so a run agrees with ``momentum_trace`` at
+    its β to rounding (on notebook 05's 1-D loss: 4 of the 4100 paths a slider can reach differ at all).
+    Returns ``(theta, movement)``, both of shape ``(steps + 1, len(betas), d)``; a run that leaves
+    |θ| ≤ 1e6 (or turns NaN) is NaN from that step on.
+    """
+    theta0 = check_array("theta0", theta0, ndim=1)
+    b = np.asarray(betas, dtype=float)
+    if b.ndim != 1 or np.any(~np.isfinite(b)) or np.any((b < 0) | (b >= 1)):
+        raise ValueError("betas must be a 1-D list of momentum values β in [0, 1)")
+    b = b[:, None]
+    theta = np.repeat(theta0[None, :], len(b), axis=0)
+    m = np.zeros_like(theta)
+    path = np.empty((steps + 1,) + theta.shape)
+    moves = np.empty_like(path)
+    path[0], moves[0] = theta, m
+    dead = None  # which runs have diverged (None while none has)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(1, steps + 1):
+            m = b * m - lr * np.asarray(grad_fn(theta), dtype=float)
+            theta = theta + m
+            if dead is not None or not np.abs(theta).max() <= DIVERGENCE_LIMIT:  # NaN fails <= too
+                out = ~(np.abs(theta) <= DIVERGENCE_LIMIT).all(axis=1, keepdims=True)
+                dead = out if dead is None else dead | out
+                theta = np.where(dead, np.nan, theta)
+                m = np.where(dead, np.nan, m)
+            path[t], moves[t] = theta, m
+    return path, moves
+
+
 # ----------------------------------------------------------------------------- weighted sum
+@validate_params(beta=BETA, t=NONNEGATIVE_INT)
 def momentum_weights(beta, t):
     """The weights β^(t−1−i) of g⁰…gᵗ⁻¹ in mᵗ = −η Σᵢ β^(t−1−i) gⁱ, oldest first (notebook 05)."""
-    beta = check_beta(beta)
-    t = check_int("t", t, low=0)
     return beta ** np.arange(t - 1, -1, -1, dtype=float)
 
 
+@validate_params(beta=BETA)
 def effective_horizon(beta):
     """1/(1−β) = Σ_{k≥0} βᵏ: how many gradients the movement remembers, roughly (notebook 05)."""
-    return 1.0 / (1.0 - check_beta(beta))
+    return 1.0 / (1.0 - beta)
 
 
+@validate_params(lr=LR, beta=BETA)
 def unrolled_movement(grads, *, lr, beta):
     """mᵗ = −η Σ_{i<t} β^(t−1−i) gⁱ for t = 0…T as an explicit sum (no recursion), shape (T + 1, d).
 
@@ -142,8 +201,6 @@ def unrolled_movement(grads, *, lr, beta):
     "Weighted sum of past gradients": the result equals ``momentum_trace(...).movement``.
     """
     g = check_array("grads", grads, ndim=2)
-    lr = check_lr(lr)
-    beta = check_beta(beta)
     n = len(g)
     t = np.arange(n + 1)[:, None]
     i = np.arange(n)[None, :]
@@ -168,31 +225,29 @@ def _schedule(lr, steps, name="lr"):
         return np.full(steps, check_lr(lr, name))
     sched = check_array(name, lr, ndim=1)
     if len(sched) != steps:
-        raise ValueError(f"{name} must be a number > 0 or a schedule of length steps = {steps}; got length {len(sched)}")
+        raise ValueError(f"{name} must be a number > 0 or a schedule of length steps = {steps}; "
+                         f"got length {len(sched)}")
     if np.any(sched <= 0):
         raise ValueError(f"{name} must be > 0 at every step; got min {sched.min()!r}")
     return sched
 
 
+@validate_params(convention=CONVENTION, lr=LR, beta=BETA)
 def lecture_lr(convention, lr, beta):
     """The lecture's η that gives the same path as ``convention`` run with step ``lr`` (α, ε or η).
 
     η = α(1−β) for ``ema``; η = lr for the others (notebook 05).
     """
-    check_choice("convention", convention, CONVENTIONS)
-    lr = check_lr(lr)
-    beta = check_beta(beta)
     return lr * (1.0 - beta) if convention == "ema" else lr
 
 
+@validate_params(convention=CONVENTION, eta=LR, beta=BETA)
 def convention_lr(convention, eta, beta):
     """The step to give ``convention`` so it follows the lecture's path at η: α = η/(1−β) for ``ema``."""
-    check_choice("convention", convention, CONVENTIONS)
-    eta = check_lr(eta, "eta")
-    beta = check_beta(beta)
     return eta / (1.0 - beta) if convention == "ema" else eta
 
 
+@validate_params(convention=CONVENTION, beta=BETA, steps=NONNEGATIVE_INT)
 def convention_path(grad_fn, theta0, *, convention, lr, beta, steps):
     """The path of one of :data:`CONVENTIONS` run with its own step ``lr`` (a number or a schedule).
 
@@ -201,10 +256,7 @@ def convention_path(grad_fn, theta0, *, convention, lr, beta, steps):
     ``lr`` may be an array of length ``steps`` (a learning-rate schedule, one value per update).
     Notebook 05, "One rule, four conventions".
     """
-    check_choice("convention", convention, CONVENTIONS)
     theta = check_array("theta0", theta0, ndim=1).copy()
-    beta = check_beta(beta)
-    steps = check_int("steps", steps, low=0)
     sched = _schedule(lr, steps)
     path = np.full((steps + 1, theta.size), np.nan)
     moves = np.full((steps + 1, theta.size), np.nan)
@@ -229,6 +281,7 @@ def convention_path(grad_fn, theta0, *, convention, lr, beta, steps):
     return path, moves
 
 
+@validate_params(beta=BETA, steps=NONNEGATIVE_INT)
 def torch_sgd_path(grad_fn, theta0, *, lr, beta, steps, nesterov=False):
     """The path of ``torch.optim.SGD(lr=η, momentum=β)`` in float64 with gradients from ``grad_fn``.
 
@@ -239,8 +292,6 @@ def torch_sgd_path(grad_fn, theta0, *, lr, beta, steps, nesterov=False):
     import torch
 
     theta = check_array("theta0", theta0, ndim=1)
-    beta = check_beta(beta)
-    steps = check_int("steps", steps, low=0)
     sched = _schedule(lr, steps)
     if nesterov and beta == 0.0:
         raise ValueError("beta must be > 0 when nesterov=True (torch needs momentum for Nesterov)")
@@ -282,17 +333,16 @@ def compare_conventions(grad_fn, theta0, *, lr, beta, steps):
     return rows
 
 
+@validate_params(lr=LR, steps=NONNEGATIVE_INT, factor=LR)
 def step_decay(lr, steps, *, at, factor=0.1):
     """A learning-rate schedule: η for updates before ``at``, η·factor from update ``at`` on."""
-    lr = check_lr(lr)
-    steps = check_int("steps", steps, low=0)
     at = check_int("at", at, low=0, high=steps)
-    factor = check_lr(factor, "factor")
     sched = np.full(steps, lr)
     sched[at:] *= factor
     return sched
 
 
+@validate_params(beta=BETA)
 def schedule_demo(grad_fn, theta0, *, lr, beta, steps, at, factor=0.1):
     """Where the four conventions part: all run with the same step schedule (η, then η·factor at ``at``).
 
@@ -301,19 +351,20 @@ def schedule_demo(grad_fn, theta0, *, lr, beta, steps, at, factor=0.1):
     before and after the change of step. Notebook 05, "What breaks the equivalence".
     """
     sched = step_decay(lr, steps, at=at, factor=factor)
-    beta = check_beta(beta)
     out = {}
     for name in CONVENTIONS:
         s = sched / (1.0 - beta) if name == "ema" else sched
         out[name] = convention_path(grad_fn, theta0, convention=name, lr=s, beta=beta, steps=steps)[0]
     out["torch"] = torch_sgd_path(grad_fn, theta0, lr=sched, beta=beta, steps=steps)[0]
     diff = np.max(np.abs(out["lecture"] - out["pytorch"]), axis=1)
-    out["gap"] = {"before": float(np.nanmax(diff[: at + 1])), "after": float(np.nanmax(diff[at + 1:])) if at < steps else 0.0}
+    out["gap"] = {"before": float(np.nanmax(diff[: at + 1])),
+                  "after": float(np.nanmax(diff[at + 1:])) if at < steps else 0.0}
     out["schedule"] = sched
     return out
 
 
 # ----------------------------------------------------------------------------- mini-batches
+@validate_params(lr=LR, beta=BETA, epochs=NONNEGATIVE_INT, seed=SEED)
 def minibatch_path(problem, theta0, *, batch_size, lr, epochs, seed, beta=0.0, shuffle=True):
     """Mini-batch SGD (with optional momentum β) on a problem with ``grad(θ, idx)``; notebook 01/02/05.
 
@@ -324,11 +375,7 @@ def minibatch_path(problem, theta0, *, batch_size, lr, epochs, seed, beta=0.0, s
     theta = check_array("theta0", theta0, ndim=1).copy()
     n = problem.n
     batch_size = check_batch_size(batch_size, n)
-    lr = check_lr(lr)
-    beta = check_beta(beta)
-    epochs = check_int("epochs", epochs, low=0)
-    seed = check_int("seed", seed, low=0)
-    per_epoch = -(-n // batch_size)
+    per_epoch = updates_per_epoch(n, batch_size)
     path = np.full((epochs * per_epoch + 1, theta.size), np.nan)
     path[0] = theta
     m = np.zeros_like(theta)

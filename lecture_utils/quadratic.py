@@ -115,7 +115,7 @@ def _check_grid(name, value, low, high, high_open=False):
     if name == "alpha":
         bad |= arr <= 0
     if np.any(bad):
-        rng = f"(0, inf)" if name == "alpha" else f"[{low}, {high}{')' if high_open else ']'}"
+        rng = "(0, inf)" if name == "alpha" else f"[{low}, {high}{')' if high_open else ']'}"
         raise ValueError(f"{name} must be in {rng}; got {arr[bad].ravel()[0]!r}")
     return arr
 
@@ -174,7 +174,10 @@ def optimal_gd(eigenvalues):
 
 def errors(path, theta_star=None):
     """‖θᵗ − θ*‖ for every row of ``path`` (θ* = 0 for f = ½θᵀAθ)."""
-    path = check_array("path", path, ndim=2, dtype=float) if np.all(np.isfinite(path)) else np.asarray(path, float)
+    if np.all(np.isfinite(path)):
+        path = check_array("path", path, ndim=2, dtype=float)
+    else:
+        path = np.asarray(path, float)
     star = 0.0 if theta_star is None else np.asarray(theta_star, float)
     return np.linalg.norm(path - star, axis=1)
 
@@ -238,7 +241,8 @@ def race(kappa=100.0, *, theta0=(1.0, 1.0), steps=600, tol=1e-3):
 
     q = make_quadratic(kappa)
     rows = []
-    for name, p in (("gradient descent", optimal_gd(q.eigenvalues)), ("momentum", optimal_params(q.eigenvalues))):
+    best = (("gradient descent", optimal_gd(q.eigenvalues)), ("momentum", optimal_params(q.eigenvalues)))
+    for name, p in best:
         path = momentum_path(q.grad, theta0, lr=p["alpha"], beta=p["beta"], steps=steps)
         rows.append({"method": name, "alpha": p["alpha"], "beta": p["beta"], "rate": p["rate"],
                      "measured_rate": measured_rate(path), "steps_theory": theoretical_steps(p["rate"], tol),

@@ -33,8 +33,8 @@ def test_vector_addition_panel_arrows_are_the_rule():
     p = P.vector_addition_panel(beta=0.8, t=5)
     tr = momentum_trace(P.VALLEY.grad, P.VALLEY_THETA0, lr=0.4, beta=0.8, steps=30)
     prev, grad, new = tr.arrows(5)
-    assert f"m⁵ = {P._fmt(new)}" in p.caption_text()
-    assert f"β·m⁴ = {P._fmt(prev)}" in p.caption_text()
+    assert f"m⁵ = {P._vector_text(new)}" in p.caption_text()
+    assert f"β·m⁴ = {P._vector_text(prev)}" in p.caption_text()
     cap = p.update(beta=0.0, t=3)
     assert "β·m² = (+0.00, +0.00)" in cap or "β·m² = (-0.00" in cap or "β·m² = (+0.00, -0.00)" in cap
     p.update(beta=0.5, t=12)

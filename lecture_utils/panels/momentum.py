@@ -6,10 +6,14 @@
 * :func:`quadratic_panel` — "Ill-conditioned quadratic" (Distill): path, measured vs theoretical rate,
   the rate heat map over (α, β);
 * ``plot_*`` — the static figures (conventions under a schedule, the MNIST-1D sweeps: steps to a target
-  loss, and SGD vs momentum leaving a saddle of the real network).
+  loss, and SGD vs momentum leaving a saddle of the real network); :func:`critical_point_table`.
 
-The numbers behind every caption come from :mod:`lecture_utils.optim`, :mod:`lecture_utils.quadratic`
-and :mod:`lecture_utils.landscapes`; the functions here only draw them.
+The numbers behind every caption come from :mod:`lecture_utils.optim`, :mod:`lecture_utils.rolling`
+(where the ball ends: the β scan, rest places, steps to leave the saddle), :mod:`lecture_utils.quadratic`
+and :mod:`lecture_utils.landscapes`; the functions here only draw them. Each slider's range is declared
+once (the constants below): the panel function's check (``validate_params``), the slider and the
+boundary check of :meth:`lecture_utils.widgets.Panel.update` read the same object. The exercise checks
+of notebook 05 live in :mod:`lecture_utils.checks`.
 """
 from __future__ import annotations
 
@@ -18,22 +22,43 @@ import math
 import numpy as np
 from matplotlib.figure import Figure
 
-from .. import widgets
 from .. import quadratic as quad
+from .. import rolling, widgets
+from .._validate import LR, Interval, validate_params
 from ..landscapes import LOCAL_GLOBAL, SADDLE
-from .._validate import check_beta, check_int, check_lr, check_real
 from ..optim import effective_horizon, momentum_path, momentum_trace, momentum_weights
 from ..plotting import COLORS, contour, set_status, status_text
+
+# the names the notebook and older code use for what now lives in rolling (one home, same objects)
+from ..rolling import (  # noqa: F401
+    BETA_GRID,
+    LEAVE,
+    LOCAL_STEPS,
+    LOCAL_THETA0,
+    SADDLE_THETA0,
+    final_positions,
+    rest_place,
+    steps_to_leave,
+)
 
 GD_COLOR = COLORS["full"]
 MOM_COLOR = COLORS["momentum"]
 GRAD_COLOR = COLORS["gradient"]
 
+#: The declared slider ranges (one declaration: check, slider and Panel.update's boundary check).
+BETA_RANGE = Interval("real", 0.0, 0.99)           # β of the weights, 1-D, saddle and quadratic panels
+VECTOR_BETA_RANGE = Interval("real", 0.0, 0.95)    # vector addition: beyond 0.95 the arrows leave the plot
+LOCAL_LR_RANGE = Interval("real", 0.01, 1.0)
+SADDLE_LR_RANGE = Interval("real", 0.01, 1.5)
+ALPHA_RANGE = Interval("real", 0.02, 4.0)          # step α (= η) of the quadratic panel
+STEPS_RANGE = Interval("int", 10, 5000)
+
 
 def _figure(figsize, **margins):
     """A Figure with fixed margins (no layout engine, so the background never moves)."""
     fig = Figure(figsize=figsize)
-    fig.subplots_adjust(**{"left": 0.07, "right": 0.98, "bottom": 0.15, "top": 0.88, "wspace": 0.3, **margins})
+    fig.subplots_adjust(**{"left": 0.07, "right": 0.98, "bottom": 0.15, "top": 0.88, "wspace": 0.3,
+                           **margins})
     return fig
 
 
@@ -43,13 +68,22 @@ def _title(ax, **kw):
                    fontsize=kw.pop("fontsize", 12), **kw)
 
 
-def _fmt(v):
+def _vector_text(v):
+    """A 2-D vector as the captions print it: (+0.12, −0.30)."""
     return "(" + ", ".join(f"{x:+.2f}" for x in v) + ")"
 
 
 def _sup(n):
     """The step index as a superscript, as in the lecture's θᵗ, mᵗ: 12 -> ¹²."""
     return str(n).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
+
+
+def _beta_slider(beta, constraint=BETA_RANGE):
+    return widgets.slider("beta", constraint, beta, step=0.01, description="momentum β", readout_format=".2f")
+
+
+def _lr_slider(lr, constraint):
+    return widgets.slider("lr", constraint, lr, log=True, description="learning rate η")
 
 
 # ----------------------------------------------------------------------------- vector addition
@@ -63,28 +97,22 @@ def _arrow(ax, color, ls="-", lw=2.2):
                        arrowprops=dict(arrowstyle="-|>", lw=lw, shrinkA=0, shrinkB=0, color=color, ls=ls))
 
 
-def vector_addition_panel(beta=0.8, t=6, *, lr=0.4, steps=30, landscape=VALLEY, theta0=VALLEY_THETA0):
-    """Step ``t`` of the lecture's rule drawn as a vector sum at θᵗ⁻¹: β·mᵗ⁻¹ (last movement),
-    −η·gᵗ⁻¹ (gradient now), and their sum mᵗ (new movement) ending at θᵗ. Sliders: β and t.
+def _place(arrow, tail, head):
+    arrow.xy, arrow.xyann = head, tail
 
-    Right: the same three arrows enlarged to a fixed size (drawn from the origin): when the dashed and the orange
-    arrow point the same way the ball speeds up, when they oppose it brakes. Notebook 05, "Vector addition".
-    """
-    beta_max = 0.95
-    steps = check_int("steps", steps, low=1, high=200)
-    beta = check_real("beta", beta, low=0.0, high=beta_max)
-    t = check_int("t", t, low=1, high=steps)
-    lr = check_lr(lr)
-    fig = _figure((11, 4.4), left=0.06, wspace=0.25, bottom=0.13)
+
+def _vector_axes(fig, landscape, gd):
+    """Left: the valley, gradient descent's path and the momentum path with its three arrows; right:
+    the same arrows enlarged. Returns the artists the update changes."""
     ax, ax2 = fig.subplots(1, 2, width_ratios=[1.4, 1])
     contour(ax, landscape.value, (-3.6, 3.6), (-2.6, 2.6), levels=14)
     ax.set_aspect("equal")
     ax.plot([0], [0], "*", ms=14, color="k")
-    gd = momentum_path(landscape.grad, theta0, lr=lr, beta=0.0, steps=steps)
     ax.plot(gd[:, 0], gd[:, 1], "-", lw=1, color=GD_COLOR, alpha=0.5, label="gradient descent (β = 0)")
-    full, = ax.plot([], [], "-", lw=1, color=MOM_COLOR, alpha=0.35)
-    done, = ax.plot([], [], "-o", ms=3, lw=1.5, color=MOM_COLOR)
-    a_mom, a_grad, a_sum = _arrow(ax, MOM_COLOR, "--", 2.6), _arrow(ax, GRAD_COLOR, lw=2.6), _arrow(ax, "k", lw=1.6)
+    a = {"full": ax.plot([], [], "-", lw=1, color=MOM_COLOR, alpha=0.35)[0],
+         "done": ax.plot([], [], "-o", ms=3, lw=1.5, color=MOM_COLOR)[0],
+         "mom": _arrow(ax, MOM_COLOR, "--", 2.6), "grad": _arrow(ax, GRAD_COLOR, lw=2.6),
+         "sum": _arrow(ax, "k", lw=1.6)}
     ax.plot([], [], "-o", ms=3, color=MOM_COLOR, label="momentum path up to θᵗ")
     ax.plot([], [], "--", color=MOM_COLOR, label="β·mᵗ⁻¹ (last movement, scaled)")
     ax.plot([], [], "-", color=GRAD_COLOR, label="−η·gᵗ⁻¹ (gradient now)")
@@ -92,61 +120,88 @@ def vector_addition_panel(beta=0.8, t=6, *, lr=0.4, steps=30, landscape=VALLEY, 
     ax.legend(loc="lower right", fontsize=8)
     ax.set_xlabel("θ₁")
     ax.set_ylabel("θ₂")
-    msg = status_text(ax)
-    title = _title(ax)
+    a["msg"], a["title"] = status_text(ax), _title(ax)
     top = 1.15
-    b_mom, b_grad, b_sum = _arrow(ax2, MOM_COLOR, "--", 3.0), _arrow(ax2, GRAD_COLOR, lw=3.0), _arrow(ax2, "k", lw=2.0)
+    a["b_mom"], a["b_grad"], a["b_sum"] = (_arrow(ax2, MOM_COLOR, "--", 3.0), _arrow(ax2, GRAD_COLOR, lw=3.0),
+                                           _arrow(ax2, "k", lw=2.0))
     ax2.plot([0], [0], "o", color=MOM_COLOR, ms=6)
     ax2.set_xlim(-top, top)
     ax2.set_ylim(-top, top)
     ax2.set_aspect("equal")
     ax2.set_xlabel("Δθ₁ (relative)")
     ax2.set_ylabel("Δθ₂ (relative)")
-    title2 = _title(ax2)
+    a["title2"] = _title(ax2)
+    return a
+
+
+def _vector_caption(t, beta, start, prev, grad, new, ratio, theta_t, gd_t):
+    s0, s1 = _sup(t - 1), _sup(t)
+    return (f"Step t = {t}, β = {beta:.2f}: at θ{s0} = {_vector_text(start)} the last movement scaled by β, "
+            f"β·m{s0} = {_vector_text(prev)}, plus the gradient step −η·g{s0} = {_vector_text(grad)} gives "
+            f"the new "
+            f"movement m{s1} = {_vector_text(new)} (length {np.linalg.norm(new):.2f}, {ratio:.2f}× the "
+            f"gradient "
+            f"step); θ{s1} = θ{s0} + m{s1} is {np.linalg.norm(theta_t):.2f} from the minimum "
+            f"(gradient descent after {t} steps: {np.linalg.norm(gd_t):.2f}).")
+
+
+@validate_params(beta=VECTOR_BETA_RANGE, steps=Interval("int", 1, 200), lr=LR)
+def vector_addition_panel(beta=0.8, t=6, *, lr=0.4, steps=30, landscape=VALLEY, theta0=VALLEY_THETA0):
+    """Step ``t`` of the lecture's rule drawn as a vector sum at θᵗ⁻¹: β·mᵗ⁻¹ (last movement),
+    −η·gᵗ⁻¹ (gradient now), and their sum mᵗ (new movement) ending at θᵗ. Sliders: β and t.
+
+    Right: the same three arrows enlarged to a fixed size (drawn from the origin): when the dashed and the
+    orange arrow point the same way the ball speeds up, when they oppose it brakes. Notebook 05, "Vector
+    addition". ``t`` lies in [1, steps].
+    """
+    t_range = Interval("int", 1, steps)   # the step slider's range depends on ``steps``
+    t = t_range.check("t", t)
+    fig = _figure((11, 4.4), left=0.06, wspace=0.25, bottom=0.13)
+    gd = momentum_path(landscape.grad, theta0, lr=lr, beta=0.0, steps=steps)
+    a = _vector_axes(fig, landscape, gd)
+    traces = {}   # β -> trace: moving t replays the same run
 
     def update(beta, t):
-        tr = momentum_trace(landscape.grad, theta0, lr=lr, beta=beta, steps=steps)
-        full.set_data(tr.theta[:, 0], tr.theta[:, 1])
-        done.set_data(tr.theta[: t + 1, 0], tr.theta[: t + 1, 1])
-        title.set_text(f"step t = {t}, β = {beta:.2f}, η = {lr:g}")
+        if beta not in traces:
+            traces.clear()
+            traces[beta] = momentum_trace(landscape.grad, theta0, lr=lr, beta=beta, steps=steps)
+        tr = traces[beta]
+        a["full"].set_data(tr.theta[:, 0], tr.theta[:, 1])
+        a["done"].set_data(tr.theta[: t + 1, 0], tr.theta[: t + 1, 1])
+        a["title"].set_text(f"step t = {t}, β = {beta:.2f}, η = {lr:g}")
         if tr.diverged and t >= tr.diverged_at:
-            set_status(msg, f"diverged at step {tr.diverged_at}")
+            set_status(a["msg"], f"diverged at step {tr.diverged_at}")
             return f"β = {beta:.2f}: the path diverges at step {tr.diverged_at}; lower β."
-        set_status(msg, None)
+        set_status(a["msg"], None)
         prev, grad, new = tr.arrows(t)
         start = tr.theta[t - 1]
-        a_mom.xy, a_mom.xyann = start + prev, start
-        a_grad.xy, a_grad.xyann = start + prev + grad, start + prev
-        a_sum.xy, a_sum.xyann = start + new, start
+        _place(a["mom"], start, start + prev)
+        _place(a["grad"], start + prev, start + prev + grad)
+        _place(a["sum"], start, start + new)
         zero = np.zeros(2)
         scale = max(np.linalg.norm(prev), np.linalg.norm(grad), np.linalg.norm(new), 1e-300)
-        b_mom.xy, b_mom.xyann = prev / scale, zero
-        b_grad.xy, b_grad.xyann = (prev + grad) / scale, prev / scale
-        b_sum.xy, b_sum.xyann = new / scale, zero
+        _place(a["b_mom"], zero, prev / scale)
+        _place(a["b_grad"], prev / scale, (prev + grad) / scale)
+        _place(a["b_sum"], zero, new / scale)
         ratio = np.linalg.norm(new) / max(np.linalg.norm(grad), 1e-300)
-        title2.set_text(f"step {t} enlarged ×{1 / scale:.1f}: |mᵗ| = {ratio:.2f} × |η·gᵗ⁻¹|")
-        s0, s1 = _sup(t - 1), _sup(t)
-        return (f"Step t = {t}, β = {beta:.2f}: at θ{s0} = {_fmt(start)} the last movement scaled by β, "
-                f"β·m{s0} = {_fmt(prev)}, plus the gradient step −η·g{s0} = {_fmt(grad)} gives the new "
-                f"movement m{s1} = {_fmt(new)} (length {np.linalg.norm(new):.2f}, {ratio:.2f}× the gradient step); "
-                f"θ{s1} = θ{s0} + m{s1} is {np.linalg.norm(tr.theta[t]):.2f} from the minimum "
-                f"(gradient descent after {t} steps: {np.linalg.norm(gd[t]):.2f}).")
+        a["title2"].set_text(f"step {t} enlarged ×{1 / scale:.1f}: |mᵗ| = {ratio:.2f} × |η·gᵗ⁻¹|")
+        return _vector_caption(t, beta, start, prev, grad, new, ratio, tr.theta[t], gd[t])
 
-    controls = {"beta": widgets.beta_slider(beta, high=beta_max),
-                "t": widgets.int_slider("t", t, 1, steps, description="step t")}
-    dynamic = [full, done, a_mom, a_grad, a_sum, b_mom, b_grad, b_sum, msg, title, title2]
+    controls = {"beta": _beta_slider(beta, VECTOR_BETA_RANGE),
+                "t": widgets.slider("t", t_range, t, description="step t")}
+    dynamic = [a[k] for k in ("full", "done", "mom", "grad", "sum", "b_mom", "b_grad", "b_sum", "msg",
+                              "title", "title2")]
     return widgets.Panel(fig, update, controls, dynamic=dynamic, title="momentum as vector addition")
 
 
 # ----------------------------------------------------------------------------- weights
+@validate_params(beta=BETA_RANGE, t=Interval("int", 11, 200))
 def weights_panel(beta=0.9, *, t=40):
     """Bar chart of the weights βᵏ of the gradient k steps ago in mᵗ = −η Σₖ βᵏ gᵗ⁻¹⁻ᵏ; slider β.
 
     Notebook 05, "Weighted sum of past gradients" (numbers from :func:`momentum_weights`,
     :func:`effective_horizon`).
     """
-    beta = check_real("beta", beta, low=0.0, high=0.99)
-    t = check_int("t", t, low=11, high=200)
     fig = _figure((9.5, 3.4), bottom=0.17, top=0.88)
     ax = fig.subplots()
     ages = np.arange(t)
@@ -168,52 +223,18 @@ def weights_panel(beta=0.9, *, t=40):
         n_new = min(int(math.ceil(hz)), t)
         share = float(w[:n_new].sum() / w.sum())
         title.set_text(f"β = {beta:.2f}: weights of the last {t} gradients in the movement m")
-        return (f"β = {beta:.2f}: the newest gradient has weight 1, the one 10 steps ago {w[10]:.2f}; the {t} "
-                f"weights add up to {w.sum():.2f} (→ 1/(1−β) = {hz:.3g} for a long run), and the newest {n_new} "
+        return (f"β = {beta:.2f}: the newest gradient has weight 1, the one 10 steps ago {w[10]:.2f}; the "
+                f"{t} "
+                f"weights add up to {w.sum():.2f} (→ 1/(1−β) = {hz:.3g} for a long run), and the newest "
+                f"{n_new} "
                 f"carry {100 * share:.0f} % of the total. β = 0 remembers nothing: gradient descent.")
 
-    return widgets.Panel(fig, update, {"beta": widgets.beta_slider(beta, high=0.99)},
-                     dynamic=list(bars) + [horizon, title], title="weights of past gradients")
+    return widgets.Panel(fig, update, {"beta": _beta_slider(beta)},
+                         dynamic=list(bars) + [horizon, title], title="weights of past gradients")
 
 
 # ----------------------------------------------------------------------------- local minimum (1-D)
-LOCAL_THETA0 = 4.0
-LOCAL_STEPS = 600
-BETA_GRID = np.round(np.arange(0.0, 0.991, 0.01), 2)
-
-
-def final_positions(lr, betas=BETA_GRID, *, theta0=LOCAL_THETA0, steps=LOCAL_STEPS, landscape=LOCAL_GLOBAL):
-    """Where the lecture's rule is after ``steps`` steps from θ⁰ on the 1-D loss, for many β at once.
-
-    The same update as :func:`lecture_utils.optim.momentum_path`, vectorised over β (one row per β).
-    Returns ``(theta_final, speed)`` with speed = |mᵀ|; NaN for a diverged run. Notebook 05.
-    """
-    lr = check_lr(lr)
-    steps = check_int("steps", steps, low=1)
-    betas = np.asarray(betas, dtype=float)
-    if betas.ndim != 1 or np.any(~np.isfinite(betas)) or np.any((betas < 0) | (betas >= 1)):
-        raise ValueError("betas must be a 1-D list of momentum values β in [0, 1)")
-    betas = betas[:, None]
-    theta = np.full_like(betas, float(theta0))
-    m = np.zeros_like(theta)
-    with np.errstate(over="ignore", invalid="ignore"):
-        for _ in range(steps):
-            m = betas * m - lr * landscape.grad(theta)
-            theta = theta + m
-            theta[np.abs(theta) > 1e6] = np.nan
-    bad = ~np.isfinite(theta)
-    return np.where(bad, np.nan, theta)[:, 0], np.where(bad, np.nan, np.abs(m))[:, 0]
-
-
-def rest_place(path, landscape=LOCAL_GLOBAL, tol=1e-3):
-    """Where a 1-D path ends: ``(basin, moving)`` with basin 'global' (left of the barrier), 'local' or
-    'diverged', and moving = its last step is longer than ``tol`` (still rolling or oscillating)."""
-    tol = check_real("tol", tol, low=0.0, low_open=True)
-    p = np.asarray(path, dtype=float).reshape(len(path), -1)[:, 0]
-    if not np.isfinite(p[-1]):
-        return "diverged", False
-    basin = "global" if p[-1] < landscape.barrier else "local"
-    return basin, bool(abs(p[-1] - p[-2]) > tol) if len(p) > 1 else False
+_SHOWN = 150   # the steps drawn in the middle plot (θᵗ against t)
 
 
 def _where(theta, basin, moving):
@@ -224,141 +245,136 @@ def _where(theta, basin, moving):
     return f"rests at θ = {theta:.2f} ({place})"
 
 
-def local_minimum_panel(beta=0.5, lr=0.1, *, theta0=LOCAL_THETA0, steps=LOCAL_STEPS, landscape=LOCAL_GLOBAL):
-    """A ball on the 1-D loss with a local and a global minimum: gradient descent vs momentum.
-
-    Left: the loss and both paths; middle: θᵗ against t; right: where the ball is after ``steps``
-    steps for every β at this η (100 values of β at once). Sliders β and η. Notebook 05,
-    "Rolling past a local minimum".
-    """
-    beta = check_real("beta", beta, low=0.0, high=0.99)
-    lr = check_real("lr", lr, low=0.01, high=1.0)
-    steps = check_int("steps", steps, low=10, high=5000)
-    theta0 = check_real("theta0", theta0, low=-3.0, high=5.0)
+def _local_axes(fig, landscape, steps):
+    """The loss with both balls (left), θᵗ against t (middle), θ after ``steps`` steps per β (right)."""
     barrier, local, glob = landscape.barrier, landscape.local_min, landscape.global_min
-    fig = _figure((12, 3.8), left=0.055, wspace=0.3)
     ax, ax2, ax3 = fig.subplots(1, 3, width_ratios=[1.3, 1, 1])
     xs = np.linspace(-3.0, 5.0, 400)
     ax.plot(xs, landscape.loss(xs[:, None]), color="k", lw=1.5)
-    ax.plot([local], landscape.loss(np.array([[local]])), "v", color=COLORS["muted"], ms=9, label="local minimum")
+    ax.plot([local], landscape.loss(np.array([[local]])), "v", color=COLORS["muted"], ms=9, label="local "
+                                                                                                  "minimum")
     ax.plot([glob], landscape.loss(np.array([[glob]])), "*", color="k", ms=13, label="global minimum")
-    gd_pts, = ax.plot([], [], "o", ms=5, color=GD_COLOR, alpha=0.6, label="gradient descent")
-    mo_pts, = ax.plot([], [], "o", ms=4, color=MOM_COLOR, alpha=0.6, label="momentum")
-    gd_end, = ax.plot([], [], "o", ms=13, mfc="none", mec=GD_COLOR, mew=2.5)
-    mo_end, = ax.plot([], [], "o", ms=17, mfc="none", mec=MOM_COLOR, mew=2.5)
+    a = {"gd_pts": ax.plot([], [], "o", ms=5, color=GD_COLOR, alpha=0.6, label="gradient descent")[0],
+         "mo_pts": ax.plot([], [], "o", ms=4, color=MOM_COLOR, alpha=0.6, label="momentum")[0],
+         "gd_end": ax.plot([], [], "o", ms=13, mfc="none", mec=GD_COLOR, mew=2.5)[0],
+         "mo_end": ax.plot([], [], "o", ms=17, mfc="none", mec=MOM_COLOR, mew=2.5)[0]}
     ax.set_xlim(-3, 5)
     ax.set_ylim(-0.5, 9)
     ax.set_xlabel("θ")
     ax.set_ylabel("loss L(θ)")
     ax.legend(loc="upper left", fontsize=8)
-    msg = status_text(ax)
-    title = _title(ax)
-    shown = 150
-    ts = np.arange(shown + 1)
-    gd_t, = ax2.plot(ts, np.zeros(shown + 1), color=GD_COLOR, label="gradient descent")
-    mo_t, = ax2.plot(ts, np.zeros(shown + 1), color=MOM_COLOR, label="momentum")
+    a["msg"], a["title"] = status_text(ax), _title(ax)
+    ts = np.arange(_SHOWN + 1)
+    a["gd_t"], = ax2.plot(ts, np.zeros(_SHOWN + 1), color=GD_COLOR, label="gradient descent")
+    a["mo_t"], = ax2.plot(ts, np.zeros(_SHOWN + 1), color=MOM_COLOR, label="momentum")
     ax2.axhline(barrier, color=COLORS["muted"], ls=":", lw=1.2)
-    ax2.text(shown, barrier - 0.1, "barrier", ha="right", va="top", fontsize=9, color=COLORS["muted"])
+    ax2.text(_SHOWN, barrier - 0.1, "barrier", ha="right", va="top", fontsize=9, color=COLORS["muted"])
     ax2.set_ylim(-4, 5.5)
-    ax2.set_xlim(0, shown)
+    ax2.set_xlim(0, _SHOWN)
     ax2.set_xlabel("step t")
     ax2.set_ylabel("θᵗ")
-    ax2.set_title(f"the first {shown} steps", fontsize=12)
+    ax2.set_title(f"the first {_SHOWN} steps", fontsize=12)
     ax2.legend(loc="lower right", fontsize=8)
     ax3.axhline(barrier, color=COLORS["muted"], ls=":", lw=1.2)
-    scan, = ax3.plot(BETA_GRID, np.zeros_like(BETA_GRID), ".", ms=5, color=MOM_COLOR)
-    here, = ax3.plot([], [], "o", ms=12, mfc="none", mec="k", mew=2)
+    a["scan"], = ax3.plot(BETA_GRID, np.zeros_like(BETA_GRID), ".", ms=5, color=MOM_COLOR)
+    a["here"], = ax3.plot([], [], "o", ms=12, mfc="none", mec="k", mew=2)
     ax3.set_xlim(-0.02, 1.0)
     ax3.set_ylim(-1.0, 4.0)
     ax3.set_xlabel("momentum β")
     ax3.set_ylabel(f"θ after {steps} steps")
-    title3 = _title(ax3, fontsize=10)
-    cache = {}
+    a["title3"] = _title(ax3, fontsize=10)
+    return a
+
+
+def _draw_balls(a, landscape, gd, mo):
+    """The first steps of both paths on the loss, their last positions circled, and θᵗ against t."""
+    for pts, end, p in ((a["gd_pts"], a["gd_end"], gd), (a["mo_pts"], a["mo_end"], mo)):
+        q = p[: _SHOWN + 1]
+        ok = np.isfinite(q)
+        pts.set_data(q[ok], landscape.loss(q[ok][:, None]))
+        last = p[-1]
+        end.set_data([last], landscape.loss(np.array([[last]])) if np.isfinite(last) else [np.nan])
+    a["gd_t"].set_ydata(gd[: _SHOWN + 1])
+    a["mo_t"].set_ydata(mo[: _SHOWN + 1])
+
+
+def _local_caption(lr, beta, theta0, steps, gd, mo, ok, landscape):
+    (b_gd, mv_gd), (b_mo, mv_mo) = rest_place(gd, landscape), rest_place(mo, landscape)
+    if "diverged" in (b_gd, b_mo):
+        who = "momentum" if b_mo == "diverged" else "gradient descent"
+        return f"{who} diverges at η = {lr:.3g}", (f"η = {lr:.3g}, β = {beta:.2f}: {who} diverges — the "
+                                                   f"steps grow "
+                                                    f"without bound. Lower η or β.")
+    if len(ok) == 0:
+        span = "no β in [0, 0.99] carries it past the barrier"
+    elif len(ok) == len(BETA_GRID):
+        span = "every β in [0, 0.99] ends left of the barrier (η alone is large enough to jump it)"
+    else:
+        span = (f"{len(ok)} of the {len(BETA_GRID)} values β = 0, 0.01, …, 0.99 (the smallest "
+                f"{ok.min():.2f}) "
+                f"end left of the barrier, in the global basin")
+    return None, (f"η = {lr:.3g}, β = {beta:.2f}: started at θ = {theta0:g}, after {steps} steps gradient "
+                  f"descent "
+                  f"{_where(gd[-1], b_gd, mv_gd)}; momentum {_where(mo[-1], b_mo, mv_mo)}. "
+                  f"At this η, {span}.")
+
+
+@validate_params(beta=BETA_RANGE, lr=LOCAL_LR_RANGE, steps=STEPS_RANGE, theta0=Interval("real", -3.0, 5.0))
+def local_minimum_panel(beta=0.5, lr=0.1, *, theta0=LOCAL_THETA0, steps=LOCAL_STEPS, landscape=LOCAL_GLOBAL):
+    """A ball on the 1-D loss with a local and a global minimum: gradient descent vs momentum.
+
+    Left: the loss and both paths; middle: θᵗ against t; right: where the ball is after ``steps``
+    steps for every β at this η (the 100 values of :data:`BETA_GRID` at once, :func:`rolling.beta_scan`).
+    Sliders β and η. Notebook 05, "Rolling past a local minimum".
+    """
+    fig = _figure((12, 3.8), left=0.055, wspace=0.3)
+    a = _local_axes(fig, landscape, steps)
+    by_lr = {}   # η -> (the β scan, gradient descent's path): neither depends on the β slider
 
     def update(beta, lr):
-        key = round(float(lr), 12)
-        if key not in cache:
-            cache.clear()
-            cache[key] = (final_positions(lr, theta0=theta0, steps=steps, landscape=landscape)[0],
-                          momentum_path(landscape.grad, [theta0], lr=lr, beta=0.0, steps=steps)[:, 0])
-        finals, gd = cache[key]
+        if lr not in by_lr:
+            by_lr.clear()
+            by_lr[lr] = (rolling.beta_scan(lr, theta0=theta0, steps=steps, landscape=landscape),
+                         momentum_path(landscape.grad, [theta0], lr=lr, beta=0.0, steps=steps)[:, 0])
+        scan, gd = by_lr[lr]
         mo = momentum_path(landscape.grad, [theta0], lr=lr, beta=beta, steps=steps)[:, 0]
-        for pts, end, p in ((gd_pts, gd_end, gd), (mo_pts, mo_end, mo)):
-            q = p[: shown + 1]
-            ok = np.isfinite(q)
-            pts.set_data(q[ok], landscape.loss(q[ok][:, None]))
-            last = p[-1]
-            end.set_data([last], landscape.loss(np.array([[last]])) if np.isfinite(last) else [np.nan])
-        gd_t.set_ydata(gd[: shown + 1])
-        mo_t.set_ydata(mo[: shown + 1])
-        scan.set_ydata(np.clip(finals, -1.0, 4.0))
-        here.set_data([beta], [np.clip(mo[-1], -1, 4) if np.isfinite(mo[-1]) else np.nan])
-        (b_gd, mv_gd), (b_mo, mv_mo) = rest_place(gd, landscape), rest_place(mo, landscape)
-        ok = BETA_GRID[np.isfinite(finals) & (finals < barrier)]
-        title3.set_text(f"η = {lr:.3g}: {len(ok)} of {len(BETA_GRID)} β end left of the barrier")
-        title.set_text(f"η = {lr:.3g}, β = {beta:.2f}")
-        if "diverged" in (b_gd, b_mo):
-            who = "momentum" if b_mo == "diverged" else "gradient descent"
-            set_status(msg, f"{who} diverges at η = {lr:.3g}")
-            return f"η = {lr:.3g}, β = {beta:.2f}: {who} diverges — the steps grow without bound. Lower η or β."
-        set_status(msg, None)
-        if len(ok) == 0:
-            span = "no β in [0, 0.99] carries it past the barrier"
-        elif len(ok) == len(BETA_GRID):
-            span = "every β in [0, 0.99] ends left of the barrier (η alone is large enough to jump it)"
-        else:
-            span = (f"{len(ok)} of the {len(BETA_GRID)} values β = 0, 0.01, …, 0.99 (the smallest {ok.min():.2f}) "
-                    f"end left of the barrier, in the global basin")
-        return (f"η = {lr:.3g}, β = {beta:.2f}: started at θ = {theta0:g}, after {steps} steps gradient descent "
-                f"{_where(gd[-1], b_gd, mv_gd)}; momentum {_where(mo[-1], b_mo, mv_mo)}. At this η, {span}.")
+        finals = scan.final()[0]
+        _draw_balls(a, landscape, gd, mo)
+        a["scan"].set_ydata(np.clip(finals, -1.0, 4.0))
+        a["here"].set_data([beta], [np.clip(mo[-1], -1, 4) if np.isfinite(mo[-1]) else np.nan])
+        ok = scan.rolled_past()
+        a["title3"].set_text(f"η = {lr:.3g}: {len(ok)} of {len(BETA_GRID)} β end left of the barrier")
+        a["title"].set_text(f"η = {lr:.3g}, β = {beta:.2f}")
+        status, caption = _local_caption(lr, beta, theta0, steps, gd, mo, ok, landscape)
+        set_status(a["msg"], status)
+        return caption
 
-    controls = {"beta": widgets.beta_slider(beta, high=0.99), "lr": widgets.lr_slider(lr, low=0.01, high=1.0)}
-    dynamic = [gd_pts, mo_pts, gd_end, mo_end, gd_t, mo_t, scan, here, msg, title, title3]
+    controls = {"beta": _beta_slider(beta), "lr": _lr_slider(lr, LOCAL_LR_RANGE)}
+    dynamic = [a[k] for k in ("gd_pts", "mo_pts", "gd_end", "mo_end", "gd_t", "mo_t", "scan", "here", "msg",
+                              "title", "title3")]
     return widgets.Panel(fig, update, controls, dynamic=dynamic, title="rolling past a local minimum")
 
 
 # ----------------------------------------------------------------------------- saddle (2-D)
-SADDLE_THETA0 = (1.5, 1e-3)
-LEAVE = 0.5
-
-
-def steps_to_leave(path, radius=LEAVE, direction=None):
-    """First t with |⟨θᵗ, e⟩| > radius (e = the saddle's escape direction), or None (notebook 05)."""
-    radius = check_real("radius", radius, low=0.0, low_open=True)
-    e = SADDLE.escape_direction if direction is None else np.asarray(direction, float)
-    along = np.abs(np.asarray(path, float) @ e)
-    hit = np.nonzero(np.nan_to_num(along, nan=0.0) > radius)[0]
-    return int(hit[0]) if len(hit) else None
-
-
-def saddle_panel(beta=0.9, lr=0.1, *, theta0=SADDLE_THETA0, steps=150, landscape=SADDLE):
-    """Gradient descent and momentum started next to the saddle's stable line; sliders β and η.
-
-    Right: the distance along the escape direction (the Hessian's negative-eigenvalue eigenvector),
-    log scale. Notebook 05, "... and a saddle".
-    """
-    beta = check_real("beta", beta, low=0.0, high=0.99)
-    lr = check_real("lr", lr, low=0.01, high=1.5)
-    steps = check_int("steps", steps, low=1, high=5000)
-    fig = _figure((11, 4.2), wspace=0.25, bottom=0.13)
+def _saddle_axes(fig, landscape, steps):
+    """Left: the saddle's contours and both paths; right: |⟨θᵗ, e⟩| against t (log scale)."""
     ax, ax2 = fig.subplots(1, 2)
     contour(ax, landscape.loss, (-1.8, 1.8), (-1.6, 1.6), levels=18)
     ax.set_aspect("equal")
     ax.plot([0], [0], "X", ms=11, color="k", label="saddle")
     mins = landscape.minima
     ax.plot(mins[:, 0], mins[:, 1], "*", ms=13, color="k", label="minima")
-    gd_l, = ax.plot([], [], "-o", ms=2.5, lw=1.2, color=GD_COLOR)
-    mo_l, = ax.plot([], [], "-o", ms=2.5, lw=1.2, color=MOM_COLOR)
+    a = {"gd_l": ax.plot([], [], "-o", ms=2.5, lw=1.2, color=GD_COLOR)[0],
+         "mo_l": ax.plot([], [], "-o", ms=2.5, lw=1.2, color=MOM_COLOR)[0]}
     ax.plot([], [], "-o", ms=2.5, lw=1.2, color=GD_COLOR, label="gradient descent")
     ax.plot([], [], "-o", ms=2.5, lw=1.2, color=MOM_COLOR, label="momentum")
     ax.set_xlabel("θ₁")
     ax.set_ylabel("θ₂")
     ax.legend(loc="lower left", fontsize=8)
-    msg = status_text(ax)
-    title = _title(ax)
+    a["msg"], a["title"] = status_text(ax), _title(ax)
     ts = np.arange(steps + 1)
-    gd_v, = ax2.semilogy(ts, np.ones(steps + 1), color=GD_COLOR, label="gradient descent")
-    mo_v, = ax2.semilogy(ts, np.ones(steps + 1), color=MOM_COLOR, label="momentum")
+    a["gd_v"], = ax2.semilogy(ts, np.ones(steps + 1), color=GD_COLOR, label="gradient descent")
+    a["mo_v"], = ax2.semilogy(ts, np.ones(steps + 1), color=MOM_COLOR, label="momentum")
     ax2.axhline(LEAVE, color=COLORS["muted"], ls=":", lw=1.2)
     ax2.set_ylim(1e-4, 3)
     ax2.set_xlim(0, steps)
@@ -366,55 +382,66 @@ def saddle_panel(beta=0.9, lr=0.1, *, theta0=SADDLE_THETA0, steps=150, landscape
     ax2.set_ylabel("|θ₂| (along the escape direction)")
     ax2.set_title(f"leaving the saddle: |θ₂| > {LEAVE}", fontsize=12)
     ax2.legend(loc="lower right", fontsize=8)
+    return a
+
+
+def _saddle_caption(lr, beta, theta0, steps, t_gd, t_mo):
+    def said(t):
+        return f"after {t} steps" if t is not None else f"not within {steps} steps"
+    ratio = f" — {t_gd / t_mo:.1f}× sooner" if (t_gd and t_mo) else ""
+    return (f"η = {lr:.3g}, β = {beta:.2f}: both start at θ = ({theta0[0]:g}, {theta0[1]:g}), almost on the "
+            f"saddle's stable line θ₂ = 0. Gradient descent leaves the saddle (|θ₂| > {LEAVE}) {said(t_gd)}, "
+            f"momentum {said(t_mo)}{ratio}. Near the saddle the push along θ₂ is tiny; momentum keeps adding "
+            f"it up.")
+
+
+@validate_params(beta=BETA_RANGE, lr=SADDLE_LR_RANGE, steps=Interval("int", 1, 5000))
+def saddle_panel(beta=0.9, lr=0.1, *, theta0=SADDLE_THETA0, steps=150, landscape=SADDLE):
+    """Gradient descent and momentum started next to the saddle's stable line; sliders β and η.
+
+    Right: the distance along the escape direction (the Hessian's negative-eigenvalue eigenvector),
+    log scale; the steps to leave come from :func:`rolling.steps_to_leave`. Notebook 05, "... and a saddle".
+    """
+    fig = _figure((11, 4.2), wspace=0.25, bottom=0.13)
+    a = _saddle_axes(fig, landscape, steps)
     e = landscape.escape_direction
+    descents = {}   # η -> gradient descent's path (it does not depend on β)
 
     def update(beta, lr):
-        gd = momentum_path(landscape.grad, theta0, lr=lr, beta=0.0, steps=steps)
+        if lr not in descents:
+            descents.clear()
+            descents[lr] = momentum_path(landscape.grad, theta0, lr=lr, beta=0.0, steps=steps)
+        gd = descents[lr]
         mo = momentum_path(landscape.grad, theta0, lr=lr, beta=beta, steps=steps)
-        gd_l.set_data(gd[:, 0], gd[:, 1])
-        mo_l.set_data(mo[:, 0], mo[:, 1])
-        gd_v.set_ydata(np.abs(gd @ e))
-        mo_v.set_ydata(np.abs(mo @ e))
-        t_gd, t_mo = steps_to_leave(gd, direction=e), steps_to_leave(mo, direction=e)
-        title.set_text(f"η = {lr:.3g}, β = {beta:.2f}")
+        a["gd_l"].set_data(gd[:, 0], gd[:, 1])
+        a["mo_l"].set_data(mo[:, 0], mo[:, 1])
+        a["gd_v"].set_ydata(np.abs(gd @ e))
+        a["mo_v"].set_ydata(np.abs(mo @ e))
+        a["title"].set_text(f"η = {lr:.3g}, β = {beta:.2f}")
         bad = [n for n, p in (("gradient descent", gd), ("momentum", mo)) if np.isnan(p).any()]
         if bad:
             verb = "diverges" if len(bad) == 1 else "diverge"
-            set_status(msg, f"{' and '.join(bad)} {verb} at η = {lr:.3g}")
+            set_status(a["msg"], f"{' and '.join(bad)} {verb} at η = {lr:.3g}")
             return f"η = {lr:.3g}, β = {beta:.2f}: {' and '.join(bad)} {verb} — lower η (or β)."
-        set_status(msg, None)
+        set_status(a["msg"], None)
+        t_gd, t_mo = steps_to_leave(gd, direction=e), steps_to_leave(mo, direction=e)
+        return _saddle_caption(lr, beta, theta0, steps, t_gd, t_mo)
 
-        def said(t):
-            return f"after {t} steps" if t is not None else f"not within {steps} steps"
-        ratio = f" — {t_gd / t_mo:.1f}× sooner" if (t_gd and t_mo) else ""
-        return (f"η = {lr:.3g}, β = {beta:.2f}: both start at θ = ({theta0[0]:g}, {theta0[1]:g}), almost on the "
-                f"saddle's stable line θ₂ = 0. Gradient descent leaves the saddle (|θ₂| > {LEAVE}) {said(t_gd)}, "
-                f"momentum {said(t_mo)}{ratio}. Near the saddle the push along θ₂ is tiny; momentum keeps adding it up.")
-
-    controls = {"beta": widgets.beta_slider(beta, high=0.99), "lr": widgets.lr_slider(lr, low=0.01, high=1.5)}
-    dynamic = [gd_l, mo_l, gd_v, mo_v, msg, title]
+    controls = {"beta": _beta_slider(beta), "lr": _lr_slider(lr, SADDLE_LR_RANGE)}
+    dynamic = [a[k] for k in ("gd_l", "mo_l", "gd_v", "mo_v", "msg", "title")]
     return widgets.Panel(fig, update, controls, dynamic=dynamic, title="leaving a saddle point")
 
 
 # ----------------------------------------------------------------------------- quadratic (Distill)
-def quadratic_panel(alpha=3.3, beta=0.67, *, kappa=100.0, steps=300, theta0=(1.0, 1.0), grid=160):
-    """The ill-conditioned quadratic f = ½θᵀAθ (λ = 1/κ and 1): the path, the error against the
-    theoretical ‖θ⁰‖·rateᵗ, and the heat map of the rate over (α, β) with the optimum and the edge of
-    the stable region α = (2 + 2β)/λ₂; sliders α and β. Notebook 05, "Ill-conditioned quadratic".
-    """
-    alpha = check_real("alpha", alpha, low=0.02, high=4.0)
-    beta = check_real("beta", beta, low=0.0, high=0.99)
-    steps = check_int("steps", steps, low=10, high=5000)
-    grid = check_int("grid", grid, low=10, high=1000)
-    q = quad.make_quadratic(kappa)
-    lam = q.eigenvalues
-    best = quad.optimal_params(lam)
-    gd_best = quad.optimal_gd(lam)
-    fig = _figure((12.5, 3.9), left=0.06, right=0.955, wspace=0.35, bottom=0.15)
-    ax, ax2, ax3 = fig.subplots(1, 3, width_ratios=[1.15, 1, 1.1])
-    # the window holds the whole path at the defaults (|θ₂| reaches 3.6 at α = 3.3, β = 0.67); a path that
-    # goes further is cut at the frame and the note in the corner says how far it went
-    win = (1.25, 4.2)
+#: The window of the path plot: it holds the whole path at the defaults (|θ₂| reaches 3.6 at α = 3.3,
+#: β = 0.67); a path that goes further is cut at the frame and the note in the corner says how far it went.
+_QUAD_WINDOW = (1.25, 4.2)
+_A_MAX = 4.0
+
+
+def _quadratic_path_axes(ax, q):
+    """The contours of f = ½θᵀAθ with the minimum; returns the path line and its texts."""
+    lam, win = q.eigenvalues, _QUAD_WINDOW
     contour(ax, q.value, (-win[0], win[0]), (-win[1], win[1]), levels=14)
     ax.plot([0], [0], "*", ms=13, color="k")
     path_l, = ax.plot([], [], "-", lw=1.0, color=MOM_COLOR)
@@ -423,7 +450,11 @@ def quadratic_panel(alpha=3.3, beta=0.67, *, kappa=100.0, steps=300, theta0=(1.0
     msg = status_text(ax)
     outside = ax.text(0.02, 0.02, "", transform=ax.transAxes, ha="left", va="bottom", fontsize=9, zorder=9,
                       bbox=dict(boxstyle="round", facecolor="white", edgecolor=COLORS["muted"], alpha=0.9))
-    title = _title(ax)
+    return {"path_l": path_l, "msg": msg, "outside": outside, "title": _title(ax)}
+
+
+def _quadratic_error_axes(ax2, steps, theta0):
+    """The error ‖θᵗ‖ against the theory ‖θ⁰‖·rateᵗ (log scale)."""
     ts = np.arange(steps + 1)
     err_l, = ax2.semilogy(ts, np.ones(steps + 1), color=MOM_COLOR)
     th_l, = ax2.semilogy(ts, np.ones(steps + 1), "--", color="k", lw=1.3)
@@ -434,10 +465,13 @@ def quadratic_panel(alpha=3.3, beta=0.67, *, kappa=100.0, steps=300, theta0=(1.0
     ax2.set_xlim(0, steps)
     ax2.set_xlabel("step t")
     ax2.legend(loc="upper right", fontsize=8)  # above 10² no stable path goes: the legend covers no curve
-    msg2 = status_text(ax2)
-    title2 = _title(ax2)
-    a_max = 4.0
-    alphas = np.linspace(a_max / grid, a_max, grid)
+    return {"err_l": err_l, "th_l": th_l, "msg2": status_text(ax2), "title2": _title(ax2)}
+
+
+def _rate_map_axes(fig, ax3, lam, best, gd_best, grid):
+    """The theoretical rate over (α, β) (grey: diverges), the edge α = (2 + 2β)/λ₂, the optimum and the
+    best gradient descent; returns the marker of the sliders' (α, β)."""
+    alphas = np.linspace(_A_MAX / grid, _A_MAX, grid)
     betas = np.linspace(0.0, 0.99, grid)
     rates = quad.rate_map(alphas, betas, lam)
     shown = np.ma.masked_where(rates >= 1.0, rates)
@@ -449,7 +483,7 @@ def quadratic_panel(alpha=3.3, beta=0.67, *, kappa=100.0, steps=300, theta0=(1.0
     ax3.plot([gd_best["alpha"]], [0.0], "s", ms=8, color="w", mec="k", label="best GD (β = 0)", clip_on=False,
              zorder=5)
     mark, = ax3.plot([], [], "o", ms=11, mfc="none", mec="r", mew=2.2)
-    ax3.set_xlim(0, a_max)
+    ax3.set_xlim(0, _A_MAX)
     ax3.set_ylim(0, 0.99)
     ax3.set_xlabel("step α (= η)")
     ax3.set_ylabel("momentum β")
@@ -457,46 +491,77 @@ def quadratic_panel(alpha=3.3, beta=0.67, *, kappa=100.0, steps=300, theta0=(1.0
     ax3.grid(False)
     ax3.legend(loc="lower left", fontsize=8, framealpha=0.9)
     fig.colorbar(im, ax=ax3, label="rate max|σ|", pad=0.02)
+    return mark
+
+
+def _draw_quadratic_path(a, path, rate, theta0, ts):
+    """The path (with the note when it leaves the window), its error and the theoretical error."""
+    e = quad.errors(path)
+    a["path_l"].set_data(path[:, 0], path[:, 1])
+    with np.errstate(invalid="ignore"):
+        reach = np.nanmax(np.abs(path), axis=0) if np.isfinite(path).any() else np.array([np.inf, np.inf])
+    far = [f"|θ{'₁₂'[i]}| up to {reach[i]:.3g}" for i in range(2) if not reach[i] <= _QUAD_WINDOW[i]]
+    a["outside"].set_text("path leaves this window:\n" + ", ".join(far) if far else "")
+    a["outside"].set_visible(bool(far))
+    a["err_l"].set_ydata(np.where(e > 0, e, np.nan))
+    with np.errstate(over="ignore", under="ignore"):
+        a["th_l"].set_ydata(np.linalg.norm(theta0) * rate ** ts.astype(float))
+
+
+def _quadratic_caption(alpha, beta, q, rate, path, steps, best, gd_best):
+    """The caption of a stable (α, β): theoretical and measured rate, steps to 10⁻³, the optima."""
+    measured = quad.measured_rate(path)
+    n_tol = quad.steps_to_tol(path, 1e-3)
+    n_th = quad.theoretical_steps(rate, 1e-3)
+    reached = f"{n_tol} steps" if n_tol is not None else f"more than {steps} steps"
+    return measured, (
+        f"α = {alpha:.2f}, β = {beta:.2f} (κ = {q.kappa:g}): theoretical rate max(|σ₁|, |σ₂|) = {rate:.3f}, "
+        f"measured {measured:.3f}; the error stays below 10⁻³ of its start after {reached} (theory "
+        f"⌈ln 10⁻³ / ln rate⌉ = {n_th}). Optimum α* = {best['alpha']:.2f}, β* = {best['beta']:.2f}, rate "
+        f"{best['rate']:.3f}; best gradient descent α = {gd_best['alpha']:.2f}, rate {gd_best['rate']:.3f}.")
+
+
+@validate_params(alpha=ALPHA_RANGE, beta=BETA_RANGE, steps=STEPS_RANGE, grid=Interval("int", 10, 1000))
+def quadratic_panel(alpha=3.3, beta=0.67, *, kappa=100.0, steps=300, theta0=(1.0, 1.0), grid=160):
+    """The ill-conditioned quadratic f = ½θᵀAθ (λ = 1/κ and 1): the path, the error against the
+    theoretical ‖θ⁰‖·rateᵗ, and the heat map of the rate over (α, β) with the optimum and the edge of
+    the stable region α = (2 + 2β)/λ₂; sliders α and β. Notebook 05, "Ill-conditioned quadratic".
+    """
+    q = quad.make_quadratic(kappa)
+    lam = q.eigenvalues
+    best = quad.optimal_params(lam)
+    gd_best = quad.optimal_gd(lam)
+    fig = _figure((12.5, 3.9), left=0.06, right=0.955, wspace=0.35, bottom=0.15)
+    ax, ax2, ax3 = fig.subplots(1, 3, width_ratios=[1.15, 1, 1.1])
+    a = {**_quadratic_path_axes(ax, q), **_quadratic_error_axes(ax2, steps, theta0)}
+    a["mark"] = _rate_map_axes(fig, ax3, lam, best, gd_best, grid)
+    ts = np.arange(steps + 1)
 
     def update(alpha, beta):
         path = momentum_path(q.grad, theta0, lr=alpha, beta=beta, steps=steps)
         rate = quad.theoretical_rate(alpha, beta, lam)
-        e = quad.errors(path)
-        path_l.set_data(path[:, 0], path[:, 1])
-        with np.errstate(invalid="ignore"):
-            reach = np.nanmax(np.abs(path), axis=0) if np.isfinite(path).any() else np.array([np.inf, np.inf])
-        far = [f"|θ{'₁₂'[i]}| up to {reach[i]:.3g}" for i in range(2) if not reach[i] <= win[i]]
-        outside.set_text("path leaves this window:\n" + ", ".join(far) if far else "")
-        outside.set_visible(bool(far))
-        err_l.set_ydata(np.where(e > 0, e, np.nan))
-        with np.errstate(over="ignore", under="ignore"):
-            th_l.set_ydata(np.linalg.norm(theta0) * rate ** ts.astype(float))
-        mark.set_data([alpha], [beta])
-        title.set_text(f"α = {alpha:.2f}, β = {beta:.2f}")
+        _draw_quadratic_path(a, path, rate, theta0, ts)
+        a["mark"].set_data([alpha], [beta])
+        a["title"].set_text(f"α = {alpha:.2f}, β = {beta:.2f}")
         if not quad.is_stable(alpha, beta, lam) or np.isnan(path).any():
             edge = 2 + 2 * beta
-            set_status(msg, "diverges")
-            set_status(msg2, f"αλ₂ = {alpha * lam[-1]:.2f} ≥ 2 + 2β = {edge:.2f}")
-            title2.set_text(f"rate: theory {rate:.3f} ≥ 1")
+            set_status(a["msg"], "diverges")
+            set_status(a["msg2"], f"αλ₂ = {alpha * lam[-1]:.2f} ≥ 2 + 2β = {edge:.2f}")
+            a["title2"].set_text(f"rate: theory {rate:.3f} ≥ 1")
             return (f"α = {alpha:.2f}, β = {beta:.2f}: outside the stable region 0 < αλ < 2 + 2β (α·λ₂ = "
-                    f"{alpha * lam[-1]:.2f}, 2 + 2β = {edge:.2f}); the theoretical rate is {rate:.3f} ≥ 1 and the "
+                    f"{alpha * lam[-1]:.2f}, 2 + 2β = {edge:.2f}); the theoretical rate is {rate:.3f} ≥ 1 "
+                    f"and the "
                     f"path blows up. Lower α or raise β.")
-        set_status(msg, None)
-        set_status(msg2, None)
-        measured = quad.measured_rate(path)
-        n_tol = quad.steps_to_tol(path, 1e-3)
-        n_th = quad.theoretical_steps(rate, 1e-3)
-        title2.set_text(f"rate: theory {rate:.3f}, measured {measured:.3f}")
-        reached = f"{n_tol} steps" if n_tol is not None else f"more than {steps} steps"
-        return (f"α = {alpha:.2f}, β = {beta:.2f} (κ = {q.kappa:g}): theoretical rate max(|σ₁|, |σ₂|) = {rate:.3f}, "
-                f"measured {measured:.3f}; the error stays below 10⁻³ of its start after {reached} (theory "
-                f"⌈ln 10⁻³ / ln rate⌉ = {n_th}). Optimum α* = {best['alpha']:.2f}, β* = {best['beta']:.2f}, rate "
-                f"{best['rate']:.3f}; best gradient descent α = {gd_best['alpha']:.2f}, rate {gd_best['rate']:.3f}.")
+        set_status(a["msg"], None)
+        set_status(a["msg2"], None)
+        measured, caption = _quadratic_caption(alpha, beta, q, rate, path, steps, best, gd_best)
+        a["title2"].set_text(f"rate: theory {rate:.3f}, measured {measured:.3f}")
+        return caption
 
-    controls = {"alpha": widgets.float_slider("alpha", alpha, 0.02, a_max, 0.01, description="step α",
-                                              readout_format=".2f"),
-                "beta": widgets.beta_slider(beta, high=0.99)}
-    dynamic = [path_l, err_l, th_l, mark, msg, msg2, outside, title, title2]
+    controls = {"alpha": widgets.slider("alpha", ALPHA_RANGE, alpha, step=0.01, description="step α",
+                                        readout_format=".2f"),
+                "beta": _beta_slider(beta)}
+    dynamic = [a[k] for k in ("path_l", "err_l", "th_l", "mark", "msg", "msg2", "outside", "title", "title2")]
     return widgets.Panel(fig, update, controls, dynamic=dynamic, title="Distill's ill-conditioned quadratic")
 
 
@@ -601,7 +666,8 @@ def plot_small_batches(record):
     fig, axes = plt.subplots(1, len(effs), figsize=(5.2 * len(effs), 3.8), layout="constrained", sharey=True)
     cap = p["max_steps"]
     for ax, eff in zip(np.atleast_1d(axes), effs):
-        for k, (beta, color, marker) in enumerate(zip(p["small_batch_betas"], (GD_COLOR, MOM_COLOR), ("o", "s"))):
+        styles = zip(p["small_batch_betas"], (GD_COLOR, MOM_COLOR), ("o", "s"))
+        for k, (beta, color, marker) in enumerate(styles):
             med = {}
             for r in res:
                 if r["beta"] == beta and r["eff_lr"] == eff:
@@ -627,48 +693,40 @@ def plot_small_batches(record):
     return fig
 
 
-def plot_saddle_sweep(record):
-    """The ``momentum_saddle`` sweep (notebook 05, section 8): the full training loss of every seed for
-    plain SGD and momentum at each matched effective step η/(1−β) (one panel each, the plateau level
-    dotted), and the updates to leave the plateau per setting: one dot per seed, mean ± standard error.
-    A run that never left it is an open triangle at the budget, never a data point."""
-    import matplotlib.pyplot as plt
-
-    from ..sweeps.momentum_saddle import summary
-
+def _plot_saddle_curves(ax, record, eff, colors):
+    """One panel of :func:`plot_saddle_sweep`: the loss of every seed at this matched effective step."""
     p, res = record["params"], record["results"]
-    level, cap = res["level"], p["max_steps"]
-    effs, betas = p["eff_lrs"], p["betas"]
-    colors = {betas[0]: GD_COLOR, betas[-1]: MOM_COLOR}
-    fig, axes = plt.subplots(1, len(effs) + 1, figsize=(13, 3.9), layout="constrained",
-                             width_ratios=[1] * len(effs) + [0.9])
-    summ = summary(record)
-    for ax, eff in zip(axes, effs):
-        last = 0
-        for r in res["runs"]:
-            if r["eff_lr"] != eff:
-                continue
-            y = np.array([np.nan if v is None else v for v in r["curve_loss"]], float)
-            ax.plot(r["curve_steps"], y, color=colors[r["beta"]], lw=1.0, alpha=0.75)
-            last = max(last, r["curve_steps"][-1])
-        for beta in betas:
-            ax.plot([], [], color=colors[beta], label=f"β = {beta:g}, η = {eff * (1 - beta):.3g}")
-        ax.axhline(math.log(10), color="k", lw=0.8, ls="--")
-        ax.text(0.02 * last, math.log(10) + 0.01, "ln 10 (chance level)", va="bottom", fontsize=8)
-        ax.axhline(level, color="k", lw=1.0, ls=":")
-        ax.text(0.02 * last, level - 0.01, f"left the plateau: L ≤ {p['plateau_fraction']:g}·ln 10", va="top",
-                fontsize=8)
-        ax.set_xlim(0, last)
-        ax.set_ylim(level - 0.2, math.log(10) + 0.08)
-        ax.set_xlabel("update t")
-        ax.set_title(f"matched η/(1−β) = {eff:g}: {len(p['seeds'])} seeds", fontsize=11)
-        ax.legend(fontsize=8, loc="lower left")
-    axes[0].set_ylabel("full training loss")
-    ax = axes[-1]
+    level = res["level"]
+    last = 0
+    for r in res["runs"]:
+        if r["eff_lr"] != eff:
+            continue
+        y = np.array([np.nan if v is None else v for v in r["curve_loss"]], float)
+        ax.plot(r["curve_steps"], y, color=colors[r["beta"]], lw=1.0, alpha=0.75)
+        last = max(last, r["curve_steps"][-1])
+    for beta in p["betas"]:
+        ax.plot([], [], color=colors[beta], label=f"β = {beta:g}, η = {eff * (1 - beta):.3g}")
+    ax.axhline(math.log(10), color="k", lw=0.8, ls="--")
+    ax.text(0.02 * last, math.log(10) + 0.01, "ln 10 (chance level)", va="bottom", fontsize=8)
+    ax.axhline(level, color="k", lw=1.0, ls=":")
+    ax.text(0.02 * last, level - 0.01, f"left the plateau: L ≤ {p['plateau_fraction']:g}·ln 10", va="top",
+            fontsize=8)
+    ax.set_xlim(0, last)
+    ax.set_ylim(level - 0.2, math.log(10) + 0.08)
+    ax.set_xlabel("update t")
+    ax.set_title(f"matched η/(1−β) = {eff:g}: {len(p['seeds'])} seeds", fontsize=11)
+    ax.legend(fontsize=8, loc="lower left")
+
+
+def _plot_leave_steps(ax, record, summ, colors):
+    """The right panel of :func:`plot_saddle_sweep`: updates to leave the plateau, one dot per seed
+    (a run that never left it: an open triangle at the budget), mean ± standard error beside them."""
+    p = record["params"]
+    cap = p["max_steps"]
     labels, k = [], 0
     rng = np.random.default_rng(0)  # horizontal jitter of the dots only
-    for eff in effs:
-        for beta in betas:
+    for eff in p["eff_lrs"]:
+        for beta in p["betas"]:
             b = summ[eff]["by_beta"][beta]
             steps = b["steps"]
             xs = k + rng.uniform(-0.12, 0.12, len(steps))
@@ -678,7 +736,8 @@ def plot_saddle_sweep(record):
                 ax.plot(xs[~got], [cap] * int((~got).sum()), "^", ms=8, mfc="none", mec=colors[beta], mew=1.5,
                         clip_on=False)
             if b["mean"] is not None:
-                ax.errorbar([k + 0.3], [b["mean"]], yerr=[b["se"]], fmt="_", ms=12, color="k", capsize=3, lw=1.5)
+                ax.errorbar([k + 0.3], [b["mean"]], yerr=[b["se"]], fmt="_", ms=12, color="k", capsize=3,
+                            lw=1.5)
             labels.append(f"η/(1−β)={eff:g}\nβ = {beta:g}")
             k += 1
     ax.set_xticks(range(k), labels, fontsize=8)
@@ -687,6 +746,27 @@ def plot_saddle_sweep(record):
     ax.minorticks_off()
     ax.set_ylabel("updates to leave the plateau")
     ax.set_title("each seed; bar: mean ± s.e.", fontsize=11)
+
+
+def plot_saddle_sweep(record):
+    """The ``momentum_saddle`` sweep (notebook 05, section 8): the full training loss of every seed for
+    plain SGD and momentum at each matched effective step η/(1−β) (one panel each, the plateau level
+    dotted), and the updates to leave the plateau per setting: one dot per seed, mean ± standard error
+    (from :func:`lecture_utils.sweeps.momentum_saddle.summary`). A run that never left it is an open
+    triangle at the budget, never a data point."""
+    import matplotlib.pyplot as plt
+
+    from ..sweeps.momentum_saddle import summary
+
+    effs, betas = record["params"]["eff_lrs"], record["params"]["betas"]
+    colors = {betas[0]: GD_COLOR, betas[-1]: MOM_COLOR}
+    fig, axes = plt.subplots(1, len(effs) + 1, figsize=(13, 3.9), layout="constrained",
+                             width_ratios=[1] * len(effs) + [0.9])
+    summ = summary(record)
+    for ax, eff in zip(axes, effs):
+        _plot_saddle_curves(ax, record, eff, colors)
+    axes[0].set_ylabel("full training loss")
+    _plot_leave_steps(axes[-1], record, summ, colors)
     return fig
 
 
@@ -697,9 +777,10 @@ def critical_point_table():
     from ..landscapes import classify_critical_point, hessian_eigen
 
     rows = []
-    for name, theta in (("1-D global minimum", [LOCAL_GLOBAL.global_min]), ("1-D barrier", [LOCAL_GLOBAL.barrier]),
-                        ("1-D local minimum", [LOCAL_GLOBAL.local_min]), ("2-D saddle", SADDLE.saddle),
-                        ("2-D minimum", SADDLE.minima[0])):
+    points = (("1-D global minimum", [LOCAL_GLOBAL.global_min]), ("1-D barrier", [LOCAL_GLOBAL.barrier]),
+              ("1-D local minimum", [LOCAL_GLOBAL.local_min]), ("2-D saddle", SADDLE.saddle),
+              ("2-D minimum", SADDLE.minima[0]))
+    for name, theta in points:
         land = LOCAL_GLOBAL if name.startswith("1-D") else SADDLE
         th = np.asarray(theta, float)
         h = land.hessian(th)
