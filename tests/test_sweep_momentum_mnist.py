@@ -57,7 +57,8 @@ def test_steps_to_loss_reports_divergence_and_restores_threads():
                         eval_every=5, threads=1)
     assert r["status"] == "diverged" and r["steps"] is None and r["curve_loss"][-1] is None
     assert torch.get_num_threads() == before
-    r = M.steps_to_loss(tiny, batch_size=50, lr=0.01, beta=0.0, seed=0, target_loss=0.01, max_steps=10, eval_every=5)
+    r = M.steps_to_loss(tiny, batch_size=50, lr=0.01, beta=0.0, seed=0, target_loss=0.01, max_steps=10,
+                        eval_every=5)
     assert r["status"] == "max_steps" and r["curve_steps"] == [0, 5, 10]
     with pytest.raises(ValueError, match="beta"):
         M.steps_to_loss(tiny, batch_size=50, lr=0.1, beta=1.0, seed=0, target_loss=0.5, max_steps=5)
@@ -69,4 +70,5 @@ def test_report_lines(record):
     lines = M.report_lines(record)
     assert lines[0].startswith("matched η/(1−β) = 0.5:")
     assert ">3000 (loss 2.3)" in lines[1]
-    assert len(lines) == 2 + len(record["params"]["small_batch_eff_lrs"]) * len(record["params"]["small_batch_betas"])
+    p = record["params"]
+    assert len(lines) == 2 + len(p["small_batch_eff_lrs"]) * len(p["small_batch_betas"])

@@ -92,11 +92,13 @@ def test_one_cached_run_recomputes(record):
     p = record["params"]
     run = min(record["results"]["runs"], key=lambda r: r["steps"])
     data = load_mnist1d(seed=p["dataset"]["seed"]).subset(p["n_train"])
-    r = train_classifier(data, batch_size=p["batch_size"], lr=run["lr"], seed=run["seed"], momentum=run["beta"],
+    r = train_classifier(data, batch_size=p["batch_size"], lr=run["lr"], seed=run["seed"],
+                         momentum=run["beta"],
                          max_steps=p["max_steps"], target_train_loss=record["results"]["level"],
                          eval_every_steps=p["eval_every"], max_train_loss=p["blowup"],
                          init_state=M.scaled_init(run["seed"], p["scale"]), threads=p["threads"])
-    assert M.steps_to_leave(r.history["step"], r.history["train_loss"], record["results"]["level"]) == run["steps"]
+    assert M.steps_to_leave(r.history["step"], r.history["train_loss"],
+                            record["results"]["level"]) == run["steps"]
 
 
 def test_saddle_figure_marks_every_run(record):

@@ -36,7 +36,8 @@ def _copy(name, tmp_path, edit):
 
 def test_a_cache_with_other_parameters_is_refused(tmp_path):
     _copy("batch_accuracy", tmp_path, lambda r: r["params"].update(lr=0.5))
-    with pytest.raises(sweeps.CacheMismatch, match=r"other parameters \(lr\).*python -m lecture_utils.sweeps batch_accuracy"):
+    with pytest.raises(sweeps.CacheMismatch,
+                       match=r"other parameters \(lr\).*python -m lecture_utils.sweeps batch_accuracy"):
         sweeps.load("batch_accuracy", data_dir=tmp_path)
     with pytest.raises(sweeps.CacheMismatch, match="no cached sweep"):
         sweeps.load("timing", data_dir=tmp_path / "empty")
@@ -178,7 +179,8 @@ def _cached_task(name, res, params):
     raise KeyError(name)
 
 
-POOLED = ("batch_accuracy", "critical_batch", "generalization", "have_both", "momentum_mnist", "momentum_saddle",
+POOLED = ("batch_accuracy", "critical_batch", "generalization", "have_both", "momentum_mnist",
+          "momentum_saddle",
           "noise_scale", "noisy_training", "sharpness_matched", "tuned_lr", "warmup")
 
 

@@ -30,7 +30,8 @@ from pathlib import Path
 from ..data import DATA_DIR, atomic_write, cache_dirs, writable_cache_dir
 from ._schema import DATASET, LEGACY_VERSION, SchemaError, SweepRecord, upgrade_params
 
-__all__ = ["DATASET", "LEGACY_VERSION", "CacheMismatch", "SchemaError", "SweepRecord", "cache_path", "compute",
+__all__ = ["DATASET", "LEGACY_VERSION", "CacheMismatch", "SchemaError", "SweepRecord", "cache_path",
+           "compute",
            "finite_round", "load", "module", "names"]
 
 
@@ -41,7 +42,8 @@ existed reads as made with the module's value."""
 
 
 class CacheMismatch(RuntimeError):
-    """The cached sweep was made with other parameters or another schema version than the notebook asks for."""
+    """The cached sweep was made with other parameters or another schema version than the notebook
+    asks for (or its results do not follow the schema)."""
 
 
 def finite_round(v, nd=5):
@@ -149,7 +151,8 @@ def load(name, *, rerun=False, data_dir=None):
     paths = [cache_path(name, d) for d in ([data_dir] if data_dir else cache_dirs())]
     paths = [p for p in paths if p.exists()] or paths[:1]
     if not paths[0].exists():
-        raise CacheMismatch(f"no cached sweep {paths[0].name}; build it with: python -m lecture_utils.sweeps {name}")
+        raise CacheMismatch(f"no cached sweep {paths[0].name}; "
+                            f"build it with: python -m lecture_utils.sweeps {name}")
     records = [(p, *_read(p, mod)) for p in paths]
     why = {p: bad or _mismatch(r, mod, want) for p, r, bad in records}
     path, record, _ = next((t for t in records if not why[t[0]]), records[0])

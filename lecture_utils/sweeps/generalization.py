@@ -14,7 +14,8 @@ interpolation ``w(α) = α·w_LB + (1 − α)·w_SB``; read them with :func:`loa
 ``sweeps.load("generalization")["results"]`` holds:
 
 * ``batch_sizes`` — list of B (ints), ascending; the last is the full batch (N = 4000).
-* ``summary[batch_key(B)]`` — one dict per batch size (:class:`SummaryRow`) with ``test_acc_mean``, ``test_acc_std``,
+* ``summary[batch_key(B)]`` — one dict per batch size (:class:`SummaryRow`) with ``test_acc_mean``,
+  ``test_acc_std``,
   ``train_acc_mean``, ``train_acc_std``, ``train_loss_mean``, ``test_loss_mean``,
   ``top_eigenvalue_mean``, ``top_eigenvalue_std``, ``eps_sharpness_mean``, ``eps_sharpness_std``,
   ``steps_mean``, ``epochs_mean``, ``reached`` (seeds that met the criterion) and ``n_seeds``.
@@ -125,7 +126,8 @@ def validate(results):
         k = batch_key(b)
         check_entry(SummaryRow, check_fields(results["summary"], (k,), "summary")[k], f"summary[{k!r}]")
         check_each(Run, check_fields(results["runs"], (k,), "runs")[k], f"runs[{k!r}]")
-    check_each(ScaledRun, check_fields(results["scaled_lr"], ("runs",), "scaled_lr")["runs"], "scaled_lr['runs']")
+    check_each(ScaledRun, check_fields(results["scaled_lr"], ("runs",), "scaled_lr")["runs"],
+               "scaled_lr['runs']")
     check_fields(results["weights"], ("sb", "lb", "seed", "n_params", "dtype", "w_sb", "w_lb"), "weights")
     return results
 
@@ -198,7 +200,8 @@ def run_one(params, task):
     kind, b, s = task
     if kind == "scaled":
         r = train_point(params, b, s, lr=params["scaled_lr"]["lr"])
-        return {"seed": s, "status": r.status, "steps": r.steps, "train_acc": r.train_acc, "test_acc": r.test_acc}
+        return {"seed": s, "status": r.status, "steps": r.steps, "train_acc": r.train_acc,
+                "test_acc": r.test_acc}
     r = train_point(params, b, s)
     lam, phi = measure_sharpness(params, r.model)
     d = {"seed": s, **r.summary(), "top_eigenvalue": lam, "eps_sharpness": phi,
@@ -237,14 +240,15 @@ def run(params, progress=True):
     tasks += [("scaled", sc["batch_size"], s) for s in params["seeds"]]
     out = map_tasks(run_one, params, tasks, desc="generalization sweep", progress=progress)
     weights = {}
-    for (kind, b, s), d in out.items():
+    for (_, b, _), d in out.items():
         if "weights" in d:
             weights["w_sb" if b == params["sb"] else "w_lb"] = d.pop("weights")
     runs = {batch_key(b): [out[("gap", b, s)] for s in params["seeds"]] for b in params["batch_sizes"]}
     summary = {batch_key(b): _summary_row(runs[batch_key(b)]) for b in params["batch_sizes"]}
     scaled = [out[("scaled", sc["batch_size"], s)] for s in params["seeds"]]
     m, sd = _stats([r["test_acc"] for r in scaled])
-    return {"batch_sizes": list(params["batch_sizes"]), "summary": summary, "runs": runs, "gap": _gap(params, summary),
+    return {"batch_sizes": list(params["batch_sizes"]), "summary": summary, "runs": runs,
+            "gap": _gap(params, summary),
             "scaled_lr": {"batch_size": sc["batch_size"], "lr": sc["lr"], "runs": scaled,
                           "test_acc_mean": m, "test_acc_std": sd},
             "weights": {"sb": params["sb"], "lb": params["lb"], "seed": params["weights_seed"],

@@ -20,7 +20,8 @@ runs at a time). The grid of the panel stops at ``grid_max_epochs``.
   (the end), each ``epoch``, ``step``, ``train_acc``, ``test_acc``, ``seconds``.
   ``protocol["summary"][name]`` holds ``test_acc_mean``, ``test_acc_std``, ``steps_mean``,
   ``epochs_mean``, ``seconds_mean`` (and for ``large`` one such dict per point).
-* ``grid`` — ``batch_sizes``; ``runs[grid_key(B, mode, warm)]`` (:class:`GridRun`) with mode ``fixed``/``scaled`` and warm
+* ``grid`` — ``batch_sizes``; ``runs[grid_key(B, mode, warm)]`` (:class:`GridRun`) with mode
+  ``fixed``/``scaled`` and warm
   ``0``/``1`` for seed ``grid_seed``: ``lr``, ``warmup_steps``, ``status``, ``steps``, ``epochs``,
   ``seconds``, ``train_acc``, ``test_acc`` and ``history`` (``epoch``, ``step``, ``train_acc``,
   ``test_acc``; NaN after a divergence).
@@ -139,7 +140,8 @@ def validate(results):
         for pt in ("at_same_epochs", "at_target", "at_same_steps"):
             if row["large"][pt] is not None:
                 check_entry(LongerPoint, row["large"][pt], f"per_seed[{s!r}]['large'][{pt!r}]")
-    check_each(GridRun, check_fields(results["grid"], ("batch_sizes", "runs"), "grid")["runs"], "grid['runs']")
+    check_each(GridRun, check_fields(results["grid"], ("batch_sizes", "runs"), "grid")["runs"],
+               "grid['runs']")
     return results
 
 
@@ -159,7 +161,8 @@ def lr_for(params, batch_size, mode):
     from ..scaling import scaled_lr
 
     b0, lr0 = params["base"]["batch_size"], params["base"]["lr"]
-    return scaled_lr(batch_size, base_lr=lr0, base_batch_size=b0, rule="linear" if mode == "scaled" else "none")
+    return scaled_lr(batch_size, base_lr=lr0, base_batch_size=b0,
+                     rule="linear" if mode == "scaled" else "none")
 
 
 def train_point(params, batch_size, mode, warm, seed, data=None, max_epochs=None):
@@ -176,7 +179,8 @@ def train_point(params, batch_size, mode, warm, seed, data=None, max_epochs=None
 
 
 def _summary(res):
-    return {"status": res.status, "steps": int(res.steps), "epochs": _r(res.epochs, 3), "seconds": _r(res.seconds, 3),
+    return {"status": res.status, "steps": int(res.steps), "epochs": _r(res.epochs, 3),
+            "seconds": _r(res.seconds, 3),
             "train_acc": _r(res.train_acc), "test_acc": _r(res.test_acc)}
 
 
@@ -258,8 +262,10 @@ def grid_cell(params, key, data=None):
     """One run of the grid: the protocol with ``grid_max_epochs``, seed ``grid_seed``."""
     data = _data(params) if data is None else data
     b, mode, warm = parse_grid_key(key)
-    res = train_point(params, b, mode, bool(warm), params["grid_seed"], data, max_epochs=params["grid_max_epochs"])
-    return {"lr": lr_for(params, b, mode), "warmup_steps": warmup_steps(params, b, data.n_train) if warm else 0,
+    res = train_point(params, b, mode, bool(warm), params["grid_seed"], data,
+                      max_epochs=params["grid_max_epochs"])
+    w = warmup_steps(params, b, data.n_train) if warm else 0
+    return {"lr": lr_for(params, b, mode), "warmup_steps": w,
             **_summary(res), "history": _history(res)}
 
 
@@ -268,7 +274,8 @@ def grid_results(params, cells):
     for key in grid_keys(params):
         b, mode, warm = parse_grid_key(key)
         same = grid_key(b, "fixed", warm)
-        runs[key] = dict(cells[same] if mode == "scaled" and b == params["base"]["batch_size"] else cells[key])
+        base = mode == "scaled" and b == params["base"]["batch_size"]
+        runs[key] = dict(cells[same] if base else cells[key])
     return {"batch_sizes": params["grid_batch_sizes"], "seed": params["grid_seed"], "runs": runs}
 
 
@@ -306,7 +313,8 @@ def run_critical(params, data=None, progress=False):
             cap = int(1.5 * best)  # at a tuned η, S(B) should not grow with B (1.5: room for noise)
             start = c["lrs"].index(best_lr)  # nor should the best η shrink: scan from the last best
     ok = [r for r in rows if r["steps"] is not None]
-    fit = fit_critical_batch([r["batch_size"] for r in ok], [r["steps"] for r in ok]) if len(ok) >= 3 else None
+    fit = fit_critical_batch([r["batch_size"] for r in ok],
+                             [r["steps"] for r in ok]) if len(ok) >= 3 else None
     return {"target_loss": c["target_loss"], "seed": c["seed"], "rows": rows, "fit": fit}
 
 
@@ -316,8 +324,10 @@ def run_noise(params, data=None):
 
     nz, b0 = params["noise"], params["base"]
     levels = sorted(set(nz["at_losses"]) | {params["critical"]["target_loss"]}, reverse=True)
-    pts = noise_scale_during_training(data, batch_size=b0["batch_size"], lr=b0["lr"], seed=params["critical"]["seed"],
-                                      at_losses=levels, max_steps=20000, b_small=nz["b_small"], b_big=nz["b_big"],
+    pts = noise_scale_during_training(data, batch_size=b0["batch_size"], lr=b0["lr"],
+                                      seed=params["critical"]["seed"],
+                                      at_losses=levels, max_steps=20000, b_small=nz["b_small"],
+                                      b_big=nz["b_big"],
                                       n_pairs=nz["n_pairs"], threads=params["threads"])
     at = [p for p in pts if p["loss_level"] == params["critical"]["target_loss"]]
     return {"batch_size": b0["batch_size"], "lr": b0["lr"], "points": pts, "at_target": at[0] if at else None}
@@ -328,7 +338,8 @@ def run_lars(params, data=None):
     from ..scaling import train_lars
 
     p = params["lars"]
-    common = dict(batch_size=p["batch_size"], seed=p["seed"], max_steps=p["steps"], warmup_steps=p["warmup_steps"],
+    common = dict(batch_size=p["batch_size"], seed=p["seed"], max_steps=p["steps"],
+                  warmup_steps=p["warmup_steps"],
                   threads=params["threads"])
     keys = ("status", "train_acc", "test_acc", "train_loss", "test_loss", "seconds")
     sgd, lars, ratios = [], [], {}
@@ -362,7 +373,8 @@ def run_parallel(params):
                                 threads_per_worker=max(1, params["threads"] // w))
         models[w] = flat_params(r.model)
         rows.append({"world_size": w, "per_worker_batch": r.per_worker_batch, "seconds": _r(r.seconds, 4),
-                     "seconds_per_update": _r(r.seconds / r.steps, 6), "examples_per_second": _r(r.examples_per_second, 1),
+                     "seconds_per_update": _r(r.seconds / r.steps, 6),
+                     "examples_per_second": _r(r.examples_per_second, 1),
                      "startup_seconds": _r(r.startup_seconds, 2)})
     ws = p["world_sizes"]
     diff = float(np.abs(models[ws[0]] - models[ws[-1]]).max())
@@ -386,7 +398,8 @@ def run(params, progress=True):
     from ._pool import map_tasks
 
     b0 = params["base"]["batch_size"]
-    tasks = [("critical", None)] + [("protocol", s) for s in params["seeds"]] + [("noise", None), ("lars", None)]
+    tasks = [("critical", None)] + [("protocol", s) for s in params["seeds"]]
+    tasks += [("noise", None), ("lars", None)]
     tasks += [("grid", k) for k in grid_keys(params) if parse_grid_key(k)[:2] != (b0, "scaled")]
     done = map_tasks(run_task, params, tasks, desc="have_both", progress=progress)
     per_seed = {seed_key(s): done[("protocol", s)] for s in params["seeds"]}

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validate import check_batch_size, check_beta, check_int, check_lr, check_real
+from .._validate import BETA, COUNT, LR, SEED, Interval, check_batch_size, validate_params
 from ..data import N_TRAIN
 from ._schema import DATASET, check_each, check_fields, load_dataset
 
@@ -78,6 +78,8 @@ def validate(results):
     return results
 
 
+@validate_params(lr=LR, beta=BETA, seed=SEED, target_loss=Interval("real", 0.0, None, closed="neither"),
+                 max_steps=COUNT, eval_every=COUNT)
 def steps_to_loss(data, *, batch_size, lr, beta, seed, target_loss, max_steps, eval_every=25,
                   blowup=50.0, threads=1):
     """Train the course MLP with SGD + momentum until the full training loss ≤ ``target_loss``.
@@ -95,17 +97,13 @@ def steps_to_loss(data, *, batch_size, lr, beta, seed, target_loss, max_steps, e
 
     x, y, xt, yt = as_tensors(data)
     n = len(y)
-    batch_size = check_batch_size(batch_size, n)
-    lr = check_lr(lr)
-    beta = check_beta(beta)
-    seed = check_int("seed", seed, low=0)
-    target_loss = check_real("target_loss", target_loss, low=0.0, low_open=True)
-    max_steps = check_int("max_steps", max_steps, low=1)
-    eval_every = check_int("eval_every", eval_every, low=1)
+    batch_size = check_batch_size(batch_size, n)  # its range depends on the data
     previous = torch.get_num_threads()
     try:
-        r = train_classifier(data, batch_size=batch_size, lr=lr, seed=seed, momentum=beta, max_steps=max_steps,
-                             target_train_loss=target_loss, eval_every_steps=eval_every, max_train_loss=blowup,
+        r = train_classifier(data, batch_size=batch_size, lr=lr, seed=seed, momentum=beta,
+                             max_steps=max_steps,
+                             target_train_loss=target_loss, eval_every_steps=eval_every,
+                             max_train_loss=blowup,
                              threads=threads)
     finally:
         set_threads(previous)
@@ -118,7 +116,8 @@ def steps_to_loss(data, *, batch_size, lr, beta, seed, target_loss, max_steps, e
 
 
 def settings(params):
-    """The settings of the three experiments: ``{name: [{"batch_size", "beta", "lr", "seed"(, "eff_lr")}, …]}``."""
+    """The settings of the three experiments:
+    ``{name: [{"batch_size", "beta", "lr", "seed"(, "eff_lr")}, …]}``."""
     p, b = params, params["batch_size"]
     matched = [{"batch_size": b, "beta": beta, "lr": p["eff_lr"] * (1 - beta), "seed": s}
                for beta in p["betas"] for s in p["seeds"]]
@@ -179,8 +178,10 @@ def report_lines(record):
         return f">{cap} (loss {np.median(last):.1f})" if last else f">{cap} (diverged)"
 
     lines = []
-    for name, label in (("matched", f"matched η/(1−β) = {p['eff_lr']:g}"), ("fixed", f"fixed η = {p['fixed_lr']:g}")):
-        lines.append(f"{label}:  " + ", ".join(f"β = {b:g}: {cell(res[name], 'beta', b)}" for b in p["betas"]))
+    for name, label in (("matched", f"matched η/(1−β) = {p['eff_lr']:g}"),
+                        ("fixed", f"fixed η = {p['fixed_lr']:g}")):
+        cells = (f"β = {b:g}: {cell(res[name], 'beta', b)}" for b in p["betas"])
+        lines.append(f"{label}:  " + ", ".join(cells))
     for eff in p["small_batch_eff_lrs"]:
         for beta in p["small_batch_betas"]:
             rows = [r for r in res["small_batches"] if r["eff_lr"] == eff and r["beta"] == beta]

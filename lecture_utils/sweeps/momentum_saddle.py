@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validate import check_int, check_real
+from .._validate import SEED, Interval, validate_params
 from ..data import N_TRAIN
 from ._schema import DATASET, check_each, check_fields, load_dataset
 
@@ -83,21 +83,23 @@ def validate(results):
     check_fields(results, ("level", "starts", "runs"), "results")
     check_each(Start, results["starts"], "starts")
     for i, s in enumerate(results["starts"]):
-        check_fields(s["start"], ("loss", "grad_norm", "lambda_min", "lambda_max", "hvps"), f"starts[{i}]['start']")
+        check_fields(s["start"], ("loss", "grad_norm", "lambda_min", "lambda_max", "hvps"),
+                     f"starts[{i}]['start']")
     check_each(Run, results["runs"], "runs")
     return results
 
 
+@validate_params(seed=SEED, scale=Interval("real", 0.0, 10.0))
 def scaled_init(seed, scale, *, n_in=40, hidden=256, n_out=10, depth=2):
     """The state dict of ``make_mlp(seed)`` with every weight and bias multiplied by ``scale``:
     θ⁰ = scale·θ_init(seed), close to the critical point θ = 0 when ``scale`` is small."""
     from ..train import make_mlp
 
-    scale = check_real("scale", scale, low=0.0, high=10.0)
     model = make_mlp(seed, n_in=n_in, hidden=hidden, n_out=n_out, depth=depth)
     return {k: v * scale for k, v in model.state_dict().items()}
 
 
+@validate_params(tol=Interval("real", 0.0, 0.5, closed="right"), seed=SEED, ncv=Interval("int", 3, None))
 def hessian_extremes(model, x, y, *, tol=1e-3, seed=0, ncv=20):
     """The smallest and largest eigenvalue (λ_min, λ_max) of the Hessian H = ∇²L(θ) of the mean
     cross-entropy on ``(x, y)``, and the number of Hessian-vector products used.
@@ -110,11 +112,9 @@ def hessian_extremes(model, x, y, *, tol=1e-3, seed=0, ncv=20):
     import torch.nn.functional as F
     from scipy.sparse.linalg import LinearOperator, eigsh
 
-    tol = check_real("tol", tol, low=0.0, high=0.5, low_open=True)
-    seed = check_int("seed", seed, low=0)
     params = [p for p in model.parameters() if p.requires_grad]
     n = sum(p.numel() for p in params)
-    ncv = min(check_int("ncv", ncv, low=3), n - 1)
+    ncv = min(ncv, n - 1)
     loss = F.cross_entropy(model(x), y)
     grads = torch.autograd.grad(loss, params, create_graph=True)
     count = [0]
@@ -184,7 +184,8 @@ def run_one(params, task):
     level = p["plateau_fraction"] * math.log(10)
     r = train_classifier(data, batch_size=p["batch_size"], lr=eff * (1 - beta), seed=s, momentum=beta,
                          max_steps=p["max_steps"], target_train_loss=level, eval_every_steps=p["eval_every"],
-                         max_train_loss=p["blowup"], init_state=scaled_init(s, p["scale"]), threads=p["threads"])
+                         max_train_loss=p["blowup"], init_state=scaled_init(s, p["scale"]),
+                         threads=p["threads"])
     h = r.history
     loss = [None if not math.isfinite(v) else round(v, 4) for v in h["train_loss"]]
     return {"seed": s, "eff_lr": eff, "beta": beta, "lr": eff * (1 - beta), "status": r.status,
@@ -220,14 +221,17 @@ def summary(record):
     for eff in p["eff_lrs"]:
         per_beta = {}
         for beta in p["betas"]:
-            sel = sorted((r for r in res["runs"] if r["eff_lr"] == eff and r["beta"] == beta), key=lambda r: r["seed"])
+            sel = sorted((r for r in res["runs"] if r["eff_lr"] == eff and r["beta"] == beta),
+                         key=lambda r: r["seed"])
             steps = [r["steps"] for r in sel]
             reached = [t for t in steps if t is not None]
             mean, se = _mean_se(reached) if len(reached) == len(steps) and reached else (None, None)
-            per_beta[beta] = {"steps": steps, "n": len(steps), "n_reached": len(reached), "mean": mean, "se": se,
+            per_beta[beta] = {"steps": steps, "n": len(steps), "n_reached": len(reached), "mean": mean,
+                              "se": se,
                               "lr": eff * (1 - beta)}
         b0, b1 = p["betas"][0], p["betas"][-1]
-        pairs = [(a, b) for a, b in zip(per_beta[b0]["steps"], per_beta[b1]["steps"]) if a is not None and b is not None]
+        pairs = [(a, b) for a, b in zip(per_beta[b0]["steps"],
+                                        per_beta[b1]["steps"]) if a is not None and b is not None]
         diff = [b - a for a, b in pairs]
         d_mean, d_se = _mean_se(diff) if len(diff) > 1 else (None, None)
         rows[eff] = {"by_beta": per_beta, "diff": diff, "diff_mean": d_mean, "diff_se": d_se,
@@ -243,7 +247,8 @@ def start_summary(record):
             "lambda_max": (get("start", "lambda_max").min(), get("start", "lambda_max").max()),
             "loss": (get("start", "loss").min(), get("start", "loss").max()),
             "grad_norm": (get("start", "grad_norm").min(), get("start", "grad_norm").max()),
-            "grad_norm_default": (get("default_init", "grad_norm").min(), get("default_init", "grad_norm").max())}
+            "grad_norm_default": (get("default_init", "grad_norm").min(),
+                                  get("default_init", "grad_norm").max())}
 
 
 def report_lines(record):
@@ -252,7 +257,8 @@ def report_lines(record):
     p = record["params"]
     n = len(p["seeds"])
     s = start_summary(record)
-    lines = [f"start θ⁰ = {p['scale']:g}·(default init), {n} seeds: loss {s['loss'][0]:.3f}…{s['loss'][1]:.3f} "
+    lines = [f"start θ⁰ = {p['scale']:g}·(default init), {n} seeds: "
+             f"loss {s['loss'][0]:.3f}…{s['loss'][1]:.3f} "
              f"(ln 10 = {math.log(10):.3f}), ‖g‖ {s['grad_norm'][0]:.4f}…{s['grad_norm'][1]:.4f} "
              f"(default init: {s['grad_norm_default'][0]:.2f}…{s['grad_norm_default'][1]:.2f})",
              f"Hessian at θ⁰: λ_min {s['lambda_min'][0]:+.3f}…{s['lambda_min'][1]:+.3f}, "
@@ -261,11 +267,13 @@ def report_lines(record):
         parts = []
         for beta, b in row["by_beta"].items():
             if b["mean"] is None:
-                parts.append(f"β = {beta:g} (η = {b['lr']:.3g}): reached in {b['n_reached']} of {b['n']} seeds")
+                parts.append(f"β = {beta:g} (η = {b['lr']:.3g}): "
+                             f"reached in {b['n_reached']} of {b['n']} seeds")
             else:
                 parts.append(f"β = {beta:g} (η = {b['lr']:.3g}): {b['mean']:.0f} ± {b['se']:.0f}")
         lines.append(f"η/(1−β) = {eff:g}:  " + ";  ".join(parts))
         if row["diff_mean"] is not None:
-            lines.append(f"    momentum − SGD, same seed: {row['diff_mean']:+.0f} ± {row['diff_se']:.0f} updates "
+            lines.append(f"    momentum − SGD, same seed: {row['diff_mean']:+.0f} ± {row['diff_se']:.0f} "
+                         "updates "
                          f"(momentum later in {row['momentum_later']} of {row['n_pairs']} seeds)")
     return lines

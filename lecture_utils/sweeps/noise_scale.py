@@ -67,7 +67,8 @@ def run_one(params, seed):
     data = load_dataset(params)
     pts = noise_scale_during_training(data, batch_size=params["batch_size"], lr=params["lr"], seed=seed,
                                       at_losses=params["at_losses"], max_steps=params["max_steps"],
-                                      b_small=params["b_small"], b_big=params["b_big"], n_pairs=params["n_pairs"],
+                                      b_small=params["b_small"], b_big=params["b_big"],
+                                      n_pairs=params["n_pairs"],
                                       threads=params["threads"])
     return [{k: (round(float(v), 6) if isinstance(v, float) else v) for k, v in q.items()} for q in pts]
 

@@ -78,8 +78,10 @@ def _r(values, nd=5):
 def eval_steps(updates_per_epoch, epochs, total_updates, matched_updates, points_per_decade):
     """The update counts at which a run's training loss is measured (sorted, ≥ 1, ≤ total_updates)."""
     ends = updates_per_epoch * np.arange(1, epochs + 1)
-    logs = np.round(np.geomspace(1, total_updates, int(np.ceil(points_per_decade * np.log10(max(total_updates, 10))))))
-    steps = {int(s) for s in np.concatenate([ends, logs, [matched_updates, total_updates]]) if 1 <= s <= total_updates}
+    n_logs = int(np.ceil(points_per_decade * np.log10(max(total_updates, 10))))
+    logs = np.round(np.geomspace(1, total_updates, n_logs))
+    candidates = np.concatenate([ends, logs, [matched_updates, total_updates]])
+    steps = {int(s) for s in candidates if 1 <= s <= total_updates}
     return sorted(steps)
 
 

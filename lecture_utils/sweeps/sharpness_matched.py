@@ -1,4 +1,5 @@
-"""Sweep "sharpness_matched" — sharpness at a matched training loss, and the edge of stability (notebook 03, sections 5-6).
+"""Sweep "sharpness_matched" — sharpness at a matched training loss, and the edge of stability
+(notebook 03, sections 5-6).
 
 Why: the gap protocol (sweep ``generalization``) stops every run at 100 % training accuracy, where
 the runs have different training losses (small B lower). Near interpolation the Hessian of the
@@ -21,14 +22,14 @@ stability limit 2/η of gradient descent on a quadratic (Cohen et al. 2021; Jast
 * ``runs[key]`` — one dict per seed (:class:`Run`): ``seed``, ``status``, ``steps``, ``epochs``, ``seconds``,
   ``train_loss``, ``train_acc``, ``test_loss``, ``test_acc``, ``top_eigenvalue``, ``eps_sharpness``
   and ``stability`` = λ_max·η/2 (1 at the stability limit of gradient descent);
-* ``summary[key]`` — (:class:`SummaryRow`) ``n``, ``reached`` and, for each of ``train_loss``, ``train_acc``, ``test_acc``,
+* ``summary[key]`` — (:class:`SummaryRow`) ``n``, ``reached`` and, for each of ``train_loss``,
+  ``train_acc``, ``test_acc``,
   ``top_eigenvalue``, ``eps_sharpness``, ``stability``, ``steps``: ``<name>_mean`` and ``<name>_se``
   (standard error of the mean over the seeds that reached L*, std/√n, ddof = 1).
 
-Rebuild: ``python -m lecture_utils.sweeps sharpness_matched`` (24 runs, one thread). Measured 2026-11-29 on the
-shared 2-core machine under load average 18-40: 1802 s wall, 225 s of CPU time (user 221.6 s + sys 3.7 s). With
-one thread, an idle machine needs about its CPU time, ≈ 3.7 min — above the 3-min budget; split it (section 5's
-12 runs, section 6's 12) if that matters more than one cache.
+Rebuild: ``python -m lecture_utils.sweeps sharpness_matched``: 24 independent runs (one torch thread
+each) on ``workers`` (2) processes, so an idle 2-core laptop needs about half their CPU time (203 s
+single-process on a quiet machine before; the cache's ``cpu_seconds`` records the work).
 """
 from __future__ import annotations
 
@@ -54,7 +55,8 @@ PARAMS = {
     "workers": 2,
 }
 
-KEYS = ("train_loss", "train_acc", "test_acc", "test_loss", "top_eigenvalue", "eps_sharpness", "stability", "steps")
+KEYS = ("train_loss", "train_acc", "test_acc", "test_loss", "top_eigenvalue", "eps_sharpness", "stability",
+        "steps")
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,8 @@ class Run:
 
 
 SummaryRow = make_dataclass(
-    "SummaryRow", [("n", int), ("reached", int)] + [(f"{k}_{s}", float) for k in KEYS for s in ("mean", "se")],
+    "SummaryRow",
+    [("n", int), ("reached", int)] + [(f"{k}_{s}", float) for k in KEYS for s in ("mean", "se")],
     frozen=True)
 SummaryRow.__doc__ = "Mean and standard error over the seeds that reached L*, of every name in :data:`KEYS`."
 SummaryRow.__module__ = __name__
@@ -157,10 +160,12 @@ def run(params, progress=True):
     """Every (configuration, seed) as an independent task on ``workers`` processes of one thread."""
     from ._pool import map_tasks
 
-    configs = [{"batch_size": int(b), "lr": float(lr), "key": config_key(b, lr)} for b, lr in params["configs"]]
+    configs = [{"batch_size": int(b), "lr": float(lr), "key": config_key(b, lr)} for b,
+               lr in params["configs"]]
     tasks = [(c["batch_size"], c["lr"], s) for c in configs for s in params["seeds"]]
     # the costliest runs (small B: most updates) first, so that the two workers end together
     order = sorted(tasks, key=lambda t: t[0])
     out = map_tasks(run_one, params, order, desc="sharpness at matched loss", progress=progress)
     runs = {c["key"]: [out[(c["batch_size"], c["lr"], s)] for s in params["seeds"]] for c in configs}
-    return {"configs": configs, "runs": runs, "summary": {c["key"]: summarise(runs[c["key"]]) for c in configs}}
+    return {"configs": configs, "runs": runs,
+            "summary": {c["key"]: summarise(runs[c["key"]]) for c in configs}}

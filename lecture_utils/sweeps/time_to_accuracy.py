@@ -87,7 +87,8 @@ def run(params, progress=True):
     noise = gradient_noise(make_mlp(0, hidden=params["hidden"]), x, y, params["batch_sizes"], n_batches=32,
                            min_batches=8, trace=False, seed=0)
     return {"runs": runs, "summary": {batch_key(b): _no_nan(row) for b, row in summary.items()},
-            "noise": {"batch_sizes": params["batch_sizes"], "mean_cosine": [float(c) for c in noise.mean_cosine()],
+            "noise": {"batch_sizes": params["batch_sizes"],
+                      "mean_cosine": [float(c) for c in noise.mean_cosine()],
                       "variance": [float(v) for v in np.asarray(noise.variance)]},
             "machine": {"cpu": _cpu_name(), "threads": params["threads"], "cpus": cpus,
                         "load_before": round(load_before, 2), "load_after": round(load_after, 2)}}

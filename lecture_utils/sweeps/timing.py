@@ -42,7 +42,8 @@ def _cpu_name():
 def run(params, progress=True):
     from ..timing import cuda_available, reliability, time_per_update
 
-    out = {"machine": {"cpu": _cpu_name(), "threads": params["threads"]}, "batch_sizes": params["batch_sizes"]}
+    out = {"machine": {"cpu": _cpu_name(), "threads": params["threads"]},
+           "batch_sizes": params["batch_sizes"]}
     t = time_per_update(params["batch_sizes"], repeats=params["repeats"], threads=params["threads"])
     rel = reliability(t)
     out["machine"].update(cpus=t.cpus, load_before=round(t.load[0], 2), load_after=round(t.load[1], 2),
@@ -52,6 +53,7 @@ def run(params, progress=True):
     if cuda_available():
         import torch
         g = time_per_update(params["batch_sizes"], repeats=params["repeats"], device="cuda")
-        out["cuda"] = {"device": torch.cuda.get_device_name(0), "per_update_s": [float(v) for v in g.per_update],
+        out["cuda"] = {"device": torch.cuda.get_device_name(0),
+                       "per_update_s": [float(v) for v in g.per_update],
                        "per_epoch_s": [float(v) for v in g.per_epoch]}
     return out

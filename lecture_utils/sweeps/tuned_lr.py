@@ -76,8 +76,10 @@ def run_one(params, task):
     b, lr, seed = task
     data = load_dataset(params)
     r = train_classifier(data, batch_size=b, lr=lr, seed=seed, target_train_acc=params["target_train_acc"],
-                         max_epochs=params["max_epochs"], patience=params["patience"], threads=params["threads"])
-    return {"status": r.status, "steps": int(r.steps), "epochs": _r(r.epochs, 3), "train_acc": _r(r.train_acc),
+                         max_epochs=params["max_epochs"], patience=params["patience"],
+                         threads=params["threads"])
+    return {"status": r.status, "steps": int(r.steps), "epochs": _r(r.epochs, 3),
+            "train_acc": _r(r.train_acc),
             "test_acc": _r(r.test_acc)}
 
 

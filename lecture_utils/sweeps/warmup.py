@@ -10,7 +10,8 @@ Hessian-vector products) is measured before the updates listed in ``track_steps`
 of that update: plain gradient descent on a quadratic is stable only while λ_max < 2/η (Cohen et
 al. 2021, "edge of stability").
 
-``sweeps.load("warmup")["results"]["runs"][run_key(B, warm, seed)]`` (:class:`Run`; warm 0/1): ``lr``, ``warmup_steps``,
+``sweeps.load("warmup")["results"]["runs"][run_key(B, warm, seed)]`` (:class:`Run`; warm 0/1): ``lr``,
+``warmup_steps``,
 ``status``, ``steps``, ``epochs``, ``train_acc``, ``test_acc``, and for tracked settings
 ``track`` (``step``, ``lr``, ``lam``, ``train_loss`` lists).
 
@@ -115,7 +116,8 @@ def run_one(params, task):
     on_backward = None
     if tracked:
         x, y, _, _ = as_tensors(data)
-        idx = torch.from_numpy(np.random.default_rng(0).choice(len(y), params["hessian_examples"], replace=False))
+        pick = np.random.default_rng(0).choice(len(y), params["hessian_examples"], replace=False)
+        idx = torch.from_numpy(pick)
         xs, ys = x[idx], y[idx]
         steps = set(params["track_steps"])
 
@@ -142,6 +144,7 @@ def run_one(params, task):
 def run(params, progress=True):
     from ._pool import map_tasks
 
-    tasks = [(b, warm, s) for b in sorted(params["settings"], reverse=True) for warm in (0, 1) for s in params["seeds"]]
+    tasks = [(b, warm, s) for b in sorted(params["settings"], reverse=True)
+             for warm in (0, 1) for s in params["seeds"]]
     out = map_tasks(run_one, params, tasks, desc="warmup", progress=progress)
     return {"runs": {run_key(*t): v for t, v in out.items()}}
