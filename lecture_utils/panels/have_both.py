@@ -266,19 +266,19 @@ def scaling_panel(record):
     title = ax.set_title("")
     fig.tight_layout()  # once: layout at every redraw would cost time
 
-    def update(batch_size, eta, warmup):
-        warm = int(bool(warmup))
-        run = runs[grid_key(batch_size, eta, warm)]
+    def update(batch_size, eta, warmup):  # values already checked against the controls' options
+        b, warm = int(batch_size), int(bool(warmup))
+        run = runs[grid_key(b, eta, warm)]
         line.set_data(run["history"]["epoch"], _finite(run["history"]["test_acc"]))
-        title.set_text(f"B = {batch_size}, η = {run['lr']:g}" + (" + warm-up" if warm else ""))
-        ring.set_data([batch_size], [np.nan if run["test_acc"] is None else run["test_acc"]])
+        title.set_text(f"B = {b}, η = {run['lr']:g}" + (" + warm-up" if warm else ""))
+        ring.set_data([b], [np.nan if run["test_acc"] is None else run["test_acc"]])
         plotting.set_status(status, "diverged" if run["status"] == "diverged" else None)
-        return _run_caption(run, batch_size, eta, warm, base, b0)
+        return _run_caption(run, b, eta, warm, base, b0)
 
     eta = w.ToggleButtons(options=list(MODES), value="scaled", description="η",
                           style={"button_width": "80px"})
     warmup = w.Checkbox(value=True, description="warm-up (5 epochs)")
-    eta.constraint, warmup.constraint = Options(MODES), Options((False, True))
+    eta.constraint = Options(MODES)  # Panel.update refuses any other mode (a checkbox holds a bool already)
     controls = {"batch_size": slider("batch_size", Options(tuple(bs)), p["large_batch"],
                                      description="batch size B"),
                 "eta": eta, "warmup": warmup}
