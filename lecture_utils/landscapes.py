@@ -5,7 +5,7 @@ length d (d = 1 for :class:`LocalGlobal1D`, d = 2 for :class:`Saddle2D`), so one
 single point (shape ``(d,)``), a grid (``(ny, nx, d)``) or many runs at once (``(n_runs, d)``):
 
 * ``loss(θ)``    -> shape ``θ.shape[:-1]``
-* ``grad(θ)``    -> shape ``θ.shape``              (usable as ``grad_fn`` of :func:`lecture_utils.optim.momentum_path`)
+* ``grad(θ)``    -> shape ``θ.shape``  (usable as ``grad_fn`` of :func:`lecture_utils.optim.momentum_path`)
 * ``hessian(θ)`` -> shape ``θ.shape + (d,)``
 
 Public API (stable names, used by notebook 02 "noisy gradients" and notebook 05 "momentum"):
@@ -33,8 +33,7 @@ from functools import cached_property
 
 import numpy as np
 
-from ._validate import (COUNT, LR, SEED, Interval, check_array, check_batch_size, check_real,
-                        validate_params)
+from ._validate import COUNT, LR, SEED, Interval, check_array, check_batch_size, check_real, validate_params
 from .data import epoch_batches, updates_per_epoch
 
 #: Default settings of notebook 02's escape experiment (section "Escape rate vs batch size").
@@ -229,7 +228,8 @@ class TiltedDataset:
     """N per-example losses ℓᵢ(θ) = L(θ) + cᵢ·(θ − p) whose tilts cᵢ sum to zero (notebook 02).
 
     The full loss (1/N)·Σᵢ ℓᵢ(θ) is exactly L(θ). A batch 𝓑 sees the tilted surface
-    L_𝓑(θ) = L(θ) + c̄_𝓑·(θ − p) (all batch losses meet the full loss at the pivot p) with gradient ∇L(θ) + c̄_𝓑 (c̄_𝓑 the mean tilt of the batch): where the
+    L_𝓑(θ) = L(θ) + c̄_𝓑·(θ − p) (all batch losses meet the full loss at the pivot p) with gradient
+    ∇L(θ) + c̄_𝓑 (c̄_𝓑 the mean tilt of the batch): where the
     full gradient is zero the batch gradient is c̄_𝓑, which is not. A batch holding all N examples
     uses the tilt 0 exactly (no rounding noise), so full-batch GD is plain GD on L.
 
@@ -298,7 +298,8 @@ def batch_minima(data, idx=None, *, lo=None, hi=None, n_grid=4001):
     if data.d != 1:
         raise ValueError(f"data must be a 1-D problem (d = 1); got d = {data.d}")
     hi = data.landscape.center + 2.0 if hi is None else hi
-    lo = -2.0 - float(np.abs(data.tilts).max()) / data.landscape.k if lo is None else lo   # the tilted bowl's minimum
+    # by default left to the tilted bowl's minimum
+    lo = -2.0 - float(np.abs(data.tilts).max()) / data.landscape.k if lo is None else lo
     lo = check_real("lo", lo)
     hi = check_real("hi", hi, low=lo, low_open=True)
     xs = np.linspace(lo, hi, n_grid)
@@ -309,7 +310,8 @@ def batch_minima(data, idx=None, *, lo=None, hi=None, n_grid=4001):
 
 @validate_params(n_examples=Interval("int", 2, None), noise=Interval("real", 0.0, None))
 def make_trap_data(n_examples=DEFAULT_N_EXAMPLES, *, noise=DEFAULT_NOISE, landscape=None):
-    """The 1-D dataset of notebook 02: N tilts evenly spaced in [−1, 1], scaled to standard deviation ``noise``.
+    """The 1-D dataset of notebook 02: N tilts evenly spaced in [−1, 1], scaled to standard deviation
+    ``noise``.
 
     cᵢ = noise·sᵢ / std(s), sᵢ = −1 + 2i/(N − 1): deterministic (no seed needed), symmetric, mean 0.
     The pivot is the local minimum θ*: every ℓᵢ(θ*) = L(θ*), and ℓᵢ'(θ*) = cᵢ.
@@ -347,7 +349,8 @@ def _batch_mean_tilts(data, batch_size, n_runs, rng):
     return sums / sizes[None, :, None]
 
 
-@validate_params(lr=LR, epochs=COUNT, n_runs=COUNT, seed=SEED, steps=Interval("int", 0, None, allow_none=True))
+@validate_params(lr=LR, epochs=COUNT, n_runs=COUNT, seed=SEED,
+                 steps=Interval("int", 0, None, allow_none=True))
 def sgd_runs(data, theta0, *, batch_size, lr, epochs, n_runs=1000, seed=0, record=False, steps=None):
     """``n_runs`` independent mini-batch SGD runs on ``data``, all at once (notebook 02).
 
@@ -394,7 +397,8 @@ def _batch_list(batch_sizes, n):
     for b in batch_sizes:
         out.append(n if b is None else check_batch_size(b, n, name="batch_sizes"))
     if not out:
-        raise ValueError("batch_sizes must hold at least one batch size in [1, N] (or None for the full batch)")
+        raise ValueError("batch_sizes must hold at least one batch size in [1, N] (or None for the full "
+                         "batch)")
     return out
 
 
@@ -532,7 +536,7 @@ def exit_direction(paths, center, radius):
     return out
 
 
-# ----------------------------------------------------------------------------- numbers behind notebook 02's panels
+# ------------------------------------------------------------------ the numbers behind notebook 02's panels
 #: The saddle section's data (notebook 02 §4): N = 32 per-example tilts of :data:`SADDLE`, noise 0.5
 #: (seed 0); GD and SGD start at θ⁰ = (1.8, 0) on the saddle's stable manifold and run 150 updates; a
 #: run "leaves" when it exits the ball |θ| ≤ 0.5 after having entered it.
@@ -567,7 +571,8 @@ def trajectory_numbers(data, batch_size, lr, *, epochs=DEFAULT_EPOCHS, n_runs=20
     theta0 = np.array([land.local_min])
     paths = sgd_runs(data, theta0, batch_size=batch_size, lr=lr, epochs=epochs, n_runs=n_runs, seed=seed,
                      record=True)[:, :, 0]
-    gd = sgd_runs(data, theta0, batch_size=None, lr=lr, epochs=epochs, n_runs=1, seed=seed, record=True)[:, 0, 0]
+    gd = sgd_runs(data, theta0, batch_size=None, lr=lr, epochs=epochs, n_runs=1, seed=seed,
+                  record=True)[:, 0, 0]
     final = paths[-1]
     finite = np.isfinite(final)
     curv = float(land.hessian(theta0)[0, 0])
@@ -576,16 +581,17 @@ def trajectory_numbers(data, batch_size, lr, *, epochs=DEFAULT_EPOCHS, n_runs=20
 
 
 def escape_table(batch_sizes, rates, n_runs, n_examples):
-    """Rows (label, escaped, fraction, low, high) with the 95 % Wilson interval, for printing (notebook 02 §3).
+    """Rows (label, escaped, fraction, low, high) with the 95 % Wilson interval, for printing
+    (notebook 02 §3).
 
     ``rates`` are the fractions from :func:`escape_probability` over ``n_runs``.
     """
     counts = np.round(np.asarray(rates, dtype=float) * n_runs).astype(int)
     lo, hi = wilson_interval(counts, n_runs)
     rows = []
-    for b, k, l, h in zip(batch_sizes, counts, lo, hi):
+    for b, k, low, high in zip(batch_sizes, counts, lo, hi):
         b = n_examples if b is None else int(b)
-        rows.append((("full" if b >= n_examples else str(b)), int(k), k / n_runs, float(l), float(h)))
+        rows.append((("full" if b >= n_examples else str(b)), int(k), k / n_runs, float(low), float(high)))
     return rows
 
 
@@ -605,10 +611,11 @@ def saddle_numbers(batch_size, *, lr=0.1, steps=SADDLE_STEPS, n_runs=20, seed=0,
     batch_size = check_batch_size(batch_size, data.n)
     land = data.landscape
     theta0 = np.array(SADDLE_START)
-    epochs = math.ceil(steps / updates_per_epoch(data.n, batch_size))      # enough epochs for ``steps`` updates
+    epochs = math.ceil(steps / updates_per_epoch(data.n, batch_size))      # enough for ``steps`` updates
     paths = sgd_runs(data, theta0, batch_size=batch_size, lr=lr, epochs=epochs, steps=steps, n_runs=n_runs,
                      seed=seed, record=True)
-    gd = sgd_runs(data, theta0, batch_size=None, lr=lr, epochs=steps, steps=steps, n_runs=1, record=True)[:, 0]
+    gd = sgd_runs(data, theta0, batch_size=None, lr=lr, epochs=steps, steps=steps, n_runs=1,
+                  record=True)[:, 0]
     lam, vec = np.linalg.eigh(land.hessian(land.saddle))
     exits = exit_direction(paths, land.saddle, SADDLE_RADIUS)
     left = ~np.isnan(exits[:, 0])

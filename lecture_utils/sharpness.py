@@ -33,7 +33,8 @@ def _check_model(model):
     import torch
 
     if not isinstance(model, torch.nn.Module):
-        raise ValueError(f"model must be a torch.nn.Module (e.g. TrainResult.model); got {type(model).__name__}")
+        raise ValueError("model must be a torch.nn.Module (e.g. TrainResult.model); got "
+                         f"{type(model).__name__}")
     params = [p for p in model.parameters() if p.requires_grad]
     if not params:
         raise ValueError("model must have trainable parameters (requires_grad=True); it has none")
@@ -51,7 +52,8 @@ def _check_xy(model, x, y, loss_fn=None):
     if isinstance(x, torch.Tensor):
         x = x.detach()
         if x.ndim != 2 or not torch.isfinite(x).all():
-            raise ValueError(f"x must be a finite 2-D array (examples × features); got shape {tuple(x.shape)}")
+            raise ValueError("x must be a finite 2-D array (examples × features); got shape "
+                             f"{tuple(x.shape)}")
         x = x.to(dtype)
     else:
         x = torch.from_numpy(check_array("x", x, ndim=2)).to(dtype)
@@ -62,7 +64,8 @@ def _check_xy(model, x, y, loss_fn=None):
     else:
         y = torch.from_numpy(check_array("y", y, ndim=1, dtype=np.int64))
     if y.ndim != 1 or len(y) != len(x):
-        raise ValueError(f"y must be a 1-D array with one label per row of x ({len(x)}); got shape {tuple(y.shape)}")
+        raise ValueError(f"y must be a 1-D array with one label per row of x ({len(x)}); got shape "
+                         f"{tuple(y.shape)}")
     if len(y) == 0:
         raise ValueError("x and y must hold at least one example; got 0")
     return x, y
@@ -96,7 +99,8 @@ def _loss_fn(loss_fn):
     if loss_fn is None:
         return F.cross_entropy
     if not callable(loss_fn):
-        raise ValueError(f"loss_fn must be None (cross-entropy) or a callable loss_fn(outputs, y); got {loss_fn!r}")
+        raise ValueError("loss_fn must be None (cross-entropy) or a callable loss_fn(outputs, y); got "
+                         f"{loss_fn!r}")
     return loss_fn
 
 
@@ -244,7 +248,8 @@ def epsilon_sharpness(model, x, y, *, eps=1e-3, steps=20, loss_fn=None):
 
 # ----------------------------------------------------------------------------- parameters
 def set_flat_params(model, w):
-    """Copy the flat vector ``w`` (order of ``model.parameters()``, as ``train.flat_params``) into ``model``."""
+    """Copy the flat vector ``w`` (order of ``model.parameters()``, as ``train.flat_params``) into
+    ``model``."""
     import torch
 
     params = _check_model(model)

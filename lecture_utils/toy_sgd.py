@@ -34,7 +34,8 @@ def toy_run(problem, *, batch_size, lr, epochs, seed=0, theta0=TOY_THETA0):
     steps = np.diff(path, axis=0)
     full = -lr * problem.grad(path[:-1])
     ok = np.all(np.isfinite(steps), axis=1) & (np.linalg.norm(full, axis=1) > 1e-12)
-    cos = np.sum(steps[ok] * full[ok], axis=1) / (np.linalg.norm(steps[ok], axis=1) * np.linalg.norm(full[ok], axis=1))
+    norms = np.linalg.norm(steps[ok], axis=1) * np.linalg.norm(full[ok], axis=1)
+    cos = np.sum(steps[ok] * full[ok], axis=1) / norms
     angle = float(np.degrees(np.mean(np.arccos(np.clip(cos, -1, 1))))) if ok.any() else float("nan")
     finite = path[np.all(np.isfinite(path), axis=1)]
     final = float(problem.loss(finite[-1]))

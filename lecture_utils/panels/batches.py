@@ -61,19 +61,23 @@ def index_map_panel(n_examples=20, batch_size=5, *, epochs=3, seed=0):
         k = updates_per_epoch(n_examples, batch_size)
         im1.set_array((a % 20).ravel())
         im2.set_array(np.asarray(c).ravel())
-        ax1.set_title(f"shuffled: {plural(k, 'batch', 'batches')} of B = {batch_size} per epoch\n(colour = which batch)")
-        ax2.set_title(f"drawn with replacement: {plural(k, 'batch', 'batches')} per 'epoch'\n(colour = times drawn)")
+        ax1.set_title(f"shuffled: {plural(k, 'batch', 'batches')} of B = {batch_size} per epoch\n(colour = "
+                      "which batch)")
+        ax2.set_title(f"drawn with replacement: {plural(k, 'batch', 'batches')} per 'epoch'\n(colour = "
+                      "times drawn)")
         unseen = (c == 0).sum(axis=1)
         repeated = (c > 1).sum(axis=1)
         last = n_examples - (k - 1) * batch_size
         rows = (f"each row holds its colour exactly {batch_size} times" if k == 1 else
-                f"each row holds each of the {k} colours exactly {batch_size} times" if last == batch_size else
-                f"each row holds each of the first {k - 1} colours exactly {batch_size} times and the last one "
-                f"{last} {'time' if last == 1 else 'times'} (N mod B = {last})")
-        return (f"B = {batch_size}: each epoch is cut into {plural(k, 'batch', 'batches')}; {rows}, and every "
-                f"example is used exactly once per epoch, in a new order each epoch. Drawing {plural(k, 'batch', 'batches')} with "
-                f"replacement instead leaves {', '.join(map(str, unseen))} of {n_examples} examples unseen and repeats "
-                f"{', '.join(map(str, repeated))} in epochs 1–{epochs}.")
+                f"each row holds each of the {k} colours exactly {batch_size} times"
+                if last == batch_size else
+                f"each row holds each of the first {k - 1} colours exactly {batch_size} times and the last "
+                f"one {last} {'time' if last == 1 else 'times'} (N mod B = {last})")
+        return (f"B = {batch_size}: each epoch is cut into {plural(k, 'batch', 'batches')}; {rows}, and "
+                "every example is used exactly once per epoch, in a new order each epoch. Drawing "
+                f"{plural(k, 'batch', 'batches')} with "
+                f"replacement instead leaves {', '.join(map(str, unseen))} of {n_examples} examples unseen "
+                f"and repeats {', '.join(map(str, repeated))} in epochs 1–{epochs}.")
 
     return widgets.Panel(fig, update, {"batch_size": widgets.batch_size_slider(n_examples, batch_size)},
                          title="index map", dynamic=[im1, im2, ax1.title, ax2.title])
@@ -92,7 +96,8 @@ def _start_and_minimum(ax, star, *, with_labels=False):
 @validate_params(lr=TOY_LR, epochs=TOY_EPOCHS, seed=SEED, n_examples=TOY_N)
 def toy_batch_panel(batch_size=1, lr=0.1, *, epochs=5, seed=0, n_examples=20):
     """Trajectories of mini-batch SGD on the contour of the full loss (the lecture's N = 20 case); the
-    numbers come from :func:`lecture_utils.toy_sgd.toy_run`. Sliders: B and η (:data:`~lecture_utils.toy_sgd.TOY_LR`)."""
+    numbers come from :func:`lecture_utils.toy_sgd.toy_run`. Sliders: B and η
+    (:data:`~lecture_utils.toy_sgd.TOY_LR`)."""
     batch_size = check_batch_size(batch_size, n_examples)
     problem = make_toy_regression(n_examples)
     fig = Figure(figsize=(6.4, 5.0), layout="constrained")
@@ -100,7 +105,8 @@ def toy_batch_panel(batch_size=1, lr=0.1, *, epochs=5, seed=0, n_examples=20):
     star = problem.minimizer()
     contour(ax, problem.loss, (-3.0, 4.0), (-3.5, 3.5), levels=18)
     line, = ax.plot([], [], "-o", ms=3, lw=1.2, color=COLORS["small"], label="mini-batch SGD path", zorder=3)
-    markers = _start_and_minimum(ax, star, with_labels=True)  # drawn after the path (blitting): always visible
+    # drawn after the path (blitting): always visible
+    markers = _start_and_minimum(ax, star, with_labels=True)
     ax.set_xlabel("w")
     ax.set_ylabel("b")
     ax.legend(loc="lower right")
@@ -109,17 +115,20 @@ def toy_batch_panel(batch_size=1, lr=0.1, *, epochs=5, seed=0, n_examples=20):
     def update(batch_size, lr):
         r = toy_run(problem, batch_size=batch_size, lr=lr, epochs=epochs, seed=seed)
         line.set_data(r["path"][:, 0], r["path"][:, 1])
-        ax.set_title(f"B = {batch_size}, η = {lr:.3g}: {plural(r['updates'], 'update')} in {plural(epochs, 'epoch')}")
+        ax.set_title(f"B = {batch_size}, η = {lr:.3g}: {plural(r['updates'], 'update')} in "
+                     f"{plural(epochs, 'epoch')}")
         if r["diverged"]:
             set_status(msg, f"diverged: η = {lr:.3g} is too large for B = {batch_size}")
-            return (f"B = {batch_size}, η = {lr:.3g}: the path <b>diverges</b> — a step overshoots the valley "
-                    f"and every later step overshoots further. Lower η.")
+            return (f"B = {batch_size}, η = {lr:.3g}: the path <b>diverges</b> — a step overshoots the "
+                    f"valley and every later step overshoots further. Lower η.")
         set_status(msg, None)
         kind = ("full batch: one long, steady step per epoch (the lecture's 'long cooldown, powerful')"
                 if batch_size == problem.n else
                 "mini-batches: many short, noisy steps per epoch ('short cooldown, noisy')")
-        return (f"B = {batch_size}, η = {lr:.3g}: {plural(r['updates_per_epoch'], 'update')} per epoch, {r['updates']} in "
-                f"{plural(epochs, 'epoch')} — {kind}. Steps point on average {r['mean_angle']:.0f}° away from the full "
+        return (f"B = {batch_size}, η = {lr:.3g}: {plural(r['updates_per_epoch'], 'update')} per epoch, "
+                f"{r['updates']} in "
+                f"{plural(epochs, 'epoch')} — {kind}. Steps point on average {r['mean_angle']:.0f}° away "
+                "from the full "
                 f"gradient; full loss at the end {r['final_loss']:.3f} (minimum {r['min_loss']:.3f}).")
 
     controls = {"batch_size": widgets.batch_size_slider(problem.n, batch_size),
@@ -129,6 +138,10 @@ def toy_batch_panel(batch_size=1, lr=0.1, *, epochs=5, seed=0, n_examples=20):
 
 
 # ----------------------------------------------------------------------------- accuracy vs B (cache)
+#: The accuracy panel's caption at the smallest cached batch size.
+_SMALLEST = "the smallest batch makes the most updates"
+
+
 @reads_sweep("batch_accuracy")
 def accuracy_panel(record, batch_size=None):
     """Test accuracy curves per epoch for the cached runs; the slider picks a batch size."""
@@ -150,8 +163,10 @@ def accuracy_panel(record, batch_size=None):
     ax1.set_ylabel("test accuracy")
     ax1.set_ylim(0, 1)
     ax1.set_xlim(0, epochs)
-    ax2.errorbar(sizes, res["mean_test_acc"], yerr=res["std_test_acc"], fmt="-o", color=COLORS["test"], label="test")
-    ax2.errorbar(sizes, res["mean_train_acc"], yerr=res["std_train_acc"], fmt="--o", color=COLORS["train"], label="train")
+    ax2.errorbar(sizes, res["mean_test_acc"], yerr=res["std_test_acc"], fmt="-o", color=COLORS["test"],
+                 label="test")
+    ax2.errorbar(sizes, res["mean_train_acc"], yerr=res["std_train_acc"], fmt="--o", color=COLORS["train"],
+                 label="train")
     mark, = ax2.plot([], [], "o", ms=16, mfc="none", mec="k", mew=2)
     ax2.set_xscale("log", base=2)
     ax2.set_xlabel("batch size B (log scale)")
@@ -172,9 +187,10 @@ def accuracy_panel(record, batch_size=None):
                 f"{res['updates_per_epoch'][i] * epochs} in {epochs} epochs; test accuracy "
                 f"{res['mean_test_acc'][i]:.3f} ± {res['std_test_acc'][i]:.3f}, training accuracy "
                 f"{res['mean_train_acc'][i]:.2f} (mean ± std over seeds). At the same epoch budget and η, "
-                f"{'larger batches make fewer updates and reach lower accuracy' if i else 'the smallest batch makes the most updates'}.")
+                f"{'larger batches make fewer updates and reach lower accuracy' if i else _SMALLEST}.")
 
-    control = widgets.slider("batch_size", Options(tuple(sizes)), batch_size or sizes[1], description="batch size B")
+    control = widgets.slider("batch_size", Options(tuple(sizes)), batch_size or sizes[1],
+                             description="batch size B")
     return widgets.Panel(fig, update, {"batch_size": control}, title="accuracy vs batch size (cached)",
                          dynamic=[*lines.values(), mark, ax1.title, ax2.title])
 
@@ -210,12 +226,14 @@ def timing_figure(timing, cached=None):
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.0), layout="constrained")
     ax1.loglog(timing.batch_sizes, np.asarray(timing.per_update) * 1e3, "-o", color=COLORS["small"],
                label=f"{timing.device}, measured now")
-    ax2.loglog(timing.batch_sizes, timing.per_epoch, "-o", color=COLORS["small"], label=f"{timing.device}, measured now")
+    ax2.loglog(timing.batch_sizes, timing.per_epoch, "-o", color=COLORS["small"], label=f"{timing.device}, "
+                                                                                        "measured now")
     if cached is not None:
         res = cached["results"]
         ax1.loglog(res["batch_sizes"], np.asarray(res["per_update_s"]) * 1e3, "--", color=COLORS["muted"],
                    label="cpu, cached sweep")
-        ax2.loglog(res["batch_sizes"], res["per_epoch_s"], "--", color=COLORS["muted"], label="cpu, cached sweep")
+        ax2.loglog(res["batch_sizes"], res["per_epoch_s"], "--", color=COLORS["muted"], label="cpu, cached "
+                                                                                              "sweep")
         if "cuda" in res:
             ax1.loglog(res["batch_sizes"], np.asarray(res["cuda"]["per_update_s"]) * 1e3, "-s",
                        color=COLORS["momentum"], label="GPU, cached sweep")
@@ -238,7 +256,8 @@ RACE_AXES = (("seconds", "training seconds (wall clock)"), ("steps", "updates k"
 def race_figure(runs, *, time_budget, n_examples=N_TRAIN, title=None):
     """Training loss (top) and test accuracy (bottom) against wall-clock seconds, updates and epochs,
     one colour per batch size; with several seeds the line is the mean and the band ± one standard
-    error across seeds (:func:`lecture_utils.race.curve_band`). ``runs`` are :class:`~lecture_utils.race.RaceRun`
+    error across seeds (:func:`lecture_utils.race.curve_band`). ``runs`` are
+    :class:`~lecture_utils.race.RaceRun`
     or their dicts (the ``time_to_accuracy`` cache's ``runs``)."""
     import matplotlib.pyplot as plt
 
@@ -293,13 +312,16 @@ def race_table(runs, *, time_budget, targets=(0.5, 0.6)):
     lines = [f"{'B':>5} {'η':>6} {'updates':>14} {'epochs':>13} {'train loss':>15} {'test acc':>13} "
              f"{'best test acc':>14} " + " ".join(f"{'s to ' + format(t, 'g'):>13}" for t in targets)]
     for b, row in summary.items():
-        cells = [f"{b:>5}", f"{row['lr']:>6.3g}", f"{_mean_se_text(row['updates'], '.0f'):>14}", f"{_mean_se_text(row['epochs'], '.3g'):>13}",
-                 f"{_mean_se_text(row['final_train_loss'], '.3f'):>15}", f"{_mean_se_text(row['final_test_acc'], '.3f'):>13}",
+        cells = [f"{b:>5}", f"{row['lr']:>6.3g}", f"{_mean_se_text(row['updates'], '.0f'):>14}",
+                 f"{_mean_se_text(row['epochs'], '.3g'):>13}",
+                 f"{_mean_se_text(row['final_train_loss'], '.3f'):>15}",
+                 f"{_mean_se_text(row['final_test_acc'], '.3f'):>13}",
                  f"{_mean_se_text(row['best_test_acc'], '.3f'):>14}"]
         for t in targets:
             m = row[f"seconds_to_{t:g}"]
             reached = row[f"reached_{t:g}"]
-            cell = "never" if not reached else _mean_se_text(m, ".2f") + ("" if reached == row["n_seeds"] else f" ({reached}/{row['n_seeds']})")
+            some = "" if reached == row["n_seeds"] else f" ({reached}/{row['n_seeds']})"
+            cell = "never" if not reached else _mean_se_text(m, ".2f") + some
             cells.append(f"{cell:>13}")
         lines.append(" ".join(cells))
     return "\n".join(lines)

@@ -62,7 +62,8 @@ def gap_table(record):
              f" {'test acc':>15} {'λ_max':>13} {'ε-sharp %':>13}"]
     for b in res["batch_sizes"]:
         s = _summary_of(res, b)
-        lines.append(f"{b:>5} {s['reached']:>4}/{s['n_seeds']:<2} {s['epochs_mean']:>6.0f} {s['steps_mean']:>7.0f}"
+        lines.append(f"{b:>5} {s['reached']:>4}/{s['n_seeds']:<2} {s['epochs_mean']:>6.0f} "
+                     f"{s['steps_mean']:>7.0f}"
                      f" {s['train_loss_mean']:>10.3f} {s['train_acc_mean']:>9.3f}"
                      f" {s['test_acc_mean']:>7.3f} ± {_standard_error(s, 'test_acc'):.3f}"
                      f" {s['top_eigenvalue_mean']:>6.2f} ± {_standard_error(s, 'top_eigenvalue'):<4.2f}"
@@ -71,7 +72,8 @@ def gap_table(record):
 
 
 def gap_figure(record):
-    """Train and test accuracy at the end of each run against B (log axis), mean ± standard error over seeds."""
+    """Train and test accuracy at the end of each run against B (log axis), mean ± standard error over
+    seeds."""
     import matplotlib.pyplot as plt
 
     res = _gap_results(record)
@@ -173,7 +175,8 @@ def _batch_size_figure(res, n_seeds):
     ax.set_ylim(0, 1.02)
     ax.set_yticks([0.0, 0.25, 0.5, 0.75, 1.0])
     # two legends made once; the update shows the one with "live rerun" only when a rerun is drawn
-    legends = {True: ax.legend(handles=[train_lines[0], test_lines[0], live[0]], loc="lower right", fontsize=9),
+    legends = {True: ax.legend(handles=[train_lines[0], test_lines[0], live[0]], loc="lower right",
+                               fontsize=9),
                False: ax.legend(handles=[train_lines[0], test_lines[0]], loc="lower right", fontsize=9)}
     status = plotting.status_text(ax)
     means = np.array([_summary_of(res, b)["test_acc_mean"] for b in bs])
@@ -206,12 +209,13 @@ def _describe_batch_size(res, b, n, lr):
                else f"{s['reached']} of {s['n_seeds']} seeds reached 100 % training accuracy "
                     f"(training accuracy {s['train_acc_mean']:.3f} at the budget)")
     ref = "" if b == res["gap"]["sb"] else f" (B = {res['gap']['sb']}: {sb['test_acc_mean']:.3f})"
-    return (f"{_batch_label(b, n)}: {reached} after {s['epochs_mean']:.0f} epochs ({s['steps_mean']:.0f} updates) "
+    return (f"{_batch_label(b, n)}: {reached} after {s['epochs_mean']:.0f} epochs ({s['steps_mean']:.0f} "
+            "updates) "
             f"at η = {lr:g}; test accuracy {s['test_acc_mean']:.3f} ± {_standard_error(s, 'test_acc'):.3f}"
             f" (mean ± s.e.){ref}; top Hessian eigenvalue "
             f"{s['top_eigenvalue_mean']:.1f} ± {_standard_error(s, 'top_eigenvalue'):.1f}, ε-sharpness "
-            f"{s['eps_sharpness_mean']:.1f} ± {_standard_error(s, 'eps_sharpness'):.1f} % at the stop (training "
-            f"loss {s['train_loss_mean']:.3f}).")
+            f"{s['eps_sharpness_mean']:.1f} ± {_standard_error(s, 'eps_sharpness'):.1f} % at the stop "
+            f"(training loss {s['train_loss_mean']:.3f}).")
 
 
 def _draw_seed_curves(art, runs):
@@ -261,7 +265,8 @@ def batch_size_panel(record, params=None):
         ax.set_xlim(0, xmax * 1.02)
         ax.set_title(f"{_batch_label(b, n)}, η = {params['lr']:g}: {len(runs)} seeds")
         art["sel"].set_data([b], [_summary_of(res, b)["test_acc_mean"]])
-        plotting.set_status(art["status"], "diverged" if any(r["status"] == "diverged" for r in runs) else None)
+        diverged = any(r["status"] == "diverged" for r in runs)
+        plotting.set_status(art["status"], "diverged" if diverged else None)
         text = _describe_batch_size(res, b, n, params["lr"])
         if show_live:
             text += (f" Live rerun (seed 0): {lv['status']}, test accuracy {lv['test_acc']:.3f} "
@@ -287,7 +292,8 @@ def batch_size_panel(record, params=None):
 def flat_sharp_panel(shift=0.3):
     """The lecture's picture: a training loss with a flat and a sharp minimum, and a test loss
     shifted by δ; a slider moves δ and the caption states how much the loss rises at each minimum.
-    δ ∈ [0, 1] (:data:`FLAT_SHARP_SHIFT`). Notebook 03, section 2 (:func:`lecture_utils.sharpness.flat_sharp_loss`)."""
+    δ ∈ [0, 1] (:data:`FLAT_SHARP_SHIFT`). Notebook 03, section 2
+    (:func:`lecture_utils.sharpness.flat_sharp_loss`)."""
     from matplotlib.figure import Figure
 
     w = np.linspace(-5.5, 4.0, 950)
@@ -325,7 +331,8 @@ def flat_sharp_panel(shift=0.3):
         ratio = rise["sharp"] / rise["flat"] if rise["flat"] > 1e-12 else float("inf")
         if d == 0:
             return ("δ = 0.00: test loss equals training loss; both minima are equally good.")
-        return (f"δ = {d:.2f}: at the flat minimum the test loss is {rise['flat']:.3f} above the training loss, "
+        return (f"δ = {d:.2f}: at the flat minimum the test loss is {rise['flat']:.3f} above the training "
+                "loss, "
                 f"at the sharp minimum {rise['sharp']:.3f} — {ratio:.0f}× more, though both minima have "
                 f"the same training loss.")
 
@@ -354,7 +361,8 @@ def sharpness_figure(record):
             ax.plot([b] * len(vals), vals, "o", color=plotting.COLORS["muted"], alpha=0.6,
                     mfc=plotting.COLORS["muted"] if b in at_min else "none",
                     label=("one seed" if b == at_min[0] else None))
-        ax.plot(at_min, [_summary_of(res, b)[f"{key}_mean"] for b in at_min], "-s", color=plotting.COLORS["full"],
+        ax.plot(at_min, [_summary_of(res, b)[f"{key}_mean"] for b in at_min], "-s",
+                color=plotting.COLORS["full"],
                 label="mean, stopped at 100 % train acc.")
         for b in not_min:
             s = _summary_of(res, b)
@@ -408,7 +416,7 @@ def interpolation_figure(curve, *, sb=32, lb=400):
 
 
 
-# ----------------------------------------------------------------------------- sections 5-6: matched training loss
+# ---------------------------------------------------------------- sections 5-6: matched training loss
 def _standard_error(summary_row, key):
     """Standard error s/√n of the gap sweep's per-seed values (its summary stores the std, ddof = 1)."""
     return summary_row[f"{key}_std"] / np.sqrt(summary_row["n_seeds"])
@@ -431,7 +439,8 @@ def matched_table(record):
              f" {'test acc':>15} {'λ_max':>13} {'λ_max·η/2':>13} {'ε-sharp %':>13}"]
     for c in res["configs"]:
         s = res["summary"][c["key"]]
-        lines.append(f"{c['batch_size']:>5} {c['lr']:>5g} {s['reached']:>4}/{s['n']:<2} {s['steps_mean']:>8.0f}"
+        lines.append(f"{c['batch_size']:>5} {c['lr']:>5g} {s['reached']:>4}/{s['n']:<2} "
+                     f"{s['steps_mean']:>8.0f}"
                      f" {s['train_loss_mean']:>10.3f} {s['train_acc_mean']:>9.3f}"
                      f" {s['test_acc_mean']:>7.3f} ± {s['test_acc_se']:.3f}"
                      f" {s['top_eigenvalue_mean']:>6.2f} ± {s['top_eigenvalue_se']:<4.2f}"
@@ -457,7 +466,8 @@ def matched_figure(matched, gap):
     for ax, key, title in zip(axes, ("top_eigenvalue", "eps_sharpness"),
                               ("top Hessian eigenvalue λ_max", "ε-sharpness (%)")):
         ax.errorbar(bs_g, [_summary_of(g, b)[f"{key}_mean"] for b in bs_g],
-                    yerr=[_standard_error(_summary_of(g, b), key) for b in bs_g], color=plotting.COLORS["muted"],
+                    yerr=[_standard_error(_summary_of(g, b), key) for b in bs_g],
+                    color=plotting.COLORS["muted"],
                     marker="o", capsize=4, ls="--", label="at 100 % train acc. (loss differs with B)")
         ax.errorbar(bs_m, [m["summary"][c["key"]][f"{key}_mean"] for c in cs],
                     yerr=[m["summary"][c["key"]][f"{key}_se"] for c in cs], color=plotting.COLORS["full"],
@@ -477,7 +487,8 @@ def matched_figure(matched, gap):
 def stability_figure(record):
     """The edge of stability (Cohen et al. 2021): λ_max at the matched training loss against η for each B
     (mean ± standard error over seeds), with the stability limit 2/η of gradient descent on a quadratic
-    (left); test accuracy against λ_max for every ``(B, η)`` (right; colour: B, marker: η). Notebook 03, section 6."""
+    (left); test accuracy against λ_max for every ``(B, η)`` (right; colour: B, marker: η).
+    Notebook 03, section 6."""
     import matplotlib.pyplot as plt
 
     res = _matched_results(record)
@@ -505,7 +516,8 @@ def stability_figure(record):
     markers = dict(zip(lrs, ("o", "s", "^", "D", "v")))
     for c in res["configs"]:
         s = res["summary"][c["key"]]
-        ax2.errorbar(s["top_eigenvalue_mean"], s["test_acc_mean"], xerr=s["top_eigenvalue_se"], yerr=s["test_acc_se"],
+        ax2.errorbar(s["top_eigenvalue_mean"], s["test_acc_mean"], xerr=s["top_eigenvalue_se"],
+                     yerr=s["test_acc_se"],
                      color=colors[c["batch_size"]], marker=markers[c["lr"]], ms=9, mec="white", capsize=0,
                      elinewidth=1.5, ls="none")
     from matplotlib.lines import Line2D

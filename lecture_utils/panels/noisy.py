@@ -23,12 +23,24 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from .. import widgets
+from .._validate import COUNT, LR, SEED, Interval, Options, check_int, check_real, validate_params
 from ..data import updates_per_epoch
 from ..landscapes import (  # noqa: F401  (re-exported: the notebook and tests use noisy.<name>)
-    DEFAULT_EPOCHS, DEFAULT_LR, SADDLE_N, SADDLE_NOISE, SADDLE_RADIUS, SADDLE_START, SADDLE_STEPS,
-    batch_loss_numbers, escape_table, make_trap_data, saddle_data, saddle_numbers, trajectory_numbers,
-    wilson_interval)
-from .._validate import COUNT, LR, SEED, Interval, Options, check_int, check_real, validate_params
+    DEFAULT_EPOCHS,
+    DEFAULT_LR,
+    SADDLE_N,
+    SADDLE_NOISE,
+    SADDLE_RADIUS,
+    SADDLE_START,
+    SADDLE_STEPS,
+    batch_loss_numbers,
+    escape_table,
+    make_trap_data,
+    saddle_data,
+    saddle_numbers,
+    trajectory_numbers,
+    wilson_interval,
+)
 from ..plotting import COLORS, batch_color, contour, set_status, status_text
 
 #: The batch sizes offered by the sliders of notebook 02 (N = 64: the last one is the full batch).
@@ -40,7 +52,8 @@ TRAJECTORY_LR = Interval("real", 0.01, 0.2)
 
 
 def plural(count, word, words=None):
-    """"1 update", "2 updates": ``count`` and the word in the number that fits (``words``: irregular plural)."""
+    """"1 update", "2 updates": ``count`` and the word in the number that fits (``words``: an irregular
+    plural)."""
     count = check_int("count", count, low=0)
     return f"{count} {word if count == 1 else (words or word + 's')}"
 
@@ -138,7 +151,8 @@ def batch_losses_panel(data=None, *, seed=0, batch_size=4):
             else:
                 line.set_visible(False)
         _draw_batch_bars(bars, num, data.n)
-        note.set_text(f"orange: no minimum in the dent ({int(np.sum(~num['has_trap']))} of {len(num['grads'])})")
+        note.set_text(f"orange: no minimum in the dent ({int(np.sum(~num['has_trap']))} of "
+                      f"{len(num['grads'])})")
         return _batch_losses_caption(b, data.n, num)
 
     ctrl = widgets.slider("batch_size", options, batch_size, description="batch size B")
@@ -192,7 +206,8 @@ def _draw_trajectories(art, num, land, b, n):
     g_end = gd[-1]
     art["gd_end"].set_data([g_end], [land.loss(np.array([g_end]))] if np.isfinite(g_end) else [np.nan])
     bad = num["diverged"] or not np.isfinite(g_end)
-    set_status(art["status"], f"{plural(num['diverged'], 'run')} diverged (θ became inf or nan)" if bad else "")
+    message = f"{plural(num['diverged'], 'run')} diverged (θ became inf or nan)" if bad else ""
+    set_status(art["status"], message)
 
 
 def _trajectories_caption(num, land, b, n, lr, epochs, n_runs):
@@ -203,8 +218,8 @@ def _trajectories_caption(num, land, b, n, lr, epochs, n_runs):
                f"full-batch GD leaves the local minimum too (ends at θ = {g_end:.2f}): with η·L''(θ*) = "
                f"{lr * num['curvature']:.2f} > 2 the dent is too sharp for this step size")
     if gd_stays and sharp:
-        gd_text += (f", a fixed point of GD, but with η·L''(θ*) = {lr * num['curvature']:.2f} > 2 a repelling "
-                    f"one: the smallest push grows at every step")
+        gd_text += (f", a fixed point of GD, but with η·L''(θ*) = {lr * num['curvature']:.2f} > 2 a "
+                    f"repelling one: the smallest push grows at every step")
     sgd_text = (f"every run is full-batch GD, so {num['escaped']} of {plural(n_runs, 'run')} "
                 f"{'reaches' if n_runs == 1 else 'reach'} the global basin" if b >= n else
                 f"{num['escaped']} of {plural(n_runs, 'SGD run')} {'ends' if n_runs == 1 else 'end'} in the "
@@ -268,7 +283,8 @@ def plot_escape_curve(batch_sizes, rates, n_runs, n_examples, *, title=None):
     ax.set_ylim(-0.03, 1.03)
     ax.set_xlabel("batch size B")
     ax.set_ylabel("fraction in the global basin")
-    ax.set_title(title or f"Escape from the local minimum ({plural(n_runs, 'run')} per batch size, 95% intervals)")
+    ax.set_title(title or f"Escape from the local minimum ({plural(n_runs, 'run')} per batch size, 95% "
+                          "intervals)")
     ax.legend(loc="upper right")
     fig.tight_layout()
     return fig
@@ -279,7 +295,8 @@ def _saddle_overlay(ax, land, lam, vec):
     """The Hessian's eigenvectors at the saddle (arrows and labels) and the minima/saddle markers: drawn
     on top of the paths at every update."""
     overlay = []
-    for j, (c, name, off) in enumerate([(COLORS["gradient"], "v₋", (-0.12, 0.0)), ("#333333", "v₊", (0.0, -0.25))]):
+    arrows = [(COLORS["gradient"], "v₋", (-0.12, 0.0)), ("#333333", "v₊", (0.0, -0.25))]
+    for j, (c, name, off) in enumerate(arrows):
         v = vec[:, j] * 0.7
         v = v * np.sign(v.sum())
         overlay.append(ax.annotate("", xy=v, xytext=(0, 0), zorder=9,
@@ -299,8 +316,8 @@ def _saddle_figure(land, lam, vec):
     contour(ax, land.loss, (-2.0, 2.0), (-1.6, 1.6), levels=18)
     overlay = _saddle_overlay(ax, land, lam, vec)
     # all SGD paths as one collection (one artist to redraw instead of n_runs lines)
-    runs = ax.add_collection(LineCollection([], colors=COLORS["small"], linewidths=1.0, alpha=0.7, label="SGD"),
-                             autolim=False)
+    runs = ax.add_collection(
+        LineCollection([], colors=COLORS["small"], linewidths=1.0, alpha=0.7, label="SGD"), autolim=False)
     (gd_line,) = ax.plot([], [], color=COLORS["full"], lw=2.5, label="full-batch GD", zorder=8)
     ax.set_aspect("equal")
     ax.set_xlabel("θ₁")
@@ -339,7 +356,8 @@ def _saddle_caption(num, b, n, lr, n_runs, seed):
     lam = num["eigenvalues"]
     gd_text = f"full-batch GD ends {num['gd_distance']:.0e} from the saddle and never leaves it"
     if b >= n:
-        return (f"{_batch_label(b, n)}, η = {lr:g}, {plural(SADDLE_STEPS, 'update')}: every run is full-batch GD; "
+        return (f"{_batch_label(b, n)}, η = {lr:g}, {plural(SADDLE_STEPS, 'update')}: every run is "
+                "full-batch GD; "
                 f"{gd_text}. The Hessian there has eigenvalues {lam[0]:+.0f} and {lam[1]:+.0f}: a saddle.")
     lo, hi = wilson_interval(num["left"], n_runs)
     cos_text = (f"their exit directions have |cos| = {num['abs_cos'].mean():.2f} (mean; smallest "
@@ -389,7 +407,8 @@ def slope_interval(result, *, n_boot=2000, seed=0, level=0.95):
     from ..noise import loglog_slope
 
     if not all(hasattr(result, k) for k in ("batch_sizes", "variance", "variance_se")):
-        raise ValueError(f"result must be a GradientNoise from noise.gradient_noise; got {type(result).__name__}")
+        raise ValueError("result must be a GradientNoise from noise.gradient_noise; got "
+                         f"{type(result).__name__}")
     n_boot = check_int("n_boot", n_boot, low=10)
     level = check_real("level", level, low=0.0, high=1.0, low_open=True, high_open=True)
     rng = np.random.default_rng(check_int("seed", seed, low=0))
@@ -406,7 +425,8 @@ def format_noise_table(result):
     tr(Σ)/B·(N−B)/(N−1) and how many standard errors the measurement lies from it, and the mean
     cosine to the full gradient ± standard error (notebook 02 §5)."""
     if not all(hasattr(result, k) for k in ("batch_sizes", "variance", "variance_se", "cosines", "trace")):
-        raise ValueError(f"result must be a GradientNoise from noise.gradient_noise; got {type(result).__name__}")
+        raise ValueError("result must be a GradientNoise from noise.gradient_noise; got "
+                         f"{type(result).__name__}")
     pred = result.predicted() if result.trace is not None else np.full(len(result.batch_sizes), np.nan)
     lines = [f"{'B':>5} {'K_B':>4}  {'E|g_B - g|²  ± SE':>20}  {'predicted':>9}  {'off by':>7}  "
              f"{'mean cos(g_B, g) ± SE':>21}"]
@@ -518,8 +538,8 @@ def training_summary(results):
     epochs, matched = results["epochs"], results["matched_updates"]
     rows = training_stats(results)
     seeds = results.get("seeds") or sorted({r["seed"] for r in results["runs"]})
-    lines = [f"training loss on all N = {results['n_train']} examples, η = {results['lr']:g}; mean ± standard "
-             f"error over {plural(len(seeds), 'seed')} ({', '.join(str(s) for s in seeds)})",
+    lines = [f"training loss on all N = {results['n_train']} examples, η = {results['lr']:g}; mean ± "
+             f"standard error over {plural(len(seeds), 'seed')} ({', '.join(str(s) for s in seeds)})",
              f"{'batch':>10}  {f'updates in {epochs} epochs':>21}  {f'after {epochs} epochs':>16}  "
              f"{f'after {matched} updates':>18}"]
     for r in rows:
@@ -562,7 +582,8 @@ def plot_noisy_training(results):
         mean = np.array([np.nanmean([_loss_at(r, "step", s) for r in runs]) for s in steps])
         ep0 = np.array([runs[0]["epoch"][runs[0]["step"].index(s)] for s in steps], dtype=float)
         keep = ep0 <= epochs + 1e-9
-        style = (dict(marker="s", ms=6, mfc="none", mew=1.5, zorder=4) if b >= n else dict(marker="o", ms=3.5))
+        style = (dict(marker="s", ms=6, mfc="none", mew=1.5, zorder=4) if b >= n
+                 else dict(marker="o", ms=3.5))
         ax.plot(ep0[keep], mean[keep], ls="none", color=color, label=label, **style)
         bx.plot(steps, mean, ls="none", color=color, label=label, **style)
     bx.axvline(matched, color=COLORS["muted"], ls=":", lw=1.5)

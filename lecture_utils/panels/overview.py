@@ -52,8 +52,8 @@ def demo_panel(lr=0.2, steps=12):
                     f"{path[0]:g} and {-path[0]:g} for ever — it neither converges nor blows up.")
         if abs(factor) > 1:
             set_status(msg, f"diverges: |1 − 2η| = {abs(factor):.2f} ≥ 1")
-            return (f"η = {lr:.2f}: every step multiplies θ by {factor:+.2f}; |1 − 2η| ≥ 1, so θ grows and the "
-                    f"path <b>diverges</b> (after {n_steps} |θ| = {abs(path[-1]):.3g}).")
+            return (f"η = {lr:.2f}: every step multiplies θ by {factor:+.2f}; |1 − 2η| ≥ 1, so θ grows and "
+                    f"the path <b>diverges</b> (after {n_steps} |θ| = {abs(path[-1]):.3g}).")
         set_status(msg, None)
         if abs(factor) < 1e-9:
             return f"η = {lr:.2f}: 1 − 2η = 0, so the first step lands exactly on the minimum θ = 0."
@@ -61,6 +61,7 @@ def demo_panel(lr=0.2, steps=12):
         return (f"η = {lr:.2f}: every step multiplies θ by {factor:+.2f}, so the path {how} and after "
                 f"{n_steps} θ = {path[-1]:.3g}.")
 
-    control = widgets.slider("lr", DEMO_LR, lr, step=0.02, description="learning rate η", readout_format=".2f")
+    control = widgets.slider("lr", DEMO_LR, lr, step=0.02, description="learning rate η",
+                             readout_format=".2f")
     return widgets.Panel(fig, update, {"lr": control},
                          title="warm-up: gradient descent on θ²", dynamic=[line, ax.title, msg])
