@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validate import check_batch_size, check_int, check_real
+from ._validate import COUNT, LR, Interval, check_batch_size, check_int, validate_params
 from .data import N_TRAIN
 
 #: The race's batch sizes (the last, N_TRAIN = 4000, is the full MNIST-1D training set).
@@ -37,19 +37,15 @@ RACE_BATCH_SIZES = (1, 8, 32, 128, 512, N_TRAIN)
 LR_BASE, LR_BASE_BATCH, LR_MAX = 0.1, 32, 1.6
 
 
+@validate_params(batch_size=COUNT, base_lr=LR, base_batch=COUNT, max_lr=LR)
 def race_lr(batch_size, *, base_lr=LR_BASE, base_batch=LR_BASE_BATCH, max_lr=LR_MAX):
     """η(B) = min(η₀·B/B₀, η_max): the linear scaling rule, capped (the race's learning rates)."""
-    b = check_int("batch_size", batch_size, low=1)
-    base_lr = check_real("base_lr", base_lr, low=0.0, low_open=True)
-    base_batch = check_int("base_batch", base_batch, low=1)
-    max_lr = check_real("max_lr", max_lr, low=0.0, low_open=True)
-    return float(min(base_lr * b / base_batch, max_lr))
+    return float(min(base_lr * batch_size / base_batch, max_lr))
 
 
+@validate_params(max_steps=COUNT, ratio=Interval("real", 1.0, None, closed="neither"))
 def eval_steps(max_steps=10**7, ratio=1.25):
     """Update counts at which the race evaluates: 1, 2, 3, … growing by ``ratio`` (log-spaced)."""
-    max_steps = check_int("max_steps", max_steps, low=1)
-    ratio = check_real("ratio", ratio, low=1.0, low_open=True)
     out, k = [], 1.0
     while k <= max_steps:
         out.append(int(round(k)))
@@ -59,6 +55,33 @@ def eval_steps(max_steps=10**7, ratio=1.25):
 
 class _TimeUp(Exception):
     pass
+
+
+class _RaceClock:
+    """A race run's training clock: it starts at the first backward pass, is paused while the run is
+    evaluated, and raises :class:`_TimeUp` at the first backward pass past ``budget`` seconds (keeping
+    the model and the number of updates complete by then)."""
+
+    def __init__(self, budget):
+        self.budget, self.start, self.paused, self.last = budget, None, 0.0, None
+        self.model, self.done = None, 0
+
+    def training_seconds(self):
+        """Training time at the last backward pass."""
+        return self.last - self.start - self.paused
+
+    def on_backward(self, step, model):
+        t = time.perf_counter()
+        if self.start is None:
+            self.start = t
+        self.last = t
+        if time.perf_counter() - self.start - self.paused > self.budget:
+            self.model, self.done = model, step  # `step` updates are complete
+            raise _TimeUp
+
+    def pause_since_last(self):
+        """Count the time since the last backward pass (an evaluation) as paused."""
+        self.paused += time.perf_counter() - self.last
 
 
 @dataclass
@@ -73,7 +96,15 @@ class RaceRun:
     epochs: list = field(default_factory=list)       # k·B/N
     train_loss: list = field(default_factory=list)   # full training loss L(θ)
     test_acc: list = field(default_factory=list)
-    status: str = "completed"                        # or "diverged"
+    status: str = "completed"                        # or "diverged" (train_classifier's words)
+
+    def add(self, seconds, step, n, train_loss, test_acc):
+        """One evaluation: after ``step`` updates, ``seconds`` of training, on N = ``n`` examples."""
+        self.seconds.append(seconds)
+        self.steps.append(int(step))
+        self.epochs.append(step * self.batch_size / n)
+        self.train_loss.append(float(train_loss))
+        self.test_acc.append(float(test_acc))
 
     def as_dict(self):
         return {"batch_size": self.batch_size, "lr": self.lr, "seed": self.seed, "status": self.status,
@@ -83,83 +114,68 @@ class RaceRun:
                 "test_acc": [round(v, 4) for v in self.test_acc]}
 
 
+@validate_params(time_budget=Interval("real", 0.0, 600.0, closed="right"))
 def race_one(data, batch_size, *, time_budget, seed=0, lr=None, hidden=256, threads=None):
     """Train with batch size B for ``time_budget`` seconds of training and return a :class:`RaceRun`.
 
     η defaults to :func:`race_lr`. ``threads`` (torch intra-op threads) defaults to every core, like
     :func:`lecture_utils.timing.time_per_update`: the race is about what parallel hardware does with
-    a bigger batch (training elsewhere uses one thread); the caller's thread count is restored after. The run is a :func:`~lecture_utils.train.train_classifier` run
-    (same initial weights for a seed, a fresh shuffle every epoch), stopped when the clock passes
-    the budget; divergence (NaN loss) ends it with status ``"diverged"``.
+    a bigger batch (training elsewhere uses one thread); the caller's thread count is restored after.
+    The run is a :func:`~lecture_utils.train.train_classifier` run (same initial weights for a seed, a
+    fresh shuffle every epoch, the arguments checked there), stopped when the clock
+    (:class:`_RaceClock`) passes the budget; divergence (NaN loss) ends it with status ``"diverged"``.
     """
-    from .train import as_tensors, evaluate, train_classifier
-
-    n = data.n_train if hasattr(data, "n_train") else len(data.y_train)
-    batch_size = check_batch_size(batch_size, n)
-    time_budget = check_real("time_budget", time_budget, low=0.0, high=600.0, low_open=True)
-    seed = check_int("seed", seed, low=0, high=2**32 - 1)
-    lr = race_lr(batch_size) if lr is None else check_real("lr", lr, low=0.0, low_open=True)
-    threads = (os.cpu_count() or 1) if threads is None else check_int("threads", threads, low=1, high=256)
-    _, _, xt, yt = as_tensors(data)
-    run = RaceRun(batch_size=batch_size, lr=lr, seed=seed)
-    clock = {"start": None, "paused": 0.0, "last": None}
-
-    def now():
-        return time.perf_counter() - clock["start"] - clock["paused"]
-
-    def on_backward(step, model):
-        t = time.perf_counter()
-        if clock["start"] is None:
-            clock["start"] = t
-        clock["last"] = t
-        if now() > time_budget:
-            clock["model"], clock["done"] = model, step  # `step` updates are complete
-            raise _TimeUp
-
-    def on_eval(step, model, train_loss):
-        # the evaluation train_classifier just made (and ours of the test set) is not training time
-        seconds = clock["last"] - clock["start"] - clock["paused"]
-        was = model.training
-        _, acc = evaluate(model, xt, yt)
-        model.train(was)
-        run.seconds.append(seconds)
-        run.steps.append(int(step))
-        run.epochs.append(step * batch_size / n)
-        run.train_loss.append(float(train_loss))
-        run.test_acc.append(float(acc))
-        clock["paused"] += time.perf_counter() - clock["last"]
-
     import torch
 
     from .seeding import set_threads
+    from .train import as_tensors, evaluate, train_classifier
+
+    _, _, xt, yt = as_tensors(data)
+    n = len(data.y_train)
+    run = RaceRun(batch_size=batch_size, lr=race_lr(batch_size) if lr is None else lr, seed=seed)
+    clock = _RaceClock(time_budget)
+
+    def on_eval(step, model, train_loss):
+        # the evaluation train_classifier just made (and ours of the test set) is not training time
+        seconds = clock.training_seconds()
+        was = model.training
+        _, acc = evaluate(model, xt, yt)
+        model.train(was)
+        run.add(seconds, step, n, train_loss, acc)
+        clock.pause_since_last()
 
     before = torch.get_num_threads()
     try:
-        r = train_classifier(data, batch_size=batch_size, lr=lr, seed=seed, max_steps=10**9, max_epochs=10**7,
-                             eval_at_steps=eval_steps(), on_eval=on_eval, on_backward=on_backward,
-                             hidden=hidden, max_train_loss=1e4, threads=threads)
+        r = train_classifier(data, batch_size=batch_size, lr=run.lr, seed=seed, max_steps=10**9,
+                             max_epochs=10**7, eval_at_steps=eval_steps(), on_eval=on_eval,
+                             on_backward=clock.on_backward, hidden=hidden, max_train_loss=1e4,
+                             threads=(os.cpu_count() or 1) if threads is None else threads)
         if r.status == "diverged":
             run.status = "diverged"
     except _TimeUp:  # one last evaluation where the clock ran out
-        model, step = clock["model"], clock["done"]
-        if run.steps and run.steps[-1] == step:  # already evaluated after these updates: the clock ran on
-            run.seconds[-1] = clock["last"] - clock["start"] - clock["paused"]
-        elif step:
-            x, y, _, _ = as_tensors(data)
-            model.eval()
-            loss, _ = evaluate(model, x, y)
-            _, acc = evaluate(model, xt, yt)
-            run.seconds.append(clock["last"] - clock["start"] - clock["paused"])
-            run.steps.append(int(step))
-            run.epochs.append(step * batch_size / n)
-            run.train_loss.append(float(loss))
-            run.test_acc.append(float(acc))
+        _add_last_point(run, clock, data, n)
     finally:
         set_threads(before)
     return run
 
 
-def race(batch_sizes=RACE_BATCH_SIZES, *, time_budget=0.5, seeds=(0,), data=None, progress=True, threads=None):
+def _add_last_point(run, clock, data, n):
+    """The evaluation where the clock ran out (or, if the run was just evaluated, its time updated)."""
+    from .train import as_tensors, evaluate
+
+    model, step = clock.model, clock.done
+    if run.steps and run.steps[-1] == step:  # already evaluated after these updates: the clock ran on
+        run.seconds[-1] = clock.training_seconds()
+    elif step:
+        x, y, xt, yt = as_tensors(data)
+        model.eval()
+        loss, _ = evaluate(model, x, y)
+        _, acc = evaluate(model, xt, yt)
+        run.add(clock.training_seconds(), step, n, loss, acc)
+
+
+def race(batch_sizes=RACE_BATCH_SIZES, *, time_budget=0.5, seeds=(0,), data=None, progress=True,
+         threads=None):
     """Run :func:`race_one` for every (B, seed); returns the list of :class:`RaceRun` (notebook 01 §5).
 
     The live version in the notebook uses ``time_budget=0.5`` s per batch size and one seed
@@ -168,7 +184,8 @@ def race(batch_sizes=RACE_BATCH_SIZES, *, time_budget=0.5, seeds=(0,), data=None
     from .data import load_mnist1d
 
     data = load_mnist1d() if data is None else data
-    sizes = [check_batch_size(b, data.n_train, name="batch_sizes") for b in np.atleast_1d(batch_sizes).tolist()]
+    sizes = [check_batch_size(b, data.n_train, name="batch_sizes")
+             for b in np.atleast_1d(batch_sizes).tolist()]
     if not sizes:
         raise ValueError("batch_sizes must hold at least one batch size")
     seeds = [check_int("seeds[i]", s, low=0, high=2**32 - 1) for s in np.atleast_1d(seeds).tolist()]
@@ -183,7 +200,8 @@ def race(batch_sizes=RACE_BATCH_SIZES, *, time_budget=0.5, seeds=(0,), data=None
 
 # ----------------------------------------------------------------------------- summaries
 def value_at(xs, ys, x):
-    """The last recorded value of ``ys`` at or before ``x`` (a curve sampled at ``xs``); NaN before the first."""
+    """The last recorded value of ``ys`` at or before ``x`` (a curve sampled at ``xs``); NaN before
+    the first."""
     xs = np.asarray(xs, float)
     i = int(np.searchsorted(xs, x, side="right")) - 1
     return float(ys[i]) if i >= 0 else float("nan")
@@ -239,7 +257,8 @@ def summarize(runs, *, time_budget, targets=(0.5, 0.6)):
         row["best_test_acc"] = mean_se([max(r["test_acc"]) if r["test_acc"] else np.nan for r in rs])
         row["updates"] = mean_se([r["steps"][-1] if r["steps"] else np.nan for r in rs])
         row["epochs"] = mean_se([r["epochs"][-1] if r["epochs"] else np.nan for r in rs])
-        row["seconds_per_update"] = mean_se([r["seconds"][-1] / r["steps"][-1] if r["steps"] else np.nan for r in rs])
+        row["seconds_per_update"] = mean_se([r["seconds"][-1] / r["steps"][-1] if r["steps"] else np.nan
+                                             for r in rs])
         for t in targets:
             times = [first_reach(r["seconds"], r["test_acc"], t) for r in rs]
             row[f"seconds_to_{t:g}"] = mean_se(times)
@@ -259,7 +278,8 @@ def machine_load():
 def compare(a, b, *, z=2.0):
     """Compare two (mean, se, n) results: 'lower', 'higher' or 'indistinguishable' for ``a`` against ``b``
     (the difference must exceed ``z`` standard errors of the difference, se = √(se_a² + se_b²))."""
-    if a is None or b is None or a[0] is None or b[0] is None or not (np.isfinite(a[0]) and np.isfinite(b[0])):
+    if a is None or b is None or a[0] is None or b[0] is None \
+            or not (np.isfinite(a[0]) and np.isfinite(b[0])):
         return "not measured"
     d = a[0] - b[0]
     se = math.hypot(a[1] or 0.0, b[1] or 0.0)
@@ -277,7 +297,8 @@ def parallel_limit(batch_sizes, per_update, factor=2.0):
     return max(ok) if ok else sizes[0]
 
 
-def _fmt(stat, fmt=".3f"):
+def _mean_pm_se(stat, fmt=".3f"):
+    """'0.512 ± 0.004' for a (mean, se, n) with n > 1, '0.512' for one value, '–' when not measured."""
     if stat is None or stat[0] is None or not np.isfinite(stat[0]):
         return "–"
     return f"{stat[0]:{fmt}}" if stat[2] <= 1 else f"{stat[0]:{fmt}} ± {stat[1]:{fmt}}"
@@ -288,6 +309,7 @@ def _at_epochs(runs, key, epochs):
     return mean_se([value_at(r["epochs"], r[key], epochs) for r in runs])
 
 
+@validate_params(small=COUNT, large=COUNT)
 def lecture_table(timing_record, race_record, *, small=1, large=N_TRAIN):
     """The lecture's small-vs-large-batch table filled from our caches (notebook 01 §5).
 
@@ -298,6 +320,15 @@ def lecture_table(timing_record, race_record, *, small=1, large=N_TRAIN):
     """
     tres, rres = timing_record["results"], race_record["results"]
     p = race_record["params"]
+    runs = rres["runs"]
+    by_b = {b: [r for r in runs if r["batch_size"] == b] for b in p["batch_sizes"]}
+    summ = summarize(runs, time_budget=p["time_budget_s"], targets=p["targets"])
+    return (_time_rows(tres, small, large) + [_gradient_row(rres["noise"], small, large)]
+            + [_loss_row(by_b, summ, p, small, large), _accuracy_row(by_b, summ, p, small, large)])
+
+
+def _time_rows(tres, small, large):
+    """Time per update without and with parallelism, and time per epoch (the ``timing`` sweep)."""
     sizes = tres["batch_sizes"]
     t = dict(zip(sizes, tres["per_update_s"]))
     te = dict(zip(sizes, tres["per_epoch_s"]))
@@ -305,8 +336,9 @@ def lecture_table(timing_record, race_record, *, small=1, large=N_TRAIN):
     # 1. one update without parallelism: the examples one after another, B × t(1)
     rows.append({"aspect": "time per update, no parallelism", "lecture": "small faster · large slower",
                  "measured": "small faster · large slower (B× the work)",
-                 "evidence": f"t(1) = {t[small] * 1e3:.2f} ms; one example after another B = {large} would take "
-                             f"{large} × t(1) ≈ {large * t[small]:.1f} s (computed from t(1), not measured)"})
+                 "evidence": f"t(1) = {t[small] * 1e3:.2f} ms; one example after another B = {large} "
+                             f"would take {large} × t(1) ≈ {large * t[small]:.1f} s "
+                             "(computed from t(1), not measured)"})
     # 2. with parallelism
     limit = parallel_limit(sizes, tres["per_update_s"])
     ratio = t[large] / t[small]
@@ -317,54 +349,64 @@ def lecture_table(timing_record, race_record, *, small=1, large=N_TRAIN):
         gpu = (f"; GPU ({tres['cuda']['device']}): ≤ 2 × t(1) up to B = {glimit}, "
                f"t({large}) = {g[large] / g[small]:.1f} × t(1)")
     same = "about the same" if ratio <= 2 else f"same only up to B ≈ {limit}"
+    machine = tres["machine"]
     rows.append({"aspect": "time per update, with parallelism", "lecture": "same · same (not too large)",
                  "measured": f"{same}; large {ratio:.0f}× slower on this CPU",
                  "evidence": f"t(B) ≤ 2 × t(1) up to B = {limit}; t({large}) = {ratio:.0f} × t(1) instead of "
                              f"{large} × (so {large / ratio:.0f} examples' worth of parallel work); "
-                             f"{tres['machine'].get('threads', '?')} threads of the CPU {tres['machine'].get('cpu', '?')}"
+                             f"{machine.get('threads', '?')} threads of the CPU {machine.get('cpu', '?')}"
                              + (gpu or "; no GPU measured (the lecture's V100 stays flat to B ≈ 1000)")})
     # 3. per epoch
-    rows.append({"aspect": "time per epoch", "lecture": "small slower · large faster",
-                 "measured": ("small slower · large faster" if te[small] > te[large] else "small faster · large slower"),
+    faster = "small slower · large faster" if te[small] > te[large] else "small faster · large slower"
+    rows.append({"aspect": "time per epoch", "lecture": "small slower · large faster", "measured": faster,
                  "evidence": f"B = {small}: {te[small]:.3g} s, B = {large}: {te[large]:.3g} s per epoch "
                              f"({te[small] / te[large]:.0f}× apart)"})
-    # 4. gradient noise at the initial weights
-    noise = rres["noise"]
+    return rows
+
+
+def _gradient_row(noise, small, large):
+    """Gradient noise at the initial weights: mean cos(g_𝓑, ∇L) per batch size."""
     cos = dict(zip(noise["batch_sizes"], noise["mean_cosine"]))
-    rows.append({"aspect": "gradient", "lecture": "noisy · stable",
-                 "measured": "noisy · stable" if cos[small] < cos[large] else "not as the lecture says",
-                 "evidence": "mean cos(g_𝓑, ∇L) at the initial weights: "
-                             + ", ".join(f"B = {b}: {c:.2f}" for b, c in cos.items())})
-    # 5./6. optimization and generalization from the race
-    runs = rres["runs"]
-    by_b = {b: [r for r in runs if r["batch_size"] == b] for b in p["batch_sizes"]}
-    summ = summarize(runs, time_budget=p["time_budget_s"], targets=p["targets"])
-    n_seeds = len(p["seeds"])
+    return {"aspect": "gradient", "lecture": "noisy · stable",
+            "measured": "noisy · stable" if cos[small] < cos[large] else "not as the lecture says",
+            "evidence": "mean cos(g_𝓑, ∇L) at the initial weights: "
+                        + ", ".join(f"B = {b}: {c:.2f}" for b, c in cos.items())}
+
+
+def _loss_row(by_b, summ, p, small, large):
+    """Optimization: training loss per epoch (at the epochs every batch size made) and per second."""
     T = p["time_budget_s"]
     e_common = min(min(r["epochs"][-1] for r in rs) for rs in by_b.values())
     loss_t = {b: summ[b]["final_train_loss"] for b in by_b}
-    best_t = min(loss_t, key=lambda b: loss_t[b][0])
     if e_common >= 1:  # every batch size made at least one epoch: compare at the same number of epochs
         e = math.floor(e_common)
         loss_e = {b: _at_epochs(rs, "train_loss", e) for b, rs in by_b.items()}
         per_epoch = f"per epoch: {_versus(loss_e, small, large)}"
-        ev_epoch = f"after {e} epoch{'s' if e != 1 else ''}: " + ", ".join(f"B = {b}: {_fmt(v)}" for b, v in loss_e.items()) + "; "
+        ev_epoch = (f"after {e} epoch{'s' if e != 1 else ''}: "
+                    + ", ".join(f"B = {b}: {_mean_pm_se(v)}" for b, v in loss_e.items()) + "; ")
     else:
         slow = min(by_b, key=lambda b: min(r["epochs"][-1] for r in by_b[b]))
         per_epoch = f"per epoch: not measured (B = {slow} did not finish one epoch in {T:g} s)"
         ev_epoch = ""
-    rows.append({"aspect": "optimization (training loss)", "lecture": "small better · large worse",
-                 "measured": f"{per_epoch}; per second: {_best(loss_t, 'lowest')}; {_versus(loss_t, small, large)}",
-                 "evidence": (ev_epoch + f"after {T:g} s: " + ", ".join(f"B = {b}: {_fmt(v)}" for b, v in loss_t.items())
-                              + f" (mean ± standard error, {n_seeds} seeds)")})
+    return {"aspect": "optimization (training loss)", "lecture": "small better · large worse",
+            "measured": (f"{per_epoch}; per second: {_best(loss_t, 'lowest')}; "
+                         f"{_versus(loss_t, small, large)}"),
+            "evidence": (ev_epoch + f"after {T:g} s: "
+                         + ", ".join(f"B = {b}: {_mean_pm_se(v)}" for b, v in loss_t.items())
+                         + f" (mean ± standard error, {len(p['seeds'])} seeds)")}
+
+
+def _accuracy_row(by_b, summ, p, small, large):
+    """Generalization: the best test accuracy within the time budget."""
+    T = p["time_budget_s"]
     acc = {b: summ[b]["best_test_acc"] for b in by_b}
-    best_a = max(acc, key=lambda b: acc[b][0])
-    rows.append({"aspect": "generalization (test accuracy)", "lecture": "small better · large worse",
-                 "measured": (f"in {T:g} s: {_best(acc, 'highest')}; {_versus(acc, small, large, higher_is_better=True)} "
-                              "(mixed with how far each got: notebook 03 compares at equal training loss)"),
-                 "evidence": f"best test accuracy within {T:g} s: " + ", ".join(f"B = {b}: {_fmt(v)}" for b, v in acc.items())
-                             + f" (mean ± standard error, {n_seeds} seeds)"})
-    return rows
+    return {"aspect": "generalization (test accuracy)", "lecture": "small better · large worse",
+            "measured": (f"in {T:g} s: {_best(acc, 'highest')}; "
+                         f"{_versus(acc, small, large, higher_is_better=True)} "
+                         "(mixed with how far each got: notebook 03 compares at equal training loss)"),
+            "evidence": f"best test accuracy within {T:g} s: "
+                        + ", ".join(f"B = {b}: {_mean_pm_se(v)}" for b, v in acc.items())
+                        + f" (mean ± standard error, {len(p['seeds'])} seeds)"}
 
 
 def _best(stats, which):
@@ -375,12 +417,14 @@ def _best(stats, which):
         return "not measured"
     best = min(ok, key=key)
     ties = [b for b in ok if b != best and compare(stats[b], stats[best]) == "indistinguishable"]
-    return (f"{which} at B = {best}" + (f" (B = {', '.join(map(str, ties))} within 2 standard errors)" if ties else ""))
+    return f"{which} at B = {best}" + (f" (B = {', '.join(map(str, ties))} within 2 standard errors)"
+                                       if ties else "")
 
 
 def _versus(stats, a, b, *, higher_is_better=False):
-    """'B = a better than B = b' / 'worse' / 'B = a and B = b indistinguishable (within 2 standard errors)'."""
-    w = _word(compare(stats[a], stats[b]), higher_is_better)
+    """'B = a better than B = b' / 'worse' / 'B = a and B = b indistinguishable (within 2 standard
+    errors)'."""
+    w = _better_or_worse(compare(stats[a], stats[b]), higher_is_better)
     if w in ("better", "worse"):
         return f"B = {a} {w} than B = {b}"
     if w == "indistinguishable":
@@ -388,7 +432,7 @@ def _versus(stats, a, b, *, higher_is_better=False):
     return f"B = {a} vs B = {b} not measured"
 
 
-def _word(cmp, higher_is_better=False):
+def _better_or_worse(cmp, higher_is_better=False):
     """'better'/'worse'/'indistinguishable' from :func:`compare` (lower loss is better, higher accuracy)."""
     if cmp in ("indistinguishable", "not measured"):
         return cmp
