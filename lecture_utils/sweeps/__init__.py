@@ -17,6 +17,24 @@ processes ran it, :data:`EXECUTION_KEYS`) is not compared. ``load(name, rerun=Tr
 recomputes live with progress bars.
 
 Rebuild from the shell: ``python -m lecture_utils.sweeps NAME`` (or ``all``; ``--list``).
+
+The sweeps (notebook: what):
+
+* ``timing`` (01) — wall-clock time per update and per epoch against B (runs alone);
+* ``batch_accuracy`` (01) — accuracy after a fixed epoch budget against B;
+* ``time_to_accuracy`` (01) — the race: loss and accuracy against wall-clock seconds (runs alone);
+* ``noisy_training`` (02) — the full batch against small batches at one η, by epochs and by updates;
+* ``generalization`` (03) — the large-batch gap at 100 % training accuracy, λ_max and ε-sharpness,
+  the SB/LB weights;
+* ``sharpness_matched`` (03) — sharpness at a matched training loss and λ_max·η/2 (edge of stability);
+* ``have_both`` (04) — the protocol (small, large, scaled η, warm-up, train longer), the scaling grid,
+  LARS and data parallel;
+* ``tuned_lr`` (04) — η tuned for every B on one grid, 3 seeds;
+* ``warmup`` (04) — divergence with and without warm-up, λ_max against 2/η along the run;
+* ``critical_batch`` (04) — updates to a target loss with η tuned per B: S(B), B_crit;
+* ``noise_scale`` (04) — B_simple along training, 6 seeds;
+* ``momentum_mnist`` (05) — steps to a target loss against β (matched and fixed η, batch sizes);
+* ``momentum_saddle`` (05) — SGD against momentum leaving a saddle of the real network.
 """
 from __future__ import annotations
 

@@ -42,6 +42,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..data import N_TRAIN
 from ._schema import DATASET, check_each, check_entry, check_fields, load_dataset
 
 SCHEMA_VERSION = 1
@@ -49,14 +50,14 @@ SCHEMA_VERSION = 1
 PARAMS = {
     "dataset": dict(DATASET),
     "lr": 0.1,
-    "batch_sizes": [8, 32, 128, 400, 4000],
+    "batch_sizes": [8, 32, 128, 400, N_TRAIN],
     "seeds": [0, 1, 2],
     "target_train_acc": 1.0,
     "max_epochs": 1000,
     "patience": 100,
     "min_delta": 0.0002,
-    "eval_every": {"8": 1, "32": 1, "128": 1, "400": 2, "4000": 20},
-    "max_steps": {"8": 20000, "32": 20000, "128": 20000, "400": 10000, "4000": 1000},
+    "eval_every": {"8": 1, "32": 1, "128": 1, "400": 2, str(N_TRAIN): 20},
+    "max_steps": {"8": 20000, "32": 20000, "128": 20000, "400": 10000, str(N_TRAIN): 1000},
     "history_points": 120,
     "sharpness": {"iters": 100, "tol": 1e-3, "seed": 0, "eps": 1e-3, "ascent_steps": 20},
     "sb": 32,

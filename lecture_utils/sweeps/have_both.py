@@ -49,7 +49,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..data import updates_per_epoch
+from ..data import N_TRAIN, updates_per_epoch
 from . import finite_round as _r
 from ._schema import check_each, check_entry, check_fields
 
@@ -67,10 +67,10 @@ PARAMS = {
     "patience": 40,
     "warmup_epochs": 5,
     "large_eval_every": 2,
-    "grid_batch_sizes": [32, 64, 128, 256, 512, 1024, 2048, 4000],
+    "grid_batch_sizes": [32, 64, 128, 256, 512, 1024, 2048, N_TRAIN],
     "grid_seed": 0,
     "grid_max_epochs": 100,
-    "critical": {"batch_sizes": [8, 16, 32, 128, 512, 1024, 4000],
+    "critical": {"batch_sizes": [8, 16, 32, 128, 512, 1024, N_TRAIN],
                  "lrs": [0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4], "target_loss": 0.8, "max_steps": 4000,
                  "seed": 0},
     "noise": {"at_losses": [2.0, 1.6, 1.3, 1.0, 0.8, 0.6], "b_small": 32, "b_big": 512, "n_pairs": 32},

@@ -41,7 +41,7 @@ PARAMS = {
     "seeds": [0, 1, 2, 3, 4],
     "lr": 0.1,
     "epochs": 20,
-    "batch_sizes": [4000, 512, 64, 8],
+    "batch_sizes": [N_TRAIN, 512, 64, 8],
     "matched_updates": 160,
     "points_per_decade": 8,
     "hidden": 256,
