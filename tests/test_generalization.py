@@ -228,14 +228,16 @@ def test_exercise_checks(record, res, capsys):
     capsys.readouterr()
     assert checks.check_power_iteration(norm_instead) is False
     assert "saddle" in capsys.readouterr().out
-    assert checks.check_power_iteration(lambda a, iters: np.linalg.eigvalsh(a)[-1]) is False   # largest, not dominant
+    # the largest eigenvalue, not the dominant one
+    assert checks.check_power_iteration(lambda a, iters: np.linalg.eigvalsh(a)[-1]) is False
     assert checks.check_power_iteration(lambda a, iters: [1, 2]) is False
     assert checks.check_power_iteration(lambda a, iters: 1 / 0) is False
 
     assert checks.check_rise(lambda c, d: None) is None
     assert checks.check_rise(lambda c, d: 0.5 * c * d ** 2)
     capsys.readouterr()
-    for wrong in (lambda c, d: c * d, lambda c, d: c * d ** 2, lambda c, d: 0.5 * d ** 2, lambda c, d: 0.5 * c * d):
+    for wrong in (lambda c, d: c * d, lambda c, d: c * d ** 2, lambda c, d: 0.5 * d ** 2,
+                  lambda c, d: 0.5 * c * d):
         assert checks.check_rise(wrong) is False
     out = capsys.readouterr().out
     assert "½·c·δ²" not in out and "0.5" not in out        # hints, never the formula

@@ -134,7 +134,8 @@ def test_training_stats_summary_and_plot():
     assert small["loss_matched"] == pytest.approx((1.7, 0.1))          # measured at update 2
     text = noisy.training_summary(res)
     assert "2 seeds (0, 1)" in text
-    assert "full batch" in text and "2.000 ± 0.100" in text and "1.100 ± 0.100" in text and "1.700 ± 0.100" in text
+    assert "full batch" in text and "2.000 ± 0.100" in text
+    assert "1.100 ± 0.100" in text and "1.700 ± 0.100" in text
     import matplotlib.pyplot as plt
     fig = noisy.plot_noisy_training(res)
     ax, bx = fig.axes
@@ -148,7 +149,8 @@ def test_training_stats_summary_and_plot():
 
 
 def test_cached_training_sweep():
-    """The claims of notebook 02 §6, on the cache: per epoch the full batch lags; at equal updates it does not."""
+    """The claims of notebook 02 §6, on the cache: per epoch the full batch lags; at equal updates it does
+    not."""
     from lecture_utils import sweeps
 
     rec = sweeps.load("noisy_training")   # the cache is in git: missing or stale fails, never skips
@@ -157,8 +159,9 @@ def test_cached_training_sweep():
     assert all(r["n_seeds"] == len(rec["params"]["seeds"]) >= 3 for r in rows.values())
     epochs = [rows[b]["loss_epochs"][0] for b in (4000, 512, 64, 8)]
     assert epochs == sorted(epochs, reverse=True)                     # per epoch: smaller B lower
-    for run in res["runs"]:                                            # every point was measured, none diverged
-        assert run["step"][0] == 0 and np.all(np.diff(run["step"]) > 0) and np.all(np.isfinite(run["train_loss"]))
+    for run in res["runs"]:                                    # every point was measured, none diverged
+        assert run["step"][0] == 0 and np.all(np.diff(run["step"]) > 0)
+        assert np.all(np.isfinite(run["train_loss"]))
 
 
 def test_noise_table_and_slope_interval():
@@ -199,7 +202,8 @@ def test_check_batch_noise(capsys):
     # the common wrong answers are rejected, each with its own hint that does not state the value
     for wrong, hint in [(4 / np.sqrt(8), "replacement"), (16 / 8, "variance"), (want**2, "variance"),
                         (0.5, "1/B"), (4.0, "one example"), (1.0, "measure"), ("1.33", "string"),
-                        ((1.3, 1.4), "one number"), (float("nan"), "finite"), (-1.3, "negative"), ({}, "one number")]:
+                        ((1.3, 1.4), "one number"), (float("nan"), "finite"), (-1.3, "negative"),
+                        ({}, "one number")]:
         assert checks.check_batch_noise(wrong) is False
         out = capsys.readouterr().out
         assert out.startswith("❌") and hint in out and out.count("\n") == 1
@@ -219,7 +223,8 @@ def test_check_classifier(capsys):
     assert checks.check_classifier(good) is True and "✅" in capsys.readouterr().out
     # the usual shortcuts are caught: signs of the diagonal, the trace, the determinant
     shortcuts = [lambda h: "minimum",
-                 lambda h: "minimum" if np.all(np.diag(h) > 0) else "maximum" if np.all(np.diag(h) < 0) else "saddle",
+                 lambda h: ("minimum" if np.all(np.diag(h) > 0) else "maximum" if np.all(np.diag(h) < 0)
+                            else "saddle"),
                  lambda h: "minimum" if np.trace(h) > 0 else "maximum",
                  lambda h: "saddle" if np.linalg.det(h) < 0 else "minimum"]
     for fn in shortcuts:
@@ -232,13 +237,15 @@ def test_check_classifier(capsys):
         ...
 
     assert checks.check_classifier(stub) is None and "not done yet" in capsys.readouterr().out
-    assert checks.check_classifier(lambda h: 1 / 0) is False and "ZeroDivisionError" in capsys.readouterr().out
+    assert checks.check_classifier(lambda h: 1 / 0) is False
+    assert "ZeroDivisionError" in capsys.readouterr().out
     for bad in ("saddle", 3, lambda h: 3, lambda h: np.array(["saddle"])):
         assert checks.check_classifier(bad) is False and capsys.readouterr().out.startswith("❌")
 
 
 def test_cached_training_recomputes(mnist):
-    """The first measurements of the cached B = 512 and full-batch runs come out again (same seed, same threads)."""
+    """The first measurements of the cached B = 512 and full-batch runs come out again (same seed, same
+    threads)."""
     from lecture_utils import sweeps
     from lecture_utils.sweeps.noisy_training import eval_steps
     from lecture_utils.train import train_classifier
@@ -246,12 +253,13 @@ def test_cached_training_recomputes(mnist):
     rec = sweeps.load("noisy_training")   # the cache is in git: missing or stale fails, never skips
     p = rec["params"]
     for b in (512, 4000):
-        cached = next(r for r in rec["results"]["runs"] if r["batch_size"] == b and r["seed"] == p["seeds"][0])
+        cached = next(r for r in rec["results"]["runs"]
+                      if r["batch_size"] == b and r["seed"] == p["seeds"][0])
         per_epoch = cached["updates_per_epoch"]
         steps = [s for s in eval_steps(per_epoch, p["epochs"], per_epoch * p["epochs"], p["matched_updates"],
                                        p["points_per_decade"]) if s <= 2 * per_epoch]
-        r = train_classifier(mnist, batch_size=b, lr=p["lr"], seed=p["seeds"][0], epochs=2, eval_at_steps=steps,
-                             hidden=p["hidden"], threads=p["threads"])
+        r = train_classifier(mnist, batch_size=b, lr=p["lr"], seed=p["seeds"][0], epochs=2,
+                             eval_at_steps=steps, hidden=p["hidden"], threads=p["threads"])
         k = len(r.history["step"])
         assert r.history["step"] == cached["step"][:k]
         assert r.history["train_loss"] == pytest.approx(cached["train_loss"][:k], abs=2e-5)

@@ -1,4 +1,5 @@
-"""lecture_utils.sharpness: Hessian-vector products, power iteration, ε-sharpness, interpolation, rescaling."""
+"""lecture_utils.sharpness: Hessian-vector products, power iteration, ε-sharpness, interpolation,
+rescaling."""
 import numpy as np
 import pytest
 import torch
