@@ -4,11 +4,17 @@
    gives a result with the documented properties; any value outside raises ``ValueError`` naming
    the parameter; no other exception type escapes.
 2. A contract sweep over *every* public function of ``lecture_utils`` (modules that land later are
-   covered automatically): each parameter with a lecture name (lr, beta, batch_size, seed, steps,
-   n_examples, …) is given out-of-range values and must be refused with a ``ValueError`` that names it.
-3. Every slider panel (functions ``lecture_utils.panels.*.*_panel``): ``update`` at every
-   slider's minimum and maximum, all sliders at their extremes together, β near 1 with η large;
-   no exception, a caption every time, and a diverging run shows a message on the figure.
+   covered automatically). Ranges come from the declarations (``validate_params`` sets
+   ``fn.__constraints__``), never from error messages: a declared parameter is called at its
+   constraint's ``example()`` (must work) and at each ``outside()`` value (must be refused with a
+   ``ValueError`` naming it). An undeclared parameter with a lecture name (lr, beta, batch_size, seed,
+   steps, …) takes the lecture vocabulary's values (VALID / INVALID); if the valid call fails, the test
+   fails naming the function (its narrower range must be declared).
+3. Every slider panel (functions ``lecture_utils.panels.*.*_panel``): a slider built from a declared
+   constraint spans exactly it and ``update`` refuses values outside it (the boundary); ``update`` at
+   every slider's two ends (the constraint's), all sliders at their ends together, β near 1 with η
+   large: no exception, a caption every time, and a diverging run shows a message on the figure. A
+   panel whose cached sweep is missing fails (the caches are in git), it is not skipped.
 """
 from __future__ import annotations
 
@@ -20,16 +26,18 @@ import math
 import pkgutil
 import re
 import signal
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import lecture_utils
 from lecture_utils import data as D
 from lecture_utils import optim as O
 from lecture_utils import widgets as W
+from lecture_utils._validate import Interval, Options, constraints_of
 
 SETTINGS = settings(max_examples=25, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
@@ -132,7 +140,8 @@ def test_make_toy_regression(n, seed, noise):
     assert np.allclose(p.grad(theta), num, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("kwargs,name", [(dict(n_examples=1), "n_examples"), (dict(n_examples=0), "n_examples"),
+@pytest.mark.parametrize("kwargs,name", [(dict(n_examples=1), "n_examples"),
+                                         (dict(n_examples=0), "n_examples"),
                                          (dict(noise=-0.1), "noise"), (dict(noise=NAN), "noise"),
                                          (dict(seed=-3), "seed")])
 def test_make_toy_regression_refuses(kwargs, name):
@@ -205,7 +214,8 @@ def test_gradient_descent_decreases_a_convex_quadratic(lr, steps):
 
 
 @pytest.mark.parametrize("kwargs,name", [
-    (dict(lr=0.0), "lr"), (dict(lr=-0.1), "lr"), (dict(lr=NAN), "lr"), (dict(lr=INF), "lr"), (dict(lr="0.1"), "lr"),
+    (dict(lr=0.0), "lr"), (dict(lr=-0.1), "lr"), (dict(lr=NAN), "lr"), (dict(lr=INF), "lr"),
+    (dict(lr="0.1"), "lr"),
     (dict(beta=1.0), "beta"), (dict(beta=-0.01), "beta"), (dict(beta=NAN), "beta"), (dict(beta=1.5), "beta"),
     (dict(steps=-1), "steps"), (dict(steps=2.5), "steps"), (dict(theta0=[[1.0, 2.0]]), "theta0"),
     (dict(theta0=[NAN, 1.0]), "theta0"), (dict(theta0="ab"), "theta0"),
@@ -230,8 +240,10 @@ def test_minibatch_path_any_valid_input(data, lr, beta, epochs, seed):
         assert bad[int(np.argmax(bad)):].all()
 
 
-@pytest.mark.parametrize("kwargs,name", [(dict(batch_size=0), "batch_size"), (dict(batch_size=13), "batch_size"),
-                                         (dict(lr=0), "lr"), (dict(beta=1), "beta"), (dict(epochs=-1), "epochs"),
+@pytest.mark.parametrize("kwargs,name", [(dict(batch_size=0), "batch_size"),
+                                         (dict(batch_size=13), "batch_size"),
+                                         (dict(lr=0), "lr"), (dict(beta=1), "beta"),
+                                         (dict(epochs=-1), "epochs"),
                                          (dict(seed=-1), "seed")])
 def test_minibatch_path_refuses(kwargs, name):
     args = dict(batch_size=4, lr=0.1, epochs=1, seed=0, beta=0.0)
@@ -265,14 +277,16 @@ def test_train_classifier_huge_lr_reports_divergence(tiny):
 
 
 @pytest.mark.parametrize("kwargs,name", [
-    (dict(batch_size=0), "batch_size"), (dict(batch_size=65), "batch_size"), (dict(batch_size=2.5), "batch_size"),
+    (dict(batch_size=0), "batch_size"), (dict(batch_size=65), "batch_size"),
+    (dict(batch_size=2.5), "batch_size"),
     (dict(lr=0.0), "lr"), (dict(lr=-1.0), "lr"), (dict(lr=NAN), "lr"), (dict(lr=INF), "lr"),
     (dict(momentum=1.0), "momentum"), (dict(momentum=-0.1), "momentum"),
     (dict(seed=-1), "seed"), (dict(epochs=0), "epochs"), (dict(max_steps=0), "max_steps"),
     (dict(epochs=None, target_train_acc=0.0), "target_train_acc"),
     (dict(epochs=None, target_train_acc=1.5), "target_train_acc"),
     (dict(max_epochs=0, epochs=None, target_train_acc=0.5), "max_epochs"),
-    (dict(warmup_steps=-1), "warmup_steps"), (dict(patience=0), "patience"), (dict(eval_every=0), "eval_every"),
+    (dict(warmup_steps=-1), "warmup_steps"), (dict(patience=0), "patience"),
+    (dict(eval_every=0), "eval_every"),
     (dict(hidden=0), "hidden"), (dict(depth=-1), "depth"), (dict(threads=0), "threads"),
     (dict(target_train_acc=0.5), "epochs"),  # both a budget and a target
     (dict(epochs=None), "budget"),
@@ -301,7 +315,8 @@ def test_make_mlp(seed, hidden, depth):
     m = make_mlp(seed, hidden=hidden, depth=depth)
     out = m(torch.zeros(3, 40))
     assert out.shape == (3, 10)
-    assert all(torch.equal(a, b) for a, b in zip(m.parameters(), make_mlp(seed, hidden=hidden, depth=depth).parameters()))
+    again = make_mlp(seed, hidden=hidden, depth=depth)
+    assert all(torch.equal(a, b) for a, b in zip(m.parameters(), again.parameters()))
 
 
 # ----------------------------------------------------------------------------- timing
@@ -363,7 +378,8 @@ SLIDER_REFUSALS = [
 ]
 
 
-@pytest.mark.parametrize("name,make", SLIDER_REFUSALS, ids=[f"{n}-{i}" for i, (n, _) in enumerate(SLIDER_REFUSALS)])
+@pytest.mark.parametrize("name,make", SLIDER_REFUSALS,
+                         ids=[f"{n}-{i}" for i, (n, _) in enumerate(SLIDER_REFUSALS)])
 def test_slider_helpers_refuse_bad_ranges(name, make):
     """A slider made from a bad range must fail loudly with a ValueError that names the parameter
     (ipywidgets alone raises TraitError, or silently clamps the value to the range)."""
@@ -377,10 +393,9 @@ def test_slider_helpers_refuse_bad_ranges(name, make):
     except Exception as exc:  # noqa: BLE001
         problem = f"{type(exc).__name__} escaped instead of ValueError naming {name!r}: {exc}"
     else:
-        problem = (f"accepted: made {type(s).__name__}(min={getattr(s, 'min', None)}, max={getattr(s, 'max', None)}, "
+        problem = (f"accepted: made {type(s).__name__}(min={getattr(s, 'min', None)}, "
+                   f"max={getattr(s, 'max', None)}, "
                    f"value={s.value!r}) instead of a ValueError naming {name!r}")
-    if "lecture_utils.widgets" in KNOWN_GAPS:
-        pytest.xfail(f"known gap ({KNOWN_GAPS['lecture_utils.widgets']}): {problem}")
     pytest.fail(problem)
 
 
@@ -402,6 +417,13 @@ def test_panel_refuses_unknown_controls():
 
 
 # ============================================================================= 2. contract sweep
+# Every public function of lecture_utils, by parameter:
+# * declared parameters (``validate_params`` → ``fn.__constraints__``): the valid call takes the
+#   constraint's ``example()``; each of its ``outside()`` values (and None unless allowed) must be
+#   refused with a ValueError naming the parameter;
+# * undeclared parameters with a lecture name: the vocabulary below (VALID / INVALID). A valid call
+#   that fails is a failure naming the function: its range is narrower than the vocabulary's, and
+#   must then be declared (``validate_params``) so that this sweep, its slider and its check agree.
 class Make:
     """A value built fresh for every call (arrays may be modified in place by the function)."""
 
@@ -409,7 +431,6 @@ class Make:
         self.fn = fn
 
 
-# lecture vocabulary: a valid value and out-of-range values for each parameter name
 def _tiny_model():
     from lecture_utils.train import make_mlp
 
@@ -423,6 +444,7 @@ def _xy():
     return torch.randn(12, 40, generator=g), torch.arange(12) % 10
 
 
+# lecture vocabulary for undeclared parameters: a valid value and out-of-range values for each name
 VALID = {
     "lr": 0.1, "eta": 0.1, "alpha": 0.1, "beta": 0.5, "momentum": 0.5, "batch_size": 2, "n_examples": 8,
     "seed": 0, "epoch": 0, "epochs": 1, "steps": 3, "step": 0, "warmup_steps": 0, "t": 3, "n_runs": 4,
@@ -435,7 +457,8 @@ VALID = {
     "grad_fn": Make(lambda: (lambda th: 2.0 * np.asarray(th, float))),
     "problem": Make(lambda: D.make_toy_regression(8)), "eigenvalues": Make(lambda: np.array([0.1, 1.0])),
     "hessian": Make(lambda: np.diag([1.0, -1.0])), "batch_sizes": Make(lambda: [1, 2]),
-    "grads": Make(lambda: np.ones((3, 2))), "movements": Make(lambda: np.ones((3, 2))), "path": Make(lambda: np.ones((5, 2))),
+    "grads": Make(lambda: np.ones((3, 2))), "movements": Make(lambda: np.ones((3, 2))),
+    "path": Make(lambda: np.ones((5, 2))),
     "alphas": Make(lambda: np.array([0.1, 0.2])), "betas": Make(lambda: np.array([0.0, 0.5])),
     "model": Make(_tiny_model), "x": Make(lambda: _xy()[0]), "y": Make(lambda: _xy()[1]),
 }
@@ -448,23 +471,62 @@ INVALID = {
     "repeats": [0], "warmup": [-1], "device": ["tpu"], "hidden": [0], "depth": [-1], "threads": [0],
     "n_sample": [0], "iters": [0], "radius": [0.0, -1.0], "c": [0.0, -1.0], "shift": [NAN, INF], "n": [0],
     "successes": [-1, 11], "rate": [-0.1, NAN], "at": [-1, 99], "factor": [0.0, -1.0], "max_params": [0],
-    "layer": [-1, 7], "n_in": [0], "n_out": [0], "min_batches": [0], "examples_per_size": [0], "z": [-1.0, NAN],
+    "layer": [-1, 7], "n_in": [0], "n_out": [0], "min_batches": [0], "examples_per_size": [0],
+    "z": [-1.0, NAN],
     # arrays, models and tensors are left to the modules' own tests: their meaning differs by function
 }
-# whose error message may name the parameter by another lecture name
-ALIASES = {"lr": ("lr", "η", "eta"), "eta": ("eta", "η", "lr"), "alpha": ("alpha", "α"), "beta": ("beta", "β")}
-# functions the sweep does not call: they draw into given axes, mutate global state, or are the checks themselves
+
+
+def _model_with_gradients():
+    import torch
+
+    model = _tiny_model()
+    x, y = _xy()
+    torch.nn.functional.cross_entropy(model(x), y).backward()
+    return model
+
+
+# Functions whose parameters mean something else than the vocabulary's (x, y as a curve rather than
+# a batch; a model that must hold gradients) or whose defaults need larger inputs: the valid call's
+# values, given here by hand (each one a value the function documents as valid).
+VALID_CALLS = {
+    "lecture_utils.noise.loglog_slope": {"x": Make(lambda: np.array([1.0, 2.0, 4.0, 8.0])),
+                                         "y": Make(lambda: np.array([8.0, 4.0, 2.0, 1.0]))},
+    "lecture_utils.scaling.fit_critical_batch": {
+        "batch_sizes": Make(lambda: np.array([8, 32, 128, 512])),
+        "steps": Make(lambda: np.array([2000.0, 600.0, 300.0, 250.0]))},
+    "lecture_utils.scaling.lars_step": {"model": Make(_model_with_gradients)},
+    "lecture_utils.scaling.trust_ratios": {"model": Make(_model_with_gradients)},
+    "lecture_utils.noise.estimate_noise_scale": {"b_small": 2, "b_big": 8},   # the 12 examples of _xy
+    "lecture_utils.panels.batches.toy_comparison": {"n_examples": 20},        # its batch sizes go up to 20
+}
+# whose error message may name the parameter by another lecture name (undeclared parameters only:
+# a declared one is refused by validate_params, which names it as spelled)
+ALIASES = {"lr": ("lr", "η", "eta"), "eta": ("eta", "η", "lr"), "alpha": ("alpha", "α"),
+           "beta": ("beta", "β")}
+# functions the sweep does not call: they draw into given axes, mutate global state, or are the checks
+# themselves
 SKIP_MODULES = ("lecture_utils._validate", "lecture_utils.plotting", "lecture_utils.sweeps")
 SKIP_FUNCS = {"lecture_utils.seeding.seed_everything", "lecture_utils.seeding.set_threads",
               "lecture_utils.data.load_mnist1d", "lecture_utils.data.array_checksum"}
 
-# Known gaps found by this sweep, reported to the package owners. Entries make the case xfail (not strict),
-# so the suite stays usable while a fix is pending; delete an entry once the function validates.
-KNOWN_GAPS = {}
+
+class _NotBuilt:
+    """Stands for a required parameter the sweep cannot build (a figure, a record, a panel). It only
+    reaches refusal calls of declared parameters, which ``validate_params`` refuses before the body runs."""
+
+    def __repr__(self):
+        return "<not built>"
+
+
+NOT_BUILT = _NotBuilt()
 
 
 def _materialise(v):
     return v.fn() if isinstance(v, Make) else v
+
+
+IMPORT_ERRORS = []   # modules that do not import: test_contract_sweep_covers_the_package fails on them
 
 
 def _public_functions():
@@ -475,7 +537,8 @@ def _public_functions():
             continue
         try:
             mod = importlib.import_module(name)
-        except Exception:  # noqa: BLE001  (an import error is the business of the module's own tests)
+        except Exception as exc:  # noqa: BLE001  (reported by test_contract_sweep_covers_the_package)
+            IMPORT_ERRORS.append(f"{name}: {type(exc).__name__}: {exc}")
             continue
         for fname, fn in sorted(vars(mod).items()):
             if (fname.startswith("_") or not inspect.isfunction(fn) or fn.__module__ != name
@@ -485,10 +548,62 @@ def _public_functions():
     return out
 
 
+@dataclass
+class Plan:
+    """How the sweep calls one function."""
+
+    base: dict            # required parameters (declared: example(); vocabulary; else NOT_BUILT)
+    variants: list        # (name, value): a valid call each, one declared parameter at its example()
+    declared: dict        # name -> constraint (fn.__constraints__)
+    undeclared: list      # undeclared parameters with INVALID values (refusals need a valid call first)
+    unbuilt: list         # required parameters the sweep cannot build: no valid call
+
+    @property
+    def callable(self):
+        return not self.unbuilt
+
+
+def _holds(constraint, value):
+    return not isinstance(value, Make) and constraint.contains(value)
+
+
+def _plan(fn):
+    declared = constraints_of(fn)
+    base, variants, undeclared, unbuilt = {}, [], [], []
+    for p in inspect.signature(fn).parameters.values():
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        name, required = p.name, p.default is inspect.Parameter.empty
+        if name in declared:
+            c = declared[name]
+            if required:  # the vocabulary's value when the constraint holds it (coherent with the others)
+                base[name] = VALID[name] if name in VALID and _holds(c, VALID[name]) else c.example()
+            variants.append((name, c.example()))
+        elif name == "convention" and getattr(inspect.getmodule(fn), "CONVENTIONS", None):
+            base[name] = list(inspect.getmodule(fn).CONVENTIONS)[0]
+            undeclared.append(name)
+        elif name in VALID:
+            if required or not isinstance(VALID[name], Make):
+                base[name] = VALID[name]  # small counts for optional parameters too: keeps every call fast
+            if name in INVALID:
+                undeclared.append(name)
+        elif required:
+            base[name] = NOT_BUILT
+            unbuilt.append(name)
+    by_hand = VALID_CALLS.get(f"{fn.__module__}.{fn.__name__}", {})
+    base.update(by_hand)
+    unbuilt = [n for n in unbuilt if n not in by_hand]
+    return Plan(base, variants, declared, undeclared, unbuilt)
+
+
 PUBLIC = _public_functions()
+PLANS = {q: _plan(fn) for q, fn in PUBLIC}
+CALLABLE = [(q, fn) for q, fn in PUBLIC if PLANS[q].callable]
+REFUSING = [(q, fn) for q, fn in PUBLIC if PLANS[q].declared or (PLANS[q].callable and PLANS[q].undeclared)]
 
-
-CALL_LIMIT_S = 15
+# A refusal must come at once; the ceiling only stops a function that accepted a bad value and trains
+# on it. A valid call gets a generous ceiling (the vocabulary's values are small): busy machines are slow.
+REFUSE_LIMIT_S, VALID_LIMIT_S = 60, 300
 
 
 class _Timeout(Exception):
@@ -509,107 +624,126 @@ def _time_limit(seconds):
         signal.signal(signal.SIGALRM, old)
 
 
-def _plan(fn):
-    """(valid kwargs, params to corrupt) or None when a required parameter is not in the vocabulary."""
-    sig = inspect.signature(fn)
-    kwargs, testable = {}, []
-    for p in sig.parameters.values():
-        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-            continue
-        name = p.name
-        conv = None
-        if name == "convention":
-            conv = getattr(inspect.getmodule(fn), "CONVENTIONS", None)
-        if conv:
-            kwargs[name] = list(conv)[0]
-            testable.append(name)
-            continue
-        if name in VALID:
-            if p.default is inspect.Parameter.empty or not isinstance(VALID[name], Make):
-                kwargs[name] = VALID[name]  # small counts for optional parameters too: keeps every call fast
-            if name in INVALID:
-                testable.append(name)
-        elif p.default is inspect.Parameter.empty:
-            return None, name
-    return kwargs, testable
-
-
-def _call(fn, kwargs):
+def _call(fn, kwargs, limit_s):
     sig = inspect.signature(fn)
     args, kw = [], {}
     for p in sig.parameters.values():
         if p.name not in kwargs:
             continue
+        value = _materialise(kwargs[p.name])
         if p.kind == p.POSITIONAL_ONLY:
-            args.append(kwargs[p.name])
+            args.append(value)
         else:
-            kw[p.name] = kwargs[p.name]
-    with _time_limit(CALL_LIMIT_S):
+            kw[p.name] = value
+    with _time_limit(limit_s):
         return fn(*args, **kw)
 
 
-RANGE_MSG = re.compile(r"(\w+) must be an? (integer|real number) (?:in [\[(]([-+.\deE]+), ([-+.\deE]+)[\])]|>=? ([-+.\deE]+))")
+def _shown(name, value):
+    if hasattr(value, "shape"):
+        return f"{name}=<{type(value).__name__} shape {tuple(value.shape)}>"
+    return f"{name}={value!r}"
 
 
-def _baseline(fn, kwargs):
-    """Call ``fn`` with the vocabulary's values; when it names a range the value missed
-    (``steps must be an integer in [10, 5000]``), move that value into the range (up to 3 times)."""
-    for _ in range(4):
-        try:
-            return _call(fn, {k: _materialise(v) for k, v in kwargs.items()})
-        except ValueError as exc:
-            m = RANGE_MSG.search(str(exc))
-            if not m or m.group(1) not in kwargs:
-                raise
-            lo = m.group(3) or m.group(5)
-            v = float(lo)
-            if m.group(2) == "integer":
-                v = int(v) + (1 if str(exc).find(">") >= 0 and "(" in str(exc) else 0)
-            else:
-                v = v + 0.1 if "(" in str(exc) or ">" in str(exc) else v
-            if kwargs.get(m.group(1)) == v:
-                raise
-            kwargs[m.group(1)] = v
-    return _call(fn, {k: _materialise(v) for k, v in kwargs.items()})
+def _valid_call_problem(qualname, fn, kwargs, varied=None):
+    """None when ``fn(**kwargs)`` runs; else what went wrong, naming the function.
 
-
-@pytest.mark.parametrize("qualname,fn", PUBLIC, ids=[q.replace("lecture_utils.", "") for q, _ in PUBLIC])
-def test_public_function_refuses_out_of_range_values(qualname, fn):
-    kwargs, testable = _plan(fn)
-    if kwargs is None:
-        pytest.skip(f"needs {testable!r}, which the vocabulary cannot make (covered by the module's own tests)")
-    if not testable:
-        pytest.skip("no parameter with a lecture name to corrupt")
+    ``varied``: the declared parameter this call moved to its ``example()``. A valid value of one
+    parameter may narrow another's range (successes ≤ n, at ≤ steps, batch_size ≤ n_examples, the
+    model's size ≤ max_params): a ValueError naming another parameter of the call is that dependency
+    (an honest refusal), not a failure. A ValueError naming only ``varied`` means its declared range lies.
+    """
+    shown = ", ".join(_shown(k, _materialise(v)) for k, v in kwargs.items())
     try:
-        _baseline(fn, kwargs)
+        _call(fn, kwargs, VALID_LIMIT_S)
     except _Timeout:
-        pytest.skip(f"the baseline call with valid values takes more than {CALL_LIMIT_S} s")
+        return f"{qualname}({shown}) ran for more than {VALID_LIMIT_S} s"
+    except ValueError as exc:
+        others = [k for k in kwargs if k != varied and re.search(rf"\b{re.escape(k)}\b", str(exc))]
+        if varied is not None and others:
+            return None
+        return (f"{qualname}({shown}) failed with valid values — ValueError: {str(exc)[:200]} "
+                f"(a narrower range must be declared with validate_params)")
     except Exception as exc:  # noqa: BLE001
-        pytest.skip(f"baseline call with the vocabulary's values fails ({type(exc).__name__}: {str(exc)[:120]})")
+        return (f"{qualname}({shown}) failed with valid values — {type(exc).__name__}: {str(exc)[:200]} "
+                f"(a narrower range must be declared with validate_params)")
+    return None
+
+
+def _refusal_problem(fn, kwargs, name, bad, names):
+    """None when ``fn(**kwargs, name=bad)`` raises ValueError naming one of ``names``; else the problem."""
+    call = {**kwargs, name: bad}
+    shown = _shown(name, _materialise(bad))
+    try:
+        _call(fn, call, REFUSE_LIMIT_S)
+    except ValueError as exc:
+        if not any(a in str(exc) for a in names):
+            return f"{shown}: ValueError does not name {name!r}: {str(exc)[:150]}"
+        return None
+    except _Timeout:
+        return f"{shown}: ran for more than {REFUSE_LIMIT_S} s instead of refusing it"
+    except Exception as exc:  # noqa: BLE001
+        return f"{shown}: {type(exc).__name__} escaped instead of ValueError: {str(exc)[:150]}"
+    return f"{shown}: accepted without a ValueError"
+
+
+def _refused_values(constraint):
+    """What a declared parameter must refuse: just past each bound (and NaN / a non-integer /
+    a non-option: ``outside()``), and None unless the constraint allows it."""
+    bad = list(constraint.outside())
+    if not getattr(constraint, "allow_none", False) and None not in getattr(constraint, "values", ()):
+        bad.append(None)
+    return bad
+
+
+def _ids(cases):
+    return [q.replace("lecture_utils.", "") for q, _ in cases]
+
+
+@pytest.mark.parametrize("qualname,fn", CALLABLE, ids=_ids(CALLABLE))
+def test_public_function_accepts_valid_values(qualname, fn):
+    """The valid call (required declared parameters inside their constraint, the others from the
+    vocabulary or VALID_CALLS), then once more for each declared parameter at its ``example()``."""
+    plan = PLANS[qualname]
+    problems = [_valid_call_problem(qualname, fn, plan.base)]
+    problems += [_valid_call_problem(qualname, fn, {**plan.base, k: v}, varied=k) for k, v in plan.variants]
+    problems = [p for p in problems if p]
+    assert not problems, "\n  ".join(problems)
+
+
+@pytest.mark.parametrize("qualname,fn", REFUSING, ids=_ids(REFUSING))
+def test_public_function_refuses_out_of_range_values(qualname, fn):
+    """Each declared parameter refuses its constraint's ``outside()`` values; each undeclared lecture
+    parameter refuses the vocabulary's INVALID values; always a ValueError naming the parameter."""
+    plan = PLANS[qualname]
     problems = []
-    for name in testable:
-        bad_values = ["nope"] if name == "convention" else INVALID[name]
-        n_before = len(problems)
-        for bad in bad_values:
-            if len(problems) > n_before:
-                break  # one problem per parameter is enough (and keeps a function that trains on bad input fast)
-            call = {k: _materialise(v) for k, v in kwargs.items()}
-            call[name] = _materialise(bad)
-            shown = f"{name}={call[name]!r}" if not hasattr(call[name], "shape") else f"{name}=<{type(call[name]).__name__} shape {tuple(call[name].shape)}>"
-            try:
-                _call(fn, call)
-            except ValueError as exc:
-                if not any(a in str(exc) for a in ALIASES.get(name, (name,))):
-                    problems.append(f"{shown}: ValueError does not name {name!r}: {str(exc)[:150]}")
-            except _Timeout:
-                problems.append(f"{shown}: ran for more than {CALL_LIMIT_S} s instead of refusing it")
-            except Exception as exc:  # noqa: BLE001
-                problems.append(f"{shown}: {type(exc).__name__} escaped instead of ValueError: {str(exc)[:150]}")
-            else:
-                problems.append(f"{shown}: accepted without a ValueError")
-    if problems and qualname in KNOWN_GAPS:
-        pytest.xfail(f"known gap ({KNOWN_GAPS[qualname]}):\n  " + "\n  ".join(problems))
+    for name, constraint in plan.declared.items():
+        for bad in _refused_values(constraint):
+            problem = _refusal_problem(fn, plan.base, name, bad, (name,))
+            if problem:
+                problems.append(problem)
+                break  # one problem per parameter is enough
+    undeclared = plan.undeclared if plan.callable else []   # without a valid call, only declared ones
+    if undeclared:
+        broken = _valid_call_problem(qualname, fn, plan.base)
+        assert not broken, f"the valid call fails, so undeclared parameters cannot be tested:\n  {broken}"
+    for name in undeclared:
+        for bad in (["nope"] if name == "convention" else INVALID[name]):
+            problem = _refusal_problem(fn, plan.base, name, bad, ALIASES.get(name, (name,)))
+            if problem:
+                problems.append(problem)
+                break  # one problem per parameter (and a function that trains on bad input stays fast)
     assert not problems, f"{qualname}:\n  " + "\n  ".join(problems)
+
+
+def test_contract_sweep_covers_the_package():
+    """The sweep finds the package's functions and every function with declared constraints is
+    checked (a module that stops importing, or a decorator that loses ``__constraints__``, fails here)."""
+    assert not IMPORT_ERRORS, "modules that do not import:\n  " + "\n  ".join(IMPORT_ERRORS)
+    declared = {q for q, _ in PUBLIC if PLANS[q].declared}
+    assert len(PUBLIC) >= 100 and len(CALLABLE) >= 50, (len(PUBLIC), len(CALLABLE))
+    assert declared <= {q for q, _ in REFUSING}
+    assert {"lecture_utils.optim.momentum_path", "lecture_utils.train.train_classifier"} <= declared
 
 
 # ============================================================================= 3. panels
@@ -625,34 +759,25 @@ def _panel_functions():
 PANELS = _panel_functions()
 
 
-def _cached_records():
-    from lecture_utils import sweeps
-
-    recs = {}
-    for name in sweeps.names():
-        try:
-            recs[name] = sweeps.load(name)
-        except Exception:  # noqa: BLE001  (missing or stale cache)
-            continue
-    return recs
-
-
 def _build(fn):
-    """Build the panel with its defaults (``lecture_utils.panels.build_default``); skip when it needs
-    a cached sweep that is not there yet."""
+    """Build the panel with its defaults (``lecture_utils.panels.build_default``). A panel that needs a
+    cached sweep reads it from data/ (in git): a missing or stale cache fails here, never skips."""
     from lecture_utils.panels import build_default
 
-    try:
-        panel, how, _ = build_default(fn)
-    except LookupError as exc:
-        pytest.skip(str(exc))
+    panel, how, _ = build_default(fn)
     return panel, how
 
 
 def _extremes(control):
-    """The values at the two ends of a control (min/max; first/last option; False/True)."""
+    """The two ends of a control: its declared constraint's (``widgets.slider``: low/high, or the first
+    and last option), else the widget's own (min/max; first/last option; False/True)."""
     from lecture_utils.widgets import control_positions
 
+    c = getattr(control, "constraint", None)
+    if isinstance(c, Interval):
+        return [c.low, c.high]
+    if isinstance(c, Options):
+        return [c.values[0], c.values[-1]]
     return control_positions(control, 2)
 
 
@@ -721,7 +846,8 @@ def test_panel_survives_every_slider_extreme(qualname, fn):
         if DIVERGED.search(panel.caption_text()):
             shown = _visible_message(panel.fig)
             if not any(DIVERGED.search(t) for t in shown):
-                problems.append(f"update({case}): the caption says the run diverged ({panel.caption_text()[:100]!r}) "
+                problems.append(f"update({case}): the caption says the run diverged "
+                                f"({panel.caption_text()[:100]!r}) "
                                 f"but the figure shows no message (visible texts: {shown})")
     assert not problems, f"{qualname} (built with {how}):\n  " + "\n  ".join(problems)
 
@@ -756,20 +882,39 @@ def test_panel_random_positions(qualname, fn):
     scrub()
 
 
-def test_every_panel_is_built_once_all_sweeps_are_cached():
-    """Guard against the panel tests above silently skipping: when every sweep has a cache,
-    every ``*_panel`` function must build."""
-    from lecture_utils import sweeps
+@pytest.mark.parametrize("qualname,fn", PANELS, ids=[q for q, _ in PANELS])
+def test_panel_controls_are_their_declared_constraints(qualname, fn):
+    """A slider built from a constraint (``widgets.slider``) spans exactly that range, and
+    ``Panel.update`` refuses the constraint's ``outside()`` values with a ValueError naming the control
+    (the boundary: a value typed in code meets the slider's declared range)."""
+    import ipywidgets as w
 
-    if len(_cached_records()) < len(sweeps.names()):
-        pytest.skip("not every sweep is cached yet")
-    failed = []
-    for qualname, fn in PANELS:
-        try:
-            _build(fn)
-        except pytest.skip.Exception as exc:
-            failed.append(f"{qualname}: {exc}")
-    assert not failed, "\n".join(failed)
+    panel, _ = _build(fn)
+    problems = []
+    for k, ctl in panel.controls.items():
+        c = getattr(ctl, "constraint", None)
+        if c is None:
+            continue
+        if isinstance(c, Interval):
+            lo, hi = (np.log10([c.low, c.high]) if isinstance(ctl, w.FloatLogSlider) else (c.low, c.high))
+            if not (math.isclose(ctl.min, lo, abs_tol=1e-12) and math.isclose(ctl.max, hi, abs_tol=1e-12)):
+                problems.append(f"{k}: slider spans [{ctl.min}, {ctl.max}], declared {c.describe()}")
+        else:   # a selection's options, or a toggle's False/True
+            options = getattr(ctl, "_options_values", ())
+            shown = [False, True] if isinstance(ctl.value, bool) else list(options)
+            if sorted(map(repr, shown)) != sorted(map(repr, c.values)):
+                problems.append(f"{k}: the control offers {shown}, declared {c.describe()}")
+        for bad in c.outside():
+            try:
+                panel.update(**{k: bad})
+            except ValueError as exc:
+                if k not in str(exc):
+                    problems.append(f"update({k}={bad!r}): ValueError does not name {k!r}: {exc}")
+            except Exception as exc:  # noqa: BLE001
+                problems.append(f"update({k}={bad!r}): {type(exc).__name__} instead of ValueError: {exc}")
+            else:
+                problems.append(f"update({k}={bad!r}) accepted a value outside {c.describe()}")
+    assert not problems, f"{qualname}:\n  " + "\n  ".join(problems)
 
 
 def test_plot_finite_says_diverged_on_the_axes():
