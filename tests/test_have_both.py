@@ -113,6 +113,18 @@ def test_panel_switches_cached_runs_quickly(rec):
     assert np.median(times) < 0.1  # blitted: ~11 ms on a quiet 2-core machine; generous for shared CI
 
 
+def test_panel_refuses_what_its_controls_do_not_offer(rec):
+    """The controls declare their options once (batch sizes of the cache, η modes); Panel.update
+    checks a value typed in code against them and names the control."""
+    panel = hb.scaling_panel(rec)
+    assert panel.controls["batch_size"].constraint.values == tuple(rec["results"]["grid"]["batch_sizes"])
+    assert panel.controls["eta"].constraint.values == sweep.MODES
+    for bad in ({"batch_size": 33}, {"eta": "sqrt"}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            panel.update(**bad)
+    assert panel.update(batch_size=4000, eta="scaled", warmup=False).startswith("B = 4000, η = 12.5 (scaled)")
+
+
 def test_tables_and_figures(rec):
     import matplotlib
     matplotlib.use("Agg")

@@ -66,28 +66,24 @@ __all__ = [
 ]
 
 
-def _parts(record):
-    return record_parts(record, "have_both")
-
-
-def _num(v, spec=".3f", none="—"):
+def _fmt_or_dash(v, spec=".3f", none="—"):
     """``v`` formatted with ``spec``; ``none`` for None, NaN and ±inf."""
     return none if v is None or (isinstance(v, float) and not math.isfinite(v)) else format(v, spec)
 
 
-def _pm(m, se, spec=".3f"):
+def _mean_pm_se(m, se, spec=".3f"):
     """"m ± se" ("—" without a mean)."""
-    return "—" if m is None else f"{m:{spec}} ± {_num(se, spec)}"
+    return "—" if m is None else f"{m:{spec}} ± {_fmt_or_dash(se, spec)}"
 
 
-def _sig(v):
+def _two_digits(v):
     """A summary cell at 2 significant digits: a number, an int, or (mean, se) as "m±se"."""
     if isinstance(v, tuple):  # (mean, standard error)
         m, se = v
         if m is None:
             return "—"
         nd = 0 if abs(m) >= 100 else 1 if abs(m) >= 10 else 2
-        return _sig(m) if se is None else f"{m:.{nd}f}±{se:.{nd}f}"
+        return _two_digits(m) if se is None else f"{m:.{nd}f}±{se:.{nd}f}"
     if v is None:
         return "—"
     if isinstance(v, int):
@@ -96,7 +92,7 @@ def _sig(v):
     return f"{v:.0f}" if a >= 100 else f"{v:.1f}" if a >= 10 else f"{v:.2g}" if a < 1 else f"{v:.2f}"
 
 
-def _finite(values):
+def _nan_for_none(values):
     """``values`` as a float array, None as NaN (a diverged run's accuracy)."""
     return np.array([np.nan if v is None else v for v in values], float)
 
@@ -105,15 +101,15 @@ def _finite(values):
 def protocol_table(record):
     """Sections 1–2 as text: one row per setting, means over the seeds with the test accuracy's
     standard error s/√n (wall time of the cache's machine)."""
-    _, p = _parts(record)
+    _, p = record_parts(record, "have_both")
     lines = [f"seeds {p['seeds']}: mean ± standard error",
              f"{'setting':<46} {'B':>5} {'η':>5} {'W':>4} {'epochs':>7} {'updates':>8} {'time s':>7} "
              f"{'test acc':>14}"]
     for r in protocol_rows(record):
-        acc = "not reached" if r["test_acc"] is None else _pm(r["test_acc"], r["test_acc_se"])
+        acc = "not reached" if r["test_acc"] is None else _mean_pm_se(r["test_acc"], r["test_acc_se"])
         lines.append(f"{r['name']:<46} {r['batch_size']:>5} {r['lr']:>5.2g} {r['warmup_steps']:>4} "
-                     f"{_num(r['epochs'], '.0f'):>7} {_num(r['steps'], '.0f'):>8} "
-                     f"{_num(r['seconds'], '.1f'):>7} {acc:>14}")
+                     f"{_fmt_or_dash(r['epochs'], '.0f'):>7} {_fmt_or_dash(r['steps'], '.0f'):>8} "
+                     f"{_fmt_or_dash(r['seconds'], '.1f'):>7} {acc:>14}")
     return "\n".join(lines)
 
 
@@ -123,7 +119,7 @@ def protocol_figure(record):
     per update the large batch at scaled η does as much as the small one, so it needs 16× fewer."""
     import matplotlib.pyplot as plt
 
-    res, p = _parts(record)
+    res, p = record_parts(record, "have_both")
     b0, b = p["base"]["batch_size"], p["large_batch"]
     grid = res["grid"]["runs"]
     warm = grid[grid_key(b, "scaled", 1)]
@@ -135,7 +131,7 @@ def protocol_figure(record):
               (f"B = {b}, η = {warm['lr']:g} + warm-up", warm["history"], plotting.COLORS["medium"])]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for label, h, color in curves:
-        acc = _finite(h["test_acc"])
+        acc = _nan_for_none(h["test_acc"])
         axes[0].plot(np.array(h["epoch"], float), acc, color=color, ls="-", label=label)
         axes[1].plot(np.maximum(np.array(h["step"], float), 1), acc, color=color, ls="-")
     axes[0].set_xlabel("epoch")
@@ -155,7 +151,7 @@ def protocol_figure(record):
 def rule_limits(record):
     """Where the linear rule breaks, read off the cached grid: for each B ≥ the large batch, the
     scaled η with and without warm-up and what happened (diverged / test accuracy)."""
-    res, p = _parts(record)
+    res, p = record_parts(record, "have_both")
     runs = res["grid"]["runs"]
     lines = []
     for b in res["grid"]["batch_sizes"]:
@@ -177,9 +173,9 @@ def train_longer_table(record, tuned_record):
     lines = [f"{'run':<48} {'η':>5} {'epochs':>7} {'updates':>8} {'test acc ± s.e.':>16} {'seeds':>5}  "
              "source"]
     for r in train_longer_rows(record, tuned_record):
-        lines.append(f"{r['name']:<48} {r['lr']:>5.2g} {_num(r['epochs'], '.0f'):>7} "
-                     f"{_num(r['steps'], '.0f'):>8} {_pm(r['test_acc'], r['se']):>16} {r['n']:>5}  "
-                     f"{r['source']}")
+        lines.append(f"{r['name']:<48} {r['lr']:>5.2g} {_fmt_or_dash(r['epochs'], '.0f'):>7} "
+                     f"{_fmt_or_dash(r['steps'], '.0f'):>8} {_mean_pm_se(r['test_acc'], r['se']):>16} "
+                     f"{r['n']:>5}  {r['source']}")
     return "\n".join(lines)
 
 
@@ -227,7 +223,7 @@ def _draw_final_accuracies(ax, runs, bs):
     """Right axes: the final test accuracy of every cached run against B (log x), one line per
     (η mode, warm-up); returns the empty ring that marks the selected run."""
     for (mode, warm), (mk, color, label) in _GRID_STYLES.items():
-        acc = list(_finite(runs[grid_key(b, mode, warm)]["test_acc"] for b in bs))
+        acc = list(_nan_for_none(runs[grid_key(b, mode, warm)]["test_acc"] for b in bs))
         ax.plot(bs, acc, marker=mk, color=color, lw=1.5, ms=6, label=label)
     ring = ax.plot([], [], "o", ms=16, mfc="none", mec="k", mew=2)[0]
     ax.set_xscale("log")
@@ -254,7 +250,7 @@ def scaling_panel(record):
     import ipywidgets as w
     from matplotlib.figure import Figure
 
-    res, p = _parts(record)
+    res, p = record_parts(record, "have_both")
     runs, bs = res["grid"]["runs"], list(res["grid"]["batch_sizes"])
     b0 = p["base"]["batch_size"]
     base = runs[grid_key(b0, "fixed", 0)]
@@ -269,7 +265,7 @@ def scaling_panel(record):
     def update(batch_size, eta, warmup):  # values already checked against the controls' options
         b, warm = int(batch_size), int(bool(warmup))
         run = runs[grid_key(b, eta, warm)]
-        line.set_data(run["history"]["epoch"], _finite(run["history"]["test_acc"]))
+        line.set_data(run["history"]["epoch"], _nan_for_none(run["history"]["test_acc"]))
         title.set_text(f"B = {b}, η = {run['lr']:g}" + (" + warm-up" if warm else ""))
         ring.set_data([b], [np.nan if run["test_acc"] is None else run["test_acc"]])
         plotting.set_status(status, "diverged" if run["status"] == "diverged" else None)
@@ -289,13 +285,13 @@ def scaling_panel(record):
 # ----------------------------------------------------------------------------- section 4
 def lars_table(record):
     """SGD and LARS at the large batch: final training loss and accuracies per η."""
-    res, _ = _parts(record)
+    res, _ = record_parts(record, "have_both")
     lars = res["lars"]
     lines = [f"B = {lars['batch_size']}, {lars['steps']} updates, warm-up {lars['warmup_steps']}",
              f"{'method':<6} {'η':>5} {'τ':>6} {'train loss':>11} {'train acc':>10} {'test acc':>9}"]
     for name in ("sgd", "lars"):
         for r in lars[name]:
-            head = f"{name.upper():<6} {r['lr']:>5.2g} {_num(r['trust'], '.2g'):>6}"
+            head = f"{name.upper():<6} {r['lr']:>5.2g} {_fmt_or_dash(r['trust'], '.2g'):>6}"
             if r["status"] == "diverged":
                 lines.append(f"{head} {'diverged':>11}")
             else:
@@ -308,7 +304,7 @@ def lars_figure(record):
     η is a different relative step for every layer, which LARS equalises."""
     import matplotlib.pyplot as plt
 
-    res, _ = _parts(record)
+    res, _ = record_parts(record, "have_both")
     lars = res["lars"]
     r = lars["ratios"]
     fig, ax = plt.subplots(figsize=(7, 3.8))
@@ -326,11 +322,11 @@ def lars_figure(record):
 
 def trust_ratio_line(record):
     """The trust ratios at the first recorded update and at the last, per layer (2 significant digits)."""
-    res, _ = _parts(record)
+    res, _ = record_parts(record, "have_both")
     r = res["lars"]["ratios"]
     names = [k for k in r if k != "step"]
-    first = ", ".join(f"layer {i + 1} {_sig(r[k][0])}" for i, k in enumerate(names))
-    last = ", ".join(f"layer {i + 1} {_sig(r[k][-1])}" for i, k in enumerate(names))
+    first = ", ".join(f"layer {i + 1} {_two_digits(r[k][0])}" for i, k in enumerate(names))
+    last = ", ".join(f"layer {i + 1} {_two_digits(r[k][-1])}" for i, k in enumerate(names))
     return f"‖w‖/‖∇w‖ at update {int(r['step'][0])}: {first}; at update {int(r['step'][-1])}: {last}"
 
 
@@ -349,7 +345,7 @@ def parallel_report(result, reference, *, threshold=1e-5):
 
 def parallel_table(record):
     """The cached 1- vs 2-worker timing (wall-clock of the machine that built the cache)."""
-    res, _ = _parts(record)
+    res, _ = record_parts(record, "have_both")
     par = res["parallel"]
     lines = [f"global batch {par['global_batch']}, {par['steps']} updates (cached run; 1 vs 2 workers "
              f"weights agree < 1e-5: {par['max_abs_diff'] < 1e-5})",
@@ -368,14 +364,14 @@ def summary_table(records=None):
     rows, notes = summary_rows(records)
     lines = [f"{'quantity (mean ± s.e. where seeded)':<64} {f'B = {SMALL}':>12} {f'B = {LARGE}':>12}  source"]
     for q, a, b, src in rows:
-        lines.append(f"{q:<64} {_sig(a):>12} {_sig(b):>12}  {src}")
+        lines.append(f"{q:<64} {_two_digits(a):>12} {_two_digits(b):>12}  {src}")
     for n in notes:
         lines.append(f"missing: {n}")
     return "\n".join(lines)
 
 
 # ----------------------------------------------------------------------------- section 1: η tuned for every B
-def _cell_text(c):
+def _rule_cell_text(c):
     """One cell of ``tuned_lr``: "η 0.4  0.712 ± 0.004", "η 3.2  2/3 diverged" or "not on grid"."""
     if c is None:
         return "not on grid"
@@ -383,10 +379,10 @@ def _cell_text(c):
         what = (f"{c['diverged']}/{c['n']} diverged" if c["diverged"]
                 else f"{c['reached']}/{c['n']} reach 100 %")
         return f"η {c['lr']:<4g} {what}"
-    return f"η {c['lr']:<4g} {c['test_acc']:.3f} ± {_num(c['se'], '.3f')}"
+    return f"η {c['lr']:<4g} {c['test_acc']:.3f} ± {_fmt_or_dash(c['se'], '.3f')}"
 
 
-def _grid_cell(c):
+def _grid_cell_text(c):
     """One cell of the (B, η) grid: mean test accuracy, "k/n" (not every seed reached 100 %) or "div"."""
     if c["diverged"] == c["n"]:
         return f"{'div':>7}"
@@ -403,12 +399,12 @@ def tuned_table(record):
     lines = [f"test accuracy at 100 % training accuracy, mean of seeds {p['seeds']} (± standard error below)",
              f"{'B':>5} | " + " ".join(f"{'η=' + format(lr, 'g'):>7}" for lr in p["lrs"])]
     for b in p["batch_sizes"]:
-        lines.append(f"{b:>5} | " + " ".join(_grid_cell(cells[(b, lr)]) for lr in p["lrs"]))
+        lines.append(f"{b:>5} | " + " ".join(_grid_cell_text(cells[(b, lr)]) for lr in p["lrs"]))
     lines.append("")
     lines.append(f"{'B':>5}  {'η fixed (η₀)':<22} {'η ∝ √B (Hoffer)':<22} {'η ∝ B (η/B fixed)':<22} "
                  f"{'η tuned (best of grid)':<22}")
     for r in tuned_rows(record):
-        lines.append(f"{r['batch_size']:>5}  " + " ".join(f"{_cell_text(r[k]):<22}"
+        lines.append(f"{r['batch_size']:>5}  " + " ".join(f"{_rule_cell_text(r[k]):<22}"
                                                           for k in ("fixed", "sqrt", "linear", "tuned")))
     return "\n".join(lines)
 
@@ -463,7 +459,7 @@ def tuned_verdict(record):
     rows = {r["batch_size"]: r for r in tuned_rows(record)}
     lin = [(b, rows[b]["linear"]) for b in p["batch_sizes"] if rows[b]["linear"]]
     lines.append("η/B fixed (η ∝ B): "
-                 + ", ".join(f"B = {b}: {_cell_text(c).split(' ', 2)[2]}" for b, c in lin))
+                 + ", ".join(f"B = {b}: {_rule_cell_text(c).split(' ', 2)[2]}" for b, c in lin))
     return "\n".join(lines)
 
 
@@ -480,7 +476,7 @@ def warmup_table(record):
         lines.append(f"{r['batch_size']:>5} {r['lr']:>5.2g} {r['warmup_steps']:>10} "
                      f"{r['diverged']:>5}/{r['n']:<3} "
                      f"{r['wilson'][0]:>6.2f}–{r['wilson'][1]:.2f} {at:>14} {r['reached']:>5}/{r['n']:<2} "
-                     f"{_pm(r['test_acc'], r['se']):>19}")
+                     f"{_mean_pm_se(r['test_acc'], r['se']):>19}")
     return "\n".join(lines)
 
 
@@ -562,9 +558,9 @@ def critical_table(record, noise_record=None):
              f"{'fit S(B)':>9}"]
     for r in critical_rows(record):
         pred = critical_curve([r["batch_size"]], fit["s_min"], fit["b_crit"])[0]
-        etas = " ".join(_num(v, "g") for v in r["best_lrs"])
-        lines.append(f"{r['batch_size']:>5} {etas:>17} {_pm(r['s_mean'], r['s_se'], '.0f'):>19} "
-                     f"{_num(r['e_mean'], '.0f'):>11} {pred:>9.0f}")
+        etas = " ".join(_fmt_or_dash(v, "g") for v in r["best_lrs"])
+        lines.append(f"{r['batch_size']:>5} {etas:>17} {_mean_pm_se(r['s_mean'], r['s_se'], '.0f'):>19} "
+                     f"{_fmt_or_dash(r['e_mean'], '.0f'):>11} {pred:>9.0f}")
     lines.append(f"fit to the means: S_min = {fit['s_min']:.0f} updates, E_min = {fit['e_min']:.3g} "
                  f"examples, B_crit = E_min/S_min = {fit['b_crit']:.0f}")
     per = ", ".join(f"{v:.0f}" for v in fit["b_crit_per_seed"])
@@ -575,7 +571,7 @@ def critical_table(record, noise_record=None):
         if at:
             a = at[0]
             lines.append(f"noise scale at training loss {p['target_loss']:g}: "
-                         f"B_simple = {_pm(a['b_simple'], a['se'], '.0f')} ({a['n']} seeds)")
+                         f"B_simple = {_mean_pm_se(a['b_simple'], a['se'], '.0f')} ({a['n']} seeds)")
     return "\n".join(lines)
 
 
@@ -588,7 +584,7 @@ def noise_table(record):
     for r in noise_rows(record):
         each = " ".join(f"{v:.0f}" for v in r["values"])
         lines.append(f"{r['loss_level']:>10g} {r['step']:>7.0f} {r['g2']:>8.3f} {r['trace']:>8.1f} "
-                     f"{_pm(r['b_simple'], r['se'], '.0f'):>18}  {each}")
+                     f"{_mean_pm_se(r['b_simple'], r['se'], '.0f'):>18}  {each}")
     return "\n".join(lines)
 
 
@@ -621,7 +617,7 @@ def _draw_best_lrs(ax, rows, fit, p):
     dotted through the smallest B's median, B_crit dashed."""
     rng = np.random.default_rng(0)
     for r in rows:
-        lrs = _finite(r["best_lrs"])
+        lrs = _nan_for_none(r["best_lrs"])
         jitter = np.exp(rng.uniform(-0.08, 0.08, len(lrs)))
         ax.plot(r["batch_size"] * jitter, lrs, "o", color="k", alpha=0.6, ms=6)
     bs_all = np.array([r["batch_size"] for r in rows], float)
