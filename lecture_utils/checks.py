@@ -9,7 +9,8 @@ check_stable_lr_prediction (and the generic check_number). Notebook 02: check_ba
 check_classifier. Notebook 03: check_rise, check_power_iteration, check_stability_limit. Notebook 04:
 check_stability_prediction (with check_scaled_lr), check_noise_estimator,
 check_doubling_ratios (check_b_crit kept for the have_both fit). Notebook 05: check_momentum_step,
-check_ema_alpha, check_torch_lr, check_stop_prediction (with where_ball_stops).
+check_ema_alpha, check_torch_lr, check_stop_prediction (its truth:
+:func:`lecture_utils.rolling.where_ball_stops`).
 """
 from __future__ import annotations
 
@@ -24,14 +25,17 @@ import warnings
 import numpy as np
 
 from . import _validate as _v
-from .landscapes import LOCAL_GLOBAL, SADDLE
+from .data import N_TRAIN, updates_per_epoch
+from .landscapes import SADDLE
+from .noise import finite_population_factor
 from .optim import momentum_path
+from .rolling import where_ball_stops  # noqa: F401  (exercise 3's truth; the name notebook 05's text cites)
 
 #: The three verdicts a check prints at the start of its one line of feedback.
 VERDICTS = ("✅", "❌", "⏳")
 
 
-def _num(x, digits=4):
+def _format_value(x, digits=4):
     """A number (or a tuple/list/array of numbers) as a learner reads it: ``8``, ``0.1``, ``1.25e-05``,
     ``nan``, ``(0.5, 2)`` — never ``np.float64(...)``; anything else as a short ``repr``."""
     if isinstance(x, (bool, np.bool_)):
@@ -46,17 +50,17 @@ def _num(x, digits=4):
             return str(int(round(v)))
         return f"{v:.{digits}g}"
     if isinstance(x, (tuple, list)):
-        inner = ", ".join(_num(e, digits) for e in x[:8]) + (", …" if len(x) > 8 else "")
+        inner = ", ".join(_format_value(e, digits) for e in x[:8]) + (", …" if len(x) > 8 else "")
         return f"({inner})" if isinstance(x, tuple) else f"[{inner}]"
     if isinstance(x, np.ndarray) and x.dtype.kind in "biuf":
         if x.ndim == 0:
-            return _num(x.item(), digits)
-        return _num(x.ravel().tolist(), digits)
+            return _format_value(x.item(), digits)
+        return _format_value(x.ravel().tolist(), digits)
     r = repr(x)
     return r if len(r) <= 60 else r[:57] + "…"
 
 
-def _number(value):
+def _finite_real(value):
     """``value`` as a finite float, or ``None`` when it is not a real number: strings such as ``'8'``
     (a number typed in quotes), ``True``/``False``, arrays of several values, NaN and ±inf."""
     if isinstance(value, (bool, np.bool_, str, bytes)):
@@ -72,11 +76,11 @@ def _number(value):
 
 
 def _not_a_number(name, value):
-    """The ❌ line for an answer that should have been a number (see :func:`_number`)."""
+    """The ❌ line for an answer that should have been a number (see :func:`_finite_real`)."""
     if isinstance(value, (str, bytes)):
         return _say(False, f"{name} is the text {value!r}: write the number without quotes.")
     if isinstance(value, (float, np.floating)) and not np.isfinite(value):
-        return _say(False, f"{name} is {_num(value)}: your computation diverged or divided by zero.")
+        return _say(False, f"{name} is {_format_value(value)}: your computation diverged or divided by zero.")
     return _say(False, f"{name} should be one number; got {_kind(value)}.")
 
 
@@ -91,7 +95,7 @@ def _kind(value):
     if isinstance(value, (str, bytes)):
         return f"the text {value[:40]!r}"
     if isinstance(value, (numbers.Number, np.ndarray)):
-        return _num(value)
+        return _format_value(value)
     return f"a {type(value).__name__}"
 
 
@@ -144,7 +148,8 @@ def never_raises(check):
             except Exception as exc:  # noqa: BLE001  (a learner's bug is reported, never raised)
                 name = type(exc).__name__
                 msg = str(exc).splitlines()[0][:160] if str(exc) else ""
-                if _raised_in(exc.__traceback__, [a for a in list(args) + list(kwargs.values()) if callable(a)]):
+                learner_fns = [a for a in list(args) + list(kwargs.values()) if callable(a)]
+                if _raised_in(exc.__traceback__, learner_fns):
                     error = f"your function raised {name}: {msg} — fix it and run the cell again"
                 elif isinstance(exc, TypeError) and "not callable" in msg and args and not callable(args[0]):
                     error = f"{_kind(args[0])} is not a function: define it with def and pass its name"
@@ -160,11 +165,13 @@ def never_raises(check):
             lines.append("⏳ not done yet: replace None (or ...) by your answer and run the cell again")
             result, error = None, None
         elif error is not None:
-            lines = [ln for ln in lines if not ln.startswith(VERDICTS)] + ["❌ " + _NP_SCALAR.sub(r"\1", error)]
+            lines = [ln for ln in lines if not ln.startswith(VERDICTS)]
+            lines.append("❌ " + _NP_SCALAR.sub(r"\1", error))
             result = False
         elif result is True and _text_number_arg(sig, args, kwargs):
             lines = [ln for ln in lines if not ln.startswith(VERDICTS)]
-            lines.append(f"❌ {_text_number_arg(sig, args, kwargs)!r} is text: write the number without quotes.")
+            lines.append(f"❌ {_text_number_arg(sig, args, kwargs)!r} is text: write the number without "
+                         f"quotes.")
             result = False
         elif not said:
             lines.append({True: "✅ correct.", False: "❌ not right yet.", None: "⏳ not done yet."}.get(
@@ -202,22 +209,13 @@ def check_number(name, value, expected, *, rtol=0.0, atol=0.0, hint=""):
     atol + rtol·|expected|). Text such as ``'8'``, NaN and inf are never right."""
     if value is None or value is Ellipsis:
         return _todo(f"replace ... with your value of {name}")
-    v = _number(value)
+    v = _finite_real(value)
     if v is None:
         return _not_a_number(name, value)
     ok = bool(np.isclose(v, float(expected), rtol=rtol, atol=atol))
     if ok:
-        return _say(True, f"{name} = {_num(v)}: correct.")
-    return _say(False, f"{name} = {_num(v)} is not right. {hint}".strip())
-
-
-def check_choice(name, value, expected, *, hint=""):
-    """Compare a choice (a string such as "saddle") with the right one."""
-    if value is None or value is Ellipsis:
-        return _todo(f"replace ... with your answer for {name}")
-    if str(value).strip().lower() == str(expected).strip().lower():
-        return _say(True, f"{name}: '{value}' is right.")
-    return _say(False, f"{name}: '{value}' is not right. {hint}".strip())
+        return _say(True, f"{name} = {_format_value(v)}: correct.")
+    return _say(False, f"{name} = {_format_value(v)} is not right. {hint}".strip())
 
 
 def check_epoch_batches(fn, n_examples=23, batch_size=5):
@@ -234,7 +232,8 @@ def check_epoch_batches(fn, n_examples=23, batch_size=5):
         return _todo("your function returns None — make it return a list of index arrays")
     batches = [np.asarray(b).ravel() for b in first]
     sizes = [len(b) for b in batches]
-    want = [batch_size] * (n_examples // batch_size) + ([n_examples % batch_size] if n_examples % batch_size else [])
+    rest = n_examples % batch_size
+    want = [batch_size] * (n_examples // batch_size) + ([rest] if rest else [])
     if sizes != want:
         return _say(False, f"batch sizes {sizes}; expected {want} (the last batch holds the remainder).")
     flat = np.concatenate(batches)
@@ -247,26 +246,34 @@ def check_epoch_batches(fn, n_examples=23, batch_size=5):
         return _say(False, "epoch 1 has the same order as epoch 0: reshuffle every epoch.")
     again = np.concatenate([np.asarray(b).ravel() for b in fn(n_examples, batch_size, 0, 0)])
     if not np.array_equal(flat, again):
-        return _say(False, "the same (seed, epoch) must give the same batches: seed your generator with both.")
-    return _say(True, f"every example once per epoch, batch sizes {sizes}, reshuffled each epoch, reproducible.")
+        return _say(False, "the same (seed, epoch) must give the same batches: seed your generator with "
+                           "both.")
+    return _say(True, f"every example once per epoch, batch sizes {sizes}, reshuffled each epoch, "
+                      f"reproducible.")
 
 
-def check_updates_per_epoch(value, n_examples=4000, batch_size=300):
+def check_updates_per_epoch(value, n_examples=N_TRAIN, batch_size=300):
     """Notebook 01 Ex2a: updates in one epoch, ⌈N/B⌉ (the last, smaller batch is an update too)."""
     if value is None or value is Ellipsis:
         return _todo("replace ... with your number of updates per epoch")
-    v = _number(value)
+    v = _finite_real(value)
     if v is None:
         return _not_a_number("updates per epoch", value)
     n, b = int(n_examples), int(batch_size)
-    want = -(-n // b)
+    want = updates_per_epoch(n, b)
     if v == want:
-        return _say(True, f"{_num(v)} updates per epoch at B = {b}: {n // b} full batches and one of {n % b}.")
+        return _say(True, f"{_format_value(v)} updates per epoch at B = {b}: {n // b} full batches and one "
+                          f"of "
+                          f"{n % b}.")
     if v != round(v):
-        return _say(False, f"{_num(v)} is not a whole number of updates: each batch, however small, is one update.")
+        return _say(False, f"{_format_value(v)} is not a whole number of updates: each batch, however small, "
+                           f"is one "
+                           f"update.")
     if v == n // b and n % b:
-        return _say(False, f"{_num(v)} leaves {n % b} examples out of the epoch: what happens to them?")
-    return _say(False, f"{_num(v)} updates is not right: count the batches an epoch of N = {n} is cut into.")
+        return _say(False, f"{_format_value(v)} leaves {n % b} examples out of the epoch: what happens to "
+                           f"them?")
+    return _say(False, f"{_format_value(v)} updates is not right: count the batches an epoch of N = {n} is "
+                       f"cut into.")
 
 
 def check_epochs_in_time(value, record, batch_size=512, seconds=1.0):
@@ -274,45 +281,50 @@ def check_epochs_in_time(value, record, batch_size=512, seconds=1.0):
     t(B) the cached time per update of the ``timing`` sweep. Accepts 3 % around it (rounding of t)."""
     if value is None or value is Ellipsis:
         return _todo("replace ... with your number of epochs")
-    v = _number(value)
+    v = _finite_real(value)
     if v is None:
         return _not_a_number("epochs", value)
     res = record["results"]
     b = int(batch_size)
     t = float(res["per_update_s"][res["batch_sizes"].index(b)])
-    n = 4000
-    k = -(-n // b)
+    n = N_TRAIN
+    k = updates_per_epoch(n, b)
     want = seconds / (t * k)
     if np.isclose(v, want, rtol=0.03):
-        return _say(True, f"{_num(v, 3)} epochs in {_num(seconds)} s at B = {b}.")
+        return _say(True, f"{_format_value(v, 3)} epochs in {_format_value(seconds)} s at B = {b}.")
     if np.isclose(v, seconds / t, rtol=0.03):
-        return _say(False, f"{_num(v, 3)} is the number of updates in {_num(seconds)} s, not of epochs.")
+        return _say(False, f"{_format_value(v, 3)} is the number of updates in {_format_value(seconds)} s, "
+                           f"not of epochs.")
     if np.isclose(v, seconds / (t * n), rtol=0.03) or np.isclose(v, seconds * b / (t * n), rtol=0.03):
-        return _say(False, f"{_num(v, 3)} is not right: how many updates does one epoch at B = {b} make?")
-    return _say(False, f"{_num(v, 3)} is not right: divide the time by the time of one epoch "
+        return _say(False, f"{_format_value(v, 3)} is not right: how many updates does one epoch at B = {b} "
+                           f"make?")
+    return _say(False, f"{_format_value(v, 3)} is not right: divide the time by the time of one epoch "
                        "(time per update × updates per epoch).")
 
 
 def check_stable_lr_prediction(prediction):
     """Notebook 01 Ex3: is the largest stable η of the toy at B = 1 'smaller', 'same' or 'larger' than at
-    B = 20? The right answer is computed on the toy panel (:func:`lecture_utils.panels.batches.largest_stable_lr`)."""
-    from .panels.batches import largest_stable_lr
+    B = 20? The right answer is computed on the toy (:func:`lecture_utils.toy_sgd.largest_stable_lr`, the
+    numbers of the toy panel)."""
+    from .toy_sgd import largest_stable_lr
 
     if prediction is None or prediction is Ellipsis:
         return _todo("replace ... with 'smaller', 'same' or 'larger'")
     if not isinstance(prediction, str) or prediction.strip().lower() not in ("smaller", "same", "larger"):
-        return _say(False, f"answer with one of the words 'smaller', 'same' or 'larger'; got {_kind(prediction)}.")
+        return _say(False, f"answer with one of the words 'smaller', 'same' or 'larger'; got "
+                           f"{_kind(prediction)}.")
     one, full = largest_stable_lr(1), largest_stable_lr(20)
     truth = "smaller" if one < full else ("larger" if one > full else "same")
     if prediction.strip().lower() == truth:
-        return _say(True, f"{truth}: on the toy the largest stable η is {one:.2f} at B = 1 and {full:.2f} at B = 20 "
+        return _say(True, f"{truth}: on the toy the largest stable η is {one:.2f} at B = 1 and {full:.2f} at "
+                          f"B = 20 "
                           "— check it with the sliders.")
     return _say(False, f"'{prediction}' is not what the toy shows: set B = 20, raise η until the figure says "
                        "'diverged', then do the same at B = 1.")
 
 
 # ----------------------------------------------------------------------------- notebook 05 (momentum)
-def _call(fn, *args):
+def _call_learner(fn, *args):
     try:
         return fn(*args), None
     except NotImplementedError:
@@ -328,7 +340,7 @@ def check_momentum_step(step_fn):
     for _ in range(5):
         theta, m, g = rng.standard_normal((3, 3))
         lr, beta = float(rng.uniform(0.01, 0.5)), float(rng.uniform(0, 0.95))
-        out, err = _call(step_fn, theta.copy(), m.copy(), g.copy(), lr, beta)
+        out, err = _call_learner(step_fn, theta.copy(), m.copy(), g.copy(), lr, beta)
         if err:
             return _say(False, f"your step raised {err}")
         if out is None:
@@ -344,7 +356,8 @@ def check_momentum_step(step_fn):
             if np.allclose(m_new, beta * m + g):
                 return _say(False, "that is PyTorch's buffer v = βv + g; the lecture's movement includes −η: "
                                    "m = β·m − η·g")
-            return _say(False, f"m_new is off: for β = {beta:.2f}, η = {lr:.2f} expected {np.round(want_m, 3)}, "
+            return _say(False, f"m_new is off: for β = {beta:.2f}, η = {lr:.2f} expected "
+                               f"{np.round(want_m, 3)}, "
                                f"got {np.round(m_new, 3)}")
         if not np.allclose(theta_new, theta + want_m, atol=1e-12):
             return _say(False, "θ_new should be θ + m_new (the new movement, not the old one)")
@@ -354,16 +367,10 @@ def check_momentum_step(step_fn):
         theta, m = (np.asarray(v, float) for v in step_fn(theta, m, a @ theta, 0.3, 0.8))
     ref = momentum_path(lambda th: a @ th, [1.0, -1.0], lr=0.3, beta=0.8, steps=40)[-1]
     if not np.allclose(theta, ref, atol=1e-10):
-        return _say(False, "single steps are right but 40 steps drift from momentum_path: is m carried from step to step?")
-    return _say(True, f"correct: 40 of your steps land on θ = {np.round(theta, 4)}, the same as momentum_path.")
-
-
-def where_ball_stops(lr, beta, theta0=4.0, steps=600):
-    """'global' or 'local': where the lecture's rule is after ``steps`` steps on the 1-D loss."""
-    th = momentum_path(LOCAL_GLOBAL.grad, [theta0], lr=lr, beta=beta, steps=steps)[-1, 0]
-    if not np.isfinite(th):
-        return "diverged"
-    return "global" if th < LOCAL_GLOBAL.barrier else "local"  # left or right of the barrier
+        return _say(False, "single steps are right but 40 steps drift from momentum_path: is m carried from "
+                           "step to step?")
+    return _say(True, f"correct: 40 of your steps land on θ = {np.round(theta, 4)}, the same as "
+                      f"momentum_path.")
 
 
 def check_stop_prediction(prediction, lr=0.1, theta0=4.0):
@@ -381,7 +388,8 @@ def check_stop_prediction(prediction, lr=0.1, theta0=4.0):
         if truth != guess:
             wrong.append(f"β = {beta}: you said {guess}, the ball ends in the {truth} minimum")
     if wrong:
-        return _say(False, "not quite:\n  " + "\n  ".join(wrong) + "\nMove the β slider of the panel below to see why.")
+        return _say(False, "not quite:\n  " + "\n  ".join(wrong) + "\nMove the β slider of the panel below "
+                                                                   "to see why.")
     return _say(True, f"correct for all {len(prediction)} values of β.")
 
 
@@ -392,8 +400,10 @@ def check_ema_alpha(alpha, eta=0.01, beta=0.9):
     want = eta / (1 - beta)
     if not np.isclose(float(alpha), want, rtol=1e-9):
         if np.isclose(float(alpha), eta * (1 - beta)):
-            return _say(False, "other way round: the EMA form multiplies g by (1 − β), so α must be larger than η.")
-        return _say(False, f"not quite: compare the two updates; with η = {eta}, β = {beta} the EMA step is not {alpha}.")
+            return _say(False, "other way round: the EMA form multiplies g by (1 − β), so α must be larger "
+                               "than η.")
+        return _say(False, f"not quite: compare the two updates; with η = {eta}, β = {beta} the EMA step is "
+                           f"not {alpha}.")
     return _say(True, f"correct: α = η/(1 − β) = {want:g}.")
 
 
@@ -403,35 +413,39 @@ def check_torch_lr(lr, alpha=0.1, beta=0.9, steps=50):
     follow their path: η = α·(1 − β). Both paths are run on a 2-D quadratic and compared."""
     from .optim import convention_path
 
-    v = _number(lr)
+    v = _finite_real(lr)
     if v is None:
         return _not_a_number("lr", lr)
     if v <= 0:
-        return _say(False, f"lr = {_num(v)}: a learning rate is positive.")
+        return _say(False, f"lr = {_format_value(v)}: a learning rate is positive.")
     a = np.diag([0.2, 1.0])
-    theirs, _ = convention_path(lambda th: a @ th, [1.0, -1.0], convention="ema", lr=alpha, beta=beta, steps=steps)
+    theirs, _ = convention_path(lambda th: a @ th, [1.0, -1.0], convention="ema", lr=alpha, beta=beta,
+                                steps=steps)
     yours = momentum_path(lambda th: a @ th, [1.0, -1.0], lr=v, beta=beta, steps=steps)
     gap = float(np.max(np.abs(yours - theirs))) if np.all(np.isfinite(yours)) else float("inf")
     want = alpha * (1 - beta)
     if np.isclose(v, want, rtol=1e-6) and gap < 1e-9:
-        return _say(True, f"lr = {_num(v)}: torch's path and the paper's agree (to 1e-9) over {steps} steps.")
-    far = f"with lr = {_num(v)} the two paths are up to {gap:.2g} apart within {steps} steps"
+        return _say(True, f"lr = {_format_value(v)}: torch's path and the paper's agree (to 1e-9) over "
+                          f"{steps} steps.")
+    far = f"with lr = {_format_value(v)} the two paths are up to {gap:.2g} apart within {steps} steps"
     if np.isclose(v, alpha):
-        return _say(False, f"{far}. The same number in both forms is not the same step: write the movement of "
+        return _say(False, f"{far}. The same number in both forms is not the same step: write the movement "
+                           f"of "
                            "each form and compare the factor in front of g.")
     if np.isclose(v, alpha / (1 - beta)):
-        return _say(False, f"{far}. Your steps are too long: in the EMA form g enters v with a factor (1 − β).")
+        return _say(False, f"{far}. Your steps are too long: in the EMA form g enters v with a factor (1 − "
+                           f"β).")
     return _say(False, f"{far}. Unroll one step of each form from m = 0 and match the factor in front of g.")
 
 
 # ----------------------------------------------------------------------------- notebook 02 (noisy gradients)
+@_v.validate_params(n_examples=_v.Interval("int", 2, None), sigma=_v.Interval("real", 0.0, None))
 def batch_gradient_std(batch_size=8, n_examples=64, sigma=4.0):
-    """σ_𝓑 = σ·√((N − B) / (B·(N − 1))): the standard deviation of a batch's mean of B of N numbers of
-    standard deviation σ, drawn without replacement (notebook 02, exercise 1; §5 writes it for tr Σ)."""
-    n_examples = _v.check_int("n_examples", n_examples, low=2)
+    """σ_𝓑 = σ·√c(B): the standard deviation of a batch's mean of B of N numbers of standard deviation σ,
+    drawn without replacement, with c(B) = :func:`lecture_utils.noise.finite_population_factor` (notebook
+    02, exercise 1; §5 writes it for tr Σ)."""
     batch_size = _v.check_batch_size(batch_size, n_examples)
-    sigma = _v.check_real("sigma", sigma, low=0.0)
-    return sigma * np.sqrt((n_examples - batch_size) / (batch_size * (n_examples - 1)))
+    return sigma * np.sqrt(finite_population_factor(n_examples, batch_size))
 
 
 def check_batch_noise(value, batch_size=8, *, n_examples=64, sigma=4.0, rtol=0.03):
@@ -459,18 +473,22 @@ def check_batch_noise(value, batch_size=8, *, n_examples=64, sigma=4.0, rtol=0.0
         return _say(False, f"my_std = {v:.3f} is negative; a standard deviation is ≥ 0")
     want = batch_gradient_std(batch_size, n_examples, sigma)
     if abs(v - want) <= rtol * want:
-        return _say(True, f"my_std = {v:.3f}: right (σ·√((N − B)/(B·(N − 1))) = {want:.3f} for B = {batch_size}, "
+        return _say(True, f"my_std = {v:.3f}: right (σ·√((N − B)/(B·(N − 1))) = {want:.3f} for B = "
+                          f"{batch_size}, "
                           f"N = {n_examples}, σ = {sigma:g}).")
     near = lambda x: abs(v - x) <= 0.01 * abs(x)  # noqa: E731
     b, n = batch_size, n_examples
     if near(sigma / np.sqrt(b)):
-        hint = (f"that is the spread of a mean of B = {b} examples drawn independently (with replacement). Within "
+        hint = (f"that is the spread of a mean of B = {b} examples drawn independently (with replacement). "
+                f"Within "
                 f"an epoch a batch holds B *different* examples of the N = {n}: does that make its mean vary "
                 "more or less?")
     elif near(sigma**2 / b) or near(want**2):
-        hint = "that looks like a variance (units of g²); the exercise asks for the standard deviation (units of g)."
+        hint = ("that looks like a variance (units of g²); the exercise asks for the standard deviation "
+                "(units of g).")
     elif near(sigma / b):
-        hint = "the spread of a mean of B numbers does not shrink like 1/B: how does the variance of a mean scale?"
+        hint = ("the spread of a mean of B numbers does not shrink like 1/B: how does the variance of a mean "
+                "scale?")
     elif near(sigma):
         hint = "that is the spread of one example's gradient (B = 1); a batch averages B of them."
     else:
@@ -500,30 +518,34 @@ def check_classifier(fn):
     if fn is None or fn is Ellipsis:
         return _todo("define kind_of_point(H) in this cell and run it again")
     if not callable(fn):
-        return _say(False, f"kind_of_point should be a function H -> one of {KINDS}; got a {type(fn).__name__}")
+        return _say(False, f"kind_of_point should be a function H -> one of {KINDS}; got a "
+                           f"{type(fn).__name__}")
     wrong = []
     for h, want in CLASSIFY_CASES:
-        got, err = _call(fn, np.array(h))
+        got, err = _call_learner(fn, np.array(h))
         if err:
             return _say(False, f"kind_of_point raised {err}")
         if got is None or got is Ellipsis:
             return _todo("kind_of_point returns nothing yet: finish its body in this cell")
         if not isinstance(got, str) or got.strip().lower() not in KINDS:
-            return _say(False, f"kind_of_point should return one of the strings {KINDS}; got {got!r:.60}")
+            return _say(False, f"kind_of_point should return one of the strings {KINDS}; "
+                               f"got {_format_value(got)}")
         if got.strip().lower() != want:
             wrong.append(f"H = {np.round(h, 2).tolist()}: your function says {got.strip().lower()!r}")
     if wrong:
-        return _say(False, f"{len(wrong)} of {len(CLASSIFY_CASES)} Hessians misclassified:\n  " + "\n  ".join(wrong)
-                    + "\nLook at the signs of all the eigenvalues (np.linalg.eigvalsh), not at the entries of H.")
+        return _say(False, f"{len(wrong)} of {len(CLASSIFY_CASES)} Hessians misclassified:\n  "
+                    + "\n  ".join(wrong)
+                    + "\nLook at the signs of all the eigenvalues (np.linalg.eigvalsh), not at the entries "
+                      "of H.")
     return _say(True, f"all {len(CLASSIFY_CASES)} critical points classified")
 
 
 # ----------------------------------------------------------------------------- notebook 03 (generalization)
-def _not_done(value):
+def _is_stub(value):
     return value is None or value is Ellipsis or value is NotImplemented
 
 
-def _one_float(value):
+def _single_float(value):
     """``value`` as a finite float, or None (strings, bools, arrays of several values, NaN, inf)."""
     if isinstance(value, (bool, np.bool_, str, bytes)):
         return None
@@ -536,7 +558,7 @@ def _one_float(value):
     return float(arr.reshape(()))
 
 
-def _what(value):
+def _shape_or_type(value):
     if isinstance(value, np.ndarray):
         return f"an array of shape {value.shape}"
     if isinstance(value, (str, bytes)):
@@ -546,10 +568,11 @@ def _what(value):
 
 #: Exercise 2's two test matrices (eigenvalues): a minimum (all positive but two) and a saddle,
 #: whose eigenvalue of largest magnitude is negative (the Hessian at a saddle has both signs).
-POWER_ITERATION_CASES = {"A_min": (5.0, 2.0, 1.0, 0.5, -0.3, -1.0), "A_saddle": (-4.0, 2.0, 1.0, 0.5, -0.3, 0.1)}
+POWER_ITERATION_CASES = {"A_min": (5.0, 2.0, 1.0, 0.5, -0.3, -1.0),
+                         "A_saddle": (-4.0, 2.0, 1.0, 0.5, -0.3, 0.1)}
 
 
-def _symmetric(eigenvalues, seed=3):
+def _symmetric_with_eigenvalues(eigenvalues, seed=3):
     q, _ = np.linalg.qr(np.random.default_rng(seed).normal(size=(len(eigenvalues), len(eigenvalues))))
     return (q * np.asarray(eigenvalues)) @ q.T
 
@@ -565,28 +588,34 @@ def check_power_iteration(fn):
     results = {}
     for name, eig in POWER_ITERATION_CASES.items():
         try:
-            got = fn(_symmetric(eig), 200)
+            got = fn(_symmetric_with_eigenvalues(eig), 200)
         except NotImplementedError:
             got = None
         except Exception as exc:  # a learner's bug: report it, do not crash the notebook
             return _say(False, f"power_iteration raised {type(exc).__name__}: {exc}")
-        if _not_done(got):
+        if _is_stub(got):
             return _todo("power_iteration returns None")
-        val = _one_float(got)
+        val = _single_float(got)
         if val is None:
-            return _say(False, f"power_iteration should return one finite number (the eigenvalue); got {_what(got)}")
+            return _say(False, f"power_iteration should return one finite number (the eigenvalue); got "
+                               f"{_shape_or_type(got)}")
         results[name] = (val, eig[0])
     (v1, w1), (v2, w2) = results["A_min"], results["A_saddle"]
     if abs(v1 - w1) >= 1e-3:
-        return _say(False, f"for the matrix with eigenvalues {', '.join(f'{e:g}' for e in POWER_ITERATION_CASES['A_min'])} "
-                           f"you return {v1:.4f}: is v scaled to length 1 at every step, and do you use all iters?")
+        return _say(False, f"for the matrix with eigenvalues "
+                           f"{', '.join(f'{e:g}' for e in POWER_ITERATION_CASES['A_min'])} "
+                           f"you return {v1:.4f}: is v scaled to length 1 at every step, and do you use all "
+                           f"iters?")
     if abs(v2 - w2) >= 1e-3:
         if abs(v2 + w2) < 1e-3:
             return _say(False, f"right for the first matrix, but for the saddle (eigenvalues "
-                               f"{', '.join(f'{e:g}' for e in POWER_ITERATION_CASES['A_saddle'])}) you return "
-                               f"{v2:.4f}: a length is never negative, an eigenvalue can be. What else can v and A give?")
+                               f"{', '.join(f'{e:g}' for e in POWER_ITERATION_CASES['A_saddle'])}) you "
+                               f"return "
+                               f"{v2:.4f}: a length is never negative, an eigenvalue can be. What else can v "
+                               f"and A give?")
         return _say(False, f"right for the first matrix, but for the saddle (eigenvalues "
-                           f"{', '.join(f'{e:g}' for e in POWER_ITERATION_CASES['A_saddle'])}) you return {v2:.4f}.")
+                           f"{', '.join(f'{e:g}' for e in POWER_ITERATION_CASES['A_saddle'])}) you return "
+                           f"{v2:.4f}.")
     return _say(True, f"{v1:.4f} (exact 5) and, at the saddle, {v2:.4f} (exact −4): the sign is kept")
 
 
@@ -608,7 +637,7 @@ def check_rise(fn):
     got, err = call(1.0, 0.02)
     if err:
         return _say(False, err)
-    if _not_done(got):
+    if _is_stub(got):
         return _todo("predicted_rise returns None")
     pred, exact = {}, {}
     for key, well in (("flat", sharpness.FLAT), ("sharp", sharpness.SHARP)):
@@ -617,9 +646,10 @@ def check_rise(fn):
             out, err = call(c, d)
             if err:
                 return _say(False, err)
-            val = _one_float(out)
+            val = _single_float(out)
             if val is None:
-                return _say(False, f"predicted_rise should return one finite number; got {_what(out)} "
+                return _say(False, f"predicted_rise should return one finite number; got "
+                                   f"{_shape_or_type(out)} "
                                    f"for c = {c:g}, δ = {d:g}")
             pred[key, d], exact[key, d] = val, sharpness.flat_sharp_rise(d)[key]
     if all(abs(pred[k] - exact[k]) <= 0.02 * exact[k] for k in pred):
@@ -644,17 +674,18 @@ def check_stability_limit(c_max, lr=0.1):
     gradient descent θ ← θ − η·g on L(θ) = ½·c·θ² (η = ``lr``) does not blow up; compared with the
     exact limit (derived in the notebook's solution cell). Common wrong answers (1/η, η/2, 2·η, η)
     get a hint, not the formula."""
-    if _not_done(c_max):
+    if _is_stub(c_max):
         return _todo("set c_max to a number")
-    val = _one_float(c_max)
+    val = _single_float(c_max)
     if val is None:
-        return _say(False, f"c_max should be one finite number; got {_what(c_max)}")
+        return _say(False, f"c_max should be one finite number; got {_shape_or_type(c_max)}")
     want = 2.0 / lr
     if abs(val - want) <= 1e-6 * want:
         return _say(True, f"c_max = {want:g} = 2/η: at η = {lr:g}, gradient descent cannot stay in a minimum "
                           f"sharper than {want:g}")
     if abs(val - 1.0 / lr) <= 1e-6 / lr:
-        return _say(False, f"at c = {val:g} one step lands exactly at the bottom (1 − η·c = 0). A slightly sharper "
+        return _say(False, f"at c = {val:g} one step lands exactly at the bottom (1 − η·c = 0). A slightly "
+                           f"sharper "
                            f"minimum makes θ overshoot to the other side, but does its size still shrink?")
     if abs(val - lr / 2) < 1e-9 or abs(val - 2 * lr) < 1e-9 or abs(val - lr) < 1e-9:
         return _say(False, f"{val:g} is not right: η·c is a pure number, so the limit on c must grow when η "
@@ -664,11 +695,11 @@ def check_stability_limit(c_max, lr=0.1):
 
 
 # ----------------------------------------------------------------------------- notebook 04 (having both)
-def _not_done_hb(value):
+def _is_none_or_ellipsis(value):
     return value is None or value is Ellipsis
 
 
-def _as_float(value):
+def _float_or_none(value):
     """float(value) for a real number (not bool/str); None otherwise."""
     if isinstance(value, (bool, str, bytes)) or value is None:
         return None
@@ -682,9 +713,9 @@ def _as_float(value):
 def check_scaled_lr(value, batch_size=2048, base_lr=0.1, base_batch_size=32):
     """η for ``batch_size`` by the linear scaling rule η₀·B/B₀ (used inside
     :func:`check_stability_prediction`, notebook 04 exercise 1)."""
-    if _not_done_hb(value):
+    if _is_none_or_ellipsis(value):
         return _todo("set lr_big to a number")
-    v = _as_float(value)
+    v = _float_or_none(value)
     if v is None:
         return _say(False, f"η should be a number; got {value!r}")
     want = base_lr * batch_size / base_batch_size
@@ -696,16 +727,17 @@ def check_scaled_lr(value, batch_size=2048, base_lr=0.1, base_batch_size=32):
         return _say(False, f"η = {v:g} grows η with √(B/B₀); the linear rule grows it in proportion to B/B₀")
     if v < base_lr:
         return _say(False, f"η = {v:g} is smaller than η₀: with the linear rule η grows with B")
-    return _say(False, f"η = {v:g} is not η_B = η₀·B/B₀ for B = {batch_size}, B₀ = {base_batch_size}, η₀ = {base_lr:g}")
+    return _say(False, f"η = {v:g} is not η_B = η₀·B/B₀ for B = {batch_size}, B₀ = {base_batch_size}, η₀ = "
+                       f"{base_lr:g}")
 
 
 def check_stability_prediction(lr, verdict, lam_start, batch_size=2048, base_lr=0.1, base_batch_size=32):
     """Exercise 1 of notebook 04: the linearly scaled η for ``batch_size`` and the prediction
     "stable"/"unstable" for the first updates, from λ_max at the start against the limit 2/η
     (gradient descent on a quadratic of curvature λ is stable iff η·λ < 2)."""
-    if _not_done_hb(lr) or _not_done_hb(verdict):
+    if _is_none_or_ellipsis(lr) or _is_none_or_ellipsis(verdict):
         return _todo("set lr_2048 to a number and verdict to 'stable' or 'unstable'")
-    lam = _as_float(lam_start)
+    lam = _float_or_none(lam_start)
     if lam is None or lam <= 0:
         return _say(False, f"lam_start must be the positive λ_max printed above; got {lam_start!r}")
     import contextlib
@@ -719,14 +751,16 @@ def check_stability_prediction(lr, verdict, lam_start, batch_size=2048, base_lr=
         return _say(False, f"verdict should be the string 'stable' or 'unstable'; got {verdict!r}")
     want = "unstable" if float(lr) * lam > 2 else "stable"
     if verdict.strip().lower() == want:
-        return _say(True, f"η = {float(lr):g}: 2/η = {2 / float(lr):.2g} against λ_max ≈ {lam:.2g} at the start, so "
+        return _say(True, f"η = {float(lr):g}: 2/η = {2 / float(lr):.2g} against λ_max ≈ {lam:.2g} at the "
+                          f"start, so "
                           f"{want}. Now move the slider and see.")
-    return _say(False, f"η is right, the verdict is not: compare λ_max with 2/η for your η (stable means λ_max < 2/η)")
+    return _say(False, "η is right, the verdict is not: compare λ_max with 2/η for your η (stable means "
+                       "λ_max < 2/η)")
 
 
 def check_noise_estimator(fn):
     """Exercise 2: ``fn(sq_small, sq_big, b_small, b_big) -> (g2, trace)`` with replacement."""
-    if _not_done_hb(fn):
+    if _is_none_or_ellipsis(fn):
         return _todo("write two_batch(sq_small, sq_big, b_small, b_big)")
     if not callable(fn):
         return _say(False, f"pass your function two_batch itself (not its result); got {type(fn).__name__}")
@@ -747,28 +781,31 @@ def check_noise_estimator(fn):
             return _say(False, f"two_batch should return two numbers (g2, trace); it returned {got!r}")
         if any(v is None or v is Ellipsis for v in got):
             return _todo("fill in g2 and trace in this cell")
-        vals = [_as_float(v) for v in got]
+        vals = [_float_or_none(v) for v in got]
         if any(v is None for v in vals):
             return _say(False, f"g2 and trace should be finite numbers; got {got!r}")
         ref = noise_scale_from_norms(small, big, bs, bb)
         bad = [name for name, v, w in (("|G|²", vals[0], ref.g2), ("tr Σ", vals[1], ref.trace))
                if not np.isclose(v, w, rtol=1e-8)]
         if bad:
-            return _say(False, f"for |G_small|² = {small:.3f}, |G_big|² = {big:.3f}, B_s = {bs}, B_b = {bb} your "
-                               f"{' and '.join(bad)} {'is' if len(bad) == 1 else 'are'} off: both expected norms "
-                               f"must satisfy E|G_B|² = |G|² + tr Σ/B; solve the two equations for the two unknowns")
+            return _say(False, f"for |G_small|² = {small:.3f}, |G_big|² = {big:.3f}, B_s = {bs}, B_b = {bb} "
+                               f"your "
+                               f"{' and '.join(bad)} {'is' if len(bad) == 1 else 'are'} off: both expected "
+                               f"norms "
+                               f"must satisfy E|G_B|² = |G|² + tr Σ/B; solve the two equations for the two "
+                               f"unknowns")
     return _say(True, "your estimator recovers |G|² and tr Σ exactly from the two expected norms")
 
 
 def check_b_crit(value, record):
     """B_crit = E_min / S_min from the fitted S_min and E_min of the ``have_both`` cache; a value
     that rounds to the printed integer is accepted."""
-    if _not_done_hb(value):
+    if _is_none_or_ellipsis(value):
         return _todo("set b_crit to a number")
-    v = _as_float(value)
+    v = _float_or_none(value)
     if v is None:
         return _say(False, f"b_crit should be a number; got {value!r}")
-    from .panels.have_both import critical_numbers
+    from .tuning import critical_numbers
 
     want = critical_numbers(record)["b_crit"]
     if abs(v - want) <= 0.5 + 1e-9:
@@ -780,9 +817,9 @@ def check_doubling_ratios(ratio_below, ratio_above):
     """Exercise 3 of notebook 04: with S(B) = S_min(1 + B_crit/B), the factor by which doubling B
     multiplies the updates S, from B_crit/4 to B_crit/2 (``ratio_below`` = 3/5) and from B_crit to
     2·B_crit (``ratio_above`` = 3/4); two decimals suffice."""
-    if _not_done_hb(ratio_below) or _not_done_hb(ratio_above):
+    if _is_none_or_ellipsis(ratio_below) or _is_none_or_ellipsis(ratio_above):
         return _todo("set ratio_below and ratio_above to numbers")
-    lo, hi = _as_float(ratio_below), _as_float(ratio_above)
+    lo, hi = _float_or_none(ratio_below), _float_or_none(ratio_above)
     if lo is None or hi is None:
         return _say(False, f"both ratios should be numbers; got {ratio_below!r} and {ratio_above!r}")
     want_lo, want_hi = 3 / 5, 3 / 4
@@ -791,12 +828,14 @@ def check_doubling_ratios(ratio_below, ratio_above):
         return abs(a - b) <= 0.006
 
     if near(lo, want_lo) and near(hi, want_hi):
-        return _say(True, "below B_crit doubling B nearly halves S; above it, twice the examples buy only 25 % "
+        return _say(True, "below B_crit doubling B nearly halves S; above it, twice the examples buy only 25 "
+                          "% "
                           "fewer updates")
     if near(lo, want_hi) and near(hi, want_lo):
         return _say(False, "your two ratios are swapped: which side of B_crit is closer to perfect scaling?")
     if near(lo, 0.5) or near(hi, 0.5):
-        return _say(False, "0.5 is perfect scaling (S ∝ 1/B); S(B) = S_min(1 + B_crit/B) also has the constant "
+        return _say(False, "0.5 is perfect scaling (S ∝ 1/B); S(B) = S_min(1 + B_crit/B) also has the "
+                           "constant "
                            "term S_min")
     if lo > 1 or hi > 1:
         return _say(False, "a ratio above 1 means you divided the old S by the new one: the ratio asked is "
@@ -804,7 +843,8 @@ def check_doubling_ratios(ratio_below, ratio_above):
     if near(lo, 1) or near(hi, 1):
         return _say(False, "a ratio of 1 means doubling B saves nothing: put the two batch sizes into "
                            "S(B) = S_min(1 + B_crit/B) and divide")
-    return _say(False, "not yet: write S(2B)/S(B) with S(B) = S_min(1 + B_crit/B), then put B = B_crit/4 for the "
+    return _say(False, "not yet: write S(2B)/S(B) with S(B) = S_min(1 + B_crit/B), then put B = B_crit/4 for "
+                       "the "
                        "first ratio and B = B_crit for the second (S_min cancels)")
 
 
