@@ -146,17 +146,7 @@ def never_raises(check):
             except RecursionError:
                 error = "your function calls itself without end (RecursionError)"
             except Exception as exc:  # noqa: BLE001  (a learner's bug is reported, never raised)
-                name = type(exc).__name__
-                msg = str(exc).splitlines()[0][:160] if str(exc) else ""
-                learner_fns = [a for a in list(args) + list(kwargs.values()) if callable(a)]
-                if _raised_in(exc.__traceback__, learner_fns):
-                    error = f"your function raised {name}: {msg} — fix it and run the cell again"
-                elif isinstance(exc, TypeError) and "not callable" in msg and args and not callable(args[0]):
-                    error = f"{_kind(args[0])} is not a function: define it with def and pass its name"
-                else:
-                    given = ", ".join(_kind(a) for a in args[:1]) or "nothing"
-                    error = (f"your answer ({given}) cannot be checked ({name}: {msg}); "
-                             "give what the exercise asks for (see the comment in the cell)")
+                error = _error_text(exc, args, kwargs)
         lines = buf.getvalue().splitlines()
         said = [ln for ln in lines if ln.startswith(VERDICTS)]
         stub = bool(args) and (args[0] is None or args[0] is Ellipsis) and _first_is_answer(sig)
@@ -184,6 +174,21 @@ def never_raises(check):
 
     wrapper._never_raises = True
     return wrapper
+
+
+def _error_text(exc, args, kwargs):
+    """What a check that raised tells the learner: their own function raised (traceback through it),
+    they passed something that is not a function, or their answer cannot be checked at all."""
+    name = type(exc).__name__
+    msg = str(exc).splitlines()[0][:160] if str(exc) else ""
+    learner_fns = [a for a in list(args) + list(kwargs.values()) if callable(a)]
+    if _raised_in(exc.__traceback__, learner_fns):
+        return f"your function raised {name}: {msg} — fix it and run the cell again"
+    if isinstance(exc, TypeError) and "not callable" in msg and args and not callable(args[0]):
+        return f"{_kind(args[0])} is not a function: define it with def and pass its name"
+    given = ", ".join(_kind(a) for a in args[:1]) or "nothing"
+    return (f"your answer ({given}) cannot be checked ({name}: {msg}); "
+            "give what the exercise asks for (see the comment in the cell)")
 
 
 def _first_is_answer(sig):
