@@ -72,7 +72,7 @@ def _fmt_or_dash(v, spec=".3f", none="—"):
 
 
 def _mean_pm_se(m, se, spec=".3f"):
-    """"m ± se" ("—" without a mean)."""
+    """The text "m ± se" at ``spec`` ("—" without a mean)."""
     return "—" if m is None else f"{m:{spec}} ± {_fmt_or_dash(se, spec)}"
 
 
