@@ -22,7 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import check_array, check_beta, check_int, check_lr, check_real
+from ._validate import BETA, LR, Interval, check_array, check_int, check_real, validate_params
+
+_POSITIVE = Interval("real", 0.0, None, closed="neither")
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class Quadratic:
         return self.A.copy()
 
 
+@validate_params(angle=Interval("real"))
 def make_quadratic(kappa=100.0, *, lam_max=1.0, angle=0.0, eigenvalues=None):
     """A quadratic with eigenvalues (λₙ/κ, λₙ) in 2-D, rotated by ``angle`` — or the given ``eigenvalues``."""
     if eigenvalues is None:
@@ -65,7 +68,6 @@ def make_quadratic(kappa=100.0, *, lam_max=1.0, angle=0.0, eigenvalues=None):
         eig = np.sort(check_array("eigenvalues", eigenvalues, ndim=1))
         if eig.size < 1 or eig[0] <= 0:
             raise ValueError("eigenvalues must be a non-empty list of numbers > 0")
-    angle = check_real("angle", angle)
     if eig.size == 2:
         c, s = math.cos(angle), math.sin(angle)
         q = np.array([[c, -s], [s, c]])
@@ -74,11 +76,9 @@ def make_quadratic(kappa=100.0, *, lam_max=1.0, angle=0.0, eigenvalues=None):
     return Quadratic(eig, q @ np.diag(eig) @ q.T)
 
 
+@validate_params(alpha=LR, beta=BETA, lam=_POSITIVE)
 def iteration_matrix(alpha, beta, lam):
     """Rᵢ = [[1 − αλ, β], [−αλ, β]]: one step of the lecture's rule on (θᵢ, mᵢ) along eigenvalue λ."""
-    alpha = check_lr(alpha, "alpha")
-    beta = check_beta(beta)
-    lam = check_real("lam", lam, low=0.0, low_open=True)
     return np.array([[1.0 - alpha * lam, beta], [-alpha * lam, beta]])
 
 
@@ -200,9 +200,9 @@ def measured_rate(path, *, start=None, floor=1e-250):
     return float(np.exp(slope))
 
 
+@validate_params(tol=_POSITIVE)
 def steps_to_tol(path, tol=1e-3):
     """First step t from which ‖θˢ‖ ≤ tol·‖θ⁰‖ for every s ≥ t (None if never within the path)."""
-    tol = check_real("tol", tol, low=0.0, low_open=True)
     e = errors(path)
     if not np.all(np.isfinite(e)):
         return None
@@ -213,10 +213,9 @@ def steps_to_tol(path, tol=1e-3):
     return t if t < len(e) else None
 
 
+@validate_params(rate=Interval("real", 0.0, None), tol=Interval("real", 0.0, 1.0, closed="neither"))
 def theoretical_steps(rate, tol=1e-3):
     """⌈ln(tol)/ln(rate)⌉: steps for rateᵗ to fall below ``tol`` (inf when rate ≥ 1)."""
-    rate = check_real("rate", rate, low=0.0)
-    tol = check_real("tol", tol, low=0.0, high=1.0, low_open=True, high_open=True)
     if rate >= 1.0:
         return math.inf
     if rate == 0.0:
