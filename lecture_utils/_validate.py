@@ -136,7 +136,8 @@ class Interval:
         """``value`` as int/float if it lies in the interval; else a ``ValueError`` naming ``name``."""
         if self.kind == "int":
             value = check_int(name, value, low=self.low, high=self.high, allow_none=self.allow_none)
-            if value is not None and ((self.low_open and value == self.low) or (self.high_open and value == self.high)):
+            at_open_end = (self.low_open and value == self.low) or (self.high_open and value == self.high)
+            if value is not None and at_open_end:
                 raise ValueError(f"{name} must be an integer {self.describe()}; got {value}")
             return value
         return check_real(name, value, low=self.low, high=self.high, low_open=self.low_open,

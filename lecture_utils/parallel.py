@@ -112,10 +112,13 @@ def data_parallel_train(world_size, per_worker_batch, *, lr, steps, seed, data=N
         from .data import Dataset
 
         if not isinstance(data, Dataset):
-            raise ValueError(f"data must be a lecture_utils.data.Dataset or None (MNIST-1D); got {type(data).__name__}")
+            raise ValueError(f"data must be a lecture_utils.data.Dataset or None (MNIST-1D); "
+                             f"got {type(data).__name__}")
         n = data.n_train
     else:
-        n = 4000
+        from .data import N_TRAIN
+
+        n = N_TRAIN
     if world_size * b > n:
         raise ValueError(f"per_worker_batch must be in [1, {n // world_size}] so that the global batch "
                          f"world_size·per_worker_batch fits the {n} training examples; got {b}")
@@ -125,11 +128,11 @@ def data_parallel_train(world_size, per_worker_batch, *, lr, steps, seed, data=N
         if not port_is_free(port):
             raise ParallelError(f"port {port} on {HOST} is already in use: pass port=None to pick a free "
                                 f"port, or stop the program that holds it")
-        return _run(cfg, port, timeout)
+        return _run_workers(cfg, port, timeout)
     last = None
     for _ in range(3):  # a port chosen free may be taken by someone else before rank 0 binds it
         try:
-            return _run(cfg, free_port(), timeout)
+            return _run_workers(cfg, free_port(), timeout)
         except _PortTaken as exc:
             last = exc
     raise ParallelError(str(last))
@@ -139,7 +142,7 @@ class _PortTaken(ParallelError):
     pass
 
 
-def _run(cfg, port, timeout):
+def _run_workers(cfg, port, timeout):
     import pickle
     import subprocess
     import sys
@@ -153,7 +156,7 @@ def _run(cfg, port, timeout):
     with open(os.path.join(tmp, "cfg.pkl"), "wb") as f:
         pickle.dump(cfg, f)
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([root] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
     procs = []
     t0 = time.perf_counter()
     try:
@@ -170,22 +173,24 @@ def _run(cfg, port, timeout):
             failed = [r for r, c in enumerate(codes) if c not in (None, 0)]
             if failed:
                 # the first worker to fail is the cause; the others then fail on the broken group
-                first = min(failed, key=lambda k: _error_time(tmp, k))
-                err = _error_text(tmp, first)
+                first = min(failed, key=lambda k: _traceback_time(tmp, k))
+                err = _traceback_text(tmp, first)
                 if "EADDRINUSE" in err or "address already in use" in err.lower():
                     raise _PortTaken(f"port {port} on {HOST} is already in use (worker {first} could not "
                                      f"listen on it); all workers were stopped")
-                raise ParallelError(f"worker {first} of {cfg['world_size']} failed (exit code {codes[first]}); "
-                                    f"all workers were stopped.\n{err.strip()}" + _logs(tmp))
+                raise ParallelError(f"worker {first} of {cfg['world_size']} failed "
+                                    f"(exit code {codes[first]}); "
+                                    f"all workers were stopped.\n{err.strip()}" + _log_tails(tmp))
             if all(c == 0 for c in codes):
                 break
             if time.perf_counter() > deadline:
-                raise ParallelError(f"data-parallel run timed out after {timeout:.0f} s; all workers were stopped."
-                                    + _logs(tmp))
+                raise ParallelError(f"data-parallel run timed out after {timeout:.0f} s; "
+                                    "all workers were stopped."
+                                    + _log_tails(tmp))
             time.sleep(0.02)
         out = torch.load(os.path.join(tmp, "result.pt"), weights_only=False)
     finally:
-        _stop(procs)
+        _stop_workers(procs)
         shutil.rmtree(tmp, ignore_errors=True)
     data = cfg["data"]
     n_in = 40 if data is None else data.x_train.shape[1]
@@ -196,7 +201,8 @@ def _run(cfg, port, timeout):
     params = {k: cfg[k] for k in ("lr", "steps", "seed", "momentum", "warmup_steps", "threads")}
     return ParallelResult(model=model, seconds=out["seconds"], startup_seconds=out["started"] - t0,
                           world_size=cfg["world_size"], per_worker_batch=cfg["batch"],
-                          global_batch=cfg["world_size"] * cfg["batch"], steps=out["steps"], status=out["status"],
+                          global_batch=cfg["world_size"] * cfg["batch"], steps=out["steps"],
+                          status=out["status"],
                           port=port, params=params)
 
 
@@ -207,11 +213,11 @@ def _die_with_parent():
         import signal
 
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except Exception:  # not Linux: the finally clause of _run still stops the workers
+    except Exception:  # not Linux: the finally clause of _run_workers still stops the workers
         pass
 
 
-def _stop(processes):
+def _stop_workers(processes):
     """Terminate (then kill) every worker still running and reap it."""
     for p in processes:
         if p.poll() is None:
@@ -224,12 +230,12 @@ def _stop(processes):
             p.wait(5)
 
 
-def _error_time(folder, rank):
+def _traceback_time(folder, rank):
     path = os.path.join(folder, f"error{rank}.txt")
     return os.path.getmtime(path) if os.path.exists(path) else float("inf")
 
 
-def _error_text(folder, rank):
+def _traceback_text(folder, rank):
     path = os.path.join(folder, f"error{rank}.txt")
     if os.path.exists(path):
         with open(path, errors="replace") as f:
@@ -237,7 +243,7 @@ def _error_text(folder, rank):
     return "(no traceback: the process was killed or crashed)"
 
 
-def _logs(folder, lines=15):
+def _log_tails(folder, lines=15):
     out = []
     for name in sorted(os.listdir(folder)):
         if name.endswith(".log"):
@@ -295,7 +301,8 @@ def _worker(rank, cfg):
         dist.barrier()
         seconds = time.perf_counter() - t0
         if rank == 0:
-            # perf_counter is CLOCK_MONOTONIC on Linux (system-wide): the parent turns "started" into startup time
+            # perf_counter is CLOCK_MONOTONIC on Linux (system-wide): the parent turns "started" into
+            # startup time
             torch.save({"state": model.state_dict(), "seconds": seconds, "steps": step, "status": status,
                         "started": t0}, os.path.join(cfg["dir"], "result.tmp"))
             os.replace(os.path.join(cfg["dir"], "result.tmp"), os.path.join(cfg["dir"], "result.pt"))

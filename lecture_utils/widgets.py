@@ -26,11 +26,14 @@ def slider(name, constraint, value, *, step=None, log=False, description=None, r
     real one (``log=True``: over powers of ten, for η); ``Options`` → a selection slider. The widget
     keeps the constraint (``.constraint``): :meth:`Panel.update` checks values against it.
     """
+    if isinstance(constraint, (Interval, Options)):
+        value = constraint.check(name, value)   # a default outside the declared range names the parameter
     if isinstance(constraint, Options):
         ctl = selection_slider(name, list(constraint.values), value, description=description)
     elif isinstance(constraint, Interval):
         if constraint.low is None or constraint.high is None or constraint.low_open or constraint.high_open:
-            raise ValueError(f"a slider needs a closed, finite range; {name} is declared {constraint.describe()}")
+            raise ValueError(f"a slider needs a closed, finite range; {name} is declared "
+                             f"{constraint.describe()}")
         kw = {} if readout_format is None else {"readout_format": readout_format}
         if constraint.kind == "int":
             ctl = int_slider(name, value, constraint.low, constraint.high, step or 1, description=description)
@@ -39,7 +42,8 @@ def slider(name, constraint, value, *, step=None, log=False, description=None, r
         else:
             if step is None:
                 raise ValueError(f"a real slider needs a step; none given for {name}")
-            ctl = float_slider(name, value, constraint.low, constraint.high, step, description=description, **kw)
+            ctl = float_slider(name, value, constraint.low, constraint.high, step, description=description,
+                               **kw)
     else:
         raise ValueError(f"constraint must be an Interval or Options; got {type(constraint).__name__}")
     ctl.constraint = constraint
@@ -171,18 +175,18 @@ def _adler32_combine(a1, a2, len2):
     return s1 | (s2 << 16)
 
 
-_POOL = None
+_PNG_THREADS = None
 
 
-def _pool():
-    global _POOL
-    if _POOL is None:
+def _png_thread_pool():
+    global _PNG_THREADS
+    if _PNG_THREADS is None:
         import os
         from concurrent.futures import ThreadPoolExecutor
 
-        _POOL = ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1)),
+        _PNG_THREADS = ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1)),
                                    thread_name_prefix="lecture-png")
-    return _POOL
+    return _PNG_THREADS
 
 
 def rgba_png(rgba, compress_level=LIVE_COMPRESS, strips=4):
@@ -208,16 +212,18 @@ def rgba_png(rgba, compress_level=LIVE_COMPRESS, strips=4):
         raw = rows.data
         co = zlib.compressobj(compress_level, zlib.DEFLATED, -15, 9)
         last = i == len(bounds) - 2
-        return co.compress(raw) + co.flush(zlib.Z_FINISH if last else zlib.Z_FULL_FLUSH), zlib.adler32(raw), raw.nbytes
+        packed = co.compress(raw) + co.flush(zlib.Z_FINISH if last else zlib.Z_FULL_FLUSH)
+        return packed, zlib.adler32(raw), raw.nbytes
 
-    parts = list(_pool().map(band, range(len(bounds) - 1))) if len(bounds) > 2 else [band(0)]
+    parts = list(_png_thread_pool().map(band, range(len(bounds) - 1))) if len(bounds) > 2 else [band(0)]
     adler = parts[0][1]
     for _, a2, n2 in parts[1:]:
         adler = _adler32_combine(adler, a2, n2)
     idat = b"\x78\x01" + b"".join(p[0] for p in parts) + struct.pack(">I", adler)
 
     def chunk(tag, data):
-        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+        crc = struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+        return struct.pack(">I", len(data)) + tag + data + crc
 
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 6, 0, 0, 0))
             + chunk(b"IDAT", idat) + chunk(b"IEND", b""))

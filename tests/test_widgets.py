@@ -40,8 +40,9 @@ def test_panel_output_is_a_fixed_text_a_png_and_a_widget():
 
 
 def _png_size(png):
-    from PIL import Image
     import io
+
+    from PIL import Image
 
     return Image.open(io.BytesIO(png)).size
 
@@ -69,7 +70,8 @@ def test_panel_pictures_are_drawn_at_twice_the_css_size(dynamic):
     p.controls["a"].value = 0.5
     assert _png_size(bytes(img.value)) == (720, 360)
     # what a stale widget says (shown by CSS only while the widget is disconnected from its kernel)
-    assert "restart: run all cells" in p.widget.children[-1].value and "jupyter-widgets-disconnected" in p.widget.children[-1].value
+    stale = p.widget.children[-1].value
+    assert "restart: run all cells" in stale and "jupyter-widgets-disconnected" in stale
     with pytest.raises(ValueError, match="scale"):
         widgets.Panel(Figure(), lambda: "", {}, scale=0)
 
@@ -153,7 +155,8 @@ def test_control_positions_spread_over_each_range():
     assert control_positions(w.IntSlider(min=1, max=9), 5) == [1, 3, 5, 7, 9]
     assert control_positions(w.IntSlider(min=1, max=9), 2) == [1, 9]
     assert control_positions(w.FloatSlider(min=0.0, max=1.0), 3) == [0.0, 0.5, 1.0]
-    assert control_positions(w.FloatLogSlider(min=-3, max=0, base=10), 4) == pytest.approx([1e-3, 1e-2, 1e-1, 1.0])
+    log = w.FloatLogSlider(min=-3, max=0, base=10)
+    assert control_positions(log, 4) == pytest.approx([1e-3, 1e-2, 1e-1, 1.0])
     sel = w.SelectionSlider(options=[("a", 8), ("b", 32), ("c", 128)], value=32)
     assert control_positions(sel, 2) == [8, 128] and control_positions(sel, 5) == [8, 32, 128]
     assert control_positions(w.Checkbox(value=True), 5) == [False, True]
@@ -196,3 +199,64 @@ def test_stored_pictures_are_twice_their_display_size():
                 if not shown or abs(w - 2 * shown) > 1:
                     bad.append(f"{Path(path).name} cell {i}: {w} px stored, shown at {shown or 'full'} px")
     assert not bad, "pictures not stored at 2x (re-execute these notebooks):\n" + "\n".join(bad)
+
+
+# ----------------------------------------------------------------------------- slider from a constraint
+def test_slider_spans_its_declared_constraint():
+    import ipywidgets as w
+
+    from lecture_utils._validate import BETA, Interval, Options
+
+    steps = widgets.slider("steps", Interval("int", 10, 500), 100, step=10)
+    assert isinstance(steps, w.IntSlider)
+    assert (steps.min, steps.max, steps.step, steps.value) == (10, 500, 10, 100)
+    beta = widgets.slider("beta", Interval("real", 0.0, 0.99), 0.9, step=0.01, readout_format=".2f")
+    assert isinstance(beta, w.FloatSlider) and (beta.min, beta.max, beta.value) == (0.0, 0.99, 0.9)
+    lr = widgets.slider("lr", Interval("real", 1e-3, 1.0), 0.1, log=True)
+    assert isinstance(lr, w.FloatLogSlider) and (lr.min, lr.max) == pytest.approx((-3.0, 0.0))
+    b = widgets.slider("batch_size", Options((8, 32, 128)), 32)
+    assert isinstance(b, w.SelectionSlider) and b.options == (8, 32, 128)
+    for ctl, c in [(steps, Interval("int", 10, 500)), (b, Options((8, 32, 128)))]:
+        assert ctl.constraint == c
+    # a default outside the declared range names the parameter; an open or unbounded range has no slider
+    with pytest.raises(ValueError, match=r"^steps must be an integer in \[10, 500\]; got 5$"):
+        widgets.slider("steps", Interval("int", 10, 500), 5)
+    with pytest.raises(ValueError, match="^batch_size must be one of"):
+        widgets.slider("batch_size", Options((8, 32)), 16)
+    for open_range in (BETA, Interval("int", 1, None)):
+        with pytest.raises(ValueError, match="closed, finite range"):
+            widgets.slider("x", open_range, 0 if open_range.kind == "real" else 1, step=0.1)
+    with pytest.raises(ValueError, match="needs a step"):
+        widgets.slider("x", Interval("real", 0.0, 1.0), 0.5)
+    with pytest.raises(ValueError, match="Interval or Options"):
+        widgets.slider("x", (0, 1), 0)
+
+
+def test_panel_update_checks_values_against_the_declared_range():
+    """The boundary: a value typed in code meets the slider's constraint (coerced: 3.0 → 3, 1 → 1.0)."""
+    from lecture_utils._validate import Interval, Options
+
+    fig = Figure(figsize=(3, 2))
+    line, = fig.subplots().plot([0, 1], [0, 1])
+    seen = {}
+
+    def update(steps, beta, mode):
+        seen.update(steps=steps, beta=beta, mode=mode)
+        line.set_ydata([0, beta])
+        return f"{steps} {beta:.2f} {mode}"
+
+    p = widgets.Panel(fig, update, {"steps": widgets.slider("steps", Interval("int", 1, 50), 5),
+                                    "beta": widgets.slider("beta", Interval("real", 0.0, 0.99), 0.5,
+                                                           step=0.01),
+                                    "mode": widgets.slider("mode", Options(("sgd", "momentum")), "sgd")})
+    assert p.update(steps=3.0, beta=0) == "3 0.00 sgd"
+    assert type(seen["steps"]) is int and type(seen["beta"]) is float
+    for kwargs, msg in [(dict(steps=0), r"^steps must be an integer in \[1, 50\]; got 0$"),
+                        (dict(steps=2.5), "^steps must be an integer"),
+                        (dict(beta=0.995), r"^beta must be a real number in \[0.0, 0.99\]; got 0.995$"),
+                        (dict(beta=float("nan")), "^beta must be"),
+                        (dict(mode="adam"), "^mode must be one of")]:
+        with pytest.raises(ValueError, match=msg):
+            p.update(**kwargs)
+    assert p.caption == "3 0.00 sgd", "a refused value must not redraw the panel"
+    assert p.update(steps=50, beta=0.99, mode="momentum") == "50 0.99 momentum"   # both ends are inside
