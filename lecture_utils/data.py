@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._validate import check_batch_size, check_int, check_real
+from ._validate import COUNT, SEED, Interval, check_batch_size, check_int, validate_params
 
 #: Folder of cached data and sweep results (``data/`` at the repository root).
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -49,7 +49,8 @@ def _writable(folder):
 
 
 def cache_dirs():
-    """Where caches are looked for, in order: ``data/`` (shipped with the course), then :func:`user_cache_dir`."""
+    """Where caches are looked for, in order: ``data/`` (shipped with the course), then
+    :func:`user_cache_dir`."""
     return [DATA_DIR, user_cache_dir()]
 
 
@@ -129,6 +130,7 @@ def coverage(batches, n_examples):
     return counts, int(np.sum(counts == 0)), int(np.sum(counts > 1))
 
 
+@validate_params(n_examples=COUNT, epochs=Interval("int", 1, 10_000))
 def batch_assignment(n_examples, batch_size, *, seed, epochs=3, replacement=False):
     """Which batch each example falls in, epoch by epoch (notebook 01, the index map).
 
@@ -137,9 +139,8 @@ def batch_assignment(n_examples, batch_size, *, seed, epochs=3, replacement=Fals
     replacement (:func:`batches_with_replacement`) it is how many times example i was drawn in
     epoch e (0 = never seen).
     """
-    n = check_int("n_examples", n_examples, low=1)
+    n = n_examples
     b = check_batch_size(batch_size, n)
-    epochs = check_int("epochs", epochs, low=1, high=10_000)
     out = np.zeros((epochs, n), dtype=np.int64)
     for e in range(epochs):
         if replacement:
@@ -192,14 +193,12 @@ class ToyRegression:
         return np.linalg.lstsq(a, self.y, rcond=None)[0]
 
 
+@validate_params(n_examples=Interval("int", 2, None), seed=SEED, noise=Interval("real", 0.0, None))
 def make_toy_regression(n_examples=20, *, seed=0, w=2.0, b=-1.0, noise=0.5):
     """N points xᵢ ~ U(−1, 1), yᵢ = w·xᵢ + b + ε, ε ~ N(0, noise²) (notebook 01, batch vs full batch)."""
-    n = check_int("n_examples", n_examples, low=2)
-    seed = check_int("seed", seed, low=0)
-    noise = check_real("noise", noise, low=0.0)
     rng = np.random.default_rng(seed)
-    x = rng.uniform(-1, 1, n)
-    y = w * x + b + noise * rng.standard_normal(n)
+    x = rng.uniform(-1, 1, n_examples)
+    y = w * x + b + noise * rng.standard_normal(n_examples)
     return ToyRegression(x=x, y=y)
 
 
@@ -228,8 +227,10 @@ class Dataset:
 
     def subset(self, n_train=None, n_test=None):
         """The first ``n_train`` training and ``n_test`` test examples (for quick, small runs)."""
-        n_train = check_int("n_train", n_train, low=1, high=self.n_train, allow_none=True) or self.n_train
-        n_test = check_int("n_test", n_test, low=1, high=len(self.y_test), allow_none=True) or len(self.y_test)
+        n_train = (check_int("n_train", n_train, low=1, high=self.n_train, allow_none=True)
+                   or self.n_train)
+        n_test = (check_int("n_test", n_test, low=1, high=len(self.y_test), allow_none=True)
+                  or len(self.y_test))
         return Dataset(self.x_train[:n_train], self.y_train[:n_train], self.x_test[:n_test],
                        self.y_test[:n_test], name=f"{self.name}[:{n_train}]")
 
@@ -270,21 +271,25 @@ def _generate_mnist1d(seed):
 
 
 def _read_cached(path, expected):
-    """The four arrays of a cached MNIST-1D file, or None (with a warning) when unreadable or failing sha256."""
+    """The four arrays of a cached MNIST-1D file, or None (with a warning) when unreadable or failing
+    sha256. The warnings name the line that called :func:`load_mnist1d` (stack: here, load_mnist1d,
+    its ``validate_params`` wrapper, the caller)."""
     try:
         with np.load(path) as f:
             arrays = tuple(f[k] for k in ("x_train", "y_train", "x_test", "y_test"))
     except Exception as exc:  # truncated or not an npz at all
-        warnings.warn(f"cached {path.name} is unreadable ({type(exc).__name__}); rebuilding it", stacklevel=3)
+        warnings.warn(f"cached {path.name} is unreadable ({type(exc).__name__}); rebuilding it", stacklevel=4)
         return None
     if expected is not None and array_checksum(*arrays) != expected:
-        warnings.warn(f"cached {path.name} fails its sha256 checksum; rebuilding it", stacklevel=3)
+        warnings.warn(f"cached {path.name} fails its sha256 checksum; rebuilding it", stacklevel=4)
         return None
     return arrays
 
 
+@validate_params(seed=Interval("int", 0, 2**32 - 1))
 def load_mnist1d(*, seed=42, cache_dir=None):
-    """MNIST-1D (Greydanus 2020): :data:`N_TRAIN` = 4000 training and 1000 test sequences of length 40, 10 classes.
+    """MNIST-1D (Greydanus 2020): :data:`N_TRAIN` = 4000 training and 1000 test sequences of length 40,
+    10 classes.
 
     Generated locally on first use and cached as ``data/mnist1d_seed{seed}.npz``, or, when ``data/``
     is not writable (a read-only install), in :func:`user_cache_dir`. The content's sha256
@@ -292,7 +297,6 @@ def load_mnist1d(*, seed=42, cache_dir=None):
     a cached file that is unreadable or fails the checksum is rebuilt, with a warning. The file is
     written atomically (:func:`atomic_write`). Nothing is downloaded.
     """
-    seed = check_int("seed", seed, low=0, high=2**32 - 1)
     key = f"mnist1d_seed{seed}"
     folders = [Path(cache_dir)] if cache_dir is not None else cache_dirs()
     expected = _known_checksums().get(key)
@@ -307,7 +311,8 @@ def load_mnist1d(*, seed=42, cache_dir=None):
         digest = array_checksum(*arrays)
         if expected is not None and digest != expected:
             warnings.warn(f"freshly generated MNIST-1D (seed {seed}) differs from the checksum in "
-                          f"{CHECKSUMS_FILE.name}: results may differ from the stored notebooks", stacklevel=2)
+                          f"{CHECKSUMS_FILE.name}: results may differ from the stored notebooks",
+                          stacklevel=3)  # the caller of the validate_params wrapper
         path = (Path(cache_dir) if cache_dir is not None else writable_cache_dir()) / f"{key}.npz"
         named = dict(zip(("x_train", "y_train", "x_test", "y_test"), arrays))
         atomic_write(path, lambda f: np.savez_compressed(f, **named))

@@ -37,6 +37,7 @@ from ._validate import COUNT, SEED, Interval, check_array, check_batch_size, che
 DEFAULT_BATCH_SIZES = tuple(2**k for k in range(11))
 
 
+@validate_params(n=Interval("int", 2, None, allow_none=True))
 def finite_population_factor(n, b):
     """c(B) = (N − B)/(B·(N − 1)): the variance of the mean of B of N numbers drawn *without*
     replacement, per unit of their variance (1/B when ``n`` is None: drawn with replacement).
@@ -44,7 +45,6 @@ def finite_population_factor(n, b):
     So E‖g_𝓑 − g‖² = tr(Σ)·c(B) (notebook 02 §5) and c(B) is the 1/B of the two-batch noise-scale
     estimator (notebook 04 §3). ``b`` may be an array of batch sizes; c(N) = 0 (the full batch).
     """
-    n = check_int("n", n, low=2, allow_none=True)
     arr = np.asarray(b)
     if arr.dtype.kind not in "iuf" or arr.size == 0 or not np.all(np.isfinite(arr)) \
             or np.any(arr < 1) or (n is not None and np.any(arr > n)):
@@ -123,6 +123,7 @@ def _linear_stack(model):
     return lins
 
 
+@validate_params(n_sample=COUNT, seed=SEED)
 def mean_sq_example_grad(model, x, y, *, loss_fn=None, n_sample=512, seed=0, exact=True):
     """(1/N)·Σᵢ ‖gᵢ‖², the mean squared norm of the per-example gradients.
 
@@ -136,8 +137,6 @@ def mean_sq_example_grad(model, x, y, *, loss_fn=None, n_sample=512, seed=0, exa
 
     x, y, loss_fn = _check_model_data(model, x, y, loss_fn)
     n = len(x)
-    n_sample = check_int("n_sample", n_sample, low=1)
-    seed = check_int("seed", seed, low=0)
     lins = _linear_stack(model) if exact else None
     if lins is None:
         k = min(n_sample, n)
@@ -172,6 +171,7 @@ def per_example_variance(model, x, y, *, loss_fn=None, full=None):
     return mean_sq_example_grad(model, x, y, loss_fn=loss_fn) - float(g @ g)
 
 
+@validate_params(n_examples=COUNT, n_batches=COUNT, seed=SEED)
 def sample_batches(n_examples, batch_size, n_batches, *, seed, replace=False):
     """``n_batches`` random batches of B indices, shape (K, B): each B distinct indices (``replace=False``,
     like one batch of a shuffled epoch) or B independent uniform draws (``replace=True``).
@@ -179,10 +179,8 @@ def sample_batches(n_examples, batch_size, n_batches, *, seed, replace=False):
     The generator is seeded by ``(seed, B)``: a batch size's batches do not depend on the others.
     Notebook 02 §5 (via :func:`gradient_noise`).
     """
-    n = check_int("n_examples", n_examples, low=1)
+    n, k = n_examples, n_batches
     b = check_batch_size(batch_size, n)
-    k = check_int("n_batches", n_batches, low=1)
-    seed = check_int("seed", seed, low=0)
     rng = np.random.default_rng([seed, b, int(replace)])
     if replace:
         return rng.integers(0, n, size=(k, b))
@@ -230,6 +228,8 @@ def loglog_slope(x, y):
     return float(np.polyfit(np.log(x), np.log(y), 1)[0])
 
 
+@validate_params(n_batches=Interval("int", 2, None), examples_per_size=COUNT, seed=SEED,
+                 threads=Interval("int", 1, 256))
 def gradient_noise(model, x, y, batch_sizes=None, *, n_batches=64, min_batches=16,
                    examples_per_size=16384, seed=0, replace=False, trace=True, loss_fn=None, threads=1):
     """Measure how far mini-batch gradients scatter around the full gradient (notebooks 02 and 04).
@@ -250,10 +250,8 @@ def gradient_noise(model, x, y, batch_sizes=None, *, n_batches=64, min_batches=1
 
     x, y, _ = _check_model_data(model, x, y, loss_fn)
     n = len(y)
-    k_max = check_int("n_batches", n_batches, low=2)
+    k_max, budget = n_batches, examples_per_size
     k_min = check_int("min_batches", min_batches, low=2, high=k_max)
-    budget = check_int("examples_per_size", examples_per_size, low=1)
-    seed = check_int("seed", seed, low=0)
     if batch_sizes is None:
         batch_sizes = [b for b in DEFAULT_BATCH_SIZES if b <= n]
     elif np.isscalar(batch_sizes):
@@ -261,7 +259,6 @@ def gradient_noise(model, x, y, batch_sizes=None, *, n_batches=64, min_batches=1
     bs = np.array([check_batch_size(b, n, name="batch_sizes") for b in batch_sizes], dtype=int)
     if bs.size == 0:
         raise ValueError(f"batch_sizes must hold at least one batch size in [1, {n}]")
-    threads = check_int("threads", threads, low=1, high=256)
     was_training = model.training
     old_threads = torch.get_num_threads()
     model.eval()

@@ -45,8 +45,8 @@ __all__ = ["scaled_lr", "lr_at_step", "NoiseScale", "noise_scale_from_norms", "b
 
 
 # ----------------------------------------------------------------------------- linear scaling
-#: τ, LARS's trust coefficient: a number > 0.
-TRUST = Interval("real", 0.0, None, closed="neither")
+#: τ, LARS's trust coefficient, and ε, the guard of its ratio's denominator: numbers > 0.
+TRUST = EPS = Interval("real", 0.0, None, closed="neither")
 
 
 @validate_params(batch_size=COUNT, base_batch_size=COUNT, base_lr=LR,
@@ -192,7 +192,7 @@ def _lars_update(w, lr, trust, eps=1e-12):
         w.add_(g, alpha=-lr * trust)
 
 
-@validate_params(lr=LR, trust=TRUST)
+@validate_params(lr=LR, trust=TRUST, eps=EPS)
 def lars_step(model, lr, *, trust=0.02, eps=1e-12):
     """One LARS update (You et al. 2017, no momentum or weight decay): for each layer's weight,
     w ← w − η·τ·(‖w‖/‖∇w‖)·∇w; biases take the plain step b ← b − η·τ·∇b. Returns the trust
@@ -208,7 +208,7 @@ def lars_step(model, lr, *, trust=0.02, eps=1e-12):
     return ratios
 
 
-@validate_params(lr=LR, trust=TRUST)
+@validate_params(lr=LR, trust=TRUST, eps=EPS)
 def lars_optimizer(parameters, lr, *, trust=0.02, eps=1e-12):
     """:func:`lars_step` as a ``torch.optim.Optimizer`` over ``parameters`` (matrices take the
     trust-ratio step, vectors the plain step η·τ·∇), for ``train_classifier(make_optimizer=...)``."""

@@ -17,12 +17,16 @@ import random
 
 import numpy as np
 
-from ._validate import check_int
+from ._validate import Interval, validate_params
 
 #: Thread count used by every notebook and test (results are bit-identical only at equal counts).
 THREADS = 1
+#: torch's intra-op thread counts we accept, and the seeds ``random``/``numpy`` take.
+THREAD_COUNT = Interval("int", 1, 256)
+SEED32 = Interval("int", 0, 2**32 - 1)
 
 
+@validate_params(seed=SEED32, threads=THREAD_COUNT)
 def seed_everything(seed=0, *, threads=THREADS):
     """Seed ``random``, ``numpy.random`` and ``torch``; set ``torch.set_num_threads(threads)``.
 
@@ -30,8 +34,6 @@ def seed_everything(seed=0, *, threads=THREADS):
     """
     import torch
 
-    seed = check_int("seed", seed, low=0, high=2**32 - 1)
-    threads = check_int("threads", threads, low=1, high=256)
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
@@ -39,11 +41,11 @@ def seed_everything(seed=0, *, threads=THREADS):
     return np.random.default_rng(seed)
 
 
+@validate_params(threads=THREAD_COUNT)
 def set_threads(threads=THREADS):
     """Fix torch's intra-op thread count (interop threads can only be set once, before any work)."""
     import torch
 
-    threads = check_int("threads", threads, low=1, high=256)
     if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
     return threads

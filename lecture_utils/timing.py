@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validate import check_choice, check_int
+from ._validate import Interval, Options, check_int, validate_params
 from .data import updates_per_epoch
 from .seeding import THREADS, set_threads
 
@@ -33,7 +33,8 @@ class Timing:
     cpus: int = 1                                 # os.cpu_count()
 
     def rows(self):
-        return [(int(b), float(u), float(e)) for b, u, e in zip(self.batch_sizes, self.per_update, self.per_epoch)]
+        return [(int(b), float(u), float(e))
+                for b, u, e in zip(self.batch_sizes, self.per_update, self.per_epoch)]
 
 
 def cuda_available():
@@ -44,6 +45,8 @@ def cuda_available():
         return False
 
 
+@validate_params(device=Options(("cpu", "cuda")), repeats=Interval("int", 1, 10_000),
+                 warmup=Interval("int", 0, 1000))
 def time_per_update(batch_sizes, *, data=None, device="cpu", repeats=15, warmup=3, threads=None,
                     hidden=256, seed=0):
     """Median time of one SGD update (forward, backward, step) of the course MLP for each batch size.
@@ -59,11 +62,8 @@ def time_per_update(batch_sizes, *, data=None, device="cpu", repeats=15, warmup=
     from .data import load_mnist1d
     from .train import as_tensors
 
-    device = check_choice("device", device, ("cpu", "cuda"))
     if device == "cuda" and not cuda_available():
         raise ValueError("device must be 'cpu' here: no CUDA GPU is available")
-    repeats = check_int("repeats", repeats, low=1, high=10_000)
-    warmup = check_int("warmup", warmup, low=0, high=1000)
     data = load_mnist1d() if data is None else data
     x, y, _, _ = as_tensors(data)
     n = len(y)
@@ -132,11 +132,15 @@ class Reliability:
 
     def message(self):
         if self.ok:
-            return (f"measurement looks reliable: repeats agree (largest relative spread {max(self.spread, default=0):.0%}), "
-                    f"load {self.load_per_cpu:.2f} per CPU")
-        return "⚠ unreliable measurement — " + "; ".join(self.reasons) + ". Do not draw conclusions from these times."
+            return ("measurement looks reliable: repeats agree (largest relative spread "
+                    f"{max(self.spread, default=0):.0%}), load {self.load_per_cpu:.2f} per CPU")
+        return ("⚠ unreliable measurement — " + "; ".join(self.reasons)
+                + ". Do not draw conclusions from these times.")
 
 
+@validate_params(max_spread=Interval("real", 0.0, None, closed="neither"),
+                 max_load_per_cpu=Interval("real", 0.0, None, closed="neither"),
+                 monotone_tolerance=Interval("real", 0.0, 1.0, closed="left"))
 def reliability(timing, *, max_spread=0.5, max_load_per_cpu=1.0, monotone_tolerance=0.25):
     """Is a :class:`Timing` trustworthy? (notebook 01 §3, after the measurement)
 
@@ -147,15 +151,10 @@ def reliability(timing, *, max_spread=0.5, max_load_per_cpu=1.0, monotone_tolera
       * the machine was busy: the 1-minute load average (before or after) exceeds
         ``max_load_per_cpu`` × the number of CPUs (more runnable processes than cores).
     """
-    from ._validate import check_real
-
-    max_spread = check_real("max_spread", max_spread, low=0.0, low_open=True)
-    max_load_per_cpu = check_real("max_load_per_cpu", max_load_per_cpu, low=0.0, low_open=True)
-    monotone_tolerance = check_real("monotone_tolerance", monotone_tolerance, low=0.0, high=1.0, high_open=True)
     if not isinstance(timing, Timing):
         raise ValueError(f"timing must be a Timing (from time_per_update); got {type(timing).__name__}")
     reasons, spread = [], []
-    for b, times in zip(timing.batch_sizes, timing.repeats):
+    for _, times in zip(timing.batch_sizes, timing.repeats):
         t = np.asarray(times, float)
         q25, med, q75 = np.percentile(t, [25, 50, 75]) if t.size else (np.nan, np.nan, np.nan)
         spread.append(float((q75 - q25) / med) if med > 0 else float("inf"))
