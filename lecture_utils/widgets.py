@@ -103,17 +103,6 @@ def batch_size_slider(n_examples, value=1, description="batch size B"):
     return int_slider("batch_size", value, 1, n, description=description)
 
 
-def lr_slider(value=0.1, low=1e-3, high=1.0, description="learning rate η"):
-    return log_slider("lr", value, low, high, description=description)
-
-
-def beta_slider(value=0.9, high=0.99, description="momentum β"):
-    """Momentum β from 0 to ``high`` < 1."""
-    high = check_real("high", high, low=0.0, high=1.0, low_open=True, high_open=True)
-    value = check_real("value", value, low=0.0, high=high)
-    return float_slider("beta", value, 0.0, high, 0.01, description=description, readout_format=".2f")
-
-
 def selection_slider(name, options, value, description=None):
     """A slider over a list of values (e.g. the batch sizes of a cached sweep)."""
     import ipywidgets as w

@@ -344,33 +344,15 @@ def test_batch_size_slider(n, data):
     assert (s.min, s.max, s.value) == (1, n, v)
 
 
-@SETTINGS
-@given(lo=st.floats(1e-6, 1.0), span=st.floats(1.5, 1e4), frac=st.floats(0, 1))
-def test_lr_slider_in_range(lo, span, frac):
-    hi = lo * span
-    v = float(np.exp(np.log(lo) + frac * (np.log(hi) - np.log(lo))))
-    s = W.lr_slider(v, low=lo, high=hi)
-    assert lo * 0.999 <= s.value <= hi * 1.001
-
-
-@SETTINGS
-@given(high=st.floats(0.05, 0.999), frac=st.floats(0, 1))
-def test_beta_slider_in_range(high, frac):
-    s = W.beta_slider(frac * high, high=high)
-    assert 0.0 <= s.value <= high < 1.0
-
-
 SLIDER_REFUSALS = [
     ("n_examples", lambda: W.batch_size_slider(0)),
     ("n_examples", lambda: W.batch_size_slider(2.5)),
     ("value", lambda: W.batch_size_slider(10, 11)),
     ("value", lambda: W.batch_size_slider(10, 0)),
-    ("low", lambda: W.lr_slider(0.1, low=0.0)),
-    ("low", lambda: W.lr_slider(0.1, low=-1.0)),
-    ("high", lambda: W.lr_slider(0.1, low=0.5, high=0.1)),
-    ("value", lambda: W.lr_slider(5.0, low=0.01, high=1.0)),
-    ("high", lambda: W.beta_slider(0.5, high=1.0)),
-    ("value", lambda: W.beta_slider(1.2)),
+    ("low", lambda: W.log_slider("lr", 0.1, 0.0, 1.0)),
+    ("low", lambda: W.log_slider("lr", 0.1, -1.0, 1.0)),
+    ("high", lambda: W.log_slider("lr", 0.1, 0.5, 0.1)),
+    ("value", lambda: W.log_slider("lr", 5.0, 0.01, 1.0)),
     ("high", lambda: W.int_slider("k", 1, 5, 2)),
     ("step", lambda: W.float_slider("x", 0.5, 0.0, 1.0, 0.0)),
     ("value", lambda: W.selection_slider("b", [1, 2, 4], 3)),

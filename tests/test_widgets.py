@@ -132,7 +132,7 @@ def test_slider_factories_validate():
         widgets.batch_size_slider(0)
     s = widgets.batch_size_slider(20, 5)
     assert (s.min, s.max, s.value) == (1, 20, 5)
-    lr = widgets.lr_slider(0.1, low=0.01, high=1.0)
+    lr = widgets.log_slider("lr", 0.1, 0.01, 1.0)
     assert lr.min == pytest.approx(-2) and lr.max == pytest.approx(0)
 
 
