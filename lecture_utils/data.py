@@ -275,7 +275,7 @@ def _read_cached(path, expected):
     sha256. The warnings name the line that called :func:`load_mnist1d` (stack: here, load_mnist1d,
     its ``validate_params`` wrapper, the caller)."""
     try:
-        with np.load(path) as f:
+        with open(path, "rb") as fh, np.load(fh) as f:  # our handle: closed even when np.load fails
             arrays = tuple(f[k] for k in ("x_train", "y_train", "x_test", "y_test"))
     except Exception as exc:  # truncated or not an npz at all
         warnings.warn(f"cached {path.name} is unreadable ({type(exc).__name__}); rebuilding it", stacklevel=4)
