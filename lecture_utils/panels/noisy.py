@@ -386,8 +386,11 @@ def saddle_panel(*, n_runs=20, lr=0.1, batch_size=4, seed=0):
         num = saddle_numbers(b, lr=lr, n_runs=n_runs, seed=seed, data=data)
         frames[b] = (_saddle_frame(num), _saddle_caption(num, b, data.n, lr, n_runs, seed))
 
+    shown = {}
+
     def update(batch_size):
-        frame, caption = frames[int(batch_size)]
+        shown["batch_size"] = b = int(batch_size)
+        frame, caption = frames[b]
         art["runs"].set_segments(frame["runs"])
         art["dist_runs"].set_segments(frame["dist_runs"])
         art["gd_line"].set_data(*frame["gd_line"])
@@ -397,7 +400,32 @@ def saddle_panel(*, n_runs=20, lr=0.1, batch_size=4, seed=0):
 
     ctrl = widgets.slider("batch_size", SADDLE_BATCHES, batch_size, description="batch size B")
     dynamic = [art["runs"], art["dist_runs"], art["gd_line"], art["gd_dist"], art["status"]] + overlay
-    return widgets.Panel(fig, update, {"batch_size": ctrl}, dynamic=dynamic, title="Saddle point")
+    return PrerenderedPanel(fig, update, {"batch_size": ctrl}, dynamic=dynamic, title="Saddle point",
+                            shown=lambda: shown["batch_size"], positions=SADDLE_BATCHES.values)
+
+
+class PrerenderedPanel(widgets.Panel):
+    """A :class:`~lecture_utils.widgets.Panel` over one slider with a few positions whose picture depends
+    only on the position shown (``shown()``, set by ``update``): each position's picture is drawn once,
+    when the panel is built, and kept, so a slider move costs setting the artists and no drawing. The
+    stored picture (at the default) is the one :class:`Panel` draws; the kept pictures are the live
+    ones (the same pixels)."""
+
+    def __init__(self, *args, shown, positions, **kwargs):
+        self._shown, self._frames = shown, {}
+        super().__init__(*args, **kwargs)
+        (name,) = self.controls
+        stored, caption = self._png, self.caption
+        for value in positions:
+            self._update(**{name: value})
+            self._frames[self._shown()] = super()._render()
+        self._update(**self.values())           # the artists back at the default, as stored
+        self._png, self.caption = stored, caption
+
+    def _render(self, compress_level=widgets.LIVE_COMPRESS):
+        if compress_level == widgets.LIVE_COMPRESS and self._shown() in self._frames:
+            return self._frames[self._shown()]
+        return super()._render(compress_level)
 
 
 # ----------------------------------------------------------------------------- real data
