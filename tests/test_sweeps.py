@@ -208,3 +208,38 @@ def test_the_results_assemble_from_their_tasks_as_cached(name, monkeypatch):
     got = sweeps._normalise(mod.run(rec["params"], progress=False))
     assert seen, "the sweep runs its work through _pool.map_tasks"
     assert got == rec["results"]
+
+
+@pytest.mark.parametrize("name", [n for n in sweeps.names() if sweeps.parts(n)])
+def test_a_sweep_in_parts_merges_to_the_results_of_one_run(name, tmp_path, monkeypatch):
+    """A sweep over the 3-min budget is cached in parts; each part stores the full PARAMS and only its
+    own runs, and ``load`` merges them into the results one run gives (here: the stored cache)."""
+    from lecture_utils.sweeps import _pool
+
+    mod, rec = sweeps.module(name), sweeps.load(name)
+    key = next(iter(mod.PARTS[0]))
+    assert sorted(v for part in mod.PARTS for v in part[key]) == sorted(mod.PARAMS[key]), "every value once"
+    lookup = _cached_task(name, rec["results"], rec["params"])
+    monkeypatch.setattr(_pool, "map_tasks",
+                        lambda fn, params, args, **kw: {a: _copy_json(lookup(a)) for a in args})
+    for k in sweeps.parts(name):
+        part = sweeps.compute(name, part=k, progress=False, data_dir=tmp_path)
+        assert part["part"] == k and part["params"] == rec["params"]
+        assert len(part["results"]["runs"]) < len(rec["results"]["runs"])
+    assert sweeps.load(name, data_dir=tmp_path)["results"] == rec["results"]
+    (tmp_path / f"sweep_{name}.part2.json").unlink()   # a part missing: only a file of the whole would do
+    with pytest.raises(sweeps.CacheMismatch, match=f"no cached sweep sweep_{name}.json"):
+        sweeps.load(name, data_dir=tmp_path)
+    with pytest.raises(ValueError, match="part"):
+        sweeps.compute(name, part=9, save=False)
+
+
+def test_the_command_line_lists_and_builds_parts(capsys, monkeypatch):
+    from lecture_utils.sweeps.__main__ import _todo, main
+
+    assert main(["--list"]) == 0
+    listed = capsys.readouterr().out.split()
+    assert {"tuned_lr.1", "tuned_lr.2", "critical_batch.1", "timing"} <= set(listed)
+    assert "tuned_lr" not in listed
+    assert _todo(["tuned_lr.2", "timing"]) == [("tuned_lr", 2), ("timing", None)]
+    assert ("critical_batch", 1) in _todo(["all"]) and ("timing", None) in _todo(["all"])

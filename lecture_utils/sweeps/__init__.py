@@ -88,9 +88,19 @@ def module(name):
     return importlib.import_module(f"{__name__}.{name}")
 
 
-def cache_path(name, data_dir=None):
-    """``data_dir/sweep_<name>.json`` (default ``data/``; see :func:`lecture_utils.data.cache_dirs`)."""
-    return Path(data_dir or DATA_DIR) / f"sweep_{name}.json"
+def parts(name):
+    """The part numbers (1, 2, …) of sweep ``name``, ``[]`` when it is computed in one go. A sweep whose
+    work is over the 3-min budget declares ``PARTS`` (a list of overrides of ``PARAMS``, e.g. subsets of
+    its batch sizes) and ``merge(params, results_of_parts)``: each part is computed and cached alone
+    (``python -m lecture_utils.sweeps NAME.2``, file ``sweep_<name>.part2.json``, the full ``PARAMS``
+    recorded), and :func:`load` merges them into the same results as one run would give."""
+    return list(range(1, len(getattr(module(name), "PARTS", ())) + 1))
+
+
+def cache_path(name, data_dir=None, part=None):
+    """``data_dir/sweep_<name>.json`` (``sweep_<name>.part<k>.json`` for a part; default folder ``data/``;
+    see :func:`lecture_utils.data.cache_dirs`)."""
+    return Path(data_dir or DATA_DIR) / f"sweep_{name}{f'.part{part}' if part else ''}.json"
 
 
 def _versions():
@@ -107,25 +117,51 @@ def _normalise(obj):
     return json.loads(json.dumps(obj))
 
 
-def compute(name, *, params=None, progress=True, save=True, data_dir=None):
-    """Run sweep ``name`` (with its module's ``PARAMS`` unless ``params``) and store it."""
-    from . import _pool
-
+def compute(name, *, part=None, params=None, progress=True, save=True, data_dir=None):
+    """Run sweep ``name`` (with its module's ``PARAMS`` unless ``params``) and store it; a sweep with
+    :func:`parts` is run part by part (only ``part`` when given), each part stored in its own file."""
     mod = module(name)
     params = _normalise(mod.PARAMS if params is None else params)
+    if part is None and parts(name):
+        records = [compute(name, part=k, params=params, progress=progress, save=save, data_dir=data_dir)
+                   for k in parts(name)]
+        return _merge(mod, name, records)
+    if part is not None and part not in parts(name):
+        raise ValueError(f"part must be one of {parts(name)} for sweep {name!r}; got {part!r}")
+    record = _run(mod, name, params, part, progress)
+    if save:  # data/ when writable, else the per-user cache folder; written atomically
+        path = cache_path(name, data_dir or writable_cache_dir(), part)
+        text = (json.dumps(record, indent=1, sort_keys=True) + "\n").encode()
+        atomic_write(path, lambda f: f.write(text))
+    return record
+
+
+def _run(mod, name, params, part, progress):
+    """The record of one run of the sweep (of its part ``part`` when not None): results, time, work."""
+    from . import _pool
+
     t0, c0 = time.perf_counter(), time.process_time()
     _pool.reset_cpu_seconds()
-    results = _normalise(mod.run(params, progress=progress))
+    run_params = {**params, **mod.PARTS[part - 1]} if part else params
+    results = _normalise(mod.run(run_params, progress=progress))
     cpu = time.process_time() - c0 + _pool.cpu_seconds()
     record = SweepRecord({"name": name, "schema_version": mod.SCHEMA_VERSION, "params": params,
                           "versions": _versions(), "seconds": round(time.perf_counter() - t0, 1),
                           "cpu_seconds": round(cpu, 1), "results": results})
+    if part:
+        record["part"] = part
     mod.validate(results)
-    if save:  # data/ when writable, else the per-user cache folder; written atomically
-        path = cache_path(name, data_dir or writable_cache_dir())
-        text = (json.dumps(record, indent=1, sort_keys=True) + "\n").encode()
-        atomic_write(path, lambda f: f.write(text))
     return record
+
+
+def _merge(mod, name, records):
+    """One record from the records of every part (``seconds`` and ``cpu_seconds`` added up)."""
+    first = records[0]
+    cpu = [r.cpu_seconds for r in records]
+    return SweepRecord({"name": name, "schema_version": first.schema_version, "params": first["params"],
+                        "versions": first["versions"], "seconds": round(sum(r.seconds for r in records), 1),
+                        "cpu_seconds": None if None in cpu else round(sum(cpu), 1),
+                        "results": _normalise(mod.merge(first["params"], [r["results"] for r in records]))})
 
 
 def _read(path, mod):
@@ -153,20 +189,50 @@ def _mismatch(record, mod, want):
     return ""
 
 
+def _load_parts(name, mod, want, dirs):
+    """The merged record of a parted sweep when one folder holds every part with the module's schema
+    version and parameters, else None."""
+    for d in dirs:
+        paths = [cache_path(name, d, k) for k in parts(name)]
+        if not all(p.exists() for p in paths):
+            continue
+        records = [_read(p, mod)[0] for p in paths]
+        if all(r is not None and not _mismatch(r, mod, want) for r in records):
+            return paths[0], _merge(mod, name, records)
+    return None
+
+
 def load(name, *, rerun=False, data_dir=None):
     """The cached :class:`SweepRecord` of sweep ``name`` (``record["results"]``, ``record["params"]``, …).
 
     ``rerun=True`` recomputes it live (progress bars) and does not touch the stored file.
     Looks in ``data_dir``, or by default in ``data/`` and then the per-user cache folder (a
     read-only install builds its sweeps there); the first file with the module's schema version and
-    parameters wins. Raises :class:`CacheMismatch` when none has them, or when its results do not
+    parameters wins (for a sweep with :func:`parts`: every part's file of one folder, merged, before a
+    file of the whole). Raises :class:`CacheMismatch` when none has them, or when its results do not
     follow the module's schema (``validate``).
     """
     mod = module(name)
     if rerun:
         return compute(name, save=False)
     want = _normalise(mod.PARAMS)
-    paths = [cache_path(name, d) for d in ([data_dir] if data_dir else cache_dirs())]
+    dirs = [data_dir] if data_dir else cache_dirs()
+    found = _load_parts(name, mod, want, dirs) if parts(name) else None
+    path, record = found if found else _load_whole(name, mod, want, dirs)
+    for k in EXECUTION_KEYS:  # a file made before the key existed reads as made with the module's value
+        if k in want and k not in record["params"]:
+            record["params"][k] = want[k]
+    try:
+        mod.validate(record["results"])
+    except SchemaError as e:
+        raise CacheMismatch(f"cached {path.name} does not follow schema version {mod.SCHEMA_VERSION} ({e}); "
+                            f"rebuild it with: python -m lecture_utils.sweeps {name}") from None
+    return record
+
+
+def _load_whole(name, mod, want, dirs):
+    """``(path, record)`` of the first file of the whole sweep that matches, or :class:`CacheMismatch`."""
+    paths = [cache_path(name, d) for d in dirs]
     paths = [p for p in paths if p.exists()] or paths[:1]
     if not paths[0].exists():
         raise CacheMismatch(f"no cached sweep {paths[0].name}; "
@@ -177,12 +243,4 @@ def load(name, *, rerun=False, data_dir=None):
     if why[path]:
         raise CacheMismatch(f"cached {path.name} was made with {why[path]}; "
                             f"rebuild it with: python -m lecture_utils.sweeps {name}")
-    for k in EXECUTION_KEYS:  # a file made before the key existed reads as made with the module's value
-        if k in want and k not in record["params"]:
-            record["params"][k] = want[k]
-    try:
-        mod.validate(record["results"])
-    except SchemaError as e:
-        raise CacheMismatch(f"cached {path.name} does not follow schema version {mod.SCHEMA_VERSION} ({e}); "
-                            f"rebuild it with: python -m lecture_utils.sweeps {name}") from None
-    return record
+    return path, record

@@ -36,6 +36,10 @@ PARAMS = {
     "max_steps": 4000,
 }
 
+#: Two parts (≈ 180 and 130 CPU s), each within the 3-min budget on 2 cores:
+#: ``python -m lecture_utils.sweeps critical_batch.1`` and ``critical_batch.2``; :func:`merge` joins them.
+PARTS = [{"batch_sizes": [8, 64, 128, 512]}, {"batch_sizes": [16, 32, 256]}]
+
 
 @dataclass(frozen=True)
 class Run:
@@ -96,6 +100,13 @@ def run_one(params, task):
             best, best_lr = r["steps"], lr
     tried.sort(key=lambda t: t[0])
     return {"best_lr": best_lr, "steps": best, "tried": tried}
+
+
+def merge(params, parts):
+    """The results of every (B, seed) from those of the :data:`PARTS` (in the order of one run)."""
+    runs = {k: v for part in parts for k, v in part["runs"].items()}
+    return {"runs": {run_key(b, s): runs[run_key(b, s)] for b, s in sorted(
+        (b, s) for b in params["batch_sizes"] for s in params["seeds"])}}
 
 
 def run(params, progress=True):

@@ -38,6 +38,10 @@ PARAMS = {
     "patience": 40,
 }
 
+#: Two parts of about the same work (≈ 180 and 160 CPU s), each within the 3-min budget on 2 cores:
+#: ``python -m lecture_utils.sweeps tuned_lr.1`` and ``tuned_lr.2``; :func:`merge` joins them.
+PARTS = [{"batch_sizes": [32, 1024]}, {"batch_sizes": [128, 512]}]
+
 
 @dataclass(frozen=True)
 class Run:
@@ -81,6 +85,13 @@ def run_one(params, task):
     return {"status": r.status, "steps": int(r.steps), "epochs": _r(r.epochs, 3),
             "train_acc": _r(r.train_acc),
             "test_acc": _r(r.test_acc)}
+
+
+def merge(params, parts):
+    """The results of the whole grid from those of its :data:`PARTS` (in the order of one run)."""
+    runs = {k: v for part in parts for k, v in part["runs"].items()}
+    return {"runs": {run_key(b, lr, s): runs[run_key(b, lr, s)]
+                     for b in params["batch_sizes"] for lr in params["lrs"] for s in params["seeds"]}}
 
 
 def run(params, progress=True):
