@@ -272,3 +272,10 @@ def test_every_rerun_cell_of_notebook_05_redraws_from_what_it_computed():
         assert re.search(rf"plot_\w+\({m.group(1)}\)", src) and "plt.show()" in src
     # and no other cell recomputes a sweep behind the figures' back
     assert sum("rerun=" in s for s in cells) == 2
+
+
+def test_local_minimum_panel_with_fewer_steps_than_the_middle_plot_shows():
+    """steps = 10 (its declared lower end) once crashed: the middle plot drew 150 steps of an 11-step path."""
+    p = P.local_minimum_panel(steps=10)
+    assert "after 10 steps" in p.caption_text()
+    assert "after 10 steps" in p.update(beta=0.9, lr=1.0)

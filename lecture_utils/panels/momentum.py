@@ -234,7 +234,7 @@ def weights_panel(beta=0.9, *, t=40):
 
 
 # ----------------------------------------------------------------------------- local minimum (1-D)
-_SHOWN = 150   # the steps drawn in the middle plot (θᵗ against t)
+_SHOWN = 150   # the steps drawn in the middle plot (θᵗ against t), or all of them when there are fewer
 
 
 def _where(theta, basin, moving):
@@ -264,16 +264,17 @@ def _local_axes(fig, landscape, steps):
     ax.set_ylabel("loss L(θ)")
     ax.legend(loc="upper left", fontsize=8)
     a["msg"], a["title"] = status_text(ax), _title(ax)
-    ts = np.arange(_SHOWN + 1)
-    a["gd_t"], = ax2.plot(ts, np.zeros(_SHOWN + 1), color=GD_COLOR, label="gradient descent")
-    a["mo_t"], = ax2.plot(ts, np.zeros(_SHOWN + 1), color=MOM_COLOR, label="momentum")
+    a["shown"] = shown = min(_SHOWN, steps)
+    ts = np.arange(shown + 1)
+    a["gd_t"], = ax2.plot(ts, np.zeros(shown + 1), color=GD_COLOR, label="gradient descent")
+    a["mo_t"], = ax2.plot(ts, np.zeros(shown + 1), color=MOM_COLOR, label="momentum")
     ax2.axhline(barrier, color=COLORS["muted"], ls=":", lw=1.2)
-    ax2.text(_SHOWN, barrier - 0.1, "barrier", ha="right", va="top", fontsize=9, color=COLORS["muted"])
+    ax2.text(shown, barrier - 0.1, "barrier", ha="right", va="top", fontsize=9, color=COLORS["muted"])
     ax2.set_ylim(-4, 5.5)
-    ax2.set_xlim(0, _SHOWN)
+    ax2.set_xlim(0, shown)
     ax2.set_xlabel("step t")
     ax2.set_ylabel("θᵗ")
-    ax2.set_title(f"the first {_SHOWN} steps", fontsize=12)
+    ax2.set_title(f"the first {shown} steps", fontsize=12)
     ax2.legend(loc="lower right", fontsize=8)
     ax3.axhline(barrier, color=COLORS["muted"], ls=":", lw=1.2)
     a["scan"], = ax3.plot(BETA_GRID, np.zeros_like(BETA_GRID), ".", ms=5, color=MOM_COLOR)
@@ -288,14 +289,15 @@ def _local_axes(fig, landscape, steps):
 
 def _draw_balls(a, landscape, gd, mo):
     """The first steps of both paths on the loss, their last positions circled, and θᵗ against t."""
+    shown = a["shown"]
     for pts, end, p in ((a["gd_pts"], a["gd_end"], gd), (a["mo_pts"], a["mo_end"], mo)):
-        q = p[: _SHOWN + 1]
+        q = p[: shown + 1]
         ok = np.isfinite(q)
         pts.set_data(q[ok], landscape.loss(q[ok][:, None]))
         last = p[-1]
         end.set_data([last], landscape.loss(np.array([[last]])) if np.isfinite(last) else [np.nan])
-    a["gd_t"].set_ydata(gd[: _SHOWN + 1])
-    a["mo_t"].set_ydata(mo[: _SHOWN + 1])
+    a["gd_t"].set_ydata(gd[: shown + 1])
+    a["mo_t"].set_ydata(mo[: shown + 1])
 
 
 def _local_caption(lr, beta, theta0, steps, gd, mo, ok, landscape):
