@@ -5,6 +5,7 @@ import pytest
 
 from lecture_utils import race as R
 from lecture_utils import sweeps
+from lecture_utils.data import N_TRAIN
 from lecture_utils.panels import batches as P
 
 
@@ -26,8 +27,9 @@ def test_eval_steps_are_log_spaced_integers():
 
 def _run(b, seed, seconds, acc, loss=None, status="completed"):
     steps = list(range(1, len(seconds) + 1))
-    return {"batch_size": b, "lr": R.race_lr(b), "seed": seed, "status": status, "seconds": seconds, "steps": steps,
-            "epochs": [k * b / 4000 for k in steps], "train_loss": loss or [2.0 / k for k in steps], "test_acc": acc}
+    return {"batch_size": b, "lr": R.race_lr(b), "seed": seed, "status": status, "seconds": seconds,
+            "steps": steps, "epochs": [k * b / N_TRAIN for k in steps],
+            "train_loss": loss or [2.0 / k for k in steps], "test_acc": acc}
 
 
 def test_summaries_on_synthetic_runs():
@@ -86,9 +88,9 @@ def test_compare_and_parallel_limit():
 def test_lecture_table_is_computed_from_the_caches():
     timing, race = sweeps.load("timing"), sweeps.load("time_to_accuracy")
     rows = R.lecture_table(timing, race)
-    assert [r["aspect"] for r in rows] == ["time per update, no parallelism", "time per update, with parallelism",
-                                           "time per epoch", "gradient", "optimization (training loss)",
-                                           "generalization (test accuracy)"]
+    assert [r["aspect"] for r in rows] == ["time per update, no parallelism",
+                                           "time per update, with parallelism", "time per epoch", "gradient",
+                                           "optimization (training loss)", "generalization (test accuracy)"]
     t = timing["results"]
     ratio = t["per_update_s"][-1] / t["per_update_s"][0]
     assert f"{ratio:.0f} × t(1)" in rows[1]["evidence"]
@@ -100,8 +102,9 @@ def test_lecture_table_is_computed_from_the_caches():
     md = R.table_markdown(rows)
     assert md.count("\n") == len(rows) + 1 and "np.float64" not in md
     # a GPU in the timing cache is quoted in the parallelism row
-    gpu = {**timing, "results": {**t, "cuda": {"device": "FakeGPU", "per_update_s": [1e-4] * len(t["batch_sizes"]),
-                                               "per_epoch_s": t["per_epoch_s"]}}}
+    fake = {"device": "FakeGPU", "per_update_s": [1e-4] * len(t["batch_sizes"]),
+            "per_epoch_s": t["per_epoch_s"]}
+    gpu = {**timing, "results": {**t, "cuda": fake}}
     assert "GPU (FakeGPU): ≤ 2 × t(1) up to B = 4000" in R.lecture_table(gpu, race)[1]["evidence"]
 
 

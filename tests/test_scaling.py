@@ -4,9 +4,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from lecture_utils import scaling
+from lecture_utils import noise, scaling
 from lecture_utils.data import load_mnist1d
-from lecture_utils.train import make_mlp, train_classifier, flat_params
+from lecture_utils.train import make_mlp, train_classifier
 
 
 @pytest.fixture(scope="module")
@@ -49,9 +49,8 @@ def test_two_batch_estimator_is_exact_on_expected_norms(small):
     exact = scaling.exact_noise_scale(scaling.per_example_gradients(model, x, y))
     n = len(y)
     for n_examples in (None, n):
-        c = (lambda b: 1 / b) if n_examples is None else (lambda b: (n - b) / (b * (n - 1)))
-        est = scaling.noise_scale_from_norms(exact.g2 + c(4) * exact.trace, exact.g2 + c(64) * exact.trace, 4, 64,
-                                             n_examples=n_examples)
+        small, big = (exact.g2 + noise.finite_population_factor(n_examples, b) * exact.trace for b in (4, 64))
+        est = scaling.noise_scale_from_norms(small, big, 4, 64, n_examples=n_examples)
         assert est.g2 == pytest.approx(exact.g2, rel=1e-10)
         assert est.trace == pytest.approx(exact.trace, rel=1e-10)
         assert est.b_simple == pytest.approx(exact.b_simple, rel=1e-9)
@@ -106,7 +105,8 @@ def test_steps_to_target_is_train_classifier_run():
     ref = train_classifier(d, batch_size=50, lr=0.2, seed=1, max_steps=k)
     assert r["curve"]["train_loss"][-1] == pytest.approx(ref.train_loss, abs=1e-6)
     hit = scaling.steps_to_target(d, batch_size=50, lr=0.2, seed=1, target_loss=2.0, max_steps=200)
-    assert hit["status"] == "reached" and hit["curve"]["train_loss"][-1] <= 2.0 < hit["curve"]["train_loss"][-2]
+    assert hit["status"] == scaling.REACHED == "reached"
+    assert hit["curve"]["train_loss"][-1] <= 2.0 < hit["curve"]["train_loss"][-2]
     bad = scaling.steps_to_target(d, batch_size=50, lr=500.0, seed=1, target_loss=0.1, max_steps=200)
     assert bad["status"] == "diverged" and bad["steps"] is None
 
@@ -121,7 +121,7 @@ def test_trust_ratios_and_lars_step():
     ratios = scaling.trust_ratios(model)
     assert list(ratios) == ["0", "2", "4"]
     lin = [m for m in model if isinstance(m, torch.nn.Linear)]
-    for (name, r), m in zip(ratios.items(), lin):
+    for (_, r), m in zip(ratios.items(), lin):
         assert r == pytest.approx(float(m.weight.detach().norm() / m.weight.grad.norm()), rel=1e-6)
     before = [m.weight.detach().clone() for m in lin]
     scaling.lars_step(model, 1.0, trust=0.01)
@@ -141,18 +141,17 @@ def test_train_lars_and_sgd_on_same_batches():
 
 def test_exact_trace_agrees_with_notebook_02_ghost_norms(small):
     """tr Σ from vmap per-example gradients (here) equals notebook 02's one-pass ghost-norm value."""
-    from lecture_utils import noise
 
     model, x, y = small
     exact = scaling.exact_noise_scale(scaling.per_example_gradients(model, x, y))
     assert noise.per_example_variance(model, x, y) == pytest.approx(exact.trace, rel=1e-6)
-    assert float(noise.full_gradient(model, x, y) @ noise.full_gradient(model, x, y)) == pytest.approx(exact.g2, rel=1e-6)
+    g = noise.full_gradient(model, x, y)
+    assert float(g @ g) == pytest.approx(exact.g2, rel=1e-6)
 
 
 def test_two_batch_estimate_on_the_course_mlp():
     """The course MLP (40-256-256-10) on all 4000 examples: the two-batch estimate (B 32 / 512,
     distinct examples) against the exact tr Σ and |G|² (ghost norms, notebook 02)."""
-    from lecture_utils import noise
 
     d = load_mnist1d()
     x, y = torch.from_numpy(d.x_train), torch.from_numpy(d.y_train)

@@ -30,7 +30,7 @@ def test_cuda_refused_without_gpu(mnist):
         time_per_update([1], data=mnist, device="cuda")
 
 
-# ----------------------------------------------------------------------------- reliability (synthetic timings, no clock)
+# ------------------------------------------------------------------------ reliability (synthetic timings)
 from lecture_utils.timing import Timing, reliability  # noqa: E402
 
 
@@ -69,7 +69,8 @@ def test_busy_machine_is_flagged_and_unknown_load_is_not():
     assert reliability(_timing([0.30, 0.33, 0.5, 18.0], load=(float("nan"), float("nan")))).ok
 
 
-@pytest.mark.parametrize("kwargs, name", [(dict(max_spread=0), "max_spread"), (dict(max_load_per_cpu=-1), "max_load_per_cpu"),
+@pytest.mark.parametrize("kwargs, name", [(dict(max_spread=0), "max_spread"),
+                                          (dict(max_load_per_cpu=-1), "max_load_per_cpu"),
                                           (dict(monotone_tolerance=1.0), "monotone_tolerance")])
 def test_reliability_validation(kwargs, name):
     with pytest.raises(ValueError, match=name):
