@@ -11,11 +11,11 @@ a guess outwards (the guess only orders the runs; every η of the grid is tried)
 ``sweeps.load("critical_batch")["results"]["runs"][run_key(B, seed)]`` (:class:`Run`): ``best_lr``,
 ``steps`` (at the best η, or None), ``tried``: list of [η, steps or None, status, cap].
 
-Rebuild: ``python -m lecture_utils.sweeps critical_batch``. Measured 2026-11-29: 1415 s wall on the
-shared 2-core machine (6 worker processes, load average 10–24), 287 s user + 52 s system CPU in
-all, i.e. about 170 s on 2 idle cores.
-Re-run with 2 workers at load average 5–7: 388 s (over the 3 min budget on a busy
-machine; not yet timed on an idle one), results identical to the cache.
+Rebuild: ``python -m lecture_utils.sweeps critical_batch.1`` and ``critical_batch.2`` (or
+``critical_batch`` for both): the work is ≈ 310–340 CPU s (287 s user + 52 s system measured
+2026-11-29 with 6 worker processes; a per-update cost model on the cached runs gives 311 s), about
+160–170 s on 2 idle cores in one go, so it is cached in the two :data:`PARTS` (≈ 180 and 130 CPU s);
+:func:`merge` joins them into the results of one run.
 """
 from __future__ import annotations
 

@@ -19,9 +19,9 @@ L(θᵗ) ≤ ``plateau_fraction``·ln 10 (0.9·ln 10 ≈ 2.07). A run that never
 Because the two effective steps differ by 10×, the cache also answers "same η" questions
 (SGD at η = 0.1 against β = 0.9 at η = 0.1, whose effective step is 1).
 
-Rebuild: ``python -m lecture_utils.sweeps momentum_saddle``: 57 s of CPU time (one thread), so about
-1 min on an idle machine; measured 295 s wall at load average 15–20 (2 shared cores), which is the
-``seconds`` the cache records. The Hessian part is ~45 Hessian-vector products per seed on 1000 examples.
+Rebuild: ``python -m lecture_utils.sweeps momentum_saddle``: the start point of each seed and each
+run are independent tasks on ``workers`` (2) processes of one thread; 57–61 CPU s in all, so about
+30 s on 2 idle cores. The Hessian part is ~45 Hessian-vector products per seed on 1000 examples.
 """
 from __future__ import annotations
 

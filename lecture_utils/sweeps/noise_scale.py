@@ -10,10 +10,8 @@ seeds holds both the estimator's noise and the run-to-run variation.
 ``sweeps.load("noise_scale")["results"]["per_seed"][seed_key(seed)]``: list of :class:`Point`
 (``loss_level``, ``step``, ``train_loss``, ``g2``, ``trace``, ``b_simple``).
 
-Rebuild: ``python -m lecture_utils.sweeps noise_scale``. Measured 2026-11-29: 774 s wall on the
-shared 2-core machine at load average 17–38, 49 s user + 5 s system CPU in all, i.e. about 30 s
-on 2 idle cores.
-Re-run with 2 workers at load average 2–4: 65 s, results identical to the cache.
+Rebuild: ``python -m lecture_utils.sweeps noise_scale``: one run per seed on ``workers`` (2)
+processes; 47 CPU s in all (2026-11-29, results identical to the cache), about 25–30 s on 2 idle cores.
 """
 from __future__ import annotations
 

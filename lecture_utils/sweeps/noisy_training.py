@@ -15,9 +15,9 @@ It runs torch on one thread (``threads``: 1): on a shared 2-core machine two int
 several times slower than one, and the cached numbers only need to be reproducible with the same
 setting, not bit-identical to a notebook's live runs.
 
-Cost: 20 runs, 80 s of CPU time on that one thread (measured: 75.9 s user + 3.9 s system while the
-shared machine ran at load 22–25, where the wall clock said 866 s); a rerun reproduced every
-training loss of the cache exactly.
+Cost: 20 independent runs on ``workers`` (2) processes, 80 s of CPU time in all (measured: 75.9 s
+user + 3.9 s system), so about 40 s on 2 idle cores; a rerun reproduced every training loss of the
+cache exactly.
 
 ``results`` keys:
   ``n_train``, ``lr``, ``epochs``, ``matched_updates``, ``seeds``

@@ -12,9 +12,11 @@ accuracy (chosen on the test set for every B alike, so all tuned values share th
 ``sweeps.load("tuned_lr")["results"]["runs"][run_key(B, η, seed)]`` (:class:`Run`): ``status``,
 ``steps``, ``epochs``, ``train_acc``, ``test_acc`` (None after a divergence).
 
-Rebuild: ``python -m lecture_utils.sweeps tuned_lr``. Measured 2026-11-29: 3852 s wall on the shared
-2-core machine at load average 14–38, 337 s user + 30 s system CPU in all, i.e. about 185 s on 2
-idle cores (a little over the 3 min budget; the cells at η₀ for B ≥ 512 run the full 150 epochs).
+Rebuild: ``python -m lecture_utils.sweeps tuned_lr.1`` and ``tuned_lr.2`` (or ``tuned_lr`` for both):
+the work is ≈ 340 CPU s (337 s user + 30 s system measured 2026-11-29; a per-update cost model on the
+cached step counts gives 338 s, 102 s of it the every-epoch evaluations), about 170–185 s on 2 idle
+cores in one go — over the 3-min budget — so it is cached in the two :data:`PARTS` (≈ 180 and
+160 CPU s, ≈ 90 and 80 s each); :func:`merge` joins them into the results of one run.
 """
 from __future__ import annotations
 

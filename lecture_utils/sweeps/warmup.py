@@ -15,10 +15,8 @@ al. 2021, "edge of stability").
 ``status``, ``steps``, ``epochs``, ``train_acc``, ``test_acc``, and for tracked settings
 ``track`` (``step``, ``lr``, ``lam``, ``train_loss`` lists).
 
-Rebuild: ``python -m lecture_utils.sweeps warmup``. Measured 2026-11-29: 1510 s wall on the shared
-2-core machine at load average 17–27, 71 s user + 3 s system CPU in all, i.e. about 40 s on 2
-idle cores.
-Re-run with 2 workers at load average 4–7: 123 s, results identical to the cache.
+Rebuild: ``python -m lecture_utils.sweeps warmup``: 12 independent runs on ``workers`` (2)
+processes; 71 s user + 3 s system CPU in all (2026-11-29), i.e. about 40 s on 2 idle cores.
 """
 from __future__ import annotations
 
