@@ -24,6 +24,7 @@ from .. import plotting, sharpness, widgets
 from .._validate import Interval, Options, validate_params
 from ..data import N_TRAIN
 from ..sweeps.generalization import batch_key
+from ..sweeps.sharpness_matched import config_key
 from ..widgets import Panel
 from . import reads_sweep
 
@@ -46,6 +47,12 @@ def _summary_of(res, b):
 def _runs_of(res, b):
     """The cached runs (one per seed) of batch size ``b`` in the gap sweep."""
     return res["runs"][batch_key(b)]
+
+
+def _matched_row(res, config):
+    """The summary row (means and standard errors over the seeds) of one ``(B, η)`` configuration of the
+    sweep ``sharpness_matched``."""
+    return res["summary"][config_key(config["batch_size"], config["lr"])]
 
 
 def _batch_label(b, n=N_TRAIN):
@@ -438,7 +445,7 @@ def matched_table(record):
     lines = [f"{'B':>5} {'η':>5} {'reached':>7} {'updates':>8} {'train loss':>10} {'train acc':>9}"
              f" {'test acc':>15} {'λ_max':>13} {'λ_max·η/2':>13} {'ε-sharp %':>13}"]
     for c in res["configs"]:
-        s = res["summary"][c["key"]]
+        s = _matched_row(res, c)
         lines.append(f"{c['batch_size']:>5} {c['lr']:>5g} {s['reached']:>4}/{s['n']:<2} "
                      f"{s['steps_mean']:>8.0f}"
                      f" {s['train_loss_mean']:>10.3f} {s['train_acc_mean']:>9.3f}"
@@ -469,8 +476,8 @@ def matched_figure(matched, gap):
                     yerr=[_standard_error(_summary_of(g, b), key) for b in bs_g],
                     color=plotting.COLORS["muted"],
                     marker="o", capsize=4, ls="--", label="at 100 % train acc. (loss differs with B)")
-        ax.errorbar(bs_m, [m["summary"][c["key"]][f"{key}_mean"] for c in cs],
-                    yerr=[m["summary"][c["key"]][f"{key}_se"] for c in cs], color=plotting.COLORS["full"],
+        ax.errorbar(bs_m, [_matched_row(m, c)[f"{key}_mean"] for c in cs],
+                    yerr=[_matched_row(m, c)[f"{key}_se"] for c in cs], color=plotting.COLORS["full"],
                     marker="s", capsize=4, label=f"at matched train loss L* = {lstar:g}")
         ax.set_xscale("log")
         ax.set_yscale("log")
@@ -501,7 +508,7 @@ def stability_figure(record):
     ax.plot(grid, 2 / grid, color="k", lw=1.5, ls="--", label="2/η (stability limit of GD)")
     for b in multi:
         cs = sorted([c for c in res["configs"] if c["batch_size"] == b], key=lambda c: c["lr"])
-        s = [res["summary"][c["key"]] for c in cs]
+        s = [_matched_row(res, c) for c in cs]
         ax.errorbar([c["lr"] for c in cs], [r["top_eigenvalue_mean"] for r in s],
                     yerr=[r["top_eigenvalue_se"] for r in s], color=colors[b], marker="o", capsize=4,
                     label=f"B = {b}")
@@ -515,7 +522,7 @@ def stability_figure(record):
     ax.set_title("sharpness against the limit 2/η")
     markers = dict(zip(lrs, ("o", "s", "^", "D", "v")))
     for c in res["configs"]:
-        s = res["summary"][c["key"]]
+        s = _matched_row(res, c)
         ax2.errorbar(s["top_eigenvalue_mean"], s["test_acc_mean"], xerr=s["top_eigenvalue_se"],
                      yerr=s["test_acc_se"],
                      color=colors[c["batch_size"]], marker=markers[c["lr"]], ms=9, mec="white", capsize=0,
