@@ -77,7 +77,8 @@ def _check_model_data(model, x, y, loss_fn):
     return x, y, loss_fn
 
 
-def _grad(model, loss):
+def _flat_gradient(model, loss):
+    """∇θ ``loss`` over the model's trainable parameters, as one float64 numpy vector."""
     import torch
 
     params = [p for p in model.parameters() if p.requires_grad]
@@ -92,7 +93,7 @@ def full_gradient(model, x, y, *, loss_fn=None):
     ``loss_fn(outputs, y)`` must return the *mean* loss of a batch (default: cross-entropy).
     """
     x, y, loss_fn = _check_model_data(model, x, y, loss_fn)
-    return _grad(model, loss_fn(model(x), y))
+    return _flat_gradient(model, loss_fn(model(x), y))
 
 
 def batch_gradients(model, x, y, batches, *, loss_fn=None):
@@ -108,8 +109,8 @@ def batch_gradients(model, x, y, batches, *, loss_fn=None):
         raise ValueError(f"batches must be a non-empty integer array of shape (K, B); got shape {idx.shape}")
     if idx.min() < 0 or idx.max() >= len(x):
         raise ValueError(f"batches must hold indices in [0, {len(x) - 1}]")
-    out = [_grad(model, loss_fn(model(x[ib]), y[ib])) for ib in torch.from_numpy(idx.astype(np.int64))]
-    return np.stack(out)
+    rows = torch.from_numpy(idx.astype(np.int64))
+    return np.stack([_flat_gradient(model, loss_fn(model(x[ib]), y[ib])) for ib in rows])
 
 
 def _linear_stack(model):

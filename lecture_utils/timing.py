@@ -23,6 +23,8 @@ from .seeding import THREADS, set_threads
 
 @dataclass
 class Timing:
+    """What :func:`time_per_update` measured, one entry per batch size (seconds)."""
+
     batch_sizes: list
     per_update: np.ndarray      # median seconds per update
     per_epoch: np.ndarray       # per_update × ⌈N/B⌉
