@@ -66,7 +66,8 @@ def machine():
     except OSError:
         load = None
     return {"date_utc": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "cpu": cpu,
-            "cores": os.cpu_count(), "python": platform.python_version(), "torch": torch.__version__.split("+")[0],
+            "cores": os.cpu_count(), "python": platform.python_version(),
+            "torch": torch.__version__.split("+")[0],
             "platform": platform.platform(terse=True), "load_avg_at_start": load}
 
 
@@ -90,13 +91,15 @@ def bench_notebooks(paths, repeats):
             try:
                 client.execute()  # starts a fresh kernel: restart-and-run-all
             except Exception as exc:  # noqa: BLE001  (reported in the table)
-                error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1][:120] if str(exc).strip() else ''}"
+                error = (f"{type(exc).__name__}: "
+                         f"{str(exc).strip().splitlines()[-1][:120] if str(exc).strip() else ''}")
                 break
             times.append(time.perf_counter() - t0)
             log(f"  {Path(p).name} run {r + 1}/{repeats}: {times[-1]:.1f} s")
         med = statistics.median(times) if times else None
         rows.append({"notebook": Path(p).name, "median_s": med, "runs_s": [round(t, 2) for t in times],
-                     "budget_s": NOTEBOOK_BUDGET_S, "ok": med is not None and med <= NOTEBOOK_BUDGET_S and not error,
+                     "budget_s": NOTEBOOK_BUDGET_S,
+                     "ok": med is not None and med <= NOTEBOOK_BUDGET_S and not error,
                      "error": error})
     return rows
 
@@ -164,12 +167,12 @@ def bench_throughput(batch_sizes, repeats, scale=1.0):
     for b in batch_sizes:
         steps = max(10, int(scale * {1: 3000, 32: 600}.get(b, 60)))
 
-        def ours():
+        def ours(b=b, steps=steps):
             r = train_classifier(data, batch_size=b, lr=lr, seed=0, max_steps=steps, eval_every=10**9)
             assert r.steps == steps, (r.steps, steps, r.status)
             return r.seconds
 
-        def loader():
+        def loader(b=b, steps=steps):
             model = make_mlp(0)
             opt = torch.optim.SGD(model.parameters(), lr=lr)
             dl = DataLoader(TensorDataset(x, y), batch_size=b, shuffle=True,
@@ -198,7 +201,8 @@ def bench_throughput(batch_sizes, repeats, scale=1.0):
         mo, md = statistics.median(t_ours), statistics.median(t_dl)
         rows.append({"batch_size": b, "updates": steps, "examples": steps * b,
                      "lecture_utils_s": round(mo, 3), "dataloader_s": round(md, 3),
-                     "lecture_utils_ex_per_s": round(steps * b / mo), "dataloader_ex_per_s": round(steps * b / md),
+                     "lecture_utils_ex_per_s": round(steps * b / mo),
+                     "dataloader_ex_per_s": round(steps * b / md),
                      "dataloader_slower_x": round(md / mo, 2)})
         log(f"  B={b}: lecture_utils {mo:.2f} s, DataLoader {md:.2f} s -> {md / mo:.2f}x")
     return rows
@@ -251,7 +255,7 @@ def bench_loop(batch_sizes, repeats):
     for b in batch_sizes:
         steps = LOOP_UPDATES.get(b, 60)
 
-        def ours():
+        def ours(b=b, steps=steps):
             t0 = time.perf_counter()
             r = train_classifier(data, batch_size=b, lr=lr, seed=0, max_steps=steps, eval_every=10**9)
             return time.perf_counter() - t0, r.model
@@ -265,8 +269,10 @@ def bench_loop(batch_sizes, repeats):
             t_bare.append(bare_loop(x, y, b, steps, lr)[0])
             ratios.append(t_ours[-1] / t_bare[-1])
         mo, mb, mr = statistics.median(t_ours), statistics.median(t_bare), statistics.median(ratios)
-        rows.append({"batch_size": b, "updates": steps, "train_classifier_s": round(mo, 3), "bare_s": round(mb, 3),
-                     "ratio": round(mr, 3), "ratio_min": round(min(ratios), 3), "ratio_max": round(max(ratios), 3),
+        rows.append({"batch_size": b, "updates": steps, "train_classifier_s": round(mo, 3),
+                     "bare_s": round(mb, 3),
+                     "ratio": round(mr, 3), "ratio_min": round(min(ratios), 3),
+                     "ratio_max": round(max(ratios), 3),
                      "same_weights": same, "budget": LOOP_BUDGET_X, "ok": mr <= LOOP_BUDGET_X})
         log(f"  B={b}: train_classifier {mo:.3f} s, bare loop {mb:.3f} s -> {mr:.2f}x "
             f"(range {min(ratios):.2f}-{max(ratios):.2f}; same weights: {same})")
@@ -307,7 +313,8 @@ def to_markdown(res):
              f"torch {m['torch']} ({THREADS} thread(s) for training), {m['platform']}"
              + (f"; load average at start {load[0]:.1f}" if load else "") + ".", ""]
     if res.get("notebooks") is not None:
-        lines += ["| notebook (restart and run all) | median of {} | budget | |".format(res["settings"]["notebook_repeats"]),
+        repeats = res["settings"]["notebook_repeats"]
+        lines += [f"| notebook (restart and run all) | median of {repeats} | budget | |",
                   "|---|---:|---:|---|"]
         for r in res["notebooks"]:
             t = f"{r['median_s']:.1f} s" if r["median_s"] is not None else "failed"
@@ -321,22 +328,27 @@ def to_markdown(res):
             if "error" in r:
                 lines.append(f"| {r['panel']} | | | | | {r['error']} |")
             else:
-                lines.append(f"| {r['panel']} | {r['kind']} | {r['median_ms']:.1f} ms | {r['max_ms']:.0f} ms | "
+                lines.append(f"| {r['panel']} | {r['kind']} | {r['median_ms']:.1f} ms | {r['max_ms']:.0f} "
+                             f"ms | "
                              f"{r['budget_ms']:.0f} ms | {_mark(r['ok'])} |")
         lines.append("")
     if res.get("throughput") is not None:
-        lines += ["| training throughput | updates | lecture_utils.train | DataLoader(TensorDataset) | DataLoader slower by |",
+        lines += ["| training throughput | updates | lecture_utils.train | DataLoader(TensorDataset) | "
+                  "DataLoader slower by |",
                   "|---|---:|---:|---:|---:|"]
         for r in res["throughput"]:
             lines.append(f"| B = {r['batch_size']} | {r['updates']} | {r['lecture_utils_ex_per_s']:,} ex/s | "
                          f"{r['dataloader_ex_per_s']:,} ex/s | {r['dataloader_slower_x']:.2f}× |")
         lines.append("")
     if res.get("loop") is not None:
-        lines += ["| train_classifier vs bare torch loop (same run, interleaved) | updates | train_classifier | bare loop "
+        lines += ["| train_classifier vs bare torch loop (same run, interleaved) | updates | "
+                  "train_classifier | bare loop "
                   "| ratio (median, range) | budget | |", "|---|---:|---:|---:|---:|---:|---|"]
         for r in res["loop"]:
-            lines.append(f"| B = {r['batch_size']} | {r['updates']} | {r['train_classifier_s']:.3f} s | {r['bare_s']:.3f} s "
-                         f"| {r['ratio']:.2f}× ({r['ratio_min']:.2f}–{r['ratio_max']:.2f}) | {r['budget']:.2f}× | "
+            lines.append(f"| B = {r['batch_size']} | {r['updates']} | {r['train_classifier_s']:.3f} s | "
+                         f"{r['bare_s']:.3f} s "
+                         f"| {r['ratio']:.2f}× ({r['ratio_min']:.2f}–{r['ratio_max']:.2f}) | "
+                         f"{r['budget']:.2f}× | "
                          f"{_mark(r['ok'])}{'' if r['same_weights'] else ', weights differ'} |")
         lines.append("")
     if res.get("sweeps") is not None:
@@ -372,7 +384,8 @@ def main(argv=None):
     ap.add_argument("--throughput-repeats", type=int, default=3)
     ap.add_argument("--skip-loop", action="store_true", help="no train_classifier-vs-bare-loop row")
     ap.add_argument("--loop-repeats", type=int, default=7)
-    ap.add_argument("--quick", action="store_true", help="smoke run: 1 repeat, 5 updates, short training, no sweeps")
+    ap.add_argument("--quick", action="store_true",
+                    help="smoke run: 1 repeat, 5 updates, short training, no sweeps")
     ap.add_argument("--out", default=str(RESULTS), help="folder for latest.md / latest.json")
     ap.add_argument("--no-readme", action="store_true", help="do not update README.md")
     a = ap.parse_args(argv)
@@ -389,7 +402,8 @@ def main(argv=None):
 
     use_style()
     seed_everything(0)
-    res = {"machine": machine(), "settings": {"notebook_repeats": a.notebook_repeats, "panel_updates": a.panel_updates,
+    res = {"machine": machine(), "settings": {"notebook_repeats": a.notebook_repeats,
+                                              "panel_updates": a.panel_updates,
                                               "throughput_repeats": a.throughput_repeats, "quick": a.quick}}
     t_all = time.perf_counter()
     if not a.skip_notebooks:
@@ -401,7 +415,8 @@ def main(argv=None):
         res["panels"] = bench_panels(a.panel_updates)
     if not a.skip_throughput:
         log("training throughput")
-        res["throughput"] = bench_throughput([1, 32, 1024], a.throughput_repeats, scale=0.2 if a.quick else 1.0)
+        res["throughput"] = bench_throughput([1, 32, 1024], a.throughput_repeats,
+                                             scale=0.2 if a.quick else 1.0)
     if not a.skip_loop:
         log("train_classifier against a bare torch loop")
         res["loop"] = bench_loop([1, 32, 1024], a.loop_repeats)

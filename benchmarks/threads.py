@@ -92,7 +92,8 @@ def run_one(batch_size, threads, policy, load, updates):
         env["OMP_WAIT_POLICY"] = policy
     busy = subprocess.Popen([sys.executable, "-c", BUSY]) if load else None
     try:
-        out = subprocess.run([sys.executable, __file__, "--worker", str(batch_size), str(threads), str(updates),
+        out = subprocess.run([sys.executable, __file__, "--worker", str(batch_size), str(threads),
+                              str(updates),
                               str(int(policy is None))],
                              env=env, cwd=ROOT, capture_output=True, text=True, check=True).stdout
     finally:
@@ -131,7 +132,8 @@ def main(argv=None):
     load_after = os.getloadavg()
     med = {k: statistics.median(m["seconds"] for m in v) for k, v in res.items()}
     lines = [f"train_classifier, MNIST-1D, {a.updates} updates; median of {a.rounds} interleaved rounds; "
-             f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} ({os.cpu_count()} cores)", "",
+             f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} ({os.cpu_count()} cores)",
+             "",
              "| configuration | " + " | ".join(f"B = {b}: s | ×1-thread idle | ×2-thread idle | cpu/wall"
                                              for b in a.batch_sizes) + " |",
              "|---|" + "---:|---:|---:|---:|" * len(a.batch_sizes)]
@@ -140,7 +142,8 @@ def main(argv=None):
         for b in a.batch_sizes:
             s = med[(b, label)]
             cpu = statistics.median(m["cpu_per_wall"] for m in res[(b, label)])
-            cells.append(f"{s:.2f} | {s / med[(b, '1 thread, idle')]:.2f}× | {s / med[(b, '2 threads, idle')]:.2f}× "
+            cells.append(f"{s:.2f} | {s / med[(b, '1 thread, idle')]:.2f}× | "
+                         f"{s / med[(b, '2 threads, idle')]:.2f}× "
                          f"| {cpu:.2f}")
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     lines.append("")
@@ -149,7 +152,8 @@ def main(argv=None):
             hashes = {m["weights"] for (bb, label), v in res.items() if bb == b
                       for m in v if m["torch_threads"] == t}
             lines.append(f"B = {b}, {t} thread(s): final weights {', '.join(sorted(hashes))} "
-                         f"({'identical with and without load and wait policy' if len(hashes) == 1 else 'DIFFER'})")
+                         "(" + ("identical with and without load and wait policy" if len(hashes) == 1
+                                else "DIFFER") + ")")
     print("\n".join(lines))
     if a.json:
         Path(a.json).write_text(json.dumps({f"{b}|{label}": v for (b, label), v in res.items()}, indent=1))

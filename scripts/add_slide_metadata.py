@@ -93,7 +93,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("notebooks", nargs="*", help="default: notebooks/*.ipynb")
     ap.add_argument("--check", action="store_true", help="change nothing; exit 1 if a notebook would change")
-    ap.add_argument("--max-cells", type=int, default=4, help="cells per slide before a subslide starts (default 4)")
+    ap.add_argument("--max-cells", type=int, default=4,
+                    help="cells per slide before a subslide starts (default 4)")
     a = ap.parse_args(argv)
     paths = a.notebooks or sorted(glob.glob(str(ROOT / "notebooks" / "*.ipynb")))
     stale = []

@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def execute(path):
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(ROOT / "notebooks")}},
+    client = NotebookClient(nb, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(ROOT / "notebooks")}},
                             store_widget_state=True)
     t0 = time.perf_counter()
     client.execute()

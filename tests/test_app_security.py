@@ -93,7 +93,8 @@ def _wait_for(predicate, what, proc, log, cap_s=180):
 def app(tmp_path_factory):
     base = tmp_path_factory.mktemp("app_security")
     nb = base / "tiny.ipynb"
-    nb.write_text(json.dumps({"cells": [{"cell_type": "code", "execution_count": None, "id": "c1", "metadata": {},
+    nb.write_text(json.dumps({"cells": [{"cell_type": "code", "execution_count": None, "id": "c1",
+                                         "metadata": {},
                                          "outputs": [], "source": "print('hello from', 6 * 7)"}],
                               "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
                                                           "language": "python"}},
@@ -139,5 +140,6 @@ def test_app_renders_with_the_token_and_culls_the_idle_kernel(app):
     assert status == 200
     assert "hello from 42" in body
     # The page's kernel is left idle (nothing connects to it, as when the tab is closed): it is culled.
-    _wait_for(lambda: re.search(r"Culling '\w+' kernel", app["log"].read_text()), "culling of the idle kernel",
+    _wait_for(lambda: re.search(r"Culling '\w+' kernel", app["log"].read_text()),
+              "culling of the idle kernel",
               app["proc"], app["log"])

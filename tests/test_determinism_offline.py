@@ -47,7 +47,8 @@ RUNNER = textwrap.dedent("""
     nb = nbformat.read(src, as_version=4)
     for cell in nb.cells:  # nbval does not execute NBVAL_SKIP cells
         tags = cell.get("metadata", {}).get("tags", [])
-        if cell.cell_type == "code" and (re.search(r"^\\s*#\\s*NBVAL_SKIP", cell.source, re.M) or "nbval-skip" in tags):
+        if cell.cell_type == "code" and (re.search(r"^\\s*#\\s*NBVAL_SKIP", cell.source, re.M)
+                                         or "nbval-skip" in tags):
             cell.source = ""
     NotebookClient(nb, timeout=300, kernel_name="python3", allow_errors=True,
                    resources={"metadata": {"path": cwd}}).execute()
@@ -66,7 +67,8 @@ SITECUSTOMIZE = textwrap.dedent('''
 # ----------------------------------------------------------------------------- the copy
 def _repo_files():
     try:
-        out = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+        out = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                             cwd=ROOT,
                              capture_output=True, check=True).stdout.decode()
         return [f for f in out.split("\0") if f]
     except (OSError, subprocess.CalledProcessError):
@@ -81,7 +83,8 @@ def clone(tmp_path_factory):
     base = tmp_path_factory.mktemp("clone")
     repo = base / "repo"
     for rel in _repo_files():
-        if re.match(r"data/mnist1d_seed\d+\.npz$", rel) or rel.startswith((".venv/", "tests/browser/artifacts/")):
+        if re.match(r"data/mnist1d_seed\d+\.npz$", rel) or rel.startswith((".venv/",
+                                                                           "tests/browser/artifacts/")):
             continue
         src = ROOT / rel
         if not src.is_file():
@@ -100,8 +103,10 @@ def clone(tmp_path_factory):
     # the per-user cache folder (lecture_utils.data.user_cache_dir) must not hold a cache either: an empty one
     env["LECTURE_UTILS_CACHE"] = str(base / "user_cache")
     env.pop("JUPYTER_PATH", None)
-    env.pop("MPLBACKEND", None)  # tests/conftest.py sets Agg for the unit tests; kernels need the inline backend
-    probe = subprocess.run([sys.executable, "-c", "import lecture_utils.data as d; print(d.DATA_DIR)"], env=env,
+    # tests/conftest.py sets Agg for the unit tests; kernels need the inline backend
+    env.pop("MPLBACKEND", None)
+    probe = subprocess.run([sys.executable, "-c", "import lecture_utils.data as d; print(d.DATA_DIR)"],
+                           env=env,
                            cwd=repo, capture_output=True, text=True)
     assert probe.returncode == 0, probe.stderr
     assert Path(probe.stdout.strip()).resolve() == (repo / "data").resolve(), (
@@ -149,9 +154,11 @@ def test_notebooks_pass_strict_nbval_offline_from_empty_cache(clone):
         for nb in NOTEBOOKS:
             if where.endswith(nb.name):
                 FIRST_RUN[nb.name] = FIRST_RUN.get(nb.name, True) and not failed
-    assert r.returncode == 0, f"strict nbval failed offline from an empty cache (rc {r.returncode}):\n{out[-6000:]}"
+    assert r.returncode == 0, (f"strict nbval failed offline from an empty cache (rc "
+                               f"{r.returncode}):\n{out[-6000:]}")
     if _uses_mnist(NOTEBOOKS):
-        assert (repo / "data" / "mnist1d_seed42.npz").exists(), "MNIST-1D was not rebuilt into the empty cache"
+        assert (repo / "data" / "mnist1d_seed42.npz").exists(), ("MNIST-1D was not rebuilt into the empty "
+                                                                 "cache")
 
 
 # ----------------------------------------------------------------------------- (a) determinism

@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "classroom"))
 
@@ -14,7 +13,7 @@ import course_copy  # noqa: E402
 
 
 def _load_config():
-    import traitlets.config   # a pinned dependency of Jupyter: missing means a broken setup, not a skip
+    import traitlets.config  # a pinned dependency of Jupyter: missing means a broken setup, not a skip
 
     c = traitlets.config.Config()
     runpy.run_path(str(ROOT / "classroom" / "jupyterhub_config.py"), init_globals={"get_config": lambda: c})

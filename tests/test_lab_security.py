@@ -33,7 +33,8 @@ def _free_port():
 def _lab_command(port):
     if shutil.which("make") is None:
         pytest.skip("make is not installed: cannot read the Makefile's lab command")
-    out = subprocess.run(["make", "-s", "-n", "lab", f"PORT={port}"], cwd=ROOT, capture_output=True, text=True,
+    out = subprocess.run(["make", "-s", "-n", "lab", f"PORT={port}"], cwd=ROOT, capture_output=True,
+                         text=True,
                          check=True).stdout
     joined = out.replace("\\\n", " ")
     lines = [ln.strip() for ln in joined.splitlines() if "jupyter lab" in ln or "jupyter-lab" in ln]
@@ -104,14 +105,16 @@ def lab(tmp_path_factory):
     env.pop("JUPYTER_TOKEN", None)
     env.pop("MPLBACKEND", None)
     log = open(base / "lab.log", "wb")
-    proc = subprocess.Popen(["bash", "-c", "exec " + cmd], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    proc = subprocess.Popen(["bash", "-c", "exec " + cmd], cwd=ROOT, env=env, stdout=log,
+                            stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL, start_new_session=True)
     try:
         token = None
         t0 = time.monotonic()
         while time.monotonic() - t0 < 90:
             if proc.poll() is not None:
-                pytest.fail(f"`{cmd}` exited with {proc.returncode}:\n{(base / 'lab.log').read_text()[-3000:]}")
+                pytest.fail(f"`{cmd}` exited with "
+                            f"{proc.returncode}:\n{(base / 'lab.log').read_text()[-3000:]}")
             for f in glob.glob(str(base / "JUPYTER_RUNTIME_DIR" / "jpserver-*.json")):
                 try:
                     info = json.loads(Path(f).read_text())
@@ -169,7 +172,8 @@ def test_api_refuses_requests_without_token(lab, path):
 
 
 def test_cannot_start_a_kernel_without_token(lab):
-    status, _, _ = _get(lab["url"] + "/api/kernels", method="POST", headers={"Content-Type": "application/json"})
+    status, _, _ = _get(lab["url"] + "/api/kernels", method="POST",
+                        headers={"Content-Type": "application/json"})
     assert status == 403
     status, _, body = _get(lab["url"] + "/api/kernels", headers={"Authorization": f"token {lab['token']}"})
     assert status == 200 and json.loads(body) == [], "a kernel was started by an unauthenticated request"
@@ -189,6 +193,8 @@ def test_cross_origin_requests_need_the_token(lab):
     origin: whoever holds the token already owns the server.)"""
     for method in ("GET", "POST"):
         status, headers, _ = _get(lab["url"] + "/api/kernels", method=method,
-                                  headers={"Origin": "http://evil.example", "Content-Type": "application/json"})
-        assert status in (403, 404), f"cross-origin {method} without token answered {status}"  # 404: "Blocking Cross Origin API request"
+                                  headers={"Origin": "http://evil.example",
+                                           "Content-Type": "application/json"})
+        # 404: "Blocking Cross Origin API request"
+        assert status in (403, 404), f"cross-origin {method} without token answered {status}"
         assert headers.get("Access-Control-Allow-Origin") in (None, ""), headers

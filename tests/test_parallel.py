@@ -1,15 +1,16 @@
-"""lecture_utils.parallel: data-parallel training with torch.distributed (gloo) equals large-batch training."""
+"""lecture_utils.parallel: data-parallel training with torch.distributed (gloo) equals large-batch
+training."""
 import os
 import socket
 from pathlib import Path
 
 import numpy as np
 import pytest
+from parallel_faults import failing_data
 
 from lecture_utils import parallel
 from lecture_utils.data import load_mnist1d
 from lecture_utils.train import flat_params, train_classifier
-from parallel_faults import failing_data
 
 
 def _children():
@@ -52,7 +53,8 @@ def test_failing_worker_gives_clear_error_and_no_process_left(monkeypatch):
     tests_dir = str(Path(__file__).resolve().parent)
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [tests_dir, os.environ.get("PYTHONPATH")])))
     d = failing_data(load_mnist1d().subset(400, 50), rank=1, step=3)
-    with pytest.raises(parallel.ParallelError, match=r"worker 1 of 2 failed(.|\n)*failed on purpose at step 3"):
+    failed = r"worker 1 of 2 failed(.|\n)*failed on purpose at step 3"
+    with pytest.raises(parallel.ParallelError, match=failed):
         parallel.data_parallel_train(2, 20, lr=0.1, steps=10, seed=0, data=d)
     assert _children() == []
 

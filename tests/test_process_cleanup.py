@@ -75,8 +75,9 @@ def start_run(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test)],
                             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             start_new_session=True,
-                            # a shell that starts the tests in the background (CI, `make test &`) ignores SIGINT,
-                            # and an ignored SIGINT is inherited: give the inner run Python's own Ctrl+C handler
+                            # a shell that starts the tests in the background (CI, `make test &`) ignores
+                            # SIGINT, and an ignored SIGINT is inherited: give the inner run Python's own
+                            # Ctrl+C handler
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     wait_for(lambda: pidfile.exists() or proc.poll() is not None, "the server wrote its pid file")
     if not pidfile.exists():

@@ -10,7 +10,8 @@ import nbformat
 from course_files import NOTEBOOKS as COURSE_NOTEBOOKS
 
 ROOT = Path(__file__).resolve().parent.parent
-spec = importlib.util.spec_from_file_location("add_slide_metadata", ROOT / "scripts" / "add_slide_metadata.py")
+spec = importlib.util.spec_from_file_location("add_slide_metadata",
+                                              ROOT / "scripts" / "add_slide_metadata.py")
 asm = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(asm)
 
@@ -20,7 +21,8 @@ def _nb():
     nb = v4.new_notebook()
     nb.cells = [
         v4.new_markdown_cell("# Title\nintro"),
-        v4.new_code_cell("x = 1", outputs=[v4.new_output("stream", name="stdout", text="1\n")], execution_count=1),
+        v4.new_code_cell("x = 1", outputs=[v4.new_output("stream", name="stdout", text="1\n")],
+                         execution_count=1),
         v4.new_markdown_cell("## Section 1"),
         v4.new_markdown_cell("text"),
         v4.new_code_cell("a"),
@@ -44,14 +46,16 @@ SOLUTION_MD = ("<details>\n<summary><b>Solution</b> — open it only after you h
 
 def test_slide_types():
     assert asm.slide_types(_nb(), max_cells=4) == [
-        "slide", "-", "slide", "-", "-", "-", "subslide", "subslide", "fragment", "skip", "slide", "skip", "skip"]
+        "slide", "-", "slide", "-", "-", "-", "subslide", "subslide", "fragment", "skip", "slide", "skip",
+        "skip"]
 
 
 def test_solution_markdown_cells_are_skipped_and_do_not_count_towards_a_slide():
     v4 = nbformat.v4
     nb = v4.new_notebook()
     nb.cells = [v4.new_markdown_cell("## Exercise")] + [v4.new_code_cell("a")] * 2 + [
-        v4.new_markdown_cell(SOLUTION_MD, metadata={"tags": ["solution"]})] * 3 + [v4.new_markdown_cell("text")]
+        v4.new_markdown_cell(SOLUTION_MD,
+                             metadata={"tags": ["solution"]})] * 3 + [v4.new_markdown_cell("text")]
     assert asm.slide_types(nb, max_cells=4) == ["slide", "-", "-", "skip", "skip", "skip", "-"]
 
 
@@ -99,4 +103,5 @@ def test_notebooks_have_current_slide_metadata():
                                                    for c in nbformat.read(p, as_version=4).cells)]
     assert not bare, f"no slide metadata in {bare}: run python scripts/add_slide_metadata.py"
     stale = [Path(p).name for p in paths if asm.apply(p, write=False)]
-    assert not stale, f"slide metadata missing or out of date in {stale}: run python scripts/add_slide_metadata.py"
+    assert not stale, (f"slide metadata missing or out of date in {stale}: run python "
+                       f"scripts/add_slide_metadata.py")

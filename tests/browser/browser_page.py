@@ -74,7 +74,8 @@ JS_RUN_ALL = """
 async (timeoutMs) => {
   const app = window.jupyterapp;
   const run = app.commands.execute('notebook:run-all-cells');
-  const timer = new Promise((_, reject) => setTimeout(() => reject(new Error('run-all timed out')), timeoutMs));
+  const timer = new Promise((_, reject) =>
+    setTimeout(() => reject(new Error('run-all timed out')), timeoutMs));
   await Promise.race([run, timer]);
   return true;
 }
@@ -96,7 +97,8 @@ JS_MODEL_OUTPUTS = """
 
 JS_BUSY = """
 () => {
-  const prompts = Array.from(document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-InputArea-prompt'));
+  const prompts = Array.from(
+    document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-InputArea-prompt'));
   const busy = prompts.filter(p => p.textContent.includes('*')).length;
   const ind = document.querySelector('.jp-Notebook-ExecutionIndicator');
   return {busy: busy, status: ind ? ind.getAttribute('data-status') : null};
@@ -152,7 +154,8 @@ def output_problems(page, *, model=True):
                 if o.get("output_type") == "error":
                     probs.add(f"cell {cell['index']}", f"{o.get('ename')}: {o.get('evalue')}")
                 elif o.get("output_type") == "stream" and o.get("name") == "stderr":
-                    text = "".join(o.get("text", "")) if isinstance(o.get("text"), list) else o.get("text", "")
+                    text = "".join(o.get("text", "")) if isinstance(o.get("text"), list) else o.get("text",
+                                                                                                    "")
                     if any(w in text for w in BAD_WORDS):
                         probs.add(f"cell {cell['index']} stderr", text)
     for m in page.evaluate("() => window.__lectureIopub || []"):
@@ -261,7 +264,8 @@ def picture_problem(stats, before=None):
         for half in ("left", "right"):
             was, now = before[f"ink_{half}"], stats[f"ink_{half}"]
             if was > 0.02 and now < 0.25 * was:
-                return f"the {half} half of the picture went near blank ({100 * was:.1f} % → {100 * now:.1f} % ink)"
+                return (f"the {half} half of the picture went near blank ({100 * was:.1f} % → "
+                        f"{100 * now:.1f} % ink)")
     return ""
 
 
@@ -324,13 +328,13 @@ def move_slider(page, panel, slider, *, key=None, timeout_s=CEILING_S):
     how many grid cells of the picture changed and what is wrong with the new picture, if anything."""
     st = slider_state(slider)
     if key is None:
-        key = "ArrowLeft" if (st["now"] is not None and st["max"] is not None and st["now"] >= st["max"]) else "ArrowRight"
+        at_max = st["now"] is not None and st["max"] is not None and st["now"] >= st["max"]
+        key = "ArrowLeft" if at_max else "ArrowRight"
     src0, cap0 = panel_state(panel)
     img0 = image_stats(panel)
     handle = slider.locator(".noUi-handle").first
     handle.scroll_into_view_if_needed()
     handle.focus()
-    t0 = time.monotonic()
     page.keyboard.press(key)
     _, _, seconds = wait_panel_change(panel, src0, cap0, timeout_s)
     wait_idle(page, timeout_s)
@@ -349,7 +353,6 @@ def click_control(page, panel, target, label):
     src0, cap0 = panel_state(panel)
     img0 = image_stats(panel)
     target.scroll_into_view_if_needed()
-    t0 = time.monotonic()
     target.click()
     _, _, seconds = wait_panel_change(panel, src0, cap0)
     wait_idle(page)
@@ -399,7 +402,8 @@ def exercise_panels(page, *, max_panels=None):
             mv.panel, mv.slider = i, j
             moves.append(mv)
             if mv.before == mv.after:
-                failures.append(f"panel {i} slider {j} ({mv.label}): {mv.key} did not move it (stays {mv.before})")
+                failures.append(f"panel {i} slider {j} ({mv.label}): {mv.key} did not move it (stays "
+                                f"{mv.before})")
             elif not mv.figure_changed or mv.cells_changed == 0:
                 failures.append(f"panel {i} slider {j} ({mv.label}): {mv.before} -> {mv.after} but the drawn "
                                 f"figure did not change (src changed: {mv.figure_changed}, caption changed: "
@@ -427,7 +431,8 @@ JS_DECK_STATE = """
   const nb = window.jupyterapp.shell.currentWidget.content;
   const shown = [], skip = [];
   nb.widgets.forEach((c, i) => {
-    if (c.node.classList.contains('jp-deck-mod-onscreen') && c.node.classList.contains('jp-deck-mod-visible')) shown.push(i);
+    if (c.node.classList.contains('jp-deck-mod-onscreen')
+        && c.node.classList.contains('jp-deck-mod-visible')) shown.push(i);
     if ((c.model.getMetadata('slideshow') || {}).slide_type === 'skip') skip.push(i);
   });
   return {active: nb.activeCellIndex, n: nb.widgets.length, shown: shown, skip: skip};

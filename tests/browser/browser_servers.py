@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import glob
 import json
-import re
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -24,8 +24,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from process_guard import die_with_parent, install  # noqa: E402  (tests/process_guard.py)
 from course_files import NOTEBOOKS as COURSE_NOTEBOOKS  # noqa: E402
+from process_guard import die_with_parent, install  # noqa: E402  (tests/process_guard.py)
+
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 

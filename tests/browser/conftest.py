@@ -39,8 +39,10 @@ def pytest_runtest_makereport(item, call):
 def chromium():
     path = chromium_path()
     if not (os.path.isfile(path) and os.access(path, os.X_OK)):
-        pytest.skip(f"SKIPPED browser test: no Chromium at {path} (apt-get install chromium, or set CHROMIUM)")
-    import playwright.sync_api  # noqa: F401  (pinned in the test extra: missing means a broken setup, not a skip)
+        pytest.skip(f"SKIPPED browser test: no Chromium at {path} "
+                    "(apt-get install chromium, or set CHROMIUM)")
+    # pinned in the test extra: missing means a broken setup, not a skip
+    import playwright.sync_api  # noqa: F401
     return path
 
 
@@ -87,7 +89,8 @@ def lab_server(chromium, session_tmp):
 def page(browser, request):
     """A fresh browser context and page; on failure its screenshot and console log are saved."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    context.set_default_timeout(120_000)  # a ceiling for clicks and waits, not a budget: a slow or busy machine passes
+    # a ceiling for clicks and waits, not a budget: a slow or busy machine passes
+    context.set_default_timeout(120_000)
     pg = context.new_page()
     log = []
     pg.on("console", lambda m: log.append(f"[{m.type}] {m.text}"))
@@ -101,7 +104,8 @@ def page(browser, request):
         if rep is None or rep.failed:
             save_artifacts(pg, request.node.name, log, pg.server)
         try:  # free the CPU for the next notebook: stop every kernel this page started
-            pg.evaluate("async () => { if (window.jupyterapp) await window.jupyterapp.serviceManager.sessions.shutdownAll(); }")
+            pg.evaluate("async () => { if (window.jupyterapp) await "
+                        "window.jupyterapp.serviceManager.sessions.shutdownAll(); }")
         except Exception:
             pass
         context.close()

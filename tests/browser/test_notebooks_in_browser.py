@@ -20,10 +20,26 @@ import json
 import time
 
 import pytest
-
-from browser_page import (CEILING_S, DECK_PALETTE_TEXT, changed_cells, deck_state, exercise_panels, goto_lab, image_stats,
-                          move_slider, output_problems, panel_cells, panel_state, picture_problem, run_all,
-                          start_deck, stop_deck, unexecuted_cells, wait_idle, walk_deck)
+from browser_page import (
+    CEILING_S,
+    DECK_PALETTE_TEXT,
+    changed_cells,
+    deck_state,
+    exercise_panels,
+    goto_lab,
+    image_stats,
+    move_slider,
+    output_problems,
+    panel_cells,
+    panel_state,
+    picture_problem,
+    run_all,
+    start_deck,
+    stop_deck,
+    unexecuted_cells,
+    wait_idle,
+    walk_deck,
+)
 from browser_servers import ARTIFACTS, copy_notebooks, notebook_paths, save_artifacts, start_voila
 
 NOTEBOOKS = notebook_paths()
@@ -39,7 +55,8 @@ JS_PANEL_OUTPUTS = """
     for (const o of c.outputs.toJSON()) {
       const d = o.data || {};
       const t = d['text/plain'];
-      if (d['application/vnd.jupyter.widget-view+json'] && (Array.isArray(t) ? t.join('') : (t || '')).startsWith('[')) n++;
+      if (d['application/vnd.jupyter.widget-view+json']
+          && (Array.isArray(t) ? t.join('') : (t || '')).startsWith('[')) n++;
     }
   }
   return n;
@@ -104,12 +121,14 @@ def test_notebook_in_jupyterlab(nb, page, request):
     assert n_rendered == n_outputs, (f"{nb.name}: {n_outputs} panel outputs but {n_rendered} rendered "
                                      "lecture panels")
     stray = page.locator(".widget-slider").count() - page.locator(".lecture-panel .widget-slider").count()
-    assert stray == 0, (f"{nb.name}: {stray} slider(s) outside a lecture panel (use lecture_utils.widgets.Panel, "
+    assert stray == 0, (f"{nb.name}: {stray} slider(s) outside a lecture panel (use "
+                        f"lecture_utils.widgets.Panel, "
                         "whose figure this test can check)")
     stored = len(panel_cells(nb))
     assert n_outputs >= (1 if stored else 0), f"{nb.name}: the stored notebook has panels but none was shown"
     blurry = page.evaluate(JS_BLURRY_IMAGES)
-    assert not blurry, f"{nb.name}: pictures with fewer than 2 pixels per CSS pixel (blurry on a projector): {blurry}"
+    assert not blurry, (f"{nb.name}: pictures with fewer than 2 pixels per CSS pixel (blurry on a "
+                        f"projector): {blurry}")
 
     t1 = time.monotonic()
     moves, failures = exercise_panels(page)
@@ -128,7 +147,8 @@ def test_notebook_in_jupyterlab(nb, page, request):
     finally:
         stop_deck(page)
     last = max(i for i in range(st["n"]) if i not in st["skip"])
-    assert st["active"] == last, f"{nb.name}: the deck stopped at cell {st['active']} before its last cell {last}"
+    assert st["active"] == last, (f"{nb.name}: the deck stopped at cell {st['active']} before its last cell "
+                                  f"{last}")
     never = sorted(set(range(st["n"])) - set(st["skip"]) - seen)
     assert not never, f"{nb.name}: cells {never} never came on a slide while walking the deck"
     t_deck = time.monotonic() - t2
@@ -170,7 +190,8 @@ def test_slideshow_keeps_sliders_working(page, request):
         panel = page.locator(".lecture-panel").first
         st = deck_state(page)
         assert 0 < len(st["shown"]) < st["n"], \
-            f"{nb.name}: the title slide shows {len(st['shown'])} of {st['n']} cells (slide metadata missing?)"
+            (f"{nb.name}: the title slide shows {len(st['shown'])} of {st['n']} cells (slide metadata "
+             f"missing?)")
         assert not _shown(panel), f"{nb.name}: the first panel is already on the title slide"
         steps, _, _ = walk_deck(page, until=lambda: _shown(panel), max_presses=200)
         if _shown(panel):  # a slide taller than the window: scroll within it
@@ -180,12 +201,15 @@ def test_slideshow_keeps_sliders_working(page, request):
         assert _visible_in_viewport(panel), f"{nb.name}: the first panel never came on screen in the deck"
         slider = panel.locator(".widget-slider").first
         mv = move_slider(page, panel, slider)
-        assert mv.before != mv.after, f"{nb.name}: in the deck, {mv.key} did not move the slider ({mv.before})"
-        assert mv.figure_changed and mv.cells_changed, f"{nb.name}: in the deck the drawn figure did not change"
+        assert mv.before != mv.after, (f"{nb.name}: in the deck, {mv.key} did not move the slider "
+                                       f"({mv.before})")
+        assert mv.figure_changed and mv.cells_changed, (f"{nb.name}: in the deck the drawn figure did not "
+                                                        f"change")
         assert not mv.problem, f"{nb.name}: in the deck: {mv.problem}"
         probs = output_problems(page)
         assert not probs, f"{nb.name}: errors in the deck:\n{probs}"
-        TIMINGS["slideshow"] = {"notebook": nb.name, "started_with": f"Ctrl+Shift+C, {DECK_PALETTE_TEXT}, Enter",
+        TIMINGS["slideshow"] = {"notebook": nb.name,
+                                "started_with": f"Ctrl+Shift+C, {DECK_PALETTE_TEXT}, Enter",
                                 "space_to_panel": steps, "redraw_s": round(mv.seconds, 2)}
     finally:
         stop_deck(page)
@@ -200,7 +224,8 @@ def test_a_stale_panel_says_restart_run_all(page, request):
     stale = page.locator(".lecture-panel .lecture-stale").first
     assert stale.count() == 1, f"{nb.name}: the panel has no stale-widget message"
     assert not stale.is_visible(), f"{nb.name}: the stale message shows while the kernel is connected"
-    page.evaluate("async () => { await window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.restart(); }")
+    page.evaluate("async () => { await "
+                  "window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.restart(); }")
     stale.wait_for(state="visible", timeout=CEILING_S * 1000)   # the event: the widgets lost their kernel
     assert "restart: run all cells" in stale.inner_text()
 
@@ -263,8 +288,10 @@ def test_rerun_button_trains_live_with_a_progress_bar(page, request):
     img1 = image_stats(panel)
     if "Live rerun" not in (cap1 or ""):
         save_artifacts(page, "rerun-button", page.console_log, lab_server)
-    assert "Live rerun" in (cap1 or ""), f"{nb.name}: no live run in the caption after {seconds:.0f} s: {cap1}"
-    assert src1 != src0 and changed_cells(img0, img1), f"{nb.name}: the drawn figure did not change after the rerun"
+    assert "Live rerun" in (cap1 or ""), (f"{nb.name}: no live run in the caption after {seconds:.0f} s: "
+                                          f"{cap1}")
+    assert src1 != src0 and changed_cells(img0,
+                                          img1), f"{nb.name}: the drawn figure did not change after the rerun"
     why = picture_problem(img1, img0)
     assert not why, f"{nb.name}: after the rerun {why}"
     assert img1["ink_left"] >= 0.9 * img0["ink_left"], (
@@ -283,7 +310,8 @@ def test_rerun_button_trains_live_with_a_progress_bar(page, request):
     probs = output_problems(page)
     assert not probs, f"{nb.name}: errors after the rerun:\n{probs}"
     TIMINGS["rerun_button"] = {"notebook": nb.name, "click_to_new_figure_s": round(seconds, 1),
-                               "ink_left_before_after": [round(img0["ink_left"], 3), round(img1["ink_left"], 3)]}
+                               "ink_left_before_after": [round(img0["ink_left"], 3), round(img1["ink_left"],
+                                                                                           3)]}
 
 
 def test_voila_renders_and_slider_works(page, chromium, session_tmp):

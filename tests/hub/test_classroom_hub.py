@@ -1,21 +1,26 @@
-"""A class on one server: a real JupyterHub with 8 students runs every notebook (issue 13 §3; `make hub-test`).
+"""A class on one server: a real JupyterHub with 8 students runs every notebook (issue 13 §3; `make
+hub-test`).
 
 What it does, on 127.0.0.1 and free ports only:
 
-1. starts ``jupyterhub`` (pinned in the ``hub`` extra) with ``configurable-http-proxy`` (npm, package-lock.json),
+1. starts ``jupyterhub`` (pinned in the ``hub`` extra) with ``configurable-http-proxy`` (npm,
+package-lock.json),
    the course's shared classroom settings (``classroom/hub_settings.py``: copy-on-first-start, idle culler,
    environment), SimpleLocalProcessSpawner (limits are documented for SystemdSpawner, not enforced here) and a
    test-only authenticator (DummyAuthenticator with a password made here; the real config documents
    NativeAuthenticator);
-2. starts the 8 students' servers through the hub's REST API and checks each got its own copy of the notebooks;
+2. starts the 8 students' servers through the hub's REST API and checks each got its own copy of the
+notebooks;
 3. one student alone runs every notebook (kernels through the proxy: the kernel's websocket channels, as
    JupyterLab does), and the resident memory of the kernel after Run All of each notebook is read;
 4. all 8 students run every notebook at the same time (each student one notebook after another, as in class);
    every output must be error-free;
-5. one student's notebook is driven in Chromium through the hub's URL (login form, JupyterLab, Run All, a slider);
+5. one student's notebook is driven in Chromium through the hub's URL (login form, JupyterLab, Run All, a
+slider);
 6. stops everything it started — also on failure and on SIGTERM (process groups, then any process left).
 
-The report (times, memory, the slowest notebook) is printed and written to tests/hub/artifacts/hub_report.json.
+The report (times, memory, the slowest notebook) is printed and written to
+tests/hub/artifacts/hub_report.json.
 """
 from __future__ import annotations
 
@@ -90,7 +95,8 @@ c.Spawner.cmd = [{python!r}, "-m", "jupyterhub.singleuser"]
 c.Spawner.args = {args!r}
 c.JupyterHub.services.append({{"name": "hub-test", "api_token": {token!r}}})
 c.JupyterHub.load_roles.append({{"name": "hub-test", "services": ["hub-test"],
-                                 "scopes": ["admin:users", "admin:servers", "access:servers", "read:users", "list:services", "read:services"]}})
+                                 "scopes": ["admin:users", "admin:servers", "access:servers", "read:users",
+                                            "list:services", "read:services"]}})
 """
 
 
@@ -118,7 +124,8 @@ class Hub:
         if COURSE != ROOT:
             env["PYTHONPATH"] = os.pathsep.join([str(COURSE), *filter(None, [env.get("PYTHONPATH")])])
         self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([sys.executable, "-m", "jupyterhub", "-f", str(self.base / "jupyterhub_config.py")],
+        self.proc = subprocess.Popen([sys.executable, "-m", "jupyterhub", "-f",
+                                      str(self.base / "jupyterhub_config.py")],
                                      cwd=self.base, env=env, stdout=self._log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, start_new_session=True)
         t0 = time.monotonic()
@@ -175,7 +182,8 @@ class Hub:
 
         for p in self.processes():
             try:
-                if "jupyterhub.singleuser" in " ".join(p.cmdline()) and p.environ().get("JUPYTERHUB_USER") == user:
+                if ("jupyterhub.singleuser" in " ".join(p.cmdline())
+                        and p.environ().get("JUPYTERHUB_USER") == user):
                     return p
             except psutil.Error:
                 continue
@@ -329,14 +337,16 @@ def run_notebook(hub, user, nb_path, on_done=None):
 
 
 def _kernel_rss_mb(hub, user, kernel_id):
-    """Resident memory of the kernel (the server's child whose command line names the kernel's connection file)."""
+    """Resident memory of the kernel (the server's child whose command line names the kernel's
+    connection file)."""
     import psutil
 
     server = hub.server_process(user)
     for p in (server.children(recursive=True) if server else []):
         try:
             if any(kernel_id in a for a in p.cmdline()):
-                full = p.memory_full_info()  # uss: pages only this kernel holds (torch's library pages are shared)
+                # uss: pages only this kernel holds (torch's library pages are shared)
+                full = p.memory_full_info()
                 return {"kernel_rss_mb": round(full.rss / 2**20), "kernel_uss_mb": round(full.uss / 2**20)}
         except psutil.Error:
             continue
@@ -375,7 +385,8 @@ class MemorySampler(threading.Thread):
 
 
 def run_students(hub, users, notebooks, on_done=None):
-    """Every user runs every notebook, one after another; the users at the same time. Returns (seconds, runs)."""
+    """Every user runs every notebook, one after another; the users at the same time.
+    Returns (seconds, runs)."""
     def one_student(u):
         return [run_notebook(hub, u, nb, on_done) for nb in notebooks]
 
@@ -432,7 +443,8 @@ def test_a_class_of_8_on_one_hub(hub):
     sampler.start()
     t1, alone = run_students(hub, STUDENTS[:1], NOTEBOOKS, on_done=lambda u, k: _kernel_rss_mb(hub, u, k))
     report["one_student"] = {"seconds": round(t1, 1), "peak_server_rss_mb": sampler.stop()[STUDENTS[0]],
-                             "notebooks": {r["notebook"]: {k: r.get(k) for k in ("seconds", "kernel_rss_mb", "kernel_uss_mb")}
+                             "notebooks": {r["notebook"]: {k: r.get(k) for k in ("seconds", "kernel_rss_mb",
+                                                                                 "kernel_uss_mb")}
                                            for r in alone},
                              "load_after": _load()}
     problems = [f"alone: {r['user']} {r['notebook']}: {p}" for r in alone for p in r["problems"]]
@@ -484,7 +496,8 @@ def _drive_in_chromium(hub, user):
     from browser_page import exercise_panels, goto_lab, output_problems, run_all, unexecuted_cells
     from playwright.sync_api import sync_playwright
 
-    spec = importlib.util.spec_from_file_location("browser_conftest", ROOT / "tests" / "browser" / "conftest.py")
+    spec = importlib.util.spec_from_file_location("browser_conftest",
+                                                  ROOT / "tests" / "browser" / "conftest.py")
     browser_conftest = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(browser_conftest)
     CHROMIUM_ARGS = browser_conftest.CHROMIUM_ARGS
