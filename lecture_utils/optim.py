@@ -5,7 +5,9 @@ The lecture's momentum (λ is called β in this course; m is the *movement*):
     m⁰ = 0,   mᵗ = β·mᵗ⁻¹ − η·gᵗ⁻¹,   θᵗ = θᵗ⁻¹ + mᵗ,   gᵗ⁻¹ = ∇L(θᵗ⁻¹)
 
 β = 0 is plain gradient descent θᵗ = θᵗ⁻¹ − η·∇L(θᵗ⁻¹). Unrolled, the movement is a weighted sum
-of all past gradients: mᵗ = −η Σ_{i<t} β^(t−1−i) gⁱ.
+of all past gradients: mᵗ = −η Σ_{i<t} β^(t−1−i) gⁱ. This module is the rule's one home:
+:func:`momentum_path` / :func:`momentum_trace` run it for one β, :func:`momentum_runs` for many β side
+by side (the β scan of :mod:`lecture_utils.rolling`), :func:`minibatch_path` with mini-batch gradients.
 
 One rule, four conventions (notebook 05, "One rule, four conventions"). With a constant step they
 all give the same path θ⁰, θ¹, …; only the name and the scale of the stored vector differ:
