@@ -9,6 +9,11 @@ implemented by ``torch.optim.SGD(lr=η, momentum=β)`` whose buffer is ``buf = �
 (see :mod:`lecture_utils.optim` for the mapping). Batches come from
 :func:`lecture_utils.data.epoch_batches`, a fresh permutation every epoch.
 
+One loop, :func:`train_classifier`, in small parts: :class:`EvalSchedule` says when the full
+training and test sets are evaluated, :class:`StopRules` when the run stops and with which word of
+:data:`STATUSES` (the one status vocabulary of the package), :data:`TRAIN_CONSTRAINTS` the valid
+range of each scalar argument.
+
 Used by notebooks 01 (accuracy vs batch size), 02 (real training), 03 (the generalization gap),
 04 (having both) and 05 (momentum on real data).
 """
