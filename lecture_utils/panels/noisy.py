@@ -23,7 +23,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from .. import widgets
-from .._validate import COUNT, LR, SEED, Interval, Options, check_int, check_real, validate_params
+from .._validate import COUNT, LR, NONNEGATIVE_INT, SEED, Interval, Options, validate_params
 from ..data import updates_per_epoch
 from ..landscapes import (  # noqa: F401  (re-exported: the notebook and tests use noisy.<name>)
     DEFAULT_EPOCHS,
@@ -51,10 +51,10 @@ SADDLE_BATCHES = Options((1, 2, 4, 8, 16, 32))
 TRAJECTORY_LR = Interval("real", 0.01, 0.2)
 
 
+@validate_params(count=NONNEGATIVE_INT)
 def plural(count, word, words=None):
     """"1 update", "2 updates": ``count`` and the word in the number that fits (``words``: an irregular
     plural)."""
-    count = check_int("count", count, low=0)
     return f"{count} {word if count == 1 else (words or word + 's')}"
 
 
@@ -429,6 +429,8 @@ class PrerenderedPanel(widgets.Panel):
 
 
 # ----------------------------------------------------------------------------- real data
+@validate_params(n_boot=Interval("int", 10, None), seed=SEED,
+                 level=Interval("real", 0.0, 1.0, closed="neither"))
 def slope_interval(result, *, n_boot=2000, seed=0, level=0.95):
     """A ``level`` interval of the log-log slope of E‖g_𝓑 − g‖² against B (notebook 02 §5): the slope
     refitted ``n_boot`` times with every measured variance redrawn from N(variance, SE²) (seeded)."""
@@ -437,9 +439,7 @@ def slope_interval(result, *, n_boot=2000, seed=0, level=0.95):
     if not all(hasattr(result, k) for k in ("batch_sizes", "variance", "variance_se")):
         raise ValueError("result must be a GradientNoise from noise.gradient_noise; got "
                          f"{type(result).__name__}")
-    n_boot = check_int("n_boot", n_boot, low=10)
-    level = check_real("level", level, low=0.0, high=1.0, low_open=True, high_open=True)
-    rng = np.random.default_rng(check_int("seed", seed, low=0))
+    rng = np.random.default_rng(seed)
     v, se = np.asarray(result.variance, dtype=float), np.asarray(result.variance_se, dtype=float)
     draws = v + se * rng.standard_normal((n_boot, v.size))
     draws = np.maximum(draws, 1e-3 * v)                   # a variance stays positive
