@@ -1,7 +1,6 @@
 """Notebook 01's exercise checks: right answers pass, the common wrong ones fail with a message that
 does not give the answer away."""
 import numpy as np
-import pytest
 
 from lecture_utils import checks, sweeps
 
@@ -15,7 +14,8 @@ def _says(capsys):
 def test_updates_per_epoch(capsys):
     assert checks.check_updates_per_epoch(14) is True and _says(capsys).startswith("✅")
     assert checks.check_updates_per_epoch(...) is None and _says(capsys).startswith("⏳")
-    for wrong, hint in [(13, "leaves 100 examples out"), (13.333, "not a whole number"), (4000 / 300, "whole"),
+    for wrong, hint in [(13, "leaves 100 examples out"), (13.333, "not a whole number"),
+                        (4000 / 300, "whole"),
                         (15, "count the batches"), ("14", "without quotes"), (float("nan"), "diverged")]:
         assert checks.check_updates_per_epoch(wrong) is False
         line = _says(capsys)

@@ -87,7 +87,8 @@ def test_saddle_panel_momentum_leaves_sooner():
     # GD: |θ₂| grows by (1 + η) per step near the saddle: 1e-3·1.1^t > 0.5 needs t ≈ ln(500)/ln(1.1) ≈ 65
     assert 60 <= t_gd <= 75
     assert t_mo < t_gd / 2
-    assert f"Gradient descent leaves the saddle (|θ₂| > 0.5) after {t_gd} steps, momentum after {t_mo} steps" in p.caption_text()
+    assert (f"Gradient descent leaves the saddle (|θ₂| > 0.5) after {t_gd} steps, momentum after {t_mo} steps"
+            in p.caption_text())
     assert _moves_redraw(p, [dict(beta=b) for b in (0.5, 0.6, 0.7, 0.8)])
 
 
@@ -98,7 +99,8 @@ def test_saddle_panel_reports_divergence_on_the_figure():
     msgs = [a for a in p._dynamic if hasattr(a, "get_text") and a.get_visible() and "diverge" in a.get_text()]
     assert msgs, "the divergence message is not shown on the figure"
     p.update(lr=0.1)
-    assert not any(hasattr(a, "get_text") and a.get_visible() and "diverge" in a.get_text() for a in p._dynamic)
+    assert not any(hasattr(a, "get_text") and a.get_visible() and "diverge" in a.get_text()
+                   for a in p._dynamic)
 
 
 def test_quadratic_panel_rates_and_divergence():
