@@ -28,9 +28,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validate import check_beta, check_int, check_lr, check_real
+from ._validate import BETA, COUNT, LR, NONNEGATIVE_INT, Interval, validate_params
 
 HOST = "127.0.0.1"
+PORT = Interval("int", 1, 65535, allow_none=True)   # None: pick a free one
 
 
 class ParallelError(RuntimeError):
@@ -75,6 +76,10 @@ def port_is_free(port, host=HOST):
     return True
 
 
+@validate_params(world_size=Interval("int", 1, 16), per_worker_batch=COUNT, lr=LR, steps=COUNT,
+                 seed=Interval("int", 0, 2**32 - 1), momentum=BETA, warmup_steps=NONNEGATIVE_INT,
+                 threads_per_worker=Interval("int", 1, 256, allow_none=True), port=PORT,
+                 timeout=Interval("real", 1.0, None))
 def data_parallel_train(world_size, per_worker_batch, *, lr, steps, seed, data=None, momentum=0.0,
                         warmup_steps=0, threads_per_worker=None, port=None, timeout=120.0):
     """Train the course MLP with ``world_size`` processes, gradients averaged by all-reduce.
@@ -97,28 +102,9 @@ def data_parallel_train(world_size, per_worker_batch, *, lr, steps, seed, data=N
     """
     from .seeding import THREADS
 
-    world_size = check_int("world_size", world_size, low=1, high=16)
-    b = check_int("per_worker_batch", per_worker_batch, low=1)
-    lr = check_lr(lr)
-    steps = check_int("steps", steps, low=1)
-    seed = check_int("seed", seed, low=0, high=2**32 - 1)
-    momentum = check_beta(momentum, "momentum")
-    warmup_steps = check_int("warmup_steps", warmup_steps, low=0)
-    threads = check_int("threads_per_worker", threads_per_worker, low=1, high=256, allow_none=True)
-    threads = threads or max(1, THREADS // world_size)
-    timeout = check_real("timeout", timeout, low=1.0)
-    port = check_int("port", port, low=1, high=65535, allow_none=True)
-    if data is not None:
-        from .data import Dataset
-
-        if not isinstance(data, Dataset):
-            raise ValueError(f"data must be a lecture_utils.data.Dataset or None (MNIST-1D); "
-                             f"got {type(data).__name__}")
-        n = data.n_train
-    else:
-        from .data import N_TRAIN
-
-        n = N_TRAIN
+    b = per_worker_batch
+    threads = threads_per_worker or max(1, THREADS // world_size)
+    n = _training_set_size(data)
     if world_size * b > n:
         raise ValueError(f"per_worker_batch must be in [1, {n // world_size}] so that the global batch "
                          f"world_size·per_worker_batch fits the {n} training examples; got {b}")
@@ -140,6 +126,18 @@ def data_parallel_train(world_size, per_worker_batch, *, lr, steps, seed, data=N
 
 class _PortTaken(ParallelError):
     pass
+
+
+def _training_set_size(data):
+    """N, the training examples of ``data`` (a :class:`~lecture_utils.data.Dataset`; ``None``: MNIST-1D)."""
+    from .data import N_TRAIN, Dataset
+
+    if data is None:
+        return N_TRAIN
+    if not isinstance(data, Dataset):
+        raise ValueError(f"data must be a lecture_utils.data.Dataset or None (MNIST-1D); "
+                         f"got {type(data).__name__}")
+    return data.n_train
 
 
 def _run_workers(cfg, port, timeout):
@@ -167,27 +165,7 @@ def _run_workers(cfg, port, timeout):
                                           stderr=subprocess.STDOUT, env=env, cwd=tmp,
                                           preexec_fn=_die_with_parent))
             log.close()
-        deadline = t0 + timeout
-        while True:
-            codes = [p.poll() for p in procs]
-            failed = [r for r, c in enumerate(codes) if c not in (None, 0)]
-            if failed:
-                # the first worker to fail is the cause; the others then fail on the broken group
-                first = min(failed, key=lambda k: _traceback_time(tmp, k))
-                err = _traceback_text(tmp, first)
-                if "EADDRINUSE" in err or "address already in use" in err.lower():
-                    raise _PortTaken(f"port {port} on {HOST} is already in use (worker {first} could not "
-                                     f"listen on it); all workers were stopped")
-                raise ParallelError(f"worker {first} of {cfg['world_size']} failed "
-                                    f"(exit code {codes[first]}); "
-                                    f"all workers were stopped.\n{err.strip()}" + _log_tails(tmp))
-            if all(c == 0 for c in codes):
-                break
-            if time.perf_counter() > deadline:
-                raise ParallelError(f"data-parallel run timed out after {timeout:.0f} s; "
-                                    "all workers were stopped."
-                                    + _log_tails(tmp))
-            time.sleep(0.02)
+        _wait_for_workers(procs, tmp, port, deadline=t0 + timeout, timeout=timeout)
         out = torch.load(os.path.join(tmp, "result.pt"), weights_only=False)
     finally:
         _stop_workers(procs)
@@ -202,8 +180,30 @@ def _run_workers(cfg, port, timeout):
     return ParallelResult(model=model, seconds=out["seconds"], startup_seconds=out["started"] - t0,
                           world_size=cfg["world_size"], per_worker_batch=cfg["batch"],
                           global_batch=cfg["world_size"] * cfg["batch"], steps=out["steps"],
-                          status=out["status"],
-                          port=port, params=params)
+                          status=out["status"], port=port, params=params)
+
+
+def _wait_for_workers(procs, tmp, port, deadline, timeout):
+    """Return when every worker exited with 0; raise :class:`ParallelError` (or :class:`_PortTaken`)
+    quoting the first failed worker's traceback, or when ``deadline`` (perf_counter) passes."""
+    while True:
+        codes = [p.poll() for p in procs]
+        failed = [r for r, c in enumerate(codes) if c not in (None, 0)]
+        if failed:
+            # the first worker to fail is the cause; the others then fail on the broken group
+            first = min(failed, key=lambda k: _traceback_time(tmp, k))
+            err = _traceback_text(tmp, first)
+            if "EADDRINUSE" in err or "address already in use" in err.lower():
+                raise _PortTaken(f"port {port} on {HOST} is already in use (worker {first} could not "
+                                 f"listen on it); all workers were stopped")
+            raise ParallelError(f"worker {first} of {len(procs)} failed (exit code {codes[first]}); "
+                                f"all workers were stopped.\n{err.strip()}" + _log_tails(tmp))
+        if all(c == 0 for c in codes):
+            return
+        if time.perf_counter() > deadline:
+            raise ParallelError(f"data-parallel run timed out after {timeout:.0f} s; all workers were "
+                                "stopped." + _log_tails(tmp))
+        time.sleep(0.02)
 
 
 def _die_with_parent():
