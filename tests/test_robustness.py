@@ -1,6 +1,8 @@
 """Robustness: what learners will do wrong, tried on purpose.
 
-1. Property tests (hypothesis) of the core helpers: any value in the documented range works and
+1. Property tests (hypothesis) of the core helpers: any value in the declared range (strategies
+   built by ``declared(fn, name)`` from ``fn.__constraints__``, narrowed only to keep runs finite and
+   quick) works and
    gives a result with the documented properties; any value outside raises ``ValueError`` naming
    the parameter; no other exception type escapes.
 2. A contract sweep over *every* public function of ``lecture_utils`` (modules that land later are
@@ -36,6 +38,7 @@ from hypothesis import strategies as st
 import lecture_utils
 from lecture_utils import data as D
 from lecture_utils import optim as O
+from lecture_utils import train as T
 from lecture_utils import widgets as W
 from lecture_utils._validate import Interval, Options, constraints_of
 
@@ -46,6 +49,22 @@ FEW = settings(max_examples=8, deadline=None, derandomize=True,
 
 NAN, INF = float("nan"), float("inf")
 BAD_REALS = [NAN, INF, -INF, "0.1", None, [0.1]]
+
+
+def declared(fn, name, low=None, high=None):
+    """A hypothesis strategy over the range ``fn`` declares for ``name`` (``fn.__constraints__``),
+    narrowed to [low, high] where the test needs finite or quick values; its open ends stay out."""
+    c = constraints_of(fn).get(name)
+    assert c is not None, f"{fn.__qualname__} declares no constraint for {name!r} (validate_params)"
+    if isinstance(c, Options):
+        return st.sampled_from(list(c.values))
+    lo = c.low if low is None else (low if c.low is None else max(low, c.low))
+    hi = c.high if high is None else (high if c.high is None else min(high, c.high))
+    if c.kind == "int":
+        return st.integers(None if lo is None else int(math.ceil(lo)) + (c.low_open and lo == c.low),
+                           None if hi is None else int(math.floor(hi)) - (c.high_open and hi == c.high))
+    return st.floats(lo, hi, exclude_min=c.low_open and lo == c.low, exclude_max=c.high_open and hi == c.high,
+                     allow_nan=False, allow_infinity=False)
 
 
 def raises_naming(name, fn, *args, **kwargs):
@@ -83,7 +102,7 @@ def test_epoch_batches_partition(n, data, seed, epoch, drop_last, shuffle):
 def test_batches_with_replacement(n, data, seed, k):
     b = data.draw(st.integers(1, n))
     batches = D.batches_with_replacement(n, b, seed=seed, n_batches=k)
-    assert len(batches) == (k if k is not None else -(-n // b))
+    assert len(batches) == (k if k is not None else D.updates_per_epoch(n, b))
     for x in batches:
         assert len(x) == b and x.min() >= 0 and x.max() < n
     counts, unseen, repeated = D.coverage(batches, n)
@@ -97,9 +116,9 @@ def test_batch_assignment_shape(n, data, epochs, replacement):
     a = D.batch_assignment(n, b, seed=0, epochs=epochs, replacement=replacement)
     assert a.shape == (epochs, n)
     if replacement:
-        assert (a.sum(axis=1) == b * -(-n // b)).all()
+        assert (a.sum(axis=1) == b * D.updates_per_epoch(n, b)).all()
     else:
-        assert a.min() == 0 and a.max() == -(-n // b) - 1
+        assert a.min() == 0 and a.max() == D.updates_per_epoch(n, b) - 1
 
 
 @pytest.mark.parametrize("bad_b", [0, -1, 2.5, "2", None, True])
@@ -184,7 +203,8 @@ def _quad_grad(h):
 
 
 @SETTINGS
-@given(lr=st.floats(1e-4, 50.0), beta=st.floats(0.0, 0.999), steps=st.integers(0, 60),
+@given(lr=declared(O.momentum_path, "lr", 1e-4, 50.0), beta=declared(O.momentum_path, "beta"),
+       steps=declared(O.momentum_path, "steps", high=60),
        h=st.lists(st.floats(0.01, 10.0), min_size=1, max_size=3))
 def test_momentum_path_any_valid_input(lr, beta, steps, h):
     theta0 = np.ones(len(h))
@@ -228,13 +248,14 @@ def test_momentum_path_refuses(kwargs, name):
 
 
 @SETTINGS
-@given(data=st.data(), lr=st.floats(1e-3, 20.0), beta=st.floats(0, 0.99), epochs=st.integers(0, 4),
-       seed=st.integers(0, 1000))
+@given(data=st.data(), lr=declared(O.minibatch_path, "lr", 1e-3, 20.0),
+       beta=declared(O.minibatch_path, "beta"), epochs=declared(O.minibatch_path, "epochs", high=4),
+       seed=declared(O.minibatch_path, "seed"))
 def test_minibatch_path_any_valid_input(data, lr, beta, epochs, seed):
     p = D.make_toy_regression(12)
     b = data.draw(st.integers(1, 12))
     path = O.minibatch_path(p, [0.0, 0.0], batch_size=b, lr=lr, epochs=epochs, seed=seed, beta=beta)
-    assert path.shape == (epochs * -(-12 // b) + 1, 2)
+    assert path.shape == (epochs * D.updates_per_epoch(12, b) + 1, 2)
     bad = ~np.all(np.isfinite(path), axis=1)
     if bad.any():
         assert bad[int(np.argmax(bad)):].all()
@@ -253,8 +274,10 @@ def test_minibatch_path_refuses(kwargs, name):
 
 # ----------------------------------------------------------------------------- train (tiny)
 @FEW
-@given(data=st.data(), lr=st.floats(1e-4, 1e4), momentum=st.floats(0.0, 0.99), steps=st.integers(1, 4),
-       seed=st.integers(0, 2**32 - 1), warmup=st.integers(0, 5))
+@given(data=st.data(), lr=declared(T.train_classifier, "lr", 1e-4, 1e4),
+       momentum=declared(T.train_classifier, "momentum"),
+       steps=declared(T.train_classifier, "max_steps", high=4),
+       seed=declared(T.train_classifier, "seed"), warmup=declared(T.train_classifier, "warmup_steps", high=5))
 def test_train_classifier_any_valid_input(tiny, data, lr, momentum, steps, seed, warmup):
     from lecture_utils.train import STATUSES, train_classifier
 
@@ -850,7 +873,14 @@ def test_panel_random_positions(qualname, fn):
     for k, c in ctrls.items():
         ends = _extremes(c)
         opts = getattr(c, "_options_values", None)
-        if opts:
+        constraint = getattr(c, "constraint", None)
+        if isinstance(constraint, Options):
+            strategies[k] = st.sampled_from(list(constraint.values))
+        elif isinstance(constraint, Interval) and constraint.kind == "int":
+            strategies[k] = st.integers(int(constraint.low), int(constraint.high))
+        elif isinstance(constraint, Interval):
+            strategies[k] = st.floats(constraint.low, constraint.high)
+        elif opts:
             strategies[k] = st.sampled_from(list(opts))
         elif isinstance(c.value, bool):
             strategies[k] = st.booleans()
@@ -858,9 +888,7 @@ def test_panel_random_positions(qualname, fn):
             strategies[k] = st.integers(int(ends[0]), int(ends[1]))
         elif len(ends) == 2:
             strategies[k] = st.floats(float(ends[0]), float(ends[1]))
-    assume_ok = strategies or None
-    if not assume_ok:
-        pytest.skip("no slider to move")
+    assert strategies, f"{qualname}: no control to move"
 
     @settings(max_examples=6, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
     @given(st.fixed_dictionaries(strategies))
