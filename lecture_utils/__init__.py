@@ -1,8 +1,15 @@
 """lecture_utils — the code behind the course unit "Mini-batches and momentum".
 
 Modules by concept (each docstring names the formula and the notebook that uses it):
-data, landscapes, optim, quadratic, train, sharpness, noise, scaling, parallel, timing, sweeps,
-plotting, widgets, panels (one module per notebook), checks.
+
+* numbers — data (MNIST-1D, toy regression, epochs and batches), toy_sgd, landscapes (toy losses),
+  optim (the momentum rule), rolling (where the ball ends), quadratic, train (the training loop),
+  seeding, timing, race, noise (gradient noise), scaling, tuning, sharpness, parallel (data parallel),
+  small_vs_large;
+* cached experiments — sweeps (one module per sweep, a typed record each);
+* drawing — plotting, widgets (sliders from declared constraints, the Panel), panels (one module per
+  notebook: numbers in, artists and a caption out);
+* exercises — checks; parameter ranges — _validate (declared once: check, slider, tests).
 
 Speed note (thread policy, see :mod:`lecture_utils.seeding` and ``benchmarks/threads.py``): training
 uses one torch thread, which a busy neighbour process cannot stall. Where torch does use several

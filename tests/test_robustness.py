@@ -2,9 +2,8 @@
 
 1. Property tests (hypothesis) of the core helpers: any value in the declared range (strategies
    built by ``declared(fn, name)`` from ``fn.__constraints__``, narrowed only to keep runs finite and
-   quick) works and
-   gives a result with the documented properties; any value outside raises ``ValueError`` naming
-   the parameter; no other exception type escapes.
+   quick) works and gives a result with the documented properties; any value outside raises
+   ``ValueError`` naming the parameter; no other exception type escapes.
 2. A contract sweep over *every* public function of ``lecture_utils`` (modules that land later are
    covered automatically). Ranges come from the declarations (``validate_params`` sets
    ``fn.__constraints__``), never from error messages: a declared parameter is called at its
