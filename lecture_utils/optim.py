@@ -147,7 +147,7 @@ def _run(grad_fn, theta, lr, beta, steps):
 
 
 @validate_params(lr=LR, steps=NONNEGATIVE_INT)
-def momentum_runs(grad_fn, theta0, *, lr, betas, steps):
+def momentum_runs(grad_fn, theta0, *, lr, betas, steps, every_step=True):
     """The lecture's rule run once per β of ``betas``, all from θ⁰, side by side (notebook 05, "Rolling
     past a local minimum": the scan over β): for every run mᵗ = β·mᵗ⁻¹ − η·∇L(θᵗ⁻¹), θᵗ = θᵗ⁻¹ + mᵗ, m⁰ = 0.
 
@@ -155,8 +155,9 @@ def momentum_runs(grad_fn, theta0, *, lr, betas, steps):
     take a batch of points (shape (n, d), as the landscapes' ``grad`` does). A batch's gradient may differ
     from one point's in the last bit (numpy's vectorised exp), so a run agrees with ``momentum_trace`` at
     its β to rounding (on notebook 05's 1-D loss: 4 of the 4100 paths a slider can reach differ at all).
-    Returns ``(theta, movement)``, both of shape ``(steps + 1, len(betas), d)``; a run that leaves
-    |θ| ≤ 1e6 (or turns NaN) is NaN from that step on.
+    Returns ``(theta, movement)``, both of shape ``(steps + 1, len(betas), d)`` — or, with
+    ``every_step=False``, only θᵀ and mᵀ, shape ``(len(betas), d)`` (a scan that needs the ends only); a
+    run that leaves |θ| ≤ 1e6 (or turns NaN) is NaN from that step on.
     """
     theta0 = check_array("theta0", theta0, ndim=1)
     b = np.asarray(betas, dtype=float)
@@ -165,9 +166,10 @@ def momentum_runs(grad_fn, theta0, *, lr, betas, steps):
     b = b[:, None]
     theta = np.repeat(theta0[None, :], len(b), axis=0)
     m = np.zeros_like(theta)
-    path = np.empty((steps + 1,) + theta.shape)
-    moves = np.empty_like(path)
-    path[0], moves[0] = theta, m
+    path = np.empty((steps + 1,) + theta.shape) if every_step else None
+    moves = np.empty_like(path) if every_step else None
+    if every_step:
+        path[0], moves[0] = theta, m
     dead = None  # which runs have diverged (None while none has)
     with np.errstate(over="ignore", invalid="ignore"):
         for t in range(1, steps + 1):
@@ -178,8 +180,9 @@ def momentum_runs(grad_fn, theta0, *, lr, betas, steps):
                 dead = out if dead is None else dead | out
                 theta = np.where(dead, np.nan, theta)
                 m = np.where(dead, np.nan, m)
-            path[t], moves[t] = theta, m
-    return path, moves
+            if every_step:
+                path[t], moves[t] = theta, m
+    return (path, moves) if every_step else (theta, m)
 
 
 # ----------------------------------------------------------------------------- weighted sum

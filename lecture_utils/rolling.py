@@ -46,21 +46,19 @@ _POSITIVE = Interval("real", 0.0, None, closed="neither")
 
 @dataclass(frozen=True)
 class BetaScan:
-    """Every path of one :func:`beta_scan`: ``theta[k]`` = θ⁰…θ^T and ``movement[k]`` = m⁰…m^T of the run
-    with β = ``betas[k]`` (NaN from the step it diverged), all from θ⁰ = ``theta0`` with step η = ``lr``."""
+    """Where every run of one :func:`beta_scan` ends: ``theta[k]`` = θᵀ and ``movement[k]`` = mᵀ of the run
+    with β = ``betas[k]`` (NaN for a run that diverged), all from θ⁰ with step η = ``lr``."""
 
     lr: float
     betas: np.ndarray
     theta: np.ndarray
     movement: np.ndarray
-    theta0: float
     landscape: object
 
     def final(self):
         """``(theta_final, speed)``: θᵀ and |mᵀ| per β, NaN for a diverged run (:func:`final_positions`)."""
-        end, move = self.theta[:, -1], self.movement[:, -1]
-        bad = ~np.isfinite(end)
-        return np.where(bad, np.nan, end), np.where(bad, np.nan, np.abs(move))
+        bad = ~np.isfinite(self.theta)
+        return np.where(bad, np.nan, self.theta), np.where(bad, np.nan, np.abs(self.movement))
 
     def rolled_past(self):
         """The β whose θᵀ lies left of the barrier (θᵀ < barrier: in the global basin), ascending."""
@@ -70,16 +68,17 @@ class BetaScan:
 
 @validate_params(lr=LR, steps=COUNT)
 def beta_scan(lr, betas=BETA_GRID, *, theta0=LOCAL_THETA0, steps=LOCAL_STEPS, landscape=LOCAL_GLOBAL):
-    """The paths θ⁰…θ^steps of the lecture's rule on the 1-D loss for every β of ``betas`` at once.
+    """Where the lecture's rule ends after ``steps`` steps on the 1-D loss for every β of ``betas`` at once.
 
-    Row ``k`` is ``momentum_path(landscape.grad, [theta0], lr=lr, beta=betas[k], steps=steps)[:, 0]`` run
-    side by side with the others (:func:`lecture_utils.optim.momentum_runs`; equal to rounding); β = 0 is
-    gradient descent. Returns a :class:`BetaScan`. Notebook 05, "Rolling past a local minimum" (the scan
-    on the right) and "The lecture's conclusion".
+    Run ``k`` is ``momentum_path(landscape.grad, [theta0], lr=lr, beta=betas[k], steps=steps)`` run side
+    by side with the others (:func:`lecture_utils.optim.momentum_runs`; equal to rounding); β = 0 is
+    gradient descent. Returns a :class:`BetaScan` (θᵀ and mᵀ per β). Notebook 05, "Rolling past a local
+    minimum" (the scan on the right) and "The lecture's conclusion".
     """
     betas = np.asarray(betas, dtype=float)
-    theta, movement = momentum_runs(landscape.grad, [float(theta0)], lr=lr, betas=betas, steps=steps)
-    return BetaScan(lr, betas, theta[:, :, 0].T, movement[:, :, 0].T, float(theta0), landscape)
+    theta, movement = momentum_runs(landscape.grad, [float(theta0)], lr=lr, betas=betas, steps=steps,
+                                    every_step=False)
+    return BetaScan(lr, betas, theta[:, 0], movement[:, 0], landscape)
 
 
 def final_positions(lr, betas=BETA_GRID, *, theta0=LOCAL_THETA0, steps=LOCAL_STEPS, landscape=LOCAL_GLOBAL):

@@ -34,16 +34,22 @@ def test_final_positions_are_bit_identical_to_the_loop_they_replace(lr):
 
 
 @pytest.mark.parametrize("lr", [0.01, 0.1, 1.0])
-def test_beta_scan_rows_are_the_one_beta_rule(lr):
-    """The vectorised scan and the one-β rule are the same update: equal to rounding (a batch's gradient
-    may differ from one point's in the last bit), diverged runs NaN at the same steps."""
-    scan = rolling.beta_scan(lr)
-    for k, beta in enumerate(rolling.BETA_GRID[::7]):
+def test_momentum_runs_rows_are_the_one_beta_rule(lr):
+    """The vectorised runs and the one-β rule are the same update: equal to rounding (a batch's gradient
+    may differ from one point's in the last bit), diverged runs NaN at the same steps; the ends only
+    (every_step=False) are the last rows of the full runs, bit for bit."""
+    betas = rolling.BETA_GRID[::7]
+    theta, move = momentum_runs(LOCAL_GLOBAL.grad, [rolling.LOCAL_THETA0], lr=lr, betas=betas,
+                                steps=rolling.LOCAL_STEPS)
+    for k, beta in enumerate(betas):
         tr = momentum_trace(LOCAL_GLOBAL.grad, [rolling.LOCAL_THETA0], lr=lr, beta=beta,
                             steps=rolling.LOCAL_STEPS)
-        row = scan.theta[7 * k]
+        row = theta[:, k, 0]
         assert np.array_equal(np.isnan(row), np.isnan(tr.theta[:, 0])), beta
         np.testing.assert_allclose(row, tr.theta[:, 0], rtol=0, atol=1e-9)
+    end, end_move = momentum_runs(LOCAL_GLOBAL.grad, [rolling.LOCAL_THETA0], lr=lr, betas=betas,
+                                  steps=rolling.LOCAL_STEPS, every_step=False)
+    assert _same_bits(end, theta[-1]) and _same_bits(end_move, move[-1])
 
 
 def test_final_positions_numbers_and_rolled_past():
