@@ -57,11 +57,6 @@ def check_lr(value, name="lr"):
     return check_real(name, value, low=0.0, low_open=True)
 
 
-def check_beta(value, name="beta"):
-    """Momentum β (the lecture's λ): a number in [0, 1)."""
-    return check_real(name, value, low=0.0, high=1.0, high_open=True)
-
-
 def check_batch_size(value, n_examples, name="batch_size"):
     """Batch size B: an integer in [1, n_examples]."""
     return check_int(name, value, low=1, high=n_examples)
