@@ -1,8 +1,10 @@
 """JupyterHub for a class on ONE machine — the configuration an instructor starts from.
 
 Start:  jupyterhub -f classroom/jupyterhub_config.py      (as root, from the course's environment)
-Needs:  pip install -c constraints.txt -e '.[present,hub]' jupyterhub-systemdspawner jupyterhub-nativeauthenticator
-        npm ci   (configurable-http-proxy, pinned in package-lock.json; or `npm install -g configurable-http-proxy`)
+Needs:  pip install -c constraints.txt -e '.[present,hub]'
+            jupyterhub-systemdspawner jupyterhub-nativeauthenticator
+        npm ci   (configurable-http-proxy, pinned in package-lock.json;
+                  or `npm install -g configurable-http-proxy`)
 
 The Littlest JupyterHub (TLJH) sets up the same pieces for you (systemd spawner, culler, HTTPS):
 install it, then `tljh-config` the limits below and point its user environment at this course.
