@@ -59,6 +59,8 @@ CONVENTIONS = {
 }
 
 
+_LIMIT_SQUARED = DIVERGENCE_LIMIT * DIVERGENCE_LIMIT
+
 #: The names of the four conventions, declared once for every function that takes one.
 CONVENTION = Options(tuple(CONVENTIONS))
 
@@ -67,7 +69,7 @@ def _diverged(theta):
     """|θ| > 1e6 somewhere, or NaN/inf (NaN fails every comparison). A 1-D θ is tested by its
     squared length first (cheap): ‖θ‖² ≤ 1e12 implies every |θᵢ| ≤ 1e6; otherwise (or NaN, inf,
     overflow) the exact per-component test decides, so the verdict is the same."""
-    if theta.ndim == 1 and theta @ theta <= DIVERGENCE_LIMIT * DIVERGENCE_LIMIT:
+    if theta.ndim == 1 and theta @ theta <= _LIMIT_SQUARED:
         return False
     return not (np.abs(theta).max() <= DIVERGENCE_LIMIT)
 
@@ -137,7 +139,7 @@ def _run(grad_fn, theta, lr, beta, steps):
         g = _grad(grad_fn, theta) if t == 1 else np.asarray(grad_fn(theta), dtype=float)
         m = beta * m - lr * g
         theta = theta + m
-        if _diverged(theta):
+        if not theta @ theta <= _LIMIT_SQUARED and _diverged(theta):  # the cheap test of _diverged, inline
             bad = t
             break
         grads[t - 1] = g
