@@ -281,3 +281,12 @@ def test_local_minimum_panel_with_fewer_steps_than_the_middle_plot_shows():
     p = P.local_minimum_panel(steps=10)
     assert "after 10 steps" in p.caption_text()
     assert "after 10 steps" in p.update(beta=0.9, lr=1.0)
+
+
+def test_local_minimum_panel_returns_to_an_eta_with_the_same_picture():
+    """What an η computed is kept (β scan, gradient descent): going back to it redraws the same picture."""
+    p = P.local_minimum_panel()
+    first = p.update(beta=0.7, lr=0.3), p.png()
+    p.update(beta=0.2, lr=0.05)
+    p.update(beta=0.2, lr=1.0)
+    assert (p.update(beta=0.7, lr=0.3), p.png()) == first

@@ -78,6 +78,20 @@ def _sup(n):
     return str(n).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
 
 
+#: How many η values a panel keeps what it computed for (the β scan, gradient descent's path): moving the
+#: η slider back to a value it had costs no computation (a few kB each).
+_KEEP_LR = 32
+
+
+def _remember(cache, key, compute):
+    """``cache[key]``, computed on the first visit; the oldest entry goes beyond :data:`_KEEP_LR`."""
+    if key not in cache:
+        if len(cache) >= _KEEP_LR:
+            cache.pop(next(iter(cache)))
+        cache[key] = compute()
+    return cache[key]
+
+
 def _beta_slider(beta, constraint=BETA_RANGE):
     return widgets.slider("beta", constraint, beta, step=0.01, description="momentum β", readout_format=".2f")
 
@@ -334,11 +348,9 @@ def local_minimum_panel(beta=0.5, lr=0.1, *, theta0=LOCAL_THETA0, steps=LOCAL_ST
     by_lr = {}   # η -> (the β scan, gradient descent's path): neither depends on the β slider
 
     def update(beta, lr):
-        if lr not in by_lr:
-            by_lr.clear()
-            by_lr[lr] = (rolling.beta_scan(lr, theta0=theta0, steps=steps, landscape=landscape),
-                         momentum_path(landscape.grad, [theta0], lr=lr, beta=0.0, steps=steps)[:, 0])
-        scan, gd = by_lr[lr]
+        scan, gd = _remember(by_lr, lr, lambda: (
+            rolling.beta_scan(lr, theta0=theta0, steps=steps, landscape=landscape),
+            momentum_path(landscape.grad, [theta0], lr=lr, beta=0.0, steps=steps)[:, 0]))
         mo = momentum_path(landscape.grad, [theta0], lr=lr, beta=beta, steps=steps)[:, 0]
         finals = scan.final()[0]
         _draw_balls(a, landscape, gd, mo)
@@ -410,10 +422,8 @@ def saddle_panel(beta=0.9, lr=0.1, *, theta0=SADDLE_THETA0, steps=150, landscape
     descents = {}   # η -> gradient descent's path (it does not depend on β)
 
     def update(beta, lr):
-        if lr not in descents:
-            descents.clear()
-            descents[lr] = momentum_path(landscape.grad, theta0, lr=lr, beta=0.0, steps=steps)
-        gd = descents[lr]
+        gd = _remember(descents, lr,
+                       lambda: momentum_path(landscape.grad, theta0, lr=lr, beta=0.0, steps=steps))
         mo = momentum_path(landscape.grad, theta0, lr=lr, beta=beta, steps=steps)
         a["gd_l"].set_data(gd[:, 0], gd[:, 1])
         a["mo_l"].set_data(mo[:, 0], mo[:, 1])
