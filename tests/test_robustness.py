@@ -294,7 +294,8 @@ def test_train_classifier_any_valid_input(tiny, data, lr, momentum, steps, seed,
 def test_train_classifier_huge_lr_reports_divergence(tiny):
     from lecture_utils.train import train_classifier
 
-    r = train_classifier(tiny, batch_size=8, lr=1e12, seed=0, epochs=2, hidden=8, depth=1)
+    with pytest.warns(RuntimeWarning, match=r"DIVERGED after \d+ updates .*lower the learning rate"):
+        r = train_classifier(tiny, batch_size=8, lr=1e12, seed=0, epochs=2, hidden=8, depth=1)
     assert r.status == "diverged" and not r.ok
 
 
