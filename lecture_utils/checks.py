@@ -29,7 +29,7 @@ from .data import N_TRAIN, updates_per_epoch
 from .landscapes import SADDLE
 from .noise import finite_population_factor
 from .optim import momentum_path
-from .rolling import where_ball_stops  # noqa: F401  (exercise 3's truth; the name notebook 05's text cites)
+from .rolling import where_ball_stops  # exercise 3 of notebook 05: where the ball really stops
 
 #: The three verdicts a check prints at the start of its one line of feedback.
 VERDICTS = ("✅", "❌", "⏳")
