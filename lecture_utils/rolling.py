@@ -81,6 +81,18 @@ def beta_scan(lr, betas=BETA_GRID, *, theta0=LOCAL_THETA0, steps=LOCAL_STEPS, la
     return BetaScan(lr, betas, theta[:, 0], movement[:, 0], landscape)
 
 
+@validate_params(lr=LR, steps=COUNT)
+def beta_paths(lr, betas=BETA_GRID, *, theta0=LOCAL_THETA0, steps=LOCAL_STEPS, landscape=LOCAL_GLOBAL):
+    """:func:`beta_scan` keeping every step: ``(scan, paths)`` with ``paths[:, k]`` = θ⁰…θᵀ of the run with
+    β = ``betas[k]`` (shape ``(steps + 1, len(betas))``, NaN after a divergence). One vectorised run serves
+    every β of the slider (notebook 05, "Rolling past a local minimum": a β move then computes nothing);
+    a column equals ``momentum_path`` at that β to rounding (see :func:`lecture_utils.optim.momentum_runs`).
+    """
+    betas = np.asarray(betas, dtype=float)
+    path, moves = momentum_runs(landscape.grad, [float(theta0)], lr=lr, betas=betas, steps=steps)
+    return BetaScan(lr, betas, path[-1, :, 0].copy(), moves[-1, :, 0].copy(), landscape), path[:, :, 0]
+
+
 def final_positions(lr, betas=BETA_GRID, *, theta0=LOCAL_THETA0, steps=LOCAL_STEPS, landscape=LOCAL_GLOBAL):
     """Where the lecture's rule is after ``steps`` steps from θ⁰ on the 1-D loss, for many β at once.
 

@@ -78,9 +78,9 @@ def _sup(n):
     return str(n).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
 
 
-#: How many η values a panel keeps what it computed for (the β scan, gradient descent's path): moving the
-#: η slider back to a value it had costs no computation (a few kB each).
-_KEEP_LR = 32
+#: How many η values a panel keeps what it computed for (the local-minimum panel: every β's path, ~0.5 MB;
+#: the saddle panel: gradient descent's path): returning the η slider to a value costs nothing.
+_KEEP_LR = 16
 
 
 def _remember(cache, key, compute):
@@ -319,19 +319,16 @@ def _local_caption(lr, beta, theta0, steps, gd, mo, ok, landscape):
     if "diverged" in (b_gd, b_mo):
         who = "momentum" if b_mo == "diverged" else "gradient descent"
         return f"{who} diverges at η = {lr:.3g}", (f"η = {lr:.3g}, β = {beta:.2f}: {who} diverges — the "
-                                                   f"steps grow "
-                                                    f"without bound. Lower η or β.")
+                                                   f"steps grow without bound. Lower η or β.")
     if len(ok) == 0:
         span = "no β in [0, 0.99] carries it past the barrier"
     elif len(ok) == len(BETA_GRID):
         span = "every β in [0, 0.99] ends left of the barrier (η alone is large enough to jump it)"
     else:
         span = (f"{len(ok)} of the {len(BETA_GRID)} values β = 0, 0.01, …, 0.99 (the smallest "
-                f"{ok.min():.2f}) "
-                f"end left of the barrier, in the global basin")
+                f"{ok.min():.2f}) end left of the barrier, in the global basin")
     return None, (f"η = {lr:.3g}, β = {beta:.2f}: started at θ = {theta0:g}, after {steps} steps gradient "
-                  f"descent "
-                  f"{_where(gd[-1], b_gd, mv_gd)}; momentum {_where(mo[-1], b_mo, mv_mo)}. "
+                  f"descent {_where(gd[-1], b_gd, mv_gd)}; momentum {_where(mo[-1], b_mo, mv_mo)}. "
                   f"At this η, {span}.")
 
 
@@ -345,13 +342,17 @@ def local_minimum_panel(beta=0.5, lr=0.1, *, theta0=LOCAL_THETA0, steps=LOCAL_ST
     """
     fig = _figure((12, 3.8), left=0.055, wspace=0.3)
     a = _local_axes(fig, landscape, steps)
-    by_lr = {}   # η -> (the β scan, gradient descent's path): neither depends on the β slider
+    by_lr = {}   # η -> (the β scan, every step of every β's path): one vectorised run per η
 
     def update(beta, lr):
-        scan, gd = _remember(by_lr, lr, lambda: (
-            rolling.beta_scan(lr, theta0=theta0, steps=steps, landscape=landscape),
-            momentum_path(landscape.grad, [theta0], lr=lr, beta=0.0, steps=steps)[:, 0]))
-        mo = momentum_path(landscape.grad, [theta0], lr=lr, beta=beta, steps=steps)[:, 0]
+        scan, paths = _remember(by_lr, lr, lambda: rolling.beta_paths(lr, theta0=theta0, steps=steps,
+                                                                     landscape=landscape))
+        gd = paths[:, 0]  # β = 0 is gradient descent
+        k = int(round(beta * 100))
+        if 0 <= k < len(BETA_GRID) and abs(BETA_GRID[k] - beta) < 1e-9:
+            mo = paths[:, k]  # the slider's β is on the scan's grid (step 0.01)
+        else:
+            mo = momentum_path(landscape.grad, [theta0], lr=lr, beta=beta, steps=steps)[:, 0]
         finals = scan.final()[0]
         _draw_balls(a, landscape, gd, mo)
         a["scan"].set_ydata(np.clip(finals, -1.0, 4.0))
