@@ -53,7 +53,8 @@ def test_read_only_install_builds_mnist1d_in_the_user_cache(read_only_data):
     ro, cache = read_only_data
     assert data.writable_cache_dir() == cache
     digest = json.loads(data.CHECKSUMS_FILE.read_text())["mnist1d_seed42"]
-    good = data.load_mnist1d(cache_dir=ROOT / "data") if (ROOT / "data" / "mnist1d_seed42.npz").exists() else None
+    saved = ROOT / "data" / "mnist1d_seed42.npz"
+    good = data.load_mnist1d(cache_dir=ROOT / "data") if saved.exists() else None
     cached = cache / "mnist1d_seed42.npz"
     if good is not None:  # a per-user file that passes the checksum is used quietly
         data.atomic_write(cached, lambda f: np.savez_compressed(f, x_train=good.x_train, y_train=good.y_train,
@@ -67,10 +68,10 @@ def test_read_only_install_builds_mnist1d_in_the_user_cache(read_only_data):
     assert cached.exists()
     assert data.array_checksum(ds.x_train, ds.y_train, ds.x_test, ds.y_test) == digest
     with warnings.catch_warnings():
-        warnings.simplefilter("error")  # the rebuilt per-user file is found and passes the checksum: no warning
+        warnings.simplefilter("error")  # the rebuilt per-user file passes the checksum: no warning
         again = data.load_mnist1d()
     assert np.array_equal(again.x_train, ds.x_train)
-    assert sorted(p.name for p in cache.iterdir()) == ["mnist1d_seed42.npz"], "a temporary file was left behind"
+    assert sorted(p.name for p in cache.iterdir()) == ["mnist1d_seed42.npz"], "a temporary file was left"
 
 
 def test_read_only_install_reads_shipped_sweeps_and_writes_new_ones_per_user(read_only_data, monkeypatch):
@@ -132,7 +133,7 @@ def test_two_kernels_building_the_same_mnist1d_cache_at_once(tmp_path):
     for out, err, rc in results:
         assert rc == 0, err
         assert out.strip() == digest
-    assert sorted(p.name for p in cache.iterdir()) == ["mnist1d_seed42.npz"], "a temporary file was left behind"
+    assert sorted(p.name for p in cache.iterdir()) == ["mnist1d_seed42.npz"], "a temporary file was left"
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         ds = data.load_mnist1d(cache_dir=cache)
@@ -144,7 +145,8 @@ _WRITE_OR_READ = textwrap.dedent("""
     from pathlib import Path
     import numpy as np
     from lecture_utils.data import atomic_write
-    role, path, n, go, ready = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4]), Path(sys.argv[5])
+    role, path, n = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
+    go, ready = Path(sys.argv[4]), Path(sys.argv[5])
     ready.touch()
     while not go.exists():
         time.sleep(0.005)
@@ -166,7 +168,7 @@ def test_atomic_write_never_shows_a_reader_half_a_file(tmp_path):
     data.atomic_write(path, lambda f: np.savez(f, a=np.arange(2_000_000, dtype=np.float64)))
     results = _start_together(_WRITE_OR_READ, [["write", str(path), "15"], ["write", str(path), "15"],
                                                 ["read", str(path), "40"]], tmp_path)
-    for out, err, rc in results:
+    for _out, err, rc in results:
         assert rc == 0, err
     assert int(results[2][0]) == 40
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("c.")) == ["c.npz"]

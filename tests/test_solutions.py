@@ -83,13 +83,14 @@ def test_solutions_are_hidden_markdown_and_nothing_stored_shows_a_tick(path):
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
-        assert "solution" not in _tags(cell), f"{path.name} cell {i}: a code cell tagged solution runs with Run All"
+        assert "solution" not in _tags(cell), \
+            f"{path.name} cell {i}: a code cell tagged solution runs with Run All"
         text = _text(cell)
         assert "✅" not in text, f"{path.name} cell {i}: a stored output shows ✅ — after Run All no " \
                                  f"exercise may be solved:\n{text[:300]}"
         if CHECK_CALL.search(cell.source) and cell.get("execution_count") is not None:
-            assert "⏳" in text, f"{path.name} cell {i}: the exercise's check should print ⏳ after Run All, " \
-                                 f"got:\n{text[:300]}"
+            assert "⏳" in text, (f"{path.name} cell {i}: the exercise's check should print ⏳ after "
+                                  f"Run All, got:\n{text[:300]}")
 
 
 def with_solutions_inserted(nb):
@@ -133,5 +134,6 @@ def test_each_solution_passes_its_check(path):
         if stub is not None:
             before = _text(nb.cells[stub])
             if "✅" in before or "⏳" not in before:
-                bad.append(f"the learner's cell before the solution in cell {origin} printed:\n{before.strip()}")
+                bad.append(f"the learner's cell before the solution in cell {origin} printed:\n"
+                           f"{before.strip()}")
     assert not bad, f"{path.name}:\n" + "\n".join(bad)

@@ -29,7 +29,10 @@ def test_every_sweep_is_cached_with_its_parameters():
 
 
 def _copy(name, tmp_path, edit):
-    record = json.loads(sweeps.cache_path(name).read_text())
+    """Write ``sweep_<name>.json`` (one file of the whole sweep, as a file written before parts) to
+    ``tmp_path`` after ``edit``; a sweep stored in parts is read merged from data/."""
+    path = sweeps.cache_path(name)
+    record = json.loads(path.read_text()) if path.exists() else json.loads(json.dumps(sweeps.load(name)))
     edit(record)
     (tmp_path / f"sweep_{name}.json").write_text(json.dumps(record))
 
