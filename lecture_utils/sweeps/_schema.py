@@ -134,6 +134,30 @@ def entry(cls, obj):
 
 
 # ----------------------------------------------------------------------------- the file
+
+class KeyFormat:
+    """How a sweep names one run in its ``results``: fields joined by ``|`` (ints as ints, reals with
+    ``:g``), e.g. ``KeyFormat(("b", int), ("lr", float), ("seed", int)).make(128, 0.4, 2) == "128|0.4|2"``.
+    One declaration per sweep gives both directions (``make`` and ``parse``)."""
+
+    def __init__(self, *fields):
+        self.fields = tuple(fields)
+
+    def _names(self):
+        return ", ".join(n for n, _ in self.fields)
+
+    def make(self, *values):
+        if len(values) != len(self.fields):
+            raise ValueError(f"a key needs {len(self.fields)} values ({self._names()})")
+        return "|".join(f"{float(v):g}" if tp is float else str(int(v))
+                        for v, (_, tp) in zip(values, self.fields))
+
+    def parse(self, key):
+        parts = key.split("|")
+        if len(parts) != len(self.fields):
+            raise ValueError(f"key {key!r} does not have the fields {self._names()}")
+        return tuple(tp(p) for p, (_, tp) in zip(parts, self.fields))
+
 class SweepRecord(dict):
     """One cache file: a dict (``record["results"]``, ``record["params"]`` work as always) with
     typed attributes ``name``, ``schema_version``, ``params``, ``versions``, ``seconds``, ``results``

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._schema import DATASET, check_each, check_fields, load_dataset
+from ._schema import DATASET, KeyFormat, check_each, check_fields, load_dataset
 
 SCHEMA_VERSION = 1
 
@@ -50,18 +50,10 @@ class Run:
     tried: list
 
 
-def run_key(b, seed):
-    """The key of one (B, seed), ``"64|2"``."""
-    return f"{int(b)}|{int(seed)}"
-
-
-key = run_key  # the older name
-
-
-def parse_run_key(k):
-    """``(B, seed)`` of a :func:`run_key`."""
-    b, seed = k.split("|")
-    return int(b), int(seed)
+#: The key of one run, "64|2" (B, seed):
+#: ``run_key(...)`` builds it, ``parse_run_key(k)`` reads it back.
+RUN_KEY = KeyFormat(("b", int), ("seed", int))
+run_key, parse_run_key = RUN_KEY.make, RUN_KEY.parse
 
 
 def validate(results):

@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import finite_round as _r
-from ._schema import DATASET, check_each, check_fields, load_dataset
+from ._schema import DATASET, KeyFormat, check_each, check_fields, load_dataset
 
 SCHEMA_VERSION = 1
 
@@ -55,18 +55,10 @@ class Run:
     test_acc: float | None
 
 
-def run_key(b, lr, seed):
-    """The key of one run, ``"128|0.4|2"`` (B, η with ``:g``, seed)."""
-    return f"{int(b)}|{float(lr):g}|{int(seed)}"
-
-
-key = run_key  # the older name
-
-
-def parse_run_key(k):
-    """``(B, η, seed)`` of a :func:`run_key`."""
-    b, lr, seed = k.split("|")
-    return int(b), float(lr), int(seed)
+#: The key of one run, "128|0.4|2" (B, η with ``:g``, seed):
+#: ``run_key(...)`` builds it, ``parse_run_key(k)`` reads it back.
+RUN_KEY = KeyFormat(("b", int), ("lr", float), ("seed", int))
+run_key, parse_run_key = RUN_KEY.make, RUN_KEY.parse
 
 
 def validate(results):

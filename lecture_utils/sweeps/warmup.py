@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import finite_round as _r
-from ._schema import DATASET, check_each, check_entry, check_fields, load_dataset
+from ._schema import DATASET, KeyFormat, check_each, check_entry, check_fields, load_dataset
 from .have_both import warmup_steps
 
 SCHEMA_VERSION = 1
@@ -69,18 +69,10 @@ class Run:
     track: dict | None = None
 
 
-def run_key(b, warm, seed):
-    """The key of one run, ``"1024|1|3"`` (B, warm-up 0/1, seed)."""
-    return f"{int(b)}|{int(warm)}|{int(seed)}"
-
-
-key = run_key  # the older name
-
-
-def parse_run_key(k):
-    """``(B, warm, seed)`` of a :func:`run_key`."""
-    b, warm, seed = k.split("|")
-    return int(b), int(warm), int(seed)
+#: The key of one run, "1024|1|3" (B, warm-up 0/1, seed):
+#: ``run_key(...)`` builds it, ``parse_run_key(k)`` reads it back.
+RUN_KEY = KeyFormat(("b", int), ("warm", int), ("seed", int))
+run_key, parse_run_key = RUN_KEY.make, RUN_KEY.parse
 
 
 def validate(results):
