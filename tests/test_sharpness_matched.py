@@ -21,7 +21,7 @@ def res(record):
 def test_cache_matches_the_protocol(record, res):
     p = record["params"]
     assert p == sweeps._normalise(M.PARAMS)
-    assert [c["key"] for c in res["configs"]] == [M.key(b, lr) for b, lr in p["configs"]]
+    assert [c["key"] for c in res["configs"]] == [M.config_key(b, lr) for b, lr in p["configs"]]
     assert len(p["seeds"]) >= 3
     lr0 = [c for c in res["configs"] if c["lr"] == p["lr"]]
     assert [c["batch_size"] for c in lr0] == [8, 32, 128, 400]          # section 5: one η, four B
@@ -80,7 +80,7 @@ def test_table_and_figures(record, res):
 
     table = P.matched_table(record)
     assert len(table.splitlines()) == len(res["configs"]) + 1
-    s = res["summary"][M.key(400, record["params"]["lr"])]
+    s = res["summary"][M.config_key(400, record["params"]["lr"])]
     assert f"{s['top_eigenvalue_mean']:.2f} ± {s['top_eigenvalue_se']:.2f}" in table
     gap = sweeps.load("generalization")
     f1 = P.matched_figure(record, gap)

@@ -90,7 +90,6 @@ def config_key(batch_size, lr):
     return f"B={int(batch_size)},lr={float(lr):g}"
 
 
-key = config_key  # the older name
 
 
 def parse_config_key(k):
