@@ -32,6 +32,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -72,6 +73,7 @@ def _chp():
 # ----------------------------------------------------------------------------- the hub
 TEST_CONFIG = """
 import sys
+import tempfile
 sys.path.insert(0, {classroom!r})
 from hub_settings import apply
 
@@ -92,7 +94,9 @@ c.Authenticator.allowed_users = set({students!r})
 c.JupyterHub.spawner_class = "simple"
 c.SimpleLocalProcessSpawner.home_dir_template = {base!r} + "/homes/{{username}}"
 c.Spawner.cmd = [{python!r}, "-m", "jupyterhub.singleuser"]
-c.Spawner.args = {args!r}
+c.Spawner.args = c.Spawner.args + {args!r}   # the class's server arguments, then the test's
+# test only: the homes lie deep in a temporary folder, too deep for a kernel's Unix socket (< 108 bytes)
+c.Spawner.environment["JUPYTER_RUNTIME_DIR"] = lambda spawner: {runtime!r} + "/" + spawner.user.name
 c.JupyterHub.services.append({{"name": "hub-test", "api_token": {token!r}}})
 c.JupyterHub.load_roles.append({{"name": "hub-test", "services": ["hub-test"],
                                  "scopes": ["admin:users", "admin:servers", "access:servers", "read:users",
@@ -110,13 +114,14 @@ class Hub:
         self.proc = None
         self.seen = {}       # pid -> create_time of every process the hub started (for the final clean-up)
         self.log_path = base / "hub.log"
+        self.runtime_dir = tempfile.mkdtemp(prefix="hub-rt-", dir="/tmp")  # short: kernels' Unix sockets
 
     def start(self):
         args = (["--allow-root"] if os.geteuid() == 0 else []) + ["--LabApp.expose_app_in_browser=True"]
         cfg = TEST_CONFIG.format(classroom=str(COURSE / "classroom"), port=self.port, hub_port=_free_port(),
                                  proxy_api_port=_free_port(), chp=str(_chp()), base=str(self.base),
                                  password=self.password, students=STUDENTS, python=sys.executable, args=args,
-                                 token=self.token)
+                                 token=self.token, runtime=self.runtime_dir)
         (self.base / "jupyterhub_config.py").write_text(cfg)
         env = dict(os.environ)
         env.pop("MPLBACKEND", None)
@@ -190,6 +195,10 @@ class Hub:
         return None
 
     def stop(self):
+        self._stop_everything()
+        shutil.rmtree(self.runtime_dir, ignore_errors=True)
+
+    def _stop_everything(self):
         """Stop the hub (it stops the servers it spawned), then anything it started that is still alive."""
         import psutil
 
