@@ -400,32 +400,8 @@ def saddle_panel(*, n_runs=20, lr=0.1, batch_size=4, seed=0):
 
     ctrl = widgets.slider("batch_size", SADDLE_BATCHES, batch_size, description="batch size B")
     dynamic = [art["runs"], art["dist_runs"], art["gd_line"], art["gd_dist"], art["status"]] + overlay
-    return PrerenderedPanel(fig, update, {"batch_size": ctrl}, dynamic=dynamic, title="Saddle point",
+    return widgets.PrerenderedPanel(fig, update, {"batch_size": ctrl}, dynamic=dynamic, title="Saddle point",
                             shown=lambda: shown["batch_size"], positions=SADDLE_BATCHES.values)
-
-
-class PrerenderedPanel(widgets.Panel):
-    """A :class:`~lecture_utils.widgets.Panel` over one slider with a few positions whose picture depends
-    only on the position shown (``shown()``, set by ``update``): each position's picture is drawn once,
-    when the panel is built, and kept, so a slider move costs setting the artists and no drawing. The
-    stored picture (at the default) is the one :class:`Panel` draws; the kept pictures are the live
-    ones (the same pixels)."""
-
-    def __init__(self, *args, shown, positions, **kwargs):
-        self._shown, self._frames = shown, {}
-        super().__init__(*args, **kwargs)
-        (name,) = self.controls
-        stored, caption = self._png, self.caption
-        for value in positions:
-            self._update(**{name: value})
-            self._frames[self._shown()] = super()._render()
-        self._update(**self.values())           # the artists back at the default, as stored
-        self._png, self.caption = stored, caption
-
-    def _render(self, compress_level=widgets.LIVE_COMPRESS):
-        if compress_level == widgets.LIVE_COMPRESS and self._shown() in self._frames:
-            return self._frames[self._shown()]
-        return super()._render(compress_level)
 
 
 # ----------------------------------------------------------------------------- real data

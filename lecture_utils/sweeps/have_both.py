@@ -49,7 +49,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..data import N_TRAIN, updates_per_epoch
+from .. import tuning
+from ..data import N_TRAIN
 from . import finite_round as _r
 from ._schema import check_each, check_entry, check_fields
 
@@ -152,8 +153,8 @@ def _data(params):
 
 
 def warmup_steps(params, batch_size, n):
-    """W = warmup_epochs·⌈N/B⌉ (Goyal et al.: warm up over the first 5 epochs)."""
-    return params["warmup_epochs"] * updates_per_epoch(n, batch_size)
+    """W = warmup_epochs·⌈N/B⌉ for this sweep's ``params`` (:func:`lecture_utils.tuning.warmup_steps`)."""
+    return tuning.warmup_steps(params["warmup_epochs"], batch_size, n)
 
 
 def lr_for(params, batch_size, mode):
