@@ -115,11 +115,12 @@ REACHED = "reached"
 
 @validate_params(target_loss=Interval("real", 0.0, None, closed="neither"), max_steps=COUNT)
 def steps_to_target(data, *, batch_size, lr, seed, target_loss, max_steps, warmup_steps=0, on_check=None,
-                    threads=THREADS):
+                    threads=THREADS, momentum=0.0):
     """Updates until the full training loss first falls to ``target_loss`` (notebook 04, section 3).
 
     A :func:`lecture_utils.train.train_classifier` run (its initial weights, its batches
-    ``epoch_batches(N, B, seed, epoch)``, plain SGD θ ← θ − η·g with warm-up) whose training loss is
+    ``epoch_batches(N, B, seed, epoch)``, SGD m ← β·m − η·g, θ ← θ + m with warm-up; β = ``momentum``,
+    0 by default: plain SGD) whose training loss is
     checked at steps ~4 % apart (:func:`_loss_check_steps`). Returns a dict: ``steps`` (None if not
     reached), ``status`` (``reached`` (:data:`REACHED`), ``max_steps`` or ``diverged``), ``seconds``,
     and the checked ``curve`` (``step``, ``train_loss``). ``on_check(step, model, train_loss)``, if
@@ -129,7 +130,7 @@ def steps_to_target(data, *, batch_size, lr, seed, target_loss, max_steps, warmu
     r = train_classifier(data, batch_size=batch_size, lr=lr, seed=seed, max_steps=max_steps,
                          warmup_steps=warmup_steps, max_epochs=_epochs_covering(max_steps, per_epoch),
                          target_train_loss=target_loss, eval_at_steps=_loss_check_steps(max_steps),
-                         on_eval=on_check, threads=threads)
+                         on_eval=on_check, threads=threads, momentum=momentum)
     status = REACHED if r.status == "target_reached" else r.status  # max_steps ends before the epochs do
     return {"steps": r.steps if status == REACHED else None, "status": status, "seconds": r.seconds,
             "curve": {"step": list(r.history["step"]), "train_loss": list(r.history["train_loss"])}}
