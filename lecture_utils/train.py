@@ -37,7 +37,7 @@ from ._validate import (
     check_int,
     validate_params,
 )
-from .data import Dataset, epoch_batches, updates_per_epoch
+from .data import N_TRAIN, Dataset, epoch_batches, updates_per_epoch
 from .seeding import THREADS, set_threads
 
 #: The words :func:`train_classifier` puts in ``TrainResult.status``, and what each means.
@@ -164,6 +164,15 @@ class TrainResult:
 def lr_at_step(step, lr, warmup_steps):
     """η at update ``step`` (0-based) with a linear warm-up: η·(step+1)/W for step < W, then η."""
     return _warmup_lr(step, lr, warmup_steps)
+
+
+@validate_params(warmup_epochs=NONNEGATIVE_INT)
+def warmup_steps(warmup_epochs, batch_size, n_examples=N_TRAIN):
+    """W = warmup_epochs·⌈N/B⌉: the updates of the first ``warmup_epochs`` epochs (Goyal et al. 2017:
+    5 epochs), the W of :func:`lr_at_step`; ``batch_size`` and ``n_examples`` are checked by
+    :func:`lecture_utils.data.updates_per_epoch`. Notebook 04 (warm-up; sweeps ``have_both`` and
+    ``warmup``, :mod:`lecture_utils.tuning`)."""
+    return warmup_epochs * updates_per_epoch(n_examples, batch_size)
 
 
 def _warmup_lr(step, lr, warmup_steps):

@@ -23,8 +23,7 @@ import math
 
 import numpy as np
 
-from ._validate import NONNEGATIVE_INT, validate_params
-from .data import N_TRAIN, updates_per_epoch
+from .train import warmup_steps  # W = warmup_epochs·⌈N/B⌉, defined beside the schedule it sets
 
 #: The rules of notebook 04 §1 for η at batch size B, from η₀ at B₀ (:func:`tuned_rows`).
 RULES = ("fixed", "sqrt", "linear", "tuned")
@@ -53,13 +52,6 @@ def _se_of(std, n):
 
 
 # ----------------------------------------------------------------------------- warm-up
-@validate_params(warmup_epochs=NONNEGATIVE_INT)
-def warmup_steps(warmup_epochs, batch_size, n_examples=N_TRAIN):
-    """W = warmup_epochs·⌈N/B⌉: the updates of the first ``warmup_epochs`` epochs (Goyal et al. 2017);
-    ``batch_size`` and ``n_examples`` are checked by :func:`lecture_utils.data.updates_per_epoch`."""
-    return warmup_epochs * updates_per_epoch(n_examples, batch_size)
-
-
 def warmup_rows(record):
     """Per (B, W) of the sweep ``warmup``: diverged k of n seeds with a 95 % Wilson interval, the
     updates at which they diverged, and test accuracy (mean ± se) of the seeds that reached 100 %."""

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from lecture_utils.train import flat_params, lr_at_step, make_mlp, train_classifier
+from lecture_utils.train import flat_params, lr_at_step, make_mlp, train_classifier, warmup_steps
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +57,17 @@ def test_max_steps_and_warmup(small):
     assert r.status == "max_steps" and r.steps == 25
     assert r.epochs == pytest.approx(2.5)
     assert [lr_at_step(s, 1.0, 4) for s in range(6)] == [0.25, 0.5, 0.75, 1.0, 1.0, 1.0]
+
+
+def test_warmup_steps_counts_updates_of_the_first_epochs():
+    """W = warmup_epochs·⌈N/B⌉ (N = 4000 by default): the W of lr_at_step, here in updates."""
+    assert warmup_steps(5, 512) == 5 * 8 == 40 and warmup_steps(5, 32) == 5 * 125
+    assert warmup_steps(5, 4000) == 5 and warmup_steps(5, 3) == 5 * 1334 and warmup_steps(0, 32) == 0
+    assert warmup_steps(2, 10, n_examples=25) == 6
+    with pytest.raises(ValueError, match="warmup_epochs"):
+        warmup_steps(-1, 32)
+    with pytest.raises(ValueError, match="batch_size"):
+        warmup_steps(5, 4001)
 
 
 def test_momentum_matches_the_lecture_rule(small):

@@ -49,7 +49,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import tuning
 from ..data import N_TRAIN
 from . import finite_round as _r
 from ._schema import check_each, check_entry, check_fields
@@ -153,8 +152,11 @@ def _data(params):
 
 
 def warmup_steps(params, batch_size, n):
-    """W = warmup_epochs·⌈N/B⌉ for this sweep's ``params`` (:func:`lecture_utils.tuning.warmup_steps`)."""
-    return tuning.warmup_steps(params["warmup_epochs"], batch_size, n)
+    """W = warmup_epochs·⌈N/B⌉ for a sweep's ``params`` (:func:`lecture_utils.train.warmup_steps`;
+    the ``warmup`` sweep uses it too)."""
+    from ..train import warmup_steps as steps
+
+    return steps(params["warmup_epochs"], batch_size, n)
 
 
 def lr_for(params, batch_size, mode):
