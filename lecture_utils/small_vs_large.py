@@ -7,14 +7,15 @@ process; two data-parallel workers) and per epoch (notebooks 01 and 04), the rel
     :func:`lecture_utils.noise.finite_population_factor`),
 
 updates to a target loss at the tuned η (§3), test accuracy after a fixed epoch budget (01), at 100 %
-training accuracy with the same η (03) and with η tuned for each B (§1). A seeded cell is
-``(mean, standard error)``; a missing cache leaves its cells ``None`` and a note naming it.
+training accuracy with the same η (03) and with η tuned for each B (§1). A seeded cell is a
+:class:`lecture_utils.stats.MeanCI` (mean with its 95 % t-interval over the seeds, n − 1 degrees of
+freedom); a one-measurement cell a number; a missing cache leaves its cells ``None`` and a note naming it.
 :func:`lecture_utils.panels.have_both.summary_table` prints the rows.
 """
 from __future__ import annotations
 
 from .data import N_TRAIN
-from .tuning import critical_rows, mean_se, tuned_numbers
+from .tuning import critical_rows, seed_ci, tuned_numbers
 
 SMALL, LARGE = 32, 512
 #: The caches the table reads, in the order of its rows' sources.
@@ -72,7 +73,7 @@ def _parallel_row(have_both):
 
 def _noise_row(recs, ok):
     """E|g_B − g|²/|g|² = c(B)·tr Σ/|G|² per seed of ``noise_scale`` at the target loss of
-    ``critical_batch``, as (mean, se) over the seeds."""
+    ``critical_batch``, as a MeanCI over the seeds (:func:`lecture_utils.tuning.seed_ci`)."""
     from .noise import finite_population_factor
     from .sweeps.noise_scale import seed_key
 
@@ -81,18 +82,18 @@ def _noise_row(recs, ok):
     level = recs["critical_batch"]["params"]["target_loss"]
     seeds = recs["noise_scale"]["params"]["seeds"]
     pts = [q for sd in seeds for q in ok["noise_scale"]["per_seed"][seed_key(sd)] if q["loss_level"] == level]
-    rel = [mean_se([q["trace"] * finite_population_factor(N_TRAIN, b) / q["g2"] for q in pts])[:2]
+    rel = [seed_ci([q["trace"] * finite_population_factor(N_TRAIN, b) / q["g2"] for q in pts])
            for b in (SMALL, LARGE)]
     return (f"gradient noise E|g_B − g|²/|g|² at loss {level:g}", rel[0], rel[1],
             f"04 noise_scale ({len(pts)} seeds)")
 
 
 def _updates_row(recs, ok):
-    """Updates S to the target loss at each seed's best η (mean, se) from ``critical_batch``."""
+    """Updates S to the target loss at each seed's best η (MeanCI over the seeds) from ``critical_batch``."""
     if not ok.get("critical_batch"):
         return ("optimization: updates to target", None, None, "04 critical_batch (cache missing)")
     p = recs["critical_batch"]["params"]
-    crit = {r["batch_size"]: (r["s_mean"], r["s_se"]) for r in critical_rows(recs["critical_batch"])}
+    crit = {r["batch_size"]: r["s_ci"] for r in critical_rows(recs["critical_batch"])}
     return (f"optimization: updates to loss {p['target_loss']:g} (η tuned)", crit.get(SMALL), crit.get(LARGE),
             f"04 critical_batch ({len(p['seeds'])} seeds)")
 
@@ -105,22 +106,24 @@ def _accuracy_rows(recs, ok):
     rows = []
     ba, g = ok.get("batch_accuracy"), ok.get("generalization")
     if ba:
+        acc = {b: seed_ci([r["test_acc"] for r in ba["runs"] if r["batch_size"] == b])
+               for b in (SMALL, LARGE)}
         rows.append((f"test acc after {recs['batch_accuracy']['params']['epochs']} epochs, same η",
-                     _at_batch(ba, "mean_test_acc", SMALL), _at_batch(ba, "mean_test_acc", LARGE),
-                     "01 batch_accuracy"))
+                     acc[SMALL], acc[LARGE],
+                     f"01 batch_accuracy ({len(recs['batch_accuracy']['params']['seeds'])} seeds)"))
     else:
         rows.append(("test acc after a fixed epoch budget", None, None, "01 (cache missing)"))
     if g:
         sb, lb = g["gap"]["sb"], g["gap"]["lb"]
-        acc = {b: g["summary"][batch_key(b)]["test_acc_mean"] for b in (sb, lb)}
+        acc = {b: seed_ci([r["test_acc"] for r in g["runs"][batch_key(b)] if r["status"] == "target_reached"])
+               for b in (sb, lb)}
         rows.append((f"generalization: test acc at 100 % train, same η (B = {sb} vs {lb})", acc[sb], acc[lb],
-                     "03 generalization"))
+                     f"03 generalization ({len(recs['generalization']['params']['seeds'])} seeds)"))
     else:
         rows.append(("generalization: test acc at 100 % train, same η", None, None, "03 (cache missing)"))
     if ok.get("tuned_lr"):
         tn = tuned_numbers(recs["tuned_lr"])
-        cell = {b: (tn[b]["tuned"][1], tn[b]["tuned"][2]) if b in tn and tn[b]["tuned"] else None
-                for b in (SMALL, LARGE)}
+        cell = {b: tn[b]["tuned"][2] if b in tn and tn[b]["tuned"] else None for b in (SMALL, LARGE)}
         rows.append(("having both: test acc at 100 % train, η tuned for each B", cell[SMALL], cell[LARGE],
                      f"04 tuned_lr ({len(recs['tuned_lr']['params']['seeds'])} seeds)"))
     else:

@@ -4,10 +4,14 @@ The numbers behind notebook 04's tables and figures, read from its cached sweeps
 here, and nothing is drawn (:mod:`lecture_utils.panels.have_both` turns these numbers into text,
 figures and the panel).
 
-* seeds — :func:`mean_se`: mean ± standard error s/√n over the seeds;
+* seeds — :func:`seed_ci`: mean ± 95 % t-interval over the seeds (:func:`lecture_utils.stats.mean_ci`,
+  n − 1 degrees of freedom), of the runs a caller names (e.g. those that reached 100 % training
+  accuracy); a difference of two settings on the same seeds and test set is the paired interval
+  :func:`lecture_utils.stats.paired_diff_ci` (:func:`tuned_differences`);
 * warm-up — :func:`warmup_steps`: W = (warm-up epochs)·⌈N/B⌉ updates (Goyal et al. 2017: 5 epochs);
   :func:`warmup_rows`: k of n seeds diverged, with a 95 % Wilson interval (sweep ``warmup``, §1);
-  :func:`stability_numbers`: λ_max·η/2 along the tracked runs (stable below 1, i.e. λ_max < 2/η);
+  :func:`stability_numbers`: λ_max·η/2 along the tracked runs (stable below 1, i.e. λ_max < 2/η),
+  :func:`stability_at`: λ_max·η/2 of each tracked seed at one update;
 * the protocol (sweep ``have_both``, §1–2) — :func:`protocol_rows`, :func:`protocol_numbers`,
   :func:`train_longer_rows`, and the cache's own one-seed fit :func:`critical_numbers`;
 * η tuned for every B (sweep ``tuned_lr``, §1) — :func:`tuned_cells` (test accuracy per (B, η)),
@@ -23,6 +27,7 @@ import math
 
 import numpy as np
 
+from . import stats
 from .train import warmup_steps  # W = warmup_epochs·⌈N/B⌉, defined beside the schedule it sets
 
 #: The rules of notebook 04 §1 for η at batch size B, from η₀ at B₀ (:func:`tuned_rows`).
@@ -37,24 +42,29 @@ def record_parts(record, sweep):
 
 
 # ----------------------------------------------------------------------------- seeds
-def mean_se(values):
-    """(mean, standard error s/√n, n) of the finite values (None where there are none; se None for n < 2)."""
-    v = np.array([x for x in values if x is not None and math.isfinite(float(x))], float)
-    n = len(v)
-    if n == 0:
-        return None, None, 0
-    return float(v.mean()), (float(v.std(ddof=1) / math.sqrt(n)) if n > 1 else None), n
+def _finite(values):
+    """The finite numbers among ``values`` (None, NaN and ±inf — a diverged run — left out)."""
+    return [float(x) for x in values if x is not None and math.isfinite(float(x))]
 
 
-def _se_of(std, n):
-    """s/√n from a stored standard deviation s of n seeds (None when either is missing)."""
-    return None if std is None or not n else std / math.sqrt(n)
+def seed_ci(values):
+    """:func:`lecture_utils.stats.mean_ci` (x̄ ± t_{0.975, n−1}·s/√n) of the finite ``values``, one
+    per seed; None when there is none. The caller picks (and its table says) which runs count."""
+    v = _finite(values)
+    return stats.mean_ci(v) if v else None
+
+
+def _mean(values):
+    """Mean of the finite ``values`` (None when there is none)."""
+    v = _finite(values)
+    return float(np.mean(v)) if v else None
 
 
 # ----------------------------------------------------------------------------- warm-up
 def warmup_rows(record):
     """Per (B, W) of the sweep ``warmup``: diverged k of n seeds with a 95 % Wilson interval, the
-    updates at which they diverged, and test accuracy (mean ± se) of the seeds that reached 100 %."""
+    updates at which they diverged, and test accuracy ``ci`` (:func:`seed_ci`) of the seeds that
+    reached 100 %."""
     from .landscapes import wilson_interval
     from .sweeps.warmup import run_key
 
@@ -66,11 +76,12 @@ def warmup_rows(record):
             div = [r for r in rs if r["status"] == "diverged"]
             ok = [r for r in rs if r["status"] == "target_reached"]
             lo, hi = wilson_interval(len(div), len(rs))
-            m, se, _ = mean_se([r["test_acc"] for r in ok])
+            ci = seed_ci([r["test_acc"] for r in ok])
             rows.append({"batch_size": b, "lr": rs[0]["lr"], "warmup_steps": rs[0]["warmup_steps"],
                          "n": len(rs), "diverged": len(div), "wilson": (float(lo), float(hi)),
                          "diverged_at": sorted(r["steps"] for r in div), "reached": len(ok),
-                         "test_acc": m, "se": se})
+                         "reached_test_acc": [r["test_acc"] for r in ok],
+                         "test_acc": None if ci is None else ci.mean, "ci": ci})
     return rows
 
 
@@ -101,30 +112,70 @@ def stability_numbers(record, b=None):
     return out
 
 
+def stability_at(record, step, b=None):
+    """λ_max·η/2 of each tracked seed at update ``step`` (η of that update), per warm-up setting:
+    ``{warm: {"lr": η, "ratio": {seed: λ_max·η/2}}}`` (a seed without that measurement is left out).
+    Notebook 04 §1 quotes it at update 0 (before any step) and at update 10 (mid warm-up)."""
+    from .sweeps.warmup import run_key
+
+    res, p = record_parts(record, "warmup")
+    b = p["track"][0] if b is None else b
+    out = {}
+    for warm in (0, 1):
+        lr, ratio = None, {}
+        for s in p["track_seeds"]:
+            t = res["runs"][run_key(b, warm, s)].get("track") or {"step": [], "lr": [], "lam": []}
+            for st, eta, lam in zip(t["step"], t["lr"], t["lam"]):
+                if st == step and lam is not None:
+                    lr, ratio[s] = eta, lam * eta / 2
+        out[warm] = {"lr": lr, "ratio": ratio}
+    return out
+
+
 # ----------------------------------------------------------------------------- the protocol (sweep have_both)
+def _protocol_points(per_seed, seeds, name):
+    """Each seed's point of one protocol setting: a run (``small``, ``large_scaled``, …) or a point
+    of the large batch trained on (``large/at_target`` …), as dicts with epochs, steps, seconds,
+    test_acc (None for a seed without that point)."""
+    out = []
+    for s in seeds:
+        d = per_seed[str(s)]
+        if "/" in name:
+            top, point = name.split("/")
+            q = d[top].get(point)
+            out.append(None if q is None else {"epochs": q.get("epoch"), "steps": q.get("step"),
+                                               "seconds": q.get("seconds"), "test_acc": q.get("test_acc")})
+        else:
+            out.append(d[name])
+    return out
+
+
 def protocol_rows(record):
-    """Sections 1–2, one dict per setting: name, B, η, W, and the means over the seeds of epochs,
-    updates, seconds and test accuracy (± std and standard error ``test_acc_se``, ``n`` seeds)."""
+    """Sections 1–2, one dict per setting: name, B, η, W, the means over the seeds of epochs,
+    updates and seconds, and test accuracy ``test_acc`` with its 95 % t-interval ``ci``
+    (:func:`seed_ci`; ``n`` seeds with a test accuracy), all from the cache's per-seed runs."""
     from .scaling import scaled_lr
 
     res, p = record_parts(record, "have_both")
-    s = res["protocol"]["summary"]
+    per_seed = res["protocol"]["per_seed"]
     b0, lr0, b = p["base"]["batch_size"], p["base"]["lr"], p["large_batch"]
     w = warmup_steps(p["warmup_epochs"], b)
     big = scaled_lr(b, base_lr=lr0, base_batch_size=b0, rule="linear")
-    rows = [("small batch", b0, lr0, 0, s["small"]),
-            ("large batch at η, same epochs", b, lr0, 0, s["large"]["at_same_epochs"]),
-            ("large batch at η, to 100 % train", b, lr0, 0, s["large"]["at_target"]),
-            ("large batch at η, same updates (train longer)", b, lr0, 0, s["large"]["at_same_steps"]),
-            ("large batch at scaled η, no warm-up", b, big, 0, s["large_scaled"]),
-            ("large batch at scaled η + warm-up", b, big, w, s["large_scaled_warmup"])]
+    rows = [("small batch", b0, lr0, 0, "small"),
+            ("large batch at η, same epochs", b, lr0, 0, "large/at_same_epochs"),
+            ("large batch at η, to 100 % train", b, lr0, 0, "large/at_target"),
+            ("large batch at η, same updates (train longer)", b, lr0, 0, "large/at_same_steps"),
+            ("large batch at scaled η, no warm-up", b, big, 0, "large_scaled"),
+            ("large batch at scaled η + warm-up", b, big, w, "large_scaled_warmup")]
     out = []
-    for name, bb, lr, ww, d in rows:
-        n, std = d.get("n", d.get("n_seeds")), d.get("test_acc_std")
+    for name, bb, lr, ww, key in rows:
+        pts = [q for q in _protocol_points(per_seed, p["seeds"], key) if q is not None]
+        ci = seed_ci([q["test_acc"] for q in pts])
         out.append({"name": name, "batch_size": bb, "lr": lr, "warmup_steps": ww,
-                    "epochs": d.get("epochs_mean"), "steps": d.get("steps_mean"),
-                    "seconds": d.get("seconds_mean"), "test_acc": d.get("test_acc_mean"),
-                    "test_acc_std": std, "test_acc_se": _se_of(std, n), "n": n})
+                    "epochs": _mean(q["epochs"] for q in pts), "steps": _mean(q["steps"] for q in pts),
+                    "seconds": _mean(q["seconds"] for q in pts),
+                    "test_acc": None if ci is None else ci.mean, "ci": ci, "n": 0 if ci is None else ci.n,
+                    "n_seeds": len(p["seeds"]), "test_accs": [q["test_acc"] for q in pts]})
     return out
 
 
@@ -155,7 +206,10 @@ def critical_numbers(record):
 
 def train_longer_rows(record, tuned_record):
     """Section 2: B₀ at η₀ against B = large batch at η₀ (same epochs, to 100 % train, same updates)
-    from ``have_both``, and at η₀·√(B/B₀), η₀·B/B₀ and the tuned η from ``tuned_lr`` (mean ± se)."""
+    from ``have_both``, and at η₀·√(B/B₀), η₀·B/B₀ and the tuned η from ``tuned_lr``; test accuracy
+    with its 95 % t-interval ``ci`` over the seeds (``n``). Each row is one protocol: the large batch
+    is trained longer only at η₀, and the √B and tuned η only to 100 % training accuracy — the
+    combination (√B η for the small batch's number of updates) is not in the caches."""
     names = {r["name"]: r for r in protocol_rows(record)}
     _, p = record_parts(record, "have_both")
     b0, b = p["base"]["batch_size"], p["large_batch"]
@@ -167,7 +221,7 @@ def train_longer_rows(record, tuned_record):
                         "large batch at η, same updates (train longer)")):
         r = names[key]
         rows.append({"name": label, "lr": r["lr"], "epochs": r["epochs"], "steps": r["steps"],
-                     "train_acc": None, "test_acc": r["test_acc"], "se": r["test_acc_se"], "n": r["n"],
+                     "train_acc": None, "test_acc": r["test_acc"], "ci": r["ci"], "n": r["n"],
                      "source": "have_both"})
     tr = {x["batch_size"]: x for x in tuned_rows(tuned_record)}
     if b in tr:
@@ -179,15 +233,16 @@ def train_longer_rows(record, tuned_record):
             if c is None:
                 continue
             rows.append({"name": label, "lr": c["lr"], "epochs": c["epochs"], "steps": c["steps"],
-                         "test_acc": c["test_acc"], "se": c["se"], "n": c["reached"], "source": "tuned_lr"})
+                         "test_acc": c["test_acc"], "ci": c["ci"], "n": c["reached"], "source": "tuned_lr"})
     return rows
 
 
 # ------------------------------------------------------------------- η tuned for every B (sweep tuned_lr)
 def tuned_cells(record):
     """Every (B, η) cell of the sweep ``tuned_lr``: ``n`` seeds, ``reached`` (100 % training
-    accuracy), ``diverged``, test accuracy mean ± standard error over the seeds that reached it,
-    mean updates and epochs (notebook 04, section 1)."""
+    accuracy), ``diverged``, test accuracy ``test_acc`` with its 95 % t-interval ``ci`` over the
+    seeds that reached it (``test_accs``: theirs, in seed order, None for the others), mean updates
+    and epochs of those seeds (notebook 04, section 1)."""
     from .sweeps.tuned_lr import run_key
 
     res, p = record_parts(record, "tuned_lr")
@@ -196,11 +251,13 @@ def tuned_cells(record):
         for lr in p["lrs"]:
             rs = [res["runs"][run_key(b, lr, s)] for s in p["seeds"]]
             ok = [r for r in rs if r["status"] == "target_reached"]
-            m, se, _ = mean_se([r["test_acc"] for r in ok])
+            ci = seed_ci([r["test_acc"] for r in ok])
             out[(b, lr)] = {"n": len(rs), "reached": len(ok),
-                            "diverged": sum(r["status"] == "diverged" for r in rs), "test_acc": m, "se": se,
-                            "steps": mean_se([r["steps"] for r in ok])[0],
-                            "epochs": mean_se([r["epochs"] for r in ok])[0]}
+                            "diverged": sum(r["status"] == "diverged" for r in rs),
+                            "test_acc": None if ci is None else ci.mean, "ci": ci,
+                            "test_accs": [r["test_acc"] if r["status"] == "target_reached" else None
+                                          for r in rs],
+                            "steps": _mean(r["steps"] for r in ok), "epochs": _mean(r["epochs"] for r in ok)}
     return out
 
 
@@ -231,17 +288,20 @@ def tuned_rows(record):
 
 
 def tuned_numbers(record):
-    """Per B and rule (:data:`RULES`): (η, test accuracy mean, se, seeds that reached 100 %), or None."""
+    """Per B and rule (:data:`RULES`): (η, test accuracy mean, its 95 % t-interval (MeanCI), seeds
+    that reached 100 %), or None."""
     def numbers(c):
-        return None if c is None else (c["lr"], c["test_acc"], c["se"], c["reached"])
+        return None if c is None else (c["lr"], c["test_acc"], c["ci"], c["reached"])
 
     return {r["batch_size"]: {k: numbers(r[k]) for k in RULES} for r in tuned_rows(record)}
 
 
 def tuned_differences(record):
-    """Tuned against tuned: for every B ≠ B₀ whose tuned η and B₀'s exist, the difference of mean
-    test accuracies (B − B₀) with the standard error √(se_B² + se_B₀²). Dicts: batch_size, tuned
-    (B's cell), base (B₀'s cell), diff, se."""
+    """Tuned against tuned: for every B ≠ B₀ whose tuned η and B₀'s exist, the per-seed differences
+    dᵢ = acc_B,i − acc_B₀,i (same seed, same 1,000 test examples) and their paired 95 % t-interval
+    (:func:`lecture_utils.stats.paired_diff_ci`). Dicts: batch_size, tuned (B's cell), base (B₀'s
+    cell), diff (d̄), ci (MeanCI of the dᵢ). A tuned cell has every seed at 100 % training accuracy,
+    so every seed has a pair."""
     _, p = record_parts(record, "tuned_lr")
     rows = {r["batch_size"]: r for r in tuned_rows(record)}
     b0 = p["base"]["batch_size"]
@@ -251,31 +311,37 @@ def tuned_differences(record):
         if b == b0 or not rows[b]["tuned"] or not t0:
             continue
         t = rows[b]["tuned"]
-        out.append({"batch_size": b, "tuned": t, "base": t0, "diff": t["test_acc"] - t0["test_acc"],
-                    "se": math.hypot(t["se"] or 0.0, t0["se"] or 0.0)})
+        ci = stats.paired_diff_ci(t["test_accs"], t0["test_accs"])
+        out.append({"batch_size": b, "tuned": t, "base": t0, "diff": ci.mean, "ci": ci})
     return out
 
 
 # ----------------------------------------------------------------------------- the critical batch (§3)
 def critical_rows(record):
     """Per B of the sweep ``critical_batch``: each seed's best η and updates S to the target loss,
-    S mean ± se, E = B·S̄, and how many η of the grid were tried."""
+    S̄ with its 95 % t-interval ``s_ci`` (seeds that reached the target), E = B·S̄, and how many η
+    of the grid were tried."""
     from .sweeps.critical_batch import run_key
 
     res, p = record_parts(record, "critical_batch")
     rows = []
     for b in p["batch_sizes"]:
         rs = [res["runs"][run_key(b, s)] for s in p["seeds"]]
-        m, se, n = mean_se([r["steps"] for r in rs])
+        ci = seed_ci([r["steps"] for r in rs])
+        m = None if ci is None else ci.mean
         rows.append({"batch_size": b, "best_lrs": [r["best_lr"] for r in rs],
-                     "steps": [r["steps"] for r in rs], "s_mean": m, "s_se": se, "n": n, "n_seeds": len(rs),
+                     "steps": [r["steps"] for r in rs], "s_mean": m, "s_ci": ci,
+                     "n": 0 if ci is None else ci.n, "n_seeds": len(rs),
                      "n_lrs": len(rs[0]["tried"]),
                      "e_mean": None if m is None else m * b})
     return rows
 
 
 def critical_fit(record):
-    """S(B) = S_min(1 + B_crit/B) fitted to the seed means, and to each seed alone (B_crit mean ± se)."""
+    """S(B) = S_min(1 + B_crit/B) fitted to the seed means, and to each seed alone (``b_crit_ci``:
+    mean with 95 % t-interval over the seeds' fits — the seed spread only: the η grid (×2) and the
+    one target loss add uncertainty it does not contain). Note E(B_crit) = B_crit·S_min·2 = 2·E_min:
+    at B_crit a run already needs twice the fewest examples."""
     from .scaling import fit_critical_batch
     from .sweeps.critical_batch import run_key
 
@@ -287,23 +353,23 @@ def critical_fit(record):
         rr = [res["runs"][run_key(b, s)] for b in p["batch_sizes"]]
         ok = [(b, r["steps"]) for b, r in zip(p["batch_sizes"], rr) if r["steps"] is not None]
         per_seed.append(fit_critical_batch([b for b, _ in ok], [st for _, st in ok])["b_crit"])
-    m, se, _ = mean_se(per_seed)
-    return {**fit, "b_crit_per_seed": per_seed, "b_crit_mean": m, "b_crit_se": se,
-            "target_loss": p["target_loss"]}
+    ci = seed_ci(per_seed)
+    return {**fit, "b_crit_per_seed": per_seed, "b_crit_mean": None if ci is None else ci.mean,
+            "b_crit_ci": ci, "target_loss": p["target_loss"]}
 
 
 def noise_rows(record):
-    """B_simple at each training-loss level of the sweep ``noise_scale``: mean ± se over the seeds,
-    with the mean update at which the level was reached."""
+    """B_simple at each training-loss level of the sweep ``noise_scale``: mean with 95 % t-interval
+    ``ci`` over the seeds, with the mean update, |G|² and tr Σ at which the level was reached."""
     from .sweeps.noise_scale import seed_key
 
     res, p = record_parts(record, "noise_scale")
     rows = []
     for level in sorted(p["at_losses"], reverse=True):
         pts = [q for s in p["seeds"] for q in res["per_seed"][seed_key(s)] if q["loss_level"] == level]
-        m, se, n = mean_se([q["b_simple"] for q in pts])
-        rows.append({"loss_level": level, "b_simple": m, "se": se, "n": n,
-                     "step": mean_se([q["step"] for q in pts])[0], "g2": mean_se([q["g2"] for q in pts])[0],
-                     "trace": mean_se([q["trace"] for q in pts])[0],
-                     "values": [q["b_simple"] for q in pts]})
+        ci = seed_ci([q["b_simple"] for q in pts])
+        rows.append({"loss_level": level, "b_simple": None if ci is None else ci.mean, "ci": ci,
+                     "n": 0 if ci is None else ci.n,
+                     "step": _mean(q["step"] for q in pts), "g2": _mean(q["g2"] for q in pts),
+                     "trace": _mean(q["trace"] for q in pts), "values": [q["b_simple"] for q in pts]})
     return rows

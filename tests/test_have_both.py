@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from lecture_utils import checks, small_vs_large, sweeps, tuning
+from lecture_utils import checks, small_vs_large, stats, sweeps, tuning
 from lecture_utils.panels import have_both as hb
 from lecture_utils.sweeps import have_both as sweep
 from lecture_utils.sweeps import noise_scale, tuned_lr
@@ -151,9 +151,14 @@ def test_summary_table_reads_caches_and_names_missing_ones(rec):
     rows, notes = small_vs_large.summary_rows({"have_both": rec, "timing": "x", "batch_accuracy": "x",
                                                "generalization": "x"})
     crit = [r for r in rows if r[0].startswith("optimization")][0]
-    by_b = {r["batch_size"]: (r["s_mean"], r["s_se"])
-            for r in tuning.critical_rows(sweeps.load("critical_batch"))}
+    by_b = {r["batch_size"]: r["s_ci"] for r in tuning.critical_rows(sweeps.load("critical_batch"))}
     assert crit[1:3] == (by_b[32], by_b[512])
+    # every seeded cell is a 95 % t-interval over its seeds, printed as such (issue 19: no "0.72±0.00")
+    tuned = [r for r in rows if r[0].startswith("having both")][0]
+    for cell in tuned[1:3]:
+        assert isinstance(cell, stats.MeanCI) and cell.n == 3 and cell.confidence == 0.95
+        assert cell.short(".3f") in full and cell.half > 0.005
+    assert "95 % t-interval" in full and "1,000 examples" in full
 
 
 def test_exercise_checks(rec, capsys):
@@ -203,12 +208,14 @@ def recs():
     return {n: sweeps.load(n) for n in ("tuned_lr", "warmup", "critical_batch", "noise_scale")}
 
 
-def test_mean_se_and_pool_order():
+def test_seed_ci_and_pool_order():
     from lecture_utils.sweeps import critical_batch
 
-    m, se, n = tuning.mean_se([1.0, 2.0, 3.0, None, float("nan")])
-    assert (m, n) == (2.0, 3) and se == pytest.approx(1 / math.sqrt(3))
-    assert tuning.mean_se([]) == (None, None, 0) and tuning.mean_se([0.5])[1] is None
+    ci = tuning.seed_ci([1.0, 2.0, 3.0, None, float("nan")])  # a diverged run (None/NaN) is left out
+    assert ci == stats.mean_ci([1.0, 2.0, 3.0])
+    assert (ci.mean, ci.n) == (2.0, 3) and ci.half == pytest.approx(4.303 / math.sqrt(3), rel=1e-3)
+    assert tuning.seed_ci([]) is None and tuning.seed_ci([None]) is None
+    assert math.isnan(tuning.seed_ci([0.5]).half) and "no interval" in tuning.seed_ci([0.5]).format()
     lrs = critical_batch.PARAMS["lrs"]
     for b in (8, 128, 4000):
         order = critical_batch._order(lrs, b)
@@ -275,7 +282,7 @@ def test_critical_batch_seeds_fit_and_noise(recs):
     s = [r["s_mean"] for r in rows]
     assert s[0] / s[2] > 2.5  # B = 8 -> 32: close to perfect scaling (4x)
     nr = tuning.noise_rows(nz)
-    assert all(r["n"] == len(nz["params"]["seeds"]) and r["se"] is not None for r in nr)
+    assert all(r["n"] == r["ci"].n == len(nz["params"]["seeds"]) and r["ci"].half > 0 for r in nr)
     t = hb.critical_table(c, nz)
     assert "B_crit" in t and "B_simple" in t and "± " in t
 
@@ -303,7 +310,7 @@ def test_numbers_live_in_tuning_and_the_panel_reexports_them(rec, recs):
     from lecture_utils.data import N_TRAIN, updates_per_epoch
 
     for name in ("protocol_rows", "tuned_rows", "stability_numbers", "critical_fit", "critical_numbers",
-                 "mean_se"):
+                 "stability_at"):
         assert getattr(hb, name) is getattr(tuning, name)
     assert hb.summary_rows is small_vs_large.summary_rows
     assert tuning.warmup_steps(5, 512) == 5 * updates_per_epoch(N_TRAIN, 512) == 40
@@ -317,14 +324,19 @@ def test_numbers_live_in_tuning_and_the_panel_reexports_them(rec, recs):
     assert (w["batch_size"], w["lr"], w["warmup_steps"]) == (512, pytest.approx(1.6), 40)
     trained = rec["results"]["grid"]["runs"][sweep.grid_key(512, "scaled", 1)]
     assert w["warmup_steps"] == trained["warmup_steps"]  # the W the cached run was trained with
-    assert w["test_acc_se"] == pytest.approx(w["test_acc_std"] / math.sqrt(w["n"]))
+    per_seed = [rec["results"]["protocol"]["per_seed"][sweep.seed_key(s)]["large_scaled_warmup"]["test_acc"]
+                for s in rec["params"]["seeds"]]
+    assert w["ci"] == stats.mean_ci(per_seed) and w["test_acc"] == pytest.approx(np.mean(per_seed))
     with pytest.raises(ValueError, match="sweeps.load\\('tuned_lr'\\)"):
         tuning.tuned_rows({"params": {}})
-    # tuned against tuned: the difference and its standard error √(se² + se₀²), from the cells
+    # tuned against tuned: the paired t-interval of the per-seed differences (same seeds, same test set)
     for d in tuning.tuned_differences(recs["tuned_lr"]):
         assert d["diff"] == pytest.approx(d["tuned"]["test_acc"] - d["base"]["test_acc"])
-        assert d["se"] == pytest.approx(math.hypot(d["tuned"]["se"] or 0, d["base"]["se"] or 0))
-        assert f"{d['diff']:+.3f} ± {d['se']:.3f}" in hb.tuned_verdict(recs["tuned_lr"])
+        assert d["ci"] == stats.paired_diff_ci(d["tuned"]["test_accs"], d["base"]["test_accs"])
+        assert f"{d['diff']:+.3f} ± {d['ci'].half:.3f} (paired per seed" in hb.tuned_verdict(recs["tuned_lr"])
+    # B = 128 against B = 32, tuned: +0.023, paired 95 % t-interval ± 0.016 (3 seeds)
+    d128 = [d for d in tuning.tuned_differences(recs["tuned_lr"]) if d["batch_size"] == 128][0]
+    assert (round(d128["diff"], 3), round(d128["ci"].half, 3)) == (0.023, 0.016)
 
 
 def test_summary_noise_row_is_the_finite_population_formula(recs):
@@ -337,6 +349,50 @@ def test_summary_noise_row_is_the_finite_population_formula(recs):
     pts = [q for s in seeds for q in per_seed[noise_scale.seed_key(s)] if q["loss_level"] == level]
     for b, cell in zip((32, 512), noise[1:3]):
         by_hand = [q["trace"] * (4000 - b) / (b * 3999) / q["g2"] for q in pts]
-        assert cell[0] == pytest.approx(np.mean(by_hand), rel=1e-12)
-        assert cell[1] == pytest.approx(np.std(by_hand, ddof=1) / math.sqrt(len(pts)), rel=1e-12)
-    assert noise[1][0] > 10 * noise[2][0]  # 16x the batch: ~16x less noise (N ≫ B)
+        assert cell.mean == pytest.approx(np.mean(by_hand), rel=1e-12)
+        assert cell.half == pytest.approx(stats.mean_ci(by_hand).half, rel=1e-9)  # 95 % t over the seeds
+    assert noise[1].mean > 10 * noise[2].mean  # 16x the batch: ~16x less noise (N ≫ B)
+
+
+def test_warmup_counted_in_updates_and_lambda_eta_at_update_10(recs):
+    """Issue 19: the warm-up is W = 5·⌈4000/1024⌉ = 20 updates; at update 10 of it (η = 1.76) λ_max·η/2
+    is already 2.8–4.1 (seeds 0–2), while without warm-up every seed starts at 1.35–1.48."""
+    r = recs["warmup"]
+    rows = tuning.warmup_rows(r)
+    assert [x["warmup_steps"] for x in rows] == [0, 20]
+    at0, at10 = tuning.stability_at(r, 0), tuning.stability_at(r, 10)
+    assert at10[1]["lr"] == pytest.approx(1.76)
+    def span(v):
+        return round(min(v.values()), 2), round(max(v.values()), 2)
+
+    assert span(at10[1]["ratio"]) == (2.76, 4.11) and span(at0[0]["ratio"]) == (1.35, 1.48)
+    line = hb.stability_line(r)
+    assert "at update 10" in line and "(η = 1.76) 2.76–4.11" in line
+    # divergences come after the ramp: every diverged run stopped at update ≥ 129 > 20
+    assert min(u for x in rows for u in x["diverged_at"]) == 129
+    assert "0.746, 0.745" in hb.warmup_table(r)  # the two no-warm-up seeds that reached 100 %
+
+
+def test_figures_label_stopping_rules_and_draw_b_crit_at_its_loss(rec, recs):
+    """Issue 19 (figures): the panel's right axes tell runs stopped at 100 % train (filled) from runs
+    stopped at the epoch limit (hollow); B_crit, measured at one loss, is drawn at that loss only."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panel = hb.scaling_panel(rec)
+    ax2 = panel.fig.axes[1]
+    texts = [t.get_text() for t in ax2.get_legend().get_texts()]
+    assert any(t.startswith("filled: at 100 % train") for t in texts)
+    assert any(t.startswith("hollow: at epoch 100") for t in texts)
+    assert "stopped" in ax2.get_ylabel()
+    fig = hb.critical_figure(recs["critical_batch"], recs["noise_scale"])
+    right = fig.axes[2]
+    assert not right.patches  # no band across every loss
+    labels = [t.get_text() for t in right.get_legend().get_texts()]
+    assert any("measured at loss 0.8 only" in t for t in labels)
+    marker = [c for c in right.containers if "B_crit" in c.get_label()][0]
+    x, y = marker.lines[0].get_data()
+    assert list(x) == [0.8]
+    assert y[0] == pytest.approx(tuning.critical_fit(recs["critical_batch"])["b_crit_mean"])
+    plt.close("all")

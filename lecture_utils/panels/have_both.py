@@ -18,6 +18,12 @@ table's cells); this module only turns them into text, figures and a caption. No
   single-process run (section 5);
 * :func:`summary_table` — the lecture's small-vs-large table from the caches of notebooks 01–04.
 
+Every "±" printed or drawn here is a 95 % t-interval over the seeds (n − 1 degrees of freedom,
+:func:`lecture_utils.stats.mean_ci`; a tuned-against-tuned difference the paired interval
+:func:`lecture_utils.stats.paired_diff_ci`), and the text says so. The test set's own sampling
+error (1,000 examples: √(p(1−p)/1000) ≈ 0.015 per accuracy, :func:`lecture_utils.stats.binomial_se`)
+is not in a seed interval; the tables name it.
+
 The exercises' self-checks live in :mod:`lecture_utils.checks`. The row functions of
 :mod:`lecture_utils.tuning` (``protocol_rows``, ``tuned_rows``, ``stability_numbers``, …) and
 ``summary_rows`` stay importable from here for the notebook and older code.
@@ -28,7 +34,7 @@ import math
 
 import numpy as np
 
-from .. import plotting
+from .. import plotting, stats
 from .._validate import Options
 from ..small_vs_large import LARGE, SMALL, summary_rows
 from ..sweeps.have_both import MODES, grid_key, seed_key
@@ -37,11 +43,11 @@ from ..tuning import (
     critical_fit,
     critical_numbers,
     critical_rows,
-    mean_se,
     noise_rows,
     protocol_numbers,
     protocol_rows,
     record_parts,
+    stability_at,
     stability_numbers,
     train_longer_rows,
     tuned_cells,
@@ -60,9 +66,9 @@ __all__ = [
     "tuned_verdict", "warmup_table", "warmup_figure", "stability_line", "critical_table", "noise_table",
     "critical_figure", "train_longer_table",
     # the numbers, from lecture_utils.tuning and lecture_utils.small_vs_large
-    "critical_fit", "critical_numbers", "critical_rows", "mean_se", "noise_rows", "protocol_numbers",
-    "protocol_rows", "stability_numbers", "summary_rows", "train_longer_rows", "tuned_cells", "tuned_numbers",
-    "tuned_rows", "warmup_rows",
+    "critical_fit", "critical_numbers", "critical_rows", "noise_rows", "protocol_numbers",
+    "protocol_rows", "stability_at", "stability_numbers", "summary_rows", "train_longer_rows", "tuned_cells",
+    "tuned_numbers", "tuned_rows", "warmup_rows",
 ]
 
 
@@ -71,19 +77,23 @@ def _fmt_or_dash(v, spec=".3f", none="—"):
     return none if v is None or (isinstance(v, float) and not math.isfinite(v)) else format(v, spec)
 
 
-def _mean_pm_se(m, se, spec=".3f"):
-    """The text "m ± se" at ``spec`` ("—" without a mean)."""
-    return "—" if m is None else f"{m:{spec}} ± {_fmt_or_dash(se, spec)}"
+def _ci_text(ci, spec=".3f"):
+    """A :class:`lecture_utils.stats.MeanCI` as "0.721 ± 0.009" at ``spec`` (its 95 % t-interval;
+    one seed: "0.721 (1 seed, no interval)"); "—" for None."""
+    return "—" if ci is None else ci.short(spec)
+
+
+#: The test set's own sampling error of one accuracy near 0.7 (1,000 examples), named under tables.
+TEST_SE_NOTE = (f"one test set of 1,000 examples: its own sampling error, s.e. √(p(1−p)/1000) ≈ "
+                f"{stats.binomial_se(0.7, 1000):.3f} per accuracy, is not in a seed interval")
 
 
 def _two_digits(v):
-    """A summary cell at 2 significant digits: a number, an int, or (mean, se) as "m±se"."""
-    if isinstance(v, tuple):  # (mean, standard error)
-        m, se = v
-        if m is None:
-            return "—"
-        nd = 0 if abs(m) >= 100 else 1 if abs(m) >= 10 else 2
-        return _two_digits(m) if se is None else f"{m:.{nd}f}±{se:.{nd}f}"
+    """A summary cell: a number at 2 significant digits, an int, or a MeanCI as "m ± half" (95 %
+    t-interval) at the mean's digits (3 decimals below 1, 1 below 100, none above)."""
+    if isinstance(v, stats.MeanCI):
+        a = abs(v.mean)
+        return v.short(".0f" if a >= 100 else ".1f" if a >= 10 else ".2f" if a >= 1 else ".3f")
     if v is None:
         return "—"
     if isinstance(v, int):
@@ -99,14 +109,14 @@ def _nan_for_none(values):
 
 # ----------------------------------------------------------------------------- sections 1–2
 def protocol_table(record):
-    """Sections 1–2 as text: one row per setting, means over the seeds with the test accuracy's
-    standard error s/√n (wall time of the cache's machine)."""
+    """Sections 1–2 as text: one row per setting, means over the seeds and the test accuracy with its
+    95 % t-interval (wall time of the cache's machine)."""
     _, p = record_parts(record, "have_both")
-    lines = [f"seeds {p['seeds']}: mean ± standard error",
+    lines = [f"seeds {p['seeds']}: means; test acc ± 95 % t-interval ({len(p['seeds'])} seeds)", TEST_SE_NOTE,
              f"{'setting':<46} {'B':>5} {'η':>5} {'W':>4} {'epochs':>7} {'updates':>8} {'time s':>7} "
              f"{'test acc':>14}"]
     for r in protocol_rows(record):
-        acc = "not reached" if r["test_acc"] is None else _mean_pm_se(r["test_acc"], r["test_acc_se"])
+        acc = "not reached" if r["ci"] is None else _ci_text(r["ci"])
         lines.append(f"{r['name']:<46} {r['batch_size']:>5} {r['lr']:>5.2g} {r['warmup_steps']:>4} "
                      f"{_fmt_or_dash(r['epochs'], '.0f'):>7} {_fmt_or_dash(r['steps'], '.0f'):>8} "
                      f"{_fmt_or_dash(r['seconds'], '.1f'):>7} {acc:>14}")
@@ -169,13 +179,15 @@ def rule_limits(record):
 
 
 def train_longer_table(record, tuned_record):
-    """:func:`lecture_utils.tuning.train_longer_rows` as text."""
-    lines = [f"{'run':<48} {'η':>5} {'epochs':>7} {'updates':>8} {'test acc ± s.e.':>16} {'seeds':>5}  "
+    """:func:`lecture_utils.tuning.train_longer_rows` as text (test accuracy ± its 95 % t-interval)."""
+    lines = [f"{'run':<52} {'η':>5} {'epochs':>7} {'updates':>8} {'test acc ± 95 % t':>18} {'seeds':>5}  "
              "source"]
     for r in train_longer_rows(record, tuned_record):
-        lines.append(f"{r['name']:<48} {r['lr']:>5.2g} {_fmt_or_dash(r['epochs'], '.0f'):>7} "
-                     f"{_fmt_or_dash(r['steps'], '.0f'):>8} {_mean_pm_se(r['test_acc'], r['se']):>16} "
+        lines.append(f"{r['name']:<52} {r['lr']:>5.2g} {_fmt_or_dash(r['epochs'], '.0f'):>7} "
+                     f"{_fmt_or_dash(r['steps'], '.0f'):>8} {_ci_text(r['ci']):>18} "
                      f"{r['n']:>5}  {r['source']}")
+    lines.append("each row is one protocol: trained longer only at η₀; the √B, linear and tuned η only to "
+                 "100 % train (not combined)")
     return "\n".join(lines)
 
 
@@ -219,12 +231,26 @@ def _draw_base_curve(ax, base, b0, max_epochs):
     return line
 
 
-def _draw_final_accuracies(ax, runs, bs):
-    """Right axes: the final test accuracy of every cached run against B (log x), one line per
-    (η mode, warm-up); returns the empty ring that marks the selected run."""
+def _draw_final_accuracies(ax, runs, bs, max_epochs):
+    """Right axes: the test accuracy of every cached run when it stopped, against B (log x), one
+    line per (η mode, warm-up). Two stopping rules, drawn apart: a filled marker stopped at 100 %
+    training accuracy, a hollow one at the epoch limit ``max_epochs`` (or without progress) with
+    training accuracy below 100 %; a diverged run has no point. Returns the empty ring that marks
+    the selected run."""
+    from matplotlib.lines import Line2D
+
     for (mode, warm), (mk, color, label) in _GRID_STYLES.items():
-        acc = list(_nan_for_none(runs[grid_key(b, mode, warm)]["test_acc"] for b in bs))
-        ax.plot(bs, acc, marker=mk, color=color, lw=1.5, ms=6, label=label)
+        rs = [runs[grid_key(b, mode, warm)] for b in bs]
+        acc = _nan_for_none(r["test_acc"] for r in rs)
+        at_target = np.array([r["status"] == "target_reached" for r in rs])
+        ax.plot(bs, acc, color=color, lw=1.5, label=label, marker=mk, ms=6, mfc="white", mec=color)
+        ax.plot(np.array(bs)[at_target], acc[at_target], ls="none", marker=mk, ms=6, color=color)
+    grey = plotting.COLORS["muted"]
+    ax.legend(handles=ax.get_legend_handles_labels()[0] + [
+        Line2D([], [], ls="none", marker="o", ms=6, color=grey, label="filled: at 100 % train"),
+        Line2D([], [], ls="none", marker="o", ms=6, color=grey, mfc="white",
+               label=f"hollow: at epoch {max_epochs:g}, train < 100 %")],
+        loc="lower left", fontsize=7.5, title="diverged: no point", title_fontsize=7.5)
     ring = ax.plot([], [], "o", ms=16, mfc="none", mec="k", mew=2)[0]
     ax.set_xscale("log")
     ax.set_xticks(bs, [str(b) for b in bs], fontsize=9)
@@ -232,8 +258,7 @@ def _draw_final_accuracies(ax, runs, bs):
     ax.set_ylim(0, 0.8)
     ax.set_yticks(_ACC_TICKS)
     ax.set_xlabel("batch size B")
-    ax.set_ylabel("final test accuracy")
-    ax.legend(loc="lower left", fontsize=8, title="diverged: no point", title_fontsize=8)
+    ax.set_ylabel("test accuracy when the run stopped")
     ax.grid(False)
     return ring
 
@@ -243,7 +268,8 @@ def scaling_panel(record):
     """Batch size × η (fixed or scaled linearly) × warm-up (off/on), all cached (notebook 04, section 1).
 
     Left: test accuracy against epochs of the selected run and of the base B₀ run; right: the
-    final test accuracy of every cached run against B, the selected one ringed. The caption
+    test accuracy of every cached run when it stopped against B (filled: at 100 % training
+    accuracy; hollow: at the epoch limit below 100 %), the selected one ringed. The caption
     states the selected run's numbers. A slider move only switches cached curves; the controls'
     values are checked against their declared options by :meth:`Panel.update`.
     """
@@ -256,9 +282,10 @@ def scaling_panel(record):
     base = runs[grid_key(b0, "fixed", 0)]
     fig = Figure(figsize=(10, 3.6))
     ax, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.3, 1]})
-    line = _draw_base_curve(ax, base, b0, p.get("grid_max_epochs", p["max_epochs"]))
+    max_epochs = p.get("grid_max_epochs", p["max_epochs"])
+    line = _draw_base_curve(ax, base, b0, max_epochs)
     status = plotting.status_text(ax)
-    ring = _draw_final_accuracies(ax2, runs, bs)
+    ring = _draw_final_accuracies(ax2, runs, bs, max_epochs)
     title = ax.set_title("")
     fig.tight_layout()  # once: layout at every redraw would cost time
 
@@ -362,9 +389,11 @@ def summary_table(records=None):
     stable across machines only for the accuracies; the timing rows are wall-clock of the machine
     that built each cache)."""
     rows, notes = summary_rows(records)
-    lines = [f"{'quantity (mean ± s.e. where seeded)':<64} {f'B = {SMALL}':>12} {f'B = {LARGE}':>12}  source"]
+    lines = [f"{'quantity (mean ± 95 % t-interval where seeded)':<64} {f'B = {SMALL}':>14} "
+             f"{f'B = {LARGE}':>14}  source"]
     for q, a, b, src in rows:
-        lines.append(f"{q:<64} {_two_digits(a):>12} {_two_digits(b):>12}  {src}")
+        lines.append(f"{q:<64} {_two_digits(a):>14} {_two_digits(b):>14}  {src}")
+    lines.append(f"test accuracies: {TEST_SE_NOTE}")
     for n in notes:
         lines.append(f"missing: {n}")
     return "\n".join(lines)
@@ -372,14 +401,15 @@ def summary_table(records=None):
 
 # ----------------------------------------------------------------------------- section 1: η tuned for every B
 def _rule_cell_text(c):
-    """One cell of ``tuned_lr``: "η 0.4  0.712 ± 0.004", "η 3.2  2/3 diverged" or "not on grid"."""
+    """One cell of ``tuned_lr``: "η 0.4  0.712 ± 0.014" (95 % t-interval), "η 3.2  2/3 diverged" or
+    "not on grid"."""
     if c is None:
         return "not on grid"
     if c["reached"] < c["n"]:
         what = (f"{c['diverged']}/{c['n']} diverged" if c["diverged"]
                 else f"{c['reached']}/{c['n']} reach 100 %")
         return f"η {c['lr']:<4g} {what}"
-    return f"η {c['lr']:<4g} {c['test_acc']:.3f} ± {_fmt_or_dash(c['se'], '.3f')}"
+    return f"η {c['lr']:<4g} {_ci_text(c['ci'])}"
 
 
 def _grid_cell_text(c):
@@ -396,7 +426,8 @@ def tuned_table(record):
     ``div`` = every seed diverged, ``k/n`` = only k of n seeds reached 100 % training accuracy."""
     _, p = record_parts(record, "tuned_lr")
     cells = tuned_cells(record)
-    lines = [f"test accuracy at 100 % training accuracy, mean of seeds {p['seeds']} (± standard error below)",
+    lines = [f"test accuracy at 100 % training accuracy, mean of seeds {p['seeds']}; k/n: only k of n seeds "
+             "reached 100 % (the others diverged or stalled); div: all diverged",
              f"{'B':>5} | " + " ".join(f"{'η=' + format(lr, 'g'):>7}" for lr in p["lrs"])]
     for b in p["batch_sizes"]:
         lines.append(f"{b:>5} | " + " ".join(_grid_cell_text(cells[(b, lr)]) for lr in p["lrs"]))
@@ -406,11 +437,14 @@ def tuned_table(record):
     for r in tuned_rows(record):
         lines.append(f"{r['batch_size']:>5}  " + " ".join(f"{_rule_cell_text(r[k]):<22}"
                                                           for k in ("fixed", "sqrt", "linear", "tuned")))
+    lines.append(f"± : 95 % t-interval over {len(p['seeds'])} seeds; tuned = best mean on the test set among "
+                 "the η where every seed reached 100 %")
+    lines.append(TEST_SE_NOTE)
     return "\n".join(lines)
 
 
 def tuned_figure(record):
-    """Test accuracy (mean ± standard error over the seeds) against η for every B (log x); a cell
+    """Test accuracy (mean ± 95 % t-interval over the seeds) against η for every B (log x); a cell
     where a seed did not reach 100 % training accuracy is drawn hollow at the mean of those that did,
     a cell where all diverged is missing. Rings: the linear rule η₀·B/B₀; stars: the tuned η."""
     import matplotlib.pyplot as plt
@@ -425,7 +459,7 @@ def tuned_figure(record):
         color = cmap(i / max(len(bs) - 1, 1) * 0.85)
         lrs = [lr for lr in p["lrs"] if cells[(b, lr)]["test_acc"] is not None]
         m = np.array([cells[(b, lr)]["test_acc"] for lr in lrs])
-        se = np.array([cells[(b, lr)]["se"] or 0.0 for lr in lrs])
+        se = np.nan_to_num([cells[(b, lr)]["ci"].half for lr in lrs])  # one seed: no bar
         full = np.array([cells[(b, lr)]["reached"] == cells[(b, lr)]["n"] for lr in lrs])
         ax.errorbar(lrs, m, yerr=se, color=color, lw=1.5, capsize=3, label=f"B = {b}")
         ax.plot(np.array(lrs)[full], m[full], "o", color=color, ms=6)
@@ -440,43 +474,47 @@ def tuned_figure(record):
     ax.minorticks_off()
     ax.set_xlabel("learning rate η (log scale)")
     ax.set_ylabel("test accuracy at 100 % train")
-    ax.set_title(f"{len(p['seeds'])} seeds (mean ± s.e.); ring: η ∝ B, star: best; hollow: not every seed "
-                 f"reached 100 %; missing: none did", fontsize=9)
+    ax.set_title(f"{len(p['seeds'])} seeds (mean ± 95 % t-interval); ring: η ∝ B, star: best\n"
+                 "hollow: mean of the seeds that reached 100 % (not all did); missing: none did", fontsize=9)
     ax.legend(fontsize=9, loc="lower right")
     fig.tight_layout()
     return fig
 
 
 def tuned_verdict(record):
-    """Two computed sentences: tuned against tuned (B₀ against every other B that every seed
-    trained; :func:`lecture_utils.tuning.tuned_differences`), and test accuracy along η/B fixed
-    (the linear rule's cells), each mean ± se."""
+    """Computed sentences: tuned against tuned (B₀ against every other B that every seed trained;
+    :func:`lecture_utils.tuning.tuned_differences`: the paired 95 % t-interval of the per-seed
+    differences), and test accuracy along η/B fixed (the linear rule's cells, 95 % t-intervals)."""
     _, p = record_parts(record, "tuned_lr")
     b0 = p["base"]["batch_size"]
     lines = [f"tuned against tuned: B = {d['batch_size']} (η = {d['tuned']['lr']:g}) − B = {b0} "
              f"(η = {d['base']['lr']:g}): {d['tuned']['test_acc']:.3f} − {d['base']['test_acc']:.3f} = "
-             f"{d['diff']:+.3f} ± {d['se']:.3f}" for d in tuned_differences(record)]
+             f"{d['diff']:+.3f} ± {d['ci'].half:.3f} (paired per seed, {d['ci'].label})"
+             for d in tuned_differences(record)]
     rows = {r["batch_size"]: r for r in tuned_rows(record)}
     lin = [(b, rows[b]["linear"]) for b in p["batch_sizes"] if rows[b]["linear"]]
     lines.append("η/B fixed (η ∝ B): "
-                 + ", ".join(f"B = {b}: {_rule_cell_text(c).split(' ', 2)[2]}" for b, c in lin))
+                 + ", ".join(f"B = {b}: {_rule_cell_text(c).split(' ', 2)[2].strip()}" for b, c in lin)
+                 + " (95 % t-intervals)")
     return "\n".join(lines)
 
 
 # ------------------------------------------------------------------------ section 1: warm-up, divergence rate
 def warmup_table(record):
-    """:func:`lecture_utils.tuning.warmup_rows` as text."""
+    """:func:`lecture_utils.tuning.warmup_rows` as text: W in updates, divergences with a 95 % Wilson
+    interval and the update of each, and the test accuracy of each seed that reached 100 %."""
     _, p = record_parts(record, "warmup")
     lines = [f"seeds {p['seeds'][0]}–{p['seeds'][-1]} (n = {len(p['seeds'])}), protocol: to 100 % "
-             "training accuracy",
-             f"{'B':>5} {'η':>5} {'warm-up W':>10} {'diverged':>9} {'95 % Wilson':>13} {'at update':>14} "
-             f"{'reached':>8} {'test acc (reached)':>19}"]
+             "training accuracy; W = warm-up length in updates (5 epochs of ⌈4000/B⌉ updates)",
+             f"{'B':>5} {'η':>5} {'W':>4} {'diverged':>9} {'95 % Wilson':>12} {'at update':>19} "
+             f"{'reached':>8}  test acc of each seed that reached 100 %"]
     for r in warmup_rows(record):
         at = ", ".join(map(str, r["diverged_at"])) or "—"
-        lines.append(f"{r['batch_size']:>5} {r['lr']:>5.2g} {r['warmup_steps']:>10} "
+        each = ", ".join(f"{v:.3f}" for v in r["reached_test_acc"]) or "—"
+        lines.append(f"{r['batch_size']:>5} {r['lr']:>5.2g} {r['warmup_steps']:>4} "
                      f"{r['diverged']:>5}/{r['n']:<3} "
-                     f"{r['wilson'][0]:>6.2f}–{r['wilson'][1]:.2f} {at:>14} {r['reached']:>5}/{r['n']:<2} "
-                     f"{_mean_pm_se(r['test_acc'], r['se']):>19}")
+                     f"{r['wilson'][0]:>5.2f}–{r['wilson'][1]:.2f} {at:>19} "
+                     f"{r['reached']:>5}/{r['n']:<2}  {each}")
     return "\n".join(lines)
 
 
@@ -534,71 +572,87 @@ def warmup_figure(record):
 
 
 def stability_line(record):
-    """λ_max·η/2 along the tracked runs before update 120 (median and share above 1), and λ_max at
-    the start."""
+    """λ_max·η/2 of the tracked seeds at update 0 and 10 (range over the seeds, with the η of that
+    update), along updates 0–119 (median and share above 1), and λ_max at the start."""
     _, p = record_parts(record, "warmup")
     s = stability_numbers(record)
-    parts = [f"{'with' if w else 'no'} warm-up: median λ_max·η/2 = {s[w]['median_ratio']:.2f}, "
-             f"{s[w]['share_above_1']:.0%} of {s[w]['n']} measurements above 1" for w in (0, 1)]
-    return (f"B = {p['track'][0]}, updates 0–119, seeds {p['track_seeds'][0]}–{p['track_seeds'][-1]}: "
-            + "; ".join(parts)
-            + f"\nλ_max at the start (update 0, median over the seeds): {s[0]['lam0']:.2f}")
+    lines = [f"B = {p['track'][0]}, seeds {p['track_seeds'][0]}–{p['track_seeds'][-1]}: λ_max·η/2 "
+             "(stable below 1; range over the seeds)"]
+    for step in (0, 10):
+        at = stability_at(record, step)
+        parts = []
+        for w in (0, 1):
+            v = list(at[w]["ratio"].values())
+            if v:
+                parts.append(f"{'with' if w else 'no'} warm-up (η = {at[w]['lr']:.3g}) "
+                             f"{min(v):.2f}–{max(v):.2f}")
+        lines.append(f"  at update {step:>2}: " + "; ".join(parts))
+    lines.append("  updates 0–119: " + "; ".join(
+        f"{'with' if w else 'no'} warm-up median {s[w]['median_ratio']:.2f}, "
+        f"{s[w]['share_above_1']:.0%} of {s[w]['n']} measurements above 1" for w in (0, 1)))
+    lines.append(f"λ_max at the start (update 0, median over the seeds): {s[0]['lam0']:.2f}")
+    return "\n".join(lines)
 
 
 # ------------------------------------------------------------------ section 3: critical batch, noise scale
 def critical_table(record, noise_record=None):
-    """Steps to the target loss per B with each seed's best η, the fit, and B_simple at the target."""
+    """Steps to the target loss per B with each seed's best η (S ± 95 % t-interval), the examples
+    E = B·S̄ and E/E_min, the fit, B_crit per seed, and B_simple at the target."""
     from ..scaling import critical_curve
 
     _, p = record_parts(record, "critical_batch")
     fit = critical_fit(record)
     lines = [f"updates S to training loss {p['target_loss']:g}, η tuned per seed on the grid "
              f"{p['lrs'][0]:g} … {p['lrs'][-1]:g} (×2 steps, {len(p['lrs'])} values), seeds {p['seeds']}",
-             f"{'B':>5} {'best η per seed':>17} {'updates S (± s.e.)':>19} {'examples E':>11} "
-             f"{'fit S(B)':>9}"]
+             f"{'B':>5} {'best η per seed':>17} {'updates S ± 95 % t':>19} {'examples E':>11} "
+             f"{'E/E_min':>8} {'fit S(B)':>9}"]
     for r in critical_rows(record):
         pred = critical_curve([r["batch_size"]], fit["s_min"], fit["b_crit"])[0]
         etas = " ".join(_fmt_or_dash(v, "g") for v in r["best_lrs"])
-        lines.append(f"{r['batch_size']:>5} {etas:>17} {_mean_pm_se(r['s_mean'], r['s_se'], '.0f'):>19} "
-                     f"{_fmt_or_dash(r['e_mean'], '.0f'):>11} {pred:>9.0f}")
+        ratio = None if r["e_mean"] is None else r["e_mean"] / fit["e_min"]
+        lines.append(f"{r['batch_size']:>5} {etas:>17} {_ci_text(r['s_ci'], '.0f'):>19} "
+                     f"{_fmt_or_dash(r['e_mean'], '.0f'):>11} {_fmt_or_dash(ratio, '.2f'):>8} {pred:>9.0f}")
     lines.append(f"fit to the means: S_min = {fit['s_min']:.0f} updates, E_min = {fit['e_min']:.3g} "
                  f"examples, B_crit = E_min/S_min = {fit['b_crit']:.0f}")
     per = ", ".join(f"{v:.0f}" for v in fit["b_crit_per_seed"])
-    lines.append(f"fit to each seed alone: B_crit = {per}  "
-                 f"(mean {fit['b_crit_mean']:.0f} ± {fit['b_crit_se']:.0f})")
+    lines.append(f"fit to each seed alone: B_crit = {per}  (mean {_ci_text(fit['b_crit_ci'], '.0f')}, "
+                 f"{fit['b_crit_ci'].label}: the seeds' spread only,")
+    lines.append("  not the ×2 η grid's or the one target loss's); the fit means E(B_crit) = 2·E_min: "
+                 "at B = B_crit a run costs twice the fewest examples")
     if noise_record is not None:
         at = [r for r in noise_rows(noise_record) if r["loss_level"] == p["target_loss"]]
         if at:
             a = at[0]
             lines.append(f"noise scale at training loss {p['target_loss']:g}: "
-                         f"B_simple = {_mean_pm_se(a['b_simple'], a['se'], '.0f')} ({a['n']} seeds)")
+                         f"B_simple = {_ci_text(a['ci'], '.0f')} ({a['ci'].label})")
     return "\n".join(lines)
 
 
 def noise_table(record):
-    """B_simple along the small-batch run: one row per training-loss level (mean ± se over seeds)."""
+    """B_simple along the small-batch run: one row per training-loss level (mean ± 95 % t-interval
+    over the seeds, and each seed's value)."""
     _, p = record_parts(record, "noise_scale")
     lines = [f"B = {p['batch_size']}, η = {p['lr']:g}; two-batch estimate ({p['n_pairs']} batches of "
              f"{p['b_small']} and of {p['b_big']}) at each level; seeds {p['seeds']}",
-             f"{'train loss':>10} {'update':>7} {'|G|²':>8} {'tr Σ':>8} {'B_simple (± s.e.)':>18}  each seed"]
+             f"{'train loss':>10} {'update':>7} {'|G|²':>8} {'tr Σ':>8} {'B_simple ± 95 % t':>18}  each seed"]
     for r in noise_rows(record):
         each = " ".join(f"{v:.0f}" for v in r["values"])
         lines.append(f"{r['loss_level']:>10g} {r['step']:>7.0f} {r['g2']:>8.3f} {r['trace']:>8.1f} "
-                     f"{_mean_pm_se(r['b_simple'], r['se'], '.0f'):>18}  {each}")
+                     f"{_ci_text(r['ci'], '.0f'):>18}  {each}")
     return "\n".join(lines)
 
 
 def _draw_updates_to_target(ax, rows, fit, p):
-    """Left axes of :func:`critical_figure`: S against B (log-log, mean ± se), S ∝ 1/B through the
+    """Left axes of :func:`critical_figure`: S against B (log-log, mean ± 95 % t), S ∝ 1/B through the
     smallest B, the fit S_min(1 + B_crit/B) and B_crit (dashed)."""
     from ..scaling import critical_curve
 
     ok = [r for r in rows if r["n"] == r["n_seeds"]]
     b = np.array([r["batch_size"] for r in ok], float)
     s = np.array([r["s_mean"] for r in ok], float)
-    se = np.array([r["s_se"] or 0.0 for r in ok], float)
-    ax.errorbar(b, s, yerr=se, fmt="o", color="k", capsize=3,
-                label=f"measured ({len(p['seeds'])} seeds, best η)")
+    half = np.nan_to_num([r["s_ci"].half for r in ok])  # one seed: no bar
+    ax.errorbar(b, s, yerr=half, fmt="o", color="k", capsize=3,
+                label=f"measured ({len(p['seeds'])} seeds, best η; 95 % t)")
     bb = np.geomspace(b.min(), b.max(), 100)
     ax.plot(bb, s[0] * b[0] / bb, ":", color=plotting.COLORS["muted"], label="perfect scaling S ∝ 1/B")
     ax.plot(bb, critical_curve(bb, fit["s_min"], fit["b_crit"]), color=plotting.COLORS["medium"],
@@ -638,28 +692,33 @@ def _draw_best_lrs(ax, rows, fit, p):
 
 
 def _draw_noise_scale(ax, noise_record, fit):
-    """Right axes of :func:`critical_figure`: B_simple (mean ± se) against the training loss along
-    the small-batch run, with B_crit ± se of the seeds' fits as a band."""
+    """Right axes of :func:`critical_figure`: B_simple (mean ± 95 % t-interval) against the training
+    loss along the small-batch run, and B_crit (mean ± 95 % t-interval of the seeds' fits) drawn only
+    at the one training loss where it was measured (the sweep's target loss)."""
     nr = noise_rows(noise_record)
     _, pn = record_parts(noise_record, "noise_scale")
-    ax.axhspan(fit["b_crit_mean"] - (fit["b_crit_se"] or 0), fit["b_crit_mean"] + (fit["b_crit_se"] or 0),
-               color=plotting.COLORS["medium"], alpha=0.2, label="B_crit (mean ± s.e. of the seeds' fits)")
-    ax.errorbar([r["loss_level"] for r in nr], [r["b_simple"] for r in nr], yerr=[r["se"] or 0 for r in nr],
+    ax.errorbar([r["loss_level"] for r in nr], [r["b_simple"] for r in nr],
+                yerr=np.nan_to_num([r["ci"].half for r in nr]),
                 fmt="o:", color=plotting.COLORS["gradient"], capsize=3,
-                label=f"B_simple ({len(pn['seeds'])} seeds, mean ± s.e.)")
+                label=f"B_simple ({len(pn['seeds'])} seeds, mean ± 95 % t)")
+    ci = fit["b_crit_ci"]
+    ax.errorbar([fit["target_loss"]], [ci.mean], yerr=[np.nan_to_num(ci.half)], fmt="D", ms=8,
+                color=plotting.COLORS["medium"], capsize=4,
+                label=f"B_crit, measured at loss {fit['target_loss']:g} only ({ci.n} seeds' fits, 95 % t)")
     ax.set_xlabel(f"training loss along the run (B = {pn['batch_size']}, η = {pn['lr']:g})")
     ax.set_ylabel("B_simple = tr Σ / |G|²")
     ax.invert_xaxis()
-    ax.set_ylim(0, None)
+    top = max(r["b_simple"] + np.nan_to_num(r["ci"].half) for r in nr)
+    ax.set_ylim(0, 1.3 * top)  # headroom: the legend sits above the error bars
     ax.set_title("noise scale along training", fontsize=11)
     ax.legend(fontsize=8, loc="upper left")
 
 
 def critical_figure(record, noise_record):
-    """Left: updates S to the target loss against B (log-log, mean ± se over seeds), perfect scaling
+    """Left: updates S to the target loss against B (log-log, mean ± 95 % t over seeds), perfect scaling
     S ∝ 1/B through the smallest B, the fit S_min(1 + B_crit/B) and B_crit; middle: the best η of
-    each seed against B (the grid's values; η ∝ B dotted); right: B_simple (mean ± se over seeds)
-    against the training loss along the small-batch run, with B_crit ± se as a band."""
+    each seed against B (the grid's values; η ∝ B dotted); right: B_simple (mean ± 95 % t over seeds)
+    against the training loss along the small-batch run, with B_crit at the target loss only."""
     import matplotlib.pyplot as plt
 
     _, p = record_parts(record, "critical_batch")
