@@ -13,7 +13,8 @@ figures and the panel).
   :func:`stability_numbers`: λ_max·η/2 along the tracked runs (stable below 1, i.e. λ_max < 2/η),
   :func:`stability_at`: λ_max·η/2 of each tracked seed at one update;
 * the protocol (sweep ``have_both``, §1–2) — :func:`protocol_rows`, :func:`protocol_numbers`,
-  :func:`train_longer_rows`, and the cache's own one-seed fit :func:`critical_numbers`;
+  :func:`train_longer_rows`, :func:`protocol_differences` (paired per seed), and the cache's own
+  one-seed fit :func:`critical_numbers`;
 * η tuned for every B (sweep ``tuned_lr``, §1) — :func:`tuned_cells` (test accuracy per (B, η)),
   :func:`tuned_rows` (η₀, η₀·√(B/B₀), η₀·B/B₀ and the best η of the grid), :func:`tuned_numbers`,
   :func:`tuned_differences` (tuned B against tuned B₀);
@@ -235,6 +236,31 @@ def train_longer_rows(record, tuned_record):
             rows.append({"name": label, "lr": c["lr"], "epochs": c["epochs"], "steps": c["steps"],
                          "test_acc": c["test_acc"], "ci": c["ci"], "n": c["reached"], "source": "tuned_lr"})
     return rows
+
+
+def protocol_differences(record, tuned_record=None):
+    """Paired per-seed differences of test accuracy between rows of §1–2 (same seeds, same test set;
+    :func:`lecture_utils.stats.paired_diff_ci`): warm-up at the scaled η, training longer at η₀, the
+    small batch against the large one at η₀ (both at 100 % train), and — with ``tuned_record`` —
+    the √B η against η₀ at the large batch (both at 100 % train). A list of (label, MeanCI)."""
+    rows = {r["name"]: r["test_accs"] for r in protocol_rows(record)}
+    _, p = record_parts(record, "have_both")
+    b0, b = p["base"]["batch_size"], p["large_batch"]
+    pairs = [(f"B = {b}, scaled η: + warm-up − no warm-up", rows["large batch at scaled η + warm-up"],
+              rows["large batch at scaled η, no warm-up"]),
+             (f"B = {b}, η₀: same updates as B = {b0} − to 100 % train",
+              rows["large batch at η, same updates (train longer)"],
+              rows["large batch at η, to 100 % train"]),
+             (f"B = {b0} − B = {b}, both at η₀ and 100 % train", rows["small batch"],
+              rows["large batch at η, to 100 % train"])]
+    if tuned_record is not None:
+        tr = {x["batch_size"]: x for x in tuned_rows(tuned_record)}
+        sq = tr.get(b, {}).get("sqrt")
+        if sq and sq["reached"] == sq["n"]:
+            pairs.append((f"B = {b}: η ∝ √B (η = {sq['lr']:g}) − η₀, both at 100 % train", sq["test_accs"],
+                          rows["large batch at η, to 100 % train"]))
+    return [(label, stats.paired_diff_ci(a, c)) for label, a, c in pairs
+            if len(a) == len(c) and None not in a and None not in c]
 
 
 # ------------------------------------------------------------------- η tuned for every B (sweep tuned_lr)

@@ -396,3 +396,18 @@ def test_figures_label_stopping_rules_and_draw_b_crit_at_its_loss(rec, recs):
     assert list(x) == [0.8]
     assert y[0] == pytest.approx(tuning.critical_fit(recs["critical_batch"])["b_crit_mean"])
     plt.close("all")
+
+
+def test_protocol_differences_are_paired_per_seed(rec, recs):
+    """§1–2's comparisons as paired per-seed 95 % t-intervals: warm-up at B = 512 adds +0.007 ± 0.030,
+    training on to B = 32's updates −0.004 ± 0.007 (nothing measurable), √B η over η₀ +0.046 ± 0.012."""
+    diffs = dict(tuning.protocol_differences(rec, recs["tuned_lr"]))
+    rows = {r["name"]: r["test_accs"] for r in tuning.protocol_rows(rec)}
+    longer = diffs["B = 512, η₀: same updates as B = 32 − to 100 % train"]
+    assert longer == stats.paired_diff_ci(rows["large batch at η, same updates (train longer)"],
+                                          rows["large batch at η, to 100 % train"])
+    got = {k: (round(v.mean, 3), round(v.half, 3)) for k, v in diffs.items()}
+    assert got["B = 512, scaled η: + warm-up − no warm-up"] == (0.007, 0.030)
+    assert got["B = 512, η₀: same updates as B = 32 − to 100 % train"] == (-0.004, 0.007)
+    assert got["B = 512: η ∝ √B (η = 0.4) − η₀, both at 100 % train"] == (0.046, 0.012)
+    assert "(not combined)" in hb.train_longer_table(rec, recs["tuned_lr"])

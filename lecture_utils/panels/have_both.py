@@ -44,6 +44,7 @@ from ..tuning import (
     critical_numbers,
     critical_rows,
     noise_rows,
+    protocol_differences,
     protocol_numbers,
     protocol_rows,
     record_parts,
@@ -66,9 +67,9 @@ __all__ = [
     "tuned_verdict", "warmup_table", "warmup_figure", "stability_line", "critical_table", "noise_table",
     "critical_figure", "train_longer_table",
     # the numbers, from lecture_utils.tuning and lecture_utils.small_vs_large
-    "critical_fit", "critical_numbers", "critical_rows", "noise_rows", "protocol_numbers",
-    "protocol_rows", "stability_at", "stability_numbers", "summary_rows", "train_longer_rows", "tuned_cells",
-    "tuned_numbers", "tuned_rows", "warmup_rows",
+    "critical_fit", "critical_numbers", "critical_rows", "noise_rows", "protocol_differences",
+    "protocol_numbers", "protocol_rows", "stability_at", "stability_numbers", "summary_rows",
+    "train_longer_rows", "tuned_cells", "tuned_numbers", "tuned_rows", "warmup_rows",
 ]
 
 
@@ -120,6 +121,8 @@ def protocol_table(record):
         lines.append(f"{r['name']:<46} {r['batch_size']:>5} {r['lr']:>5.2g} {r['warmup_steps']:>4} "
                      f"{_fmt_or_dash(r['epochs'], '.0f'):>7} {_fmt_or_dash(r['steps'], '.0f'):>8} "
                      f"{_fmt_or_dash(r['seconds'], '.1f'):>7} {acc:>14}")
+    label, ci = protocol_differences(record)[0]
+    lines.append(f"paired per seed: {label}: {ci.mean:+.3f} ± {ci.half:.3f} ({ci.label})")
     return "\n".join(lines)
 
 
@@ -188,6 +191,9 @@ def train_longer_table(record, tuned_record):
                      f"{r['n']:>5}  {r['source']}")
     lines.append("each row is one protocol: trained longer only at η₀; the √B, linear and tuned η only to "
                  "100 % train (not combined)")
+    lines.append("paired per seed (same seeds, same test set):")
+    for label, ci in protocol_differences(record, tuned_record)[1:]:
+        lines.append(f"  {label}: {ci.mean:+.3f} ± {ci.half:.3f} ({ci.label})")
     return "\n".join(lines)
 
 
