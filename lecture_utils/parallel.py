@@ -49,7 +49,7 @@ class ParallelResult:
     per_worker_batch: int
     global_batch: int
     steps: int
-    status: str                   # "completed" or "diverged"
+    status: str                   # "max_steps" (all ``steps`` updates made) or "diverged": train.STATUSES
     port: int
     params: dict = field(default_factory=dict)
 
@@ -330,7 +330,7 @@ def _train_shards(rank, cfg, model, opt, x, y):
             if step >= cfg["steps"]:
                 break
         ep += 1
-    return step, "completed"
+    return step, "max_steps"
 
 
 def _all_reduce_gradient(params, shard, batch, model, x, y):

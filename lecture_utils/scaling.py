@@ -107,12 +107,6 @@ def _epochs_covering(max_steps, per_epoch):
     return -(-max_steps // per_epoch) + 1
 
 
-#: steps_to_target's status words are train_classifier's (:data:`lecture_utils.train.STATUSES`:
-#: ``max_steps``, ``diverged``) except ``reached`` for ``target_reached``: that word is stored in the
-#: caches data/sweep_critical_batch.json and data/sweep_have_both.json (``tried`` lists).
-REACHED = "reached"
-
-
 @validate_params(target_loss=Interval("real", 0.0, None, closed="neither"), max_steps=COUNT)
 def steps_to_target(data, *, batch_size, lr, seed, target_loss, max_steps, warmup_steps=0, on_check=None,
                     threads=THREADS, momentum=0.0):
@@ -122,7 +116,8 @@ def steps_to_target(data, *, batch_size, lr, seed, target_loss, max_steps, warmu
     ``epoch_batches(N, B, seed, epoch)``, SGD m ← β·m − η·g, θ ← θ + m with warm-up; β = ``momentum``,
     0 by default: plain SGD) whose training loss is
     checked at steps ~4 % apart (:func:`_loss_check_steps`). Returns a dict: ``steps`` (None if not
-    reached), ``status`` (``reached`` (:data:`REACHED`), ``max_steps`` or ``diverged``), ``seconds``,
+    reached), ``status`` (train_classifier's word, :data:`lecture_utils.train.STATUSES`: ``target_reached``,
+    ``max_steps`` or ``diverged``), ``seconds``,
     and the checked ``curve`` (``step``, ``train_loss``). ``on_check(step, model, train_loss)``, if
     given, is called at every check (e.g. to measure the noise scale along the run).
     """
@@ -131,8 +126,9 @@ def steps_to_target(data, *, batch_size, lr, seed, target_loss, max_steps, warmu
                          warmup_steps=warmup_steps, max_epochs=_epochs_covering(max_steps, per_epoch),
                          target_train_loss=target_loss, eval_at_steps=_loss_check_steps(max_steps),
                          on_eval=on_check, threads=threads, momentum=momentum)
-    status = REACHED if r.status == "target_reached" else r.status  # max_steps ends before the epochs do
-    return {"steps": r.steps if status == REACHED else None, "status": status, "seconds": r.seconds,
+    # the epoch budget covers max_steps: a run ends target_reached, max_steps or diverged
+    return {"steps": r.steps if r.status == "target_reached" else None, "status": r.status,
+            "seconds": r.seconds,
             "curve": {"step": list(r.history["step"]), "train_loss": list(r.history["train_loss"])}}
 
 
@@ -235,8 +231,8 @@ def train_lars(data, *, batch_size, lr, seed, max_steps, trust=0.02, warmup_step
     batches and warm-up.
 
     Returns a dict: ``train_acc``, ``test_acc``, ``train_loss``, ``test_loss``, ``status``
-    (``completed``: all ``max_steps`` updates made — train_classifier's ``max_steps``, stored under
-    this word in data/sweep_have_both.json — or ``diverged``), ``steps``, ``seconds`` and ``ratios``
+    (train_classifier's word, :data:`lecture_utils.train.STATUSES`: ``max_steps`` — all ``max_steps``
+    updates made — or ``diverged``), ``steps``, ``seconds`` and ``ratios``
     — the trust ratio of every layer every ``record_every`` steps (``step`` and one list per layer name).
     """
     per_epoch = updates_per_epoch(len(as_tensors(data)[1]), batch_size)
@@ -256,9 +252,8 @@ def train_lars(data, *, batch_size, lr, seed, max_steps, trust=0.02, warmup_step
     r = train_classifier(data, batch_size=batch_size, lr=lr, seed=seed, max_steps=max_steps,
                          warmup_steps=warmup_steps, max_epochs=_epochs_covering(max_steps, per_epoch),
                          make_optimizer=make, on_backward=record, threads=threads)
-    # train_classifier ends such a run with max_steps (every update made) or diverged (a NaN/inf loss,
-    # also at the final evaluation)
-    status = "completed" if r.status == "max_steps" else r.status
+    # the epoch budget covers max_steps: the run ends max_steps (every update made) or diverged (a
+    # NaN/inf loss, also at the final evaluation)
     return {"train_acc": r.train_acc, "test_acc": r.test_acc, "train_loss": r.train_loss,
-            "test_loss": r.test_loss, "status": status, "steps": r.steps, "seconds": r.seconds,
+            "test_loss": r.test_loss, "status": r.status, "steps": r.steps, "seconds": r.seconds,
             "ratios": ratios}

@@ -23,7 +23,7 @@ def test_every_sweep_is_cached_with_its_parameters():
         assert record["name"] == record.name == name
         assert record["params"] == record.params == json.loads(json.dumps(sweeps.module(name).PARAMS))
         assert record.results is record["results"]
-        assert record.schema_version == sweeps.module(name).SCHEMA_VERSION == 1
+        assert record.schema_version == sweeps.module(name).SCHEMA_VERSION
         assert {"torch", "numpy", "lecture_utils"} <= set(record["versions"])
         assert record["params"]["dataset"] == {"name": "mnist1d", "seed": 42}   # one name for the dataset
 
@@ -76,6 +76,47 @@ def test_a_cache_whose_entries_break_the_schema_is_refused(tmp_path):
     (tmp_path / "sweep_tuned_lr.json").write_text("{not json")
     with pytest.raises(sweeps.CacheMismatch, match="not a sweep record"):
         sweeps.load("tuned_lr", data_dir=tmp_path)
+
+
+def _migration_script():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "migrate_status_words.py"
+    spec = importlib.util.spec_from_file_location("migrate_status_words", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_critical_batch_stores_the_training_loops_status_words(tmp_path):
+    """One word per way a run ends (train.STATUSES); schema 1's "reached" is migrated, nothing else moves."""
+    from lecture_utils.train import STATUSES
+
+    rec = sweeps.load("critical_batch")
+    words = [t[2] for r in rec["results"]["runs"].values() for t in r["tried"]]
+    assert rec.schema_version == critical_batch.SCHEMA_VERSION == 2 and set(words) <= set(STATUSES)
+    for r in rec["results"]["runs"].values():   # the best η's run reached the target in ``steps`` updates
+        best = [r["best_lr"], r["steps"], "target_reached"]
+        assert r["steps"] is None or best in [t[:3] for t in r["tried"]]
+    bad = _copy_json(rec["results"])
+    next(iter(bad["runs"].values()))["tried"][0][2] = "reached"
+    with pytest.raises(_schema.SchemaError, match="train.STATUSES"):
+        critical_batch.validate(bad)
+    # the migration: a schema-1 file (what the cache was) becomes the cached file, byte for byte
+    mig = _migration_script()
+    for k in sweeps.parts("critical_batch"):
+        now = sweeps.cache_path("critical_batch", part=k).read_text()
+        old = json.loads(now.replace('"target_reached"', '"reached"'))
+        old["schema_version"] = 1
+        path = tmp_path / f"part{k}.json"
+        path.write_text(mig._text(old))
+        assert mig.migrate_file(path) == now.count('"target_reached"') > 0
+        assert path.read_text() == now
+        assert mig.migrate_file(path) == 0 and path.read_text() == now   # schema 2: left alone
+    path.write_text(json.dumps(old))                                      # another format: refused
+    with pytest.raises(ValueError, match="format"):
+        mig.migrate_file(path)
 
 
 def test_the_older_dataset_spellings_read_as_today():

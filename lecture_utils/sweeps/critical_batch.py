@@ -9,7 +9,10 @@ S(B), so a run may stop at the best count of this (B, seed) so far: it is then r
 a guess outwards (the guess only orders the runs; every η of the grid is tried).
 
 ``sweeps.load("critical_batch")["results"]["runs"][run_key(B, seed)]`` (:class:`Run`): ``best_lr``,
-``steps`` (at the best η, or None), ``tried``: list of [η, steps or None, status, cap].
+``steps`` (at the best η, or None), ``tried``: list of [η, steps or None, status, cap], the status
+in the training loop's words (:data:`lecture_utils.train.STATUSES`: ``target_reached``, ``max_steps``,
+``diverged``). Schema 2: schema 1 said ``reached`` for ``target_reached``
+(``scripts/migrate_status_words.py`` rewrote the cached parts; every number is as computed).
 
 Rebuild: ``python -m lecture_utils.sweeps critical_batch.1`` and ``critical_batch.2`` (or
 ``critical_batch`` for both): the work is ≈ 310–340 CPU s (287 s user + 52 s system measured
@@ -21,9 +24,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._schema import DATASET, KeyFormat, check_each, check_fields, load_dataset
+from ._schema import DATASET, KeyFormat, SchemaError, check_each, check_fields, load_dataset
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 PARAMS = {
     "dataset": dict(DATASET),
@@ -58,7 +61,14 @@ run_key, parse_run_key = RUN_KEY.make, RUN_KEY.parse
 
 def validate(results):
     """Check the results against schema :data:`SCHEMA_VERSION` (:class:`._schema.SchemaError`)."""
-    check_each(Run, check_fields(results, ("runs",), "results")["runs"], "runs")
+    from ..train import STATUSES
+
+    runs = check_each(Run, check_fields(results, ("runs",), "results")["runs"], "runs")
+    for k, r in runs.items():
+        for t in r["tried"]:
+            if not (isinstance(t, list) and len(t) == 4 and t[2] in STATUSES):
+                raise SchemaError(f"runs[{k!r}]['tried'] entries must be [η, steps, status, cap] with a "
+                                  f"status of train.STATUSES; got {t!r:.60}")
     return results
 
 

@@ -355,7 +355,7 @@ def run_lars(params, data=None):
         lars.append({"lr": lr, "trust": p["trust"], **{k: _r(r[k]) if k != "status" else r[k] for k in keys}})
 
     def best(rows):
-        ok = [r for r in rows if r["status"] == "completed" and r["train_loss"] is not None]
+        ok = [r for r in rows if r["status"] == "max_steps" and r["train_loss"] is not None]
         return min(ok, key=lambda r: r["train_loss"]) if ok else None
 
     bs = best(sgd)
