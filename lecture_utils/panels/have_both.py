@@ -568,7 +568,7 @@ def warmup_figure(record):
         ax.set_xlabel("update")
         alln = [res["runs"][warmup_key(b, warm, s)]["status"] == "diverged" for s in p["seeds"]]
         ax.set_title(f"B = {b}, η = {r['lr']:g}, "
-                     + (f"warm-up W = {r['warmup_steps']}" if warm else "no warm-up")
+                     + (f"warm-up W = {r['warmup_steps']} updates" if warm else "no warm-up")
                      + f"\nseeds {seeds[0]}–{seeds[-1]} drawn, {nd}/{len(seeds)} diverged (red, × where); "
                      f"all seeds: {sum(alln)}/{len(alln)}", fontsize=10)
     axes[0].set_ylabel("λ_max · η / 2   (stable below 1)")
@@ -590,8 +590,8 @@ def stability_line(record):
         for w in (0, 1):
             v = list(at[w]["ratio"].values())
             if v:
-                parts.append(f"{'with' if w else 'no'} warm-up (η = {at[w]['lr']:.3g}) "
-                             f"{min(v):.2f}–{max(v):.2f}")
+                span = f"{min(v):.2f}" if f"{min(v):.2f}" == f"{max(v):.2f}" else f"{min(v):.2f}–{max(v):.2f}"
+                parts.append(f"{'with' if w else 'no'} warm-up (η = {at[w]['lr']:.3g}) {span}")
         lines.append(f"  at update {step:>2}: " + "; ".join(parts))
     lines.append("  updates 0–119: " + "; ".join(
         f"{'with' if w else 'no'} warm-up median {s[w]['median_ratio']:.2f}, "
@@ -622,9 +622,9 @@ def critical_table(record, noise_record=None):
                  f"examples, B_crit = E_min/S_min = {fit['b_crit']:.0f}")
     per = ", ".join(f"{v:.0f}" for v in fit["b_crit_per_seed"])
     lines.append(f"fit to each seed alone: B_crit = {per}  (mean {_ci_text(fit['b_crit_ci'], '.0f')}, "
-                 f"{fit['b_crit_ci'].label}: the seeds' spread only,")
-    lines.append("  not the ×2 η grid's or the one target loss's); the fit means E(B_crit) = 2·E_min: "
-                 "at B = B_crit a run costs twice the fewest examples")
+                 f"{fit['b_crit_ci'].label})")
+    lines.append("  that ± is the seeds' spread only, not the ×2 η grid's or the one target loss's; "
+                 "E(B_crit) = 2·E_min by the fit")
     if noise_record is not None:
         at = [r for r in noise_rows(noise_record) if r["loss_level"] == p["target_loss"]]
         if at:
