@@ -7,17 +7,39 @@ from __future__ import annotations
 
 import numpy as np
 
-#: One colour per role, the same in every notebook.
+#: One colour per role, the same in every notebook. Every line colour of the course has at least 3:1
+#: contrast against the white background (WCAG's minimum for graphics; a projector washes colours out),
+#: checked by tests/test_plotting.py with :func:`contrast_on_white`.
 COLORS = {
     "full": "#d62728",      # full batch / gradient descent: red
     "small": "#1f77b4",     # small batch / SGD: blue
     "medium": "#2ca02c",
     "momentum": "#9467bd",  # momentum: purple
-    "gradient": "#ff7f0e",  # −η·g arrows: orange
+    "gradient": "#d95f02",  # −η·g arrows: dark orange (#ff7f0e had 2.5:1 contrast on white)
     "train": "#1f77b4",
     "test": "#d62728",
     "muted": "#7f7f7f",
 }
+
+
+#: The line colours matplotlib cycles through (tab10 with its pale members — orange, pink, olive, cyan —
+#: replaced by darker ones of about the same hue): all at least 3:1 on white.
+CYCLE = ["#1f77b4", "#d95f02", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#c51b7d", "#7f7f7f",
+         "#7a7a00", "#0e7c86"]
+
+#: Batch sizes on a log scale: blue (B = 1) → purple → magenta → red (B = N). coolwarm's light grey
+#: middle made B ≈ 32–128 almost invisible on a projector; every colour here is at least 3:1 on white.
+BATCH_COLORS = ("#2166ac", "#7b3294", "#c51b7d", "#b2182b")
+
+
+def contrast_on_white(color):
+    """WCAG contrast ratio (1.05)/(L + 0.05) of ``color`` against white, L its relative luminance
+    (sRGB channels linearised: c/12.92 below 0.04045, ((c + 0.055)/1.055)^2.4 above)."""
+    import matplotlib.colors as mcolors
+
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in mcolors.to_rgb(color)]
+    lum = 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    return 1.05 / (lum + 0.05)
 
 
 def use_style(dpi=90):
@@ -42,6 +64,7 @@ def use_style(dpi=90):
         "axes.spines.top": False,
         "axes.spines.right": False,
         "image.cmap": "viridis",
+        "axes.prop_cycle": mpl.cycler(color=CYCLE),
         "svg.hashsalt": "lecture_utils",
     })
     try:
@@ -52,11 +75,13 @@ def use_style(dpi=90):
 
 
 def batch_color(batch_size, n_examples):
-    """Colour for a batch size on a log scale from blue (B = 1) to red (B = N)."""
-    import matplotlib as mpl
+    """Colour for a batch size on a log scale, t = log B / log N, from blue (B = 1) through purple to
+    red (B = N) (:data:`BATCH_COLORS`; notebooks 01 and 02)."""
+    from matplotlib.colors import LinearSegmentedColormap
 
     t = 0.0 if n_examples <= 1 else np.log(batch_size) / np.log(n_examples)
-    return mpl.colormaps["coolwarm"](float(np.clip(t, 0, 1)))
+    cmap = LinearSegmentedColormap.from_list("batch", BATCH_COLORS)
+    return cmap(float(np.clip(t, 0, 1)))
 
 
 def status_text(ax):
