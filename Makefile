@@ -1,6 +1,7 @@
 # Mini-batches and momentum — the two commands of the README, and a few for maintainers.
 #   make lab    set up .venv (once) and open the course in JupyterLab on 127.0.0.1:$(PORT), with a token
-#   make test   set up .venv (once), lint (ruff), then the unit tests, the browser test and strict nbval
+#   make test   set up .venv (once), lint (ruff), then the unit tests, strict nbval (offline, from an empty
+#               cache), the same under two other CPU code paths (portability) and the browser test
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -12,8 +13,10 @@ APP_CULL_S ?= 600
 APP_CULL_EVERY_S ?= 60
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 NB ?=
+# pytest-xdist workers for the unit and nbval stages (auto: one per CPU)
+JOBS ?= auto
 
-.PHONY: setup lab test lint unit nbval browser notebooks slides sweeps bench app hub-test lock clean-cache
+.PHONY: setup lab test lint unit nbval portability browser notebooks slides sweeps bench app hub-test lock clean-cache
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,25 +29,33 @@ lab: setup
 	$(BIN)/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 --port=$(PORT) --no-browser $(ROOT_FLAG) \
 	  --ServerApp.port_retries=0
 
-# Every stage runs even when an earlier one failed (setup, then lint, unit, browser, nbval); the summary
-# names each stage's result and time; the exit code is non-zero if any failed (scripts/test_stages.sh).
+# Every stage runs even when an earlier one failed (setup, then lint, unit, nbval, portability, browser);
+# the summary names each stage's result and time; the exit code is non-zero if any failed
+# (scripts/test_stages.sh).
 test:
-	@scripts/test_stages.sh "$(MAKE)" setup lint unit browser nbval
+	@scripts/test_stages.sh "$(MAKE)" setup lint unit nbval portability browser
 
 # ruff (config in pyproject.toml: pyflakes/pycodestyle errors, import order, lines <= 110).
 lint: setup
 	$(BIN)/ruff check .
 
 unit: setup
-	$(BIN)/python -m pytest tests -q --ignore=tests/browser --durations=15
+	$(BIN)/python -m pytest tests -q --ignore=tests/browser -n $(JOBS) --durations=15
 
 browser: setup
 	@if [ -x "$${CHROMIUM:-/usr/bin/chromium}" ]; then \
 	  $(BIN)/python -m pytest tests/browser -q; \
 	else echo "SKIPPED browser test: no Chromium at $${CHROMIUM:-/usr/bin/chromium} (apt-get install chromium)"; fi
 
+# Strict nbval of every notebook in a copy of the repository without the MNIST-1D cache, inside
+# `unshare -n` (offline); one notebook per xdist worker. This is the suite's determinism check too.
 nbval: setup
-	$(BIN)/python -m pytest -p tests.process_guard --nbval --nbval-current-env --nbval-cell-timeout=300 notebooks -q
+	$(BIN)/python scripts/nbval_offline.py -n $(JOBS)
+
+# Strict nbval and the tests marked `recompute` under two other CPU code paths (stand-ins for another CPU):
+# ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2, and =default with SSE4_2; both paths at once.
+portability: setup
+	$(BIN)/python scripts/portability.py
 
 # Re-execute notebooks in a fresh kernel and store their outputs (the only way outputs are made).
 notebooks: setup

@@ -25,10 +25,12 @@ for stage in "$@"; do
     result="FAILED (exit $rc)"; failed=1
   elif [ "$stage" = browser ] && [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
     result="SKIPPED (no Chromium at ${CHROMIUM:-/usr/bin/chromium})"
+  elif [ "$stage" = portability ] && ! uname -m | grep -qiE '^(x86_64|amd64)$'; then
+    result="SKIPPED (no x86 code paths on $(uname -m))"
   else
     result="passed"
   fi
-  summary+=("$(printf '%-8s %-40s %5d s' "$stage" "$result" "$dt")")
+  summary+=("$(printf '%-12s %-40s %5d s' "$stage" "$result" "$dt")")
 done
 echo
 echo "===== make test: summary ====="

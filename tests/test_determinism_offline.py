@@ -1,167 +1,70 @@
-"""Determinism, offline use and the data cache.
+"""Determinism, offline use and the data cache (issue 20 §5: each notebook is executed by the suite's
+stages, not again here).
 
-(b) Offline, from an empty cache: a copy of the repository (the files a fresh clone has, without
-    ``data/mnist1d_seed*.npz``) runs strict ``pytest --nbval`` over ``notebooks/`` inside
-    ``unshare -n`` (a network namespace with loopback only; needs root or user namespaces,
-    skipped with the reason otherwise). The kernel imports the copy's ``lecture_utils`` (the
-    editable install's finder is switched off for it), so MNIST-1D is rebuilt into the copy's
-    empty ``data/`` — offline — and every checked output must still match the stored one.
-(a) Determinism: each notebook is executed a second time (nbclient, same copy, now with a warm
-    cache) and its checked outputs must be identical to the first run. When (b) ran, its pass
-    already proved run 1 == stored outputs, so run 2 is compared with the stored outputs; without
-    (b) the notebook is executed twice here. Every notebook is run (two executions in all, ~2× the
-    suite's headless time; the notebooks' budget is 20 s each).
+(a) Offline, from an empty cache, and deterministic: ``make nbval`` (``scripts/nbval_offline.py``) runs
+    strict nbval over every notebook in a copy of the repository without ``data/mnist1d_seed*.npz``,
+    inside ``unshare -n``: an execution independent of the one that stored the outputs (nbclient, in
+    ``make notebooks``) must give the same checked outputs, offline, rebuilding MNIST-1D; ``make
+    portability`` executes every notebook twice more, on two other CPU code paths, against the same
+    stored outputs. Here, cheaply: the copy those stages use really imports its own ``lecture_utils``
+    with an empty cache, ``make test`` runs both stages, and the stored outputs hold no error and no
+    stderr in a checked cell (nbval would otherwise expect them again).
 (c) Data cache: a truncated, altered or foreign ``mnist1d_seed42.npz`` is detected by its
     checksum (or as unreadable), rebuilt with a warning, and the rebuilt data match the checksum.
 
 "Checked outputs" are what strict nbval compares: text/plain, text/html, text/latex,
 image/svg+xml, stream text by stream name, error name and value; not PNG images, widget views,
-metadata, execution counts, cells marked NBVAL_IGNORE_OUTPUT or NBVAL_SKIP.
+metadata, execution counts, cells marked NBVAL_IGNORE_OUTPUT or NBVAL_SKIP. Every stored figure
+also has a text/plain form (``<Figure size …>``), so a figure that is not drawn fails nbval too.
 """
 from __future__ import annotations
 
+import importlib.util
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
-import textwrap
 import warnings
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
 import pytest
-from course_files import NOTEBOOKS as COURSE_NOTEBOOKS
+from course_files import NOTEBOOKS
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = COURSE_NOTEBOOKS   # by name: a missing notebook fails, never shrinks the loop
-CHECKED_MIMES = ("text/plain", "text/html", "text/latex", "image/svg+xml")
-FIRST_RUN = {}  # notebook name -> True when the offline nbval run passed for it
-
-RUNNER = textwrap.dedent("""
-    import re, sys, nbformat
-    from nbclient import NotebookClient
-    src, dst, cwd = sys.argv[1:4]
-    nb = nbformat.read(src, as_version=4)
-    for cell in nb.cells:  # nbval does not execute NBVAL_SKIP cells
-        tags = cell.get("metadata", {}).get("tags", [])
-        if cell.cell_type == "code" and (re.search(r"^\\s*#\\s*NBVAL_SKIP", cell.source, re.M)
-                                         or "nbval-skip" in tags):
-            cell.source = ""
-    NotebookClient(nb, timeout=300, kernel_name="python3", allow_errors=True,
-                   resources={"metadata": {"path": cwd}}).execute()
-    nbformat.write(nb, dst)
-""")
-
-SITECUSTOMIZE = textwrap.dedent('''
-    # Written by tests/test_determinism_offline.py: let PYTHONPATH's copy of lecture_utils win over the
-    # editable install of the real checkout (whose finder sits at the front of sys.meta_path).
-    import sys
-    sys.meta_path[:] = [f for f in sys.meta_path if "__editable__" not in getattr(f, "__module__", "")
-                        and "__editable__" not in getattr(type(f), "__module__", "")]
-''')
 
 
-# ----------------------------------------------------------------------------- the copy
-def _repo_files():
-    try:
-        out = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                             cwd=ROOT,
-                             capture_output=True, check=True).stdout.decode()
-        return [f for f in out.split("\0") if f]
-    except (OSError, subprocess.CalledProcessError):
-        skip = {".git", ".venv", "__pycache__", ".ipynb_checkpoints", ".hypothesis", "artifacts"}
-        return [str(p.relative_to(ROOT)) for p in ROOT.rglob("*")
-                if p.is_file() and not (set(p.relative_to(ROOT).parts) & skip)]
+def _stage_script(name):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
-@pytest.fixture(scope="module")
-def clone(tmp_path_factory):
-    """A copy of the repository as a fresh clone has it: no cached MNIST-1D, an isolated env."""
-    base = tmp_path_factory.mktemp("clone")
-    repo = base / "repo"
-    for rel in _repo_files():
-        if re.match(r"data/mnist1d_seed\d+\.npz$", rel) or rel.startswith((".venv/",
-                                                                           "tests/browser/artifacts/")):
-            continue
-        src = ROOT / rel
-        if not src.is_file():
-            continue  # deleted in the working tree
-        dst = repo / rel
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(src, dst)
-    shadow = base / "shadow"
-    shadow.mkdir()
-    (shadow / "sitecustomize.py").write_text(SITECUSTOMIZE)
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(shadow), str(repo)])
-    env["IPYTHONDIR"] = str(base / "ipython")
-    env["JUPYTER_RUNTIME_DIR"] = str(base / "runtime")
-    env["MPLCONFIGDIR"] = str(base / "mpl")
-    # the per-user cache folder (lecture_utils.data.user_cache_dir) must not hold a cache either: an empty one
-    env["LECTURE_UTILS_CACHE"] = str(base / "user_cache")
-    env.pop("JUPYTER_PATH", None)
-    # tests/conftest.py sets Agg for the unit tests; kernels need the inline backend
-    env.pop("MPLBACKEND", None)
-    probe = subprocess.run([sys.executable, "-c", "import lecture_utils.data as d; print(d.DATA_DIR)"],
-                           env=env,
-                           cwd=repo, capture_output=True, text=True)
-    assert probe.returncode == 0, probe.stderr
-    assert Path(probe.stdout.strip()).resolve() == (repo / "data").resolve(), (
-        f"the copy's kernel would import lecture_utils from {probe.stdout.strip()}, not from the copy")
-    return {"repo": repo, "env": env, "base": base}
+# ----------------------------------------------------------------------------- (a) offline, determinism
+def test_offline_copy_imports_its_own_lecture_utils_with_an_empty_cache(tmp_path):
+    stage = _stage_script("nbval_offline")
+    repo, env = stage.make_copy(tmp_path)
+    assert (repo / "notebooks").is_dir() and (repo / "lecture_utils").is_dir()
+    assert list((ROOT / "data").glob("mnist1d_seed*.npz")), "the checkout should hold the MNIST-1D cache"
+    assert not list((repo / "data").glob("mnist1d_seed*.npz")), "the copy must start with an empty cache"
+    assert env["LECTURE_UTILS_CACHE"].startswith(str(tmp_path))
+    assert stage.check_copy(repo, env) is None
+    (repo / "data" / "mnist1d_seed42.npz").write_bytes(b"")  # the check sees a cache that is not empty
+    assert "empty" in stage.check_copy(repo, env)
 
 
-def _uses_mnist(nb_paths):
-    return any("load_mnist1d" in p.read_text() or "train_classifier" in p.read_text() for p in nb_paths)
+def test_make_test_runs_the_offline_nbval_and_the_portability_stages():
+    make = (ROOT / "Makefile").read_text()
+    line = re.search(r"^test:.*\n\t@scripts/test_stages\.sh \"\$\(MAKE\)\" (.*)$", make, re.M)
+    stages = line.group(1).split()
+    assert {"setup", "lint", "unit", "nbval", "portability", "browser"} <= set(stages), stages
+    assert re.search(r"^nbval:.*\n\t.*scripts/nbval_offline\.py", make, re.M)
+    assert re.search(r"^portability:.*\n\t.*scripts/portability\.py", make, re.M)
+    paths = _stage_script("portability").PATHS
+    assert paths == {"avx2": {"ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2"},
+                     "sse4_2": {"ATEN_CPU_CAPABILITY": "default", "MKL_ENABLE_INSTRUCTIONS": "SSE4_2"}}
 
 
-def _unshare_ok():
-    if shutil.which("unshare") is None:
-        return "unshare is not installed"
-    try:
-        r = subprocess.run(["unshare", "-n", "true"], capture_output=True, text=True, timeout=20)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"unshare -n failed: {exc}"
-    if r.returncode != 0:
-        return f"unshare -n is not permitted here (needs root or user namespaces): {r.stderr.strip()[:200]}"
-    return None
-
-
-# ----------------------------------------------------------------------------- (b) offline
-def test_notebooks_pass_strict_nbval_offline_from_empty_cache(clone):
-    why = _unshare_ok()
-    if why:
-        pytest.skip(f"offline check skipped: {why}")
-    repo, env = clone["repo"], clone["env"]
-    assert not list((repo / "data").glob("mnist1d_seed*.npz")), "the copy must start with an empty data cache"
-    junit = clone["base"] / "nbval.xml"
-    lo_up = "ip link set lo up 2>/dev/null || true; " if shutil.which("ip") else ""
-    # inside the namespace: only a loopback device (the kernel talks to pytest over 127.0.0.1)
-    probe = ("import socket\ntry:\n    socket.create_connection(('1.1.1.1', 53), timeout=3)\n"
-             "    print('ONLINE')\nexcept OSError:\n    print('OFFLINE')")
-    cmd = (f'{lo_up}"$0" -c "$1" && exec "$0" -m pytest --nbval --nbval-current-env --nbval-cell-timeout=300 '
-           f'-p no:cacheprovider -q --color=no --junitxml={junit} notebooks')
-    r = subprocess.run(["unshare", "-n", "sh", "-c", cmd, sys.executable, probe], cwd=repo, env=env,
-                       capture_output=True, text=True, timeout=1200)
-    out = r.stdout + r.stderr
-    assert out.lstrip().startswith("OFFLINE"), f"the network namespace is not offline:\n{out[:500]}"
-    for case in ET.parse(junit).getroot().iter("testcase") if junit.exists() else []:
-        failed = case.find("failure") is not None or case.find("error") is not None
-        where = case.get("classname") or ""  # e.g. "notebooks.00_overview.ipynb"
-        for nb in NOTEBOOKS:
-            if where.endswith(nb.name):
-                FIRST_RUN[nb.name] = FIRST_RUN.get(nb.name, True) and not failed
-    assert r.returncode == 0, (f"strict nbval failed offline from an empty cache (rc "
-                               f"{r.returncode}):\n{out[-6000:]}")
-    if _uses_mnist(NOTEBOOKS):
-        assert (repo / "data" / "mnist1d_seed42.npz").exists(), ("MNIST-1D was not rebuilt into the empty "
-                                                                 "cache")
-
-
-# ----------------------------------------------------------------------------- (a) determinism
 def _ignored(cell):
     tags = cell.get("metadata", {}).get("tags", [])
     return (re.search(r"^\s*#\s*NBVAL_(IGNORE_OUTPUT|SKIP)", _text(cell.get("source", "")), re.M) is not None
@@ -172,71 +75,18 @@ def _text(v):
     return "".join(v) if isinstance(v, list) else str(v)
 
 
-def checked_outputs(nb):
-    """{cell index: [(kind, key, text), ...]} of what strict nbval compares."""
-    res = {}
-    for i, cell in enumerate(nb["cells"]):
-        if cell["cell_type"] != "code" or _ignored(cell):
-            continue
-        items = []
-        for o in cell.get("outputs", []):
-            t = o.get("output_type")
-            if t == "stream":
-                if items and items[-1][0] == "stream" and items[-1][1] == o.get("name"):
-                    items[-1] = ("stream", o["name"], items[-1][2] + _text(o.get("text", "")))
-                else:
-                    items.append(("stream", o.get("name"), _text(o.get("text", ""))))
-            elif t in ("execute_result", "display_data"):
-                for mime in CHECKED_MIMES:
-                    if mime in o.get("data", {}):
-                        items.append((t if t == "display_data" else "result", mime, _text(o["data"][mime])))
-            elif t == "error":
-                items.append(("error", o.get("ename"), o.get("evalue")))
-        res[i] = items
-    return res
-
-
-def _execute(clone, nb_path, tag):
-    repo = clone["repo"]
-    src = repo / "notebooks" / nb_path.name
-    dst = clone["base"] / f"{nb_path.stem}.{tag}.ipynb"
-    r = subprocess.run([sys.executable, "-c", RUNNER, str(src), str(dst), str(repo / "notebooks")], cwd=repo,
-                       env=clone["env"], capture_output=True, text=True, timeout=900)
-    assert r.returncode == 0, f"{nb_path.name}: execution failed:\n{r.stderr[-4000:]}"
-    return json.loads(dst.read_text())
-
-
-def _diff(a, b, label_a, label_b):
-    lines = []
-    for i in sorted(set(a) | set(b)):
-        if a.get(i) != b.get(i):
-            lines.append(f"cell {i}:\n  {label_a}: {str(a.get(i))[:600]}\n  {label_b}: {str(b.get(i))[:600]}")
-    return "\n".join(lines)
-
-
 @pytest.mark.parametrize("nb_path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
-def test_second_execution_gives_identical_checked_outputs(clone, nb_path):
-    stored = checked_outputs(json.loads((clone["repo"] / "notebooks" / nb_path.name).read_text()))
-    if FIRST_RUN.get(nb_path.name):
-        first, label = stored, "run 1 (offline nbval: = stored outputs)"
-    else:
-        first, label = checked_outputs(_execute(clone, nb_path, "run1")), "run 1"
-    run2 = _execute(clone, nb_path, "run2")
-    second = checked_outputs(run2)
-    diff = _diff(first, second, label, "run 2")
-    assert not diff, f"{nb_path.name}: checked outputs differ between two executions:\n{diff}"
-    errors = [(i, o) for i, items in second.items() for o in items if o[0] == "error" or
-              (o[0] == "stream" and o[1] == "stderr")]
-    assert not errors, f"{nb_path.name}: error or stderr output in a checked cell: {errors[:3]}"
-    # the run really drew its figures (not compared by nbval): as many PNGs per cell as stored
-    stored_nb = json.loads((clone["repo"] / "notebooks" / nb_path.name).read_text())
-    pngs = [_png_counts(nb) for nb in (stored_nb, run2)]
-    assert pngs[0] == pngs[1], f"{nb_path.name}: figures per cell differ (stored, run 2): {pngs}"
-
-
-def _png_counts(nb):
-    return {i: sum("image/png" in o.get("data", {}) for o in c.get("outputs", []))
-            for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code" and not _ignored(c)}
+def test_stored_outputs_hold_no_error_and_no_stderr_in_a_checked_cell(nb_path):
+    nb = json.loads(nb_path.read_text(encoding="utf-8"))
+    bad = [(i, o.get("ename") or _text(o.get("text", ""))[:200]) for i, c in enumerate(nb["cells"])
+           if c["cell_type"] == "code" and not _ignored(c) for o in c.get("outputs", [])
+           if o.get("output_type") == "error"
+           or (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+    assert not bad, f"{nb_path.name}: error or stderr output in a checked cell: {bad[:3]}"
+    unexecuted = [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code" and c["source"]
+                  and c.get("execution_count") is None and not _ignored(c)]
+    assert not unexecuted, (f"{nb_path.name}: code cells {unexecuted} have no stored execution (nbval would "
+                            "not compare them): make notebooks NB=...")
 
 
 # ----------------------------------------------------------------------------- (c) data cache
