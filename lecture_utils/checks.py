@@ -503,8 +503,10 @@ def check_batch_noise(value, batch_size=8, *, n_examples=64, sigma=4.0, rtol=0.0
 
 
 #: Hessians the classification exercise is checked on, with their types (tests check them against
-#: :func:`lecture_utils.landscapes.classify_critical_point`). The last three catch the usual shortcuts:
-#: signs of the diagonal, of the trace and of the determinant.
+#: :func:`lecture_utils.landscapes.classify_critical_point`). Three catch the usual shortcuts: signs of
+#: the diagonal, of the trace and of the determinant. The last three have an eigenvalue 0 and no sign
+#: mix, where the second-order test cannot decide (issue 19): diag(2, 0) is the Hessian of θ₁² (a
+#: minimum) and of θ₁² + θ₂³ (none); [[1, 1], [1, 1]] that of (θ₁ + θ₂)², eigenvalues 0 and 2.
 CLASSIFY_CASES = (
     (SADDLE.hessian(np.array([0.0, 0.0])), "saddle"),
     (SADDLE.hessian(np.array([0.0, 1.0])), "minimum"),
@@ -512,14 +514,18 @@ CLASSIFY_CASES = (
     (np.array([[-2.0, 0.5], [0.5, -1.0]]), "maximum"),
     (np.array([[1.0, 2.0], [2.0, 1.0]]), "saddle"),
     (np.array([[3.0, 1.0], [1.0, 2.0]]), "minimum"),
+    (np.diag([2.0, 0.0]), "degenerate"),
+    (np.diag([0.0, -1.0]), "degenerate"),
+    (np.array([[1.0, 1.0], [1.0, 1.0]]), "degenerate"),
 )
-KINDS = ("minimum", "maximum", "saddle")
+KINDS = ("minimum", "maximum", "saddle", "degenerate")
 
 
 def check_classifier(fn):
     """Exercise 2 of notebook 02, "tell by the Hessian": does ``fn(H)`` return "minimum" / "maximum" /
-    "saddle" for every Hessian of :data:`CLASSIFY_CASES`? A wrong case is named with what the learner's
-    function said, never with the right kind."""
+    "saddle" / "degenerate" (an eigenvalue 0 and no sign mix: the test cannot decide) for every Hessian
+    of :data:`CLASSIFY_CASES`? A wrong case is named with what the learner's function said, never with
+    the right kind."""
     if fn is None or fn is Ellipsis:
         return _todo("define kind_of_point(H) in this cell and run it again")
     if not callable(fn):
@@ -538,10 +544,15 @@ def check_classifier(fn):
         if got.strip().lower() != want:
             wrong.append(f"H = {np.round(h, 2).tolist()}: your function says {got.strip().lower()!r}")
     if wrong:
+        zero = any(np.any(np.abs(np.linalg.eigvalsh(h)) < 1e-8) for h, want in CLASSIFY_CASES
+                   if any(f"H = {np.round(h, 2).tolist()}:" in w for w in wrong))
         return _say(False, f"{len(wrong)} of {len(CLASSIFY_CASES)} Hessians misclassified:\n  "
                     + "\n  ".join(wrong)
                     + "\nLook at the signs of all the eigenvalues (np.linalg.eigvalsh), not at the entries "
-                      "of H.")
+                      "of H."
+                    + (" An eigenvalue 0 is neither sign: what can the signs of the others still tell you? "
+                       "(Compare a tiny |λ| with a tolerance, e.g. 1e-8, not with 0: rounding.)"
+                       if zero else ""))
     return _say(True, f"all {len(CLASSIFY_CASES)} critical points classified")
 
 

@@ -23,7 +23,8 @@ Public API (stable names, used by notebook 02 "noisy gradients" and notebook 05 
 * the numbers behind notebook 02's panels (the panels in :mod:`lecture_utils.panels.noisy` only draw
   them): :func:`batch_loss_numbers` (per-batch gradients at the trap), :func:`trajectory_numbers`
   (SGD and GD paths from the trap), :func:`escape_table` (escape counts with Wilson intervals) and
-  :func:`saddle_numbers` (GD and SGD from the saddle's stable manifold, exit directions).
+  :func:`saddle_numbers` (GD and SGD from the saddle's stable manifold, exit directions) and
+  :func:`saddle_exit_steps` (how long GD started just off that manifold takes to leave).
 """
 from __future__ import annotations
 
@@ -498,7 +499,10 @@ def classify_critical_point(hessian, tol=1e-8):
 
     all λ > tol: ``"minimum"``; all λ < −tol: ``"maximum"``; some > tol and some < −tol:
     ``"saddle"``; otherwise (some |λ| ≤ tol, none of the opposite sign): ``"degenerate"`` — the
-    second-order test cannot decide. Notebook 02 §1 and §4, and its exercise 2.
+    second-order test cannot decide: diag(2, 0) is the Hessian at the origin of θ₁² (a minimum, flat
+    along θ₂) and of θ₁² + θ₂³ (not one). Common in networks, whose Hessians have most eigenvalues near
+    0 (Sagun et al. 2017). Notebook 02 §1 and §4, and its exercise 2
+    (:data:`lecture_utils.checks.CLASSIFY_CASES`).
     """
     lam, _ = hessian_eigen(hessian)
     if np.all(lam > tol):
@@ -593,6 +597,38 @@ def escape_table(batch_sizes, rates, n_runs, n_examples):
         b = n_examples if b is None else int(b)
         rows.append((("full" if b >= n_examples else str(b)), int(k), k / n_runs, float(low), float(high)))
     return rows
+
+
+@validate_params(lr=LR, max_steps=Interval("int", 1, 10**6))
+def saddle_exit_steps(offsets, *, lr=0.1, max_steps=20000, land=None):
+    """Updates full-batch gradient descent needs to leave the saddle when it starts δ off the stable
+    line: θ⁰ = 1.8·e_u + δ·v₋ (e_u along the upward curvature, v₋ the eigenvector of the negative
+    eigenvalue; (1.8, δ) on :data:`SADDLE`), one run per δ in ``offsets`` (notebook 02 §4).
+
+    A run leaves when it exits the ball |θ| ≤ :data:`SADDLE_RADIUS` after having entered it (the rule
+    of :func:`exit_direction`); the count is that update's number, −1 when it has not left within
+    ``max_steps`` (δ = 0: on the stable line it never does). Near the saddle the θ₂-offset grows by
+    (1 + η·b) per update (b = 1 here), so the count grows like log(1/δ)/log(1 + η): about 24 more
+    updates per factor 10 at η = 0.1 — gradient descent avoids the saddle but is slowed (Lee et al.
+    2016; Du et al. 2017).
+    """
+    land = SADDLE if land is None else land
+    delta = check_array("offsets", offsets, ndim=1)
+    e_v = land.escape_direction
+    e_u = np.array([e_v[1], -e_v[0]])
+    theta = SADDLE_START[0] * e_u[None, :] + delta[:, None] * e_v[None, :]
+    entered = np.zeros(delta.size, dtype=bool)
+    left_at = np.full(delta.size, -1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(1, max_steps + 1):
+            theta = theta - lr * land.grad(theta)
+            inside = np.linalg.norm(theta - land.saddle, axis=-1) <= SADDLE_RADIUS
+            new = entered & ~inside & (left_at < 0)
+            left_at[new] = t
+            entered |= inside
+            if np.all(left_at >= 0):
+                break
+    return left_at
 
 
 def saddle_data():

@@ -200,6 +200,7 @@ class GradientNoise:
     trace: float | None         # tr(Σ) from per-example gradients (None if not computed)
     n_examples: int
     replace: bool
+    sq_distances: list | None = None   # one array per batch size: ‖g_𝓑 − g‖² of its K_B batches
 
     def predicted(self, batch_sizes=None):
         """tr(Σ)/B·(N − B)/(N − 1) (without replacement) or tr(Σ)/B (with): the theory line."""
@@ -215,6 +216,23 @@ class GradientNoise:
     def mean_cosine(self):
         """Mean of cos(g_𝓑, g) over the sampled batches, one value per batch size."""
         return np.array([c.mean() for c in self.cosines])
+
+    def variance_ci(self, confidence=0.95):
+        """E‖g_𝓑 − g‖² per batch size as :class:`~lecture_utils.stats.MeanCI`: the mean of ‖g_𝓑 − g‖² over
+        the K_B sampled batches ± the t-interval with K_B − 1 degrees of freedom (notebook 02 §5).
+        Needs ``sq_distances`` (recorded by :func:`gradient_noise`)."""
+        from .stats import mean_ci
+
+        if self.sq_distances is None:
+            raise ValueError("sq_distances were not recorded: measure with gradient_noise(...)")
+        return [mean_ci(d, confidence) for d in self.sq_distances]
+
+    def cosine_ci(self, confidence=0.95):
+        """Mean cos(g_𝓑, g) per batch size ± its t-interval over the K_B batches
+        (:class:`~lecture_utils.stats.MeanCI`; notebook 02 §5)."""
+        from .stats import mean_ci
+
+        return [mean_ci(c, confidence) for c in self.cosines]
 
 
 def loglog_slope(x, y):
@@ -238,7 +256,8 @@ def gradient_noise(model, x, y, batch_sizes=None, *, n_batches=64, min_batches=1
     ``batch_sizes`` defaults to 1, 2, 4, …, 1024 (those ≤ N). For each B: draw K_B random batches
     (:func:`sample_batches`; K_B = ``n_batches`` for small B, fewer for large B so that
     K_B·B ≤ ``examples_per_size``, never fewer than ``min_batches``), compute every g_𝓑
-    (:func:`batch_gradients`) and record ‖g_𝓑 − g‖² (mean and standard error) and cos(g_𝓑, g).
+    (:func:`batch_gradients`) and record ‖g_𝓑 − g‖² (each batch's, their mean and standard error) and
+    cos(g_𝓑, g).
     With ``trace=True`` also tr(Σ) (:func:`per_example_variance`) for the prediction
     E‖g_𝓑 − g‖² = tr(Σ)·c(B) (:func:`finite_population_factor`). ``loss_fn(outputs, y)`` is the mean loss of
     a batch (default cross-entropy). The model is not changed.
@@ -268,12 +287,13 @@ def gradient_noise(model, x, y, batch_sizes=None, *, n_batches=64, min_batches=1
             torch.set_num_threads(threads)
         g = full_gradient(model, x, y, loss_fn=loss_fn)
         gnorm = float(np.linalg.norm(g))
-        var, se, cos = [], [], []
+        var, se, cos, sq = [], [], [], []
         for b in bs:
             k = int(np.clip(budget // b, k_min, k_max))
             gb = batch_gradients(model, x, y, sample_batches(n, int(b), k, seed=seed, replace=replace),
                                  loss_fn=loss_fn)
             d2 = np.sum((gb - g) ** 2, axis=1)
+            sq.append(d2)
             var.append(d2.mean())
             se.append(d2.std(ddof=1) / np.sqrt(k))
             cos.append(gb @ g / (np.linalg.norm(gb, axis=1) * gnorm + 1e-300))
@@ -283,7 +303,7 @@ def gradient_noise(model, x, y, batch_sizes=None, *, n_batches=64, min_batches=1
         if torch.get_num_threads() != old_threads:
             torch.set_num_threads(old_threads)
     return GradientNoise(batch_sizes=bs, variance=np.array(var), variance_se=np.array(se), cosines=cos,
-                         full_grad_norm=gnorm, trace=tr, n_examples=n, replace=bool(replace))
+                         full_grad_norm=gnorm, trace=tr, n_examples=n, replace=bool(replace), sq_distances=sq)
 
 
 # ----------------------------------------------------------------------------- noise scale (notebook 04)

@@ -251,3 +251,31 @@ def test_exit_direction_synthetic():
     assert e[0] == pytest.approx([0.0, 1.0])
     never = np.array([[[2.0, 0.0]], [[3.0, 0.0]]])
     assert np.isnan(L.exit_direction(never, np.zeros(2), 0.5)).all()
+
+
+def test_gd_just_off_the_stable_line_leaves_slowly():
+    """Notebook 02 §4: GD from (1.8, δ) leaves the saddle after ≈ log(1/δ)/log(1 + η) updates; on the
+    line (δ = 0) never."""
+    steps = L.saddle_exit_steps([1e-3, 1e-6, 1e-9, 1e-12, 0.0])
+    assert steps[-1] == -1                                            # on the stable line: stuck
+    assert np.all(steps[:-1] > 0) and list(steps[:-1]) == sorted(steps[:-1])
+    per_decade = np.diff(steps[:-1]) / 3                              # updates per factor 10 of δ
+    assert per_decade == pytest.approx(np.log(10) / np.log(1.1), abs=0.5)   # 24.2 at η = 0.1
+    assert steps[0] == 67
+    # the same on a rotated saddle (δ along v₋), and half the η needs about twice the updates
+    assert list(L.saddle_exit_steps([1e-3, 1e-6], land=L.Saddle2D(angle=0.7))) == list(steps[:2])
+    slow = L.saddle_exit_steps([1e-6], lr=0.05)[0]
+    assert slow == pytest.approx(steps[1] * np.log(1.1) / np.log(1.05), rel=0.03)
+    assert L.saddle_exit_steps([1e-3], max_steps=10)[0] == -1
+    with pytest.raises(ValueError, match="max_steps"):
+        L.saddle_exit_steps([1e-3], max_steps=0)
+    with pytest.raises(ValueError, match="offsets"):
+        L.saddle_exit_steps([[1e-3]])
+
+
+def test_degenerate_hessians_are_not_called_saddles():
+    """Issue 19: diag(2, 0) (θ₁², a minimum; also θ₁² + θ₂³, none) — the test cannot decide."""
+    for h in (np.diag([2.0, 0.0]), np.diag([-1.0, 0.0]), np.array([[1.0, 1.0], [1.0, 1.0]]),
+              np.zeros((2, 2))):
+        assert L.classify_critical_point(h) == "degenerate"
+    assert L.classify_critical_point(np.diag([2.0, 0.0, -1.0])) == "saddle"   # a zero hides no sign mix

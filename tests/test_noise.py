@@ -137,3 +137,21 @@ def test_noise_scale_estimators_live_in_noise():
     est = N.noise_scale_from_norms(1.0 + N.finite_population_factor(100, 4) * 3.0,
                                    1.0 + N.finite_population_factor(100, 50) * 3.0, 4, 50, n_examples=100)
     assert est.g2 == pytest.approx(1.0) and est.trace == pytest.approx(3.0)
+
+
+def test_per_batch_distances_give_the_mean_and_its_t_interval(measured):
+    """Notebook 02 §5 prints E‖g_𝓑 − g‖² ± a 95 % t-interval over the K_B batches (lecture_utils.stats)."""
+    from scipy import stats as st
+
+    assert len(measured.sq_distances) == len(measured.batch_sizes)
+    for d, v, se, ci, c, cci in zip(measured.sq_distances, measured.variance, measured.variance_se,
+                                    measured.variance_ci(), measured.cosines, measured.cosine_ci()):
+        assert d.mean() == pytest.approx(v) and d.std(ddof=1) / np.sqrt(d.size) == pytest.approx(se)
+        assert ci.n == d.size and ci.mean == pytest.approx(v)
+        assert ci.half == pytest.approx(st.t.ppf(0.975, d.size - 1) * se)
+        assert cci.mean == pytest.approx(c.mean()) and cci.n == c.size
+    bare = N.GradientNoise(batch_sizes=measured.batch_sizes, variance=measured.variance,
+                           variance_se=measured.variance_se, cosines=measured.cosines, full_grad_norm=1.0,
+                           trace=None, n_examples=1000, replace=False)
+    with pytest.raises(ValueError, match="sq_distances"):
+        bare.variance_ci()

@@ -1,5 +1,6 @@
 """Notebook 02's panels: captions state the numbers that landscapes computes, at every slider position."""
 import re
+from pathlib import Path
 
 import matplotlib
 import numpy as np
@@ -129,13 +130,16 @@ def test_training_stats_summary_and_plot():
     res = _fake_training()
     full, small = noisy.training_stats(res)
     assert full["full"] and full["updates"] == 2 and small["updates"] == 20
-    assert full["loss_epochs"] == pytest.approx((2.0, 0.1))             # mean ± std/√2 of 2.1 and 1.9
-    assert small["loss_epochs"] == pytest.approx((1.1, 0.1))
-    assert small["loss_matched"] == pytest.approx((1.7, 0.1))          # measured at update 2
+    # mean ± t_{0.975, 1}·s/√2 of 2.1 and 1.9: s/√2 = 0.1, t with 1 degree of freedom = 12.706
+    t1 = 12.7062047
+    assert (full["loss_epochs"].mean, full["loss_epochs"].half) == pytest.approx((2.0, 0.1 * t1))
+    assert (small["loss_epochs"].mean, small["loss_epochs"].half) == pytest.approx((1.1, 0.1 * t1))
+    assert (small["loss_matched"].mean, small["loss_matched"].half) == pytest.approx((1.7, 0.1 * t1))
+    assert full["loss_epochs"].n == 2 and full["left_out"] == 0
     text = noisy.training_summary(res)
-    assert "2 seeds (0, 1)" in text
-    assert "full batch" in text and "2.000 ± 0.100" in text
-    assert "1.100 ± 0.100" in text and "1.700 ± 0.100" in text
+    assert "95 % t-interval over 2 seeds (0, 1)" in text
+    assert "full batch" in text and "2.000 ± 1.271" in text
+    assert "1.100 ± 1.271" in text and "1.700 ± 1.271" in text and "left out" not in text
     import matplotlib.pyplot as plt
     fig = noisy.plot_noisy_training(res)
     ax, bx = fig.axes
@@ -157,7 +161,7 @@ def test_cached_training_sweep():
     res = rec["results"]
     rows = {r["batch_size"]: r for r in noisy.training_stats(res)}
     assert all(r["n_seeds"] == len(rec["params"]["seeds"]) >= 3 for r in rows.values())
-    epochs = [rows[b]["loss_epochs"][0] for b in (4000, 512, 64, 8)]
+    epochs = [rows[b]["loss_epochs"].mean for b in (4000, 512, 64, 8)]
     assert epochs == sorted(epochs, reverse=True)                     # per epoch: smaller B lower
     for run in res["runs"]:                                    # every point was measured, none diverged
         assert run["step"][0] == 0 and np.all(np.diff(run["step"]) > 0)
@@ -168,13 +172,26 @@ def test_noise_table_and_slope_interval():
     from lecture_utils.noise import GradientNoise
 
     b = np.array([1, 2, 4, 8])
-    res = GradientNoise(batch_sizes=b, variance=10.0 / b, variance_se=0.01 * 10.0 / b,
-                        cosines=[np.full(4, 0.1 * k) for k in range(4)], full_grad_norm=1.0, trace=10.0,
-                        n_examples=10**9, replace=False)
+    # four batches per B at distances 10/B·(1 ∓ 0.02): mean 10/B, s = 0.02·√(4/3)·10/B
+    sq = [10.0 / k * (1 + 0.02 * np.array([-1.0, 1.0, -1.0, 1.0])) for k in b]
+    res = GradientNoise(batch_sizes=b, variance=np.array([d.mean() for d in sq]),
+                        variance_se=np.array([d.std(ddof=1) / 2 for d in sq]),
+                        cosines=[np.array([0.1, 0.2, 0.3, 0.4]) * k for k in range(1, 5)], full_grad_norm=1.0,
+                        trace=10.0, n_examples=10**9, replace=False, sq_distances=sq)
     lo, hi = noisy.slope_interval(res)
     assert lo < -1 < hi and hi - lo < 0.05
     text = noisy.format_noise_table(res)
-    assert len(text.splitlines()) == 5 and "np.float64" not in text and "+0.0 SE" in text
+    lines = text.splitlines()
+    assert len(lines) == 8 and "np.float64" not in text and "+0.0 SE" in text
+    # ± is the 95 % t-interval with K_B − 1 = 3 degrees of freedom: t = 3.182
+    half = 3.1824463 * np.std(sq[0], ddof=1) / 2
+    assert f"10.0 ± {half:#.2g}" in lines[1] and "0.250 ± 0.205" in lines[1]    # cos 0.1…0.4: s = 0.129
+    assert "95 % t-interval over the K_B batches" in text
+    with pytest.raises(ValueError, match="sq_distances"):
+        noisy.format_noise_table(GradientNoise(batch_sizes=b, variance=res.variance,
+                                               variance_se=res.variance_se, cosines=res.cosines,
+                                               full_grad_norm=1.0, trace=10.0, n_examples=10**9,
+                                               replace=False))
 
 
 def test_plural_in_captions(saddle_panel):
@@ -216,11 +233,23 @@ def test_check_classifier(capsys):
     for h, want in checks.CLASSIFY_CASES:
         assert classify_critical_point(h) == want
 
-    def good(h):
+    def good(h, tol=1e-8):
         lam = np.linalg.eigvalsh(h)
-        return "minimum" if lam.min() > 0 else "maximum" if lam.max() < 0 else "saddle"
+        if lam.min() > tol:
+            return "minimum"
+        if lam.max() < -tol:
+            return "maximum"
+        return "saddle" if lam.min() < -tol and lam.max() > tol else "degenerate"
 
     assert checks.check_classifier(good) is True and "✅" in capsys.readouterr().out
+    assert {want for _, want in checks.CLASSIFY_CASES} == set(checks.KINDS)
+    # issue 19: "not both positive nor both negative -> saddle" calls diag(2, 0), the minimum of θ₁², a saddle
+    three_way = lambda h: ("minimum" if np.all(np.linalg.eigvalsh(h) > 0) else "maximum"  # noqa: E731
+                           if np.all(np.linalg.eigvalsh(h) < 0) else "saddle")
+    assert checks.check_classifier(three_way) is False
+    out = capsys.readouterr().out
+    assert "3 of 9" in out and "[[2.0, 0.0], [0.0, 0.0]]: your function says 'saddle'" in out
+    assert "eigenvalue 0 is neither sign" in out and "degenerate" not in out
     # the usual shortcuts are caught: signs of the diagonal, the trace, the determinant
     shortcuts = [lambda h: "minimum",
                  lambda h: ("minimum" if np.all(np.diag(h) > 0) else "maximum" if np.all(np.diag(h) < 0)
@@ -277,3 +306,41 @@ def test_training_helpers_refuse_bad_results(bad):
         noisy.slope_interval(bad)
     with pytest.raises(ValueError, match="count"):
         noisy.plural(-1, "run")
+
+
+def test_think_answers_quote_what_the_code_shows(saddle_panel):
+    """The hidden answers of notebook 02's Think! prompts quote panel captions at slider settings the
+    stored notebook does not show, notebook 01's timing cache and saddle_exit_steps: those numbers must
+    be what the code gives now."""
+    import nbformat
+
+    from lecture_utils import landscapes, sweeps
+
+    nb = nbformat.read(str(Path(__file__).resolve().parent.parent / "notebooks" / "02_noisy_gradients.ipynb"),
+                       as_version=4)
+    answers = {c.id: c.source for c in nb.cells if c.cell_type == "markdown" and "One answer" in c.source}
+    assert len(answers) == 5
+
+    losses = noisy.batch_losses_panel()
+    mean_g = {b: re.search(r"mean \|g_B\| = ([\d.]+)", losses.update(batch_size=b)).group(1)
+              for b in (1, 4, 16)}
+    assert f"{mean_g[1]} at B = 1, {mean_g[4]} at B = 4" in answers["8c779694"]
+    assert f"and {mean_g[16]} at B = 16" in answers["8c779694"]
+    assert "for 26 of the 64 batches" in losses.update(batch_size=1)
+
+    paths = noisy.trajectories_panel()
+    for b, lr, quoted in [(4, 0.05, "21 of 200"), (1, 0.05, "all\n200"), (32, 0.15, "110 of 200")]:
+        caption = paths.update(batch_size=b, lr=lr)
+        count = re.search(r"(\d+) of 200 SGD runs", caption).group(1)
+        assert quoted.replace("all\n", "").split(" of")[0] == count and quoted in answers["d32c1773"]
+
+    assert "20 of 20 SGD runs" in saddle_panel.update(batch_size=16)
+    assert "20 of 20 runs leave the saddle" in answers["530f5a8c"]
+    assert landscapes.saddle_exit_steps([1e-3])[0] == 67 and "in 67 updates" in answers["530f5a8c"]
+
+    timing = sweeps.load("timing")["results"]
+    per_update = dict(zip(timing["batch_sizes"], timing["per_update_s"]))
+    think = answers["b5886f41"]
+    assert f"{per_update[8] * 1e3:.2f} ms per update at B = 8" in think
+    assert f"{per_update[4000] * 1e3:.1f} ms at B = 4000" in think
+    assert f"{per_update[4000] / per_update[8]:.0f}× the time" in think and timing["machine"]["cpu"] in think

@@ -7,9 +7,10 @@
   intervals;
 * :func:`saddle_panel` — "Saddle point": GD converges to the saddle, SGD leaves along v₋;
 * :func:`plot_gradient_noise` — "Noise on real data": variance ∝ 1/B and cosines to the full gradient;
-* :func:`format_noise_table`, :func:`slope_interval` — the numbers behind that figure, with errors;
+* :func:`format_noise_table`, :func:`slope_interval` — the numbers behind that figure, with 95 %
+  t-intervals over the sampled batches (:mod:`lecture_utils.stats`) and a bootstrap interval of the slope;
 * :func:`plot_noisy_training`, :func:`training_summary` — "Real training" from the cached sweep
-  ``noisy_training`` (several seeds: mean ± standard error).
+  ``noisy_training`` (several seeds: mean ± 95 % t-interval, :func:`lecture_utils.stats.mean_ci`).
 
 The numbers come from :mod:`lecture_utils.landscapes` (``batch_loss_numbers``, ``trajectory_numbers``,
 ``escape_table``, ``saddle_numbers``, re-exported here under the same names) and :mod:`lecture_utils.noise`;
@@ -42,6 +43,7 @@ from ..landscapes import (  # noqa: F401  (re-exported: the notebook and tests u
     wilson_interval,
 )
 from ..plotting import COLORS, batch_color, contour, set_status, status_text
+from ..stats import mean_ci, paired_diff_ci
 
 #: The batch sizes offered by the sliders of notebook 02 (N = 64: the last one is the full batch).
 BATCH_CHOICES = (1, 2, 4, 8, 16, 32, 64)
@@ -260,7 +262,7 @@ def trajectories_panel(data=None, *, epochs=DEFAULT_EPOCHS, n_runs=200, n_shown=
 def format_escape_table(rows, n_runs):
     """The escape table of :func:`~lecture_utils.landscapes.escape_table` as fixed-precision text (stable
     across machines)."""
-    lines = [f"{'B':>5}  escaped of {n_runs}  fraction  95% interval"]
+    lines = [f"{'B':>5}  escaped of {n_runs}  fraction  95% Wilson interval"]
     for label, k, p, lo, hi in rows:
         lines.append(f"{label:>5}  {k:>16d}  {p:8.2f}  [{lo:.2f}, {hi:.2f}]")
     return "\n".join(lines)
@@ -366,7 +368,7 @@ def _saddle_caption(num, b, n, lr, n_runs, seed):
     return (f"{_batch_label(b, n)}, η = {lr:g}, {plural(SADDLE_STEPS, 'update')}: {gd_text}; "
             f"{num['left']} of {plural(n_runs, 'SGD run')} (seed {seed}) "
             f"{'leaves' if n_runs == 1 else 'leave'} the ball |θ| ≤ {SADDLE_RADIUS} after coming close "
-            f"(95 % interval of the fraction [{float(lo):.2f}, {float(hi):.2f}]), and {cos_text}.")
+            f"(95 % Wilson interval of the fraction [{float(lo):.2f}, {float(hi):.2f}]), and {cos_text}.")
 
 
 @validate_params(n_runs=Interval("int", 1, 10000), lr=LR, seed=SEED, batch_size=SADDLE_BATCHES)
@@ -408,8 +410,10 @@ def saddle_panel(*, n_runs=20, lr=0.1, batch_size=4, seed=0):
 @validate_params(n_boot=Interval("int", 10, None), seed=SEED,
                  level=Interval("real", 0.0, 1.0, closed="neither"))
 def slope_interval(result, *, n_boot=2000, seed=0, level=0.95):
-    """A ``level`` interval of the log-log slope of E‖g_𝓑 − g‖² against B (notebook 02 §5): the slope
-    refitted ``n_boot`` times with every measured variance redrawn from N(variance, SE²) (seeded)."""
+    """A ``level`` interval of the log-log slope of E‖g_𝓑 − g‖² against B (notebook 02 §5), by a
+    parametric bootstrap: the slope refitted ``n_boot`` times with every measured variance redrawn from
+    N(variance, SE²) (seeded); the interval holds the middle ``level`` of those slopes. (Not a t-interval:
+    the slope is one fit over all batch sizes, not a mean over seeds.)"""
     from ..noise import loglog_slope
 
     if not all(hasattr(result, k) for k in ("batch_sizes", "variance", "variance_se")):
@@ -424,33 +428,50 @@ def slope_interval(result, *, n_boot=2000, seed=0, level=0.95):
     return float(lo), float(hi)
 
 
+NOISE_KEYS = ("batch_sizes", "variance", "variance_se", "sq_distances", "cosines", "trace")
+
+
+def _check_noise(result):
+    """ValueError naming ``result`` unless it is a :class:`~lecture_utils.noise.GradientNoise` with the
+    per-batch distances recorded."""
+    if not all(hasattr(result, k) for k in NOISE_KEYS) or result.sq_distances is None:
+        raise ValueError("result must be a GradientNoise from noise.gradient_noise (with sq_distances "
+                         f"recorded); got {type(result).__name__}")
+    return result
+
+
 def format_noise_table(result):
-    """Per batch size: the K_B batches drawn, E‖g_𝓑 − g‖² ± standard error, the prediction
-    tr(Σ)/B·(N−B)/(N−1) and how many standard errors the measurement lies from it, and the mean
-    cosine to the full gradient ± standard error (notebook 02 §5)."""
-    if not all(hasattr(result, k) for k in ("batch_sizes", "variance", "variance_se", "cosines", "trace")):
-        raise ValueError("result must be a GradientNoise from noise.gradient_noise; got "
-                         f"{type(result).__name__}")
+    """Per batch size: the K_B batches drawn, E‖g_𝓑 − g‖² = the mean of ‖g_𝓑 − g‖² over them ± its 95 %
+    t-interval (K_B − 1 degrees of freedom, :func:`lecture_utils.stats.mean_ci`), the prediction
+    tr(Σ)/B·(N−B)/(N−1), how many standard errors s/√K_B the measurement lies from it, and the mean
+    cosine to the full gradient ± its 95 % t-interval (notebook 02 §5). The last line says what ± is."""
+    _check_noise(result)
     pred = result.predicted() if result.trace is not None else np.full(len(result.batch_sizes), np.nan)
-    lines = [f"{'B':>5} {'K_B':>4}  {'E|g_B - g|²  ± SE':>20}  {'predicted':>9}  {'off by':>7}  "
-             f"{'mean cos(g_B, g) ± SE':>21}"]
-    for b, v, se, p, c in zip(result.batch_sizes, result.variance, result.variance_se, pred, result.cosines):
-        c = np.asarray(c, dtype=float)
-        cse = c.std(ddof=1) / np.sqrt(c.size) if c.size > 1 else float("nan")
-        lines.append(f"{int(b):>5} {c.size:>4}  {v:>9.3g} ± {se:<8.2g}  {p:>9.3g}  {(v - p) / se:>+5.1f} SE  "
-                     f"{c.mean():>13.2f} ± {cse:.3f}")
+    lines = [f"{'B':>5} {'K_B':>4}  {'E|g_B - g|² ± 95%':>20}  {'predicted':>9}  {'off by':>7}  "
+             f"{'mean cos(g_B, g) ± 95%':>22}"]
+    for b, se, p, var, cos in zip(result.batch_sizes, result.variance_se, pred, result.variance_ci(),
+                                  result.cosine_ci()):
+        lines.append(f"{int(b):>5} {var.n:>4}  {var.mean:>#10.3g} ± {var.half:<#7.2g}  {p:>#9.3g}  "
+                     f"{(var.mean - p) / se:>+5.1f} SE  {cos.short('.3f'):>22}")
+    inside = sum(abs(v.mean - q) <= v.half for v, q in zip(result.variance_ci(), pred))
+    lines.append("(± : 95 % t-interval over the K_B batches of each B, K_B − 1 degrees of freedom;")
+    lines.append(" off by: (measured − predicted) / standard error s/√K_B;")
+    lines.append(f" the prediction lies inside the interval at {inside} of {len(pred)} batch sizes)")
     return "\n".join(lines)
 
 
 def plot_gradient_noise(result):
-    """Left: E‖g_𝓑 − g‖² against B (log-log) with the fitted slope and tr(Σ)/B·(N−B)/(N−1);
+    """Left: E‖g_𝓑 − g‖² against B (log-log, error bars: 95 % t-intervals over the K_B batches) with the
+    fitted slope and tr(Σ)/B·(N−B)/(N−1);
     right: cos(g_𝓑, g) of every sampled batch and their mean, per batch size."""
     import matplotlib.pyplot as plt
 
+    _check_noise(result)
     b = np.asarray(result.batch_sizes, dtype=float)
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4.0))
-    ax.errorbar(b, result.variance, yerr=2 * result.variance_se, fmt="o", color=COLORS["small"], ms=6,
-                capsize=3, label="measured (±2 SE)")
+    half = np.array([ci.half for ci in result.variance_ci()])
+    ax.errorbar(b, result.variance, yerr=half, fmt="o", color=COLORS["small"], ms=6,
+                capsize=3, label="measured (95 % t-interval)")
     slope = result.slope()
     coef = np.polyfit(np.log(b), np.log(result.variance), 1)
     ax.plot(b, np.exp(np.polyval(coef, np.log(b))), color=COLORS["small"], lw=1.2, ls="--",
@@ -511,48 +532,70 @@ def _loss_at(run, key, value):
     return float("nan")
 
 
-def mean_se(values):
-    """Mean and standard error std/√n (ddof = 1) of the finite values; SE NaN when fewer than two."""
+def _seed_ci(values):
+    """(:class:`~lecture_utils.stats.MeanCI` over the finite values or None, how many were not finite):
+    a loss that was not measured or diverged (NaN) is left out, and the caller says so."""
     v = np.asarray(values, dtype=float)
-    v = v[np.isfinite(v)]
-    if v.size == 0:
-        return float("nan"), float("nan")
-    return float(v.mean()), (float(v.std(ddof=1) / np.sqrt(v.size)) if v.size > 1 else float("nan"))
+    finite = v[np.isfinite(v)]
+    return (mean_ci(finite) if finite.size else None), int(v.size - finite.size)
 
 
 def training_stats(results):
     """Per batch size B of the sweep ``noisy_training`` (notebook 02 §6): the updates a run makes in
-    the epoch budget E, and mean ± standard error over the seeds of the training loss after E epochs
-    and after ``matched_updates`` updates (both measured, not interpolated)."""
+    the epoch budget E, and the training loss after E epochs and after ``matched_updates`` updates (both
+    measured, not interpolated) as mean ± 95 % t-interval over the seeds (:func:`lecture_utils.stats.mean_ci`:
+    x̄ ± t_{0.975, n−1}·s/√n; None where no seed measured it). ``left_out`` counts the seeds' values that
+    were not finite (not measured or diverged) and are not in those intervals. ``diff_matched``: the loss
+    after ``matched_updates`` minus the full batch's, paired by seed (same initialisation),
+    :func:`lecture_utils.stats.paired_diff_ci` over the seeds both measured (None for the full batch)."""
     _check_training(results)
     n, epochs, matched = results["n_train"], results["epochs"], results["matched_updates"]
+    groups = _runs_by_batch(results)
+    full = {r["seed"]: _loss_at(r, "step", matched) for b, runs in groups.items() if b >= n for r in runs}
     rows = []
-    for b, runs in _runs_by_batch(results).items():
-        rows.append({"batch_size": b, "full": b >= n, "n_seeds": len(runs),
-                     "updates": updates_per_epoch(n, b) * epochs,
-                     "loss_epochs": mean_se([_loss_at(r, "epoch", epochs) for r in runs]),
-                     "loss_matched": mean_se([_loss_at(r, "step", matched) for r in runs]),
-                     "loss_start": mean_se([r["train_loss"][0] for r in runs])})
+    for b, runs in groups.items():
+        row = {"batch_size": b, "full": b >= n, "n_seeds": len(runs),
+               "updates": updates_per_epoch(n, b) * epochs, "left_out": 0}
+        for key, values in (("loss_epochs", [_loss_at(r, "epoch", epochs) for r in runs]),
+                            ("loss_matched", [_loss_at(r, "step", matched) for r in runs]),
+                            ("loss_start", [r["train_loss"][0] for r in runs])):
+            row[key], dropped = _seed_ci(values)
+            row["left_out"] += dropped
+        pairs = [(_loss_at(r, "step", matched), full.get(r["seed"], np.nan)) for r in runs]
+        pairs = [(a, f) for a, f in pairs if np.isfinite(a) and np.isfinite(f)]
+        row["diff_matched"] = (paired_diff_ci(*zip(*pairs)) if b < n and pairs else None)
+        rows.append(row)
     return rows
 
 
 def training_summary(results):
-    """The table of :func:`training_stats` as fixed-precision text (mean ± standard error over the seeds)."""
+    """The table of :func:`training_stats` as fixed-precision text: mean ± 95 % t-interval over the seeds
+    (the header says how many seeds; "not measured" where no seed has the value)."""
     _check_training(results)
     epochs, matched = results["epochs"], results["matched_updates"]
     rows = training_stats(results)
     seeds = results.get("seeds") or sorted({r["seed"] for r in results["runs"]})
-    lines = [f"training loss on all N = {results['n_train']} examples, η = {results['lr']:g}; mean ± "
-             f"standard error over {plural(len(seeds), 'seed')} ({', '.join(str(s) for s in seeds)})",
+    lines = [f"training loss on all N = {results['n_train']} examples, η = {results['lr']:g}; mean ± 95 % "
+             f"t-interval over {plural(len(seeds), 'seed')} ({', '.join(str(s) for s in seeds)})",
              f"{'batch':>10}  {f'updates in {epochs} epochs':>21}  {f'after {epochs} epochs':>16}  "
              f"{f'after {matched} updates':>18}"]
     for r in rows:
         name = "full batch" if r["full"] else f"B = {r['batch_size']}"
-        cells = [f"{m:.3f} ± {se:.3f}" if np.isfinite(m) else "not measured" for m, se in
-                 (r["loss_epochs"], r["loss_matched"])]
+        cells = [ci.short(".3f") if ci is not None else "not measured"
+                 for ci in (r["loss_epochs"], r["loss_matched"])]
         lines.append(f"{name:>10}  {r['updates']:>21d}  {cells[0]:>16}  {cells[1]:>18}")
-    m0, se0 = rows[0]["loss_start"]
-    lines.append(f"(at the start, update 0: {m0:.3f} ± {se0:.3f})")
+    start = rows[0]["loss_start"]
+    lines.append(f"(at the start, update 0: {start.short('.3f') if start is not None else 'not measured'})")
+    diffs = [(r["batch_size"], r["diff_matched"]) for r in rows if r["diff_matched"] is not None]
+    if diffs:
+        lines.append(f"after {matched} updates, loss of B minus loss of the full batch, seed by seed "
+                     "(paired; 95 % t-interval):")
+        lines += [f"{f'B = {b}':>10}  {d.mean:+.4f} ± {d.half:.4f}" if d.n > 1 else
+                  f"{f'B = {b}':>10}  {d.mean:+.4f} (1 seed, no interval)" for b, d in diffs]
+    left_out = sum(r["left_out"] for r in rows)
+    if left_out:
+        lines.append(f"({plural(left_out, 'value')} not finite (not measured or diverged): left out of the "
+                     "intervals)")
     return "\n".join(lines)
 
 
