@@ -89,6 +89,51 @@ def test_stored_outputs_hold_no_error_and_no_stderr_in_a_checked_cell(nb_path):
                             "not compare them): make notebooks NB=...")
 
 
+def _png_width(b64):
+    import base64
+    import struct
+
+    head = base64.b64decode("".join(b64)[:64])
+    assert head[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    return struct.unpack(">I", head[16:20])[0]
+
+
+@pytest.mark.parametrize("nb_path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_stored_pictures_are_sharp_and_every_widget_is_a_lecture_panel(nb_path):
+    """What the browser test no longer sees notebook by notebook (it runs the panels only): every stored
+    picture has 2× the pixels of the width it is shown at (crisp on a projector), and every stored widget
+    view that holds a slider is a lecture panel (``[title] caption``), whose sliders the browser test
+    moves (a progress bar may stand alone)."""
+    nb = json.loads(nb_path.read_text(encoding="utf-8"))
+    state = nb.get("metadata", {}).get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
+    models = state.get("state", {})
+
+    def has_slider(model_id, seen=()):
+        m = models.get(model_id, {})
+        if "Slider" in m.get("model_name", ""):
+            return True
+        kids = re.findall(r"IPY_MODEL_([0-9a-f]+)", json.dumps(m.get("state", {}).get("children", [])))
+        return any(k not in seen and has_slider(k, seen + (model_id,)) for k in kids)
+
+    blurry, strays = [], []
+    for i, c in enumerate(nb["cells"]):
+        for o in c.get("outputs", []) if c["cell_type"] == "code" else []:
+            data = o.get("data", {})
+            if "image/png" in data:
+                shown = o.get("metadata", {}).get("image/png", {}).get("width")
+                px = _png_width(data["image/png"])
+                if shown is None or px < 1.9 * shown:
+                    blurry.append(f"cell {i}: {px} px shown {shown} px wide")
+            view = data.get("application/vnd.jupyter.widget-view+json")
+            panel = _text(data.get("text/plain", "")).startswith("[")
+            if view and not panel and has_slider(view["model_id"]):
+                strays.append(f"cell {i}: {_text(data.get('text/plain', ''))[:80]}")
+    assert not blurry, f"{nb_path.name}: pictures with fewer than 2 pixels per shown pixel: {blurry}"
+    assert models, f"{nb_path.name}: no stored widget state (make notebooks stores it)"
+    assert not strays, (f"{nb_path.name}: sliders outside a lecture panel (use lecture_utils.widgets."
+                        f"Panel, whose figure the browser test checks): {strays}")
+
+
 # ----------------------------------------------------------------------------- (c) data cache
 @pytest.fixture(scope="module")
 def good_cache(tmp_path_factory):

@@ -87,6 +87,47 @@ def copy_notebooks(dest: Path, notebooks):
     return [Path(nb).name for nb in notebooks]
 
 
+GALLERY = "panel_gallery.ipynb"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def stored_panel_cells(nb):
+    """Indices of the code cells whose stored outputs show a lecture panel (a widget view whose
+    text form is ``[title] caption``, what :class:`lecture_utils.widgets.Panel` stores)."""
+    return [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and any(
+        WIDGET_VIEW in o.get("data", {}) and str(o["data"].get("text/plain", "")).startswith("[")
+        for o in c.get("outputs", []))]
+
+
+def write_panel_gallery(dest: Path, notebooks):
+    """One notebook with every lecture panel of the course (issue 20 §5): for each notebook, its first
+    code cell (imports, style, seed) and, verbatim, each cell whose stored output is a panel (a panel
+    cell imports what it uses, so it runs on its own after a restart). Running it costs the panels, not
+    the notebooks' training runs, which strict nbval already checks. Returns ``(path, {notebook: number
+    of panels})``."""
+    import nbformat
+
+    gallery = nbformat.v4.new_notebook()
+    counts = {}
+    gallery.cells.append(nbformat.v4.new_markdown_cell("# Every lecture panel of the course (browser test)"))
+    for path in notebooks:
+        nb = nbformat.read(str(path), as_version=4)
+        cells = stored_panel_cells(nb)
+        counts[Path(path).name] = len(cells)
+        if not cells:
+            continue
+        first = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
+        gallery.cells.append(nbformat.v4.new_markdown_cell(f"## {Path(path).stem}"))
+        for i in [first] + [i for i in cells if i != first]:
+            gallery.cells.append(nbformat.v4.new_code_cell(nb.cells[i].source))
+        gallery.metadata = gallery.metadata or nb.metadata
+    gallery.metadata.pop("widgets", None)
+    dest.mkdir(parents=True, exist_ok=True)
+    out = dest / GALLERY
+    nbformat.write(gallery, str(out))
+    return out, counts
+
+
 class Server:
     """A Jupyter server process we started; ``stop()`` ends it and its kernels."""
 

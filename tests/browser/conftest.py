@@ -17,7 +17,14 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from browser_servers import ARTIFACTS, copy_notebooks, notebook_paths, save_artifacts, start_lab  # noqa: E402
+from browser_servers import (  # noqa: E402
+    ARTIFACTS,
+    copy_notebooks,
+    notebook_paths,
+    save_artifacts,
+    start_lab,
+    write_panel_gallery,
+)
 
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run",
@@ -68,15 +75,18 @@ def session_tmp(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def lab_server(chromium, session_tmp):
-    """JupyterLab serving a temporary copy of notebooks/ (the browser never saves into the repo)."""
+    """JupyterLab serving a temporary copy of notebooks/ (the browser never saves into the repo) and
+    the panel gallery (every lecture panel of the course in one notebook; ``srv.gallery_panels``)."""
     nb_dir = session_tmp / "notebooks"
     copy_notebooks(nb_dir, notebook_paths())
+    _, gallery_panels = write_panel_gallery(nb_dir, notebook_paths())
     base = session_tmp / "lab"
     t0 = time.monotonic()
     srv = start_lab(base, nb_dir)
     srv.start_seconds = time.monotonic() - t0
     print(f"\nJupyterLab ready in {srv.start_seconds:.1f} s at {srv.url}")
     srv.notebook_dir = nb_dir
+    srv.gallery_panels = gallery_panels
     try:
         yield srv
     finally:
