@@ -183,7 +183,8 @@ class Server:
 
     def log_tail(self, n=4000):
         try:
-            self._log.flush()
+            if not self._log.closed:  # stop() closed it: the file on disk is complete
+                self._log.flush()
             return self.log_path.read_text(errors="replace")[-n:]
         except OSError:
             return ""
