@@ -25,7 +25,16 @@ convention     update                                      movement m           
 The equivalence holds while the step size is constant. With a schedule ηₜ the lecture/Sutskever
 form keeps the old steps inside m (mᵗ = −Σ β^(t−1−i) ηᵢ gⁱ) whereas the PyTorch/EMA forms rescale
 the whole stored sum with today's step (mᵗ = −ηₜ Σ β^(t−1−i) gⁱ): the paths part
-(:func:`schedule_demo`). Nesterov's look-ahead variant (gradient at θ + β·m) is a different rule.
+(:func:`schedule_demo`).
+
+Nesterov momentum (Nesterov 1983; Sutskever et al. 2013) is a different rule: the gradient is taken at
+the look-ahead point θ + β·m, where the old movement alone would carry the ball,
+
+    mᵗ = β·mᵗ⁻¹ − η·∇L(θᵗ⁻¹ + β·mᵗ⁻¹),   θᵗ = θᵗ⁻¹ + mᵗ          (``nesterov=True``).
+
+``torch.optim.SGD(lr=η, momentum=β, nesterov=True)`` runs the same rule on the look-ahead point itself:
+its parameter after step t is φᵗ = θᵗ + β·mᵗ and its buffer is −mᵗ/η (:func:`nesterov_lookahead`;
+notebook 05, "Vector addition", the Nesterov toggle).
 """
 from __future__ import annotations
 
@@ -83,22 +92,24 @@ def _grad(grad_fn, theta):
 
 
 @validate_params(lr=LR, beta=BETA, steps=NONNEGATIVE_INT)
-def momentum_path(grad_fn, theta0, *, lr, beta, steps):
+def momentum_path(grad_fn, theta0, *, lr, beta, steps, nesterov=False):
     """θ⁰…θ^steps of the lecture's momentum rule, shape ``(steps + 1, d)``, θ⁰ first (notebooks 01, 05).
 
-    mᵗ = β·mᵗ⁻¹ − η·∇L(θᵗ⁻¹), θᵗ = θᵗ⁻¹ + mᵗ, m⁰ = 0; β = 0 is gradient descent.
+    mᵗ = β·mᵗ⁻¹ − η·∇L(θᵗ⁻¹), θᵗ = θᵗ⁻¹ + mᵗ, m⁰ = 0; β = 0 is gradient descent. ``nesterov=True``:
+    the gradient at the look-ahead point, mᵗ = β·mᵗ⁻¹ − η·∇L(θᵗ⁻¹ + β·mᵗ⁻¹) (Nesterov momentum).
     ``grad_fn(θ)`` returns ∇L(θ) with the shape of θ. If θ leaves |θ| < 1e6 or becomes non-finite
     the rest of the path is NaN (the caller reports divergence; nothing raises).
     """
-    return _run(grad_fn, check_array("theta0", theta0, ndim=1).copy(), lr, beta, steps).theta
+    return _run(grad_fn, check_array("theta0", theta0, ndim=1).copy(), lr, beta, steps, nesterov).theta
 
 
 @dataclass
 class MomentumTrace:
     """Everything one run of the lecture's rule computed (notebook 05, "Vector addition").
 
-    ``theta[t]`` = θᵗ (t = 0…T), ``grad[t]`` = gᵗ = ∇L(θᵗ) (t = 0…T−1), ``movement[t]`` = mᵗ
-    (t = 0…T, m⁰ = 0). Rows after a divergence are NaN; ``diverged_at`` is the first bad step or None.
+    ``theta[t]`` = θᵗ (t = 0…T), ``grad[t]`` = gᵗ = ∇L(θᵗ) (t = 0…T−1; with ``nesterov`` the gradient
+    at the look-ahead point, gᵗ = ∇L(θᵗ + β·mᵗ)), ``movement[t]`` = mᵗ (t = 0…T, m⁰ = 0). Rows after a
+    divergence are NaN; ``diverged_at`` is the first bad step or None.
     """
 
     theta: np.ndarray
@@ -107,25 +118,36 @@ class MomentumTrace:
     lr: float
     beta: float
     diverged_at: int | None = None
+    nesterov: bool = False
 
     @property
     def diverged(self):
         return self.diverged_at is not None
 
     def arrows(self, t):
-        """The three arrows of step t ≥ 1 (head to tail at θᵗ⁻¹): β·mᵗ⁻¹, −η·gᵗ⁻¹ and mᵗ = their sum."""
+        """The three arrows of step t ≥ 1 (head to tail at θᵗ⁻¹): β·mᵗ⁻¹, −η·gᵗ⁻¹ and mᵗ = their sum
+        (with ``nesterov``, gᵗ⁻¹ is the gradient at the head of the first arrow, θᵗ⁻¹ + β·mᵗ⁻¹)."""
         t = check_int("t", t, low=1, high=len(self.theta) - 1)
         return self.beta * self.movement[t - 1], -self.lr * self.grad[t - 1], self.movement[t]
 
 
 @validate_params(lr=LR, beta=BETA, steps=NONNEGATIVE_INT)
-def momentum_trace(grad_fn, theta0, *, lr, beta, steps):
-    """Run the lecture's rule and keep θᵗ, gᵗ and mᵗ (see :class:`MomentumTrace`; notebook 05)."""
-    return _run(grad_fn, check_array("theta0", theta0, ndim=1).copy(), lr, beta, steps)
+def momentum_trace(grad_fn, theta0, *, lr, beta, steps, nesterov=False):
+    """Run the lecture's rule (or Nesterov's, ``nesterov=True``) and keep θᵗ, gᵗ and mᵗ (see
+    :class:`MomentumTrace`; notebook 05)."""
+    return _run(grad_fn, check_array("theta0", theta0, ndim=1).copy(), lr, beta, steps, nesterov)
 
 
-def _run(grad_fn, theta, lr, beta, steps):
-    """The loop of :func:`momentum_trace` on checked arguments: mᵗ = β·mᵗ⁻¹ − η·gᵗ⁻¹, θᵗ = θᵗ⁻¹ + mᵗ."""
+def nesterov_lookahead(trace):
+    """φᵗ = θᵗ + β·mᵗ of a Nesterov :class:`MomentumTrace`, shape (T + 1, d): the point where the next
+    gradient is taken — and the parameter that ``torch.optim.SGD(momentum=β, nesterov=True)`` stores
+    (φ⁰ = θ⁰ since m⁰ = 0; φᵗ = φᵗ⁻¹ + β·mᵗ − η·∇L(φᵗ⁻¹), torch's p ← p − η·(g + β·buf)). Notebook 05."""
+    return trace.theta + trace.beta * trace.movement
+
+
+def _run(grad_fn, theta, lr, beta, steps, nesterov=False):
+    """The loop of :func:`momentum_trace` on checked arguments: mᵗ = β·mᵗ⁻¹ − η·gᵗ⁻¹, θᵗ = θᵗ⁻¹ + mᵗ
+    (gᵗ⁻¹ = ∇L(θᵗ⁻¹), or ∇L(θᵗ⁻¹ + β·mᵗ⁻¹) with ``nesterov``)."""
     d = theta.size
     path = np.full((steps + 1, d), np.nan)
     moves = np.full((steps + 1, d), np.nan)
@@ -136,7 +158,8 @@ def _run(grad_fn, theta, lr, beta, steps):
     bad = None
     for t in range(1, steps + 1):
         # the shape of g is checked once; later steps call grad_fn directly (a slider reruns 600 steps)
-        g = _grad(grad_fn, theta) if t == 1 else np.asarray(grad_fn(theta), dtype=float)
+        at = theta + beta * m if nesterov else theta   # Nesterov: the gradient at the look-ahead point
+        g = _grad(grad_fn, at) if t == 1 else np.asarray(grad_fn(at), dtype=float)
         m = beta * m - lr * g
         theta = theta + m
         if not theta @ theta <= _LIMIT_SQUARED and _diverged(theta):  # the cheap test of _diverged, inline
@@ -145,7 +168,7 @@ def _run(grad_fn, theta, lr, beta, steps):
         grads[t - 1] = g
         moves[t] = m
         path[t] = theta
-    return MomentumTrace(path, grads, moves, lr, beta, bad)
+    return MomentumTrace(path, grads, moves, lr, beta, bad, bool(nesterov))
 
 
 @validate_params(lr=LR, steps=NONNEGATIVE_INT)
@@ -294,7 +317,9 @@ def torch_sgd_path(grad_fn, theta0, *, lr, beta, steps, nesterov=False):
 
     Returns ``(path, buf)``: θ⁰…θ^T and torch's momentum buffer after each step (buf⁰ = 0), so that
     the lecture's movement is m = −η·buf. ``lr`` may be a schedule (set in ``param_groups`` before
-    each step). Notebook 05, "One rule, four conventions".
+    each step). ``nesterov=True``: torch's Nesterov form, whose parameter is the look-ahead point
+    φᵗ = θᵗ + β·mᵗ of :func:`momentum_trace` with ``nesterov=True`` (:func:`nesterov_lookahead`).
+    Notebook 05, "One rule, four conventions" and "Vector addition".
     """
     import torch
 
@@ -340,6 +365,32 @@ def compare_conventions(grad_fn, theta0, *, lr, beta, steps):
     return rows
 
 
+@validate_params(beta=BETA, steps=NONNEGATIVE_INT)
+def momentum_correction_path(grad_fn, theta0, *, lr, beta, steps):
+    """The lecture's form with Goyal et al.'s (2017, §2.2) **momentum correction**: when the step changes
+    from ηₜ₋₁ to ηₜ the stored movement is rescaled by ηₜ/ηₜ₋₁,
+
+        mᵗ = (ηₜ/ηₜ₋₁)·β·mᵗ⁻¹ − ηₜ·gᵗ⁻¹,   θᵗ = θᵗ⁻¹ + mᵗ       (η₀ for the first step),
+
+    which is exactly PyTorch's form v = β·v + g, θ = θ − ηₜ·v under any schedule (m = −ηₜ·v). ``lr`` is a
+    number or a schedule of length ``steps``. Returns the path θ⁰…θᵀ. Notebook 05, "One rule, four
+    conventions" (what breaks the equivalence, and Goyal's fix)."""
+    theta = check_array("theta0", theta0, ndim=1).copy()
+    sched = _schedule(lr, steps)
+    path = np.full((steps + 1, theta.size), np.nan)
+    path[0] = theta
+    m = np.zeros_like(theta)
+    for t in range(1, steps + 1):
+        g = _grad(grad_fn, theta)
+        scale = sched[t - 1] / sched[t - 2] if t > 1 else 1.0
+        m = scale * beta * m - sched[t - 1] * g
+        theta = theta + m
+        if _diverged(theta):
+            break
+        path[t] = theta
+    return path
+
+
 @validate_params(lr=LR, steps=NONNEGATIVE_INT, factor=LR)
 def step_decay(lr, steps, *, at, factor=0.1):
     """A learning-rate schedule: η for updates before ``at``, η·factor from update ``at`` on."""
@@ -354,8 +405,9 @@ def schedule_demo(grad_fn, theta0, *, lr, beta, steps, at, factor=0.1):
     """Where the four conventions part: all run with the same step schedule (η, then η·factor at ``at``).
 
     The EMA form gets α = η/(1−β) at every step (its constant-step twin). Returns a dict of paths
-    by convention plus ``"torch"`` (torch.optim.SGD) and ``gap``, the largest |θ_lecture − θ_pytorch|
-    before and after the change of step. Notebook 05, "What breaks the equivalence".
+    by convention plus ``"torch"`` (torch.optim.SGD), ``"corrected"`` (the lecture's form with Goyal's
+    momentum correction, :func:`momentum_correction_path`) and ``gap``, the largest
+    |θ_lecture − θ_pytorch| before and after the change of step. Notebook 05, "What breaks the equivalence".
     """
     sched = step_decay(lr, steps, at=at, factor=factor)
     out = {}
@@ -363,6 +415,7 @@ def schedule_demo(grad_fn, theta0, *, lr, beta, steps, at, factor=0.1):
         s = sched / (1.0 - beta) if name == "ema" else sched
         out[name] = convention_path(grad_fn, theta0, convention=name, lr=s, beta=beta, steps=steps)[0]
     out["torch"] = torch_sgd_path(grad_fn, theta0, lr=sched, beta=beta, steps=steps)[0]
+    out["corrected"] = momentum_correction_path(grad_fn, theta0, lr=sched, beta=beta, steps=steps)
     diff = np.max(np.abs(out["lecture"] - out["pytorch"]), axis=1)
     out["gap"] = {"before": float(np.nanmax(diff[: at + 1])),
                   "after": float(np.nanmax(diff[at + 1:])) if at < steps else 0.0}

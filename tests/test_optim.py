@@ -176,6 +176,34 @@ def test_nesterov_is_a_different_rule():
     assert np.max(np.abs(a - b)) > 1e-3
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_nesterov_rule_is_torch_sgd_nesterov_on_the_lookahead_point(seed):
+    # m = β·m − η·∇L(θ + β·m), θ = θ + m; torch's parameter is φ = θ + β·m, its buffer −m/η
+    grad, th0, lam = random_quadratic(seed, d=2 + seed % 4)
+    rng = np.random.default_rng(200 + seed)
+    beta = float(rng.uniform(0.05, 0.95))
+    lr = float(rng.uniform(0.2, 1.8)) / lam.max()
+    tr = optim.momentum_trace(grad, th0, lr=lr, beta=beta, steps=200, nesterov=True)
+    tpath, buf = optim.torch_sgd_path(grad, th0, lr=lr, beta=beta, steps=200, nesterov=True)
+    assert np.all(np.isfinite(tr.theta))
+    assert np.max(np.abs(optim.nesterov_lookahead(tr) - tpath)) < 1e-12
+    assert np.max(np.abs(tr.movement + lr * buf)) < 1e-12
+    np.testing.assert_array_equal(optim.momentum_path(grad, th0, lr=lr, beta=beta, steps=200, nesterov=True),
+                                  tr.theta)
+
+
+def test_nesterov_first_steps_by_hand():
+    # L = ½θ², g = θ: m¹ = −η·θ⁰ (m⁰ = 0), θ¹ = θ⁰ + m¹; m² = β·m¹ − η·(θ¹ + β·m¹)
+    lr, beta = 0.1, 0.9
+    tr = optim.momentum_trace(lambda th: th, [1.0], lr=lr, beta=beta, steps=2, nesterov=True)
+    m1 = -lr
+    th1 = 1 + m1
+    m2 = beta * m1 - lr * (th1 + beta * m1)
+    np.testing.assert_allclose(tr.theta[:, 0], [1.0, th1, th1 + m2], atol=1e-15)
+    np.testing.assert_allclose(tr.grad[:, 0], [1.0, th1 + beta * m1], atol=1e-15)
+    assert tr.nesterov and not optim.momentum_trace(lambda th: th, [1.0], lr=lr, beta=beta, steps=2).nesterov
+
+
 # ----------------------------------------------------------------------------- minibatch_path
 def test_minibatch_path_numbers():
     prob = make_toy_regression(20, seed=0)
@@ -214,3 +242,19 @@ def test_minibatch_path_validation_and_divergence():
         optim.minibatch_path(prob, [0.0, 0.0], batch_size=4, lr=0.1, epochs=1, seed=0, beta=1.0)
     path = optim.minibatch_path(prob, [0.0, 0.0], batch_size=20, lr=5.0, epochs=100, seed=0)
     assert np.isnan(path[-1]).all() and np.isfinite(path[0]).all()
+
+
+def test_goyal_momentum_correction_is_pytorchs_form_under_a_schedule():
+    grad, th0, lam = random_quadratic(21, 3)
+    sched = optim.step_decay(0.8 / lam.max(), 60, at=20, factor=0.1)
+    sched[40:] *= 30.0   # and a rise, as in a warm-up
+    corrected = optim.momentum_correction_path(grad, th0, lr=sched, beta=0.8, steps=60)
+    pytorch, _ = optim.convention_path(grad, th0, convention="pytorch", lr=sched, beta=0.8, steps=60)
+    lecture, _ = optim.convention_path(grad, th0, convention="lecture", lr=sched, beta=0.8, steps=60)
+    assert np.max(np.abs(corrected - pytorch)) < 1e-12
+    assert np.max(np.abs(lecture - pytorch)) > 1e-2          # without the correction they part
+    # a constant step needs no correction: the lecture's path itself
+    const = optim.momentum_correction_path(grad, th0, lr=0.3, beta=0.8, steps=30)
+    np.testing.assert_array_equal(const, optim.momentum_path(grad, th0, lr=0.3, beta=0.8, steps=30))
+    demo = optim.schedule_demo(grad, th0, lr=0.4, beta=0.8, steps=40, at=20, factor=0.1)
+    assert np.max(np.abs(demo["corrected"] - demo["pytorch"])) < 1e-12

@@ -290,3 +290,41 @@ def test_local_minimum_panel_returns_to_an_eta_with_the_same_picture():
     p.update(beta=0.2, lr=0.05)
     p.update(beta=0.2, lr=1.0)
     assert (p.update(beta=0.7, lr=0.3), p.png()) == first
+
+
+def test_vector_addition_panel_nesterov_takes_the_gradient_at_the_lookahead_point():
+    p = P.vector_addition_panel(beta=0.8, t=4, nesterov=True)
+    tr = momentum_trace(P.VALLEY.grad, P.VALLEY_THETA0, lr=0.4, beta=0.8, steps=30, nesterov=True)
+    prev, grad, new = tr.arrows(4)
+    look = tr.theta[3] + prev
+    cap = p.caption_text()
+    assert "Nesterov" in cap and f"θ³ + β·m³ = {P._vector_text(look)}" in cap
+    np.testing.assert_allclose(grad, -0.4 * P.VALLEY.grad(look), atol=1e-15)   # −η·∇L(θ + β·m)
+    assert f"m⁴ = {P._vector_text(new)}" in cap
+    # the caption compares with the lecture's momentum and gradient descent after the same steps
+    heavy = momentum_path(P.VALLEY.grad, P.VALLEY_THETA0, lr=0.4, beta=0.8, steps=30)
+    assert f"the lecture's momentum after 4 steps: {np.linalg.norm(heavy[4]):.2f}" in cap
+    assert "Nesterov" not in p.update(nesterov=False)
+    assert _moves_redraw(p, [dict(nesterov=True), dict(nesterov=False)])
+
+
+def test_nqm_panel_reads_its_numbers_from_the_table():
+    from lecture_utils import nqm
+
+    table = nqm.steps_table()
+    p = P.nqm_panel(table=table)
+    s0, e0 = table.best(0.0)
+    s9, e9 = table.best(0.9)
+    k = list(table.batch_sizes).index(64)
+    cap = p.caption_text()
+    assert f"SGD {s0[k]:.0f} updates" in cap and f"momentum {s9[k]:.0f} updates" in cap
+    assert f"best η/(1−β) = {e9[k]:.3g}, η = {e9[k] * 0.1:.3g}" in cap
+    big = p.update(batch_size=4096, beta=0.8)
+    assert "the curvature limits the step" in big and "fewer" in big
+    small = p.update(batch_size=2, beta=0.9)
+    assert "the noise, not the curvature, limits the step" in small and "about the same" in small
+    assert _moves_redraw(p, [dict(batch_size=8), dict(beta=0.5), dict(batch_size=1024)])
+    with pytest.raises(ValueError, match="batch_size"):
+        p.update(batch_size=100)
+    with pytest.raises(ValueError, match="beta"):
+        P.nqm_panel(beta=0.0, table=table)

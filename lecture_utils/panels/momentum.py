@@ -22,9 +22,10 @@ import math
 import numpy as np
 from matplotlib.figure import Figure
 
+from .. import nqm as nqm_model
 from .. import quadratic as quad
 from .. import rolling, widgets
-from .._validate import LR, Interval, validate_params
+from .._validate import LR, Interval, Options, validate_params
 from ..landscapes import LOCAL_GLOBAL, SADDLE
 from ..optim import effective_horizon, momentum_path, momentum_trace, momentum_weights
 from ..plotting import COLORS, contour, set_status, status_text
@@ -126,7 +127,8 @@ def _vector_axes(fig, landscape, gd):
     a = {"full": ax.plot([], [], "-", lw=1, color=MOM_COLOR, alpha=0.35)[0],
          "done": ax.plot([], [], "-o", ms=3, lw=1.5, color=MOM_COLOR)[0],
          "mom": _arrow(ax, MOM_COLOR, "--", 2.6), "grad": _arrow(ax, GRAD_COLOR, lw=2.6),
-         "sum": _arrow(ax, "k", lw=1.6)}
+         "sum": _arrow(ax, "k", lw=1.6),
+         "look": ax.plot([], [], "o", ms=9, mfc="none", mec=GRAD_COLOR, mew=2.0, zorder=6)[0]}
     ax.plot([], [], "-o", ms=3, color=MOM_COLOR, label="momentum path up to θᵗ")
     ax.plot([], [], "--", color=MOM_COLOR, label="β·mᵗ⁻¹ (last movement, scaled)")
     ax.plot([], [], "-", color=GRAD_COLOR, label="−η·gᵗ⁻¹ (gradient now)")
@@ -159,10 +161,24 @@ def _vector_caption(t, beta, start, prev, grad, new, ratio, theta_t, gd_t):
             f"(gradient descent after {t} steps: {np.linalg.norm(gd_t):.2f}).")
 
 
+def _nesterov_caption(t, beta, start, prev, grad, new, theta_t, heavy_t, gd_t):
+    s0, s1 = _sup(t - 1), _sup(t)
+    return (f"Step t = {t}, β = {beta:.2f}, Nesterov: the gradient is taken at the look-ahead point "
+            f"θ{s0} + β·m{s0} = {_vector_text(start + prev)} (the head of the dashed arrow, circled), not at "
+            f"θ{s0} = {_vector_text(start)}; β·m{s0} = {_vector_text(prev)} plus −η·g = {_vector_text(grad)} "
+            f"gives m{s1} = {_vector_text(new)}. θ{s1} is {np.linalg.norm(theta_t):.2f} from the minimum "
+            f"(the lecture's momentum after {t} steps: {np.linalg.norm(heavy_t):.2f}; gradient descent: "
+            f"{np.linalg.norm(gd_t):.2f}).")
+
+
 @validate_params(beta=VECTOR_BETA_RANGE, steps=Interval("int", 1, 200), lr=LR)
-def vector_addition_panel(beta=0.8, t=6, *, lr=0.4, steps=30, landscape=VALLEY, theta0=VALLEY_THETA0):
+def vector_addition_panel(beta=0.8, t=6, nesterov=False, *, lr=0.4, steps=30, landscape=VALLEY,
+                          theta0=VALLEY_THETA0):
     """Step ``t`` of the lecture's rule drawn as a vector sum at θᵗ⁻¹: β·mᵗ⁻¹ (last movement),
-    −η·gᵗ⁻¹ (gradient now), and their sum mᵗ (new movement) ending at θᵗ. Sliders: β and t.
+    −η·gᵗ⁻¹ (gradient now), and their sum mᵗ (new movement) ending at θᵗ. Sliders: β and t; a
+    toggle ``nesterov``: Nesterov momentum, mᵗ = β·mᵗ⁻¹ − η·∇L(θᵗ⁻¹ + β·mᵗ⁻¹) — the orange arrow's
+    gradient is taken where it starts, at the head of the dashed arrow (circled)
+    (:func:`lecture_utils.optim.momentum_trace` with ``nesterov=True``).
 
     Right: the same three arrows enlarged to a fixed size (drawn from the origin): when the dashed and the
     orange arrow point the same way the ball speeds up, when they oppose it brakes. Notebook 05, "Vector
@@ -173,16 +189,23 @@ def vector_addition_panel(beta=0.8, t=6, *, lr=0.4, steps=30, landscape=VALLEY, 
     fig = _figure((11, 4.4), left=0.06, wspace=0.25, bottom=0.13)
     gd = momentum_path(landscape.grad, theta0, lr=lr, beta=0.0, steps=steps)
     a = _vector_axes(fig, landscape, gd)
-    traces = {}   # β -> trace: moving t replays the same run
+    traces = {}   # (β, Nesterov) -> trace: moving t replays the same run
 
-    def update(beta, t):
-        if beta not in traces:
-            traces.clear()
-            traces[beta] = momentum_trace(landscape.grad, theta0, lr=lr, beta=beta, steps=steps)
-        tr = traces[beta]
+    def trace(beta, nesterov):
+        if (beta, nesterov) not in traces:
+            if len(traces) >= 4:
+                traces.pop(next(iter(traces)))
+            traces[beta, nesterov] = momentum_trace(landscape.grad, theta0, lr=lr, beta=beta, steps=steps,
+                                                    nesterov=nesterov)
+        return traces[beta, nesterov]
+
+    def update(beta, t, nesterov):
+        nesterov = bool(nesterov)
+        tr = trace(beta, nesterov)
         a["full"].set_data(tr.theta[:, 0], tr.theta[:, 1])
         a["done"].set_data(tr.theta[: t + 1, 0], tr.theta[: t + 1, 1])
-        a["title"].set_text(f"step t = {t}, β = {beta:.2f}, η = {lr:g}")
+        a["title"].set_text(f"step t = {t}, β = {beta:.2f}, η = {lr:g}" + (", Nesterov" if nesterov else ""))
+        a["look"].set_data([], [])
         if tr.diverged and t >= tr.diverged_at:
             set_status(a["msg"], f"diverged at step {tr.diverged_at}")
             return f"β = {beta:.2f}: the path diverges at step {tr.diverged_at}; lower β."
@@ -199,11 +222,21 @@ def vector_addition_panel(beta=0.8, t=6, *, lr=0.4, steps=30, landscape=VALLEY, 
         _place(a["b_sum"], zero, new / scale)
         ratio = np.linalg.norm(new) / max(np.linalg.norm(grad), 1e-300)
         a["title2"].set_text(f"step {t} enlarged ×{1 / scale:.1f}: |mᵗ| = {ratio:.2f} × |η·gᵗ⁻¹|")
+        if nesterov:
+            look = start + prev
+            a["look"].set_data([look[0]], [look[1]])
+            heavy = trace(beta, False)
+            return _nesterov_caption(t, beta, start, prev, grad, new, tr.theta[t], heavy.theta[t], gd[t])
         return _vector_caption(t, beta, start, prev, grad, new, ratio, tr.theta[t], gd[t])
 
+    import ipywidgets as w
+
+    toggle = w.Checkbox(value=bool(nesterov),
+                        description="Nesterov (gradient at the look-ahead point θ + β·m)",
+                        style={"description_width": "initial"}, layout=w.Layout(width="420px"))
     controls = {"beta": _beta_slider(beta, VECTOR_BETA_RANGE),
-                "t": widgets.slider("t", t_range, t, description="step t")}
-    dynamic = [a[k] for k in ("full", "done", "mom", "grad", "sum", "b_mom", "b_grad", "b_sum", "msg",
+                "t": widgets.slider("t", t_range, t, description="step t"), "nesterov": toggle}
+    dynamic = [a[k] for k in ("full", "done", "mom", "grad", "sum", "look", "b_mom", "b_grad", "b_sum", "msg",
                               "title", "title2")]
     return widgets.Panel(fig, update, controls, dynamic=dynamic, title="momentum as vector addition")
 
@@ -733,7 +766,7 @@ def _plot_saddle_curves(ax, record, eff, colors):
 
 def _plot_leave_steps(ax, record, summ, colors):
     """The right panel of :func:`plot_saddle_sweep`: updates to leave the plateau, one dot per seed
-    (a run that never left it: an open triangle at the budget), mean ± standard error beside them."""
+    (a run that never left it: an open triangle at the budget), mean ± 95 % t-interval beside them."""
     p = record["params"]
     cap = p["max_steps"]
     labels, k = [], 0
@@ -749,7 +782,7 @@ def _plot_leave_steps(ax, record, summ, colors):
                 ax.plot(xs[~got], [cap] * int((~got).sum()), "^", ms=8, mfc="none", mec=colors[beta], mew=1.5,
                         clip_on=False)
             if b["mean"] is not None:
-                ax.errorbar([k + 0.3], [b["mean"]], yerr=[b["se"]], fmt="_", ms=12, color="k", capsize=3,
+                ax.errorbar([k + 0.3], [b["mean"]], yerr=[b["half"]], fmt="_", ms=12, color="k", capsize=3,
                             lw=1.5)
             labels.append(f"η/(1−β)={eff:g}\nβ = {beta:g}")
             k += 1
@@ -758,13 +791,13 @@ def _plot_leave_steps(ax, record, summ, colors):
     ax.set_yticks([50, 100, 200, 500, 1000], ["50", "100", "200", "500", "1000"])
     ax.minorticks_off()
     ax.set_ylabel("updates to leave the plateau")
-    ax.set_title("each seed; bar: mean ± s.e.", fontsize=11)
+    ax.set_title("each seed; bar: mean ± 95 % t-interval", fontsize=11)
 
 
 def plot_saddle_sweep(record):
     """The ``momentum_saddle`` sweep (notebook 05, section 8): the full training loss of every seed for
     plain SGD and momentum at each matched effective step η/(1−β) (one panel each, the plateau level
-    dotted), and the updates to leave the plateau per setting: one dot per seed, mean ± standard error
+    dotted), and the updates to leave the plateau per setting: one dot per seed, mean ± 95 % t-interval
     (from :func:`lecture_utils.sweeps.momentum_saddle.summary`). A run that never left it is an open
     triangle at the budget, never a data point."""
     import matplotlib.pyplot as plt
@@ -800,3 +833,117 @@ def critical_point_table():
         rows.append({"point": name, "theta": th, "grad_norm": float(np.linalg.norm(land.grad(th))),
                      "eigenvalues": hessian_eigen(h)[0], "kind": classify_critical_point(h)})
     return rows
+
+
+# ----------------------------------------------------------------------------- noisy quadratic model
+#: The batch size and β sliders of the NQM panel: the positions of the precomputed table.
+NQM_BATCH = Options(nqm_model.BATCH_SIZES)
+NQM_BETA = Options(nqm_model.BETAS[1:])
+
+
+def _nqm_axes(fig, table):
+    """Left: steps to the target against B (η tuned per B); right: steps against η/(1−β) at one B."""
+    ax, ax2 = fig.subplots(1, 2, width_ratios=[1.15, 1])
+    bs = table.batch_sizes
+    best0, _ = table.best(0.0)
+    both, _ = table.best_over_betas()
+    ax.loglog(bs, best0, "-o", ms=4, color=GD_COLOR, label="SGD (β = 0), η tuned")
+    a = {"mom": ax.loglog(bs, best0, "-s", ms=4, color=MOM_COLOR, label="momentum, η tuned")[0]}
+    ax.loglog(bs, both, "--", lw=1.2, color="k", label="η and β both tuned")
+    ax.loglog(bs, best0[0] / bs, ":", lw=1.2, color=COLORS["muted"], label="perfect scaling ∝ 1/B")
+    a["here0"], = ax.plot([], [], "o", ms=13, mfc="none", mec=GD_COLOR, mew=2)
+    a["here"], = ax.plot([], [], "s", ms=13, mfc="none", mec=MOM_COLOR, mew=2)
+    ax.set_xlabel("batch size B")
+    ax.set_ylabel("updates to E[L] ≤ 1 % of L(θ⁰)")
+    ax.set_ylim(8, 2e4)
+    ax.legend(loc="upper right", fontsize=8)
+    a["title"] = _title(ax, fontsize=11)
+    effs = table.eff_lrs
+    a["cur0"], = ax2.loglog(effs, np.full(len(effs), np.nan), "-o", ms=3, color=GD_COLOR, label="SGD (β = 0)")
+    a["cur"], = ax2.loglog(effs, np.full(len(effs), np.nan), "-s", ms=3, color=MOM_COLOR, label="momentum")
+    a["best0"], = ax2.plot([], [], "o", ms=12, mfc="none", mec="k", mew=1.8)
+    a["best"], = ax2.plot([], [], "s", ms=12, mfc="none", mec="k", mew=1.8)
+    lim0 = table.stability_limit(0.0)
+    ax2.axvline(lim0, color=GD_COLOR, ls=":", lw=1.5)
+    ax2.text(lim0, 1.3e4, " 2/h_max", color=GD_COLOR, fontsize=8, va="top")
+    a["lim"] = ax2.axvline(lim0, color=MOM_COLOR, ls=":", lw=1.5)
+    a["lim_text"] = ax2.text(lim0, 1.3e4, "(2+2β)/(1−β)/h_max ", color=MOM_COLOR, fontsize=8, va="top",
+                             ha="right")
+    ax2.text(0.98, 0.03, "a curve ends at its stability limit (dotted) or where\n"
+             "the noise floor of E[L] lies above the target",
+             transform=ax2.transAxes, ha="right", va="bottom", fontsize=8, color=COLORS["muted"])
+    ax2.set_xlim(effs[0], effs[-1])
+    ax2.set_ylim(8, 2e4)
+    ax2.set_xlabel("effective step η/(1−β)")
+    ax2.set_ylabel("updates to the target")
+    ax2.legend(loc="lower left", fontsize=8)
+    a["title2"] = _title(ax2, fontsize=11)
+    return a
+
+
+def _nqm_caption(b, beta, s0, e0, s1, e1, lim0, both, beta_best):
+    def said(s, e, name, bb):
+        if not np.isfinite(s):
+            return f"{name} does not reach the target"
+        eta = e * (1 - bb)
+        return f"{name} {s:.0f} updates (best η/(1−β) = {e:.3g}, η = {eta:.3g})"
+
+    ratio = ""
+    if np.isfinite(s0) and np.isfinite(s1):
+        r = s0 / s1
+        ratio = (f": momentum needs {r:.2f}× fewer" if r >= 1.05 else
+                 f": momentum needs {1 / r:.2f}× more" if r <= 1 / 1.05 else
+                 f": about the same (ratio {r:.2f})")
+    regime = ""
+    if np.isfinite(e0):
+        share = e0 / lim0
+        where = ("far below it: the noise, not the curvature, limits the step" if share < 0.25 else
+                 "at it: the curvature limits the step, and momentum's stable range η·h_max < 2 + 2β is wider"
+                 if share >= 0.7 else "between the two regimes")
+        regime = f" SGD's best η is {100 * share:.0f} % of its stability limit 2/h_max = {lim0:g}, {where}."
+    return (f"Noisy quadratic model, B = {b}, β = {beta:g}, η tuned on a √2 grid: "
+            f"{said(s0, e0, 'SGD', 0.0)}, "
+            f"{said(s1, e1, 'momentum', beta)}{ratio}.{regime} With β tuned too: {both:.0f} updates "
+            f"(β = {beta_best:g}).")
+
+
+@validate_params(batch_size=NQM_BATCH, beta=NQM_BETA)
+def nqm_panel(batch_size=64, beta=0.9, *, table=None):
+    """The noisy quadratic model (Zhang et al. 2019, :mod:`lecture_utils.nqm`): updates to an expected
+    loss of 1 % of the start against B for SGD and momentum β, η tuned per B (left), and at the
+    slider's B against the effective step η/(1−β), with both stability limits (right). Sliders B and β.
+    Every number comes from one :func:`lecture_utils.nqm.steps_table` computed at construction (≈ 0.4 s),
+    so a slider move reads the table. Notebook 05, deep dive "Momentum × batch size".
+    """
+    table = nqm_model.steps_table() if table is None else table
+    fig = _figure((12, 4.0), left=0.07, right=0.98, wspace=0.28, bottom=0.14, top=0.88)
+    a = _nqm_axes(fig, table)
+    index = {int(b): k for k, b in enumerate(table.batch_sizes)}
+    lim0 = table.stability_limit(0.0)
+    both, beta_best = table.best_over_betas()
+
+    def update(batch_size, beta):
+        k = index[int(batch_size)]
+        best0, eff0 = table.best(0.0)
+        best1, eff1 = table.best(beta)
+        a["mom"].set_ydata(best1)
+        a["here0"].set_data([batch_size], [best0[k]])
+        a["here"].set_data([batch_size], [best1[k]])
+        a["cur0"].set_ydata(table.steps[0.0][k])
+        a["cur"].set_ydata(table.steps[beta][k])
+        a["best0"].set_data([eff0[k]], [best0[k]])
+        a["best"].set_data([eff1[k]], [best1[k]])
+        lim = table.stability_limit(beta)
+        a["lim"].set_xdata([lim, lim])
+        a["lim_text"].set_position((lim, 4e3))
+        a["title"].set_text(f"η tuned for every B; β = {beta:g}")
+        a["title2"].set_text(f"B = {batch_size}: updates against the effective step")
+        return _nqm_caption(batch_size, beta, best0[k], eff0[k], best1[k], eff1[k], lim0, both[k],
+                            beta_best[k])
+
+    controls = {"batch_size": widgets.slider("batch_size", NQM_BATCH, batch_size, description="batch size B"),
+                "beta": widgets.slider("beta", NQM_BETA, beta, description="momentum β")}
+    dynamic = [a[k] for k in ("mom", "here0", "here", "cur0", "cur", "best0", "best", "lim", "lim_text",
+                              "title", "title2")]
+    return widgets.Panel(fig, update, controls, dynamic=dynamic,
+                         title="noisy quadratic model: momentum × batch size")

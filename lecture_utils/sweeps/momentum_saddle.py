@@ -206,16 +206,13 @@ def run(params, progress=True):
             "runs": [out[t] for t in runs]}
 
 
-def _mean_se(values):
-    v = np.asarray(values, float)
-    se = float(np.std(v, ddof=1) / np.sqrt(len(v))) if len(v) > 1 else float("nan")
-    return float(np.mean(v)), se
-
-
 def summary(record):
-    """Per (eff, β): mean ± standard error of the updates to leave the plateau over the seeds
-    (``n_reached`` of ``n`` seeds; the mean only over reached runs when all reached), and per eff
-    the paired difference momentum − SGD (same seed) with its mean ± standard error."""
+    """Per (eff, β): the updates to leave the plateau over the seeds (``n_reached`` of ``n`` seeds), with
+    their mean and 95 % t-interval (``ci``, a :class:`lecture_utils.stats.MeanCI`; ``mean`` and ``half``
+    its numbers) when every seed reached it, and per eff the paired difference momentum − SGD (same seed)
+    with its t-interval (``diff_ci``: :func:`lecture_utils.stats.paired_diff_ci`)."""
+    from ..stats import mean_ci, paired_diff_ci
+
     p, res = record["params"], record["results"]
     rows = {}
     for eff in p["eff_lrs"]:
@@ -225,16 +222,17 @@ def summary(record):
                          key=lambda r: r["seed"])
             steps = [r["steps"] for r in sel]
             reached = [t for t in steps if t is not None]
-            mean, se = _mean_se(reached) if len(reached) == len(steps) and reached else (None, None)
-            per_beta[beta] = {"steps": steps, "n": len(steps), "n_reached": len(reached), "mean": mean,
-                              "se": se,
-                              "lr": eff * (1 - beta)}
+            ci = mean_ci(reached) if len(reached) == len(steps) and reached else None
+            per_beta[beta] = {"steps": steps, "n": len(steps), "n_reached": len(reached), "ci": ci,
+                              "mean": None if ci is None else ci.mean,
+                              "half": None if ci is None else ci.half, "lr": eff * (1 - beta)}
         b0, b1 = p["betas"][0], p["betas"][-1]
         pairs = [(a, b) for a, b in zip(per_beta[b0]["steps"],
                                         per_beta[b1]["steps"]) if a is not None and b is not None]
         diff = [b - a for a, b in pairs]
-        d_mean, d_se = _mean_se(diff) if len(diff) > 1 else (None, None)
-        rows[eff] = {"by_beta": per_beta, "diff": diff, "diff_mean": d_mean, "diff_se": d_se,
+        d_ci = paired_diff_ci([b for _, b in pairs], [a for a, _ in pairs]) if len(diff) > 1 else None
+        rows[eff] = {"by_beta": per_beta, "diff": diff, "diff_ci": d_ci,
+                     "diff_mean": None if d_ci is None else d_ci.mean,
                      "momentum_later": sum(d > 0 for d in diff), "n_pairs": len(diff)}
     return rows
 
@@ -253,7 +251,7 @@ def start_summary(record):
 
 def report_lines(record):
     """The sweep as text lines (notebook 05): the start point, then per effective step the updates to
-    leave the plateau (mean ± standard error over the seeds) and the paired difference."""
+    leave the plateau (mean ± 95 % t-interval over the seeds) and the paired difference."""
     p = record["params"]
     n = len(p["seeds"])
     s = start_summary(record)
@@ -263,17 +261,22 @@ def report_lines(record):
              f"(default init: {s['grad_norm_default'][0]:.2f}…{s['grad_norm_default'][1]:.2f})",
              f"Hessian at θ⁰: λ_min {s['lambda_min'][0]:+.3f}…{s['lambda_min'][1]:+.3f}, "
              f"λ_max {s['lambda_max'][0]:+.3f}…{s['lambda_max'][1]:+.3f}  (both signs: a saddle)"]
-    for eff, row in summary(record).items():
+    summ = summary(record)
+    label = next((b["ci"].label for row in summ.values() for b in row["by_beta"].values() if b["ci"]), None)
+    if label:
+        lines.append(f"updates to leave the plateau (measured every {p['eval_every']} updates): "
+                     f"mean ± {label}")
+    for eff, row in summ.items():
         parts = []
         for beta, b in row["by_beta"].items():
-            if b["mean"] is None:
+            if b["ci"] is None:
                 parts.append(f"β = {beta:g} (η = {b['lr']:.3g}): "
                              f"reached in {b['n_reached']} of {b['n']} seeds")
             else:
-                parts.append(f"β = {beta:g} (η = {b['lr']:.3g}): {b['mean']:.0f} ± {b['se']:.0f}")
+                parts.append(f"β = {beta:g} (η = {b['lr']:.3g}): {b['ci'].short('.0f')}")
         lines.append(f"η/(1−β) = {eff:g}:  " + ";  ".join(parts))
-        if row["diff_mean"] is not None:
-            lines.append(f"    momentum − SGD, same seed: {row['diff_mean']:+.0f} ± {row['diff_se']:.0f} "
-                         "updates "
+        if row["diff_ci"] is not None:
+            d = row["diff_ci"]
+            lines.append(f"    momentum − SGD, same seed: {d.mean:+.0f} ± {d.half:.0f} updates "
                          f"(momentum later in {row['momentum_later']} of {row['n_pairs']} seeds)")
     return lines
