@@ -8,7 +8,7 @@ Notebook 01: check_epoch_batches, check_updates_per_epoch, check_epochs_in_time,
 check_stable_lr_prediction (and the generic check_number). Notebook 02: check_batch_noise,
 check_classifier. Notebook 03: check_rise, check_power_iteration, check_stability_limit. Notebook 04:
 check_stability_prediction (with check_scaled_lr), check_noise_estimator,
-check_doubling_ratios (check_b_crit kept for the have_both fit). Notebook 05: check_momentum_step,
+check_doubling_ratios, check_b_crit (B_crit of the critical_batch fit). Notebook 05: check_momentum_step,
 check_ema_alpha, check_torch_lr, check_stop_prediction (its truth:
 :func:`lecture_utils.rolling.where_ball_stops`).
 """
@@ -814,16 +814,17 @@ def check_noise_estimator(fn):
 
 
 def check_b_crit(value, record):
-    """B_crit = E_min / S_min from the fitted S_min and E_min of the ``have_both`` cache; a value
-    that rounds to the printed integer is accepted."""
+    """B_crit = E_min / S_min from S_min and E_min fitted to the ``critical_batch`` cache's seed means
+    (``record``; :func:`lecture_utils.tuning.critical_fit`); a value that rounds to the printed integer
+    is accepted."""
     if _is_none_or_ellipsis(value):
         return _todo("set b_crit to a number")
     v = _float_or_none(value)
     if v is None:
         return _say(False, f"b_crit should be a number; got {value!r}")
-    from .tuning import critical_numbers
+    from .tuning import critical_fit
 
-    want = critical_numbers(record)["b_crit"]
+    want = critical_fit(record)["b_crit"]
     if abs(v - want) <= 0.5 + 1e-9:
         return _say(True, f"B_crit = E_min / S_min ≈ {want:.0f} examples")
     return _say(False, "divide the minimum number of examples E_min by the minimum number of updates S_min")

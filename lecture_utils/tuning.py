@@ -13,14 +13,14 @@ figures and the panel).
   :func:`stability_numbers`: λ_max·η/2 along the tracked runs (stable below 1, i.e. λ_max < 2/η),
   :func:`stability_at`: λ_max·η/2 of each tracked seed at one update;
 * the protocol (sweep ``have_both``, §1–2) — :func:`protocol_rows`, :func:`protocol_numbers`,
-  :func:`train_longer_rows`, :func:`protocol_differences` (paired per seed), and the cache's own
-  one-seed fit :func:`critical_numbers`;
+  :func:`train_longer_rows`, :func:`protocol_differences` (paired per seed);
 * η tuned for every B (sweep ``tuned_lr``, §1) — :func:`tuned_cells` (test accuracy per (B, η)),
   :func:`tuned_rows` (η₀, η₀·√(B/B₀), η₀·B/B₀ and the best η of the grid), :func:`tuned_numbers`,
   :func:`tuned_differences` (tuned B against tuned B₀);
 * the critical batch (sweeps ``critical_batch`` and ``noise_scale``, §3) — :func:`critical_rows`
   (updates S to the target loss at each seed's best η), :func:`critical_fit` (S(B) = S_min(1 + B_crit/B)
-  fitted to the means and to each seed), :func:`noise_rows` (B_simple = tr Σ/|G|² per training-loss level).
+  fitted to the means and to each seed), :func:`noise_rows` (B_simple = tr Σ/|G|² per training-loss level),
+  :func:`critical_numbers` (S_min, E_min, B_crit and B_simple at the target, for the exercise check).
 """
 from __future__ import annotations
 
@@ -191,18 +191,18 @@ def protocol_numbers(record):
             "large_scaled_warmup": rows["large batch at scaled η + warm-up"]["test_acc"]}
 
 
-def critical_numbers(record):
-    """The ``have_both`` cache's own one-seed fit (S_min, E_min, B_crit) and B_simple (None if
-    missing); notebook 04 shows the seeded sweeps ``critical_batch`` and ``noise_scale`` instead
-    (:func:`critical_fit`); :func:`lecture_utils.checks.check_b_crit` reads it."""
-    res, _ = record_parts(record, "have_both")
-    fit = res["critical"]["fit"] or {}
-    at = res["noise"]["at_target"] or {}
-    pts = res["noise"]["points"]
-    b_simple = [q["b_simple"] for q in pts]
-    return {"target_loss": res["critical"]["target_loss"], "s_min": fit.get("s_min"),
-            "e_min": fit.get("e_min"), "b_crit": fit.get("b_crit"), "b_simple": at.get("b_simple"),
-            "b_simple_range": [min(b_simple), max(b_simple)] if pts else None}
+def critical_numbers(critical_record, noise_record):
+    """S_min, E_min and B_crit = E_min/S_min of S(B) = S_min(1 + B_crit/B) fitted to the seed means of
+    the sweep ``critical_batch`` (:func:`critical_fit`), B_simple at its target loss (seed mean of the
+    sweep ``noise_scale``, :func:`noise_rows`; None where that level was not measured) and the range
+    of B_simple's seed means over the loss levels; :func:`lecture_utils.checks.check_b_crit` reads it."""
+    fit = critical_fit(critical_record)
+    rows = noise_rows(noise_record)
+    at = [r["b_simple"] for r in rows if r["loss_level"] == fit["target_loss"]]
+    means = [r["b_simple"] for r in rows if r["b_simple"] is not None]
+    return {"target_loss": fit["target_loss"], "s_min": fit["s_min"], "e_min": fit["e_min"],
+            "b_crit": fit["b_crit"], "b_simple": at[0] if at else None,
+            "b_simple_range": [min(means), max(means)] if means else None}
 
 
 def train_longer_rows(record, tuned_record):

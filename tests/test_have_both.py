@@ -61,24 +61,34 @@ def test_rule_breaks_at_the_largest_batches(rec):
     assert "diverged" in hb.rule_limits(rec)
 
 
-def test_critical_batch_fit_and_noise_scale(rec):
-    res = rec["results"]
-    rows = [r for r in res["critical"]["rows"] if r["steps"] is not None]
-    assert len(rows) >= 6
-    steps = [r["steps"] for r in rows]
-    # more examples per update never need (many) more updates: each S(B) ≤ 1.1 × S(B/2)
-    assert all(b <= 1.1 * a for a, b in zip(steps, steps[1:]))
-    fit = res["critical"]["fit"]
-    assert fit["rms_log_error"] < 0.25
-    assert fit["e_min"] == pytest.approx(fit["s_min"] * fit["b_crit"])
-    c = tuning.critical_numbers(rec)
+def test_have_both_holds_no_one_seed_critical_batch(rec):
+    """Schema 2: the one-seed critical scan and noise run are gone (the seeded sweeps critical_batch
+    and noise_scale hold them); a LARS/SGD run that made all its updates says train's max_steps."""
+    assert rec.schema_version == sweep.SCHEMA_VERSION == 2
+    assert not {"critical", "noise"} & set(rec["results"]) and not {"critical", "noise"} & set(rec["params"])
+    lars = rec["results"]["lars"]
+    assert {r["status"] for r in lars["sgd"] + lars["lars"]} <= {"max_steps", "diverged"}
+    assert lars["best_sgd"]["status"] == lars["best_lars"]["status"] == "max_steps"
+
+
+def test_critical_numbers_come_from_the_seeded_sweeps(recs):
+    """S_min, E_min, B_crit of the fit to critical_batch's seed means (3 seeds) and B_simple at the same
+    loss from noise_scale (6 seeds): the numbers notebook 04 prints (B_crit ≈ 144 at loss 0.8)."""
+    c = tuning.critical_numbers(recs["critical_batch"], recs["noise_scale"])
+    fit = tuning.critical_fit(recs["critical_batch"])
+    assert c["target_loss"] == 0.8 and (c["s_min"], c["e_min"], c["b_crit"]) == (
+        fit["s_min"], fit["e_min"], fit["b_crit"])
+    assert c["e_min"] == pytest.approx(c["s_min"] * c["b_crit"]) and fit["rms_log_error"] < 0.25
+    assert c["b_crit"] == pytest.approx(144.22, abs=0.01) and c["s_min"] == pytest.approx(109.12, abs=0.01)
+    level = {r["loss_level"]: r["b_simple"] for r in tuning.noise_rows(recs["noise_scale"])}
+    assert c["b_simple"] == level[0.8] == pytest.approx(346.89, abs=0.01)
+    assert c["b_simple_range"] == [min(level.values()), max(level.values())]
     # McCandlish et al.: B_crit and B_simple agree to within a small factor
     assert 1 / 5 < c["b_simple"] / c["b_crit"] < 5
-    # perfect scaling at small B: 8 -> 32 cuts the updates by more than 2.5x
-    by_b = {r["batch_size"]: r["steps"] for r in rows}
-    assert by_b[8] / by_b[32] > 2.5
-    # diminishing returns at large B: 512 -> 4000 cuts them by less than 2x
-    assert by_b[512] / by_b[4000] < 2.0
+    rows = {r["batch_size"]: r["s_mean"] for r in tuning.critical_rows(recs["critical_batch"])}
+    s = [rows[b] for b in sorted(rows)]
+    assert all(b <= 1.1 * a for a, b in zip(s, s[1:]))  # each S(B) ≤ 1.1 × S(B/2)
+    assert rows[8] / rows[32] > 2.5 and rows[128] / rows[512] < 2.0  # near-perfect, then diminishing
 
 
 def test_lars_ratios_differ_between_layers(rec):
@@ -161,7 +171,7 @@ def test_summary_table_reads_caches_and_names_missing_ones(rec):
     assert "95 % t-interval" in full and "1,000 examples" in full
 
 
-def test_exercise_checks(rec, capsys):
+def test_exercise_checks(rec, recs, capsys):
     # exercise 1: the scaled η for B = 2048 and the stability verdict from λ_max at the start
     assert checks.check_stability_prediction(..., ..., 0.85) is None
     assert "not done yet" in capsys.readouterr().out
@@ -195,11 +205,13 @@ def test_exercise_checks(rec, capsys):
         assert checks.check_doubling_ratios(lo, hi) is False
         out = capsys.readouterr().out
         assert says in out and "0.6" not in out and "0.75" not in out
-    # the have_both fit's B_crit: the printed (rounded) value is accepted
-    c = tuning.critical_numbers(rec)
-    assert checks.check_b_crit(..., rec) is None
-    assert checks.check_b_crit(round(c["e_min"] / c["s_min"]), rec) is True
-    assert checks.check_b_crit(c["s_min"] / c["e_min"], rec) is False
+    # B_crit of the critical_batch fit: the printed (rounded) value is accepted
+    cb = recs["critical_batch"]
+    c = tuning.critical_numbers(cb, recs["noise_scale"])
+    assert checks.check_b_crit(..., cb) is None
+    assert checks.check_b_crit(round(c["e_min"] / c["s_min"]), cb) is True
+    assert checks.check_b_crit(144, cb) is True and checks.check_b_crit(121, cb) is False  # not the old fit
+    assert checks.check_b_crit(c["s_min"] / c["e_min"], cb) is False
 
 
 # ------------------------------------------------------------------------- the seeded sweeps of notebook 04

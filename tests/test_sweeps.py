@@ -119,6 +119,28 @@ def test_critical_batch_stores_the_training_loops_status_words(tmp_path):
         mig.migrate_file(path)
 
 
+def test_have_both_schema_2_is_schema_1_without_the_one_seed_critical_parts(tmp_path):
+    """have_both's migration drops ``critical`` and ``noise`` and says max_steps for a LARS/SGD run
+    that made all its updates; every other byte of the cache stays (its numbers as computed)."""
+    mig = _migration_script()
+    now = sweeps.cache_path("have_both").read_text()
+    old = json.loads(now)
+    assert old["schema_version"] == have_both.SCHEMA_VERSION == 2
+    assert not set(mig.DROPPED) & (set(old["params"]) | set(old["results"]) | set(have_both.PARAMS))
+    for part in ("params", "results"):
+        old[part].update({k: {"one seed": True} for k in mig.DROPPED})
+    lars = old["results"]["lars"]
+    runs = lars["sgd"] + lars["lars"] + [lars["best_sgd"], lars["best_lars"]]
+    assert {r["status"] for r in runs} == {"max_steps", "diverged"}
+    done = [r for r in runs if r["status"] == "max_steps"]
+    for r in done:
+        r["status"] = "completed"
+    old["schema_version"] = 1
+    path = tmp_path / "sweep_have_both.json"
+    path.write_text(mig._text(old))
+    assert mig.migrate_file(path) == len(done) == 10 and path.read_text() == now
+
+
 def test_the_older_dataset_spellings_read_as_today():
     assert _schema.upgrade_params({"dataset": "mnist1d_seed42", "lr": 0.1}) == {
         "dataset": {"name": "mnist1d", "seed": 42}, "lr": 0.1}

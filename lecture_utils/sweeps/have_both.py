@@ -25,23 +25,24 @@ runs at a time). The grid of the panel stops at ``grid_max_epochs``.
   ``0``/``1`` for seed ``grid_seed``: ``lr``, ``warmup_steps``, ``status``, ``steps``, ``epochs``,
   ``seconds``, ``train_acc``, ``test_acc`` and ``history`` (``epoch``, ``step``, ``train_acc``,
   ``test_acc``; NaN after a divergence).
-* ``critical`` and ``noise`` (one seed each) are superseded in notebook 04 by the seeded sweeps
-  ``critical_batch`` (every η of one grid for every B, 3 seeds) and ``noise_scale`` (6 seeds);
-  they stay here for the exercise check ``check_b_crit`` and until this cache is next rebuilt.
-* ``critical`` — ``target_loss``; per batch size ``rows`` (``batch_size``, ``lr`` best, ``steps``
-  best or None, ``tried``: list of [η, steps or None, status]); the fit ``fit`` (``s_min``,
-  ``e_min``, ``b_crit``, ``rms_log_error``) of S(B) = S_min(1 + B_crit/B) to the rows that reached it.
-* ``noise`` — B_simple along the small-batch run: list of dicts (``loss_level``, ``step``,
-  ``train_loss``, ``g2``, ``trace``, ``b_simple``), and ``at_target`` (the entry at the
-  critical target loss).
 * ``lars`` — ``batch_size``, ``steps``, ``warmup_steps``; ``sgd`` and ``lars`` lists of runs
-  (``lr``, ``trust``, ``status``, ``train_acc``, ``test_acc``, ``train_loss``), ``best_sgd``,
-  ``best_lars`` (by training loss), and ``ratios`` (trust ratios per layer along the best SGD run).
+  (``lr``, ``trust``, ``status`` — ``max_steps`` or ``diverged``, :data:`lecture_utils.train.STATUSES`
+  — ``train_acc``, ``test_acc``, ``train_loss``), ``best_sgd``, ``best_lars`` (by training loss),
+  and ``ratios`` (trust ratios per layer along the best SGD run).
 * ``parallel`` — ``global_batch``, ``steps``, ``rows`` (per world size: ``per_worker_batch``,
   ``seconds``, ``seconds_per_update``, ``examples_per_second``, ``startup_seconds``; wall-clock of
   the machine that built the cache) and ``max_abs_diff`` between the 1- and 2-worker weights.
 
-Rebuild: ``python -m lecture_utils.sweeps have_both`` (126 s measured on 2 idle cores; ~3.5 min when shared).
+The critical batch and the noise scale are the seeded sweeps ``critical_batch`` (every η of one
+grid for every B, 3 seeds) and ``noise_scale`` (6 seeds). Schema 2: schema 1 also held a one-seed
+``critical`` scan and ``noise`` run that nothing should read any more, and called a LARS/SGD run that
+made all its updates ``completed`` (now train's ``max_steps``). The cached file was migrated by
+``scripts/migrate_status_words.py`` (keys dropped, word rewritten, every number as computed on the
+AMD EPYC that built it; its ``seconds`` still count the dropped parts): a rebuild on another CPU
+gives other numbers (training is sensitive to the CPU's code path; see that script).
+
+Rebuild: ``python -m lecture_utils.sweeps have_both``: schema 1 took 126 s on 2 idle cores (AMD EPYC);
+schema 2 measured 149 CPU s (1008 s wall at load 10–20 on 2 shared cores, Intel Xeon).
 """
 from __future__ import annotations
 
@@ -53,7 +54,7 @@ from ..data import N_TRAIN
 from . import finite_round as _r
 from ._schema import check_each, check_entry, check_fields
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 PARAMS = {
     "dataset": {"name": "mnist1d", "seed": 42},
@@ -70,10 +71,6 @@ PARAMS = {
     "grid_batch_sizes": [32, 64, 128, 256, 512, 1024, 2048, N_TRAIN],
     "grid_seed": 0,
     "grid_max_epochs": 100,
-    "critical": {"batch_sizes": [8, 16, 32, 128, 512, 1024, N_TRAIN],
-                 "lrs": [0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4], "target_loss": 0.8, "max_steps": 4000,
-                 "seed": 0},
-    "noise": {"at_losses": [2.0, 1.6, 1.3, 1.0, 0.8, 0.6], "b_small": 32, "b_big": 512, "n_pairs": 32},
     "parallel": {"world_sizes": [1, 2], "global_batch": 512, "steps": 100, "lr": 0.1, "seed": 0},
     "lars": {"batch_size": 2048, "steps": 100, "warmup_steps": 10, "seed": 0,
              "sgd_lrs": [0.8, 1.6, 3.2, 6.4], "lars_lrs": [1.0, 2.0, 4.0, 8.0, 16.0], "trust": 0.01},
@@ -282,60 +279,6 @@ def grid_results(params, cells):
     return {"batch_sizes": params["grid_batch_sizes"], "seed": params["grid_seed"], "runs": runs}
 
 
-def run_critical(params, data=None, progress=False):
-    """Steps to the target training loss, η tuned per B over ``lrs`` (pruned: the scan starts at the
-    previous B's best η, stops after two worse η, and a run may not take longer than the best so
-    far for this B or 1.5 × the best of the previous B)."""
-    data = _data(params) if data is None else data
-    from ..scaling import fit_critical_batch, steps_to_target
-
-    c = params["critical"]
-    rows, cap = [], c["max_steps"]
-    sizes = c["batch_sizes"]
-    if progress:
-        from tqdm.auto import tqdm
-        sizes = tqdm(sizes, desc="have_both: critical batch")
-    start = 0
-    for b in sizes:
-        best, best_lr, tried, worse = None, None, [], 0
-        for lr in c["lrs"][start:]:
-            limit = cap if best is None else min(cap, best)
-            r = steps_to_target(data, batch_size=b, lr=lr, seed=c["seed"], target_loss=c["target_loss"],
-                                max_steps=limit, threads=params["threads"])
-            tried.append([lr, r["steps"], r["status"]])
-            if r["status"] == "diverged":
-                break
-            if r["steps"] is not None and (best is None or r["steps"] < best):
-                best, best_lr, worse = r["steps"], lr, 0
-            elif best is not None:
-                worse += 1
-                if worse >= 2:  # two larger η in a row did no better: past the optimum
-                    break
-        rows.append({"batch_size": b, "lr": best_lr, "steps": best, "tried": tried})
-        if best is not None:
-            cap = int(1.5 * best)  # at a tuned η, S(B) should not grow with B (1.5: room for noise)
-            start = c["lrs"].index(best_lr)  # nor should the best η shrink: scan from the last best
-    ok = [r for r in rows if r["steps"] is not None]
-    fit = fit_critical_batch([r["batch_size"] for r in ok],
-                             [r["steps"] for r in ok]) if len(ok) >= 3 else None
-    return {"target_loss": c["target_loss"], "seed": c["seed"], "rows": rows, "fit": fit}
-
-
-def run_noise(params, data=None):
-    data = _data(params) if data is None else data
-    from ..scaling import noise_scale_during_training
-
-    nz, b0 = params["noise"], params["base"]
-    levels = sorted(set(nz["at_losses"]) | {params["critical"]["target_loss"]}, reverse=True)
-    pts = noise_scale_during_training(data, batch_size=b0["batch_size"], lr=b0["lr"],
-                                      seed=params["critical"]["seed"],
-                                      at_losses=levels, max_steps=20000, b_small=nz["b_small"],
-                                      b_big=nz["b_big"],
-                                      n_pairs=nz["n_pairs"], threads=params["threads"])
-    at = [p for p in pts if p["loss_level"] == params["critical"]["target_loss"]]
-    return {"batch_size": b0["batch_size"], "lr": b0["lr"], "points": pts, "at_target": at[0] if at else None}
-
-
 def run_lars(params, data=None):
     data = _data(params) if data is None else data
     from ..scaling import train_lars
@@ -391,7 +334,9 @@ def run_task(params, task):
         return protocol_seed(params, arg)
     if kind == "grid":
         return grid_cell(params, arg)
-    return {"critical": run_critical, "noise": run_noise, "lars": run_lars}[kind](params)
+    if kind == "lars":
+        return run_lars(params)
+    raise ValueError(f"task kind must be 'protocol', 'grid' or 'lars'; got {kind!r}")
 
 
 def run(params, progress=True):
@@ -401,13 +346,12 @@ def run(params, progress=True):
     from ._pool import map_tasks
 
     b0 = params["base"]["batch_size"]
-    tasks = [("critical", None)] + [("protocol", s) for s in params["seeds"]]
-    tasks += [("noise", None), ("lars", None)]
+    tasks = [("protocol", s) for s in params["seeds"]] + [("lars", None)]
     tasks += [("grid", k) for k in grid_keys(params) if parse_grid_key(k)[:2] != (b0, "scaled")]
     done = map_tasks(run_task, params, tasks, desc="have_both", progress=progress)
     per_seed = {seed_key(s): done[("protocol", s)] for s in params["seeds"]}
     out = {"protocol": protocol_summary(params, per_seed),
            "grid": grid_results(params, {k: v for (kind, k), v in done.items() if kind == "grid"}),
-           "critical": done[("critical", None)], "noise": done[("noise", None)], "lars": done[("lars", None)]}
+           "lars": done[("lars", None)]}
     out["parallel"] = run_parallel(params)
     return out
