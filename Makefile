@@ -18,9 +18,21 @@ JOBS ?= auto
 
 .PHONY: setup lab test lint unit nbval portability browser notebooks slides sweeps bench app hub-test lock clean-cache
 
+# On Linux, PyPI's torch is the multi-GB CUDA build: torch's CPU build comes from PyTorch's CPU wheel index
+# when that answers within 3 s (the same pinned version; pip prefers 2.13.0+cpu to 2.13.0). Where it cannot
+# be reached (offline mirrors, a firewall) the set-up goes on at once with the configured indexes.
+# `make setup TORCH_INDEX=` never asks it.
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+PROBE := import sys, urllib.request; urllib.request.urlopen(sys.argv[1] + "/torch/", timeout=3)
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test,present]'
+	@extra=; if [ "$$(uname -s)" = Linux ] && [ -n "$(TORCH_INDEX)" ]; then \
+	  if timeout 4 $(BIN)/python -c '$(PROBE)' '$(TORCH_INDEX)' >/dev/null 2>&1; then \
+	    extra="--extra-index-url $(TORCH_INDEX)"; echo "setup: torch's CPU build from $(TORCH_INDEX)"; \
+	  else echo "setup: $(TORCH_INDEX) did not answer within 3 s: torch from the configured package indexes"; \
+	  fi; fi; \
+	set -x; $(BIN)/python -m pip install --quiet --disable-pip-version-check $$extra -c constraints.txt \
+	  -e '.[test,present]'
 	@touch $(STAMP)
 
 setup: $(STAMP)
