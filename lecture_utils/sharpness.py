@@ -5,6 +5,8 @@ Used by notebook 03 ("Large batches generalize worse"), sections 2-5:
 * :func:`hvp` — the Hessian-vector product ``H v = ∇_θ (∇_θ L(θ) · v)`` by double backward;
 * :func:`top_hessian_eigenvalue` — the largest eigenvalue λ_max of the Hessian of the training
   loss, by power iteration ``v ← H v / ‖H v‖``, ``λ = vᵀ H v`` (section 3, "Sharpness, way 1");
+  :func:`top_hessian_eigenpair` the same from a warm start, returning v too (λ_max along a run:
+  the deep dive "Sharpness during training");
 * :func:`hessian_matrix` — the whole Hessian, column by column, for models small enough (tests);
 * :func:`epsilon_sharpness` — Keskar et al. (2017), eq. 4: the relative rise of the loss at the
   worst point of the box ``|z_i| ≤ ε(|θ_i| + 1)`` around θ, in percent (section 3, "way 2");
@@ -167,8 +169,12 @@ def hessian_matrix(model, x, y, *, loss_fn=None, max_params=3000):
     return 0.5 * (h + h.T)
 
 
-@validate_params(iters=Interval("int", 1, 100000), tol=Interval("real", 0.0, 1.0, closed="right"),
-                 seed=Interval("int", 0, 2**63 - 1))
+#: Ranges of the power iteration's settings (:func:`top_hessian_eigenvalue`, :func:`top_hessian_eigenpair`).
+POWER_ITERATION = dict(iters=Interval("int", 1, 100000), tol=Interval("real", 0.0, 1.0, closed="right"),
+                       seed=Interval("int", 0, 2**63 - 1))
+
+
+@validate_params(**POWER_ITERATION)
 def top_hessian_eigenvalue(model, x, y, *, loss_fn=None, iters=100, tol=1e-4, seed=0):
     """Largest Hessian eigenvalue λ_max of the mean training loss, by power iteration.
 
@@ -178,25 +184,62 @@ def top_hessian_eigenvalue(model, x, y, *, loss_fn=None, iters=100, tol=1e-4, se
     the eigenvalue of largest magnitude; at a minimum of the loss that is λ_max > 0.
     ``loss_fn(outputs, y)`` defaults to cross-entropy. Notebook 03, section 3 ("Sharpness, way 1").
     """
+    return _power_iteration(model, x, y, None, loss_fn, iters, tol, seed)[0]
+
+
+@validate_params(**POWER_ITERATION)
+def top_hessian_eigenpair(model, x, y, *, v0=None, loss_fn=None, iters=100, tol=1e-4, seed=0):
+    """``(λ, v, products)``: the power iteration of :func:`top_hessian_eigenvalue`, started from ``v0``
+    when given (a flat vector, one entry per parameter, e.g. the ``v`` of the previous call: a *warm
+    start*), and also returning the last unit vector v (float64 numpy) and the number of
+    Hessian-vector products used.
+
+    Along a training run the top eigenvector turns slowly between two measurements, so a warm
+    start needs a few products where a random start needs tens (notebook 03, deep dive
+    "Sharpness during training", sweep ``sharpness_trajectory``). ``v0 = None`` is exactly
+    :func:`top_hessian_eigenvalue` (random start fixed by ``seed``).
+    """
+    return _power_iteration(model, x, y, v0, loss_fn, iters, tol, seed)
+
+
+def _power_iteration(model, x, y, v0, loss_fn, iters, tol, seed):
+    """(λ, v as a float64 numpy vector, Hessian-vector products used)."""
     import torch
 
     params, grads = _grads(model, x, y, loss_fn)
-    gen = torch.Generator().manual_seed(seed)
-    vs = [torch.randn(p.shape, generator=gen, dtype=p.dtype) for p in params]
+    if v0 is None:
+        gen = torch.Generator().manual_seed(seed)
+        vs = [torch.randn(p.shape, generator=gen, dtype=p.dtype) for p in params]
+    else:
+        n = sum(p.numel() for p in params)
+        v0 = check_array("v0", v0, ndim=1)
+        if len(v0) != n or not np.any(v0):
+            raise ValueError(f"v0 must be a nonzero vector with one entry per parameter ({n}); "
+                             f"got {len(v0)} entries")
+        vs, i = [], 0
+        for p in params:
+            vs.append(torch.as_tensor(v0[i:i + p.numel()], dtype=p.dtype).reshape(p.shape))
+            i += p.numel()
     norm = torch.sqrt(sum((v * v).sum() for v in vs))
     vs = [v / norm for v in vs]
     lam = None
+    used = 0
+
+    def flat(ws):
+        return torch.cat([w.detach().reshape(-1) for w in ws]).double().numpy()
+
     for _ in range(iters):
         ws = _hvp(params, grads, vs)
+        used += 1
         new = float(sum((v * w).sum() for v, w in zip(vs, ws)))
         norm = torch.sqrt(sum((w * w).sum() for w in ws))
         if not np.isfinite(new) or float(norm) == 0.0:
-            return new if np.isfinite(new) else float("nan")
+            return (new if np.isfinite(new) else float("nan")), flat(vs), used
         vs = [w / norm for w in ws]
         if lam is not None and abs(new - lam) <= tol * abs(new):
-            return new
+            return new, flat(vs), used
         lam = new
-    return lam
+    return lam, flat(vs), used
 
 
 # ----------------------------------------------------------------------------- ε-sharpness

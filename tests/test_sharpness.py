@@ -46,6 +46,26 @@ def test_power_iteration_matches_exact_top_eigenvalue_within_one_percent(dtype):
     assert S.top_hessian_eigenvalue(m, x, y) == pytest.approx(exact[-1], rel=0.01)
 
 
+def test_warm_started_power_iteration_needs_fewer_products_and_returns_the_eigenvector():
+    """top_hessian_eigenpair: without v0 it is top_hessian_eigenvalue (same number); from the returned
+    eigenvector it converges again in 2 products (the tolerance test needs two), where the random start
+    needed more; v is the top eigenvector of the exact Hessian."""
+    m, x, y = _tiny()
+    h = S.hessian_matrix(m, x, y)
+    w, vecs = np.linalg.eigh(h)
+    lam, v, used = S.top_hessian_eigenpair(m, x, y, iters=1000, tol=1e-9)
+    assert lam == S.top_hessian_eigenvalue(m, x, y, iters=1000, tol=1e-9)
+    assert lam == pytest.approx(w[-1], rel=1e-6)
+    assert abs(v @ vecs[:, -1]) == pytest.approx(1.0, abs=1e-4)
+    lam2, _, used2 = S.top_hessian_eigenpair(m, x, y, v0=v, iters=1000, tol=1e-9)
+    assert lam2 == pytest.approx(w[-1], rel=1e-6)
+    assert used2 == 2 < used
+    with pytest.raises(ValueError, match="v0"):
+        S.top_hessian_eigenpair(m, x, y, v0=np.ones(3))
+    with pytest.raises(ValueError, match="v0"):
+        S.top_hessian_eigenpair(m, x, y, v0=np.zeros(75))
+
+
 def test_power_iteration_with_a_custom_loss_and_numpy_inputs():
     m, x, y = _tiny()
 
