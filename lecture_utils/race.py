@@ -10,14 +10,22 @@ use the hardware in parallel (section 3). Who gets to a good model first is what
 The clock counts training only (forward, backward, step): it is paused while the losses are
 evaluated (at update counts ~25 % apart, :func:`eval_steps`), so that frequent evaluation of the
 fast small batches does not slow them down. It starts after the first update's backward pass (so
-less than one update per run is not counted) and the last point is taken where it passes T.
+less than one update per run is not counted) and the last point is taken where it passes T. The
+clock is a sum over every update, i.e. the *mean* time per update; each run also records the
+*median* time of one update (the interval between two backward passes with no evaluation between
+them), the statistic of the ``timing`` sweep, so that the two can be compared
+(:func:`clock_rows`).
 
-The learning rate η(B) follows the linear scaling rule from η₀ = 0.1 at B₀ = 32 (notebook 04),
-capped at η_max = 1.6 (its value at B = 512) for larger batches:
+The learning rate η(B) is **tuned per batch size** for speed: the sweep ``critical_batch``
+(notebook 04 §3) tried every η of one grid (0.05 … 6.4, factor 2) for B = 8 … 512 and kept the η
+that reaches a training loss of 0.8 in the fewest updates — the race's own question. The race
+uses the median of that best η over its seeds (:func:`race_lrs`); a B outside the grid gets the
+η/B of the nearest smaller grid B (B = 1: η/B of B = 8) or, above the grid, the largest B's η
+(B = 4000: B = 512's), and its row says so.
 
-    η(B) = min(η₀·B/B₀, η_max)
-
-It is chosen by this rule, not tuned per batch size; notebook 04 shows what tuning changes.
+Intervals are 95 % t-intervals over the seeds (:func:`lecture_utils.stats.mean_ci`); a comparison of
+two batch sizes uses the paired per-seed differences (:func:`lecture_utils.stats.paired_diff_ci`: the
+seeds share initial weights and test set).
 """
 from __future__ import annotations
 
@@ -28,19 +36,64 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validate import COUNT, LR, Interval, check_batch_size, check_int, validate_params
+from . import stats
+from ._validate import COUNT, Interval, check_batch_size, check_int, validate_params
 from .data import N_TRAIN
 
 #: The race's batch sizes (the last, N_TRAIN = 4000, is the full MNIST-1D training set).
 RACE_BATCH_SIZES = (1, 8, 32, 128, 512, N_TRAIN)
-#: η(B) = min(LR_BASE · B / LR_BASE_BATCH, LR_MAX).
-LR_BASE, LR_BASE_BATCH, LR_MAX = 0.1, 32, 1.6
+#: The sweep whose tuned η the race uses (notebook 04 §3: fewest updates to a training loss of 0.8).
+LR_SWEEP = "critical_batch"
 
 
-@validate_params(batch_size=COUNT, base_lr=LR, base_batch=COUNT, max_lr=LR)
-def race_lr(batch_size, *, base_lr=LR_BASE, base_batch=LR_BASE_BATCH, max_lr=LR_MAX):
-    """η(B) = min(η₀·B/B₀, η_max): the linear scaling rule, capped (the race's learning rates)."""
-    return float(min(base_lr * batch_size / base_batch, max_lr))
+def tuned_lrs(record=None):
+    """{B: η} of the sweep ``critical_batch``: for every B of its grid, the median over its seeds of
+    the η that reached the target loss in the fewest updates (seeds where no η did are left out)."""
+    if record is None:
+        from . import sweeps
+
+        record = sweeps.load(LR_SWEEP)
+    from .sweeps.critical_batch import run_key
+
+    p, runs = record["params"], record["results"]["runs"]
+    out = {}
+    for b in p["batch_sizes"]:
+        best = [runs[run_key(b, s)]["best_lr"] for s in p["seeds"]]
+        best = [v for v in best if v is not None]
+        if best:
+            out[int(b)] = float(np.median(best))
+    if not out:
+        raise ValueError("record must hold at least one tuned η (a critical_batch record)")
+    return out
+
+
+def race_lrs(batch_sizes=RACE_BATCH_SIZES, record=None):
+    """η for every B of the race and where it comes from: a list of ``(η, source)``.
+
+    ``source`` is ``"tuned"`` for a B of the ``critical_batch`` grid (:func:`tuned_lrs`); a B below or
+    between its grid points gets the η/B of the nearest smaller grid B, η = η*(B₀)·B/B₀ (at most the
+    largest tuned η), ``"η/B of B = B₀"``; a B above the grid gets the largest grid B's η,
+    ``"η of B = B₁"``. ``record``: a ``critical_batch`` record (default: the cache).
+    """
+    tuned = tuned_lrs(record)
+    grid = sorted(tuned)
+    out = []
+    for b in np.atleast_1d(batch_sizes).tolist():
+        b = check_int("batch_sizes[i]", b, low=1)
+        if b in tuned:
+            out.append((tuned[b], "tuned"))
+        elif b > grid[-1]:
+            out.append((tuned[grid[-1]], f"η of B = {grid[-1]}"))
+        else:
+            b0 = max([g for g in grid if g < b], default=grid[0])
+            out.append((min(tuned[b0] * b / b0, max(tuned.values())), f"η/B of B = {b0}"))
+    return out
+
+
+@validate_params(batch_size=COUNT)
+def race_lr(batch_size, record=None):
+    """The race's η for one batch size (:func:`race_lrs`)."""
+    return race_lrs([batch_size], record)[0][0]
 
 
 @validate_params(max_steps=COUNT, ratio=Interval("real", 1.0, None, closed="neither"))
@@ -60,11 +113,13 @@ class _TimeUp(Exception):
 class _RaceClock:
     """A race run's training clock: it starts at the first backward pass, is paused while the run is
     evaluated, and raises :class:`_TimeUp` at the first backward pass past ``budget`` seconds (keeping
-    the model and the number of updates complete by then)."""
+    the model and the number of updates complete by then). ``intervals`` holds the time between two
+    consecutive backward passes with no evaluation between them: one update each."""
 
     def __init__(self, budget):
         self.budget, self.start, self.paused, self.last = budget, None, 0.0, None
         self.model, self.done = None, 0
+        self.intervals, self._after_pause = [], True
 
     def training_seconds(self):
         """Training time at the last backward pass."""
@@ -74,7 +129,9 @@ class _RaceClock:
         t = time.perf_counter()
         if self.start is None:
             self.start = t
-        self.last = t
+        if not self._after_pause:
+            self.intervals.append(t - self.last)
+        self.last, self._after_pause = t, False
         if time.perf_counter() - self.start - self.paused > self.budget:
             self.model, self.done = model, step  # `step` updates are complete
             raise _TimeUp
@@ -82,6 +139,7 @@ class _RaceClock:
     def pause_since_last(self):
         """Count the time since the last backward pass (an evaluation) as paused."""
         self.paused += time.perf_counter() - self.last
+        self._after_pause = True
 
 
 @dataclass
@@ -91,6 +149,8 @@ class RaceRun:
     batch_size: int
     lr: float
     seed: int
+    lr_source: str = "given"                         # "tuned", "η/B of B = 8", … (race_lrs)
+    median_update_s: float = float("nan")            # median wall-clock seconds of one update
     seconds: list = field(default_factory=list)      # training wall-clock seconds at each evaluation
     steps: list = field(default_factory=list)        # updates k
     epochs: list = field(default_factory=list)       # k·B/N
@@ -107,7 +167,10 @@ class RaceRun:
         self.test_acc.append(float(test_acc))
 
     def as_dict(self):
-        return {"batch_size": self.batch_size, "lr": self.lr, "seed": self.seed, "status": self.status,
+        return {"batch_size": self.batch_size, "lr": self.lr, "lr_source": self.lr_source, "seed": self.seed,
+                "status": self.status,
+                "median_update_s": round(self.median_update_s, 7) if math.isfinite(self.median_update_s)
+                else None,
                 "seconds": [round(v, 4) for v in self.seconds], "steps": list(self.steps),
                 "epochs": [round(v, 5) for v in self.epochs],
                 "train_loss": [round(v, 5) for v in self.train_loss],
@@ -115,10 +178,11 @@ class RaceRun:
 
 
 @validate_params(time_budget=Interval("real", 0.0, 600.0, closed="right"))
-def race_one(data, batch_size, *, time_budget, seed=0, lr=None, hidden=256, threads=None):
+def race_one(data, batch_size, *, time_budget, seed=0, lr=None, lr_source=None, hidden=256, threads=None):
     """Train with batch size B for ``time_budget`` seconds of training and return a :class:`RaceRun`.
 
-    η defaults to :func:`race_lr`. ``threads`` (torch intra-op threads) defaults to every core, like
+    η defaults to :func:`race_lrs` (tuned per B; ``lr_source`` says where a given η comes from).
+    ``threads`` (torch intra-op threads) defaults to every core, like
     :func:`lecture_utils.timing.time_per_update`: the race is about what parallel hardware does with
     a bigger batch (training elsewhere uses one thread); the caller's thread count is restored after.
     The run is a :func:`~lecture_utils.train.train_classifier` run (same initial weights for a seed, a
@@ -132,7 +196,9 @@ def race_one(data, batch_size, *, time_budget, seed=0, lr=None, hidden=256, thre
 
     _, _, xt, yt = as_tensors(data)
     n = len(data.y_train)
-    run = RaceRun(batch_size=batch_size, lr=race_lr(batch_size) if lr is None else lr, seed=seed)
+    if lr is None:
+        lr, lr_source = race_lrs([batch_size])[0]
+    run = RaceRun(batch_size=batch_size, lr=float(lr), seed=seed, lr_source=lr_source or "given")
     clock = _RaceClock(time_budget)
 
     def on_eval(step, model, train_loss):
@@ -156,6 +222,8 @@ def race_one(data, batch_size, *, time_budget, seed=0, lr=None, hidden=256, thre
         _add_last_point(run, clock, data, n)
     finally:
         set_threads(before)
+    if clock.intervals:
+        run.median_update_s = float(np.median(clock.intervals))
     return run
 
 
@@ -176,7 +244,8 @@ def _add_last_point(run, clock, data, n):
 
 def race(batch_sizes=RACE_BATCH_SIZES, *, time_budget=0.5, seeds=(0,), data=None, progress=True,
          threads=None):
-    """Run :func:`race_one` for every (B, seed); returns the list of :class:`RaceRun` (notebook 01 §5).
+    """Run :func:`race_one` for every (B, seed) at the η of :func:`race_lrs`; returns the list of
+    :class:`RaceRun` (notebook 01 §5).
 
     The live version in the notebook uses ``time_budget=0.5`` s per batch size and one seed
     (about 3 s for six batch sizes); the cached sweep ``time_to_accuracy`` uses more time and seeds.
@@ -191,11 +260,13 @@ def race(batch_sizes=RACE_BATCH_SIZES, *, time_budget=0.5, seeds=(0,), data=None
     seeds = [check_int("seeds[i]", s, low=0, high=2**32 - 1) for s in np.atleast_1d(seeds).tolist()]
     if not seeds:
         raise ValueError("seeds must hold at least one seed")
+    lrs = dict(zip(sizes, race_lrs(sizes)))
     cells = [(b, s) for s in seeds for b in sizes]
     if progress:
         from tqdm.auto import tqdm
         cells = tqdm(cells, desc=f"race ({time_budget:g} s per run)")
-    return [race_one(data, b, time_budget=time_budget, seed=s, threads=threads) for b, s in cells]
+    return [race_one(data, b, time_budget=time_budget, seed=s, lr=lrs[b][0], lr_source=lrs[b][1],
+                     threads=threads) for b, s in cells]
 
 
 # ----------------------------------------------------------------------------- summaries
@@ -214,17 +285,46 @@ def first_reach(xs, ys, target):
     return float(np.asarray(xs, float)[hit[0]]) if hit.size else math.inf
 
 
-def mean_se(values):
-    """Mean and standard error (std with ddof=1 over √n; 0 for one value) of the finite ``values``, and n."""
-    v = np.asarray([x for x in values if np.isfinite(x)], float)
-    if v.size == 0:
-        return float("nan"), float("nan"), 0
-    se = float(v.std(ddof=1) / np.sqrt(v.size)) if v.size > 1 else 0.0
-    return float(v.mean()), se, int(v.size)
+@dataclass(frozen=True)
+class SeedValues:
+    """One statistic of one batch size over the seeds: ``values`` maps each seed that has a finite
+    value to it (a seed that never reached a target has none); ``ci`` is their 95 % t-interval
+    (:func:`lecture_utils.stats.mean_ci`; None when no seed has a value, ``half`` NaN for one)."""
+
+    values: dict
+
+    @classmethod
+    def of(cls, seeds, values):
+        return cls({int(s): float(v) for s, v in zip(seeds, values) if v is not None and np.isfinite(v)})
+
+    @property
+    def n(self):
+        return len(self.values)
+
+    @property
+    def ci(self):
+        return stats.mean_ci(list(self.values.values())) if self.values else None
+
+    @property
+    def mean(self):
+        return self.ci.mean if self.values else float("nan")
+
+    def text(self, spec=".3f"):
+        """'0.512 ± 0.004' (mean ± 95 % t half-width), '0.512' for one seed, '–' for none."""
+        if not self.values:
+            return "–"
+        ci = self.ci
+        return f"{ci.mean:{spec}}" if ci.n < 2 else f"{ci.mean:{spec}} ± {ci.half:{spec}}"
+
+    def as_dict(self):
+        ci = self.ci
+        return {"mean": ci.mean if ci else None, "half": ci.half if ci and ci.n > 1 else None,
+                "n": self.n}
 
 
 def curve_band(runs, axis, key, grid):
-    """Mean and standard error across runs of ``key`` (train_loss/test_acc) against ``axis`` on ``grid``.
+    """Mean and 95 % t-interval half-width (:func:`lecture_utils.stats.mean_ci`) across runs of ``key``
+    (train_loss/test_acc) against ``axis`` on ``grid``; the half-width is NaN for one run.
 
     Each run contributes its last recorded value at or before each grid point (a step function);
     grid points before a run's first evaluation or after its end are NaN for that run, and the
@@ -236,35 +336,71 @@ def curve_band(runs, axis, key, grid):
         ys = np.asarray(r[key], float)
         row = np.array([value_at(xs, ys, g) if xs.size and g <= xs[-1] * 1.0000001 else np.nan for g in grid])
         vals.append(row)
-    vals = np.array(vals)
-    ok = np.all(np.isfinite(vals), axis=0)
-    mean = np.where(ok, np.nanmean(np.where(ok, vals, 0.0), axis=0) if len(runs) else np.nan, np.nan)
-    se = (np.where(ok, vals.std(axis=0, ddof=1) / np.sqrt(len(runs)), np.nan) if len(runs) > 1
-          else np.where(ok, 0.0, np.nan))
-    return mean, se
+    vals = np.array(vals).reshape(len(runs), len(grid))
+    mean, half = np.full(len(grid), np.nan), np.full(len(grid), np.nan)
+    for j in range(len(grid)):
+        if runs and np.all(np.isfinite(vals[:, j])):
+            ci = stats.mean_ci(vals[:, j])
+            mean[j], half[j] = ci.mean, ci.half
+    return mean, half
 
 
 def summarize(runs, *, time_budget, targets=(0.5, 0.6)):
-    """Per batch size: end-of-budget training loss and test accuracy, updates, epochs, and seconds to
-    each target test accuracy — each as (mean, standard error, n) over seeds; counts of runs that
-    never reached a target. ``runs`` are dicts (:meth:`RaceRun.as_dict`)."""
+    """Per batch size, each statistic as :class:`SeedValues` (per seed, 95 % t-interval): end-of-budget
+    training loss and test accuracy, best test accuracy, updates, epochs, mean seconds per update (the
+    clock over the updates), median seconds of one update, and seconds to each target test accuracy
+    (only the seeds that reached it; ``reached_<t>`` counts them). ``runs`` are dicts
+    (:meth:`RaceRun.as_dict`)."""
     out = {}
     for b in sorted({r["batch_size"] for r in runs}):
-        rs = [r for r in runs if r["batch_size"] == b]
-        row = {"lr": rs[0]["lr"], "n_seeds": len(rs), "diverged": sum(r["status"] == "diverged" for r in rs)}
+        rs = sorted((r for r in runs if r["batch_size"] == b), key=lambda r: r["seed"])
+        seeds = [r["seed"] for r in rs]
+
+        def per_seed(fn, rs=rs, seeds=seeds):
+            return SeedValues.of(seeds, [fn(r) if r["steps"] else None for r in rs])
+
+        row = {"lr": rs[0]["lr"], "lr_source": rs[0].get("lr_source", "given"), "n_seeds": len(rs),
+               "diverged": sum(r["status"] == "diverged" for r in rs)}
         for key in ("train_loss", "test_acc"):
-            row[f"final_{key}"] = mean_se([r[key][-1] if r[key] else np.nan for r in rs])
-        row["best_test_acc"] = mean_se([max(r["test_acc"]) if r["test_acc"] else np.nan for r in rs])
-        row["updates"] = mean_se([r["steps"][-1] if r["steps"] else np.nan for r in rs])
-        row["epochs"] = mean_se([r["epochs"][-1] if r["epochs"] else np.nan for r in rs])
-        row["seconds_per_update"] = mean_se([r["seconds"][-1] / r["steps"][-1] if r["steps"] else np.nan
-                                             for r in rs])
+            row[f"final_{key}"] = per_seed(lambda r, key=key: r[key][-1])
+        row["best_test_acc"] = per_seed(lambda r: max(r["test_acc"]))
+        row["updates"] = per_seed(lambda r: r["steps"][-1])
+        row["epochs"] = per_seed(lambda r: r["epochs"][-1])
+        row["seconds_per_update"] = per_seed(lambda r: r["seconds"][-1] / r["steps"][-1])
+        row["median_update_s"] = per_seed(lambda r: r.get("median_update_s"))
         for t in targets:
-            times = [first_reach(r["seconds"], r["test_acc"], t) for r in rs]
-            row[f"seconds_to_{t:g}"] = mean_se(times)
-            row[f"reached_{t:g}"] = int(sum(np.isfinite(times)))
+            row[f"seconds_to_{t:g}"] = per_seed(lambda r, t=t: first_reach(r["seconds"], r["test_acc"], t))
+            row[f"reached_{t:g}"] = row[f"seconds_to_{t:g}"].n
         out[b] = row
     return out
+
+
+def loss_at_epochs(runs, epochs=1.0):
+    """{B: :class:`SeedValues`} of the full training loss after ``epochs`` epochs (the last evaluation at
+    or before it; a seed whose run ended earlier has no value). With η/B fixed, SGD makes about the same
+    progress per epoch: per epoch it moves θ by ≈ η·(N/B)·∇L and its noise scale is ≈ ηN/B (Smith & Le
+    2018), both fixed by η/B (notebook 01 §5)."""
+    runs = [r.as_dict() if hasattr(r, "as_dict") else r for r in runs]
+    out = {}
+    for b in sorted({r["batch_size"] for r in runs}):
+        rs = sorted((r for r in runs if r["batch_size"] == b), key=lambda r: r["seed"])
+        out[b] = SeedValues.of([r["seed"] for r in rs],
+                               [value_at(r["epochs"], r["train_loss"], epochs)
+                                if r["epochs"] and r["epochs"][-1] >= epochs else None for r in rs])
+    return out
+
+
+def per_epoch_text(runs, epochs=1.0):
+    """One line: the training loss after ``epochs`` epochs per B, with its η/B written as 1/(B/η)."""
+    runs = [r.as_dict() if hasattr(r, "as_dict") else r for r in runs]
+    lr = {r["batch_size"]: r["lr"] for r in runs}
+    n = len({r["seed"] for r in runs})
+    parts = []
+    for b, v in loss_at_epochs(runs, epochs).items():
+        some = "" if v.n == n else f" ({v.n} of {n} seeds got that far)"
+        parts.append(f"B = {b} (η/B = 1/{b / lr[b]:.0f}): {v.text('.2f')}{some}")
+    return (f"training loss after {epochs:g} epoch{'s' if epochs != 1 else ''} "
+            f"(mean ± 95 % t-interval over {n} seeds): " + "; ".join(parts))
 
 
 def machine_load():
@@ -275,17 +411,20 @@ def machine_load():
 
 
 # ----------------------------------------------------------------------------- the lecture's table
-def compare(a, b, *, z=2.0):
-    """Compare two (mean, se, n) results: 'lower', 'higher' or 'indistinguishable' for ``a`` against ``b``
-    (the difference must exceed ``z`` standard errors of the difference, se = √(se_a² + se_b²))."""
-    if a is None or b is None or a[0] is None or b[0] is None \
-            or not (np.isfinite(a[0]) and np.isfinite(b[0])):
+def compare(a, b):
+    """Compare two :class:`SeedValues` on the seeds they share: 'lower', 'higher' or
+    'indistinguishable' for ``a`` against ``b`` — 'lower'/'higher' only when the paired 95 %
+    t-interval of the per-seed differences aᵢ − bᵢ (:func:`lecture_utils.stats.paired_diff_ci`)
+    excludes 0; 'not measured' with fewer than two shared seeds."""
+    if a is None or b is None:
         return "not measured"
-    d = a[0] - b[0]
-    se = math.hypot(a[1] or 0.0, b[1] or 0.0)
-    if abs(d) <= z * se or d == 0:
+    shared = sorted(set(a.values) & set(b.values))
+    if len(shared) < 2:
+        return "not measured"
+    ci = stats.paired_diff_ci([a.values[k] for k in shared], [b.values[k] for k in shared])
+    if ci.low <= 0 <= ci.high:
         return "indistinguishable"
-    return "lower" if d < 0 else "higher"
+    return "lower" if ci.mean < 0 else "higher"
 
 
 def parallel_limit(batch_sizes, per_update, factor=2.0):
@@ -297,16 +436,9 @@ def parallel_limit(batch_sizes, per_update, factor=2.0):
     return max(ok) if ok else sizes[0]
 
 
-def _mean_pm_se(stat, fmt=".3f"):
-    """'0.512 ± 0.004' for a (mean, se, n) with n > 1, '0.512' for one value, '–' when not measured."""
-    if stat is None or stat[0] is None or not np.isfinite(stat[0]):
-        return "–"
-    return f"{stat[0]:{fmt}}" if stat[2] <= 1 else f"{stat[0]:{fmt}} ± {stat[1]:{fmt}}"
-
-
 def _at_epochs(runs, key, epochs):
-    """(mean, se, n) over seeds of ``key`` at ``epochs`` epochs (last value recorded by then)."""
-    return mean_se([value_at(r["epochs"], r[key], epochs) for r in runs])
+    """:class:`SeedValues` of ``key`` at ``epochs`` epochs (last value recorded by then)."""
+    return SeedValues.of([r["seed"] for r in runs], [value_at(r["epochs"], r[key], epochs) for r in runs])
 
 
 @validate_params(small=COUNT, large=COUNT)
@@ -316,12 +448,15 @@ def lecture_table(timing_record, race_record, *, small=1, large=N_TRAIN):
     Returns a list of dicts with keys ``aspect``, ``lecture`` (what the lecture's table says, small
     vs large), ``measured`` (what our numbers say) and ``evidence`` (the numbers, with seeds and
     intervals). Wall-clock rows come from the ``timing`` sweep, the others from ``time_to_accuracy``.
-    Every verdict is computed: a difference counts only when it exceeds two standard errors.
+    Every verdict is computed: a difference counts only when the paired 95 % t-interval of the per-seed
+    differences excludes 0 (:func:`compare`).
     """
     tres, rres = timing_record["results"], race_record["results"]
+    tres = {**tres, "repeats": timing_record["params"].get("repeats")}
     p = race_record["params"]
     runs = rres["runs"]
-    by_b = {b: [r for r in runs if r["batch_size"] == b] for b in p["batch_sizes"]}
+    by_b = {b: sorted((r for r in runs if r["batch_size"] == b), key=lambda r: r["seed"])
+            for b in p["batch_sizes"]}
     summ = summarize(runs, time_budget=p["time_budget_s"], targets=p["targets"])
     return (_time_rows(tres, small, large) + [_gradient_row(rres["noise"], small, large)]
             + [_loss_row(by_b, summ, p, small, large), _accuracy_row(by_b, summ, p, small, large)])
@@ -350,11 +485,13 @@ def _time_rows(tres, small, large):
                f"t({large}) = {g[large] / g[small]:.1f} × t(1)")
     same = "about the same" if ratio <= 2 else f"same only up to B ≈ {limit}"
     machine = tres["machine"]
+    source = (f"cached timing sweep: {machine.get('cpu', '?')}, {machine.get('threads', '?')} threads, "
+              f"median of {tres.get('repeats') or '?'} updates per B; ")
     rows.append({"aspect": "time per update, with parallelism", "lecture": "same · same (not too large)",
-                 "measured": f"{same}; large {ratio:.0f}× slower on this CPU",
-                 "evidence": f"t(B) ≤ 2 × t(1) up to B = {limit}; t({large}) = {ratio:.0f} × t(1) instead of "
-                             f"{large} × (so {large / ratio:.0f} examples' worth of parallel work); "
-                             f"{machine.get('threads', '?')} threads of the CPU {machine.get('cpu', '?')}"
+                 "measured": f"{same}; large {ratio:.0f}× slower on the CPU of the cached sweep",
+                 "evidence": source + f"t(B) ≤ 2 × t(1) up to B = {limit}; "
+                             f"t({large}) = {ratio:.0f} × t(1) instead of "
+                             f"{large} × (so {large / ratio:.0f} examples' worth of parallel work)"
                              + (gpu or "; no GPU measured (the lecture's V100 stays flat to B ≈ 1000)")})
     # 3. per epoch
     faster = "small slower · large faster" if te[small] > te[large] else "small faster · large slower"
@@ -383,7 +520,7 @@ def _loss_row(by_b, summ, p, small, large):
         loss_e = {b: _at_epochs(rs, "train_loss", e) for b, rs in by_b.items()}
         per_epoch = f"per epoch: {_versus(loss_e, small, large)}"
         ev_epoch = (f"after {e} epoch{'s' if e != 1 else ''}: "
-                    + ", ".join(f"B = {b}: {_mean_pm_se(v)}" for b, v in loss_e.items()) + "; ")
+                    + ", ".join(f"B = {b}: {v.text()}" for b, v in loss_e.items()) + "; ")
     else:
         slow = min(by_b, key=lambda b: min(r["epochs"][-1] for r in by_b[b]))
         per_epoch = f"per epoch: not measured (B = {slow} did not finish one epoch in {T:g} s)"
@@ -392,8 +529,8 @@ def _loss_row(by_b, summ, p, small, large):
             "measured": (f"{per_epoch}; per second: {_best(loss_t, 'lowest')}; "
                          f"{_versus(loss_t, small, large)}"),
             "evidence": (ev_epoch + f"after {T:g} s: "
-                         + ", ".join(f"B = {b}: {_mean_pm_se(v)}" for b, v in loss_t.items())
-                         + f" (mean ± standard error, {len(p['seeds'])} seeds)")}
+                         + ", ".join(f"B = {b}: {v.text()}" for b, v in loss_t.items())
+                         + f" (mean ± 95 % t-interval, {len(p['seeds'])} seeds)")}
 
 
 def _accuracy_row(by_b, summ, p, small, large):
@@ -405,30 +542,31 @@ def _accuracy_row(by_b, summ, p, small, large):
                          f"{_versus(acc, small, large, higher_is_better=True)} "
                          "(mixed with how far each got: notebook 03 compares at equal training loss)"),
             "evidence": f"best test accuracy within {T:g} s: "
-                        + ", ".join(f"B = {b}: {_mean_pm_se(v)}" for b, v in acc.items())
-                        + f" (mean ± standard error, {len(p['seeds'])} seeds)"}
+                        + ", ".join(f"B = {b}: {v.text()}" for b, v in acc.items())
+                        + f" (mean ± 95 % t-interval, {len(p['seeds'])} seeds)"}
 
 
-def _best(stats, which):
-    """'lowest at B = 32 (B = 128 within 2 standard errors)': the best mean and who cannot be told from it."""
-    key = (lambda b: stats[b][0]) if which == "lowest" else (lambda b: -stats[b][0])
-    ok = [b for b in stats if stats[b][0] is not None and np.isfinite(stats[b][0])]
+def _best(values, which):
+    """'lowest at B = 32 (B = 128 not distinguishable from it)': the best mean, and who cannot be told
+    from it (:func:`compare`: the paired 95 % interval of the difference includes 0)."""
+    key = (lambda b: values[b].mean) if which == "lowest" else (lambda b: -values[b].mean)
+    ok = [b for b in values if values[b].n]
     if not ok:
         return "not measured"
     best = min(ok, key=key)
-    ties = [b for b in ok if b != best and compare(stats[b], stats[best]) == "indistinguishable"]
-    return f"{which} at B = {best}" + (f" (B = {', '.join(map(str, ties))} within 2 standard errors)"
+    ties = [b for b in ok if b != best and compare(values[b], values[best]) == "indistinguishable"]
+    return f"{which} at B = {best}" + (f" (B = {', '.join(map(str, ties))} not distinguishable from it)"
                                        if ties else "")
 
 
-def _versus(stats, a, b, *, higher_is_better=False):
-    """'B = a better than B = b' / 'worse' / 'B = a and B = b indistinguishable (within 2 standard
-    errors)'."""
-    w = _better_or_worse(compare(stats[a], stats[b]), higher_is_better)
+def _versus(values, a, b, *, higher_is_better=False):
+    """'B = a better than B = b' / 'worse' / 'B = a and B = b indistinguishable (paired 95 % interval
+    of the difference includes 0)'."""
+    w = _better_or_worse(compare(values[a], values[b]), higher_is_better)
     if w in ("better", "worse"):
         return f"B = {a} {w} than B = {b}"
     if w == "indistinguishable":
-        return f"B = {a} and B = {b} indistinguishable (within 2 standard errors)"
+        return f"B = {a} and B = {b} indistinguishable (paired 95 % interval of the difference includes 0)"
     return f"B = {a} vs B = {b} not measured"
 
 
@@ -438,6 +576,33 @@ def _better_or_worse(cmp, higher_is_better=False):
         return cmp
     good = (cmp == "higher") if higher_is_better else (cmp == "lower")
     return "better" if good else "worse"
+
+
+def clock_rows(timing_record, race_record):
+    """The race's clock against the ``timing`` cache, per B that both measured (notebook 01 §5): dicts
+    with batch_size, ``race_mean`` (the race's clock over its updates: the mean seconds per update),
+    ``race_median`` (the median of one update in the same runs) and ``timing_median`` (the cached
+    sweep's median), each race value a :class:`SeedValues` over the race's seeds."""
+    t = dict(zip(timing_record["results"]["batch_sizes"], timing_record["results"]["per_update_s"]))
+    p = race_record["params"]
+    summ = summarize(race_record["results"]["runs"], time_budget=p["time_budget_s"], targets=p["targets"])
+    return [{"batch_size": b, "race_mean": summ[b]["seconds_per_update"],
+             "race_median": summ[b]["median_update_s"], "timing_median": t[b]}
+            for b in summ if b in t]
+
+
+def clock_table(timing_record, race_record):
+    """:func:`clock_rows` as text (milliseconds per update; mean ± 95 % t-interval over the seeds)."""
+    n = len(race_record["params"]["seeds"])
+    lines = [f"ms per update (race: mean ± 95 % t-interval over {n} seeds)",
+             f"{'B':>5} {'race: clock / updates':>22} {'race: median update':>20} "
+             f"{'timing cache: median':>21}"]
+    for r in clock_rows(timing_record, race_record):
+        mean = SeedValues({k: v * 1e3 for k, v in r["race_mean"].values.items()})
+        med = SeedValues({k: v * 1e3 for k, v in r["race_median"].values.items()})
+        lines.append(f"{r['batch_size']:>5} {mean.text('.2f'):>22} {med.text('.2f'):>20} "
+                     f"{r['timing_median'] * 1e3:>21.2f}")
+    return "\n".join(lines)
 
 
 def table_markdown(rows):

@@ -5,8 +5,12 @@ nearly flat while B is small (the cores are not yet busy), so bigger batches fin
 sooner; once the hardware is full it grows ~linearly with B.
 
 A clock on a busy machine lies: :func:`reliability` says when repeats of one measurement
-disagree, when a larger batch measured faster per update than a smaller one, or when the
-machine's load average exceeds its cores, so that the notebook does not draw conclusions from it.
+disagree, when a larger batch measured faster per update than a smaller one, when the machine's
+load average exceeds its cores, or when the curve's shape differs from the cached sweep's, so that
+the notebook does not draw conclusions from it (and says which measurement a conclusion rests on).
+
+t(B) is the *median* of the repeats: a clock over many updates (the race of notebook 01 §5) is a
+*mean*, which also counts the occasional slow update.
 """
 from __future__ import annotations
 
@@ -131,19 +135,26 @@ class Reliability:
     reasons: list
     spread: list          # (q75 − q25)/median of the repeats, one per batch size
     load_per_cpu: float   # the larger load average (before/after) divided by the CPU count
+    versus_cache: dict = field(default_factory=dict)  # B → live t(B) / cached t(B) (with a reference)
 
     def message(self):
         if self.ok:
+            vs = ""
+            if self.versus_cache:
+                r = list(self.versus_cache.values())
+                vs = f", {min(r):.2g}–{max(r):.2g}× the cached sweep's time per update at every B"
             return ("measurement looks reliable: repeats agree (largest relative spread "
-                    f"{max(self.spread, default=0):.0%}), load {self.load_per_cpu:.2f} per CPU")
+                    f"{max(self.spread, default=0):.0%}), load {self.load_per_cpu:.2f} per CPU{vs}")
         return ("⚠ unreliable measurement — " + "; ".join(self.reasons)
                 + ". Do not draw conclusions from these times.")
 
 
 @validate_params(max_spread=Interval("real", 0.0, None, closed="neither"),
                  max_load_per_cpu=Interval("real", 0.0, None, closed="neither"),
-                 monotone_tolerance=Interval("real", 0.0, 1.0, closed="left"))
-def reliability(timing, *, max_spread=0.5, max_load_per_cpu=1.0, monotone_tolerance=0.25):
+                 monotone_tolerance=Interval("real", 0.0, 1.0, closed="left"),
+                 max_shape_ratio=Interval("real", 1.0, None, closed="neither"))
+def reliability(timing, *, reference=None, max_spread=0.5, max_load_per_cpu=1.0, monotone_tolerance=0.25,
+                max_shape_ratio=3.0):
     """Is a :class:`Timing` trustworthy? (notebook 01 §3, after the measurement)
 
     Unreliable when any of:
@@ -151,7 +162,13 @@ def reliability(timing, *, max_spread=0.5, max_load_per_cpu=1.0, monotone_tolera
       * a larger batch measured faster per update than a smaller one, t(B') < (1 − tol)·t(B) for
         B' > B (the larger batch does strictly more work, so the clock was disturbed);
       * the machine was busy: the 1-minute load average (before or after) exceeds
-        ``max_load_per_cpu`` × the number of CPUs (more runnable processes than cores).
+        ``max_load_per_cpu`` × the number of CPUs (more runnable processes than cores);
+      * with ``reference`` (a cached ``timing`` sweep record, CPU): the ratio r(B) = live t(B) / cached
+        t(B) varies over the common batch sizes by more than ``max_shape_ratio``, max r / min r > 3.
+        Another steady machine scales every B by a similar factor (only where its parallelism runs
+        out may the factor drift); a factor that jumps between batch sizes means another curve
+        shape: a disturbed clock, or hardware unlike the cache's — either way the notebook's
+        conclusion then rests on the cached sweep, and says so.
     """
     if not isinstance(timing, Timing):
         raise ValueError(f"timing must be a Timing (from time_per_update); got {type(timing).__name__}")
@@ -176,4 +193,24 @@ def reliability(timing, *, max_spread=0.5, max_load_per_cpu=1.0, monotone_tolera
     load_per_cpu = max(loads) / max(timing.cpus, 1) if loads else float("nan")
     if loads and load_per_cpu > max_load_per_cpu:
         reasons.append(f"the machine is busy: load average {max(loads):.1f} on {timing.cpus} CPUs")
-    return Reliability(ok=not reasons, reasons=reasons, spread=spread, load_per_cpu=float(load_per_cpu))
+    versus = _versus_cache(timing, reference)
+    if len(versus) >= 2:
+        lo, hi = min(versus, key=versus.get), max(versus, key=versus.get)
+        if versus[hi] / versus[lo] > max_shape_ratio:
+            cpu = reference["results"].get("machine", {}).get("cpu", "?")
+            reasons.append(f"the curve's shape differs from the cached sweep's ({cpu}): live/cached time per "
+                           f"update {versus[lo]:.1f}× at B = {lo} but {versus[hi]:.1f}× at B = {hi}")
+    return Reliability(ok=not reasons, reasons=reasons, spread=spread, load_per_cpu=float(load_per_cpu),
+                       versus_cache=versus)
+
+
+def _versus_cache(timing, reference):
+    """{B: live t(B) / cached t(B)} over the batch sizes both measured ({} without a CPU reference)."""
+    if reference is None or timing.device != "cpu":
+        return {}
+    try:
+        cached = dict(zip(reference["results"]["batch_sizes"], reference["results"]["per_update_s"]))
+    except (KeyError, TypeError):
+        raise ValueError("reference must be a cached timing sweep record: sweeps.load('timing')") from None
+    return {int(b): float(t / cached[b]) for b, t in zip(timing.batch_sizes, timing.per_update)
+            if b in cached and cached[b] > 0}

@@ -9,13 +9,34 @@ from lecture_utils.data import N_TRAIN
 from lecture_utils.panels import batches as P
 
 
-def test_lr_rule_is_linear_then_capped():
-    assert R.race_lr(32) == pytest.approx(0.1)
-    assert R.race_lr(1) == pytest.approx(0.1 / 32)
-    assert R.race_lr(128) == pytest.approx(0.4)
-    assert R.race_lr(512) == pytest.approx(1.6) and R.race_lr(4000) == pytest.approx(1.6)
+def _critical(best):
+    """A critical_batch-like record: {B: [best η of each seed]}."""
+    seeds = [0, 1, 2]
+    return {"params": {"batch_sizes": sorted(best), "seeds": seeds},
+            "results": {"runs": {f"{b}|{s}": {"best_lr": v}
+                                 for b, vs in best.items() for s, v in zip(seeds, vs)}}}
+
+
+def test_race_lrs_are_tuned_per_batch_size_and_say_where_they_come_from():
+    rec = _critical({8: [0.2, 0.2, 0.4], 32: [0.8, None, 0.8], 128: [1.6, 1.6, 1.6]})
+    assert R.tuned_lrs(rec) == {8: 0.2, 32: 0.8, 128: 1.6}  # median over the seeds that reached
+    lrs = R.race_lrs([1, 8, 16, 32, 128, 4000], rec)
+    assert lrs == [(pytest.approx(0.025), "η/B of B = 8"), (0.2, "tuned"),
+                   (pytest.approx(0.4), "η/B of B = 8"), (0.8, "tuned"), (1.6, "tuned"),
+                   (1.6, "η of B = 128")]
+    # between grid points the η/B of the smaller one, never above the largest tuned η
+    assert R.race_lrs([100], rec)[0] == (pytest.approx(1.6), "η/B of B = 32")
     with pytest.raises(ValueError, match="batch_size"):
         R.race_lr(0)
+    with pytest.raises(ValueError, match="record"):
+        R.tuned_lrs(_critical({8: [None, None, None]}))
+
+
+def test_the_cached_race_ran_at_the_tuned_lrs_of_the_critical_batch_cache():
+    p = sweeps.module("time_to_accuracy").PARAMS
+    lrs = R.race_lrs(p["batch_sizes"])
+    assert p["lrs"] == [pytest.approx(v) for v, _ in lrs]
+    assert [s for _, s in lrs] == ["η/B of B = 8", "tuned", "tuned", "tuned", "tuned", "η of B = 512"]
 
 
 def test_eval_steps_are_log_spaced_integers():
@@ -27,7 +48,8 @@ def test_eval_steps_are_log_spaced_integers():
 
 def _run(b, seed, seconds, acc, loss=None, status="completed"):
     steps = list(range(1, len(seconds) + 1))
-    return {"batch_size": b, "lr": R.race_lr(b), "seed": seed, "status": status, "seconds": seconds,
+    return {"batch_size": b, "lr": 0.1, "lr_source": "given", "seed": seed, "status": status,
+            "median_update_s": seconds[0], "seconds": seconds,
             "steps": steps, "epochs": [k * b / N_TRAIN for k in steps],
             "train_loss": loss or [2.0 / k for k in steps], "test_acc": acc}
 
@@ -36,23 +58,33 @@ def test_summaries_on_synthetic_runs():
     runs = [_run(32, 0, [0.1, 0.2, 0.4], [0.3, 0.55, 0.62]), _run(32, 1, [0.1, 0.3, 0.5], [0.2, 0.45, 0.58]),
             _run(4000, 0, [0.2, 0.4], [0.2, 0.3]), _run(4000, 1, [0.2, 0.4], [0.25, 0.35])]
     s = R.summarize(runs, time_budget=0.5, targets=(0.5, 0.6))
-    assert s[32]["seconds_to_0.5"][:2] == pytest.approx((0.35, 0.15))  # 0.2 and 0.5 s
-    assert s[32]["reached_0.6"] == 1 and s[32]["seconds_to_0.6"] == (pytest.approx(0.4), 0.0, 1)
-    assert s[4000]["reached_0.5"] == 0 and math.isnan(s[4000]["seconds_to_0.5"][0])
-    assert s[32]["final_test_acc"][0] == pytest.approx(0.60) and s[32]["final_test_acc"][2] == 2
+    # 0.2 and 0.5 s: mean 0.35, 95 % t-interval with 1 dof: t = 12.706, s/√n = 0.15
+    ci = s[32]["seconds_to_0.5"].ci
+    assert (ci.mean, ci.half, ci.n) == (pytest.approx(0.35), pytest.approx(12.706 * 0.15, rel=1e-3), 2)
+    assert s[32]["reached_0.6"] == 1 and s[32]["seconds_to_0.6"].values == {0: pytest.approx(0.4)}
+    assert s[32]["seconds_to_0.6"].text(".2f") == "0.40"  # one seed: no interval
+    assert s[4000]["reached_0.5"] == 0 and math.isnan(s[4000]["seconds_to_0.5"].mean)
+    assert s[4000]["seconds_to_0.5"].text() == "–"
+    assert s[32]["final_test_acc"].mean == pytest.approx(0.60) and s[32]["final_test_acc"].n == 2
+    assert s[32]["median_update_s"].values == {0: 0.1, 1: 0.1} and s[32]["lr_source"] == "given"
     assert R.first_reach([1, 2, 3], [0.1, 0.5, 0.7], 0.6) == 3 and R.first_reach([1], [0.1], 0.6) == math.inf
     assert R.value_at([1, 2, 3], [10, 20, 30], 2.5) == 20 and math.isnan(R.value_at([1, 2], [1, 2], 0.5))
-    mean, se = R.curve_band(runs[:2], "seconds", "test_acc", [0.05, 0.15, 0.35, 0.45])
+    mean, half = R.curve_band(runs[:2], "seconds", "test_acc", [0.05, 0.15, 0.35, 0.45])
     assert math.isnan(mean[0]) and mean[1] == pytest.approx(0.25) and mean[2] == pytest.approx(0.5)
-    assert se[2] == pytest.approx(0.05) and math.isnan(mean[3])  # run 0 ended at 0.4 s
+    assert half[2] == pytest.approx(12.706 * 0.05, rel=1e-3) and math.isnan(mean[3])  # run 0 ended at 0.4 s
+    _, half1 = R.curve_band(runs[:1], "seconds", "test_acc", [0.15])
+    assert math.isnan(half1[0])  # one run: no band
     text = P.race_table(runs, time_budget=0.5)
-    assert "never" in text and "0.35 ± 0.15" in text
+    assert "never" in text and "0.35 ± 1.91" in text and "95 % t-interval over seeds [0, 1]" in text
 
 
 def test_a_short_real_race_stops_past_its_budget_and_logs_curves(mnist):
     # no clock assertion beyond the budget rule itself: the last point is where the clock passed T
     run = R.race_one(mnist, 128, time_budget=0.05, seed=0)
-    assert run.status == "completed" and run.lr == pytest.approx(0.4)
+    assert run.status == "completed" and run.lr == pytest.approx(R.race_lr(128)) and run.lr_source == "tuned"
+    # the median update is one interval between backward passes: positive, and below the clock's mean
+    # only by the occasional slow update (never more than the whole clock)
+    assert 0 < run.median_update_s < run.seconds[-1]
     assert run.seconds[-1] > 0.05 and run.steps == sorted(run.steps) and run.steps[0] == 1
     assert np.all(np.diff(run.seconds) >= 0)
     assert run.epochs[-1] == pytest.approx(run.steps[-1] * 128 / 4000)
@@ -65,9 +97,11 @@ def test_cached_race_is_complete_and_figure_draws():
     record = sweeps.load("time_to_accuracy")
     p, res = record["params"], record["results"]
     assert len(res["runs"]) == len(p["batch_sizes"]) * len(p["seeds"])
+    lrs = dict(zip(p["batch_sizes"], p["lrs"]))
     for r in res["runs"]:
-        assert r["lr"] == pytest.approx(R.race_lr(r["batch_size"]))
+        assert r["lr"] == pytest.approx(lrs[r["batch_size"]]) and r["lr_source"]
         assert r["seconds"][-1] >= p["time_budget_s"] or r["status"] == "diverged"
+        assert 0 < r["median_update_s"] <= r["seconds"][-1] / r["steps"][-1] * 1.5
     # gradient noise falls with B: the cosine to the full gradient rises to 1 at the full batch
     cos = res["noise"]["mean_cosine"]
     assert all(a < b for a, b in zip(cos, cos[1:])) and cos[-1] == pytest.approx(1.0)
@@ -76,11 +110,22 @@ def test_cached_race_is_complete_and_figure_draws():
     assert len(fig.axes) == 6 and all(ax.lines for ax in fig.axes)
 
 
-def test_compare_and_parallel_limit():
-    assert R.compare((1.0, 0.1, 4), (2.0, 0.1, 4)) == "lower"
-    assert R.compare((2.0, 0.1, 4), (1.0, 0.1, 4)) == "higher"
-    assert R.compare((1.0, 0.4, 4), (1.5, 0.4, 4)) == "indistinguishable"
-    assert R.compare((float("nan"), 0, 0), (1.0, 0.1, 4)) == "not measured"
+def test_compare_pairs_the_seeds():
+    a = R.SeedValues({0: 1.0, 1: 1.1, 2: 0.9, 3: 1.0})
+    b = R.SeedValues({0: 2.0, 1: 2.2, 2: 1.9, 3: 2.1})
+    assert R.compare(a, b) == "lower" and R.compare(b, a) == "higher"
+    # a seed-to-seed spread larger than the difference: the paired interval still sees a steady shift
+    c = R.SeedValues({0: 1.0, 1: 3.0, 2: 5.0, 3: 7.0})
+    d = R.SeedValues({0: 1.1, 1: 3.1, 2: 5.2, 3: 7.1})
+    assert R.compare(c, d) == "lower"
+    e = R.SeedValues({0: 1.0, 1: 2.0, 2: 1.5})
+    f = R.SeedValues({0: 1.4, 1: 1.6, 2: 1.5})
+    assert R.compare(e, f) == "indistinguishable"
+    assert R.compare(R.SeedValues({}), a) == "not measured"
+    assert R.compare(R.SeedValues({0: 1.0}), R.SeedValues({0: 2.0})) == "not measured"  # one pair
+
+
+def test_parallel_limit():
     assert R.parallel_limit([1, 4, 16, 64, 256], [1.0, 1.1, 1.9, 2.5, 9.0]) == 16
     assert R.parallel_limit([1, 4], [1.0, 3.0]) == 1
 
@@ -98,7 +143,8 @@ def test_lecture_table_is_computed_from_the_caches():
     assert rows[2]["measured"] == "small slower · large faster"
     cos = race["results"]["noise"]["mean_cosine"]
     assert f"B = 1: {cos[0]:.2f}" in rows[3]["evidence"] and rows[3]["measured"] == "noisy · stable"
-    assert "4 seeds" in rows[4]["evidence"] and "4 seeds" in rows[5]["evidence"]
+    assert all("95 % t-interval, 4 seeds" in rows[i]["evidence"] for i in (4, 5))
+    assert f"median of {timing['params']['repeats']} updates" in rows[1]["evidence"]
     md = R.table_markdown(rows)
     assert md.count("\n") == len(rows) + 1 and "np.float64" not in md
     # a GPU in the timing cache is quoted in the parallelism row
@@ -116,3 +162,30 @@ def test_race_uses_the_threads_it_is_given_and_restores_the_callers(mnist):
     assert torch.get_num_threads() == before and run.steps
     with pytest.raises(ValueError, match="threads"):
         R.race_one(mnist, 512, time_budget=0.02, threads=0)
+
+
+def test_clock_table_sets_the_race_clock_beside_the_timing_cache():
+    timing, race = sweeps.load("timing"), sweeps.load("time_to_accuracy")
+    rows = R.clock_rows(timing, race)
+    t = dict(zip(timing["results"]["batch_sizes"], timing["results"]["per_update_s"]))
+    assert [r["batch_size"] for r in rows] == [b for b in race["params"]["batch_sizes"] if b in t]
+    for r in rows:
+        assert r["timing_median"] == t[r["batch_size"]]
+        assert r["race_mean"].n == r["race_median"].n == len(race["params"]["seeds"])
+    text = R.clock_table(timing, race)
+    assert text.count("\n") == len(rows) + 1 and "95 % t-interval over 4 seeds" in text
+
+
+
+def test_loss_after_an_epoch_and_eta_over_b():
+    runs = [_run(32, 0, [0.1, 0.2, 0.4], [0.3, 0.55, 0.62], loss=[2.0, 1.5, 1.0]),
+            _run(32, 1, [0.1, 0.3, 0.5], [0.2, 0.45, 0.58], loss=[2.2, 1.7, 1.2]),
+            _run(4000, 0, [0.2, 0.4], [0.2, 0.3], loss=[2.3, 2.2]), _run(4000, 1, [0.2], [0.25], loss=[2.3])]
+    # B = 32: epochs k·32/4000 = 0.008, 0.016, 0.024; B = 4000: 1, 2 epochs
+    at = R.loss_at_epochs(runs, 0.02)
+    assert at[32].values == {0: 1.5, 1: 1.7} and at[4000].n == 0
+    at = R.loss_at_epochs(runs, 2.0)
+    assert at[4000].values == {0: 2.2} and at[32].n == 0  # seed 1 of B = 4000 stopped after one epoch
+    text = R.per_epoch_text(runs, 2.0)
+    assert "B = 32 (η/B = 1/320): – (0 of 2 seeds got that far)" in text
+    assert "B = 4000 (η/B = 1/40000): 2.20 (1 of 2 seeds got that far)" in text

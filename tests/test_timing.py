@@ -83,3 +83,26 @@ def test_measured_timing_records_repeats_and_load(mnist):
     t = time_per_update([1, 64], data=mnist, repeats=4, warmup=1)
     assert [len(r) for r in t.repeats] == [4, 4] and len(t.load) == 2 and t.cpus >= 1
     assert isinstance(reliability(t).ok, bool)
+
+
+def _cache(per_update_ms, sizes=(1, 4, 64, 4000)):
+    return {"results": {"batch_sizes": list(sizes), "per_update_s": [m * 1e-3 for m in per_update_ms],
+                        "machine": {"cpu": "Cached CPU"}}}
+
+
+def test_reliability_compares_the_live_curve_with_the_cache():
+    cache = _cache([0.30, 0.34, 0.55, 15.0])
+    # another machine, uniformly 1.2-1.6x slower: reliable, and the message says how it compares
+    r = reliability(_timing([0.36, 0.40, 0.7, 24.0]), reference=cache)
+    assert r.ok and r.versus_cache[1] == pytest.approx(1.2, rel=0.05)
+    assert "× the cached sweep's time per update at every B" in r.message()
+    # the stored notebook's symptom: t(4) = 3.6 t(1) live, 1.1 t(1) cached (a 4x jump between B = 1 and 4)
+    r = reliability(_timing([0.43, 1.54, 2.19, 23.7]), reference=cache)
+    assert not r.ok and "shape differs from the cached sweep's (Cached CPU)" in r.reasons[0]
+    assert "at B = 1 but" in r.reasons[0]
+    # without a reference nothing is compared
+    assert reliability(_timing([0.43, 1.54, 2.19, 23.7])).versus_cache == {}
+    with pytest.raises(ValueError, match="reference"):
+        reliability(_timing([0.3, 0.3, 0.5, 18.0]), reference={"results": {}})
+    with pytest.raises(ValueError, match="max_shape_ratio"):
+        reliability(_timing([0.3, 0.3, 0.5, 18.0]), reference=cache, max_shape_ratio=1.0)

@@ -142,9 +142,19 @@ def toy_batch_panel(batch_size=1, lr=0.1, *, epochs=5, seed=0, n_examples=20):
 _SMALLEST = "the smallest batch makes the most updates"
 
 
+def accuracy_intervals(record, key="test_acc"):
+    """Per cached batch size, the 95 % t-interval (:func:`lecture_utils.stats.mean_ci`) of ``key``
+    (test_acc / train_acc) over the seeds of the sweep ``batch_accuracy``: a list of MeanCI."""
+    from .. import stats
+
+    res = record["results"]
+    return [stats.mean_ci([r[key] for r in res["runs"] if r["batch_size"] == b]) for b in res["batch_sizes"]]
+
+
 @reads_sweep("batch_accuracy")
 def accuracy_panel(record, batch_size=None):
-    """Test accuracy curves per epoch for the cached runs; the slider picks a batch size."""
+    """Test accuracy curves per epoch for the cached runs; the slider picks a batch size. Error bars and
+    the caption's ± are 95 % t-intervals over the seeds (:func:`accuracy_intervals`)."""
     if not isinstance(record, dict) or "results" not in record or "params" not in record:
         raise ValueError("record must be a cached sweep record: sweeps.load('batch_accuracy')")
     res = record["results"]
@@ -163,10 +173,11 @@ def accuracy_panel(record, batch_size=None):
     ax1.set_ylabel("test accuracy")
     ax1.set_ylim(0, 1)
     ax1.set_xlim(0, epochs)
-    ax2.errorbar(sizes, res["mean_test_acc"], yerr=res["std_test_acc"], fmt="-o", color=COLORS["test"],
-                 label="test")
-    ax2.errorbar(sizes, res["mean_train_acc"], yerr=res["std_train_acc"], fmt="--o", color=COLORS["train"],
-                 label="train")
+    test_ci, train_ci = accuracy_intervals(record, "test_acc"), accuracy_intervals(record, "train_acc")
+    ax2.errorbar(sizes, [c.mean for c in test_ci], yerr=[c.half for c in test_ci], fmt="-o",
+                 color=COLORS["test"], label="test", capsize=3)
+    ax2.errorbar(sizes, [c.mean for c in train_ci], yerr=[c.half for c in train_ci], fmt="--o",
+                 color=COLORS["train"], label="train", capsize=3)
     mark, = ax2.plot([], [], "o", ms=16, mfc="none", mec="k", mew=2)
     ax2.set_xscale("log", base=2)
     ax2.set_xlabel("batch size B (log scale)")
@@ -182,11 +193,12 @@ def accuracy_panel(record, batch_size=None):
             ln.set_alpha(1 if b == batch_size else 0.5)
         mark.set_data([batch_size], [res["mean_test_acc"][i]])
         ax1.set_title(f"test accuracy per epoch, B = {batch_size} highlighted")
-        ax2.set_title(f"{len(record['params']['seeds'])} seeds, η = {record['params']['lr']}")
+        ax2.set_title(f"η = {record['params']['lr']}; bars: 95 % t-interval, "
+                      f"{len(record['params']['seeds'])} seeds")
         return (f"B = {batch_size}: {plural(res['updates_per_epoch'][i], 'update')} per epoch, "
                 f"{res['updates_per_epoch'][i] * epochs} in {epochs} epochs; test accuracy "
-                f"{res['mean_test_acc'][i]:.3f} ± {res['std_test_acc'][i]:.3f}, training accuracy "
-                f"{res['mean_train_acc'][i]:.2f} (mean ± std over seeds). At the same epoch budget and η, "
+                f"{test_ci[i].short('.3f')}, training accuracy {train_ci[i].short('.3f')} "
+                f"({test_ci[i].label}). At the same epoch budget and η, "
                 f"{'larger batches make fewer updates and reach lower accuracy' if i else _SMALLEST}.")
 
     control = widgets.slider("batch_size", Options(tuple(sizes)), batch_size or sizes[1],
@@ -255,8 +267,8 @@ RACE_AXES = (("seconds", "training seconds (wall clock)"), ("steps", "updates k"
 
 def race_figure(runs, *, time_budget, n_examples=N_TRAIN, title=None):
     """Training loss (top) and test accuracy (bottom) against wall-clock seconds, updates and epochs,
-    one colour per batch size; with several seeds the line is the mean and the band ± one standard
-    error across seeds (:func:`lecture_utils.race.curve_band`). ``runs`` are
+    one colour per batch size; with several seeds the line is the mean and the band its 95 %
+    t-interval across seeds (:func:`lecture_utils.race.curve_band`). ``runs`` are
     :class:`~lecture_utils.race.RaceRun`
     or their dicts (the ``time_to_accuracy`` cache's ``runs``)."""
     import matplotlib.pyplot as plt
@@ -279,11 +291,11 @@ def race_figure(runs, *, time_budget, n_examples=N_TRAIN, title=None):
             colour = batch_color(b, n_examples)
             name = f"B = {b}" + (" (full)" if b == n_examples else "") + f", η = {rs[0]['lr']:.3g}"
             for row, key in enumerate(("train_loss", "test_acc")):
-                mean, se = curve_band(rs, axis, key, grid)
+                mean, half = curve_band(rs, axis, key, grid)
                 ax = axes[row, col]
                 ax.plot(grid, mean, color=colour, lw=2, label=name if (row, col) == (0, 0) else None)
                 if len(rs) > 1:
-                    ax.fill_between(grid, mean - se, mean + se, color=colour, alpha=0.25, lw=0)
+                    ax.fill_between(grid, mean - half, mean + half, color=colour, alpha=0.25, lw=0)
                 if any(r["status"] == "diverged" for r in rs):
                     ax.plot(grid[-1], mean[-1], "x", color=colour, ms=10, mew=3)
         for row in range(2):
@@ -297,39 +309,35 @@ def race_figure(runs, *, time_budget, n_examples=N_TRAIN, title=None):
     axes[1, 0].set_ylim(0, 0.8)
     axes[0, 0].legend(fontsize=9, loc="lower left")
     seeds = sorted({r["seed"] for r in runs})
-    band = f"mean ± standard error over {len(seeds)} seeds" if len(seeds) > 1 else f"one seed ({seeds[0]})"
+    band = (f"mean and 95 % t-interval over {len(seeds)} seeds" if len(seeds) > 1
+            else f"one seed ({seeds[0]})")
     fig.suptitle(title or f"The race: {time_budget:g} s of training for every batch size ({band})")
     return fig
 
 
 def race_table(runs, *, time_budget, targets=(0.5, 0.6)):
-    """Rows (B, η, updates, epochs, final training loss, final and best test accuracy, seconds to each
-    target) as text, each value mean ± standard error over the seeds (one seed: no interval)."""
+    """Rows (B, η and where it comes from, updates, epochs, final training loss, final and best test
+    accuracy, seconds to each target) as text, each value the mean ± the half-width of its 95 %
+    t-interval over the seeds (:class:`lecture_utils.race.SeedValues`; one seed: the value alone)."""
     from ..race import summarize
 
     runs = [r.as_dict() if hasattr(r, "as_dict") else r for r in runs]
     summary = summarize(runs, time_budget=time_budget, targets=targets)
-    lines = [f"{'B':>5} {'η':>6} {'updates':>14} {'epochs':>13} {'train loss':>15} {'test acc':>13} "
-             f"{'best test acc':>14} " + " ".join(f"{'s to ' + format(t, 'g'):>13}" for t in targets)]
+    seeds = sorted({r["seed"] for r in runs})
+    head = (f"mean ± 95 % t-interval over seeds {seeds}" if len(seeds) > 1 else f"one seed ({seeds[0]})")
+    lines = [head + "; η tuned per B (critical_batch) unless the 'η from' column says otherwise",
+             f"{'B':>5} {'η':>6} {'η from':>13} {'updates':>12} {'epochs':>12} {'train loss':>15} "
+             f"{'test acc':>13} {'best test acc':>14} " + " ".join(f"{'s to ' + format(t, 'g'):>15}"
+                                                                  for t in targets)]
     for b, row in summary.items():
-        cells = [f"{b:>5}", f"{row['lr']:>6.3g}", f"{_mean_se_text(row['updates'], '.0f'):>14}",
-                 f"{_mean_se_text(row['epochs'], '.3g'):>13}",
-                 f"{_mean_se_text(row['final_train_loss'], '.3f'):>15}",
-                 f"{_mean_se_text(row['final_test_acc'], '.3f'):>13}",
-                 f"{_mean_se_text(row['best_test_acc'], '.3f'):>14}"]
+        cells = [f"{b:>5}", f"{row['lr']:>6.3g}", f"{row['lr_source']:>13}",
+                 f"{row['updates'].text('.0f'):>12}", f"{row['epochs'].text('.3g'):>12}",
+                 f"{row['final_train_loss'].text('.3f'):>15}", f"{row['final_test_acc'].text('.3f'):>13}",
+                 f"{row['best_test_acc'].text('.3f'):>14}"]
         for t in targets:
-            m = row[f"seconds_to_{t:g}"]
             reached = row[f"reached_{t:g}"]
             some = "" if reached == row["n_seeds"] else f" ({reached}/{row['n_seeds']})"
-            cell = "never" if not reached else _mean_se_text(m, ".2f") + some
-            cells.append(f"{cell:>13}")
+            cell = "never" if not reached else row[f"seconds_to_{t:g}"].text(".2f") + some
+            cells.append(f"{cell:>15}")
         lines.append(" ".join(cells))
     return "\n".join(lines)
-
-
-def _mean_se_text(stat, fmt):
-    """'mean ± se' from a (mean, se, n) triple (no interval for n = 1; '–' for no data)."""
-    if stat is None or stat[0] is None or not np.isfinite(stat[0]):
-        return "–"
-    m, se, n = stat
-    return f"{m:{fmt}}" if n <= 1 else f"{m:{fmt}} ± {se:{fmt}}"

@@ -31,7 +31,7 @@ SCHEMA_VERSION = 1
 PARAMS = {
     "dataset": dict(DATASET),
     "batch_sizes": [8, 16, 32, 64, 128, 512, N_TRAIN],
-    "seeds": [0, 1],
+    "seeds": [0, 1, 2, 3, 4],
     "lr": 0.1,
     "epochs": 10,
     "hidden": 256,
