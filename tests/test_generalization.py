@@ -60,7 +60,15 @@ def test_large_batch_minima_are_sharper_both_ways(res):
     assert g["eps_sharpness_ratio"] > 1.0
 
 
+@pytest.mark.recompute
 def test_stored_weights_reproduce_the_cached_point(record, res):
+    """The stored weights of the two gap runs give the cached accuracies and λ_max again.
+
+    Measured across CPU code paths (issue 20; ``scripts/portability_survey.py --recompute
+    generalization_weights``, Intel Xeon, six paths: default, avx2, SSE4.2, MKL_CBWR=COMPATIBLE, oneDNN
+    AVX2, avx512, against the AMD cache): both accuracies are identical on every path (1e-6 kept);
+    λ_max = 13.586023 vs 13.586019 cached (relative 3.5e-7). Tolerance rel 2e-3 on λ_max: twice the power
+    iteration's stopping tolerance (1e-3), which a last-bit change could move by one iteration."""
     w = G.load_weights(record)
     data = load_mnist1d()
     x, y, xt, yt = as_tensors(data)
@@ -72,7 +80,7 @@ def test_stored_weights_reproduce_the_cached_point(record, res):
         assert curve["test_acc"][0] == pytest.approx(run["test_acc"], abs=1e-6)
     s = record["params"]["sharpness"]
     lam = sharpness.top_hessian_eigenvalue(model, x, y, iters=s["iters"], tol=s["tol"], seed=s["seed"])
-    assert lam == pytest.approx(run["top_eigenvalue"], rel=0.01)
+    assert lam == pytest.approx(run["top_eigenvalue"], rel=2 * s["tol"])
 
 
 def test_interpolation_between_the_two_solutions(record, res):
@@ -124,11 +132,18 @@ def test_panel_update_draws_the_curves_of_every_batch_size(record, res):
         assert "live rerun (seed 0)" not in _legend_labels(ax)
 
 
+@pytest.mark.recompute
 def test_panel_rerun_recomputes_a_cached_point_and_draws_it(record, res):
     """The live rerun button trains the selected B (seed 0) again: it lands on the cached run, and the
     picture shown afterwards holds the cached curves *and* the black live curve (the bug this
     catches: the rerun drew the figure with savefig, which skips the panel's animated artists, so the
-    left axes came out blank). (B = sb: the cheapest matched point to recompute.)"""
+    left axes came out blank). (B = sb: the cheapest matched point to recompute.)
+
+    "Lands on the cached run" within what the CPU code path moves (issue 20; ``scripts/portability_survey.py
+    --recompute generalization_rerun``, Intel Xeon, six paths: default, avx2, SSE4.2, MKL_CBWR=COMPATIBLE,
+    oneDNN AVX2, avx512, against the AMD cache): status target_reached everywhere; test accuracy
+    0.663-0.668 vs 0.669 cached (largest deviation 0.006); 4750 updates (cached) on five paths, 5000 on
+    SSE4.2: one evaluation interval (5.3 %). Tolerances: accuracy 0.015 (2.5x), updates rel 0.1 (about 2x)."""
     from lecture_utils import plotting
 
     # one thread: the result does not depend on it, and on a busy shared machine two threads per tiny
@@ -155,7 +170,7 @@ def test_panel_rerun_recomputes_a_cached_point_and_draws_it(record, res):
     live, cached = panel.live["live"], res["runs"][str(b)][0]
     assert len(panel.fig.axes[0].get_lines()[-2].get_xdata()) == len(live["history"]["epoch"])
     assert live["status"] == cached["status"] == "target_reached"
-    assert live["test_acc"] == pytest.approx(cached["test_acc"], abs=0.01)
+    assert live["test_acc"] == pytest.approx(cached["test_acc"], abs=0.015)
     assert live["steps"] == pytest.approx(cached["steps"], rel=0.1)
     assert "Live rerun (seed 0)" in caption
     assert "Live rerun" not in panel.update(batch_size=res["gap"]["lb"])

@@ -57,20 +57,37 @@ def test_mean_se_helper():
     assert all(np.isnan(M.mean_se([])))
 
 
+@pytest.mark.recompute
 def test_a_cached_point_is_reproduced(record, res):
-    """Deterministic: the cheapest configuration (largest η at B = 32, seed 0) trained again lands on the
-    cached run — same number of updates, same loss, same λ_max."""
-    from lecture_utils.sweeps.generalization import measure_sharpness
+    """The largest η at B = 400 (seed 0) trained again lands on the cached run: it reaches L*, within
+    two evaluations of the cached update count, at the cached loss and λ_max within what the CPU code
+    path moves.
+
+    Measured (issue 20; ``scripts/portability_survey.py --recompute "sharpness_matched:B=400,lr=0.4"``,
+    Intel Xeon, six paths: default, avx2, SSE4.2, MKL_CBWR=COMPATIBLE, oneDNN AVX2, avx512, against the
+    AMD cache of schema 1): target reached everywhere; 915 updates on every path, 910 cached (one
+    evaluation, 5 updates); training loss 0.0969-0.0985 (0.0981 cached): 1.6 % between the extremes;
+    λ_max 4.41-4.59 (4.46 cached): 4.1 %. Tolerances: 2 evaluations, loss rel 0.04, λ_max rel 0.1
+    (about 2.5x each), narrower than the seeds' own spread (λ_max 4.46-5.05 over seeds 0-2).
+    The point tested before, the largest η at B = 32 (the cheapest), is too chaotic to recompute:
+    1798-1953 updates (1829 cached) and λ_max 1.09-1.53 (1.22 cached) across the same paths, as wide as
+    its spread over seeds (0.99-1.22)."""
+    from lecture_utils import sharpness
+    from lecture_utils.sweeps._schema import load_dataset
+    from lecture_utils.train import as_tensors
 
     p = record["params"]
-    c = max((c for c in res["configs"] if c["batch_size"] == 32), key=lambda c: c["lr"])
+    c = max((c for c in res["configs"] if c["batch_size"] == 400), key=lambda c: c["lr"])
     cached = res["runs"][c["key"]][0]
     r = M.train_point(p, c["batch_size"], c["lr"], p["seeds"][0])
     assert r.status == cached["status"] == "target_reached"
-    assert r.steps == cached["steps"]
-    assert r.train_loss == pytest.approx(cached["train_loss"], rel=1e-4)
-    lam, _ = measure_sharpness(p, r.model)
-    assert lam == pytest.approx(cached["top_eigenvalue"], rel=0.01)
+    assert abs(r.steps - cached["steps"]) <= 2 * p["eval_every_steps"][str(c["batch_size"])]
+    assert 0.5 * p["target_train_loss"] < r.train_loss <= p["target_train_loss"]
+    assert r.train_loss == pytest.approx(cached["train_loss"], rel=0.04)
+    s = p["sharpness"]        # λ_max as the sweep measures it (measure_sharpness, without its φ_ε)
+    x, y, _, _ = as_tensors(load_dataset(p))
+    lam = sharpness.top_hessian_eigenvalue(r.model, x, y, iters=s["iters"], tol=s["tol"], seed=s["seed"])
+    assert lam == pytest.approx(cached["top_eigenvalue"], rel=0.1)
 
 
 def test_table_and_figures(record, res):

@@ -37,15 +37,30 @@ def test_the_lecture_story_in_the_cached_numbers(record):
     assert fixed[0.99] is None
 
 
+@pytest.mark.recompute
 def test_one_cached_point_recomputes(record):
+    """β = 0.9, seed 0 of the matched runs, trained again, lands on the cached run (made on an AMD EPYC)
+    within what the CPU code path moves.
+
+    Measured (issue 20; ``scripts/portability_survey.py --recompute momentum_mnist``, Intel Xeon, six
+    paths: default, avx2, SSE4.2, MKL_CBWR=COMPATIBLE, oneDNN AVX2, avx512): every path reaches the
+    target loss, after 650 updates (4 paths, as cached) or 625 (avx2, SSE4.2): one evaluation interval
+    (25 updates) apart. The first 10 evaluations (updates 0-225) agree with the cache to 4.4e-5 (its
+    4-decimal rounding) on every path; later the curves part, by at most 0.0123 (avx2). Tolerances: the
+    update count within 2 intervals (50), the first 10 points 2e-4, the whole common curve 0.04 (about 3x
+    the largest measured deviation)."""
     p = record["params"]
     run = next(r for r in record["results"]["matched"] if r["beta"] == 0.9 and r["seed"] == 0)
     data = load_mnist1d(seed=p["dataset"]["seed"]).subset(p["n_train"])
     r = M.steps_to_loss(data, batch_size=run["batch_size"], lr=run["lr"], beta=run["beta"], seed=0,
                         target_loss=p["target_loss"], max_steps=p["max_steps"], eval_every=p["eval_every"],
                         blowup=p["blowup"], threads=p["threads"])
-    assert r["steps"] == run["steps"]
-    np.testing.assert_allclose(r["curve_loss"], run["curve_loss"], atol=2e-3)
+    assert r["status"] == run["status"] == "target_reached"
+    assert abs(r["steps"] - run["steps"]) <= 2 * p["eval_every"]
+    n = min(len(r["curve_loss"]), len(run["curve_loss"]))
+    assert n >= len(run["curve_loss"]) - 2
+    np.testing.assert_allclose(r["curve_loss"][:10], run["curve_loss"][:10], atol=2e-4)
+    np.testing.assert_allclose(r["curve_loss"][:n], run["curve_loss"][:n], atol=0.04)
 
 
 def test_steps_to_loss_reports_divergence_and_restores_threads():

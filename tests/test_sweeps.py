@@ -191,15 +191,23 @@ def test_compute_writes_the_schema_version_and_its_work(tmp_path, monkeypatch):
     assert sweeps.load("timing", data_dir=tmp_path)["results"] == record["results"]
 
 
+@pytest.mark.recompute
 def test_one_cached_point_recomputes():
+    """batch_accuracy, B = 512, seed 0, trained again, against the cache (made on an AMD EPYC).
+
+    Spread across CPU code paths (issue 20; ``scripts/portability_survey.py --recompute batch_accuracy``,
+    Intel Xeon, six paths: default, avx2, SSE4.2, MKL_CBWR=COMPATIBLE, oneDNN AVX2, avx512): 80 updates
+    and test accuracy 0.268 on every path (exact, so compared exactly / to one test example); the final
+    training loss 1.7615865-1.7615868 (relative spread 1.4e-7; default = cache to the last bit).
+    Tolerance on the loss: rel 1e-5, about 70x the measured spread."""
     record = sweeps.load("batch_accuracy")
     p = record["params"]
     run = next(r for r in record["results"]["runs"] if r["batch_size"] == 512 and r["seed"] == 0)
     r = train_classifier(load_mnist1d(), batch_size=512, lr=p["lr"], seed=0, epochs=p["epochs"],
                          hidden=p["hidden"])
     assert r.steps == run["steps"]
-    assert r.test_acc == pytest.approx(run["test_acc"], abs=0.01)
-    assert r.train_loss == pytest.approx(run["train_loss"], rel=1e-3)
+    assert r.test_acc == pytest.approx(run["test_acc"], abs=1e-3 + 1e-9)   # at most one test example
+    assert r.train_loss == pytest.approx(run["train_loss"], rel=1e-5)
 
 
 # ----------------------------------------------------------------------------- tasks → results
