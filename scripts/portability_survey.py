@@ -213,24 +213,28 @@ def _recompute(name):
     def f(x):
         return None if x is None else float(x)
 
+    name, _, point = name.partition(":")   # "tuned_lr:32,6.4,0": another cell than the test's
     if name == "tuned_lr":          # tests/test_have_both.py::test_tuned_lr_one_run_recomputed
         from lecture_utils.sweeps import tuned_lr
         rec = sweeps.load("tuned_lr")
         p = rec["params"]
-        out = {}
-        for b, lr in [(max(p["batch_sizes"]), max(p["lrs"]))] + [(b, lr) for b, lr in EXTRA_TUNED]:
-            try:
-                got = tuned_lr.run_one(p, (b, lr, 0))
-            finally:
-                set_threads(THREADS)
-            out[f"B={b},lr={lr}"] = {"got": got, "cached": rec["results"]["runs"][tuned_lr.run_key(b, lr, 0)]}
-        return out
+        b, lr, seed = (max(p["batch_sizes"]), max(p["lrs"]), 0)
+        if point:
+            b, lr, seed = int(point.split(",")[0]), float(point.split(",")[1]), int(point.split(",")[2])
+        try:
+            got = tuned_lr.run_one(p, (b, lr, seed))
+        finally:
+            set_threads(THREADS)
+        cached = rec["results"]["runs"][tuned_lr.run_key(b, lr, seed)]
+        return {f"B={b},lr={lr},seed={seed}": {"got": got, "cached": cached}}
     if name == "sharpness_matched":  # tests/test_sharpness_matched.py::test_a_cached_point_is_reproduced
         from lecture_utils.sweeps import sharpness_matched as M
         from lecture_utils.sweeps.generalization import measure_sharpness
         rec = sweeps.load("sharpness_matched")
         p, res = rec["params"], rec["results"]
         c = max((c for c in res["configs"] if c["batch_size"] == 32), key=lambda c: c["lr"])
+        if point:                   # "sharpness_matched:B=400,lr=0.4"
+            c = next(c for c in res["configs"] if c["key"] == point)
         cached = res["runs"][c["key"]][0]
         r = M.train_point(p, c["batch_size"], c["lr"], p["seeds"][0])
         lam, _ = measure_sharpness(p, r.model)
@@ -326,8 +330,6 @@ def _recompute(name):
 #: Recomputed points (test name -> what is recomputed); ``--recompute all`` runs every one.
 RECOMPUTES = ("tuned_lr", "sharpness_matched", "momentum_mnist", "momentum_saddle", "batch_accuracy",
               "noisy_training", "generalization_rerun", "generalization_weights")
-#: Further tuned_lr cells measured beside the test's point (candidates off the knife edge).
-EXTRA_TUNED = ()
 
 
 def _jsonable(x):
@@ -341,15 +343,17 @@ def _jsonable(x):
     return x
 
 
-def recompute_spread(names, paths, out_json):
-    """Recompute each point under each path (one process each); write {name: {path: values}}."""
+def recompute_spread(names, paths, out_json, tree=ROOT):
+    """Recompute each point under each path (one process each, code and caches from ``tree``);
+    write {name: {path: values}}."""
     env_base = {k: v for k, v in os.environ.items() if k not in PATH_VARS}
+    env_base["PYTHONPATH"] = str(tree) + os.pathsep + env_base.get("PYTHONPATH", "")
     results = json.loads(Path(out_json).read_text()) if Path(out_json).exists() else {}
     for name in names:
         for p in paths:
             c0 = os.times()
             proc = subprocess.run([sys.executable, __file__, "--recompute-worker", name],
-                                  env=dict(env_base, **PATHS[p]), capture_output=True, text=True, cwd=ROOT)
+                                  env=dict(env_base, **PATHS[p]), capture_output=True, text=True, cwd=tree)
             c1 = os.times()
             cpu = (c1.children_user - c0.children_user) + (c1.children_system - c0.children_system)
             if proc.returncode:
@@ -373,8 +377,14 @@ def main(argv):
         ap.add_argument("names", nargs="*", default=list(RECOMPUTES))
         ap.add_argument("--paths", default=",".join(PATHS))
         ap.add_argument("--out", default="recompute_spread.json")
+        ap.add_argument("--commit", help="take code and caches from this commit (default: the working tree)")
         a = ap.parse_args(argv[1:])
-        recompute_spread(a.names, a.paths.split(","), a.out)
+        if not a.commit:
+            recompute_spread(a.names, a.paths.split(","), a.out)
+            return
+        with tempfile.TemporaryDirectory(prefix="portability_") as tmp:
+            print("commit", snapshot(a.commit, tmp), flush=True)
+            recompute_spread(a.names, a.paths.split(","), str(Path(a.out).resolve()), tree=Path(tmp))
         return
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("notebooks", nargs="*")
