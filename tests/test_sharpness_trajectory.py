@@ -39,12 +39,12 @@ def test_cache_matches_the_protocol(record):
 
 
 def test_run_summary_on_a_made_up_run():
-    run = {"step": [0, 10, 20, 30, 40], "lam": [1.0, 8.0, 12.0, 10.0, 2.0],
+    run = {"step": [0, 10, 20, 30, 40], "lam": [1.0, 10.0, 12.0, 8.0, 2.0],
            "train_loss": [2.0, 0.9, 0.5, 0.2, 0.05]}
     s = T.run_summary(run, lr=0.2, window=(1.0, 0.1))
-    assert s["first_edge"] == 20                  # 12·0.2/2 = 1.2 ≥ 1 first at update 20
+    assert s["first_edge"] == 10                  # 10·0.2/2 = 1: at the limit counts
     assert s["peak"] == pytest.approx(1.2)
-    assert s["median_window"] == pytest.approx(1.0)   # losses 0.9, 0.5, 0.2: λη/2 0.8, 1.2, 1.0
+    assert s["median_window"] == pytest.approx(1.0)   # losses 0.9, 0.5, 0.2: λη/2 1.0, 1.2, 0.8
     assert s["final"] == pytest.approx(0.2)
     assert T.run_summary(run, lr=0.1)["first_edge"] is None
 
