@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import io
+import sys
 import time
 
 from ._validate import Interval, Options, check_batch_size, check_int, check_real
@@ -165,17 +166,38 @@ def _adler32_combine(a1, a2, len2):
 
 
 _PNG_THREADS = None
+#: False once threads turned out not to exist here (Pyodide/emscripten, WASI, or a thread that cannot
+#: start): from then on the bands are compressed one after the other, into the same bytes.
+_THREADS_OK = True
 
 
 def _png_thread_pool():
+    """The encoder's thread pool, or None where threads do not exist (no pool is even tried there)."""
     global _PNG_THREADS
+    if not _THREADS_OK or sys.platform in ("emscripten", "wasi"):
+        return None
     if _PNG_THREADS is None:
         import os
         from concurrent.futures import ThreadPoolExecutor
 
         _PNG_THREADS = ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1)),
-                                   thread_name_prefix="lecture-png")
+                                          thread_name_prefix="lecture-png")
     return _PNG_THREADS
+
+
+def _map_bands(band, n):
+    """``[band(0), …, band(n−1)]``, on the thread pool when there is one; one after the other where
+    threads do not exist or do not start (RuntimeError "can't start new thread")."""
+    global _THREADS_OK
+    pool = _png_thread_pool() if n > 1 else None
+    if pool is not None:
+        try:
+            return list(pool.map(band, range(n)))
+        except RuntimeError as exc:
+            if "thread" not in str(exc):
+                raise
+            _THREADS_OK = False
+    return [band(i) for i in range(n)]
 
 
 def rgba_png(rgba, compress_level=LIVE_COMPRESS, strips=4):
@@ -183,7 +205,19 @@ def rgba_png(rgba, compress_level=LIVE_COMPRESS, strips=4):
     the alpha channel costs a strided copy that takes longer than compressing the constant alpha
     bytes), PNG filter "none" (the filters cost more than they save on flat figure colours) and zlib in
     ``strips`` horizontal bands compressed in parallel threads (zlib releases the GIL), joined as one
-    zlib stream as pigz does."""
+    zlib stream as pigz does (each band ends on a full flush; the Adler-32 of the whole is combined
+    from the bands', :func:`_adler32_combine`). Where threads do not exist (Pyodide, WASI) or cannot
+    start, the same bands are compressed one after the other: the same bytes, one core.
+
+    Why not a library (issue 20; ``benchmarks/png_encoders.py``, output in
+    ``benchmarks/results/png_encoders.txt``: the panels' real 2× frames, 680–1000 × 1280–2500 px, CPU
+    ms, medians of interleaved repeats, Intel Xeon at load 12, Pillow 13.0.0, imagecodecs 2026.3.6,
+    OpenCV 5.1.0). One encode: ours 8.3–18.3 ms; Pillow at level 1 20.0–41.3 ms (2.2–2.4×: Pillow
+    picks a PNG filter per row for RGBA and has no option to turn that off); libpng with filter "none"
+    through imagecodecs 6.3–14.3 ms, OpenCV 7.0–15.9 ms (with an RGBA→BGRA swap). A whole slider
+    update: ours 13.4–28.0 ms on the toy panels (budget 30), Pillow 25.0–52.5 ms (10 of 11 toy panels
+    over budget); imagecodecs/OpenCV save 1.5–5 ms an update but add 80 MB / 173 MB to the course's
+    install. Every encoder's PNG decodes to the same pixels."""
     import struct
     import zlib
 
@@ -204,7 +238,7 @@ def rgba_png(rgba, compress_level=LIVE_COMPRESS, strips=4):
         packed = co.compress(raw) + co.flush(zlib.Z_FINISH if last else zlib.Z_FULL_FLUSH)
         return packed, zlib.adler32(raw), raw.nbytes
 
-    parts = list(_png_thread_pool().map(band, range(len(bounds) - 1))) if len(bounds) > 2 else [band(0)]
+    parts = _map_bands(band, len(bounds) - 1)
     adler = parts[0][1]
     for _, a2, n2 in parts[1:]:
         adler = _adler32_combine(adler, a2, n2)

@@ -260,3 +260,107 @@ def test_panel_update_checks_values_against_the_declared_range():
             p.update(**kwargs)
     assert p.caption == "3 0.00 sgd", "a refused value must not redraw the panel"
     assert p.update(steps=50, beta=0.99, mode="momentum") == "50 0.99 momentum"   # both ends are inside
+
+
+# ----------------------------------------------------------------------------- the PNG encoder
+def _png_parts(png):
+    """(IHDR fields, the zlib stream of the IDAT chunks) of a PNG, each chunk's CRC checked."""
+    import struct
+    import zlib
+
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat, ihdr = 8, b"", None
+    while pos < len(png):
+        n = struct.unpack(">I", png[pos:pos + 4])[0]
+        tag, data = png[pos + 4:pos + 8], png[pos + 8:pos + 8 + n]
+        assert struct.unpack(">I", png[pos + 8 + n:pos + 12 + n])[0] == zlib.crc32(tag + data) & 0xFFFFFFFF
+        if tag == b"IHDR":
+            ihdr = struct.unpack(">IIBBBBB", data)
+        idat += data if tag == b"IDAT" else b""
+        pos += 12 + n
+    return ihdr, idat
+
+
+def _frames():
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    flat = np.full((721, 1403, 4), 255, np.uint8)          # a figure: flat colours, a few lines
+    flat[100:600, 200:1300, :3] = (31, 119, 180)
+    flat[::37, :, :3] = 0
+    noisy = rng.integers(0, 256, (97, 131, 4), dtype=np.uint8)
+    return [flat, noisy, rng.integers(0, 256, (1, 1, 4), dtype=np.uint8),
+            rng.integers(0, 256, (3, 5, 4), dtype=np.uint8)]   # fewer rows than bands
+
+
+@pytest.mark.parametrize("level", [widgets.LIVE_COMPRESS, widgets.STORED_COMPRESS])
+def test_rgba_png_decodes_to_its_pixels(level):
+    """Lossless: Pillow and zlib (which checks the combined Adler-32) read back every pixel."""
+    import io
+    import zlib
+
+    import numpy as np
+    from PIL import Image
+
+    for a in _frames():
+        png = widgets.rgba_png(a, level)
+        ihdr, idat = _png_parts(png)
+        assert ihdr == (a.shape[1], a.shape[0], 8, 6, 0, 0, 0)
+        raw = np.frombuffer(zlib.decompress(idat), np.uint8).reshape(a.shape[0], 1 + 4 * a.shape[1])
+        assert (raw[:, 0] == 0).all() and np.array_equal(raw[:, 1:].reshape(a.shape), a)  # filter "none"
+        assert np.array_equal(np.asarray(Image.open(io.BytesIO(png))), a)
+
+
+def test_adler32_combine_is_zlibs():
+    import zlib
+
+    import numpy as np
+
+    data = np.random.default_rng(1).integers(0, 256, 200_000, dtype=np.uint8).tobytes()
+    for cut in (0, 1, 65521, 65522, 131042, 199_999, 200_000):
+        a, b = data[:cut], data[cut:]
+        assert widgets._adler32_combine(zlib.adler32(a), zlib.adler32(b), len(b)) == zlib.adler32(data)
+
+
+@pytest.fixture
+def fresh_encoder(monkeypatch):
+    """The encoder as on a first call: no pool yet, threads assumed to work (restored afterwards)."""
+    monkeypatch.setattr(widgets, "_PNG_THREADS", None)
+    monkeypatch.setattr(widgets, "_THREADS_OK", True)
+
+
+def test_rgba_png_where_threads_cannot_start(fresh_encoder, monkeypatch):
+    """A thread that cannot start (RuntimeError "can't start new thread") costs nothing but speed: the
+    same bands are compressed one after the other, into the same bytes, and no pool is tried again."""
+    import threading
+
+    want = [widgets.rgba_png(a) for a in _frames()]
+    monkeypatch.setattr(widgets, "_PNG_THREADS", None)
+
+    def no_thread(self):
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", no_thread)
+    assert [widgets.rgba_png(a) for a in _frames()] == want
+    assert widgets._THREADS_OK is False and widgets._png_thread_pool() is None
+
+
+def test_rgba_png_where_threads_do_not_exist(fresh_encoder, monkeypatch):
+    """Pyodide (sys.platform "emscripten") and WASI have no threads: no pool is made, same bytes."""
+    want = [widgets.rgba_png(a) for a in _frames()]
+    for platform in ("emscripten", "wasi"):
+        monkeypatch.setattr(widgets, "_PNG_THREADS", None)
+        monkeypatch.setattr(widgets.sys, "platform", platform)
+        assert widgets._png_thread_pool() is None
+        assert [widgets.rgba_png(a) for a in _frames()] == want
+        assert widgets._PNG_THREADS is None
+
+
+def test_an_error_that_is_not_about_threads_is_not_hidden(fresh_encoder, monkeypatch):
+    class Pool:
+        def map(self, fn, it):
+            raise RuntimeError("disk full")
+
+    monkeypatch.setattr(widgets, "_PNG_THREADS", Pool())
+    with pytest.raises(RuntimeError, match="disk full"):
+        widgets.rgba_png(_frames()[0])
