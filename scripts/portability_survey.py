@@ -324,12 +324,26 @@ def _recompute(name):
                                                                          tol=s["tol"], seed=s["seed"]))
             out[key] = {"got": got, "cached": {k: run[k] for k in got}}
         return out
+    if name == "have_both":         # tests/test_have_both.py::test_live_rerun_matches_cache_and_criterion
+        from lecture_utils.sweeps import have_both as H
+        rec = sweeps.load("have_both")
+        p = rec["params"]
+        try:
+            small = H.train_point(p, 32, "fixed", False, 0)
+            large = H.train_point(p, 512, "scaled", True, 0)
+        finally:
+            set_threads(THREADS)
+        cached = rec["results"]["protocol"]["per_seed"]["0"]
+        keys = ("status", "steps", "test_acc")
+        return {name: {"got": {"status": r.status, "steps": r.steps, "test_acc": f(r.test_acc)},
+                       "cached": {k: cached[name].get(k) for k in keys}}
+                for name, r in (("small", small), ("large_scaled_warmup", large))}
     raise KeyError(name)
 
 
 #: Recomputed points (test name -> what is recomputed); ``--recompute all`` runs every one.
 RECOMPUTES = ("tuned_lr", "sharpness_matched", "momentum_mnist", "momentum_saddle", "batch_accuracy",
-              "noisy_training", "generalization_rerun", "generalization_weights")
+              "noisy_training", "generalization_rerun", "generalization_weights", "have_both")
 
 
 def _jsonable(x):
