@@ -189,3 +189,28 @@ def test_loss_after_an_epoch_and_eta_over_b():
     text = R.per_epoch_text(runs, 2.0)
     assert "B = 32 (η/B = 1/320): – (0 of 2 seeds got that far)" in text
     assert "B = 4000 (η/B = 1/40000): 2.20 (1 of 2 seeds got that far)" in text
+
+
+def test_the_think_answer_of_section_5_quotes_the_caches():
+    """Notebook 01 §5's hidden answer quotes the race cache's per-update and per-epoch losses (not wall-clock:
+    they do not change when the race is rebuilt on the same CPU path) and the timing cache's t(512)/t(8)."""
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "notebooks" / "01_batches_and_epochs.ipynb"
+    nb = json.loads(path.read_text())
+    text = next("".join(c["source"]) for c in nb["cells"] if c.get("id") == "5ec29b40")
+    answer = text[text.index("<details>"):]
+    race = sweeps.load("time_to_accuracy")["results"]["runs"]
+    t = sweeps.load("timing")["results"]
+    t = dict(zip(t["batch_sizes"], t["per_update_s"]))
+
+    def after_100_updates(b):
+        rs = [r for r in race if r["batch_size"] == b]
+        return R.SeedValues.of([r["seed"] for r in rs],
+                               [R.value_at(r["steps"], r["train_loss"], 100) for r in rs])
+
+    epoch = R.loss_at_epochs(race, 1.0)
+    for number in (after_100_updates(8).text(".2f"), after_100_updates(512).text(".2f"),
+                   epoch[8].text(".2f"), epoch[512].text(".2f"), f"{t[512] / t[8]:.1f}×"):
+        assert number in answer
