@@ -245,7 +245,7 @@ def _cached_task(name, res, params):
         by_kind = {"protocol": lambda a: res["protocol"]["per_seed"][have_both.seed_key(a)],
                    "grid": lambda a: res["grid"]["runs"][a]}
         return lambda t: by_kind.get(t[0], lambda a: res[t[0]])(t[1])
-    if name in ("tuned_lr", "warmup", "critical_batch"):
+    if name in ("tuned_lr", "warmup", "critical_batch", "momentum_batch"):
         return lambda t: res["runs"][sweeps.module(name).run_key(*t)]
     if name == "noise_scale":
         from lecture_utils.sweeps import noise_scale
@@ -254,7 +254,7 @@ def _cached_task(name, res, params):
 
 
 POOLED = ("batch_accuracy", "critical_batch", "generalization", "have_both", "momentum_mnist",
-          "momentum_saddle",
+          "momentum_saddle", "momentum_batch",
           "noise_scale", "noisy_training", "sharpness_matched", "tuned_lr", "warmup")
 
 

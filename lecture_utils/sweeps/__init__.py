@@ -27,6 +27,10 @@ The sweeps (notebook: what):
 * ``generalization`` (03) — the large-batch gap at 100 % training accuracy, λ_max and ε-sharpness,
   the SB/LB weights;
 * ``sharpness_matched`` (03) — sharpness at a matched training loss and λ_max·η/2 (edge of stability);
+* ``sharpness_trajectory`` (03, deep dive) — λ_max along training for gradient descent at three η and SGD
+  at two B, against 2/η (Cohen et al. 2021);
+* ``noise_injection`` (03, deep dive) — a large batch with the small batch's gradient noise added, at a
+  matched training loss: λ_max, ε-sharpness, test accuracy;
 * ``have_both`` (04) — the protocol (small, large, scaled η, warm-up, train longer), the scaling grid,
   LARS and data parallel;
 * ``tuned_lr`` (04) — η tuned for every B on one grid, 3 seeds;
@@ -34,7 +38,8 @@ The sweeps (notebook: what):
 * ``critical_batch`` (04) — updates to a target loss with η tuned per B: S(B), B_crit;
 * ``noise_scale`` (04) — B_simple along training, 6 seeds;
 * ``momentum_mnist`` (05) — steps to a target loss against β (matched and fixed η, batch sizes);
-* ``momentum_saddle`` (05) — SGD against momentum leaving a saddle of the real network.
+* ``momentum_saddle`` (05) — SGD against momentum leaving a saddle of the real network;
+* ``momentum_batch`` (05) — updates to a target loss against B for SGD and momentum, η tuned per B.
 """
 from __future__ import annotations
 
