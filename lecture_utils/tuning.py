@@ -9,7 +9,10 @@ figures and the panel).
   accuracy); a difference of two settings on the same seeds and test set is the paired interval
   :func:`lecture_utils.stats.paired_diff_ci` (:func:`tuned_differences`);
 * warm-up — :func:`warmup_steps`: W = (warm-up epochs)·⌈N/B⌉ updates (Goyal et al. 2017: 5 epochs);
-  :func:`warmup_rows`: k of n seeds diverged, with a 95 % Wilson interval (sweep ``warmup``, §1);
+  :func:`warmup_rows`: per warm-up length W (in updates) k of n seeds diverged, with a 95 % Wilson
+  score interval, and the survivors' test accuracy (95 % t-interval) (sweep ``warmup``, §1);
+  :func:`warmup_contrast`: short (W ≤ 20) against long (W ≥ 100) ramps, pooled, with Fisher's exact test;
+  :func:`warmup_acc_differences`: test accuracy of each W against W = 20, paired per seed;
   :func:`stability_numbers`: λ_max·η/2 along the tracked runs (stable below 1, i.e. λ_max < 2/η),
   :func:`stability_at`: λ_max·η/2 of each tracked seed at one update;
 * the protocol (sweep ``have_both``, §1–2) — :func:`protocol_rows`, :func:`protocol_numbers`,
@@ -63,42 +66,100 @@ def _mean(values):
 
 # ----------------------------------------------------------------------------- warm-up
 def warmup_rows(record):
-    """Per (B, W) of the sweep ``warmup``: diverged k of n seeds with a 95 % Wilson interval, the
-    updates at which they diverged, and test accuracy ``ci`` (:func:`seed_ci`) of the seeds that
-    reached 100 %."""
+    """Per (B, W) of the sweep ``warmup`` (W = warm-up length in updates, ``params["warmup_updates"]``):
+    diverged k of n seeds with its 95 % Wilson score interval
+    (:func:`lecture_utils.landscapes.wilson_interval`), the updates at which they diverged, the seeds
+    that reached 100 % training accuracy and their test accuracy ``ci`` (:func:`seed_ci`: 95 %
+    t-interval over those seeds), and how many ended otherwise (``other``: no progress or out of
+    epochs). ``epochs`` is W in epochs, W/⌈N/B⌉. Notebook 04 §1."""
+    from .data import N_TRAIN, updates_per_epoch
     from .landscapes import wilson_interval
     from .sweeps.warmup import run_key
 
     res, p = record_parts(record, "warmup")
     rows = []
     for b in p["settings"]:
-        for warm in (0, 1):
-            rs = [res["runs"][run_key(b, warm, s)] for s in p["seeds"]]
+        for w in p["warmup_updates"]:
+            rs = [res["runs"][run_key(b, w, s)] for s in p["seeds"]]
             div = [r for r in rs if r["status"] == "diverged"]
             ok = [r for r in rs if r["status"] == "target_reached"]
             lo, hi = wilson_interval(len(div), len(rs))
             ci = seed_ci([r["test_acc"] for r in ok])
-            rows.append({"batch_size": b, "lr": rs[0]["lr"], "warmup_steps": rs[0]["warmup_steps"],
+            rows.append({"batch_size": b, "lr": rs[0]["lr"], "warmup_steps": w,
+                         "epochs": w / updates_per_epoch(N_TRAIN, b),
                          "n": len(rs), "diverged": len(div), "wilson": (float(lo), float(hi)),
                          "diverged_at": sorted(r["steps"] for r in div), "reached": len(ok),
+                         "other": len(rs) - len(div) - len(ok),
                          "reached_test_acc": [r["test_acc"] for r in ok],
+                         "reached_steps": [r["steps"] for r in ok],
                          "test_acc": None if ci is None else ci.mean, "ci": ci})
     return rows
 
 
+def warmup_contrast(record, short=(0, 20), long=(100, 400), b=None):
+    """Ramps of at most 20 updates against ramps of 100 updates or more, pooled over their seeds:
+    diverged k/n of each with its 95 % Wilson score interval, and Fisher's exact test (two-sided,
+    :func:`scipy.stats.fisher_exact`) of "the divergence rate is the same" on the 2 × 2 table.
+    Notebook 04 §1 (the warm-up length)."""
+    from scipy.stats import fisher_exact
+
+    from .landscapes import wilson_interval
+
+    rows = [r for r in warmup_rows(record) if b is None or r["batch_size"] == b]
+    out = {}
+    for name, ws in (("short", short), ("long", long)):
+        sel = [r for r in rows if r["warmup_steps"] in ws]
+        if len(sel) != len(ws):
+            raise ValueError(f"{name} must name warm-up lengths of the sweep; got {ws}")
+        k, n = sum(r["diverged"] for r in sel), sum(r["n"] for r in sel)
+        lo, hi = wilson_interval(k, n)
+        out[name] = {"warmup_steps": tuple(ws), "diverged": k, "n": n, "wilson": (float(lo), float(hi))}
+    a, c = out["short"], out["long"]
+    out["fisher_p"] = float(fisher_exact([[a["diverged"], a["n"] - a["diverged"]],
+                                          [c["diverged"], c["n"] - c["diverged"]]])[1])
+    return out
+
+
+def warmup_acc_differences(record, ref=20, b=None):
+    """Test accuracy of each warm-up length W against W = ``ref``, paired per seed over the seeds that
+    reached 100 % training accuracy with both (:func:`lecture_utils.stats.paired_diff_ci`: 95 %
+    t-interval of the differences, same seeds, same test set): ``[{"warmup_steps": W, "seeds": [...],
+    "ci": MeanCI}]`` (``ci`` None when fewer than 2 seeds are shared). Notebook 04 §1."""
+    from .sweeps.warmup import run_key
+
+    res, p = record_parts(record, "warmup")
+    b = p["settings"][0] if b is None else b
+    if ref not in p["warmup_updates"]:
+        raise ValueError(f"ref must be one of the sweep's warm-up lengths {p['warmup_updates']}; got {ref!r}")
+
+    def reached(w, s):
+        r = res["runs"][run_key(b, w, s)]
+        return r["test_acc"] if r["status"] == "target_reached" else None
+
+    out = []
+    for w in p["warmup_updates"]:
+        if w == ref:
+            continue
+        seeds = [s for s in p["seeds"] if reached(w, s) is not None and reached(ref, s) is not None]
+        ci = (stats.paired_diff_ci([reached(w, s) for s in seeds], [reached(ref, s) for s in seeds])
+              if len(seeds) >= 2 else None)
+        out.append({"warmup_steps": w, "ref": ref, "seeds": seeds, "ci": ci})
+    return out
+
+
 def stability_numbers(record, b=None):
-    """λ_max·η/2 along the tracked runs (η of that update): per warm-up setting the median over
-    seeds and updates before step 120, the share of measurements above 1 (beyond the limit
-    λ_max = 2/η), and λ_max at the start (update 0, the same for both settings)."""
+    """λ_max·η/2 along the tracked runs (η of that update), per warm-up length W (in updates): the
+    median over seeds and updates before step 120, the share of measurements above 1 (beyond the
+    limit λ_max = 2/η), and λ_max at the start (update 0, the same weights for every W)."""
     from .sweeps.warmup import run_key
 
     res, p = record_parts(record, "warmup")
     b = p["track"][0] if b is None else b
     out = {}
-    for warm in (0, 1):
+    for w in p["warmup_updates"]:
         ratios, lam0 = [], []
         for s in p["track_seeds"]:
-            t = res["runs"][run_key(b, warm, s)].get("track")
+            t = res["runs"][run_key(b, w, s)].get("track")
             if not t:
                 continue
             for st, lr, lam in zip(t["step"], t["lr"], t["lam"]):
@@ -107,29 +168,29 @@ def stability_numbers(record, b=None):
                 if st == 0 and lam is not None:
                     lam0.append(lam)
         r = np.array(ratios)
-        out[warm] = {"median_ratio": float(np.median(r)) if len(r) else None,
-                     "share_above_1": float((r > 1).mean()) if len(r) else None, "n": len(r),
-                     "lam0": float(np.median(lam0)) if lam0 else None}
+        out[w] = {"median_ratio": float(np.median(r)) if len(r) else None,
+                  "share_above_1": float((r > 1).mean()) if len(r) else None, "n": len(r),
+                  "lam0": float(np.median(lam0)) if lam0 else None}
     return out
 
 
 def stability_at(record, step, b=None):
-    """λ_max·η/2 of each tracked seed at update ``step`` (η of that update), per warm-up setting:
-    ``{warm: {"lr": η, "ratio": {seed: λ_max·η/2}}}`` (a seed without that measurement is left out).
+    """λ_max·η/2 of each tracked seed at update ``step`` (η of that update), per warm-up length W:
+    ``{W: {"lr": η, "ratio": {seed: λ_max·η/2}}}`` (a seed without that measurement is left out).
     Notebook 04 §1 quotes it at update 0 (before any step) and at update 10 (mid warm-up)."""
     from .sweeps.warmup import run_key
 
     res, p = record_parts(record, "warmup")
     b = p["track"][0] if b is None else b
     out = {}
-    for warm in (0, 1):
+    for w in p["warmup_updates"]:
         lr, ratio = None, {}
         for s in p["track_seeds"]:
-            t = res["runs"][run_key(b, warm, s)].get("track") or {"step": [], "lr": [], "lam": []}
+            t = res["runs"][run_key(b, w, s)].get("track") or {"step": [], "lr": [], "lam": []}
             for st, eta, lam in zip(t["step"], t["lr"], t["lam"]):
                 if st == step and lam is not None:
                     lr, ratio[s] = eta, lam * eta / 2
-        out[warm] = {"lr": lr, "ratio": ratio}
+        out[w] = {"lr": lr, "ratio": ratio}
     return out
 
 

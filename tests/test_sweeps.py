@@ -156,7 +156,7 @@ def test_keys_are_built_and_parsed_in_one_place():
     with pytest.raises(ValueError, match="mode"):
         have_both.grid_key(512, "linear", 0)
     assert tuned_lr.run_key(32, 0.8, 0) == "32|0.8|0" and tuned_lr.parse_run_key("32|0.8|0") == (32, 0.8, 0)
-    assert warmup.parse_run_key(warmup.run_key(1024, 1, 5)) == (1024, 1, 5)
+    assert warmup.run_key(1024, 400, 5) == "1024|400|5" and warmup.parse_run_key("1024|20|5") == (1024, 20, 5)
     assert critical_batch.parse_run_key(critical_batch.run_key(64, 2)) == (64, 2)
     assert sharpness_matched.config_key(32, 0.1) == "B=32,lr=0.1"
     assert sharpness_matched.parse_config_key("B=400,lr=0.4") == (400, 0.4)

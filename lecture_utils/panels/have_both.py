@@ -7,8 +7,8 @@ table's cells); this module only turns them into text, figures and a caption. No
 * :func:`protocol_table` / :func:`protocol_figure` — small batch, large batch at η, at 16·η with
   and without warm-up, and trained longer (sections 1–2); :func:`train_longer_table`;
 * :func:`tuned_table` / :func:`tuned_figure` / :func:`tuned_verdict` — η tuned for every B (section 1);
-* :func:`warmup_table` / :func:`warmup_figure` / :func:`stability_line` — divergences with and
-  without warm-up, λ_max·η/2 along the runs (section 1);
+* :func:`warmup_table` / :func:`warmup_figure` / :func:`stability_line` — divergences per warm-up
+  length W (0, 20, 100, 400 updates), λ_max·η/2 along the runs (section 1);
 * :func:`scaling_panel` — batch size × (η fixed or scaled) × (warm-up off/on) among cached runs;
 * :func:`critical_table` / :func:`noise_table` / :func:`critical_figure` — steps to a target
   against B, the fit S = S_min(1 + B_crit/B) and the noise scale B_simple (section 3);
@@ -36,6 +36,7 @@ import numpy as np
 
 from .. import plotting, stats
 from .._validate import Options
+from ..data import N_TRAIN, updates_per_epoch
 from ..small_vs_large import LARGE, SMALL, summary_rows
 from ..sweeps.have_both import MODES, grid_key, seed_key
 from ..sweeps.warmup import run_key as warmup_key
@@ -55,6 +56,8 @@ from ..tuning import (
     tuned_differences,
     tuned_numbers,
     tuned_rows,
+    warmup_acc_differences,
+    warmup_contrast,
     warmup_rows,
 )
 from ..widgets import Panel, slider
@@ -69,7 +72,8 @@ __all__ = [
     # the numbers, from lecture_utils.tuning and lecture_utils.small_vs_large
     "critical_fit", "critical_numbers", "critical_rows", "noise_rows", "protocol_differences",
     "protocol_numbers", "protocol_rows", "stability_at", "stability_numbers", "summary_rows",
-    "train_longer_rows", "tuned_cells", "tuned_numbers", "tuned_rows", "warmup_rows",
+    "train_longer_rows", "tuned_cells", "tuned_numbers", "tuned_rows",
+    "warmup_acc_differences", "warmup_contrast", "warmup_rows",
 ]
 
 
@@ -506,30 +510,56 @@ def tuned_verdict(record):
 
 
 # ------------------------------------------------------------------------ section 1: warm-up, divergence rate
+def _w_label(w, epochs):
+    """"no warm-up" or "W = 100 updates (25 epochs)"."""
+    return "no warm-up" if w == 0 else f"W = {w} updates ({epochs:g} epochs)"
+
+
 def warmup_table(record):
-    """:func:`lecture_utils.tuning.warmup_rows` as text: W in updates, divergences with a 95 % Wilson
-    interval and the update of each, and the test accuracy of each seed that reached 100 %."""
+    """:func:`lecture_utils.tuning.warmup_rows` as text, one row per warm-up length W (in updates):
+    divergences k/n with the 95 % Wilson score interval and the updates at which they came, the seeds
+    that reached 100 % and their test accuracy (95 % t-interval over those seeds), and below the
+    table short (W ≤ 20) against long (W ≥ 100) ramps pooled, with Fisher's exact test
+    (:func:`lecture_utils.tuning.warmup_contrast`)."""
     _, p = record_parts(record, "warmup")
-    lines = [f"seeds {p['seeds'][0]}–{p['seeds'][-1]} (n = {len(p['seeds'])}), protocol: to 100 % "
-             "training accuracy; W = warm-up length in updates (5 epochs of ⌈4000/B⌉ updates)",
-             f"{'B':>5} {'η':>5} {'W':>4} {'diverged':>9} {'95 % Wilson':>12} {'at update':>19} "
-             f"{'reached':>8}  test acc of each seed that reached 100 %"]
-    for r in warmup_rows(record):
-        at = ", ".join(map(str, r["diverged_at"])) or "—"
-        each = ", ".join(f"{v:.3f}" for v in r["reached_test_acc"]) or "—"
-        lines.append(f"{r['batch_size']:>5} {r['lr']:>5.2g} {r['warmup_steps']:>4} "
-                     f"{r['diverged']:>5}/{r['n']:<3} "
-                     f"{r['wilson'][0]:>5.2f}–{r['wilson'][1]:.2f} {at:>19} "
-                     f"{r['reached']:>5}/{r['n']:<2}  {each}")
+    rows = warmup_rows(record)
+    b = rows[0]["batch_size"]
+    lines = [f"B = {b}, η = {rows[0]['lr']:g} (η₀·B/B₀), seeds {p['seeds'][0]}–{p['seeds'][-1]} "
+             f"(n = {len(p['seeds'])} per row); to 100 % training accuracy, at most {p['max_epochs']} epochs",
+             f"W = warm-up length in updates (1 epoch = ⌈4000/B⌉ = {updates_per_epoch(N_TRAIN, b)} updates);",
+             "diverged: k/n with a 95 % Wilson score interval; other: no progress or out of epochs;",
+             "test acc: mean ± 95 % t-interval over the seeds that reached 100 %",
+             f"{'W':>4} {'epochs':>6} {'diverged':>8} {'95 % Wilson':>12} {'at updates':>10} "
+             f"{'reached':>7} {'other':>5}  test acc (reached)"]
+    for r in rows:
+        at = r["diverged_at"]
+        span = "—" if not at else (f"{at[0]}" if len(at) == 1 else f"{at[0]}–{at[-1]}")
+        acc = "—" if r["ci"] is None else r["ci"].short(".3f")
+        lines.append(f"{r['warmup_steps']:>4} {r['epochs']:>6g} {r['diverged']:>4}/{r['n']:<3} "
+                     f"{r['wilson'][0]:>7.2f}–{r['wilson'][1]:.2f} {span:>10} "
+                     f"{r['reached']:>4}/{r['n']:<2} {r['other']:>5}  {acc}")
+    ws = [r["warmup_steps"] for r in rows]
+    if all(w in ws for w in (0, 20, 100, 400)):
+        c = warmup_contrast(record)
+        lines.append("pooled: " + "; ".join(
+            f"W {'≤ 20' if k == 'short' else '≥ 100'}: {c[k]['diverged']}/{c[k]['n']} diverged "
+            f"(Wilson {c[k]['wilson'][0]:.2f}–{c[k]['wilson'][1]:.2f})" for k in ("short", "long"))
+            + f"; Fisher's exact test (two-sided) p = {c['fisher_p']:.2g}")
+    diffs = [d for d in warmup_acc_differences(record) if d["ci"] is not None]
+    if diffs:
+        each = "; ".join(f"W = {d['warmup_steps']}: {d['ci'].mean:+.3f} ± {d['ci'].half:.3f} "
+                         f"({d['ci'].n} seeds)" for d in diffs)
+        lines.append(f"test acc − W = {diffs[0]['ref']}'s (paired per seed over the seeds that reached 100 % "
+                     f"with both, 95 % t): {each}")
     return "\n".join(lines)
 
 
-def _draw_stability_runs(ax, runs, b, warm, seeds):
+def _draw_stability_runs(ax, runs, b, w, seeds):
     """λ_max·η/2 of each tracked seed on ``ax`` (red with × where it diverged); returns
     (diverged seeds, the last run drawn)."""
     nd, r = 0, None
     for s in seeds:
-        r = runs[warmup_key(b, warm, s)]
+        r = runs[warmup_key(b, w, s)]
         t = r.get("track")
         if not t:
             continue
@@ -546,56 +576,75 @@ def _draw_stability_runs(ax, runs, b, warm, seeds):
 
 
 def warmup_figure(record):
-    """λ_max·η/2 along the tracked runs, one line per seed, without (left) and with (right) warm-up;
-    the dashed line at 1 is the stability limit λ_max = 2/η of gradient descent on a quadratic;
-    seeds that diverged are red, with × at the update where the loss became inf/NaN."""
+    """λ_max·η/2 along the tracked runs, one line per seed, one panel per warm-up length W (in
+    updates); the dashed line at 1 is the stability limit λ_max = 2/η of gradient descent on a
+    quadratic, the dotted line the end of the ramp; seeds that diverged are red, with × at the update
+    where the loss became inf/NaN. Each title counts the divergences of all seeds of that W."""
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FormatStrFormatter, NullFormatter
 
     res, p = record_parts(record, "warmup")
     b, seeds = p["track"][0], p["track_seeds"]
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
-    for ax, warm in zip(axes, (0, 1)):
-        nd, r = _draw_stability_runs(ax, res["runs"], b, warm, seeds)
+    rows = {r["warmup_steps"]: r for r in warmup_rows(record) if r["batch_size"] == b}
+    ws = p["warmup_updates"]
+    ncol = 2 if len(ws) > 2 else len(ws)
+    nrow = math.ceil(len(ws) / ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(11, 3.4 * nrow), sharey=True, sharex=True, squeeze=False)
+    axes = axes.ravel()
+    for ax, w in zip(axes, ws):
+        nd, r = _draw_stability_runs(ax, res["runs"], b, w, seeds)
         ax.axhline(1.0, color="k", ls="--", lw=1)
-        if warm:
-            ax.axvline(r["warmup_steps"], color=plotting.COLORS["muted"], ls=":", lw=1)
-            ax.text(r["warmup_steps"] + 3, 0.03, "end of warm-up", fontsize=9, color=plotting.COLORS["muted"],
-                    transform=ax.get_xaxis_transform())
         ax.set_yscale("log")
         ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
         ax.yaxis.set_minor_formatter(NullFormatter())
+        row = rows[w]
+        ax.set_title(f"{_w_label(w, row['epochs'])}: all {row['n']} seeds {row['diverged']}/{row['n']} "
+                     f"diverged\nseeds {seeds[0]}–{seeds[-1]} drawn, {nd}/{len(seeds)} diverged "
+                     "(red, × where)", fontsize=10)
+    for ax in axes[len(ws):]:
+        ax.set_visible(False)
+    x_hi = axes[0].get_xlim()[1]
+    for ax, w in zip(axes, ws):  # the end of the ramp, or an arrow when it lies beyond the drawn updates
+        if 0 < w <= x_hi:
+            ax.axvline(w, color=plotting.COLORS["muted"], ls=":", lw=1)
+            right = w > 0.7 * x_hi  # near the right edge: the label goes left of the line
+            ax.text(w - 4 if right else w + 4, 0.03, "end of warm-up", fontsize=9,
+                    ha="right" if right else "left", color=plotting.COLORS["muted"],
+                    transform=ax.get_xaxis_transform())
+        elif w > x_hi:
+            ax.text(0.98, 0.03, f"warm-up ends at update {w} →", fontsize=9, ha="right",
+                    color=plotting.COLORS["muted"], transform=ax.transAxes)
+    for ax in axes[(nrow - 1) * ncol:]:
         ax.set_xlabel("update")
-        alln = [res["runs"][warmup_key(b, warm, s)]["status"] == "diverged" for s in p["seeds"]]
-        ax.set_title(f"B = {b}, η = {r['lr']:g}, "
-                     + (f"warm-up W = {r['warmup_steps']} updates" if warm else "no warm-up")
-                     + f"\nseeds {seeds[0]}–{seeds[-1]} drawn, {nd}/{len(seeds)} diverged (red, × where); "
-                     f"all seeds: {sum(alln)}/{len(alln)}", fontsize=10)
-    axes[0].set_ylabel("λ_max · η / 2   (stable below 1)")
+    for ax in axes[::ncol]:
+        ax.set_ylabel("λ_max · η / 2   (stable below 1)")
     axes[0].text(0.02, 0.92, "above the dashed line: λ_max > 2/η", transform=axes[0].transAxes, fontsize=9)
+    fig.suptitle(f"B = {b}, η rising linearly to {rows[ws[0]]['lr']:g} over the first W updates: "
+                 "λ_max·η/2 with the η of each update", fontsize=11)
     fig.tight_layout()
     return fig
 
 
 def stability_line(record):
     """λ_max·η/2 of the tracked seeds at update 0 and 10 (range over the seeds, with the η of that
-    update), along updates 0–119 (median and share above 1), and λ_max at the start."""
+    update) and along updates 0–119 (median and share above 1), per warm-up length W, and λ_max at
+    the start."""
     _, p = record_parts(record, "warmup")
     s = stability_numbers(record)
     lines = [f"B = {p['track'][0]}, seeds {p['track_seeds'][0]}–{p['track_seeds'][-1]}: λ_max·η/2 "
-             "(stable below 1; range over the seeds)"]
-    for step in (0, 10):
-        at = stability_at(record, step)
+             "(stable below 1; range over the seeds; η of that update)"]
+    for w in p["warmup_updates"]:
         parts = []
-        for w in (0, 1):
-            v = list(at[w]["ratio"].values())
+        for step in (0, 10):
+            at = stability_at(record, step)[w]
+            v = list(at["ratio"].values())
             if v:
                 span = f"{min(v):.2f}" if f"{min(v):.2f}" == f"{max(v):.2f}" else f"{min(v):.2f}–{max(v):.2f}"
-                parts.append(f"{'with' if w else 'no'} warm-up (η = {at[w]['lr']:.3g}) {span}")
-        lines.append(f"  at update {step:>2}: " + "; ".join(parts))
-    lines.append("  updates 0–119: " + "; ".join(
-        f"{'with' if w else 'no'} warm-up median {s[w]['median_ratio']:.2f}, "
-        f"{s[w]['share_above_1']:.0%} of {s[w]['n']} measurements above 1" for w in (0, 1)))
+                parts.append(f"update {step} (η = {at['lr']:.3g}) {span}")
+        if s[w]["n"]:
+            parts.append(f"updates 0–119 median {s[w]['median_ratio']:.2f}, "
+                         f"{s[w]['share_above_1']:.0%} of {s[w]['n']} above 1")
+        lines.append(f"  W = {w:>3}: " + "; ".join(parts))
     lines.append(f"λ_max at the start (update 0, median over the seeds): {s[0]['lam0']:.2f}")
     return "\n".join(lines)
 

@@ -1,32 +1,43 @@
-"""Sweep "warmup" — how often the linearly scaled η diverges, with and without warm-up, and the
-sharpness λ_max along the run against the stability limit 2/η (notebook 04, §1 "Where the rule breaks").
+"""Sweep "warmup" — how often the linearly scaled η diverges with warm-up ramps of different lengths,
+and the sharpness λ_max along the run against the stability limit 2/η (notebook 04, §1 "Where the rule
+breaks").
 
-Each setting (B, η = η₀·B/B₀) of ``settings`` runs with warm-up W = 0 and W = ``warmup_epochs``·⌈N/B⌉
-updates (η rising linearly from η/W to η, :func:`lecture_utils.train.lr_at_step`), for every seed
-of ``seeds``, with the protocol of notebook 04 (to 100 % training accuracy, at most ``max_epochs``).
-For the settings in ``track`` the top Hessian eigenvalue λ_max of the training loss on a fixed
+Each setting (B, η = η₀·B/B₀) of ``settings`` runs with every warm-up length W of ``warmup_updates``,
+counted in updates (η rising linearly from η/W to η over the first W updates,
+:func:`lecture_utils.train.lr_at_step`; W = 0: no warm-up), for every seed of ``seeds``, with the
+protocol of notebook 04 (to 100 % training accuracy, at most ``max_epochs``). At B = 1024 (⌈4000/B⌉ = 4
+updates per epoch) W = 20 is Goyal et al.'s 5 epochs, W = 100 and 400 are 25 and 100 epochs; Goyal et
+al.'s 5 epochs at B = 8192 on ImageNet are ≈ 780 updates. For the settings in ``track`` and the seeds
+in ``track_seeds`` the top Hessian eigenvalue λ_max of the training loss on a fixed
 ``hessian_examples``-example subset of the training set (power iteration, ``hessian_iters``
-Hessian-vector products) is measured before the updates listed in ``track_steps``, beside the η
-of that update: plain gradient descent on a quadratic is stable only while λ_max < 2/η (Cohen et
-al. 2021, "edge of stability").
+Hessian-vector products, its own random start: the training run is not changed by it) is measured
+before the updates listed in ``track_steps``, beside the η of that update: plain gradient descent on a
+quadratic is stable only while λ_max < 2/η (Cohen et al. 2021, "edge of stability").
 
-``sweeps.load("warmup")["results"]["runs"][run_key(B, warm, seed)]`` (:class:`Run`; warm 0/1): ``lr``,
-``warmup_steps``,
-``status``, ``steps``, ``epochs``, ``train_acc``, ``test_acc``, and for tracked settings
-``track`` (``step``, ``lr``, ``lam``, ``train_loss`` lists).
+``sweeps.load("warmup")["results"]["runs"][run_key(B, W, seed)]`` (:class:`Run`; W in updates):
+``lr``, ``warmup_steps`` (= W), ``status``, ``steps``, ``epochs``, ``train_acc``, ``test_acc``, and for
+tracked runs ``track`` (``step``, ``lr``, ``lam``, ``train_loss`` lists).
 
-Rebuild: ``python -m lecture_utils.sweeps warmup``: 12 independent runs on ``workers`` (2)
-processes; 71 s user + 3 s system CPU in all (2026-11-29), i.e. about 40 s on 2 idle cores.
+Schema 2 (this version): W in updates in the key (schema 1: ``1024|0|s`` / ``1024|1|s`` for no warm-up /
+5 epochs); the W = 0 and W = 20 runs compute exactly what schema 1's did (same code path, same W).
+
+Rebuild: ``python -m lecture_utils.sweeps warmup``: 48 independent runs on ``workers`` (2) processes;
+155 CPU s in all (Intel Xeon, schema 2), i.e. about 80 s on 2 idle cores (487 s wall at load 10–15).
+
+Which seed diverges is decided by the last bits of the arithmetic: on seeds 0–5 with W = 0 / 20 the
+schema-1 cache (AMD EPYC) had 3/6 and 4/6 diverged, this one (Intel Xeon, default code path) 0/6 and
+2/6, and ATEN_CPU_CAPABILITY=avx2 on the Intel Xeon 2/6 and 2/6 (measured once, not cached); the code
+of schema 2 gives the schema-1 code's numbers bit for bit on one machine (checked on two runs, one
+tracked). Only rates over many seeds mean something here.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from . import finite_round as _r
-from ._schema import DATASET, KeyFormat, check_each, check_entry, check_fields, load_dataset
-from .have_both import warmup_steps
+from ._schema import DATASET, KeyFormat, SchemaError, check_each, check_entry, check_fields, load_dataset
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 PARAMS = {
     "dataset": dict(DATASET),
@@ -34,8 +45,8 @@ PARAMS = {
     "workers": 2,
     "base": {"batch_size": 32, "lr": 0.1},
     "settings": [1024],
-    "seeds": [0, 1, 2, 3, 4, 5],
-    "warmup_epochs": 5,
+    "seeds": list(range(12)),
+    "warmup_updates": [0, 20, 100, 400],
     "target_train_acc": 1.0,
     "max_epochs": 150,
     "patience": 40,
@@ -69,9 +80,9 @@ class Run:
     track: dict | None = None
 
 
-#: The key of one run, "1024|1|3" (B, warm-up 0/1, seed):
+#: The key of one run, "1024|20|3" (B, warm-up length W in updates, seed):
 #: ``run_key(...)`` builds it, ``parse_run_key(k)`` reads it back.
-RUN_KEY = KeyFormat(("b", int), ("warm", int), ("seed", int))
+RUN_KEY = KeyFormat(("b", int), ("w", int), ("seed", int))
 run_key, parse_run_key = RUN_KEY.make, RUN_KEY.parse
 
 
@@ -79,6 +90,8 @@ def validate(results):
     """Check the results against schema :data:`SCHEMA_VERSION` (:class:`._schema.SchemaError`)."""
     runs = check_each(Run, check_fields(results, ("runs",), "results")["runs"], "runs")
     for k, r in runs.items():
+        if parse_run_key(k)[1] != r["warmup_steps"]:
+            raise SchemaError(f"runs[{k!r}]['warmup_steps'] must be the key's W; got {r['warmup_steps']}")
         if r.get("track") is not None:
             check_entry(Track, r["track"], f"runs[{k!r}]['track']")
     return results
@@ -90,17 +103,16 @@ def lr_for(params, b):
 
 
 def run_one(params, task):
-    """One run: ``task`` = (B, warm 0/1, seed)."""
+    """One run: ``task`` = (B, W, seed), W the warm-up length in updates (0: none)."""
     import numpy as np
     import torch
 
     from ..sharpness import top_hessian_eigenvalue
     from ..train import as_tensors, lr_at_step, train_classifier
 
-    b, warm, seed = task
+    b, w, seed = task
     data = load_dataset(params)
     lr = lr_for(params, b)
-    w = warmup_steps(params, b, data.n_train) if warm else 0
     tracked = b in params["track"] and seed in params["track_seeds"]
     track = {"step": [], "lr": [], "lam": [], "train_loss": []}
     on_backward = None
@@ -134,7 +146,8 @@ def run_one(params, task):
 def run(params, progress=True):
     from ._pool import map_tasks
 
-    tasks = [(b, warm, s) for b in sorted(params["settings"], reverse=True)
-             for warm in (0, 1) for s in params["seeds"]]
+    # the longest runs (long ramps, tracked seeds) first, so that the two workers finish together
+    tasks = [(b, w, s) for b in sorted(params["settings"], reverse=True)
+             for w in sorted(params["warmup_updates"], reverse=True) for s in params["seeds"]]
     out = map_tasks(run_one, params, tasks, desc="warmup", progress=progress)
     return {"runs": {run_key(*t): v for t, v in out.items()}}
