@@ -3,7 +3,8 @@
 Modules by concept (each docstring names the formula and the notebook that uses it):
 
 * numbers — data (MNIST-1D, toy regression, epochs and batches), toy_sgd, landscapes (toy losses),
-  optim (the momentum rule), rolling (where the ball ends), quadratic, train (the training loop),
+  optim (the momentum rule), rolling (where the ball ends), quadratic, nqm (the noisy quadratic model),
+  train (the training loop),
   seeding, timing, race, noise (gradient noise), scaling, tuning, sharpness, parallel (data parallel),
   small_vs_large;
 * cached experiments — sweeps (one module per sweep, a typed record each);

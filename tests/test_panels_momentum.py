@@ -267,13 +267,13 @@ def test_every_rerun_cell_of_notebook_05_redraws_from_what_it_computed():
     nb = json.loads((Path(__file__).resolve().parent.parent / "notebooks" / "05_momentum.ipynb").read_text())
     cells = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
     rerun_cells = [s for s in cells if "RERUN =" in s]
-    assert len(rerun_cells) == 2
+    assert len(rerun_cells) == 3        # sections 7, 8 and the deep dive "Momentum × batch size"
     for src in rerun_cells:
         m = re.search(r"^(\w+) = sweeps\.load\(\"(\w+)\", rerun=RERUN\)", src, re.M)
         assert m, src
         assert re.search(rf"plot_\w+\({m.group(1)}\)", src) and "plt.show()" in src
     # and no other cell recomputes a sweep behind the figures' back
-    assert sum("rerun=" in s for s in cells) == 2
+    assert sum("rerun=" in s for s in cells) == 3
 
 
 def test_local_minimum_panel_with_fewer_steps_than_the_middle_plot_shows():

@@ -58,6 +58,21 @@ def test_summary_intervals_come_from_the_seeds(record):
     assert len(lines) == len(p["batch_sizes"]) and all("SGD/momentum" in ln for ln in lines)
 
 
+def test_critical_fits_put_momentums_critical_batch_higher(record):
+    from lecture_utils.scaling import fit_critical_batch
+
+    fits = M.critical_fits(record)
+    rows = M.summary(record)
+    bs = [r["batch_size"] for r in rows]
+    means = [r["sgd"]["ci"].mean for r in rows]
+    assert fits[0.0]["b_crit"] == pytest.approx(fit_critical_batch(bs, means)["b_crit"])
+    ci = fits[0.0]["b_crit_ci"]
+    assert ci.n == 3 and ci.mean == pytest.approx(np.mean(fits[0.0]["b_crit_per_seed"]))
+    # what the notebook says: momentum's B_crit is several times SGD's, its S_min several times smaller
+    assert min(fits[0.9]["b_crit_per_seed"]) > 3 * max(fits[0.0]["b_crit_per_seed"])
+    assert fits[0.9]["s_min"] < fits[0.0]["s_min"] / 3
+
+
 def test_cell_ratios_are_steps_over_each_seeds_best(record):
     p = record["params"]
     bs, effs, ratio, diverged = M.cell_ratios(record, 0.0)

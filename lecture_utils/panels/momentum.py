@@ -947,3 +947,133 @@ def nqm_panel(batch_size=64, beta=0.9, *, table=None):
                               "title", "title2")]
     return widgets.Panel(fig, update, controls, dynamic=dynamic,
                          title="noisy quadratic model: momentum × batch size")
+
+
+# ----------------------------------------------------------------------------- momentum × batch size (sweep)
+def _ci_bar(ax, x, ci, color, marker, label):
+    """A mean with its 95 % t-interval as an error bar (no bar for one value)."""
+    half = 0.0 if not np.isfinite(ci.half) else ci.half
+    ax.errorbar([x], [ci.mean], yerr=[[min(half, ci.mean * 0.999)], [half]], fmt=marker, ms=7, color=color,
+                mfc="white", mew=2, capsize=4, lw=1.8, label=label, zorder=5)
+
+
+def plot_momentum_batch(record):
+    """The ``momentum_batch`` sweep (notebook 05, deep dive "Momentum × batch size"). Left: updates to the
+    target loss at the best η of each (β, B, seed) — each seed a dot, mean ± 95 % t-interval — for SGD and
+    momentum, with "perfect scaling" ∝ 1/B through SGD's smallest batch. Right: the speed-up
+    S_SGD/S_momentum of each seed (same seed: same start and batches) and its mean ± 95 % t-interval.
+    A B where a seed missed the target gets no mean (:func:`~lecture_utils.sweeps.momentum_batch.summary`)."""
+    import matplotlib.pyplot as plt
+
+    from ..sweeps.momentum_batch import summary
+
+    p = record["params"]
+    rows = summary(record)
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(12.5, 4.2), layout="constrained", width_ratios=[1.2, 1])
+    bs = np.array([r["batch_size"] for r in rows], float)
+    for name, color, marker, shift in (("sgd", GD_COLOR, "o", 0.94), ("mom", MOM_COLOR, "s", 1.06)):
+        beta = rows[0][name]["beta"]
+        means = []
+        for r in rows:
+            d = r[name]
+            pts = [s for s in d["steps"] if s is not None]
+            ax.plot([r["batch_size"] * shift] * len(pts), pts, ".", ms=5, color=color, alpha=0.6)
+            means.append(np.nan if d["ci"] is None else d["ci"].mean)
+            if d["ci"] is not None:
+                _ci_bar(ax, r["batch_size"] * shift, d["ci"], color, marker,
+                        f"β = {beta:g}" + (" (SGD)" if beta == 0 else "") if r is rows[0] else None)
+        ax.plot(bs * shift, means, "-", color=color, lw=1.5, alpha=0.8)
+    first = rows[0]["sgd"]["ci"]
+    if first is not None:
+        ax.plot(bs, first.mean * bs[0] / bs, ":", color=COLORS["muted"], lw=1.3,
+                label="perfect scaling ∝ 1/B")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xticks(bs, [str(int(b)) for b in bs])
+    ax.minorticks_off()
+    ax.set_xlabel("batch size B (B = 4000: the full batch)")
+    ax.set_ylabel(f"updates to training loss {p['target_loss']:g}")
+    ax.set_title(f"η tuned for every (β, B, seed); {len(p['seeds'])} seeds, mean ± 95 % t-interval",
+                 fontsize=11)
+    ax.legend(fontsize=9, loc="upper right")
+    for r in rows:
+        pts = [v for v in r["ratios"] if v is not None]
+        ax2.plot([r["batch_size"] * 0.9] * len(pts), pts, "o", ms=5, color=MOM_COLOR, alpha=0.75,
+                 label="one seed" if r is rows[0] else None)
+        if r["ratio"] is not None:
+            _ci_bar(ax2, r["batch_size"] * 1.1, r["ratio"], "k", "D",
+                    "mean ± 95 % t-interval" if r is rows[0] else None)
+    ax2.axhline(1.0, color=COLORS["muted"], ls="--", lw=1.2)
+    ax2.text(bs[0], 1.0, " momentum no faster", va="bottom", fontsize=8, color=COLORS["muted"])
+    ax2.set_xscale("log")
+    ax2.set_xticks(bs, [str(int(b)) for b in bs])
+    ax2.minorticks_off()
+    ax2.set_xlabel("batch size B")
+    ax2.set_ylabel("speed-up  S_SGD / S_momentum")
+    ax2.set_title(f"dots: seeds; > 1: momentum (β = {rows[0]['mom']['beta']:g}) needs fewer updates",
+                  fontsize=11)
+    ax2.legend(fontsize=9, loc="upper left")
+    return fig
+
+
+def plot_momentum_batch_heatmap(record):
+    """The tuned grid of the ``momentum_batch`` sweep, one panel per β: for every (B, η/(1−β)) the median
+    over the seeds of steps / (that seed's best at B) — measured exactly up to ``cap_factor`` × the best;
+    beyond it "slower" (light grey) or diverged (dark grey, ×). Circles: the best cell of each B. Dotted:
+    lines of constant η/B (the linear scaling rule η ∝ B). Right axis: η itself, η = (η/(1−β))·(1 − β)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import ListedColormap
+
+    from ..sweeps.momentum_batch import cell_ratios
+
+    p = record["params"]
+    cap = p["cap_factor"]
+    fig, axes = plt.subplots(1, len(p["betas"]), figsize=(12.5, 4.3), layout="constrained", sharey=True)
+    cmap = ListedColormap(plt.get_cmap("viridis_r")(np.linspace(0.0, 0.85, 256)))
+    image = None
+    for ax, beta in zip(np.atleast_1d(axes), p["betas"]):
+        bs, effs, ratio, diverged = cell_ratios(record, beta)
+        bs, effs = np.array(bs, float), np.array(effs, float)
+        bx = np.sqrt(bs[:-1] * bs[1:])
+        xe = np.r_[bs[0] ** 1.5 / bx[0] ** 0.5, bx, bs[-1] ** 1.5 / bx[-1] ** 0.5]
+        ye = np.r_[effs / np.sqrt(2.0), effs[-1] * np.sqrt(2.0)]
+        shown = np.where(np.isfinite(ratio), ratio, np.nan)
+        slow = np.where(np.isfinite(ratio), np.nan, np.where(diverged >= 0.5, 0.0, 1.0))
+        ax.pcolormesh(xe, ye, slow.T, cmap=ListedColormap(["#555555", "#dddddd"]), vmin=0, vmax=1)
+        image = ax.pcolormesh(xe, ye, shown.T, cmap=cmap, vmin=1.0, vmax=cap)
+        for i, b in enumerate(bs):
+            for j, e in enumerate(effs):
+                if not np.isfinite(ratio[i, j]) and diverged[i, j] >= 0.5:
+                    ax.text(b, e, "×", ha="center", va="center", color="white", fontsize=9)
+            j = int(np.argmin(ratio[i]))
+            if np.isfinite(ratio[i, j]):
+                ax.plot([b], [effs[j]], "o", ms=11, mfc="none", mec="white", mew=2)
+        for c, ls in ((0.025 / 4, ":"), (0.025, "--"), (0.1, ":")):
+            ax.plot(xe, c * xe, ls, color="k", lw=1.2)
+        ax.grid(False)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlim(xe[0], xe[-1])
+        ax.set_ylim(ye[0], ye[-1])
+        ax.set_xticks(bs, [str(int(b)) for b in bs])
+        ax.minorticks_off()
+        ax.set_xlabel("batch size B")
+        ax.set_title(f"β = {beta:g}" + (" (SGD)" if beta == 0 else ""), fontsize=12)
+        sec = ax.secondary_yaxis("right", functions=(lambda y, b=beta: y * (1 - b),
+                                                     lambda y, b=beta: y / (1 - b)))
+        sec.set_ylabel("η")
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    first = np.atleast_1d(axes)[0]
+    first.set_ylabel("effective step η/(1−β)")
+    first.legend(handles=[Line2D([], [], ls="--", color="k", lw=1.2, label="η/B = const (η ∝ B)"),
+                          Line2D([], [], ls="", marker="o", ms=9, mfc="none", mec="k", mew=2,
+                                 label="best η of this B"),
+                          Patch(facecolor="#dddddd",
+                                label=f"slower than {cap:g}× the best (or {p['max_steps']})"),
+                          Patch(facecolor="#555555", label="diverged (×)")],
+                 loc="lower right", fontsize=8, framealpha=0.95)
+    cb = fig.colorbar(image, ax=axes, shrink=0.9)
+    cb.set_label("updates ÷ the best at this B (1 = best; median of seeds)")
+    return fig

@@ -199,6 +199,27 @@ def cell_ratios(record, beta):
     return list(p["batch_sizes"]), effs, ratio, diverged
 
 
+def critical_fits(record):
+    """Per β: notebook 04's S(B) = S_min·(1 + B_crit/B) (:func:`lecture_utils.scaling.fit_critical_batch`)
+    fitted to the seed means (``s_min``, ``b_crit``, ``e_min``) and to each seed alone, whose B_crit give
+    the 95 % t-interval ``b_crit_ci`` (:func:`lecture_utils.stats.mean_ci`). Only B where every seed
+    reached the target enter."""
+    from ..scaling import fit_critical_batch
+    from ..stats import mean_ci
+
+    _, p = _record_parts(record)
+    rows = summary(record)
+    out = {}
+    for name in ("sgd", "mom"):
+        ok = [r for r in rows if r[name]["ci"] is not None]
+        bs = [r["batch_size"] for r in ok]
+        fit = fit_critical_batch(bs, [r[name]["ci"].mean for r in ok])
+        per_seed = [fit_critical_batch(bs, [r[name]["steps"][k] for r in ok])["b_crit"]
+                    for k in range(len(p["seeds"]))]
+        out[ok[0][name]["beta"]] = {**fit, "b_crit_per_seed": per_seed, "b_crit_ci": mean_ci(per_seed)}
+    return out
+
+
 def report_lines(record):
     """The sweep as text: per B the updates to the target at the best η for SGD and momentum (mean and
     95 % t-interval over the seeds), the best effective steps, and the paired speed-up (notebook 05)."""
