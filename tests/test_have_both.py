@@ -404,6 +404,9 @@ def test_warmup_counted_in_updates_and_lambda_eta_at_update_10(recs):
     assert span(at10[20]["ratio"]) == (2.76, 4.11) and span(at0[0]["ratio"]) == (1.35, 1.48)
     line = hb.stability_line(r)
     assert "update 10 (η = 1.76) 2.76–4.11" in line
+    # the slowest ramp: λ_max sharpens to 5.5-7.3 by update 60 (η = 0.49), then falls as η grows
+    assert "update 60 (η = 0.488) 1.34–1.79, λ_max 5.47–7.34" in line
+    assert "update 200 (η = 1.61) 1.67–2.35, λ_max 2.07–2.93" in line
 
 
 def test_longer_warmup_ramps_do_not_lower_the_divergence_rate(recs):
@@ -432,6 +435,7 @@ def test_longer_warmup_ramps_do_not_lower_the_divergence_rate(recs):
     assert (round(d[400]["ci"].mean, 3), round(d[400]["ci"].half, 3)) == (-0.021, 0.011)
     table = hb.warmup_table(r)
     assert " 400    100    2/12" in table and "Fisher's exact test (two-sided) p = 1" in table
+    assert "  20   + x + x + + + + + + + +" in table  # seed by seed: 1 and 3 diverged with W = 20
 
 
 def test_figures_label_stopping_rules_and_draw_b_crit_at_its_loss(rec, recs):

@@ -518,8 +518,8 @@ def _w_label(w, epochs):
 def warmup_table(record):
     """:func:`lecture_utils.tuning.warmup_rows` as text, one row per warm-up length W (in updates):
     divergences k/n with the 95 % Wilson score interval and the updates at which they came, the seeds
-    that reached 100 % and their test accuracy (95 % t-interval over those seeds), and below the
-    table short (W ≤ 20) against long (W ≥ 100) ramps pooled, with Fisher's exact test
+    that reached 100 % and their test accuracy (95 % t-interval over those seeds); below the table
+    each seed's outcome per W, short (W ≤ 20) against long (W ≥ 100) ramps pooled, with Fisher's exact test
     (:func:`lecture_utils.tuning.warmup_contrast`)."""
     _, p = record_parts(record, "warmup")
     rows = warmup_rows(record)
@@ -538,19 +538,26 @@ def warmup_table(record):
         lines.append(f"{r['warmup_steps']:>4} {r['epochs']:>6g} {r['diverged']:>4}/{r['n']:<3} "
                      f"{r['wilson'][0]:>7.2f}–{r['wilson'][1]:.2f} {span:>10} "
                      f"{r['reached']:>4}/{r['n']:<2} {r['other']:>5}  {acc}")
+    res = record["results"]["runs"]
+    mark = {"target_reached": "+", "diverged": "x"}
+    lines.append(f"outcome by seed {p['seeds'][0]}–{p['seeds'][-1]} (+ reached 100 %, x diverged, o other):")
+    for r in rows:
+        lines.append(f"{r['warmup_steps']:>4}   " + " ".join(
+            mark.get(res[warmup_key(b, r['warmup_steps'], s)]["status"], "o") for s in p["seeds"]))
     ws = [r["warmup_steps"] for r in rows]
     if all(w in ws for w in (0, 20, 100, 400)):
         c = warmup_contrast(record)
         lines.append("pooled: " + "; ".join(
             f"W {'≤ 20' if k == 'short' else '≥ 100'}: {c[k]['diverged']}/{c[k]['n']} diverged "
-            f"(Wilson {c[k]['wilson'][0]:.2f}–{c[k]['wilson'][1]:.2f})" for k in ("short", "long"))
-            + f"; Fisher's exact test (two-sided) p = {c['fisher_p']:.2g}")
+            f"(Wilson {c[k]['wilson'][0]:.2f}–{c[k]['wilson'][1]:.2f})" for k in ("short", "long")))
+        lines.append(f"        Fisher's exact test (two-sided) p = {c['fisher_p']:.2g}")
     diffs = [d for d in warmup_acc_differences(record) if d["ci"] is not None]
     if diffs:
-        each = "; ".join(f"W = {d['warmup_steps']}: {d['ci'].mean:+.3f} ± {d['ci'].half:.3f} "
-                         f"({d['ci'].n} seeds)" for d in diffs)
-        lines.append(f"test acc − W = {diffs[0]['ref']}'s (paired per seed over the seeds that reached 100 % "
-                     f"with both, 95 % t): {each}")
+        each = [f"W = {d['warmup_steps']}: {d['ci'].mean:+.3f} ± {d['ci'].half:.3f} ({d['ci'].n} seeds)"
+                for d in diffs]
+        lines.append(f"test acc − test acc at W = {diffs[0]['ref']}, paired per seed over the seeds that "
+                     "reached 100 % with both (95 % t):")
+        lines.append("        " + "; ".join(each))
     return "\n".join(lines)
 
 
@@ -625,26 +632,38 @@ def warmup_figure(record):
     return fig
 
 
-def stability_line(record):
-    """λ_max·η/2 of the tracked seeds at update 0 and 10 (range over the seeds, with the η of that
-    update) and along updates 0–119 (median and share above 1), per warm-up length W, and λ_max at
-    the start."""
+def _span(v, spec=".2f"):
+    """"a–b" over the values ``v`` (one number when both ends print alike)."""
+    lo, hi = f"{min(v):{spec}}", f"{max(v):{spec}}"
+    return lo if lo == hi else f"{lo}–{hi}"
+
+
+def stability_line(record, steps=(0, 10, 60, 200)):
+    """Per warm-up length W: λ_max·η/2 of the tracked seeds at the updates ``steps`` (range over the
+    seeds, with the η of that update; λ_max itself beside it from update 60 on, and the number of seeds
+    when a seed had diverged before), and along updates 0–119 (median and share above 1); λ_max at
+    the start. Notebook 04 §1."""
     _, p = record_parts(record, "warmup")
     s = stability_numbers(record)
-    lines = [f"B = {p['track'][0]}, seeds {p['track_seeds'][0]}–{p['track_seeds'][-1]}: λ_max·η/2 "
-             "(stable below 1; range over the seeds; η of that update)"]
+    seeds = p["track_seeds"]
+    lines = [f"B = {p['track'][0]}, seeds {seeds[0]}–{seeds[-1]}: λ_max·η/2 with the η of that update "
+             "(stable below 1), range over the seeds"]
     for w in p["warmup_updates"]:
         parts = []
-        for step in (0, 10):
+        for step in steps:
             at = stability_at(record, step)[w]
             v = list(at["ratio"].values())
             if v:
-                span = f"{min(v):.2f}" if f"{min(v):.2f}" == f"{max(v):.2f}" else f"{min(v):.2f}–{max(v):.2f}"
-                parts.append(f"update {step} (η = {at['lr']:.3g}) {span}")
+                lam = [2 * x / at["lr"] for x in v]
+                extra = f", λ_max {_span(lam)}" if step >= 60 else ""
+                extra += f" ({len(v)} seeds)" if len(v) < len(seeds) else ""
+                parts.append(f"update {step} (η = {at['lr']:.3g}) {_span(v)}{extra}")
         if s[w]["n"]:
-            parts.append(f"updates 0–119 median {s[w]['median_ratio']:.2f}, "
-                         f"{s[w]['share_above_1']:.0%} of {s[w]['n']} above 1")
-        lines.append(f"  W = {w:>3}: " + "; ".join(parts))
+            parts.insert(2, f"updates 0–119: median {s[w]['median_ratio']:.2f}, "
+                            f"{s[w]['share_above_1']:.0%} of {s[w]['n']} above 1")
+        lines.append(f"  W = {w:>3}: " + "; ".join(parts[:3]))
+        if parts[3:]:
+            lines.append("           " + "; ".join(parts[3:]))
     lines.append(f"λ_max at the start (update 0, median over the seeds): {s[0]['lam0']:.2f}")
     return "\n".join(lines)
 
