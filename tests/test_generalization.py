@@ -6,7 +6,7 @@ import time
 import numpy as np
 import pytest
 
-from lecture_utils import checks, sharpness, sweeps
+from lecture_utils import checks, sharpness, stats, sweeps
 from lecture_utils.data import load_mnist1d
 from lecture_utils.panels import generalization as P
 from lecture_utils.sweeps import generalization as G
@@ -47,6 +47,9 @@ def test_large_batch_test_accuracy_is_lower_by_more_than_three_seed_stds(res):
     assert gap == pytest.approx(g["test_acc_gap"])
     assert gap > 3 * max(sb["test_acc_std"], lb["test_acc_std"])
     assert gap > 0.02
+    d = P.gap_interval(res)          # paired per seed (same initial weights, same test set), 95 % t
+    assert d.mean == pytest.approx(gap) and d.n == len(res["runs"][str(g["sb"])]) >= 3
+    assert d.low > 0.02
     # the test accuracy falls with B across all matched mini-batch sizes
     means = [res["summary"][str(b)]["test_acc_mean"] for b in res["batch_sizes"][:-1]]
     assert means == sorted(means, reverse=True)
@@ -186,8 +189,8 @@ def test_batch_size_panel_switches_instantly_and_states_the_numbers(record, res)
         caption = panel.update(batch_size=b)
         cpu.append(time.process_time() - t0)
         s = res["summary"][str(b)]
-        se = s["test_acc_std"] / np.sqrt(s["n_seeds"])
-        assert f"test accuracy {s['test_acc_mean']:.3f} ± {se:.3f} (mean ± s.e.)" in caption
+        ci = stats.mean_ci([r["test_acc"] for r in res["runs"][str(b)]])
+        assert f"test accuracy {ci.format('.3f')}" in caption and "95 % t-interval" in caption
         assert f"top Hessian eigenvalue {s['top_eigenvalue_mean']:.1f} ± " in caption
     assert "full batch" in caption
     # CPU seconds, not wall-clock: a busy shared runner stretches wall-clock time many-fold
@@ -213,7 +216,11 @@ def test_table_and_figures(record, res):
     import matplotlib.pyplot as plt
 
     table = P.gap_table(record)
-    assert len(table.splitlines()) == len(res["batch_sizes"]) + 1
+    lines = table.splitlines()
+    assert len(lines) == len(res["batch_sizes"]) + 2
+    assert "95 % t-interval over 3 seeds" in lines[-1] and "binomial s.e. ≈ 0.015" in lines[-1]
+    ci = stats.mean_ci([r["test_acc"] for r in res["runs"]["400"]])
+    assert ci.short(".3f") in lines[4] and lines[4].split()[0] == "400"
     for f in (P.gap_figure(record), P.sharpness_figure(record)):
         plt.close(f)
     with pytest.raises(ValueError, match="record"):

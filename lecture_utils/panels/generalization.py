@@ -1,6 +1,6 @@
 """Notebook 03 ("Large batches generalize worse"): figures and panels; they only draw.
 
-* :func:`gap_table` / :func:`gap_figure` — train and test accuracy (mean ± standard error over seeds)
+* :func:`gap_table` / :func:`gap_figure` — train and test accuracy (mean ± 95 % t-interval over seeds)
   per batch size from the cached sweep ``generalization`` (section 1);
 * :func:`batch_size_panel` — a slider over the cached batch sizes (curves, final accuracies,
   sharpness; nothing trains on slide) with a button that reruns the selected B live (section 1);
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import plotting, sharpness, widgets
+from .. import plotting, sharpness, stats, widgets
 from .._validate import Interval, Options, validate_params
 from ..data import N_TRAIN
 from ..sweeps.generalization import batch_key
@@ -50,8 +50,8 @@ def _runs_of(res, b):
 
 
 def _matched_row(res, config):
-    """The summary row (means and standard errors over the seeds) of one ``(B, η)`` configuration of the
-    sweep ``sharpness_matched``."""
+    """The summary row (means and 95 % t-interval half-widths over the seeds) of one ``(B, η)``
+    configuration of the sweep ``sharpness_matched``."""
     return res["summary"][config_key(config["batch_size"], config["lr"])]
 
 
@@ -63,8 +63,10 @@ def _batch_label(b, n=N_TRAIN):
 def gap_table(record):
     """The gap protocol as a text table: one row per B with the seeds that reached the criterion, mean
     epochs and updates, training loss and accuracy (means), and the test accuracy, λ_max and
-    ε-sharpness as mean ± standard error over the seeds (s/√n, ddof = 1). Section 1."""
+    ε-sharpness as mean ± 95 % t-interval over the seeds (:func:`lecture_utils.stats.mean_ci`); a last
+    line says what ± is and the test set's own sampling error. Section 1."""
     res = _gap_results(record)
+    n_seeds = max(len(_runs_of(res, b)) for b in res["batch_sizes"])
     lines = [f"{'B':>5} {'reached':>7} {'epochs':>6} {'updates':>7} {'train loss':>10} {'train acc':>9}"
              f" {'test acc':>15} {'λ_max':>13} {'ε-sharp %':>13}"]
     for b in res["batch_sizes"]:
@@ -72,15 +74,20 @@ def gap_table(record):
         lines.append(f"{b:>5} {s['reached']:>4}/{s['n_seeds']:<2} {s['epochs_mean']:>6.0f} "
                      f"{s['steps_mean']:>7.0f}"
                      f" {s['train_loss_mean']:>10.3f} {s['train_acc_mean']:>9.3f}"
-                     f" {s['test_acc_mean']:>7.3f} ± {_standard_error(s, 'test_acc'):.3f}"
-                     f" {s['top_eigenvalue_mean']:>6.2f} ± {_standard_error(s, 'top_eigenvalue'):<4.2f}"
-                     f" {s['eps_sharpness_mean']:>5.1f} ± {_standard_error(s, 'eps_sharpness'):<4.1f}")
+                     f" {_ci(res, b, 'test_acc').short('.3f'):>15}"
+                     f" {_ci(res, b, 'top_eigenvalue').short('.2f'):>13}"
+                     f" {_ci(res, b, 'eps_sharpness').short('.1f'):>13}")
+    acc = _summary_of(res, res["gap"]["sb"])["test_acc_mean"]
+    n_test = _n_test()
+    lines.append(f"± : 95 % t-interval over {n_seeds} seeds (seed-to-seed spread). Each test accuracy is "
+                 f"also measured on only {n_test:,} test examples: binomial s.e. ≈ "
+                 f"{stats.binomial_se(acc, n_test):.3f} at {acc:.2f}.")
     return "\n".join(lines)
 
 
 def gap_figure(record):
-    """Train and test accuracy at the end of each run against B (log axis), mean ± standard error over
-    seeds."""
+    """Train and test accuracy at the end of each run against B (log axis), mean ± 95 % t-interval over
+    seeds; the title gives the gap B = sb − B = lb as a paired interval (same seeds, same test set)."""
     import matplotlib.pyplot as plt
 
     res = _gap_results(record)
@@ -89,7 +96,7 @@ def gap_figure(record):
     for key, name, color, marker in (("train_acc", "train", plotting.COLORS["train"], "o"),
                                      ("test_acc", "test", plotting.COLORS["test"], "s")):
         m = np.array([_summary_of(res, b)[f"{key}_mean"] for b in bs])
-        s = np.array([_standard_error(_summary_of(res, b), key) for b in bs])
+        s = np.array([_ci(res, b, key).half for b in bs])
         ax.errorbar(bs, m, yerr=s, color=color, marker=marker, capsize=4, label=f"{name} accuracy")
     g = res["gap"]
     ax.axvspan(g["lb"] * 0.8, g["lb"] * 1.25, color=plotting.COLORS["muted"], alpha=0.15)
@@ -98,10 +105,9 @@ def gap_figure(record):
     ax.set_xlabel("batch size B (one learning rate for all)")
     ax.set_ylabel("accuracy at the end of the run")
     ax.set_ylim(0.4, 1.02)
-    sb, lb = _summary_of(res, g["sb"]), _summary_of(res, g["lb"])
-    se = float(np.hypot(_standard_error(sb, "test_acc"), _standard_error(lb, "test_acc")))
-    ax.set_title(f"Same training accuracy, lower test accuracy: gap B={g['sb']} vs B={g['lb']} = "
-                 f"{g['test_acc_gap']:.3f} ± {se:.3f} ({sb['n_seeds']} seeds, mean ± s.e.)", fontsize=11)
+    d = gap_interval(res)
+    ax.set_title(f"One η for every B. Test accuracy B={g['sb']} − B={g['lb']} = {d.short('.3f')}\n"
+                 f"(paired 95 % t-interval, {d.n} seeds; error bars: 95 % t-intervals)", fontsize=11)
     ax.legend(loc="lower left")
     fig.tight_layout()
     return fig
@@ -187,7 +193,7 @@ def _batch_size_figure(res, n_seeds):
                False: ax.legend(handles=[train_lines[0], test_lines[0]], loc="lower right", fontsize=9)}
     status = plotting.status_text(ax)
     means = np.array([_summary_of(res, b)["test_acc_mean"] for b in bs])
-    ses = np.array([_standard_error(_summary_of(res, b), "test_acc") for b in bs])
+    ses = np.array([_ci(res, b, "test_acc").half for b in bs])
     ax2.errorbar(bs, means, yerr=ses, color=plotting.COLORS["test"], marker="s", capsize=4, label="test")
     ax2.plot(bs, [_summary_of(res, b)["train_acc_mean"] for b in bs], color=plotting.COLORS["train"],
              marker="o", label="train")
@@ -195,7 +201,7 @@ def _batch_size_figure(res, n_seeds):
     ax2.set_xscale("log")
     ax2.set_xticks(bs, [str(b) for b in bs])
     ax2.set_xlabel("batch size B")
-    ax2.set_ylabel("final accuracy (mean ± s.e.)")
+    ax2.set_ylabel("final accuracy (mean ± 95 % CI)")
     ax2.set_ylim(0.4, 1.02)
     ax2.minorticks_off()
     ax2.set_yticks([0.4, 0.6, 0.8, 1.0])
@@ -209,7 +215,7 @@ def _batch_size_figure(res, n_seeds):
 
 def _describe_batch_size(res, b, n, lr):
     """The caption of one cached batch size: seeds that reached 100 % training accuracy, epochs and
-    updates, test accuracy (mean ± s.e.) beside the small batch's, λ_max and ε-sharpness."""
+    updates, test accuracy (mean ± 95 % t-interval) beside the small batch's, λ_max and ε-sharpness."""
     s = _summary_of(res, b)
     sb = _summary_of(res, res["gap"]["sb"])
     reached = (f"all {s['n_seeds']} seeds reached 100 % training accuracy" if s["reached"] == s["n_seeds"]
@@ -218,10 +224,9 @@ def _describe_batch_size(res, b, n, lr):
     ref = "" if b == res["gap"]["sb"] else f" (B = {res['gap']['sb']}: {sb['test_acc_mean']:.3f})"
     return (f"{_batch_label(b, n)}: {reached} after {s['epochs_mean']:.0f} epochs ({s['steps_mean']:.0f} "
             "updates) "
-            f"at η = {lr:g}; test accuracy {s['test_acc_mean']:.3f} ± {_standard_error(s, 'test_acc'):.3f}"
-            f" (mean ± s.e.){ref}; top Hessian eigenvalue "
-            f"{s['top_eigenvalue_mean']:.1f} ± {_standard_error(s, 'top_eigenvalue'):.1f}, ε-sharpness "
-            f"{s['eps_sharpness_mean']:.1f} ± {_standard_error(s, 'eps_sharpness'):.1f} % at the stop "
+            f"at η = {lr:g}; test accuracy {_ci(res, b, 'test_acc').format('.3f')}{ref}; top Hessian "
+            f"eigenvalue {_ci(res, b, 'top_eigenvalue').short('.1f')}, ε-sharpness "
+            f"{_ci(res, b, 'eps_sharpness').short('.1f')} % at the stop "
             f"(training loss {s['train_loss_mean']:.3f}).")
 
 
@@ -424,9 +429,29 @@ def interpolation_figure(curve, *, sb=32, lb=400):
 
 
 # ---------------------------------------------------------------- sections 5-6: matched training loss
-def _standard_error(summary_row, key):
-    """Standard error s/√n of the gap sweep's per-seed values (its summary stores the std, ddof = 1)."""
-    return summary_row[f"{key}_std"] / np.sqrt(summary_row["n_seeds"])
+def _ci(res, b, key):
+    """Mean ± 95 % t-interval (:class:`lecture_utils.stats.MeanCI`) of ``key`` over the seeds of batch size
+    ``b`` in the gap sweep (every seed, as its summary's means)."""
+    return stats.mean_ci([r[key] for r in _runs_of(res, b)])
+
+
+def gap_interval(record):
+    """Test accuracy of B = ``sb`` minus B = ``lb`` in the gap sweep, as the paired 95 % t-interval of the
+    per-seed differences (:func:`lecture_utils.stats.paired_diff_ci`: same seeds, same initial weights,
+    same 1,000 test examples, so seed and test-set noise shared by a pair cancel). Section 1."""
+    res = _gap_results(record)
+    g = res["gap"]
+    return stats.paired_diff_ci([r["test_acc"] for r in _runs_of(res, g["sb"])],
+                                [r["test_acc"] for r in _runs_of(res, g["lb"])])
+
+
+def _n_test():
+    """The number of test examples of the course's MNIST-1D (each test accuracy's own sampling error is
+    the binomial s.e. √(p(1−p)/n) of :func:`lecture_utils.stats.binomial_se`)."""
+    from ..sweeps._schema import load_dataset
+    from ..sweeps.generalization import PARAMS
+
+    return len(load_dataset(PARAMS).y_test)
 
 
 def _matched_results(record):
@@ -440,7 +465,7 @@ def _matched_results(record):
 def matched_table(record):
     """One row per ``(B, η)`` of the sweep ``sharpness_matched``: seeds that reached the matched training
     loss L*, updates, training loss and accuracy at the stop, test accuracy, λ_max, λ_max·η/2 and
-    ε-sharpness, each mean ± standard error over the seeds (notebook 03, sections 5-6)."""
+    ε-sharpness, each mean ± 95 % t-interval over the seeds (notebook 03, sections 5-6)."""
     res = _matched_results(record)
     lines = [f"{'B':>5} {'η':>5} {'reached':>7} {'updates':>8} {'train loss':>10} {'train acc':>9}"
              f" {'test acc':>15} {'λ_max':>13} {'λ_max·η/2':>13} {'ε-sharp %':>13}"]
@@ -449,15 +474,22 @@ def matched_table(record):
         lines.append(f"{c['batch_size']:>5} {c['lr']:>5g} {s['reached']:>4}/{s['n']:<2} "
                      f"{s['steps_mean']:>8.0f}"
                      f" {s['train_loss_mean']:>10.3f} {s['train_acc_mean']:>9.3f}"
-                     f" {s['test_acc_mean']:>7.3f} ± {s['test_acc_se']:.3f}"
-                     f" {s['top_eigenvalue_mean']:>6.2f} ± {s['top_eigenvalue_se']:<4.2f}"
-                     f" {s['stability_mean']:>5.2f} ± {s['stability_se']:.2f}"
-                     f" {s['eps_sharpness_mean']:>5.1f} ± {s['eps_sharpness_se']:<4.1f}")
+                     f" {s['test_acc_mean']:>7.3f} ± {_h(s['test_acc_half']):.3f}"
+                     f" {s['top_eigenvalue_mean']:>6.2f} ± {_h(s['top_eigenvalue_half']):<4.2f}"
+                     f" {s['stability_mean']:>5.2f} ± {_h(s['stability_half']):.2f}"
+                     f" {s['eps_sharpness_mean']:>5.1f} ± {_h(s['eps_sharpness_half']):<4.1f}")
+    n = max(_matched_row(res, c)["n"] for c in res["configs"])
+    lines.append(f"± : 95 % t-interval over the seeds that reached L* ({n} seeds run per row).")
     return "\n".join(lines)
 
 
+def _h(half):
+    """A stored half-width (None: fewer than two seeds) as a number for printing (NaN)."""
+    return float("nan") if half is None else half
+
+
 def matched_figure(matched, gap):
-    """λ_max and ε-sharpness against B, mean ± standard error over seeds, measured two ways: where each
+    """λ_max and ε-sharpness against B, mean ± 95 % t-interval over seeds, measured two ways: where each
     run of the gap protocol stopped (100 % training accuracy, sweep ``generalization``; the training loss
     there differs with B) and at one matched training loss L* (sweep ``sharpness_matched``, η = its
     ``lr``). Notebook 03, section 5."""
@@ -473,11 +505,11 @@ def matched_figure(matched, gap):
     for ax, key, title in zip(axes, ("top_eigenvalue", "eps_sharpness"),
                               ("top Hessian eigenvalue λ_max", "ε-sharpness (%)")):
         ax.errorbar(bs_g, [_summary_of(g, b)[f"{key}_mean"] for b in bs_g],
-                    yerr=[_standard_error(_summary_of(g, b), key) for b in bs_g],
+                    yerr=[_ci(g, b, key).half for b in bs_g],
                     color=plotting.COLORS["muted"],
                     marker="o", capsize=4, ls="--", label="at 100 % train acc. (loss differs with B)")
         ax.errorbar(bs_m, [_matched_row(m, c)[f"{key}_mean"] for c in cs],
-                    yerr=[_matched_row(m, c)[f"{key}_se"] for c in cs], color=plotting.COLORS["full"],
+                    yerr=[_h(_matched_row(m, c)[f"{key}_half"]) for c in cs], color=plotting.COLORS["full"],
                     marker="s", capsize=4, label=f"at matched train loss L* = {lstar:g}")
         ax.set_xscale("log")
         ax.set_yscale("log")
@@ -486,14 +518,14 @@ def matched_figure(matched, gap):
         ax.set_xlabel(f"batch size B (η = {lr:g})")
         ax.set_title(title)
     axes[0].legend(loc="lower right", fontsize=8.5)
-    fig.suptitle("mean ± standard error over seeds", fontsize=10, y=0.995)
+    fig.suptitle("mean ± 95 % t-interval over seeds", fontsize=10, y=0.995)
     fig.tight_layout()
     return fig
 
 
 def stability_figure(record):
     """The edge of stability (Cohen et al. 2021): λ_max at the matched training loss against η for each B
-    (mean ± standard error over seeds), with the stability limit 2/η of gradient descent on a quadratic
+    (mean ± 95 % t-interval over seeds), with the stability limit 2/η of gradient descent on a quadratic
     (left); test accuracy against λ_max for every ``(B, η)`` (right; colour: B, marker: η).
     Notebook 03, section 6."""
     import matplotlib.pyplot as plt
@@ -510,7 +542,7 @@ def stability_figure(record):
         cs = sorted([c for c in res["configs"] if c["batch_size"] == b], key=lambda c: c["lr"])
         s = [_matched_row(res, c) for c in cs]
         ax.errorbar([c["lr"] for c in cs], [r["top_eigenvalue_mean"] for r in s],
-                    yerr=[r["top_eigenvalue_se"] for r in s], color=colors[b], marker="o", capsize=4,
+                    yerr=[_h(r["top_eigenvalue_half"]) for r in s], color=colors[b], marker="o", capsize=4,
                     label=f"B = {b}")
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -523,8 +555,8 @@ def stability_figure(record):
     markers = dict(zip(lrs, ("o", "s", "^", "D", "v")))
     for c in res["configs"]:
         s = _matched_row(res, c)
-        ax2.errorbar(s["top_eigenvalue_mean"], s["test_acc_mean"], xerr=s["top_eigenvalue_se"],
-                     yerr=s["test_acc_se"],
+        ax2.errorbar(s["top_eigenvalue_mean"], s["test_acc_mean"], xerr=_h(s["top_eigenvalue_half"]),
+                     yerr=_h(s["test_acc_half"]),
                      color=colors[c["batch_size"]], marker=markers[c["lr"]], ms=9, mec="white", capsize=0,
                      elinewidth=1.5, ls="none")
     from matplotlib.lines import Line2D
@@ -536,5 +568,169 @@ def stability_figure(record):
     ax2.set_xlabel("λ_max at the matched training loss")
     ax2.set_ylabel("test accuracy")
     ax2.set_title("test accuracy against sharpness")
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------- deep dive: sharpness during training
+def _trajectory_results(record):
+    res = record.get("results") if isinstance(record, dict) else None
+    if not isinstance(res, dict) or "configs" not in res or "runs" not in res or "params" not in record:
+        raise ValueError("record must be the dict returned by sweeps.load('sharpness_trajectory')")
+    return res, record["params"]
+
+
+def trajectory_table(record):
+    """One row per configuration of the sweep ``sharpness_trajectory``: how many seeds reached λ_max ≥ 2/η,
+    the first update where they did, the peak λ_max·η/2, its median while the training loss falls from
+    1 to 0.1, and its value at the last update — each mean ± 95 % t-interval over the seeds
+    (:func:`lecture_utils.sweeps.sharpness_trajectory.summary`). Deep dive "Sharpness during training"."""
+    from ..sweeps import sharpness_trajectory as T
+
+    res, params = _trajectory_results(record)
+    rows = T.summary(record)
+    hi, lo = params["window"]
+    lines = [f"{'run':>13} {'η':>5} {'2/η':>5} {'at 2/η':>7} {'first update at 2/η':>20} "
+             f"{'peak λη/2':>12} {f'median λη/2, L {hi:g}→{lo:g}':>24} {'λη/2 at the end':>16}"]
+    for c in res["configs"]:
+        r = rows[(c["kind"], c["batch_size"], c["lr"])]
+        name = f"GD (B = {c['batch_size']})" if c["kind"] == "GD" else f"SGD B = {c['batch_size']}"
+        firsts = [T.run_summary(res["runs"][T.run_key(c["batch_size"], c["lr"], s)], c["lr"])["first_edge"]
+                  for s in params["seeds"]]
+        edge = ", ".join("never" if f is None else str(f) for f in firsts)
+        med = r["median_window"].short(".2f") if r["median_window"] is not None else "—"
+        lines.append(f"{name:>13} {c['lr']:>5g} {2 / c['lr']:>5g} {r['reached_edge']:>4}/{r['n']:<2} "
+                     f"{edge:>20} {r['peak'].short('.2f'):>12} {med:>24} {r['final'].short('.3f'):>16}")
+    n = len(params["seeds"])
+    lines.append(f"± : 95 % t-interval over {n} seeds; 'first update': each seed's. λ_max measured every "
+                 f"{params['every']} updates on the {params['n_train']} training examples.")
+    return "\n".join(lines)
+
+
+def trajectory_figure(record):
+    """Cohen et al. (2021), figure 1, on the course's MLP: training loss (top) and λ_max (bottom) against
+    the update, every seed a thin line; left: gradient descent at each η with its limit 2/η (dashed);
+    right: SGD at one η for each B beside gradient descent at that η. Deep dive "Sharpness during
+    training" (sweep ``sharpness_trajectory``)."""
+    import matplotlib.pyplot as plt
+
+    from ..sweeps.sharpness_trajectory import run_key
+
+    res, params = _trajectory_results(record)
+    gd = [c for c in res["configs"] if c["kind"] == "GD"]
+    sgd = [c for c in res["configs"] if c["kind"] == "SGD"]
+    lr_s = params["sgd"]["lr"]
+    gd_colors = dict(zip([c["lr"] for c in gd], ("#1f77b4", "#2ca02c", "#d62728", "#9467bd")))
+    sgd_colors = dict(zip([c["batch_size"] for c in sgd], ("#ff7f0e", "#8c564b", "#e377c2")))
+    fig, axes = plt.subplots(2, 2, figsize=(11, 6.6), sharex=True, gridspec_kw={"height_ratios": [1, 1.4]})
+    right = [c for c in gd if c["lr"] == lr_s] + sgd
+    for col, cs in enumerate((gd, right)):
+        top, bottom = axes[0, col], axes[1, col]
+        for c in cs:
+            color = gd_colors[c["lr"]] if c["kind"] == "GD" else sgd_colors[c["batch_size"]]
+            label = (f"GD, η = {c['lr']:g}" if c["kind"] == "GD"
+                     else f"SGD B = {c['batch_size']}, η = {c['lr']:g}")
+            for i, s in enumerate(params["seeds"]):
+                r = res["runs"][run_key(c["batch_size"], c["lr"], s)]
+                steps = np.asarray(r["step"])
+                lam = np.array([np.nan if v is None else v for v in r["lam"]], dtype=float)
+                loss = np.array([np.nan if v is None else v for v in r["train_loss"]], dtype=float)
+                kw = dict(color=color, lw=1.2, alpha=0.75, label=label if i == 0 else None)
+                top.plot(steps, loss, **kw)
+                bottom.plot(steps, lam, **kw)
+            if c["kind"] == "GD":
+                bottom.axhline(2 / c["lr"], color=color, ls="--", lw=1.3)
+                bottom.annotate(f"2/η = {2 / c['lr']:g}", (params["steps"], 2 / c["lr"]), xytext=(-4, 3),
+                                textcoords="offset points", ha="right", va="bottom", fontsize=8.5,
+                                color=color)
+        top.set_yscale("log")
+        top.set_ylabel("training loss")
+        bottom.set_ylabel("λ_max (top Hessian eigenvalue)")
+        bottom.set_xlabel("update t")
+        bottom.set_ylim(0, None)
+        top.legend(loc="lower left", fontsize=8.5)
+    axes[0, 0].set_title("full-batch gradient descent at three η", fontsize=11)
+    axes[0, 1].set_title(f"η = {lr_s:g}: gradient descent and SGD", fontsize=11)
+    fig.suptitle(f"Sharpness along training ({params['n_train']} training examples; each seed a line, "
+                 f"{len(params['seeds'])} seeds)", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------- deep dive: does noise cause flatness?
+def _noise_record(record):
+    if not isinstance(record, dict) or "results" not in record or "arms" not in record["results"]:
+        raise ValueError("record must be the dict returned by sweeps.load('noise_injection')")
+    return record
+
+
+def noise_table(record):
+    """One row per arm of the sweep ``noise_injection``: seeds that reached L*, updates, training loss,
+    test accuracy, λ_max and ε-sharpness at L*, each mean ± 95 % t-interval over the seeds
+    (:func:`lecture_utils.sweeps.noise_injection.summary`). Deep dive "Does noise cause flatness?"."""
+    from ..sweeps import noise_injection as M
+
+    record = _noise_record(record)
+    rows = M.summary(record)
+    p = record["params"]
+    lines = [f"{'arm':>16} {'B':>4} {'reached':>7} {'updates':>11} {'train loss':>10} {'test acc':>15} "
+             f"{'λ_max':>13} {'ε-sharp %':>12}"]
+    for a in record["results"]["arms"]:
+        r = rows[a["arm"]]
+
+        def cell(k, spec, r=r):
+            return r[k].short(spec) if r[k] is not None else "—"
+        lines.append(f"{a['arm']:>16} {a['batch_size']:>4} {r['reached']:>4}/{r['n']:<2} "
+                     f"{cell('steps', '.0f'):>11} {_mean_or_nan(r['train_loss']):>10.3f} "
+                     f"{cell('test_acc', '.3f'):>15} {cell('top_eigenvalue', '.2f'):>13} "
+                     f"{cell('eps_sharpness', '.1f'):>12}")
+    lines.append(f"η = {p['lr']:g} for every arm; every run stopped at training loss ≤ "
+                 f"{p['target_train_loss']:g}. ± : 95 % t-interval over {len(p['seeds'])} seeds.")
+    return "\n".join(lines)
+
+
+def _mean_or_nan(ci):
+    return float("nan") if ci is None else ci.mean
+
+
+def noise_figure(record):
+    """λ_max, ε-sharpness and test accuracy at the matched training loss for each arm of the sweep
+    ``noise_injection``: one grey dot per seed (seeds joined across arms: same initial weights), the mean
+    with its 95 % t-interval. Deep dive "Does noise cause flatness?"."""
+    import matplotlib.pyplot as plt
+
+    from ..sweeps import noise_injection as M
+
+    record = _noise_record(record)
+    p = record["params"]
+    arms = [a["arm"] for a in record["results"]["arms"]]
+    labels = {"small": f"B = {p['small']}", "large": f"B = {p['large']}",
+              "large+noise": f"B = {p['large']}\n+ B = {p['small']}'s\nnoise",
+              "large+isotropic": f"B = {p['large']}\n+ isotropic\nnoise"}
+    colors = {"small": plotting.COLORS["train"], "large": plotting.COLORS["test"], "large+noise": "#2ca02c",
+              "large+isotropic": "#7f7f7f"}
+    rows = M.summary(record)
+    fig, axes = plt.subplots(1, 3, figsize=(12, 4.2))
+    x = np.arange(len(arms))
+    for ax, key, title in zip(axes, ("top_eigenvalue", "eps_sharpness", "test_acc"),
+                              ("λ_max at the matched loss", "ε-sharpness (%) at the matched loss",
+                               "test accuracy at the matched loss")):
+        per_seed = np.array([[r[key] if r["status"] == "target_reached" and r[key] is not None else np.nan
+                              for r in (record["results"]["runs"][M.run_key(a, s)] for a in arms)]
+                             for s in p["seeds"]])
+        for row in per_seed:
+            ax.plot(x, row, "-o", color=plotting.COLORS["muted"], alpha=0.45, ms=4, lw=0.8)
+        for i, a in enumerate(arms):
+            ci = rows[a][key]
+            if ci is not None:
+                ax.errorbar([i], [ci.mean], yerr=[0 if ci.n < 2 else ci.half], color=colors[a], marker="s",
+                            ms=9, capsize=6, lw=2)
+        ax.set_xticks(x, [labels[a] for a in arms], fontsize=8.5)
+        ax.set_xlim(-0.5, len(arms) - 0.5)
+        ax.set_title(title, fontsize=11)
+    axes[0].set_ylim(0, None)
+    axes[1].set_ylim(0, None)
+    fig.suptitle(f"η = {p['lr']:g}, every run stopped at training loss ≤ {p['target_train_loss']:g}; "
+                 f"grey: one seed, square: mean ± 95 % t-interval ({len(p['seeds'])} seeds)", fontsize=10)
     fig.tight_layout()
     return fig
