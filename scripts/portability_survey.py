@@ -162,6 +162,14 @@ def _cell(lines):
     return text.replace("|", "\\|")[:400]
 
 
+def kind(per, paths, timings):
+    """"stale" when every path that ran gives one and the same new output (the stored output is old, not
+    fragile); "CPU-fragile" when the paths disagree among themselves."""
+    ran = [p for p in paths if p in timings and "error" not in timings[p]]
+    got = {json.dumps([g for _, _, g in per[p]]) if p in per else "stored" for p in ran}
+    return "stale (same on every path)" if len(got) == 1 else "CPU-fragile"
+
+
 def render(results, paths, meta):
     """Markdown report: one table per notebook, row = cell, column = path, value = changed lines."""
     described = ", ".join(f"`{p}` = {PATHS[p] or 'no variables'}" for p in paths)
@@ -176,8 +184,8 @@ def render(results, paths, meta):
         if not rows:
             out += ["All checked outputs identical to the stored ones on every path.", ""]
             continue
-        out.append("| cell · id | stored | " + " | ".join(paths) + " |")
-        out.append("|---|---|" + "---|" * len(paths))
+        out.append("| cell · id | kind | stored | " + " | ".join(paths) + " |")
+        out.append("|---|---|---|" + "---|" * len(paths))
         for (idx, cid), per in sorted(rows.items(), key=lambda kv: kv[0][0]):
             refs = []  # the stored chunks that differ on some path, in order, once each
             for diffs in per.values():
@@ -193,7 +201,8 @@ def render(results, paths, meta):
                     vals.append("= stored")
                 else:
                     vals.append("–")
-            out.append(f"| {idx} · `{cid}` | {stored_txt} | " + " | ".join(vals) + " |")
+            out.append(f"| {idx} · `{cid}` | {kind(per, paths, timings)} | {stored_txt} | "
+                       + " | ".join(vals) + " |")
         out.append("")
     return "\n".join(out)
 
@@ -424,7 +433,7 @@ def main(argv):
             rows, timings = survey_notebook(nb, snap, paths, tmp)
             results[nb] = (rows, timings)
             for (idx, cid), per in sorted(rows.items(), key=lambda kv: kv[0][0]):
-                print(f"{nb} cell {idx} id {cid}:")
+                print(f"{nb} cell {idx} id {cid}: {kind(per, paths, timings)}")
                 for p, diffs in per.items():
                     for key, ref, got in diffs:
                         print(f"  [{p}] {key}: stored {ref!r}\n  {' ' * len(p)}    got    {got!r}")
