@@ -80,13 +80,14 @@ def test_a_cached_point_is_reproduced(record, res):
 
     Measured (issue 20; ``scripts/portability_survey.py --recompute "sharpness_matched:B=400,lr=0.4"``,
     Intel Xeon, six paths: default, avx2, SSE4.2, MKL_CBWR=COMPATIBLE, oneDNN AVX2, avx512, against the
-    AMD cache of schema 1): target reached everywhere; 915 updates on every path, 910 cached (one
-    evaluation, 5 updates); training loss 0.0969-0.0985 (0.0981 cached): 1.6 % between the extremes;
-    λ_max 4.41-4.59 (4.46 cached): 4.1 %. Tolerances: 2 evaluations, loss rel 0.04, λ_max rel 0.1
-    (about 2.5x each), narrower than the seeds' own spread (λ_max 4.46-5.05 over seeds 0-2).
+    AMD cache of schema 1): target reached everywhere; 915 updates on every path, 910 in the AMD cache
+    (one evaluation, 5 updates); training loss 0.0969-0.0985 (AMD 0.0981): 1.6 % between the extremes;
+    λ_max 4.41-4.59 (AMD 4.46): 4.1 %. (The schema-2 cache was made on that Intel machine, default
+    path: 915 updates, λ_max 4.41.) Tolerances: 2 evaluations, loss rel 0.04, λ_max rel 0.1 (about
+    2.5x each), narrower than the seeds' own spread (λ_max 4.41-5.47 over seeds 0-4).
     The point tested before, the largest η at B = 32 (the cheapest), is too chaotic to recompute:
-    1798-1953 updates (1829 cached) and λ_max 1.09-1.53 (1.22 cached) across the same paths, as wide as
-    its spread over seeds (0.99-1.22)."""
+    1798-1953 updates (AMD 1829) and λ_max 1.09-1.53 (AMD 1.22) across the same paths, as wide as its
+    spread over seeds (1.09-1.34 over seeds 0-4)."""
     from lecture_utils import sharpness
     from lecture_utils.sweeps._schema import load_dataset
     from lecture_utils.train import as_tensors
