@@ -605,7 +605,7 @@ def warmup_figure(record):
         ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
         ax.yaxis.set_minor_formatter(NullFormatter())
         row = rows[w]
-        ax.set_title(f"{_w_label(w, row['epochs'])}: all {row['n']} seeds {row['diverged']}/{row['n']} "
+        ax.set_title(f"{_w_label(w, row['epochs'])}: {row['diverged']}/{row['n']} of all seeds "
                      f"diverged\nseeds {seeds[0]}–{seeds[-1]} drawn, {nd}/{len(seeds)} diverged "
                      "(red, × where)", fontsize=10)
     for ax in axes[len(ws):]:
