@@ -114,6 +114,24 @@ def goto_lab(page, server, name, workspace):
     page.evaluate(JS_WATCH_KERNEL)
 
 
+def open_notebook(page, name):
+    """Open notebook ``name`` in the JupyterLab already on the page (no reload: cheaper than
+    :func:`goto_lab` for a second notebook); waits until it is the current widget with an idle kernel."""
+    page.evaluate("async (p) => { await window.jupyterapp.commands.execute('docmanager:open', "
+                  "{path: p, factory: 'Notebook'}); }", name)
+    page.wait_for_function("(p) => { const w = window.jupyterapp.shell.currentWidget; "
+                           "return !!w && !!w.context && w.context.path === p; }", arg=name,
+                           timeout=CEILING_MS, polling=100)
+    page.wait_for_function(JS_NOTEBOOK_READY, timeout=CEILING_MS, polling=200)
+    page.evaluate(JS_WATCH_KERNEL)
+
+
+def close_notebook(page):
+    """Shut the current notebook's kernel down and close it without saving."""
+    page.evaluate("async () => { const w = window.jupyterapp.shell.currentWidget; if (!w) return; "
+                  "if (w.sessionContext) await w.sessionContext.shutdown(); w.dispose(); }")
+
+
 def run_all(page, timeout_s=900):
     """Run every cell and wait until the kernel is idle again (events; ``timeout_s`` is a ceiling)."""
     t0 = time.monotonic()

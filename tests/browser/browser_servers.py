@@ -99,7 +99,7 @@ def stored_panel_cells(nb):
         for o in c.get("outputs", []))]
 
 
-def write_panel_gallery(dest: Path, notebooks):
+def write_panel_gallery(dest: Path, notebooks, name=GALLERY):
     """One notebook with every lecture panel of the course (issue 20 §5): for each notebook, its first
     code cell (imports, style, seed) and, verbatim, each cell whose stored output is a panel (a panel
     cell imports what it uses, so it runs on its own after a restart). Running it costs the panels, not
@@ -123,7 +123,7 @@ def write_panel_gallery(dest: Path, notebooks):
         gallery.metadata = gallery.metadata or nb.metadata
     gallery.metadata.pop("widgets", None)
     dest.mkdir(parents=True, exist_ok=True)
-    out = dest / GALLERY
+    out = dest / name
     nbformat.write(gallery, str(out))
     return out, counts
 

@@ -12,12 +12,15 @@ runs are not executed again in Chromium (issue 20 §5):
   what is DRAWN is checked: the PNG is decoded in the page and must change (pixels on a 32×12 grid,
   not just the src), must not be blank and no half of it may lose its ink; after a kernel restart
   every panel says "restart: run all cells";
-* **every notebook as a deck**: opened in JupyterLab and presented with jupyterlab-slideshow, Space
-  walks it from the title to the last cell and every cell that is not skipped comes on a slide;
+* **every notebook as a deck**: opened in JupyterLab (one page, one notebook after the other, stored
+  outputs) and presented with jupyterlab-slideshow, Space walks it from the title to the last cell and
+  every cell that is not skipped comes on a slide;
 * the README's keystrokes start the deck of the first notebook with a panel, and a slider works in it;
-* notebook 03's "rerun this B live" button trains in the kernel with a progress bar and redraws its
-  figure (curves still drawn, no progress bar or second caption left);
-* Voila renders the app's notebook (``make app``: notebook 01) with a working slider.
+* notebook 03's "rerun this B live" button (in a notebook of 03's first code cell and panel cells)
+  trains in the kernel with a progress bar and redraws its figure (curves still drawn, no progress bar
+  or second caption left);
+* Voila renders a notebook with a panel (00; ``make app`` serves 01, whose outputs nbval checks) with a
+  working slider.
 
 Every wait is on an event (kernel idle, a new picture, a deck move) with a generous ceiling
 (``CEILING_S``), never a wall-clock budget.
@@ -32,11 +35,13 @@ from browser_page import (
     CEILING_S,
     DECK_PALETTE_TEXT,
     changed_cells,
+    close_notebook,
     deck_state,
     exercise_panels,
     goto_lab,
     image_stats,
     move_slider,
+    open_notebook,
     output_problems,
     panel_cells,
     panel_state,
@@ -48,7 +53,15 @@ from browser_page import (
     wait_idle,
     walk_deck,
 )
-from browser_servers import ARTIFACTS, GALLERY, copy_notebooks, notebook_paths, save_artifacts, start_voila
+from browser_servers import (
+    ARTIFACTS,
+    GALLERY,
+    copy_notebooks,
+    notebook_paths,
+    save_artifacts,
+    start_voila,
+    write_panel_gallery,
+)
 
 NOTEBOOKS = notebook_paths()
 TIMINGS = {}
@@ -163,26 +176,34 @@ def test_every_panel_in_jupyterlab(page, request):
                           "slowest_redraw_s": round(max((m.seconds for m in moves), default=0.0), 2)}
 
 
-@pytest.mark.parametrize("nb", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
-def test_deck_walks_from_title_to_end(nb, page, request):
-    """Presenting a notebook: Space walks the deck from the title to the last cell and shows every cell
-    that is not skipped (a hidden solution) on some slide, with no dead end on the way. The slides'
-    structure does not depend on running the cells: the notebook is opened with its stored outputs."""
+def test_every_deck_walks_from_title_to_end(page, request):
+    """Presenting each notebook: Space walks the deck from the title to the last cell and shows every
+    cell that is not skipped (a hidden solution) on some slide, with no dead end on the way. The slides'
+    structure does not depend on running the cells: each notebook is opened with its stored outputs, one
+    after the other in one JupyterLab page."""
     lab_server = request.getfixturevalue("lab_server")
     page.server = lab_server
-    t0 = time.monotonic()
-    goto_lab(page, lab_server, nb.name, workspace=f"deck-{nb.stem}")
-    try:
-        start_deck(page)
-        presses, seen, st = walk_deck(page)
-    finally:
-        stop_deck(page)
-    last = max(i for i in range(st["n"]) if i not in st["skip"])
-    assert st["active"] == last, (f"{nb.name}: the deck stopped at cell {st['active']} before its last cell "
-                                  f"{last}")
-    never = sorted(set(range(st["n"])) - set(st["skip"]) - seen)
-    assert not never, f"{nb.name}: cells {never} never came on a slide while walking the deck"
-    TIMINGS[f"deck {nb.name}"] = {"presses": presses, "s": round(time.monotonic() - t0, 1)}
+    failures = []
+    for k, nb in enumerate(NOTEBOOKS):
+        t0 = time.monotonic()
+        if k == 0:
+            goto_lab(page, lab_server, nb.name, workspace="decks")
+        else:
+            open_notebook(page, nb.name)
+        try:
+            start_deck(page)
+            presses, seen, st = walk_deck(page)
+        finally:
+            stop_deck(page)
+        last = max(i for i in range(st["n"]) if i not in st["skip"])
+        if st["active"] != last:
+            failures.append(f"{nb.name}: the deck stopped at cell {st['active']} before its last cell {last}")
+        never = sorted(set(range(st["n"])) - set(st["skip"]) - seen)
+        if never:
+            failures.append(f"{nb.name}: cells {never} never came on a slide while walking the deck")
+        close_notebook(page)
+        TIMINGS[f"deck {nb.name}"] = {"presses": presses, "s": round(time.monotonic() - t0, 1)}
+    assert not failures, "\n".join(failures)
 
 
 _VISIBLE_JS = """
@@ -243,6 +264,7 @@ def test_slideshow_keeps_sliders_working(page, request):
 
 
 RERUN_LABEL = "rerun this B live"
+RERUN_NOTEBOOK = "rerun_panel.ipynb"
 
 
 def _leftovers(panel):
@@ -267,8 +289,8 @@ def _leftovers(panel):
 
 
 def test_rerun_button_trains_live_with_a_progress_bar(page, request):
-    """Notebook 03's "rerun this B live" (its panel, in the panel gallery): the kernel trains the
-    selected batch size again, a tqdm
+    """Notebook 03's "rerun this B live" (in a notebook of its first code cell and its panel cells): the
+    kernel trains the selected batch size again, a tqdm
     progress bar shows while it runs, then the figure and caption show the new run. What is DRAWN is
     checked: the picture changed, is not blank, and its left half (the curves, where the new run is
     overlaid) kept at least 90 % of its ink; no progress bar, stray output or second caption is left,
@@ -276,7 +298,9 @@ def test_rerun_button_trains_live_with_a_progress_bar(page, request):
     nb = next((p for p in NOTEBOOKS if RERUN_LABEL in p.read_text(encoding="utf-8")
                or "batch_size_panel" in p.read_text(encoding="utf-8")), None)
     assert nb is not None, f"no course notebook has a {RERUN_LABEL!r} button (notebook 03 should)"
-    lab_server, _, _ = open_and_run(page, request, GALLERY, "rerun")
+    lab_server = request.getfixturevalue("lab_server")
+    write_panel_gallery(lab_server.notebook_dir, [nb], name=RERUN_NOTEBOOK)   # nb's first cell + its panels
+    open_and_run(page, request, RERUN_NOTEBOOK, "rerun")
     panel = page.locator(".lecture-panel", has=page.locator("button", has_text=RERUN_LABEL)).first
     button = panel.locator("button", has_text=RERUN_LABEL).first
     src0, cap0 = panel_state(panel)
@@ -328,8 +352,12 @@ def test_rerun_button_trains_live_with_a_progress_bar(page, request):
 
 
 def test_voila_renders_and_slider_works(page, chromium, session_tmp):
-    """`make app`: Voila renders a notebook with panels as an app; its first panel's sliders redraw."""
-    nb = first_panel_notebook(prefer="01_batches_and_epochs.ipynb")
+    """Voila (`make app`) renders a notebook with a panel as an app, and its first panel's sliders redraw.
+    The first notebook with a panel (00, the cheapest) stands in for the app's notebook 01: that 01 runs
+    cleanly is strict nbval's job, and its panels are the same kind (the stored outputs hold no widget
+    that is not a lecture panel; tests/test_determinism_offline.py); tests/test_app_security.py starts
+    `make app`'s exact command line."""
+    nb = first_panel_notebook()
     assert nb is not None, "no course notebook has a lecture panel (the test needs one)"
     nb_dir = session_tmp / "voila_notebooks"
     copy_notebooks(nb_dir, [nb])
