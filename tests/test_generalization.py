@@ -286,3 +286,18 @@ def test_mismatched_cache_is_refused(monkeypatch):
 def test_weights_round_trip():
     w = np.random.default_rng(0).normal(size=1000)
     np.testing.assert_array_equal(G.decode_weights(G.encode_weights(w)), w.astype(np.float32))
+
+
+def test_test_accuracy_when_the_training_accuracy_first_reaches_a_level(record, res):
+    """Think! 1's numbers: per seed the first stored evaluation with training accuracy ≥ 95 % (before the
+    stop), None for the full batch (never there)."""
+    for b in (8, 400):
+        pts = G.test_acc_when_train_reaches(record, b, 0.95)
+        runs = res["runs"][str(b)]
+        assert len(pts) == len(runs)
+        for (ep, acc), r in zip(pts, runs):
+            h = r["history"]
+            i = h["epoch"].index(ep)
+            assert h["train_acc"][i] >= 0.95 and all(a < 0.95 for a in h["train_acc"][:i])
+            assert acc == h["test_acc"][i] and ep < r["epochs"]
+    assert G.test_acc_when_train_reaches(record, 4000, 0.95) == [None] * len(res["runs"]["4000"])

@@ -255,3 +255,17 @@ def run(params, progress=True):
             "weights": {"sb": params["sb"], "lb": params["lb"], "seed": params["weights_seed"],
                         "n_params": int(len(weights["w_sb"])), "dtype": "float32",
                         "w_sb": encode_weights(weights["w_sb"]), "w_lb": encode_weights(weights["w_lb"])}}
+
+
+def test_acc_when_train_reaches(record, batch_size, level=0.95):
+    """Per seed of ``batch_size``: ``(epoch, test accuracy)`` at the first stored evaluation whose training
+    accuracy is ≥ ``level``, or None when the run never got there (the full batch). With the test
+    accuracy at the stop (``runs[...]["test_acc"]``) it says whether the last few per cent of training
+    accuracy still moved the test accuracy (notebook 03, Think! 1)."""
+    res = record.get("results", record)
+    out = []
+    for r in res["runs"][batch_key(batch_size)]:
+        h = r["history"]
+        i = next((i for i, a in enumerate(h["train_acc"]) if a >= level), None)
+        out.append(None if i is None else (h["epoch"][i], h["test_acc"][i]))
+    return out
