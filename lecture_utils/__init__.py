@@ -6,7 +6,7 @@ Modules by concept (each docstring names the formula and the notebook that uses 
   optim (the momentum rule), rolling (where the ball ends), quadratic, nqm (the noisy quadratic model),
   train (the training loop),
   seeding, timing, race, noise (gradient noise), scaling, tuning, sharpness, parallel (data parallel),
-  small_vs_large;
+  small_vs_large, stats (the one 'mean ± 95 % t-interval' helper, paired differences, binomial s.e.);
 * cached experiments — sweeps (one module per sweep, a typed record each);
 * drawing — plotting, widgets (sliders from declared constraints, the Panel), panels (one module per
   notebook: numbers in, artists and a caption out);
