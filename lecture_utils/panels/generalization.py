@@ -12,6 +12,13 @@
 * :func:`matched_table`, :func:`matched_figure`, :func:`stability_figure` — sharpness at one matched
   training loss and against the edge of stability 2/η, from the cached sweep ``sharpness_matched``
   (sections 5-6).
+* :func:`trajectory_table`, :func:`trajectory_figure` — λ_max along gradient descent and SGD against 2/η
+  (deep dive "Sharpness during training", sweep ``sharpness_trajectory``; Cohen et al. 2021, fig. 1);
+* :func:`noise_table`, :func:`noise_figure` — a large batch given the small batch's gradient noise (deep
+  dive "Does noise cause flatness?", sweep ``noise_injection``).
+
+Every ± is a 95 % t-interval over seeds from :mod:`lecture_utils.stats` (``mean_ci``; the gap of section 1
+as a paired interval, :func:`gap_interval`).
 
 The cached sweeps are read by their declared keys (``sweeps.generalization.batch_key``; the
 ``key`` of each ``sharpness_matched`` config). The exercises' checks are in :mod:`lecture_utils.checks`.

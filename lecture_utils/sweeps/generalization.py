@@ -32,6 +32,11 @@ interpolation ``w(α) = α·w_LB + (1 − α)·w_SB``; read them with :func:`loa
 * ``weights`` — ``sb``, ``lb``, ``seed``, ``n_params``, ``dtype`` and the encoded vectors
   ``w_sb``, ``w_lb`` (use :func:`load_weights`).
 
+Reading: :func:`load_weights` (the SB/LB weights), :func:`test_acc_when_train_reaches` (the test accuracy
+when the training accuracy first reached a level, from the stored histories). Intervals over the seeds are
+computed from ``runs`` with :func:`lecture_utils.stats.mean_ci` (the ``*_std`` of ``summary`` are kept for
+the cache's schema).
+
 Rebuild: ``python -m lecture_utils.sweeps generalization``.
 """
 from __future__ import annotations
