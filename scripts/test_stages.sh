@@ -12,10 +12,19 @@ stop() {
 }
 trap 'stop INT 2' INT
 trap 'stop TERM 15' TERM
+# CPU seconds of all finished child processes (user + system; bash's `times`, second line), into $cpu.
+# `times` must run in this shell (a subshell's children are not ours), so it writes to a file.
+cpu_file=$(mktemp); trap 'rm -f "$cpu_file"' EXIT
+children_cpu() {
+  times > "$cpu_file"
+  cpu=$(tail -1 "$cpu_file" | awk '{ s = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); s += 60 * a[1] + a[2] }
+                                    printf "%.0f", s }')
+}
 summary=()
 failed=0
 for stage in "$@"; do
   t0=$SECONDS
+  children_cpu; c0=$cpu
   $make_cmd --no-print-directory "$stage" &
   child=$!
   wait "$child"; rc=$?
@@ -30,10 +39,11 @@ for stage in "$@"; do
   else
     result="passed"
   fi
-  summary+=("$(printf '%-12s %-40s %5d s' "$stage" "$result" "$dt")")
+  children_cpu
+  summary+=("$(printf '%-12s %-40s %5d s  (%d s CPU)' "$stage" "$result" "$dt" $((cpu - c0)))")
 done
 echo
-echo "===== make test: summary ====="
+echo "===== make test: summary ($(nproc 2>/dev/null || echo ?) CPUs; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo n/a)) ====="
 printf '  %s\n' "${summary[@]}"
 if [ "$failed" -ne 0 ]; then echo "  => FAILED"; exit 1; fi
 echo "  => all passed"

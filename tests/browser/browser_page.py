@@ -500,18 +500,18 @@ def stop_deck(page):
         pass
 
 
-def deck_next(page, timeout_s=10):
+def deck_next(page, timeout_s=10, before=None):
     """One press of Space, as the presenter does: the next fragment, subslide or slide; waits for the
-    deck to move (the active cell or the cells on screen change). Returns False when it did not move
-    within ``timeout_s`` (the end of the deck)."""
-    before = deck_state(page)
+    deck to move (the active cell or the cells on screen change; ``before``: the state now, if known).
+    Returns False when it did not move within ``timeout_s`` (the end of the deck)."""
+    before = before or deck_state(page)
     page.locator(".jp-Notebook .jp-Cell.jp-mod-active").first.focus()
     page.keyboard.press("Space")
     try:
         page.wait_for_function(
             f"(b) => {{ const s = ({JS_DECK_STATE})(); return s.active !== b.active || "
             "JSON.stringify(s.shown) !== JSON.stringify(b.shown); }", arg=before,
-            timeout=timeout_s * 1000, polling=50)
+            timeout=timeout_s * 1000, polling="raf")
     except Exception:  # playwright's TimeoutError: the deck did not move
         return False
     return True
@@ -524,7 +524,7 @@ def walk_deck(page, *, until=None, max_presses=300):
     last = max(i for i in range(st["n"]) if i not in st["skip"])
     seen, presses = set(st["shown"]), 0
     while presses < max_presses and not (until() if until else st["active"] >= last):
-        moved = deck_next(page)
+        moved = deck_next(page, before=st)
         presses += 1
         st = deck_state(page)
         seen.update(st["shown"])
