@@ -52,7 +52,7 @@ lint: setup
 	$(BIN)/ruff check .
 
 unit: setup
-	$(BIN)/python -m pytest tests -q --ignore=tests/browser -n $(JOBS) --durations=15
+	$(BIN)/python -m pytest tests -q --ignore=tests/browser -n $(JOBS) --dist worksteal --durations=15
 
 browser: setup
 	@if [ -x "$${CHROMIUM:-/usr/bin/chromium}" ]; then \
