@@ -42,10 +42,11 @@ lab: setup
 	  --ServerApp.port_retries=0
 
 # Every stage runs even when an earlier one failed (setup, then lint, unit, nbval, portability, browser);
-# the summary names each stage's result and time; the exit code is non-zero if any failed
-# (scripts/test_stages.sh).
+# the summary names each stage's result, time and CPU seconds; the exit code is non-zero if any failed
+# (scripts/test_stages.sh). The browser test (waiting on the browser, ~0.7 of a CPU) runs beside the
+# portability stage, which keeps both CPUs busy.
 test:
-	@scripts/test_stages.sh "$(MAKE)" setup lint unit nbval portability browser
+	@scripts/test_stages.sh "$(MAKE)" setup lint unit nbval portability+browser
 
 # ruff (config in pyproject.toml: pyflakes/pycodestyle errors, import order, lines <= 110).
 lint: setup

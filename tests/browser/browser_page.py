@@ -500,10 +500,12 @@ def stop_deck(page):
         pass
 
 
-def deck_next(page, timeout_s=10, before=None):
+def deck_next(page, timeout_s=60, before=None):
     """One press of Space, as the presenter does: the next fragment, subslide or slide; waits for the
     deck to move (the active cell or the cells on screen change; ``before``: the state now, if known).
-    Returns False when it did not move within ``timeout_s`` (the end of the deck)."""
+    Returns False when it did not move within ``timeout_s`` (a dead end: :func:`walk_deck` presses only
+    while the last cell is not reached). A move takes well under a second even on a loaded machine
+    (0.1-0.4 s measured at load 4-20); the 60 s are a ceiling for a stalled page, not a budget."""
     before = before or deck_state(page)
     page.locator(".jp-Notebook .jp-Cell.jp-mod-active").first.focus()
     page.keyboard.press("Space")
