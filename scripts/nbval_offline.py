@@ -27,6 +27,7 @@ import argparse
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -162,6 +163,10 @@ def main(argv=None):
             print("nbval: strict, offline (unshare -n: loopback only), from an empty data cache, in a copy "
                   f"of the repository at {repo}")
         t0 = time.monotonic()
+        # a stop signal (make test's SIGTERM to the stage's process group, Ctrl+C) reaches pytest too, which
+        # stops its kernels; this process waits for it, then removes the copy
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: None)
         rc = subprocess.call(cmd, cwd=repo, env=env)
         print(f"nbval: pytest finished in {time.monotonic() - t0:.0f} s (exit {rc})")
         if rc == 0 and uses_mnist(repo) and not (repo / "data" / "mnist1d_seed42.npz").exists():
