@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
 import signal
 import subprocess
 import sys
@@ -135,6 +136,7 @@ def main(argv=None):
                                                      or " passed" in ln or " failed" in ln))
         if not ok:
             failed.append(path)
+    shutil.rmtree(logs, ignore_errors=True)
     print(f"\nportability: {len(args.paths) - len(failed)} of {len(args.paths)} code paths passed "
           f"in {time.monotonic() - t0:.0f} s" + (f"; FAILED: {', '.join(failed)}" if failed else ""))
     return 1 if failed else 0
