@@ -16,7 +16,7 @@ NB ?=
 # pytest-xdist workers for the unit and nbval stages (auto: one per CPU)
 JOBS ?= auto
 
-.PHONY: setup lab test lint unit nbval portability browser notebooks slides sweeps bench app hub-test lock clean-cache
+.PHONY: setup lab restore check-class test lint unit nbval portability browser notebooks slides sweeps bench app hub-test lock clean-cache
 
 # On Linux, PyPI's torch is the multi-GB CUDA build: torch's CPU build comes from PyTorch's CPU wheel index
 # when that answers within 3 s (the same pinned version; pip prefers 2.13.0+cpu to 2.13.0). Where it cannot
@@ -37,9 +37,22 @@ $(STAMP): pyproject.toml constraints.txt
 
 setup: $(STAMP)
 
+# make lab serves the learner's own copy my-notebooks/ (git-ignored; a notebook is copied there only when
+# missing, so saved work is never overwritten and the course's stored outputs never change).
 lab: setup
-	$(BIN)/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 --port=$(PORT) --no-browser $(ROOT_FLAG) \
+	$(BIN)/python scripts/student_copy.py ensure
+	$(BIN)/jupyter lab --notebook-dir=my-notebooks --ip=127.0.0.1 --port=$(PORT) --no-browser $(ROOT_FLAG) \
 	  --ServerApp.port_retries=0
+
+# Put back the course's original of one notebook in my-notebooks/ (yours is kept as NAME.mine-<time>.ipynb):
+#   make restore NB=01_batches_and_epochs
+restore: setup
+	@test -n "$(NB)" || { echo "usage: make restore NB=01_batches_and_epochs"; exit 2; }
+	$(BIN)/python scripts/student_copy.py restore $(NB)
+
+# Is this machine ready for class? (teaching/README.md) environment, notebooks, data, caches, panels, a slider.
+check-class: setup
+	$(BIN)/python scripts/check_class.py
 
 # Every stage runs even when an earlier one failed (setup, then lint, unit, nbval, portability, browser);
 # the summary names each stage's result, time and CPU seconds; the exit code is non-zero if any failed

@@ -14,6 +14,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -39,6 +40,9 @@ def _lab_command(port):
     joined = out.replace("\\\n", " ")
     lines = [ln.strip() for ln in joined.splitlines() if "jupyter lab" in ln or "jupyter-lab" in ln]
     assert len(lines) == 1, f"expected one jupyter lab command in `make -n lab`, got:\n{out}"
+    # make lab first makes the learner's copy it serves (scripts/student_copy.py ensure): do the same
+    assert "student_copy.py ensure" in out, f"make lab must serve the learner's own copy, got:\n{out}"
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "student_copy.py"), "ensure"], cwd=ROOT, check=True)
     return lines[0]
 
 
