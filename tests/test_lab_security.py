@@ -42,7 +42,8 @@ def _lab_command(port):
     assert len(lines) == 1, f"expected one jupyter lab command in `make -n lab`, got:\n{out}"
     # make lab first makes the learner's copy it serves (scripts/student_copy.py ensure): do the same
     assert "student_copy.py ensure" in out, f"make lab must serve the learner's own copy, got:\n{out}"
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "student_copy.py"), "ensure"], cwd=ROOT, check=True)
+    copy = ROOT / "scripts" / "student_copy.py"
+    subprocess.run([sys.executable, str(copy), "ensure"], cwd=ROOT, check=True)
     return lines[0]
 
 
