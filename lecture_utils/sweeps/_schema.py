@@ -127,6 +127,20 @@ def check_fields(obj, names, where):
     return obj
 
 
+def check_tried(runs, fields, status_at):
+    """Every ``run["tried"]`` entry of ``runs`` (a dict of runs) is a list of ``len(fields)`` values whose
+    ``status_at``-th is a word of :data:`lecture_utils.train.STATUSES` (the η grids of critical_batch and
+    momentum_batch). ``fields`` names them for the message, e.g. ``("η", "steps", "status", "cap")``."""
+    from ..train import STATUSES
+
+    for k, r in runs.items():
+        for t in r["tried"]:
+            if not (isinstance(t, list) and len(t) == len(fields) and t[status_at] in STATUSES):
+                raise SchemaError(f"runs[{k!r}]['tried'] entries must be [{', '.join(fields)}] with a "
+                                  f"status of train.STATUSES; got {t!r:.60}")
+    return runs
+
+
 def entry(cls, obj):
     """The dataclass ``cls`` of one results entry (its declared fields; others are ignored)."""
     names = {f.name for f in dataclasses.fields(cls)}

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._schema import DATASET, KeyFormat, SchemaError, check_each, check_fields, load_dataset
+from ._schema import DATASET, KeyFormat, check_each, check_fields, check_tried, load_dataset
 
 SCHEMA_VERSION = 2
 
@@ -61,14 +61,8 @@ run_key, parse_run_key = RUN_KEY.make, RUN_KEY.parse
 
 def validate(results):
     """Check the results against schema :data:`SCHEMA_VERSION` (:class:`._schema.SchemaError`)."""
-    from ..train import STATUSES
-
     runs = check_each(Run, check_fields(results, ("runs",), "results")["runs"], "runs")
-    for k, r in runs.items():
-        for t in r["tried"]:
-            if not (isinstance(t, list) and len(t) == 4 and t[2] in STATUSES):
-                raise SchemaError(f"runs[{k!r}]['tried'] entries must be [η, steps, status, cap] with a "
-                                  f"status of train.STATUSES; got {t!r:.60}")
+    check_tried(runs, ("η", "steps", "status", "cap"), status_at=2)
     return results
 
 

@@ -39,7 +39,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ._schema import DATASET, KeyFormat, SchemaError, check_each, check_fields, load_dataset
+from ._schema import DATASET, KeyFormat, check_each, check_fields, check_tried, load_dataset
 
 SCHEMA_VERSION = 1
 
@@ -82,14 +82,8 @@ def validate(results):
     """Check the results against schema :data:`SCHEMA_VERSION` (:class:`._schema.SchemaError`); every
     ``tried`` entry is [η/(1−β), η, steps or None, status, cap] with a status of the training loop's
     words (:data:`lecture_utils.train.STATUSES`)."""
-    from ..train import STATUSES
-
     runs = check_each(Run, check_fields(results, ("runs",), "results")["runs"], "runs")
-    for k, r in runs.items():
-        for t in r["tried"]:
-            if not (isinstance(t, list) and len(t) == 5 and t[3] in STATUSES):
-                raise SchemaError(f"runs[{k!r}]['tried'] entries must be [η/(1−β), η, steps, status, cap] "
-                                  f"with a status of train.STATUSES; got {t!r:.60}")
+    check_tried(runs, ("η/(1−β)", "η", "steps", "status", "cap"), status_at=3)
     return results
 
 
