@@ -28,7 +28,7 @@ def _notebooks():
     sys.path.insert(0, str(ROOT / "tests"))
     from course_files import NOTEBOOKS
 
-    return [ROOT / "notebooks" / n for n in NOTEBOOKS]
+    return list(NOTEBOOKS)
 
 
 def _source(cell):

@@ -64,8 +64,8 @@ def check_notebooks():
     from course_files import NOTEBOOKS
 
     missing, empty = [], []
-    for name in NOTEBOOKS:
-        path = ROOT / "notebooks" / name
+    for path in NOTEBOOKS:
+        name = path.name
         if not path.is_file():
             missing.append(name)
             continue

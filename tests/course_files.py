@@ -20,3 +20,13 @@ NOTEBOOKS = [ROOT / "notebooks" / name for name in NOTEBOOK_NAMES]
 def missing_notebooks():
     """Names of the course's notebooks that are not in notebooks/."""
     return [p.name for p in NOTEBOOKS if not p.is_file()]
+
+
+def load_script(name):
+    """The module of ``scripts/NAME.py`` (the scripts are not a package), for tests of their functions."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod

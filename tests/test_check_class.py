@@ -1,20 +1,17 @@
 """make check-class (scripts/check_class.py): each check says clearly what is wrong and what to do."""
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
+from course_files import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
 def cc():
-    spec = importlib.util.spec_from_file_location("check_class", ROOT / "scripts" / "check_class.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("check_class")
 
 
 def test_a_missing_cache_fails_with_the_rebuild_command(cc, tmp_path, monkeypatch):

@@ -1,20 +1,17 @@
 """A learner's own copy (scripts/student_copy.py, make lab): saves never touch the course's notebooks."""
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
+from course_files import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
 def sc():
-    spec = importlib.util.spec_from_file_location("student_copy", ROOT / "scripts" / "student_copy.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("student_copy")
 
 
 @pytest.fixture
