@@ -414,6 +414,27 @@ class Panel:
         # the static picture (no kernel, GitHub, nbviewer) is shown at its CSS size, not stretched
         return data, {"image/png": {"width": self.css_width, "height": self.css_height}}
 
+    #: The caption as a second, static output under the panel, for readers without a kernel and without
+    #: widgets (GitHub, nbviewer, a notebook whose widget state is not loaded): they see the stored picture
+    #: (``image/png`` of the first output) and this text under it. Wherever the widget itself renders
+    #: (JupyterLab, Voila, connected or not) it carries its own caption, and the ``<style>`` hides this
+    #: copy (``:has``: the cell's output area holds a ``.lecture-panel``).
+    STATIC_CAPTION_STYLE = ("<style>.jp-OutputArea:has(.lecture-panel) .lecture-static-caption"
+                            "{display:none}</style>")
+
+    def static_caption_html(self):
+        return (f'{self.STATIC_CAPTION_STYLE}<div class="lecture-static-caption" '
+                f'style="max-width:820px"><em>{self.title}:</em> {self.caption}</div>')
+
+    def _ipython_display_(self):
+        """Two outputs: the panel (widget view, with the picture as ``image/png`` and the caption as
+        ``text/plain`` for viewers without widgets) and the caption as HTML text under it."""
+        from IPython.display import display
+
+        data, meta = self._repr_mimebundle_()
+        display(data, metadata=meta, raw=True)
+        display({"text/html": self.static_caption_html(), "text/plain": ""}, raw=True)
+
     def caption_text(self):
         """The caption without HTML tags (what nbval compares)."""
         import re
