@@ -17,7 +17,7 @@
    ``data/`` are not touched).
 
 Prints one table and writes it to ``benchmarks/results/latest.md`` and ``latest.json`` (and into
-the marked section of the main ``README.md``). Public tools only: nbclient, torch, time.perf_counter.
+the marked section of ``docs/benchmarks.md``). Public tools only: nbclient, torch, time.perf_counter.
 
     python benchmarks/run.py                 # everything (sweeps take minutes)
     python benchmarks/run.py --skip-sweeps   # notebooks, panels, throughput
@@ -40,7 +40,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
-README = ROOT / "README.md"   # the table lives in the main README, section "Benchmarks"
+README = ROOT / "docs" / "benchmarks.md"   # the table lives in docs/benchmarks.md
 NOTEBOOK_BUDGET_S = 20.0
 TOY_BUDGET_MS, DATA_BUDGET_MS = 30.0, 60.0
 SWEEP_BUDGET_S = 180.0
@@ -387,7 +387,7 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true",
                     help="smoke run: 1 repeat, 5 updates, short training, no sweeps")
     ap.add_argument("--out", default=str(RESULTS), help="folder for latest.md / latest.json")
-    ap.add_argument("--no-readme", action="store_true", help="do not update README.md")
+    ap.add_argument("--no-readme", action="store_true", help="do not update docs/benchmarks.md")
     a = ap.parse_args(argv)
     if a.quick:
         a.notebook_repeats, a.panel_updates, a.throughput_repeats, a.skip_sweeps = 1, 5, 1, True

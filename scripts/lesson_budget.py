@@ -22,6 +22,7 @@ test ``tests/test_lesson_budget.py`` recomputes them and fails when a stated tim
 
     python scripts/lesson_budget.py                 # the table for every notebook; exit 1 if over budget
     python scripts/lesson_budget.py --write [NB …]  # rewrite the stated times (sources only, no outputs)
+    python scripts/lesson_budget.py --readme        # rewrite the README's route table from the notebooks
 """
 from __future__ import annotations
 
@@ -200,11 +201,49 @@ def rewrite(nb):
     return changed
 
 
+#: What each notebook shows, for the README's route table (the minutes come from the notebooks).
+ROUTE = {
+    "00_overview": "the map, how the sliders work, the glossary (术语表)",
+    "01_batches_and_epochs": ("epochs, batches, shuffling; batch 1 (连续平A) vs full batch (大招); "
+                              "parallel speed"),
+    "02_noisy_gradients": "each batch has its own loss; noise escapes local minima and saddles",
+    "03_large_batch_generalization": "large batches generalize worse? sharp and flat minima",
+    "04_have_both": "鱼与熊掌兼得: linear scaling + warm-up, critical batch size, LARS, data parallel",
+    "05_momentum": "movement = λ·(last movement) − η·g: past gradients, vector addition, rolling on",
+    "06_scorecard": "each claim of the lecture against what we measured",
+}
+README_MARKS = ("<!-- route:start -->", "<!-- route:end -->")
+
+
+def route_table(paths=None):
+    """The README's table: every notebook with its core and deep-dive minutes by the rule."""
+    rows = ["| notebook | what it shows | core | deep dives |", "|---|---|---:|---:|"]
+    core = deep = 0
+    for p in paths or course_files.NOTEBOOKS:
+        b = budget(nbformat.read(str(p), as_version=4))
+        core, deep = core + b["core"]["minutes"], deep + b["deep"]["minutes"]
+        rows.append(f"| [`{p.stem}`](notebooks/{p.name}) | {ROUTE.get(p.stem, '')} | "
+                    f"{b['core']['minutes']} min | {b['deep']['minutes']} min |")
+    rows.append(f"| **all** | estimate: {RULE_TEXT} | **{core} min** | **{deep} min** |")
+    return "\n".join(rows)
+
+
+def readme_with_route(text):
+    start, end = README_MARKS
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{start}\n{route_table()}\n{end}{tail}"
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("notebooks", nargs="*")
     ap.add_argument("--write", action="store_true", help="rewrite the stated times and banners")
+    ap.add_argument("--readme", action="store_true", help="rewrite the README's route table")
     a = ap.parse_args(argv)
+    if a.readme:
+        readme = ROOT / "README.md"
+        readme.write_text(readme_with_route(readme.read_text()))
     paths = [Path(p) for p in a.notebooks] or [p for p in course_files.NOTEBOOKS if p.is_file()]
     tot_w = tot_m = 0
     bad = False
