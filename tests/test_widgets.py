@@ -39,6 +39,23 @@ def test_panel_output_is_a_fixed_text_a_png_and_a_widget():
     assert meta == {"image/png": {"width": p.css_width, "height": p.css_height}}
 
 
+def test_panel_shows_its_caption_as_text_without_a_kernel(monkeypatch):
+    """GitHub, nbviewer and a notebook without widget state show the stored PNG and, under it, the caption
+    as HTML text (a second output); where the widget renders, a :has() rule hides that copy."""
+    published = []
+    monkeypatch.setattr("IPython.display.display", lambda obj, **kw: published.append((obj, kw)))
+    p = _panel()
+    p._ipython_display_()
+    assert len(published) == 2
+    first, second = published[0][0], published[1][0]
+    assert "application/vnd.jupyter.widget-view+json" in first and "image/png" in first
+    html = second["text/html"]
+    assert "slope <b>1.0</b>" in html and 'class="lecture-static-caption"' in html
+    assert ".jp-OutputArea:has(.lecture-panel) .lecture-static-caption{display:none}" in html
+    p.update(a=-2.0)
+    assert "slope <b>-2.0</b>" in p.static_caption_html()
+
+
 def _png_size(png):
     import io
 
