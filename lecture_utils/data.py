@@ -119,7 +119,9 @@ def batches_with_replacement(n_examples, batch_size, *, seed, epoch=0, n_batches
     epoch = check_int("epoch", epoch, low=0)
     k = check_int("n_batches", n_batches, low=1, allow_none=True)
     k = updates_per_epoch(n, b) if k is None else k
-    rng = np.random.default_rng([seed, epoch, 1])
+    # B is part of the seed: otherwise k·B draws at one B would repeat the stream of another B (at N = 20,
+    # B = 5 and B = 10 both draw the same 20 numbers and the index map could not tell them apart)
+    rng = np.random.default_rng([seed, epoch, 1, b])
     return [rng.integers(0, n, size=b, dtype=np.int64) for _ in range(k)]
 
 

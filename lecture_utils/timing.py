@@ -54,13 +54,14 @@ def cuda_available():
 @validate_params(device=Options(("cpu", "cuda")), repeats=Interval("int", 1, 10_000),
                  warmup=Interval("int", 0, 1000))
 def time_per_update(batch_sizes, *, data=None, device="cpu", repeats=15, warmup=3, threads=None,
-                    hidden=256, seed=0):
+                    hidden=256, seed=0, progress=None):
     """Median time of one SGD update (forward, backward, step) of the course MLP for each batch size.
 
     ``data`` defaults to MNIST-1D; ``device`` is ``"cpu"`` or ``"cuda"`` (CUDA is synchronised
     before every clock read). ``threads`` defaults to every core (``os.cpu_count()``): this demo
     shows what parallel hardware does with a bigger batch, so it uses all of it on purpose, unlike
     training (one thread, :mod:`lecture_utils.seeding`); the caller's thread count is restored after.
+    ``progress``: ``None``, or a wrapper of the list of batch sizes that shows progress (``tqdm``).
     Returns a :class:`Timing`.
     """
     import torch
@@ -80,12 +81,12 @@ def time_per_update(batch_sizes, *, data=None, device="cpu", repeats=15, warmup=
     before = torch.get_num_threads()
     set_threads(threads)
     try:
-        return _time_per_update(x, y, n, sizes, device, repeats, warmup, hidden, seed)
+        return _time_per_update(x, y, n, sizes, device, repeats, warmup, hidden, seed, progress)
     finally:
         set_threads(before)
 
 
-def _time_per_update(x, y, n, sizes, device, repeats, warmup, hidden, seed):
+def _time_per_update(x, y, n, sizes, device, repeats, warmup, hidden, seed, progress=None):
     import torch
     import torch.nn.functional as F
 
@@ -98,7 +99,7 @@ def _time_per_update(x, y, n, sizes, device, repeats, warmup, hidden, seed):
     rng = np.random.default_rng(seed)
     load_before = load_average()
     medians, raw = [], []
-    for b in sizes:
+    for b in (sizes if progress is None else progress(sizes)):
         times = []
         for r in range(warmup + repeats):
             idx = torch.from_numpy(rng.choice(n, size=b, replace=False)).to(device)
@@ -214,3 +215,38 @@ def _versus_cache(timing, reference):
         raise ValueError("reference must be a cached timing sweep record: sweeps.load('timing')") from None
     return {int(b): float(t / cached[b]) for b, t in zip(timing.batch_sizes, timing.per_update)
             if b in cached and cached[b] > 0}
+
+
+#: The batch sizes of the live measurement in notebook 01 §3 (button "Measure on this machine").
+LIVE_BATCH_SIZES = (1, 4, 16, 64, 256, 1024, 4000)
+
+
+def cached_summary(cached):
+    """One sentence from the cached ``timing`` sweep: how much more one update at the largest B costs than
+    at B = 1, and how much faster its epoch is (notebook 01 §3; no clock is read)."""
+    res = cached["results"]
+    m = res.get("machine", {})
+    up, ep = res["per_update_s"], res["per_epoch_s"]
+    return (f"cached sweep ({m.get('cpu', '?')}, {m.get('threads', '?')} threads, median of "
+            f"{cached['params']['repeats']} updates per B): B = {res['batch_sizes'][-1]} costs "
+            f"{up[-1] / up[0]:.0f}× the time of B = {res['batch_sizes'][0]} per update, "
+            f"but its epoch is {ep[0] / ep[-1]:.0f}× faster.")
+
+
+def live_report(timing, cached=None):
+    """The text of a live measurement (notebook 01 §3, behind its button): the table of t(B) and the time
+    per epoch, the :func:`reliability` verdict, and a conclusion that says which measurement it rests on
+    (this one when reliable, else ``cached``, a ``timing`` sweep record). Returns a list of lines."""
+    reps = len(timing.repeats[0]) if timing.repeats else "?"
+    lines = [f"{'B':>5} {'ms per update':>14} {'s per epoch':>12}   (median of {reps} updates)"]
+    lines += [f"{b:>5} {u * 1e3:>14.2f} {e:>12.3f}" for b, u, e in timing.rows()]
+    check = reliability(timing, reference=cached)
+    lines.append(check.message())
+    if check.ok:
+        ratio = timing.per_update[-1] / timing.per_update[0]
+        lines.append(f"From this live measurement: B = {timing.batch_sizes[-1]} costs {ratio:.0f}× the time "
+                     f"of B = {timing.batch_sizes[0]} per update, but an epoch is "
+                     f"{timing.per_epoch[0] / timing.per_epoch[-1]:.0f}× faster.")
+    elif cached is not None:
+        lines.append("From the " + cached_summary(cached))
+    return lines

@@ -118,3 +118,13 @@ def test_corrupt_cache_is_rebuilt(tmp_path, mnist):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         D.load_mnist1d(cache_dir=tmp_path)  # now clean: no warning
+
+
+def test_with_replacement_draws_anew_for_every_batch_size():
+    """k·B draws at B = 5 and at B = 10 (N = 20: 20 draws each) must not be the same stream cut differently:
+    the index map showed identical 'with replacement' halves at B = 5 and B = 10."""
+    five = np.concatenate(D.batches_with_replacement(20, 5, seed=0))
+    ten = np.concatenate(D.batches_with_replacement(20, 10, seed=0))
+    assert len(five) == len(ten) == 20 and not np.array_equal(five, ten)
+    again = np.concatenate(D.batches_with_replacement(20, 5, seed=0))
+    assert np.array_equal(five, again)   # still reproducible for one (seed, epoch, B)

@@ -105,3 +105,66 @@ def test_largest_stable_lr_is_smaller_for_single_examples():
     toy = make_toy_regression(20)
     assert not P.toy_run(toy, batch_size=1, lr=one, epochs=5)["diverged"]
     assert P.toy_run(toy, batch_size=1, lr=round(one + 0.01, 2), epochs=5)["diverged"]
+
+
+def test_index_map_numbers_the_batches_there_are_and_redraws_replacement_per_b():
+    """The left half writes batch numbers 1…⌈N/B⌉ (no colour bar promising 20 batches); the right half
+    draws anew for every B (B = 5 and B = 10 drew the same 20 numbers before B was part of the seed)."""
+    p = P.index_map_panel(20, 5)
+    ax1 = p.fig.axes[0]
+    numbers = {t.get_text() for t in ax1.texts}
+    assert numbers == {"1", "2", "3", "4"} and "1…4" in ax1.get_title()
+    assert len(p.fig.axes) == 3   # the two maps and one colour bar (times drawn), none for the batches
+    five = p.caption.split("instead", 1)[1]
+    p.update(batch_size=10)
+    assert {t.get_text() for t in ax1.texts} == {"1", "2"}
+    assert p.caption.split("instead", 1)[1] != five
+    assert not np.array_equal(P.batch_assignment(20, 5, seed=0, replacement=True),
+                              P.batch_assignment(20, 10, seed=0, replacement=True))
+
+
+def test_mnist1d_figure_draws_one_example_per_class(mnist):
+    fig, picked = P.mnist1d_figure(mnist)
+    assert len(picked) == 10 and all(len(ix) == 1 for ix in picked)
+    assert [int(mnist.y_train[ix[0]]) for ix in picked] == list(range(10))
+    assert "4000 for training, 1000 for testing" in fig._suptitle.get_text()
+    with pytest.raises(ValueError, match="per_class"):
+        P.mnist1d_figure(mnist, per_class=0)
+
+
+def test_accuracy_figure_draws_every_cached_batch_size():
+    record = sweeps.load("batch_accuracy")
+    fig = P.accuracy_figure(record)
+    left = fig.axes[0]
+    assert [ln.get_label() for ln in left.lines] == [f"B = {b}" for b in record["results"]["batch_sizes"]]
+    with pytest.raises(ValueError, match="record"):
+        P.accuracy_figure({"x": 1})
+
+
+def test_live_button_runs_only_when_pressed_and_reports_errors():
+    calls = []
+    box = P.live_button(lambda: calls.append(1) or print("measured"))
+    assert calls == [] and box.button.description == "Measure on this machine"
+    box.button.click()
+    assert calls == [1] and not box.button.disabled
+
+    def broken():
+        raise RuntimeError("no clock")
+
+    box = P.live_button(broken, label="Race")
+    box.button.click()   # never raises into the page
+    assert not box.button.disabled
+    with pytest.raises(ValueError, match="run"):
+        P.live_button("not a function")
+
+
+def test_live_measurements_run_small(mnist, capsys):
+    t = P.measure_timing([1, 64], repeats=2, data=mnist, show=False)
+    out = capsys.readouterr().out
+    assert t.batch_sizes == [1, 64] and "ms per update" in out and ("From" in out or "⚠" in out)
+    runs = P.live_race(0.05, batch_sizes=(8, 512), data=mnist, show=False)
+    out = capsys.readouterr().out
+    assert {r.batch_size for r in runs} == {8, 512} and "load average" in out
+    fixed = P.one_lr_for_all((32,), epochs=1, data=mnist.subset(200, 100))
+    out = capsys.readouterr().out
+    assert set(fixed) == {32} and "B =    1:" in out and "below B = 32's" in out and "η = 0.1/32" in out

@@ -106,3 +106,19 @@ def test_reliability_compares_the_live_curve_with_the_cache():
         reliability(_timing([0.3, 0.3, 0.5, 18.0]), reference={"results": {}})
     with pytest.raises(ValueError, match="max_shape_ratio"):
         reliability(_timing([0.3, 0.3, 0.5, 18.0]), reference=cache, max_shape_ratio=1.0)
+
+
+def test_progress_wrapper_and_live_report(mnist):
+    from lecture_utils import sweeps
+    from lecture_utils.timing import cached_summary, live_report
+
+    seen = []
+    t = time_per_update([1, 16], data=mnist, repeats=2, warmup=0, progress=lambda xs: seen.extend(xs) or xs)
+    assert seen == [1, 16]
+    cached = sweeps.load("timing")
+    lines = live_report(t, cached)
+    assert lines[0].split()[:3] == ["B", "ms", "per"] and len(lines) == 2 + 2 + 1
+    assert lines[-1].startswith("From this live measurement") or lines[-1].startswith("From the cached sweep")
+    s = cached_summary(cached)
+    res = cached["results"]
+    assert f"{res['per_epoch_s'][0] / res['per_epoch_s'][-1]:.0f}× faster" in s and "threads" in s

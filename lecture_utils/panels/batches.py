@@ -7,7 +7,11 @@
 * :func:`accuracy_panel` — accuracy against batch size from the cached sweep ``batch_accuracy``;
 * :func:`timing_figure` — time per update and per epoch against B;
 * :func:`race_figure`, :func:`race_table` — the race of section 5 (training loss and test accuracy
-  against wall-clock seconds, updates and epochs; the numbers: :mod:`lecture_utils.race`).
+  against wall-clock seconds, updates and epochs; the numbers: :mod:`lecture_utils.race`);
+* :func:`mnist1d_figure` — a few MNIST-1D examples, one per class, before the data is first used;
+* :func:`accuracy_figure` — the cached accuracy sweep as a static figure;
+* :func:`live_button` and the plain functions it runs (:func:`measure_timing`, :func:`live_race`,
+  :func:`one_lr_for_all`): nothing is timed or trained until the learner presses the button.
 """
 from __future__ import annotations
 
@@ -30,9 +34,19 @@ TOY_EPOCHS = Interval("int", 1, 100)
 
 
 # ----------------------------------------------------------------------------- index map
+#: Up to this N the index map writes each example's batch number into its cell.
+INDEX_NUMBERS_UP_TO = 40
+
+
 @validate_params(n_examples=INDEX_N, epochs=INDEX_EPOCHS, seed=SEED)
 def index_map_panel(n_examples=20, batch_size=5, *, epochs=3, seed=0):
-    """Which example falls in which batch over ``epochs`` epochs, beside sampling with replacement."""
+    """Which example falls in which batch over ``epochs`` epochs, beside sampling with replacement.
+
+    Left: one colour per batch, and (N ≤ :data:`INDEX_NUMBERS_UP_TO`) the batch's number 1…⌈N/B⌉ written
+    in each cell, so the map shows exactly the batches there are. Right: how often each example is drawn
+    when every batch draws B examples with replacement (white = never seen)."""
+    import matplotlib.patheffects as pe
+
     batch_size = check_batch_size(batch_size, n_examples)
     fig = Figure(figsize=(11, 3.6), layout="constrained")
     ax1, ax2 = fig.subplots(1, 2)
@@ -48,11 +62,14 @@ def index_map_panel(n_examples=20, batch_size=5, *, epochs=3, seed=0):
         ax.set_xticks(ticks + 0.5, [str(t) for t in ticks])
         ax.grid(False)
         ax.title.set_fontsize(11)
-    cb1 = fig.colorbar(im1, ax=ax1, shrink=0.9, ticks=[0, 4, 9, 14, 19], pad=0.01)
-    cb1.ax.set_yticklabels(["batch 1", "batch 5", "batch 10", "batch 15", "batch 20"])
-    cb1.ax.tick_params(labelsize=9)
+    numbers = []
+    if n_examples <= INDEX_NUMBERS_UP_TO:
+        halo = [pe.withStroke(linewidth=2.5, foreground="white")]
+        numbers = [ax1.text(i + 0.5, e + 0.5, "", ha="center", va="center", fontsize=9, color="k",
+                            path_effects=halo) for e in range(epochs) for i in range(n_examples)]
     cb = fig.colorbar(im2, ax=ax2, shrink=0.9, ticks=[0, 1, 2, 3], pad=0.01)
     cb.ax.set_yticklabels(["0 (unseen)", "1", "2", "3+"])
+    cb.set_label("times drawn in that epoch", fontsize=9)
     cb.ax.tick_params(labelsize=9)
 
     def update(batch_size):
@@ -61,8 +78,11 @@ def index_map_panel(n_examples=20, batch_size=5, *, epochs=3, seed=0):
         k = updates_per_epoch(n_examples, batch_size)
         im1.set_array((a % 20).ravel())
         im2.set_array(np.asarray(c).ravel())
-        ax1.set_title(f"shuffled: {plural(k, 'batch', 'batches')} of B = {batch_size} per epoch\n(colour = "
-                      "which batch)")
+        for t, j in zip(numbers, a.ravel()):
+            t.set_text(str(j + 1))
+        which = (f"colour and number = which batch, {'1…' if k > 1 else ''}{k}" if numbers else
+                 f"colour = which of the {k} batches")
+        ax1.set_title(f"shuffled: {plural(k, 'batch', 'batches')} of B = {batch_size} per epoch\n({which})")
         ax2.set_title(f"drawn with replacement: {plural(k, 'batch', 'batches')} per 'epoch'\n(colour = "
                       "times drawn)")
         unseen = (c == 0).sum(axis=1)
@@ -80,7 +100,7 @@ def index_map_panel(n_examples=20, batch_size=5, *, epochs=3, seed=0):
                 f"and repeats {', '.join(map(str, repeated))} in epochs 1–{epochs}.")
 
     return widgets.Panel(fig, update, {"batch_size": widgets.batch_size_slider(n_examples, batch_size)},
-                         title="index map", dynamic=[im1, im2, ax1.title, ax2.title])
+                         title="index map", dynamic=[im1, im2, *numbers, ax1.title, ax2.title])
 
 
 # ----------------------------------------------------------------------------- toy batch vs full
@@ -341,3 +361,184 @@ def race_table(runs, *, time_budget, targets=(0.5, 0.6)):
             cells.append(f"{cell:>15}")
         lines.append(" ".join(cells))
     return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- MNIST-1D, accuracy (static)
+def mnist1d_figure(data=None, *, per_class=1):
+    """``per_class`` training examples of each of MNIST-1D's 10 classes (the first ones in the training
+    set), each a curve of 40 points, one small axes per class. Returns ``(fig, picked)`` with the indices
+    drawn, one list per class."""
+    import matplotlib.pyplot as plt
+
+    from ..data import load_mnist1d
+
+    per_class = int(per_class)
+    if per_class < 1:
+        raise ValueError(f"per_class must be at least 1; got {per_class!r}")
+    data = load_mnist1d() if data is None else data
+    classes = np.unique(data.y_train)
+    fig, axes = plt.subplots(2, (len(classes) + 1) // 2, figsize=(11, 3.6), sharex=True, sharey=True,
+                             layout="constrained")
+    picked = []
+    for ax, c in zip(axes.ravel(), classes):
+        idx = np.flatnonzero(data.y_train == c)[:per_class]
+        picked.append(idx.tolist())
+        for i in idx:
+            ax.plot(np.arange(data.x_train.shape[1]), data.x_train[i], color=COLORS["small"], lw=1.5)
+        ax.set_title(f"class {c}", fontsize=10)
+        ax.tick_params(labelsize=8)
+    for ax in axes[-1]:
+        ax.set_xlabel("position (of 40)", fontsize=9)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("value", fontsize=9)
+    fig.suptitle(f"MNIST-1D: {plural(per_class, 'training example')} per class "
+                 f"({data.n_train} for training, {len(data.y_test)} for testing)", fontsize=11)
+    return fig, picked
+
+
+def accuracy_figure(record):
+    """The cached sweep ``batch_accuracy`` without a slider: test accuracy per epoch, one colour per batch
+    size (left), and train and test accuracy at the end against B with 95 % t-intervals (right)."""
+    import matplotlib.pyplot as plt
+
+    if not isinstance(record, dict) or "results" not in record or "params" not in record:
+        raise ValueError("record must be a cached sweep record: sweeps.load('batch_accuracy')")
+    res, params = record["results"], record["params"]
+    sizes, epochs = res["batch_sizes"], params["epochs"]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.0), layout="constrained")
+    for b in sizes:
+        runs = [r for r in res["runs"] if r["batch_size"] == b]
+        acc = np.mean([r["history"]["test_acc"] for r in runs], axis=0)
+        ax1.plot(runs[0]["history"]["epoch"], acc, color=batch_color(b, N_TRAIN), lw=2, label=f"B = {b}")
+    ax1.set_xlabel("epoch")
+    ax1.set_ylabel("test accuracy (higher is better)")
+    ax1.set_ylim(0, 1)
+    ax1.set_xlim(0, epochs)
+    ax1.legend(fontsize=8, ncol=2, loc="upper left")
+    ax1.set_title(f"test accuracy per epoch (mean of {len(params['seeds'])} seeds)")
+    test_ci, train_ci = accuracy_intervals(record, "test_acc"), accuracy_intervals(record, "train_acc")
+    ax2.errorbar(sizes, [c.mean for c in test_ci], yerr=[c.half for c in test_ci], fmt="-o",
+                 color=COLORS["test"], label="test", capsize=3)
+    ax2.errorbar(sizes, [c.mean for c in train_ci], yerr=[c.half for c in train_ci], fmt="--o",
+                 color=COLORS["train"], label="train", capsize=3)
+    ax2.set_xscale("log", base=2)
+    ax2.set_xticks(sizes, [str(b) for b in sizes])
+    ax2.minorticks_off()
+    ax2.set_xlabel("batch size B (log scale)")
+    ax2.set_ylabel(f"accuracy after {epochs} epochs (higher is better)")
+    ax2.set_ylim(0, 1)
+    ax2.legend(loc="upper right")
+    ax2.set_title(f"η = {params['lr']}; bars: 95 % t-interval, {len(params['seeds'])} seeds")
+    return fig
+
+
+# ----------------------------------------------------------------------------- live parts, behind a button
+def live_button(run, *, label="Measure on this machine", note=""):
+    """A button that calls ``run()`` (which prints and draws) into an Output below it; nothing runs until
+    it is pressed, so a notebook run top to bottom or the app shows only the cached results. While it
+    runs the button is disabled; an error is shown in the output, never raised into the page. Returns
+    the VBox (its ``button`` and ``output`` attributes are the two widgets; tests press
+    ``box.button.click()``)."""
+    import ipywidgets as W
+
+    if not callable(run):
+        raise ValueError(f"run must be a function without arguments; got {run!r}")
+    button = W.Button(description=label, icon="play", button_style="primary",
+                      layout=W.Layout(width="auto"))
+    output = W.Output()
+    parts = [button] + ([W.HTML(f"<i>{note}</i>")] if note else []) + [output]
+
+    def press(_):
+        button.disabled = True
+        output.clear_output()
+        with output:
+            try:
+                run()
+            except Exception as exc:  # noqa: BLE001  (a failed measurement is reported, not raised)
+                print(f"the measurement failed: {type(exc).__name__}: {exc}")
+            finally:
+                button.disabled = False
+
+    button.on_click(press)
+    box = W.VBox(parts)
+    box.button, box.output, box.press = button, output, press
+    return box
+
+
+def _show(fig):
+    import matplotlib.pyplot as plt
+
+    plt.show()
+    plt.close(fig)
+
+
+def measure_timing(batch_sizes=None, *, repeats=15, cached=None, data=None, show=True):
+    """Notebook 01 §3, live: time one update on this machine (:func:`lecture_utils.timing.time_per_update`,
+    with a progress bar), print :func:`lecture_utils.timing.live_report` and draw :func:`timing_figure`
+    beside ``cached`` (default: the ``timing`` cache). Returns the :class:`~lecture_utils.timing.Timing`."""
+    from tqdm.auto import tqdm
+
+    from .. import sweeps
+    from ..timing import LIVE_BATCH_SIZES, live_report, time_per_update
+
+    cached = sweeps.load("timing") if cached is None else cached
+    sizes = LIVE_BATCH_SIZES if batch_sizes is None else batch_sizes
+    timing = time_per_update(list(sizes), repeats=repeats, data=data,
+                             progress=lambda xs: tqdm(xs, desc="timing one update per B"))
+    print("\n".join(live_report(timing, cached)))
+    if show:
+        _show(timing_figure(timing, cached))
+    return timing
+
+
+def live_race(time_budget=0.5, *, seeds=(0,), batch_sizes=None, data=None, show=True):
+    """Notebook 01 §5, live: the race for ``time_budget`` seconds per batch size on this machine (progress
+    bar), its figure and table, and the machine's load around it. Returns the runs."""
+    from ..race import RACE_BATCH_SIZES, machine_load, race
+
+    load_before, cpus = machine_load()
+    runs = race(RACE_BATCH_SIZES if batch_sizes is None else batch_sizes, time_budget=time_budget,
+                seeds=seeds, data=data)
+    load_after, _ = machine_load()
+    if show:
+        title = (f"Live race on this machine: {time_budget:g} s of training per batch size, "
+                 f"seed {', '.join(map(str, seeds))}")
+        _show(race_figure(runs, time_budget=time_budget, title=title))
+    print(race_table(runs, time_budget=time_budget))
+    load = max(load_before, load_after)
+    print(f"\nload average {load:.1f} on {cpus} CPUs"
+          + (" — ⚠ the machine is busy: these times are distorted; compare with the cached race"
+             if load > cpus else " — quiet enough for a rough picture"))
+    return runs
+
+
+def one_lr_for_all(batch_sizes=(32, 128, 1000), *, lr=0.1, epochs=2, seed=0, data=None):
+    """Notebook 01 §4, live: a few short runs at one η for every batch size, then B = 1 at that η and at
+    η/32 (B = 32's η/B). B = 1 at η = 0.1 is so erratic that its accuracy depends on the CPU's last bits,
+    so only its comparison with B = 32 is printed. Returns ``{B: TrainResult}`` of the first runs."""
+    from tqdm.auto import tqdm
+
+    from ..data import load_mnist1d
+    from ..train import train_classifier
+
+    data = load_mnist1d() if data is None else data
+    print(f"η = {lr:g} for every batch size, {plural(epochs, 'epoch')}, seed {seed}:")
+    fixed = {}
+    for b in tqdm(list(batch_sizes) + [1, 1], desc="training"):
+        if b != 1:
+            r = fixed[b] = train_classifier(data, batch_size=b, lr=lr, seed=seed, epochs=epochs)
+            print(f"  B = {b:>4}: {r.steps:>4} updates → train accuracy {r.train_acc:.2f}, "
+                  f"test accuracy {r.test_acc:.2f}")
+        elif "noisy" not in fixed:
+            noisy = fixed["noisy"] = train_classifier(data, batch_size=1, lr=lr, seed=seed, epochs=epochs)
+            ref = fixed.get(32)
+            below = ("" if ref is None else
+                     "below" if noisy.train_acc < ref.train_acc else "NOT below")
+            print(f"  B =    1: {noisy.steps} updates → train accuracy {below} B = 32's "
+                  "(its exact value depends on the CPU)")
+        else:
+            r = train_classifier(data, batch_size=1, lr=lr / 32, seed=seed, epochs=epochs)
+            print(f"B = 1 at η = {lr:g}/32 (B = 32's η/B): {r.steps} updates → train accuracy "
+                  f"{r.train_acc:.2f}, test accuracy {r.test_acc:.2f}")
+    fixed.pop("noisy", None)
+    return fixed
