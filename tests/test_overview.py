@@ -1,78 +1,72 @@
-"""One set of time estimates: each notebook's header, the map of notebook 00 and the README's table agree,
-and the totals are the sums (issue 12 §4). Plus notebook 00's warm-up panel."""
+"""Notebook 00: its map of the route is computed by scripts/lesson_budget.py's rule and stored current, the
+glossary is complete and hidden in <details>, the warm-up panel has its prediction prompt before it."""
 from __future__ import annotations
 
 import json
-import re
-from pathlib import Path
 
 import pytest
+from course_files import ROOT, load_script
 
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("0[0-5]_*.ipynb"))
-ROW = re.compile(r"^\| `(0\d)_[a-z_]+` \|.*\| (\d+) min \|\s*$", re.M)
-TOTAL_ROW = re.compile(r"^\| \*\*total[^|]*\*\* \|.*\| \*\*(?:(\d+) h )?(\d+) min\*\* \|\s*$", re.M)
+NB = ROOT / "notebooks" / "00_overview.ipynb"
 
 
-def _cells(path):
-    return ["".join(c["source"]) for c in json.loads(path.read_text())["cells"]]
+def _cells():
+    return json.loads(NB.read_text())["cells"]
 
 
-def header_minutes(path):
-    """The time estimate in a notebook's first cell: "notebook NN of 00–05 · about N minutes", else
-    "**Time:** about N minutes", else "**Objectives** (≈ N min)"."""
-    head = _cells(path)[0]
-    for pattern in (r"notebook 0\d of 00–05[^\n]*?about (\d+) min", r"\*\*Time:?\*\*:? about (\d+) min",
-                    r"\*\*Objectives\*\* \(≈ (\d+) min\)"):
-        m = re.search(pattern, head, re.I)
-        if m:
-            return int(m.group(1))
-    raise AssertionError(f"{path.name}: no time estimate in the header")
+def _src(cell):
+    return "".join(cell["source"])
 
 
-def section_minutes(path):
-    """The "(≈ N min)" of every "## " section heading."""
-    return [int(m.group(1)) for src in _cells(path) if src.startswith("## ")
-            for m in [re.search(r"\((?:≈ ?)?(\d+) min\)", src.splitlines()[0])] if m]
+def _stdout(cell):
+    outs = cell.get("outputs", [])
+    return "".join("".join(o.get("text", "")) for o in outs if o["output_type"] == "stream")
 
 
-def _minutes(h, m):
-    return 60 * int(h or 0) + int(m)
+def test_route_uses_the_budget_rule():
+    import nbformat
+
+    from lecture_utils.panels.overview import route
+
+    lb = load_script("lesson_budget")
+    rows = {r["name"]: r for r in route()}
+    for path in lb.course_files.NOTEBOOKS:
+        if path.is_file():
+            b = lb.budget(nbformat.read(str(path), as_version=4))
+            assert (rows[path.stem]["core"], rows[path.stem]["deep"]) == (b["core"]["minutes"],
+                                                                         b["deep"]["minutes"])
+            core = [p for p in lb.sections(nbformat.read(str(path), as_version=4))
+                    if not p["deep"] and p["title"].startswith("## ")]
+            assert [m for _, m in rows[path.stem]["sections"]] == [p["minutes"] for p in core]
 
 
-@pytest.fixture(scope="module")
-def headers():
-    return {p.name[:2]: header_minutes(p) for p in NOTEBOOKS}
+def test_map_cell_reads_the_budget_and_its_stored_output_is_current():
+    from lecture_utils.panels.overview import route_text
+
+    cells = _cells()
+    cell = next(c for c in cells if c["cell_type"] == "code" and "route_text()" in _src(c))
+    assert _stdout(cell).rstrip("\n") == route_text(), \
+        "the map is stale: run python scripts/execute_notebooks.py notebooks/00_overview.ipynb"
+    head = _src(next(c for c in cells if _src(c).startswith("## 1 ")))
+    assert "../teaching/lesson_plan.md" in head and "../teaching/README.md" in head
 
 
-@pytest.mark.parametrize("name", ["00_overview.ipynb", "02_noisy_gradients.ipynb"])
-def test_header_is_the_sum_of_the_sections(name):
-    path = ROOT / "notebooks" / name
-    sections = section_minutes(path)
-    headings = [s for s in _cells(path) if s.startswith("## ")]
-    assert len(sections) == len(headings), "every section has an estimate"
-    assert sum(sections) == header_minutes(path)
+def test_glossary_is_hidden_and_complete():
+    gl = _src(next(c for c in _cells() if _src(c).startswith("## 4 · Glossary")))
+    hidden = gl[gl.index("<details>"):gl.index("</details>")]
+    rows = [line for line in hidden.splitlines() if line.startswith("| ") and "---" not in line]
+    assert len(rows) >= 18          # header + every term
+    for term in ("批次", "轮", "打乱", "学习率", "鞍点", "海森矩阵", "动量", "数据并行", "泛化"):
+        assert term in hidden, term
+    assert "大招" in hidden and "连续平A" in hidden and "鱼与熊掌兼得" in hidden
 
 
-def test_map_of_notebook_00_agrees_with_the_headers(headers):
-    path = ROOT / "notebooks" / "00_overview.ipynb"
-    cells = _cells(path)
-    table = next(c for c in cells if "| notebook |" in c)
-    assert {k: int(v) for k, v in ROW.findall(table)} == headers
-    h, m = TOTAL_ROW.search(table).groups()
-    total = sum(headers.values())
-    assert _minutes(h, m) == total
-    unit = re.search(r"the whole unit about (?:(\d+) h )?(\d+) min", cells[0])
-    assert unit and _minutes(*unit.groups()) == total
-
-
-def test_readme_table_agrees_with_the_headers(headers):
-    text = (ROOT / "README.md").read_text()
-    part = text[text.index("## The notebooks"):]
-    part = part[:part.index("\n## ", 5)]
-    assert {k: int(v) for k, v in ROW.findall(part)} == headers
-    h, m = TOTAL_ROW.search(part).groups()
-    assert _minutes(h, m) == sum(headers.values())
+def test_prediction_prompt_comes_before_the_panel():
+    cells = _cells()
+    panel = next(i for i, c in enumerate(cells) if c["cell_type"] == "code" and "demo_panel()" in _src(c))
+    prompt = _src(cells[panel - 1])
+    assert "**Before you move the slider:**" in prompt
+    assert "<details>" in prompt.split("Before you move the slider", 1)[1]
 
 
 def test_demo_panel_caption():

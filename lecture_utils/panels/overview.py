@@ -65,3 +65,52 @@ def demo_panel(lr=0.2, steps=12):
                              readout_format=".2f")
     return widgets.Panel(fig, update, {"lr": control},
                          title="warm-up: gradient descent on θ²", dynamic=[line, ax.title, msg])
+
+
+# ---------------------------------------------------------------------------------------- the route (§1)
+def lesson_budget():
+    """``scripts/lesson_budget.py`` as a module (the scripts are not a package): the one rule that gives
+    every notebook's core and deep-dive minutes."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "lesson_budget.py"
+    spec = importlib.util.spec_from_file_location("lesson_budget", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def route(lb=None):
+    """Per notebook of the course (course_files.NOTEBOOKS): name, core minutes, deep-dive minutes and the
+    core ``##`` sections a class takes, each with its minutes, all by :func:`lesson_budget`'s rule."""
+    import nbformat
+
+    lb = lb or lesson_budget()
+    out = []
+    for path in lb.course_files.NOTEBOOKS:
+        if not path.is_file():
+            continue
+        nb = nbformat.read(str(path), as_version=4)
+        b = lb.budget(nb)
+        secs = [(lb.SECTION_TIME.sub("", p["title"])[3:].strip(), p["minutes"]) for p in lb.sections(nb)
+                if not p["deep"] and p["title"].startswith("## ")]
+        out.append({"name": path.stem, "core": b["core"]["minutes"], "deep": b["deep"]["minutes"],
+                    "sections": secs})
+    return out
+
+
+def route_text(rows=None, width=108):
+    """:func:`route` as fixed-width text: one line per notebook (core and deep-dive minutes), then its
+    core sections with their minutes, and the total of the cores."""
+    import textwrap
+
+    rows = route() if rows is None else rows
+    lines = [f"{'notebook':<32} {'core':>8} {'deep dives':>11}"]
+    for r in rows:
+        lines.append(f"{r['name']:<32} {r['core']:>4} min {r['deep']:>7} min")
+        secs = " · ".join(f"{t} ({m}\u00a0min)" for t, m in r["sections"])   # no break inside "(N min)"
+        lines += textwrap.wrap(secs, width, initial_indent="    ", subsequent_indent="    ")
+    lines.append(f"{'all cores (the class route)':<32} {sum(r['core'] for r in rows):>4} min "
+                 f"{sum(r['deep'] for r in rows):>7} min")
+    return "\n".join(lines)
