@@ -414,6 +414,56 @@ def check_momentum_step(step_fn):
                       f"momentum_path.")
 
 
+#: Exercise 1 of notebook 05: a ball on the bowl L = ½θ² (g = θ) with η = 0.1 and a β the learner reads off
+#: its first three positions (the notebook prints them; the value is not shown anywhere).
+_MYSTERY = {"lr": 0.1, "beta": 0.7, "theta0": 1.0}
+
+
+def mystery_path(steps=2):
+    """θ⁰, θ¹, …, θ^steps of the lecture's rule on L = ½θ² with η = 0.1 and an unknown β (Exercise 1)."""
+    return momentum_path(lambda th: th, [_MYSTERY["theta0"]], lr=_MYSTERY["lr"], beta=_MYSTERY["beta"],
+                         steps=steps)[:, 0]
+
+
+def check_mystery_beta(beta):
+    """Exercise 1 (notebook 05): the β of :func:`mystery_path`. From m¹ = θ¹ − θ⁰, m² = θ² − θ¹ and
+    m² = β·m¹ − η·g¹ with g¹ = θ¹: β = (m² + η·θ¹)/m¹. Each usual slip gets its own hint."""
+    if beta is None or beta is Ellipsis:
+        return _todo("replace None by your β (a number, or a formula of theta[0], theta[1], theta[2])")
+    v = _finite_real(beta)
+    if v is None:
+        return _not_a_number("beta", beta)
+    lr, want = _MYSTERY["lr"], _MYSTERY["beta"]
+    th = mystery_path()
+    m1, m2 = th[1] - th[0], th[2] - th[1]
+
+    def near(x):
+        return bool(np.isclose(v, x, atol=5e-3))
+
+    if near(want):
+        return _say(True, f"β = {_format_value(v, 3)}: correct. The movement m² = θ² − θ¹ = {m2:.2f} is "
+                          f"β·m¹ − η·g¹ = {want:g}·({m1:.2f}) − {lr:g}·{th[1]:.2f}.")
+    if near(m2 / m1):
+        return _say(False, "that is m²/m¹, the ratio of two movements: but m² holds the gradient step −η·g¹ "
+                           "as well. Take it out before you divide.")
+    if near(th[2] / th[1]) or near(th[1] / th[0]):
+        return _say(False, "that is a ratio of positions θ; the rule's memory acts on the movements "
+                           "m = θᵗ − θᵗ⁻¹.")
+    if near((m2 + lr * th[2]) / m1):
+        return _say(False, "the gradient of step 2 is taken where that step starts, at θ¹ (g¹ = θ¹), not at "
+                           "θ².")
+    if near((m2 - lr * th[1]) / m1):
+        return _say(False, "check the sign of the gradient step: the rule subtracts η·g.")
+    if near(0.0):
+        return _say(False, "β = 0 is gradient descent: it would move to θ² = 0.81, not "
+                           f"{th[2]:.2f}.")
+    if v < 0 or v >= 1:
+        return _say(False, f"β = {_format_value(v)}: the rule's β lies between 0 and 1. Write m¹ and m² from "
+                           "the positions first.")
+    return _say(False, f"β = {_format_value(v)} does not reproduce θ² = {th[2]:.2f}: write m¹ = θ¹ − θ⁰, "
+                       "m² = θ² − θ¹, and put them into m² = β·m¹ − η·g¹.")
+
+
 def check_stop_prediction(prediction, lr=0.1, theta0=4.0):
     """Exercise 3: ``prediction`` maps β → 'local' or 'global' (where the ball started at θ⁰ = 4 with
     η = 0.1 is after 600 steps). Compared with the simulation."""

@@ -55,8 +55,23 @@ def test_weights_panel_numbers():
     assert _moves_redraw(p, [dict(beta=b) for b in (0.2, 0.4, 0.6, 0.8, 0.95)])
 
 
+def test_local_minimum_panel_opens_without_the_answer_to_the_prediction():
+    """The stored picture sits below Exercise 2 (where does the ball stop for β = 0, 0.3, 0.6, 0.9?): it opens
+    at β = 0 with the scan over every β hidden, and its caption names no threshold."""
+    p = P.local_minimum_panel()
+    cap = p.caption_text()
+    assert "β = 0.00" in cap and "smallest" not in cap and "global" not in cap
+    assert "smallest 0.41" in p.update(show_all=True)
+
+
+def test_beta_sliders_move_in_steps_a_learner_can_use():
+    for panel in (P.vector_addition_panel(), P.weights_panel(), P.local_minimum_panel(), P.saddle_panel()):
+        assert panel.controls["beta"].step == P.BETA_STEP == 0.05
+    assert P.quadratic_panel().controls["beta"].step == 0.01   # its optimum β* = 0.67 needs the fine grid
+
+
 def test_local_minimum_panel_gd_stays_momentum_rolls_through():
-    p = P.local_minimum_panel(beta=0.5, lr=0.1)
+    p = P.local_minimum_panel(beta=0.5, lr=0.1, show_all=True)
     cap = p.caption_text()
     assert f"gradient descent rests at θ = {LOCAL_GLOBAL.local_min:.2f} (the local minimum)" in cap
     assert "momentum rests at θ = 0.00 (the global minimum)" in cap
@@ -162,6 +177,28 @@ def _solution_step(theta, m, g, lr, beta):
     return theta + m, m
 
 
+def test_check_mystery_beta_accepts_the_right_beta_and_names_each_slip(capsys):
+    th = checks.mystery_path()
+    assert np.allclose(th, [1.0, 0.9, 0.74])
+    m1, m2 = th[1] - th[0], th[2] - th[1]
+    assert checks.check_mystery_beta((m2 + 0.1 * th[1]) / m1) is True
+    assert checks.check_mystery_beta(0.7) is True
+    assert checks.check_mystery_beta(None) is None
+    slips = {m2 / m1: "ratio of two movements",           # forgot the gradient step inside m²
+             th[2] / th[1]: "ratio of positions",          # divided positions, not movements
+             (m2 + 0.1 * th[2]) / m1: "not at θ²",         # gradient at the end of the step
+             (m2 - 0.1 * th[1]) / m1: "sign of the gradient step",
+             0.0: "gradient descent",
+             1.2: "between 0 and 1",
+             0.5: "does not reproduce"}
+    for value, hint in slips.items():
+        capsys.readouterr()
+        assert checks.check_mystery_beta(value) is False
+        out = capsys.readouterr().out
+        assert out.startswith("❌") and hint in out and not re.search(r"0\.7(?!\d)", out), (value, out)
+    assert checks.check_mystery_beta("0.7") is False
+
+
 def test_check_momentum_step(capsys):
     assert checks.check_momentum_step(_solution_step) is True
     assert checks.check_momentum_step(lambda *a: None) is None
@@ -223,10 +260,25 @@ def test_quadratic_panel_window_holds_the_default_path_and_notes_a_path_that_lea
     p.update(alpha=3.9, beta=0.96)
     notes = [a for a in p._dynamic if hasattr(a, "get_text") and "leaves this window" in a.get_text()]
     assert notes and notes[0].get_visible() and "|θ₂| up to" in notes[0].get_text()
-    # the legend of the error plot sits above every curve of a stable path (≥ 10² on a log axis)
-    ax2 = p.fig.axes[1]
-    assert ax2.get_legend()._loc == 1  # upper right
-    assert ax2.get_ylim()[1] >= 1e4
+    # the legend of the error plot sits in its upper right corner, above the curves: every point of the
+    # default's curves and of the best gradient descent's (the slowest of the marked points) lies outside it
+    for alpha, beta in ((3.3, 0.67), (1.98, 0.0)):
+        p = P.quadratic_panel(alpha=alpha, beta=beta)
+        ax2 = p.fig.axes[1]
+        legend = ax2.get_legend()
+        assert legend._loc == 1  # upper right
+        p.fig.canvas.draw()
+        _outside_legend(ax2, legend.get_window_extent())
+
+
+def _outside_legend(ax2, box):
+    for line in ax2.get_lines():
+        pts = ax2.transData.transform(np.c_[line.get_xdata(), line.get_ydata()])
+        pts = pts[np.all(np.isfinite(pts), axis=1)]
+        if len(pts):
+            inside = ((pts[:, 0] > box.x0) & (pts[:, 0] < box.x1)
+                      & (pts[:, 1] > box.y0) & (pts[:, 1] < box.y1))
+            assert not inside.any(), line.get_label()
 
 
 def test_mnist_figures_draw_unreached_runs_as_open_markers_not_data():

@@ -53,6 +53,9 @@ LOCAL_LR_RANGE = Interval("real", 0.01, 1.0)
 SADDLE_LR_RANGE = Interval("real", 0.01, 1.5)
 ALPHA_RANGE = Interval("real", 0.02, 4.0)          # step α (= η) of the quadratic panel
 STEPS_RANGE = Interval("int", 10, 5000)
+#: One key press of a β slider: 0.05 (0 → 0.95 in 19 presses). Values typed in code may lie between (the
+#: declared range is the check); only the quadratic panel moves in 0.01, where its optimum β* = 0.67 lives.
+BETA_STEP = 0.05
 
 
 def _figure(figsize, **margins):
@@ -93,8 +96,8 @@ def _remember(cache, key, compute):
     return cache[key]
 
 
-def _beta_slider(beta, constraint=BETA_RANGE):
-    return widgets.slider("beta", constraint, beta, step=0.01, description="momentum β", readout_format=".2f")
+def _beta_slider(beta, constraint=BETA_RANGE, step=BETA_STEP):
+    return widgets.slider("beta", constraint, beta, step=step, description="momentum β", readout_format=".2f")
 
 
 def _lr_slider(lr, constraint):
@@ -152,13 +155,10 @@ def _vector_axes(fig, landscape, gd):
 
 def _vector_caption(t, beta, start, prev, grad, new, ratio, theta_t, gd_t):
     s0, s1 = _sup(t - 1), _sup(t)
-    return (f"Step t = {t}, β = {beta:.2f}: at θ{s0} = {_vector_text(start)} the last movement scaled by β, "
-            f"β·m{s0} = {_vector_text(prev)}, plus the gradient step −η·g{s0} = {_vector_text(grad)} gives "
-            f"the new "
-            f"movement m{s1} = {_vector_text(new)} (length {np.linalg.norm(new):.2f}, {ratio:.2f}× the "
-            f"gradient "
-            f"step); θ{s1} = θ{s0} + m{s1} is {np.linalg.norm(theta_t):.2f} from the minimum "
-            f"(gradient descent after {t} steps: {np.linalg.norm(gd_t):.2f}).")
+    return (f"Step t = {t}, β = {beta:.2f}: β·m{s0} = {_vector_text(prev)} plus the gradient step "
+            f"−η·g{s0} = {_vector_text(grad)} gives m{s1} = {_vector_text(new)}, {ratio:.2f}× the gradient "
+            f"step; θ{s1} is {np.linalg.norm(theta_t):.2f} from the minimum (gradient descent: "
+            f"{np.linalg.norm(gd_t):.2f}).")
 
 
 def _nesterov_caption(t, beta, start, prev, grad, new, theta_t, heavy_t, gd_t):
@@ -331,6 +331,9 @@ def _local_axes(fig, landscape, steps):
     ax3.set_xlabel("momentum β")
     ax3.set_ylabel(f"θ after {steps} steps")
     a["title3"] = _title(ax3, fontsize=10)
+    a["hidden3"] = ax3.text(0.5, 0.5, "every β at once:\ntick “show every β”\nafter your prediction",
+                            ha="center", va="center", transform=ax3.transAxes, fontsize=11,
+                            color=COLORS["muted"])
     return a
 
 
@@ -347,12 +350,16 @@ def _draw_balls(a, landscape, gd, mo):
     a["mo_t"].set_ydata(mo[: shown + 1])
 
 
-def _local_caption(lr, beta, theta0, steps, gd, mo, ok, landscape):
+def _local_caption(lr, beta, theta0, steps, gd, mo, ok, landscape, show_all=True):
     (b_gd, mv_gd), (b_mo, mv_mo) = rest_place(gd, landscape), rest_place(mo, landscape)
     if "diverged" in (b_gd, b_mo):
         who = "momentum" if b_mo == "diverged" else "gradient descent"
         return f"{who} diverges at η = {lr:.3g}", (f"η = {lr:.3g}, β = {beta:.2f}: {who} diverges — the "
                                                    f"steps grow without bound. Lower η or β.")
+    if not show_all:
+        return None, (f"η = {lr:.3g}, β = {beta:.2f}: started at θ = {theta0:g}, after {steps} steps "
+                      f"gradient descent {_where(gd[-1], b_gd, mv_gd)}; "
+                      f"momentum {_where(mo[-1], b_mo, mv_mo)}.")
     if len(ok) == 0:
         span = "no β in [0, 0.99] carries it past the barrier"
     elif len(ok) == len(BETA_GRID):
@@ -366,18 +373,21 @@ def _local_caption(lr, beta, theta0, steps, gd, mo, ok, landscape):
 
 
 @validate_params(beta=BETA_RANGE, lr=LOCAL_LR_RANGE, steps=STEPS_RANGE, theta0=Interval("real", -3.0, 5.0))
-def local_minimum_panel(beta=0.5, lr=0.1, *, theta0=LOCAL_THETA0, steps=LOCAL_STEPS, landscape=LOCAL_GLOBAL):
+def local_minimum_panel(beta=0.0, lr=0.1, show_all=False, *, theta0=LOCAL_THETA0, steps=LOCAL_STEPS,
+                        landscape=LOCAL_GLOBAL):
     """A ball on the 1-D loss with a local and a global minimum: gradient descent vs momentum.
 
-    Left: the loss and both paths; middle: θᵗ against t; right: where the ball is after ``steps``
-    steps for every β at this η (the 100 values of :data:`BETA_GRID` at once, :func:`rolling.beta_scan`).
-    Sliders β and η. Notebook 05, "Rolling past a local minimum".
+    Left: the loss and both paths; middle: θᵗ against t; right (box ``show_all``, off by default so
+    that the stored picture does not answer the prediction asked before it): where the ball is after
+    ``steps`` steps for every β at this η (the 100 values of :data:`BETA_GRID` at once,
+    :func:`rolling.beta_scan`). Sliders β and η. Notebook 05, "Rolling past a local minimum".
     """
     fig = _figure((12, 3.8), left=0.055, wspace=0.3)
     a = _local_axes(fig, landscape, steps)
     by_lr = {}   # η -> (the β scan, every step of every β's path): one vectorised run per η
 
-    def update(beta, lr):
+    def update(beta, lr, show_all):
+        show_all = bool(show_all)
         scan, paths = _remember(by_lr, lr, lambda: rolling.beta_paths(lr, theta0=theta0, steps=steps,
                                                                      landscape=landscape))
         gd = paths[:, 0]  # β = 0 is gradient descent
@@ -391,15 +401,22 @@ def local_minimum_panel(beta=0.5, lr=0.1, *, theta0=LOCAL_THETA0, steps=LOCAL_ST
         a["scan"].set_ydata(np.clip(finals, -1.0, 4.0))
         a["here"].set_data([beta], [np.clip(mo[-1], -1, 4) if np.isfinite(mo[-1]) else np.nan])
         ok = scan.rolled_past()
+        for k in ("scan", "here", "title3"):
+            a[k].set_visible(show_all)
+        a["hidden3"].set_visible(not show_all)
         a["title3"].set_text(f"η = {lr:.3g}: {len(ok)} of {len(BETA_GRID)} β end left of the barrier")
         a["title"].set_text(f"η = {lr:.3g}, β = {beta:.2f}")
-        status, caption = _local_caption(lr, beta, theta0, steps, gd, mo, ok, landscape)
+        status, caption = _local_caption(lr, beta, theta0, steps, gd, mo, ok, landscape, show_all)
         set_status(a["msg"], status)
         return caption
 
-    controls = {"beta": _beta_slider(beta), "lr": _lr_slider(lr, LOCAL_LR_RANGE)}
+    import ipywidgets as w
+
+    toggle = w.Checkbox(value=bool(show_all), description="show every β (after your prediction)",
+                        style={"description_width": "initial"}, layout=w.Layout(width="420px"))
+    controls = {"beta": _beta_slider(beta), "lr": _lr_slider(lr, LOCAL_LR_RANGE), "show_all": toggle}
     dynamic = [a[k] for k in ("gd_pts", "mo_pts", "gd_end", "mo_end", "gd_t", "mo_t", "scan", "here", "msg",
-                              "title", "title3")]
+                              "title", "title3", "hidden3")]
     return widgets.Panel(fig, update, controls, dynamic=dynamic, title="rolling past a local minimum")
 
 
@@ -499,6 +516,10 @@ def _quadratic_path_axes(ax, q):
     return {"path_l": path_l, "msg": msg, "outside": outside, "title": _title(ax)}
 
 
+#: The steps the error plot shows (the optimum reaches 10⁻⁸ after ≈ 105; the caption counts all ``steps``).
+_ERR_SHOWN = 150
+
+
 def _quadratic_error_axes(ax2, steps, theta0):
     """The error ‖θᵗ‖ against the theory ‖θ⁰‖·rateᵗ (log scale)."""
     ts = np.arange(steps + 1)
@@ -507,10 +528,12 @@ def _quadratic_error_axes(ax2, steps, theta0):
     ax2.plot([], [], color=MOM_COLOR, label="measured ‖θᵗ‖")
     ax2.plot([], [], "--", color="k", lw=1.3, label="theory ‖θ⁰‖·rateᵗ")
     ax2.axhline(1e-3 * np.linalg.norm(theta0), color=COLORS["muted"], ls=":", lw=1)
-    ax2.set_ylim(1e-8, 1e5)
-    ax2.set_xlim(0, steps)
+    ax2.set_ylim(1e-8, 1e3)
+    ax2.set_xlim(0, min(steps, _ERR_SHOWN))
     ax2.set_xlabel("step t")
-    ax2.legend(loc="upper right", fontsize=8)  # above 10² no stable path goes: the legend covers no curve
+    ax2.set_ylabel("error ‖θᵗ‖ (log scale)")
+    # above ‖θ⁰‖ = 1.4 after the first steps no stable path goes: the legend covers no curve
+    ax2.legend(loc="upper right", fontsize=9)
     return {"err_l": err_l, "th_l": th_l, "msg2": status_text(ax2), "title2": _title(ax2)}
 
 
@@ -524,19 +547,21 @@ def _rate_map_axes(fig, ax3, lam, best, gd_best, grid):
     im = ax3.imshow(shown, origin="lower", aspect="auto", extent=(alphas[0], alphas[-1], betas[0], betas[-1]),
                     cmap="viridis_r", vmin=best["rate"], vmax=1.0, interpolation="nearest")
     ax3.set_facecolor("#dddddd")
+    ax3.axhspan(-0.06, 0.0, color="white", zorder=0.5)   # room below β = 0 for the best-GD square
     ax3.plot(quad.stable_alpha_max(betas, lam), betas, color="w", lw=1.5)
-    ax3.plot([best["alpha"]], [best["beta"]], "*", ms=14, color="w", mec="k", label="optimum (α*, β*)")
-    ax3.plot([gd_best["alpha"]], [0.0], "s", ms=8, color="w", mec="k", label="best GD (β = 0)", clip_on=False,
+    ax3.plot([best["alpha"]], [best["beta"]], "*", ms=14, color="w", mec="k", label="optimum")
+    ax3.plot([gd_best["alpha"]], [0.0], "s", ms=8, color="w", mec="k", label="best GD", clip_on=False,
              zorder=5)
     mark, = ax3.plot([], [], "o", ms=11, mfc="none", mec="r", mew=2.2)
     ax3.set_xlim(0, _A_MAX)
-    ax3.set_ylim(0, 0.99)
+    ax3.set_ylim(-0.06, 0.99)
     ax3.set_xlabel("step α (= η)")
     ax3.set_ylabel("momentum β")
     ax3.set_title("rate over (α, β); grey: diverges", fontsize=11)
     ax3.grid(False)
-    ax3.legend(loc="lower left", fontsize=8, framealpha=0.9)
-    fig.colorbar(im, ax=ax3, label="rate max|σ|", pad=0.02)
+    # in the grey (diverging) corner, right of the best-GD square: the legend covers no rate
+    ax3.legend(loc="lower right", fontsize=8, framealpha=0.9, borderaxespad=0.3, handletextpad=0.3)
+    fig.colorbar(im, ax=ax3, label="rate max|σ| (low = fast: good)", pad=0.02)
     return mark
 
 
@@ -606,7 +631,7 @@ def quadratic_panel(alpha=3.3, beta=0.67, *, kappa=100.0, steps=300, theta0=(1.0
 
     controls = {"alpha": widgets.slider("alpha", ALPHA_RANGE, alpha, step=0.01, description="step α",
                                         readout_format=".2f"),
-                "beta": _beta_slider(beta)}
+                "beta": _beta_slider(beta, step=0.01)}
     dynamic = [a[k] for k in ("path_l", "err_l", "th_l", "mark", "msg", "msg2", "outside", "title", "title2")]
     return widgets.Panel(fig, update, controls, dynamic=dynamic, title="Distill's ill-conditioned quadratic")
 
@@ -753,15 +778,15 @@ def _plot_saddle_curves(ax, record, eff, colors):
     for beta in p["betas"]:
         ax.plot([], [], color=colors[beta], label=f"β = {beta:g}, η = {eff * (1 - beta):.3g}")
     ax.axhline(math.log(10), color="k", lw=0.8, ls="--")
-    ax.text(0.02 * last, math.log(10) + 0.01, "ln 10 (chance level)", va="bottom", fontsize=8)
+    ax.text(0.02 * last, math.log(10) + 0.01, "ln 10 (chance level)", va="bottom", fontsize=11)
     ax.axhline(level, color="k", lw=1.0, ls=":")
-    ax.text(0.02 * last, level - 0.01, f"left the plateau: L ≤ {p['plateau_fraction']:g}·ln 10", va="top",
-            fontsize=8)
+    ax.text(0.02 * last, level - 0.01, f"left: L ≤ {p['plateau_fraction']:g}·ln 10", va="top",
+            fontsize=11)
     ax.set_xlim(0, last)
     ax.set_ylim(level - 0.2, math.log(10) + 0.08)
     ax.set_xlabel("update t")
-    ax.set_title(f"matched η/(1−β) = {eff:g}: {len(p['seeds'])} seeds", fontsize=11)
-    ax.legend(fontsize=8, loc="lower left")
+    ax.set_title(f"matched η/(1−β) = {eff:g}: {len(p['seeds'])} seeds", fontsize=13)
+    ax.legend(fontsize=11, loc="lower left")
 
 
 def _plot_leave_steps(ax, record, summ, colors):
@@ -784,14 +809,15 @@ def _plot_leave_steps(ax, record, summ, colors):
             if b["mean"] is not None:
                 ax.errorbar([k + 0.3], [b["mean"]], yerr=[b["half"]], fmt="_", ms=12, color="k", capsize=3,
                             lw=1.5)
-            labels.append(f"η/(1−β)={eff:g}\nβ = {beta:g}")
+            labels.append(f"β = {beta:g}\n{eff:g}")
             k += 1
-    ax.set_xticks(range(k), labels, fontsize=8)
+    ax.set_xticks(range(k), labels, fontsize=12)
+    ax.set_xlabel("β and the effective step η/(1−β)")
     ax.set_yscale("log")
     ax.set_yticks([50, 100, 200, 500, 1000], ["50", "100", "200", "500", "1000"])
     ax.minorticks_off()
     ax.set_ylabel("updates to leave the plateau")
-    ax.set_title("each seed; bar: mean ± 95 % t-interval", fontsize=11)
+    ax.set_title("dots: seeds; bar: mean ± 95 % t-int.", fontsize=13)
 
 
 def plot_saddle_sweep(record):
@@ -806,8 +832,8 @@ def plot_saddle_sweep(record):
 
     effs, betas = record["params"]["eff_lrs"], record["params"]["betas"]
     colors = {betas[0]: GD_COLOR, betas[-1]: MOM_COLOR}
-    fig, axes = plt.subplots(1, len(effs) + 1, figsize=(13, 3.9), layout="constrained",
-                             width_ratios=[1] * len(effs) + [0.9])
+    fig, axes = plt.subplots(1, len(effs) + 1, figsize=(13, 4.3), layout="constrained",
+                             width_ratios=[1] * len(effs) + [1.0])
     summ = summary(record)
     for ax, eff in zip(axes, effs):
         _plot_saddle_curves(ax, record, eff, colors)
