@@ -519,17 +519,128 @@ def deck_next(page, timeout_s=60, before=None):
     return True
 
 
-def walk_deck(page, *, until=None, max_presses=300):
-    """Press Space until ``until()`` is true or the last cell that is not skipped is active.
+def walk_deck(page, *, until=None, max_presses=300, each=None):
+    """Press Space until ``until()`` is true or the last cell that is not skipped is active;
+    ``each(state)`` is called on the first slide and after every press.
     Returns ``(presses, seen, state)``: ``seen`` is every cell index shown on some slide."""
     st = deck_state(page)
     last = max(i for i in range(st["n"]) if i not in st["skip"])
     seen, presses = set(st["shown"]), 0
+    if each:
+        each(st)
     while presses < max_presses and not (until() if until else st["active"] >= last):
         moved = deck_next(page, before=st)
         presses += 1
         st = deck_state(page)
         seen.update(st["shown"])
+        if each and moved:
+            each(st)
         if not moved:  # a dead end: Space does nothing more
             break
     return presses, seen, st
+
+
+# ----------------------------------------------------------------------------- the deck on a projector
+#: The projector the deck is checked on (CSS px), the smallest body text, and the tags of cells that keep
+#: their code on a slide / stay out of the deck (scripts/add_slide_metadata.py documents the rules).
+PROJECTOR = {"width": 1280, "height": 720}
+MIN_BODY_PX = 20
+SHOW_CODE_TAGS = ["show-code", "exercise"]
+
+JS_SLIDE_PROBLEMS = """
+async ([minBody, showCode]) => {
+  const nb = window.jupyterapp.shell.currentWidget.content;
+  const W = window.innerWidth, H = window.innerHeight, TOL = 2;
+  const probs = [], fonts = [], figures = [];
+  const shownIdx = [];
+  const visible = (el) => {
+    const r = el.getBoundingClientRect();
+    const v = el.checkVisibility ? el.checkVisibility({checkOpacity: true, checkVisibilityCSS: true})
+                                 : el.offsetParent !== null;
+    return v && r.width > 0 && r.height > 0;
+  };
+  nb.widgets.forEach((c, i) => {
+    if (c.node.classList.contains('jp-deck-mod-onscreen') && c.node.classList.contains('jp-deck-mod-visible'))
+      shownIdx.push(i);
+  });
+  for (const i of shownIdx) {
+    const c = nb.widgets[i];
+    const tags = c.model.getMetadata('tags') || [];
+    const first = c.model.sharedModel.getSource().replace(/^\\n+/, '').split('\\n')[0];
+    if (tags.includes('deep-dive')) probs.push(`cell ${i}: a deep-dive cell is on a slide`);
+    if (c.model.type === 'code' && !tags.some(t => showCode.includes(t))) {
+      const inp = c.node.querySelector('.jp-Cell-inputWrapper');
+      if (inp && visible(inp) && c.model.sharedModel.getSource().trim())
+        probs.push(`cell ${i}: its code is shown (tag it show-code if the slide is about the code)`);
+    }
+    if (c.model.type === 'markdown' && /^\\s{0,3}#{1,2}\\s+\\S/.test(first) && i !== shownIdx[0]
+        && !tags.includes('solution'))
+      probs.push(`cell ${i}: its heading ${JSON.stringify(first.slice(0, 50))} does not start the slide`);
+    for (const h of c.node.querySelectorAll('.jp-RenderedMarkdown h1, .jp-RenderedMarkdown h2')) {
+      if (h.parentElement.firstElementChild !== h && visible(h))
+        probs.push(`cell ${i}: heading ${JSON.stringify(h.textContent.slice(0, 50))} sits mid-cell`);
+    }
+    // nothing cut off or scrolled out: the cell and every visible part of it inside the window
+    const parts = [c.node, ...c.node.querySelectorAll(
+      '.jp-RenderedMarkdown > *, .jp-OutputArea-output img, .jp-OutputArea-output pre, table, '
+      + '.lecture-panel')];
+    for (const el of parts) {
+      if (!visible(el)) continue;
+      const r = el.getBoundingClientRect();
+      if (r.top < -TOL || r.bottom > H + TOL || r.left < -TOL || r.right > W + TOL) {
+        probs.push(`cell ${i}: ${el === c.node ? 'the cell' : el.tagName.toLowerCase()} at `
+                   + `${Math.round(r.left)},${Math.round(r.top)}–`
+                   + `${Math.round(r.right)},${Math.round(r.bottom)} `
+                   + `is outside the ${W}×${H} window`);
+        break;
+      }
+    }
+    for (const el of c.node.querySelectorAll(
+        '.jp-RenderedMarkdown p, .jp-RenderedMarkdown li, .jp-RenderedMarkdown td, .lecture-caption')) {
+      if (!visible(el) || !el.textContent.trim()) continue;
+      const px = parseFloat(getComputedStyle(el).fontSize);
+      fonts.push(px);
+      if (px < minBody - 0.01) {
+        probs.push(`cell ${i}: ${el.tagName.toLowerCase()} text at ${px} px`);
+        break;
+      }
+    }
+    for (const img of c.node.querySelectorAll('.jp-OutputArea-output img')) {
+      if (!visible(img)) continue;
+      try { await img.decode(); } catch (e) { probs.push(`cell ${i}: a picture does not decode`); continue; }
+      const w = Math.min(img.naturalWidth, 400), h = Math.min(img.naturalHeight, 300);
+      const cv = document.createElement('canvas'); cv.width = w; cv.height = h;
+      const ctx = cv.getContext('2d', {willReadFrequently: true});
+      ctx.drawImage(img, 0, 0, w, h);
+      const d = ctx.getImageData(0, 0, w, h).data;
+      let ink = 0; const colours = new Set();
+      for (let k = 0; k < d.length; k += 4) {
+        if (d[k] < 230 || d[k + 1] < 230 || d[k + 2] < 230) ink++;
+        if (colours.size < 64) colours.add(((d[k] >> 4) << 8) | ((d[k + 1] >> 4) << 4) | (d[k + 2] >> 4));
+      }
+      const share = ink / (d.length / 4);
+      figures.push(i);
+      if (share < 0.01 || colours.size < 4)
+        probs.push(`cell ${i}: a blank picture (${(100 * share).toFixed(1)} % ink, ${colours.size} colours)`);
+    }
+  }
+  return {active: nb.activeCellIndex, shown: shownIdx, problems: probs, fonts: fonts, figures: figures};
+}
+"""
+
+
+def slide_problems(page):
+    """What is wrong with the slide on screen (the deck at :data:`PROJECTOR` size): deep-dive cells shown,
+    code inputs shown (cells without a show-code tag), a ``#``/``##`` heading that does not open the slide
+    or sits mid-cell, content outside the window, body text under :data:`MIN_BODY_PX`, blank pictures.
+    Returns ``{active, shown, problems, fonts, figures}``."""
+    return page.evaluate(JS_SLIDE_PROBLEMS, [MIN_BODY_PX, SHOW_CODE_TAGS])
+
+
+def deck_slide_types(page):
+    """``{cell index: slide_type}`` of the open notebook's model (cells with a slide type)."""
+    return {int(k): v for k, v in page.evaluate("""
+    () => { const cells = window.jupyterapp.shell.currentWidget.content.model.cells; const out = {};
+      for (let i = 0; i < cells.length; i++) {
+        const t = (cells.get(i).getMetadata('slideshow') || {}).slide_type; if (t) out[i] = t; }
+      return out; }""").items()}

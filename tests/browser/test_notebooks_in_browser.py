@@ -12,9 +12,11 @@ runs are not executed again in Chromium (issue 20 §5):
   what is DRAWN is checked: the PNG is decoded in the page and must change (pixels on a 32×12 grid,
   not just the src), must not be blank and no half of it may lose its ink; after a kernel restart
   every panel says "restart: run all cells";
-* **every notebook as a deck**: opened in JupyterLab (one page, one notebook after the other, stored
-  outputs) and presented with jupyterlab-slideshow, Space walks it from the title to the last cell and
-  every cell that is not skipped comes on a slide;
+* **every notebook as a deck** on a 1280×720 projector: opened in JupyterLab (one page, one notebook
+  after the other, stored outputs) and presented with jupyterlab-slideshow, Space walks it from the
+  title to the last cell and every cell that is not skipped comes on a slide; on every slide the deck
+  rules hold (headings start slides, no deep dive, no code unless tagged show-code/exercise, body text
+  ≥ 20 px, nothing outside the window, pictures drawn);
 * the README's keystrokes start the deck of the first notebook with a panel, and a slider works in it;
 * notebook 03's "rerun this B live" button (in a notebook of 03's first code cell and panel cells)
   trains in the kernel with a progress bar and redraws its figure (curves still drawn, no progress bar
@@ -28,14 +30,18 @@ Every wait is on an event (kernel idle, a new picture, a deck move) with a gener
 from __future__ import annotations
 
 import json
+import re
 import time
 
+import nbformat
 import pytest
 from browser_page import (
     CEILING_S,
     DECK_PALETTE_TEXT,
+    PROJECTOR,
     changed_cells,
     close_notebook,
+    deck_slide_types,
     deck_state,
     exercise_panels,
     goto_lab,
@@ -47,6 +53,7 @@ from browser_page import (
     panel_state,
     picture_problem,
     run_all,
+    slide_problems,
     start_deck,
     stop_deck,
     unexecuted_cells,
@@ -176,13 +183,29 @@ def test_every_panel_in_jupyterlab(page, request):
                           "slowest_redraw_s": round(max((m.seconds for m in moves), default=0.0), 2)}
 
 
+def _heading_and_figure_cells(path):
+    """Indices of the markdown cells that open with a ``#``/``##`` heading, and of the code cells that
+    store a picture (``image/png``: a figure or a panel)."""
+    nb = nbformat.read(str(path), as_version=4)
+    heads = [i for i, c in enumerate(nb.cells) if c.cell_type == "markdown"
+             and re.match(r"\s{0,3}#{1,2}\s+\S", c.source.lstrip("\n").split("\n", 1)[0])]
+    figs = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"
+            and any("image/png" in o.get("data", {}) for o in c.get("outputs", []))]
+    return heads, figs
+
+
 def test_every_deck_walks_from_title_to_end(page, request):
-    """Presenting each notebook: Space walks the deck from the title to the last cell and shows every
-    cell that is not skipped (a hidden solution) on some slide, with no dead end on the way. The slides'
-    structure does not depend on running the cells: each notebook is opened with its stored outputs, one
-    after the other in one JupyterLab page."""
+    """Presenting each notebook on a 1280×720 projector: Space walks the deck from the title to the last
+    cell and shows every cell that is not skipped on some slide, with no dead end on the way. On every
+    slide (scripts/add_slide_metadata.py states the rules): each ``#``/``##`` heading cell starts a slide
+    (and no such heading sits mid-cell), no deep-dive cell is shown, no code input is shown unless the
+    cell is tagged show-code or exercise, body text is at least 20 px, nothing lies outside the window
+    (bounding boxes: nothing cut off or scrolled out of the slide), and every picture shown is drawn (not
+    blank). The slides' structure does not depend on running the cells: each notebook is opened with its
+    stored outputs, one after the other in one JupyterLab page."""
     lab_server = request.getfixturevalue("lab_server")
     page.server = lab_server
+    page.set_viewport_size(PROJECTOR)
     failures = []
     for k, nb in enumerate(NOTEBOOKS):
         t0 = time.monotonic()
@@ -190,9 +213,24 @@ def test_every_deck_walks_from_title_to_end(page, request):
             goto_lab(page, lab_server, nb.name, workspace="decks")
         else:
             open_notebook(page, nb.name)
+        types = deck_slide_types(page)
+        heads, figs = _heading_and_figure_cells(nb)
+        for i in heads:
+            if types.get(i) not in ("slide", "skip"):
+                failures.append(f"{nb.name}: cell {i} opens with a heading but is a {types.get(i) or '-'!r}, "
+                                f"not a slide")
+        slides, fonts, figures = [], [], set()
+
+        def check(st, nb=nb, slides=slides, fonts=fonts, figures=figures):
+            res = slide_problems(page)
+            slides.append(res["active"])
+            fonts.extend(res["fonts"])
+            figures.update(res["figures"])
+            for why in res["problems"]:
+                failures.append(f"{nb.name}, slide at cell {res['active']}: {why}")
         try:
             start_deck(page)
-            presses, seen, st = walk_deck(page)
+            presses, seen, st = walk_deck(page, each=check)
         finally:
             stop_deck(page)
         last = max(i for i in range(st["n"]) if i not in st["skip"])
@@ -201,9 +239,15 @@ def test_every_deck_walks_from_title_to_end(page, request):
         never = sorted(set(range(st["n"])) - set(st["skip"]) - seen)
         if never:
             failures.append(f"{nb.name}: cells {never} never came on a slide while walking the deck")
+        undrawn = sorted(set(figs) - set(st["skip"]) - figures)
+        if undrawn:
+            failures.append(f"{nb.name}: cells {undrawn} store a figure that no slide drew")
         close_notebook(page)
-        TIMINGS[f"deck {nb.name}"] = {"presses": presses, "s": round(time.monotonic() - t0, 1)}
-    assert not failures, "\n".join(failures)
+        TIMINGS[f"deck {nb.name}"] = {"presses": presses, "s": round(time.monotonic() - t0, 1),
+                                      "min_body_px": min(fonts, default=None), "figures": len(figures)}
+    if failures:
+        save_artifacts(page, "deck-projector", page.console_log, lab_server)
+    assert not failures, f"{len(failures)} deck problem(s):\n" + "\n".join(failures)
 
 
 _VISIBLE_JS = """
@@ -226,9 +270,11 @@ def _visible_in_viewport(locator):
 
 
 def test_slideshow_keeps_sliders_working(page, request):
-    """jupyterlab-slideshow presents the first notebook with a panel; a slider in it still redraws."""
+    """jupyterlab-slideshow presents the first notebook with a panel at 1280×720; a slider in it still
+    redraws, and the slide with the live panel (sliders, picture, caption) keeps the deck rules."""
     nb = first_panel_notebook()
     assert nb is not None, "no course notebook has a lecture panel (the test needs one)"
+    page.set_viewport_size(PROJECTOR)
     lab_server, _, _ = open_and_run(page, request, nb, "slideshow")
     assert page.evaluate("() => window.jupyterapp.commands.hasCommand('deck:start')"), \
         "jupyterlab-slideshow is not installed in this JupyterLab (no deck:start command)"
@@ -242,6 +288,8 @@ def test_slideshow_keeps_sliders_working(page, request):
              f"missing?)")
         assert not _shown(panel), f"{nb.name}: the first panel is already on the title slide"
         steps, _, _ = walk_deck(page, until=lambda: _shown(panel), max_presses=200)
+        # the live panel (sliders, picture, caption) fits the 1280×720 slide as the deck rules say
+        live = slide_problems(page)["problems"]
         if _shown(panel):  # a slide taller than the window: scroll within it
             panel.scroll_into_view_if_needed()
         if not _visible_in_viewport(panel):
@@ -256,6 +304,7 @@ def test_slideshow_keeps_sliders_working(page, request):
         assert not mv.problem, f"{nb.name}: in the deck: {mv.problem}"
         probs = output_problems(page)
         assert not probs, f"{nb.name}: errors in the deck:\n{probs}"
+        assert not live, f"{nb.name}: the slide of the first live panel at 1280×720:\n" + "\n".join(live)
         TIMINGS["slideshow"] = {"notebook": nb.name,
                                 "started_with": f"Ctrl+Shift+C, {DECK_PALETTE_TEXT}, Enter",
                                 "space_to_panel": steps, "redraw_s": round(mv.seconds, 2)}
