@@ -549,6 +549,8 @@ SHOW_CODE_TAGS = ["show-code", "exercise"]
 
 JS_SLIDE_PROBLEMS = """
 async ([minBody, showCode]) => {
+  // two frames: the slide's layout has settled after the deck moved
+  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
   const nb = window.jupyterapp.shell.currentWidget.content;
   const W = window.innerWidth, H = window.innerHeight, TOL = 2;
   const probs = [], fonts = [], figures = [];

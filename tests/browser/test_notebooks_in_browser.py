@@ -219,11 +219,10 @@ def test_every_deck_walks_from_title_to_end(page, request):
             if types.get(i) not in ("slide", "skip"):
                 failures.append(f"{nb.name}: cell {i} opens with a heading but is a {types.get(i) or '-'!r}, "
                                 f"not a slide")
-        slides, fonts, figures = [], [], set()
+        fonts, figures = [], set()
 
-        def check(st, nb=nb, slides=slides, fonts=fonts, figures=figures):
+        def check(st, nb=nb, fonts=fonts, figures=figures):
             res = slide_problems(page)
-            slides.append(res["active"])
             fonts.extend(res["fonts"])
             figures.update(res["figures"])
             for why in res["problems"]:
