@@ -585,6 +585,9 @@ def check_batch_noise(value, batch_size=8, *, n_examples=64, sigma=4.0, rtol=0.0
     elif abs(v - np.sqrt(2 / np.pi) * want) <= rtol * want:
         hint = ("that looks like the mean of |L_𝓑'(θ*)| (the panel's caption gives it); a standard deviation "
                 "is the root of the mean *square*, which is larger.")
+    elif abs(v - np.sqrt(2 / np.pi) * want) <= rtol * want:
+        hint = ("that looks like the mean of |L_𝓑'(θ*)| (the panel's caption gives it); a standard deviation "
+                "is the root of the mean *square*, which is larger.")
     else:
         hint = ("measure it to see how far off you are: the standard deviation of data.grad(theta_star, idx) "
                 f"over every batch idx of 1000 epochs of epoch_batches({n}, {b}, ...).")
@@ -608,6 +611,37 @@ CLASSIFY_CASES = (
     (np.array([[1.0, 1.0], [1.0, 1.0]]), "degenerate"),
 )
 KINDS = ("minimum", "maximum", "saddle", "degenerate")
+
+
+def _calls_answer_key(fn, depth=0):
+    """True when ``fn`` is :func:`lecture_utils.landscapes.classify_critical_point` or names it in its
+    code (directly, as ``landscapes.classify_critical_point``, under another name bound to it, or through
+    a function it closes over)."""
+    from .landscapes import classify_critical_point as key
+
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    target = inspect.unwrap(fn) if callable(fn) else fn
+    if fn is key or target is inspect.unwrap(key):
+        return True
+    code = getattr(target, "__code__", None)
+    if code is None or depth > 3:
+        return False
+    glob = getattr(target, "__globals__", {})
+    names = set(code.co_names)
+    for const in code.co_consts:                      # names used inside nested functions and lambdas
+        if hasattr(const, "co_names"):
+            names |= set(const.co_names)
+    if key.__name__ in names or any(glob.get(name) is key for name in names):
+        return True
+    for cell in getattr(target, "__closure__", None) or ():
+        try:
+            value = cell.cell_contents
+        except ValueError:                            # an empty cell
+            continue
+        if callable(value) and value is not target and _calls_answer_key(value, depth + 1):
+            return True
+    return False
 
 
 def _calls_answer_key(fn):
@@ -641,6 +675,10 @@ def check_classifier(fn):
     if not callable(fn):
         return _say(False, f"kind_of_point should be a function H -> one of {KINDS}; got a "
                            f"{type(fn).__name__}")
+    if _calls_answer_key(fn):
+        return _say(False, "kind_of_point hands the work to landscapes.classify_critical_point, the course's "
+                           "own classifier: write the test yourself from the signs of the eigenvalues "
+                           "(np.linalg.eigvalsh(H)).")
     if _calls_answer_key(fn):
         return _say(False, "kind_of_point hands the work to landscapes.classify_critical_point, the course's "
                            "own classifier: write the test yourself from the signs of the eigenvalues "

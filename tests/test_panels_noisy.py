@@ -1,4 +1,5 @@
 """Notebook 02's panels: captions state the numbers that landscapes computes, at every slider position."""
+import functools
 import re
 from pathlib import Path
 
@@ -219,6 +220,7 @@ def test_check_batch_noise(capsys):
     # the common wrong answers are rejected, each with its own hint that does not state the value
     for wrong, hint in [(4 / np.sqrt(8), "replacement"), (16 / 8, "variance"), (want**2, "variance"),
                         (0.5, "1/B"), (4.0, "one example"), (1.0, "measure"), ("1.33", "string"),
+                        (np.mean(np.abs(g)), "mean of |"), (np.sqrt(2 / np.pi) * want, "mean *square*"),
                         ((1.3, 1.4), "one number"), (float("nan"), "finite"), (-1.3, "negative"),
                         ({}, "one number")]:
         assert checks.check_batch_noise(wrong) is False
@@ -261,6 +263,17 @@ def test_check_classifier(capsys):
         out = capsys.readouterr().out
         assert out.startswith("❌") and "your function says" in out and "expected" not in out
     assert checks.check_classifier(lambda h: " Saddle" if np.linalg.det(h) < 0 else good(h)) is True
+
+    # returning the course's own classifier (the answer key) is refused, however it is wrapped
+    from lecture_utils import landscapes as course_landscapes
+
+    alias = classify_critical_point
+    capsys.readouterr()
+    for key in (classify_critical_point, lambda h: course_landscapes.classify_critical_point(h),
+                lambda h: alias(h), functools.partial(classify_critical_point)):
+        assert checks.check_classifier(key) is False
+        out = capsys.readouterr().out
+        assert out.startswith("❌") and "classify_critical_point" in out and "eigenvalues" in out
 
     def stub(h):
         ...
@@ -351,3 +364,28 @@ def test_think_answers_quote_what_the_code_shows(saddle_panel):
     assert f"{per_update[8] * 1e3:.2f} ms per update at B = 8" in think
     assert f"{per_update[4000] * 1e3:.1f} ms at B = 4000" in think
     assert f"{per_update[4000] / per_update[8]:.0f}× the time" in think and timing["machine"]["cpu"] in think
+
+
+def test_prediction_answers_quote_the_panels(batch_panel, traj_panel, saddle_panel):
+    """The hidden answers of notebook 02's "Before you move the slider" prompts quote the panels' captions."""
+    import nbformat
+
+    nb = nbformat.read(str(Path(__file__).resolve().parent.parent / "notebooks" / "02_noisy_gradients.ipynb"),
+                       as_version=4)
+    cells = {c.id: c.source for c in nb.cells}
+    answer = {k: cells[k].split("Before you move the slider", 1)[1]
+              for k in ("d81418ab", "b8a2312b", "ba6f8659")}
+    for b in (1, 4, 16):
+        cap = batch_panel.update(batch_size=b)
+        lo, hi = re.search(r"range from ([+-][\d.]+) to ([+-][\d.]+)", cap).groups()
+        quoted = f"{lo.replace('-', '−').lstrip('+')}…{hi} at B = {b}"
+        assert quoted in answer["d81418ab"], quoted
+    assert "0.000" in batch_panel.update(batch_size=64) and "the full gradient: 0.000" in answer["d81418ab"]
+    for b, updates in ((4, 160), (16, 40)):
+        cap = traj_panel.update(batch_size=b, lr=0.1)
+        count = re.search(r"(\d+) of 200 SGD runs", cap).group(1)
+        assert f"B = {b}: {count} of 200 ({updates} updates a run)" in answer["b8a2312b"]
+    cap = saddle_panel.update(batch_size=4)
+    assert "20 of 20 SGD runs" in cap and "[0.84, 1.00]" in cap and "|cos| = 1.00" in cap
+    assert "All 20 leave (95 % Wilson interval [0.84, 1.00]" in answer["ba6f8659"]
+    assert "|cos| = 1.00" in answer["ba6f8659"]

@@ -171,7 +171,7 @@ def _trajectories_figure(land, epochs, n_runs, n_shown):
                         (land.global_min, "global minimum", ":")]:
         ax.axhline(y, color=COLORS["muted"], ls=ls, lw=1.2)
         ax.text(epochs, y, " " + name, va="center", fontsize=9, color=COLORS["muted"])
-    runs = [ax.plot([], [], color=COLORS["small"], lw=0.9, alpha=0.6)[0] for _ in range(n_shown)]
+    runs = [ax.plot([], [], color=COLORS["small"], lw=0.9, alpha=0.8)[0] for _ in range(n_shown)]   # 3.5:1
     runs[0].set_label("SGD runs")
     (gd_line,) = ax.plot([], [], color=COLORS["full"], lw=2.5, label="full-batch GD")
     ax.set_xlim(0, epochs)
@@ -319,7 +319,7 @@ def _saddle_figure(land, lam, vec):
     overlay = _saddle_overlay(ax, land, lam, vec)
     # all SGD paths as one collection (one artist to redraw instead of n_runs lines)
     runs = ax.add_collection(
-        LineCollection([], colors=COLORS["small"], linewidths=1.0, alpha=0.7, label="SGD"), autolim=False)
+        LineCollection([], colors=COLORS["small"], linewidths=1.0, alpha=0.8, label="SGD"), autolim=False)
     (gd_line,) = ax.plot([], [], color=COLORS["full"], lw=2.5, label="full-batch GD", zorder=8)
     ax.set_aspect("equal")
     ax.set_xlabel("θ₁")
@@ -327,7 +327,7 @@ def _saddle_figure(land, lam, vec):
     ax.set_title("Saddle point: GD stops, SGD leaves along v₋")
     ax.legend(loc="lower left", fontsize=9)
     status = status_text(ax)
-    dist_runs = bx.add_collection(LineCollection([], colors=COLORS["small"], linewidths=1.0, alpha=0.7),
+    dist_runs = bx.add_collection(LineCollection([], colors=COLORS["small"], linewidths=1.0, alpha=0.8),
                                   autolim=False)
     (gd_dist,) = bx.plot([], [], color=COLORS["full"], lw=2.5)
     bx.axhline(SADDLE_RADIUS, color=COLORS["muted"], ls="--", lw=1.2)
@@ -488,7 +488,7 @@ def plot_gradient_noise(result):
     rng = np.random.default_rng(0)
     for bb, c in zip(b, result.cosines):
         jitter = bb * 2 ** rng.uniform(-0.15, 0.15, size=len(c))
-        bx.plot(jitter, c, ".", color=batch_color(bb, result.n_examples), alpha=0.5, ms=4)
+        bx.plot(jitter, c, ".", color=batch_color(bb, result.n_examples), alpha=0.8, ms=4)   # ≥ 3.9:1
     bx.plot(b, result.mean_cosine(), "o-", color="k", ms=5, lw=1.5, label="mean")
     bx.axhline(0, color=COLORS["muted"], lw=1)
     bx.set_xscale("log", base=2)
@@ -612,7 +612,7 @@ def plot_noisy_training(results):
 
     n, epochs, matched = results["n_train"], results["epochs"], results["matched_updates"]
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4.2))
-    palette = ["#1f77b4", "#2ca02c", "#ff7f0e", "#8c564b", "#17becf"]       # small batches, ascending B
+    palette = ["#1f77b4", "#2ca02c", "#d95f02", "#8c564b", "#9467bd"]   # small batches, ascending B; ≥ 3:1
     groups = _runs_by_batch(results)
     small = sorted(b for b in groups if b < n)
     bad = 0
