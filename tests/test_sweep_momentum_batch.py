@@ -127,9 +127,10 @@ def test_one_cached_point_recomputes(record):
 
     Spread across CPU code paths (Intel Xeon; default, ATEN avx2 + MKL AVX2, ATEN default + MKL SSE4.2,
     MKL_CBWR=COMPATIBLE, oneDNN AVX2): 65 updates on every path (training loss 0.7972-0.7984 at the
-    check that reaches 0.8, 0.8215-0.8297 at the one before). Near the edge of stability the count moves
+    check that reaches 0.8, 0.8215-0.8297 at the one before); on an AMD EPYC also 65 updates, loss 0.7947.
+    Near the edge of stability the count moves
     more (SGD at B = 512, η = 1.6: 137-154), so this point is the one compared: to the update, with the
-    loss at that check within 2e-3."""
+    loss at that check within 3e-3."""
     from lecture_utils.data import load_mnist1d
     from lecture_utils.scaling import steps_to_target
 
@@ -140,4 +141,4 @@ def test_one_cached_point_recomputes(record):
                         momentum=0.9)
     assert (r["status"], r["steps"]) == ("target_reached", run["steps"])
     loss_at = r["curve"]["train_loss"][r["curve"]["step"].index(r["steps"])]
-    assert loss_at == pytest.approx(0.7972, abs=2e-3)
+    assert loss_at == pytest.approx(0.7972, abs=3e-3)
