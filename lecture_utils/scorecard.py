@@ -317,3 +317,22 @@ def key_results(rs=None):
         f"A saddle of a real network at η/(1−β) = {m['eff']:g}: β = {m['beta']:g} leaves "
         f"{_pm(m['diff'], '.0f', True)} updates {later} than β = 0 ({m['n_seeds']} seeds).",
     ]
+
+
+def verdict_table(rs=None):
+    """The short table for the slide: claim → verdict (Markdown; the links are in :func:`card`)."""
+    rs = rows() if rs is None else rs
+    out = ["| the lecture's claim | verdict here |", "|---|---|"]
+    out += [f"| {CLAIMS[r['key']]} | **{r['verdict']}** |" for r in rs]
+    return "\n".join(out)
+
+
+def card(row):
+    """One claim with its evidence (Markdown): toy, MLP, literature, verdict with its condition, and the
+    link to the section with the experiment."""
+    toy, mlp = cells(row)
+    label, target = link(row["key"])
+    verdict = f"**{row['verdict']}**" + (f": {row['condition']}" if row["condition"] else "")
+    return (f"**{CLAIMS[row['key']]}** · [{label}]({target})\n\n- toy: {toy}\n"
+            f"- MLP on MNIST-1D (mean ± 95 % t): {mlp}\n- literature: {LITERATURE[row['key']]}\n"
+            f"- verdict: {verdict}")

@@ -13,6 +13,7 @@ NOTEBOOK_NAMES = (
     "03_large_batch_generalization.ipynb",
     "04_have_both.ipynb",
     "05_momentum.ipynb",
+    "06_scorecard.ipynb",
 )
 NOTEBOOKS = [ROOT / "notebooks" / name for name in NOTEBOOK_NAMES]
 
