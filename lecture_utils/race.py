@@ -611,3 +611,17 @@ def table_markdown(rows):
     for r in rows:
         out.append(f"| {r['aspect']} | {r['lecture']} | {r['measured']} | {r['evidence']} |")
     return "\n".join(out)
+
+
+def race_verdict(record):
+    """One sentence from the cached race (notebook 01 §5, core): which B reached the highest test accuracy
+    within the time budget, with B = 1's and the full batch's beside it (mean ± 95 % t-interval over the
+    seeds). ``record``: the ``time_to_accuracy`` cache."""
+    p, runs = record["params"], record["results"]["runs"]
+    summ = summarize(runs, time_budget=p["time_budget_s"], targets=p["targets"])
+    best = max(summ, key=lambda b: summ[b]["best_test_acc"].mean)
+    ends = [b for b in (min(summ), max(summ)) if b != best]
+    others = "; ".join(f"B = {b}: {summ[b]['best_test_acc'].text('.3f')}" for b in ends)
+    return (f"Best test accuracy within {p['time_budget_s']:g} s: highest at B = {best} "
+            f"({summ[best]['best_test_acc'].text('.3f')}); {others} (mean ± 95 % t-interval, "
+            f"{len(p['seeds'])} seeds; a wall-clock result of the machine named below).")

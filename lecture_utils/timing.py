@@ -250,3 +250,14 @@ def live_report(timing, cached=None):
     elif cached is not None:
         lines.append("From the " + cached_summary(cached))
     return lines
+
+
+def cached_report(cached, batch_sizes=LIVE_BATCH_SIZES):
+    """The cached ``timing`` sweep as notebook 01 §3 prints it (no clock is read): t(B) and the time per
+    epoch for the cached batch sizes among ``batch_sizes``, then :func:`cached_summary`. A list of lines."""
+    res = cached["results"]
+    rows = [(b, u, e) for b, u, e in zip(res["batch_sizes"], res["per_update_s"], res["per_epoch_s"])
+            if b in batch_sizes]
+    lines = [f"{'B':>5} {'ms per update':>14} {'s per epoch':>12}"]
+    lines += [f"{b:>5} {u * 1e3:>14.2f} {e:>12.3f}" for b, u, e in rows]
+    return lines + ["From the " + cached_summary(cached)]

@@ -214,3 +214,12 @@ def test_the_think_answer_of_section_5_quotes_the_caches():
     for number in (after_100_updates(8).text(".2f"), after_100_updates(512).text(".2f"),
                    epoch[8].text(".2f"), epoch[512].text(".2f"), f"{t[512] / t[8]:.1f}×"):
         assert number in answer
+
+
+def test_race_verdict_names_the_best_batch_size_with_its_interval():
+    record = sweeps.load("time_to_accuracy")
+    text = R.race_verdict(record)
+    summ = R.summarize(record["results"]["runs"], time_budget=record["params"]["time_budget_s"])
+    best = max(summ, key=lambda b: summ[b]["best_test_acc"].mean)
+    assert f"highest at B = {best} ({summ[best]['best_test_acc'].text('.3f')})" in text
+    assert "B = 1:" in text and "B = 4000:" in text and "95 % t-interval, 4 seeds" in text

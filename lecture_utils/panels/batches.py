@@ -251,32 +251,39 @@ def toy_comparison(batch_sizes=(1, 5, 20), *, lr=0.1, epochs=5, seed=0, n_exampl
     return fig, rows
 
 
-def timing_figure(timing, cached=None):
-    """Time per update and per epoch against batch size (log-log), live and from the cached sweep."""
+def timing_figure(timing=None, cached=None):
+    """Time per update and per epoch against batch size (log-log): a live
+    :class:`~lecture_utils.timing.Timing` (``None``: none measured) beside the cached ``timing`` record."""
     import matplotlib.pyplot as plt
 
+    if timing is None and cached is None:
+        raise ValueError("timing_figure needs a live timing, a cached sweep record, or both")
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.0), layout="constrained")
-    ax1.loglog(timing.batch_sizes, np.asarray(timing.per_update) * 1e3, "-o", color=COLORS["small"],
-               label=f"{timing.device}, measured now")
-    ax2.loglog(timing.batch_sizes, timing.per_epoch, "-o", color=COLORS["small"], label=f"{timing.device}, "
-                                                                                        "measured now")
+    if timing is not None:
+        ax1.loglog(timing.batch_sizes, np.asarray(timing.per_update) * 1e3, "-o", color=COLORS["small"],
+                   label=f"{timing.device}, measured now")
+        ax2.loglog(timing.batch_sizes, timing.per_epoch, "-o", color=COLORS["small"],
+                   label=f"{timing.device}, measured now")
     if cached is not None:
         res = cached["results"]
-        ax1.loglog(res["batch_sizes"], np.asarray(res["per_update_s"]) * 1e3, "--", color=COLORS["muted"],
-                   label="cpu, cached sweep")
-        ax2.loglog(res["batch_sizes"], res["per_epoch_s"], "--", color=COLORS["muted"], label="cpu, cached "
-                                                                                              "sweep")
+        threads = res.get("machine", {}).get("threads", "?")
+        style = dict(ls="--", color=COLORS["muted"]) if timing is not None else dict(
+            ls="-", marker="o", color=COLORS["small"])
+        name = f"cpu ({threads} threads), cached sweep"
+        ax1.loglog(res["batch_sizes"], np.asarray(res["per_update_s"]) * 1e3, label=name, **style)
+        ax2.loglog(res["batch_sizes"], res["per_epoch_s"], label=name, **style)
         if "cuda" in res:
             ax1.loglog(res["batch_sizes"], np.asarray(res["cuda"]["per_update_s"]) * 1e3, "-s",
                        color=COLORS["momentum"], label="GPU, cached sweep")
             ax2.loglog(res["batch_sizes"], res["cuda"]["per_epoch_s"], "-s", color=COLORS["momentum"],
                        label="GPU, cached sweep")
+    n = timing.n_examples if timing is not None else N_TRAIN
     ax1.set_xlabel("batch size B")
-    ax1.set_ylabel("ms per update")
+    ax1.set_ylabel("ms per update (lower is faster)")
     ax1.set_title("one update (forward + backward + step)")
     ax2.set_xlabel("batch size B")
-    ax2.set_ylabel("seconds per epoch")
-    ax2.set_title(f"one epoch = ⌈{timing.n_examples}/B⌉ updates")
+    ax2.set_ylabel("seconds per epoch (lower is faster)")
+    ax2.set_title(f"one epoch = ⌈{n}/B⌉ updates")
     ax1.legend()
     return fig
 
@@ -406,15 +413,23 @@ def accuracy_figure(record):
     res, params = record["results"], record["params"]
     sizes, epochs = res["batch_sizes"], params["epochs"]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.0), layout="constrained")
+    ends = {}
     for b in sizes:
         runs = [r for r in res["runs"] if r["batch_size"] == b]
         acc = np.mean([r["history"]["test_acc"] for r in runs], axis=0)
         ax1.plot(runs[0]["history"]["epoch"], acc, color=batch_color(b, N_TRAIN), lw=2, label=f"B = {b}")
+        ends[b] = (runs[0]["history"]["epoch"][-1], float(acc[-1]))
+    label_y = float("inf")
+    for b in sorted(ends, key=lambda k: -ends[k][1]):   # labels at the lines' ends, at least 0.05 apart
+        x, y = ends[b]
+        label_y = min(y, label_y - 0.05)
+        ax1.annotate(f"B = {b}", (x, y), xytext=(x + 0.25, label_y), va="center", fontsize=9,
+                     color=batch_color(b, N_TRAIN))
     ax1.set_xlabel("epoch")
     ax1.set_ylabel("test accuracy (higher is better)")
     ax1.set_ylim(0, 1)
-    ax1.set_xlim(0, epochs)
-    ax1.legend(fontsize=8, ncol=2, loc="upper left")
+    ax1.set_xlim(0, epochs * 1.18)   # room for the labels at the lines' ends
+    ax1.set_xticks(np.arange(0, epochs + 1, 2))
     ax1.set_title(f"test accuracy per epoch (mean of {len(params['seeds'])} seeds)")
     test_ci, train_ci = accuracy_intervals(record, "test_acc"), accuracy_intervals(record, "train_acc")
     ax2.errorbar(sizes, [c.mean for c in test_ci], yerr=[c.half for c in test_ci], fmt="-o",
