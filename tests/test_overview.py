@@ -41,12 +41,13 @@ def test_route_uses_the_budget_rule():
 
 
 def test_map_cell_reads_the_budget_and_its_stored_output_is_current():
-    from lecture_utils.panels.overview import route_text
+    from lecture_utils.panels.overview import route_text, sections_text
 
     cells = _cells()
-    cell = next(c for c in cells if c["cell_type"] == "code" and "route_text()" in _src(c))
-    assert _stdout(cell).rstrip("\n") == route_text(), \
-        "the map is stale: run python scripts/execute_notebooks.py notebooks/00_overview.ipynb"
+    for call, fresh in (("route_text()", route_text()), ("sections_text()", sections_text())):
+        cell = next(c for c in cells if c["cell_type"] == "code" and f"print({call})" in _src(c))
+        assert _stdout(cell).rstrip("\n") == fresh, \
+            "the map is stale: run python scripts/execute_notebooks.py notebooks/00_overview.ipynb"
     head = _src(next(c for c in cells if _src(c).startswith("## 1 ")))
     assert "../teaching/lesson_plan.md" in head and "../teaching/README.md" in head
 

@@ -100,17 +100,31 @@ def route(lb=None):
     return out
 
 
-def route_text(rows=None, width=108):
-    """:func:`route` as fixed-width text: one line per notebook (core and deep-dive minutes), then its
-    core sections with their minutes, and the total of the cores."""
+def route_text(rows=None):
+    """:func:`route` as a fixed-width table: one line per notebook with its core and deep-dive minutes, and
+    the total of the cores (the class route)."""
+    rows = route() if rows is None else rows
+    lines = [f"{'notebook':<32} {'core':>8} {'deep dives':>11}"]
+    lines += [f"{r['name']:<32} {r['core']:>4} min {r['deep']:>7} min" for r in rows]
+    lines.append(f"{'all cores (the class route)':<32} {sum(r['core'] for r in rows):>4} min "
+                 f"{sum(r['deep'] for r in rows):>7} min")
+    return "\n".join(lines)
+
+
+def _short(title):
+    """A section title up to its first ':' or ' (' ("5 · The race: small …" → "5 · The race")."""
+    for sep in (":", " ("):
+        title = title.split(sep, 1)[0]
+    return title.strip()
+
+
+def sections_text(rows=None, width=96):
+    """The core sections a class takes in each notebook, each with its minutes (short titles, wrapped)."""
     import textwrap
 
     rows = route() if rows is None else rows
-    lines = [f"{'notebook':<32} {'core':>8} {'deep dives':>11}"]
+    lines = []
     for r in rows:
-        lines.append(f"{r['name']:<32} {r['core']:>4} min {r['deep']:>7} min")
-        secs = " · ".join(f"{t} ({m}\u00a0min)" for t, m in r["sections"])   # no break inside "(N min)"
-        lines += textwrap.wrap(secs, width, initial_indent="    ", subsequent_indent="    ")
-    lines.append(f"{'all cores (the class route)':<32} {sum(r['core'] for r in rows):>4} min "
-                 f"{sum(r['deep'] for r in rows):>7} min")
+        secs = " | ".join(f"{_short(t)} {m}\u00a0min" for t, m in r["sections"])   # no break in "N min"
+        lines += textwrap.wrap(f"{r['name'][:2]}: {secs}", width, subsequent_indent="    ")
     return "\n".join(lines)
