@@ -112,10 +112,15 @@ hub-test: $(HUB_STAMP) node_modules/.package-lock.json
 bench: setup
 	$(BIN)/python benchmarks/run.py
 
-# Notebook 01 as a web app (Voila) on 127.0.0.1:$(APP_PORT) (not make lab's port), with a generated token
-# (the URL with it is printed); a kernel idle for $(APP_CULL_S) s whose page was closed is shut down.
+# Every notebook as a web app (Voila; docs/app.md) on 127.0.0.1:$(APP_PORT) (not make lab's port), with a
+# generated token (the URL with it is printed): a list of the notebooks, each a page. app/voila.json: the course's
+# template (app/voila/templates/course: nothing fetched from another machine, exercises shown as a note), one
+# kernel per notebook started and run ahead (a page opens at once), only the widget extensions. A kernel idle for
+# $(APP_CULL_S) s whose page was closed is shut down.
 app: setup
-	$(BIN)/voila notebooks/01_batches_and_epochs.ipynb --Voila.ip=127.0.0.1 --port=$(APP_PORT) --no-browser \
+	env JUPYTER_PATH=$(CURDIR)/app$${JUPYTER_PATH:+:$$JUPYTER_PATH} \
+	  $(BIN)/voila notebooks --Voila.config_file_paths=$(CURDIR)/app \
+	  --Voila.ip=127.0.0.1 --port=$(APP_PORT) --no-browser \
 	  --Voila.auto_token=True --ServerApp.port_retries=0 \
 	  --MappingKernelManager.cull_idle_timeout=$(APP_CULL_S) --MappingKernelManager.cull_interval=$(APP_CULL_EVERY_S)
 
