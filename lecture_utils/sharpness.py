@@ -1,21 +1,22 @@
-"""Sharp and flat minima: Hessian eigenvalues, Keskar's ε-sharpness, 1-D interpolation, rescaling.
+"""Sharp and flat minima: Hessian eigenvalues, Keskar's ε-sharpness, the line between two solutions,
+rescaling.
 
-Used by notebook 03 ("Large batches generalize worse"), sections 2-5:
+Used by notebook 03 ("Large batches generalize worse"), sections 2-3 and its deep dives:
 
 * :func:`hvp` — the Hessian-vector product ``H v = ∇_θ (∇_θ L(θ) · v)`` by double backward;
 * :func:`top_hessian_eigenvalue` — the largest eigenvalue λ_max of the Hessian of the training
-  loss, by power iteration ``v ← H v / ‖H v‖``, ``λ = vᵀ H v`` (section 3, "Sharpness, way 1");
+  loss, by power iteration ``v ← H v / ‖H v‖``, ``λ = vᵀ H v`` (section 3; deep dive "Computing sharpness");
   :func:`top_hessian_eigenpair` the same from a warm start, returning v too (λ_max along a run:
   the deep dive "Sharpness during training");
 * :func:`hessian_matrix` — the whole Hessian, column by column, for models small enough (tests);
 * :func:`epsilon_sharpness` — Keskar et al. (2017), eq. 4: the relative rise of the loss at the
-  worst point of the box ``|z_i| ≤ ε(|θ_i| + 1)`` around θ, in percent (section 3, "way 2");
+  worst point of the box ``|z_i| ≤ ε(|θ_i| + 1)`` around θ, in percent (deep dive "Computing sharpness");
 * :func:`interpolation_curve` — loss and accuracy along ``w(α) = α·w_LB + (1 − α)·w_SB``
-  (Keskar's figure 3; section 4);
+  (Keskar's figure 3; deep dive "The line between two solutions");
 * :func:`flat_sharp_loss` — the lecture's 1-D picture of a flat and a sharp minimum, with a test
   loss shifted from the training loss (section 2);
 * :func:`rescale_layers` — Dinh et al. (2017): multiply one ReLU layer by c and the next by 1/c:
-  the same function, another Hessian (section 5, "Think!").
+  the same function, another Hessian (deep dive "Sharpness is not a property of the function").
 """
 from __future__ import annotations
 
@@ -324,7 +325,7 @@ def interpolation_curve(w_sb, w_lb, data, *, alphas=None, hidden=256, depth=2):
     α = 0 is the small-batch solution, α = 1 the large-batch one; α outside [0, 1] extrapolates.
     ``data`` is a :class:`lecture_utils.data.Dataset`; ``alphas`` defaults to 61 points in [−1, 2].
     Returns a dict of numpy arrays: ``alpha``, ``train_loss``, ``train_acc``, ``test_loss``,
-    ``test_acc``. Notebook 03, section 4.
+    ``test_acc``. Notebook 03, deep dive "The line between two solutions".
     """
     from .train import as_tensors, evaluate
 

@@ -221,8 +221,17 @@ def test_table_and_figures(record, res):
     assert "95 % t-interval over 3 seeds" in lines[-1] and "binomial s.e. ≈ 0.015" in lines[-1]
     ci = stats.mean_ci([r["test_acc"] for r in res["runs"]["400"]])
     assert ci.short(".3f") in lines[4] and lines[4].split()[0] == "400"
-    for f in (P.gap_figure(record), P.sharpness_figure(record)):
+    both, one = P.sharpness_figure(record), P.sharpness_figure(record, keys=("top_eigenvalue",))
+    assert [ax.get_ylabel() for ax in both.axes] == [P.SHARPNESS_AXES[k][1] for k in ("top_eigenvalue",
+                                                                                       "eps_sharpness")]
+    assert len(one.axes) == 1 and one.axes[0].get_ylabel().startswith("λ_max")
+    for ax in both.axes:            # log axes whose ticks read as plain numbers, at least two of them
+        labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+        assert ax.get_yscale() == "log" and len(labels) >= 2 and not any("10^" in t for t in labels)
+    for f in (P.gap_figure(record), both, one):
         plt.close(f)
+    with pytest.raises(ValueError, match="keys"):
+        P.sharpness_figure(record, keys=("loss",))
     with pytest.raises(ValueError, match="record"):
         P.gap_table([1, 2])
     with pytest.raises(ValueError, match="curve"):

@@ -120,6 +120,8 @@ def test_table_and_figures(record, res):
     f1 = P.matched_figure(record, gap)
     # left axes: two error-bar curves (at the stop, at matched loss), each with one point per B
     assert sum(len(ln.get_xdata()) == 4 for ln in f1.axes[0].get_lines()) >= 2
+    assert [ax.get_ylabel() for ax in f1.axes] == [P.SHARPNESS_AXES[k][1] for k in ("top_eigenvalue",
+                                                                                     "eps_sharpness")]
     f2 = P.stability_figure(record)
     ax = f2.axes[0]
     limit = [ln for ln in ax.get_lines() if ln.get_label().startswith("2/η")][0]

@@ -6,12 +6,12 @@
   sharpness; nothing trains on slide) with a button that reruns the selected B live (section 1);
 * :func:`flat_sharp_panel` — the lecture's flat and sharp minimum with a shifted test loss
   (section 2; :func:`lecture_utils.sharpness.flat_sharp_loss`);
-* :func:`sharpness_figure` — λ_max and ε-sharpness against B (section 3);
+* :func:`sharpness_figure` — λ_max (section 3) and ε-sharpness (deep dive "Computing sharpness") against B;
 * :func:`interpolation_figure` — Keskar's figure 3 from
-  :func:`lecture_utils.sharpness.interpolation_curve` (section 4);
+  :func:`lecture_utils.sharpness.interpolation_curve` (deep dive "The line between two solutions");
 * :func:`matched_table`, :func:`matched_figure`, :func:`stability_figure` — sharpness at one matched
   training loss and against the edge of stability 2/η, from the cached sweep ``sharpness_matched``
-  (sections 5-6).
+  (the deep dives "Sharpness at a matched training loss" and "The edge of stability").
 * :func:`trajectory_table`, :func:`trajectory_figure` — λ_max along gradient descent and SGD against 2/η
   (deep dive "Sharpness during training", sweep ``sharpness_trajectory``; Cohen et al. 2021, fig. 1);
 * :func:`noise_table`, :func:`noise_figure` — a large batch given the small batch's gradient noise (deep
@@ -362,19 +362,40 @@ def flat_sharp_panel(shift=0.3):
 
 
 # ----------------------------------------------------------------------------- section 3
-def sharpness_figure(record):
-    """λ_max and ε-sharpness against B, one point per seed and the mean (log axes). Section 3."""
+#: the y-axis label of each sharpness measure (the figures' titles name the measure, the axis its unit)
+SHARPNESS_AXES = {"top_eigenvalue": ("top Hessian eigenvalue λ_max", "λ_max (higher = sharper)"),
+                  "eps_sharpness": ("ε-sharpness (%)", "ε-sharpness, % (higher = sharper)")}
+
+
+def _log_y(ax, label):
+    """A log y axis labelled ``label`` whose ticks read as plain numbers (0.3, 1, 3, 10, …)."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
+
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 3.0)))
+    ax.yaxis.set_minor_locator(NullLocator())
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.set_ylabel(label)
+
+
+def sharpness_figure(record, keys=("top_eigenvalue", "eps_sharpness")):
+    """λ_max and ε-sharpness (``keys``: either or both) against B, one point per seed and the mean (log
+    axes). Section 3 draws λ_max alone, its deep dive both."""
     import matplotlib.pyplot as plt
 
     res = _gap_results(record)
     bs = res["batch_sizes"]
+    keys = tuple(keys)
+    if not keys or any(k not in SHARPNESS_AXES for k in keys):
+        raise ValueError(f"keys must be some of {tuple(SHARPNESS_AXES)}; got {keys!r}")
     # runs that met the matched criterion sit at a minimum (100 % training accuracy); the others
     # (the full batch at its budget) are still descending: drawn hollow, not joined, and labelled
     at_min = [b for b in bs if _summary_of(res, b)["reached"] == _summary_of(res, b)["n_seeds"]]
     not_min = [b for b in bs if b not in at_min]
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
-    for ax, key, title in zip(axes, ("top_eigenvalue", "eps_sharpness"),
-                              ("top Hessian eigenvalue λ_max", "ε-sharpness (%)")):
+    fig, axes = plt.subplots(1, len(keys), figsize=(5.4 * len(keys), 4.2), squeeze=False)
+    axes = axes[0]
+    for ax, key in zip(axes, keys):
+        title, ylabel = SHARPNESS_AXES[key]
         for b in bs:
             vals = [r[key] for r in _runs_of(res, b)]
             ax.plot([b] * len(vals), vals, "o", color=plotting.COLORS["muted"], alpha=0.6,
@@ -391,9 +412,9 @@ def sharpness_figure(record):
                         xytext=(-8, -26), textcoords="offset points", ha="right", fontsize=8.5,
                         color=plotting.COLORS["full"])
         ax.set_xscale("log")
-        ax.set_yscale("log")
         ax.set_xticks(bs, [str(b) for b in bs])
         ax.minorticks_off()
+        _log_y(ax, ylabel)
         ax.set_xlabel("batch size B")
         ax.set_title(title)
     axes[0].legend(loc="lower right", fontsize=8.5)
@@ -401,7 +422,7 @@ def sharpness_figure(record):
     return fig
 
 
-# ----------------------------------------------------------------------------- section 4
+# ----------------------------------------------------------------------------- the line (deep dive)
 def interpolation_figure(curve, *, sb=32, lb=400):
     """Keskar's figure 3: loss (log scale, left) and accuracy (right) along
     ``w(α) = α·w_LB + (1 − α)·w_SB``, training solid, test dashed. Section 4."""
@@ -435,7 +456,7 @@ def interpolation_figure(curve, *, sb=32, lb=400):
 
 
 
-# ---------------------------------------------------------------- sections 5-6: matched training loss
+# ---------------------------------------------------- deep dives: matched training loss, edge of stability
 def _ci(res, b, key):
     """Mean ± 95 % t-interval (:class:`lecture_utils.stats.MeanCI`) of ``key`` over the seeds of batch size
     ``b`` in the gap sweep (every seed, as its summary's means)."""
@@ -472,7 +493,7 @@ def _matched_results(record):
 def matched_table(record):
     """One row per ``(B, η)`` of the sweep ``sharpness_matched``: seeds that reached the matched training
     loss L*, updates, training loss and accuracy at the stop, test accuracy, λ_max, λ_max·η/2 and
-    ε-sharpness, each mean ± 95 % t-interval over the seeds (notebook 03, sections 5-6)."""
+    ε-sharpness, each mean ± 95 % t-interval over the seeds (notebook 03, the matched-loss deep dives)."""
     res = _matched_results(record)
     lines = [f"{'B':>5} {'η':>5} {'reached':>7} {'updates':>8} {'train loss':>10} {'train acc':>9}"
              f" {'test acc':>15} {'λ_max':>13} {'λ_max·η/2':>13} {'ε-sharp %':>13}"]
@@ -499,7 +520,7 @@ def matched_figure(matched, gap):
     """λ_max and ε-sharpness against B, mean ± 95 % t-interval over seeds, measured two ways: where each
     run of the gap protocol stopped (100 % training accuracy, sweep ``generalization``; the training loss
     there differs with B) and at one matched training loss L* (sweep ``sharpness_matched``, η = its
-    ``lr``). Notebook 03, section 5."""
+    ``lr``). Notebook 03, deep dive "Sharpness at a matched training loss"."""
     import matplotlib.pyplot as plt
 
     m, g = _matched_results(matched), _gap_results(gap)
@@ -509,8 +530,8 @@ def matched_figure(matched, gap):
     bs_g = [b for b in g["batch_sizes"] if _summary_of(g, b)["reached"] == _summary_of(g, b)["n_seeds"]]
     lstar = (matched.get("params") or {}).get("target_train_loss")
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
-    for ax, key, title in zip(axes, ("top_eigenvalue", "eps_sharpness"),
-                              ("top Hessian eigenvalue λ_max", "ε-sharpness (%)")):
+    for ax, key in zip(axes, ("top_eigenvalue", "eps_sharpness")):
+        title = SHARPNESS_AXES[key][0]
         ax.errorbar(bs_g, [_summary_of(g, b)[f"{key}_mean"] for b in bs_g],
                     yerr=[_ci(g, b, key).half for b in bs_g],
                     color=plotting.COLORS["muted"],
@@ -519,9 +540,9 @@ def matched_figure(matched, gap):
                     yerr=[_h(_matched_row(m, c)[f"{key}_half"]) for c in cs], color=plotting.COLORS["full"],
                     marker="s", capsize=4, label=f"at matched train loss L* = {lstar:g}")
         ax.set_xscale("log")
-        ax.set_yscale("log")
         ax.set_xticks(bs_m, [str(b) for b in bs_m])
         ax.minorticks_off()
+        _log_y(ax, SHARPNESS_AXES[key][1])
         ax.set_xlabel(f"batch size B (η = {lr:g})")
         ax.set_title(title)
     axes[0].legend(loc="lower right", fontsize=8.5)
@@ -534,7 +555,7 @@ def stability_figure(record):
     """The edge of stability (Cohen et al. 2021): λ_max at the matched training loss against η for each B
     (mean ± 95 % t-interval over seeds), with the stability limit 2/η of gradient descent on a quadratic
     (left); test accuracy against λ_max for every ``(B, η)`` (right; colour: B, marker: η).
-    Notebook 03, section 6."""
+    Notebook 03, deep dive "The edge of stability"."""
     import matplotlib.pyplot as plt
 
     res = _matched_results(record)
