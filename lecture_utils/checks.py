@@ -585,9 +585,6 @@ def check_batch_noise(value, batch_size=8, *, n_examples=64, sigma=4.0, rtol=0.0
     elif abs(v - np.sqrt(2 / np.pi) * want) <= rtol * want:
         hint = ("that looks like the mean of |L_𝓑'(θ*)| (the panel's caption gives it); a standard deviation "
                 "is the root of the mean *square*, which is larger.")
-    elif abs(v - np.sqrt(2 / np.pi) * want) <= rtol * want:
-        hint = ("that looks like the mean of |L_𝓑'(θ*)| (the panel's caption gives it); a standard deviation "
-                "is the root of the mean *square*, which is larger.")
     else:
         hint = ("measure it to see how far off you are: the standard deviation of data.grad(theta_star, idx) "
                 f"over every batch idx of 1000 epochs of epoch_batches({n}, {b}, ...).")
@@ -644,27 +641,6 @@ def _calls_answer_key(fn, depth=0):
     return False
 
 
-def _calls_answer_key(fn):
-    """True when ``fn`` is :func:`lecture_utils.landscapes.classify_critical_point` or names it in its
-    code (directly, as ``landscapes.classify_critical_point`` or under another name bound to it)."""
-    from .landscapes import classify_critical_point as key
-
-    while isinstance(fn, functools.partial):
-        fn = fn.func
-    target = inspect.unwrap(fn) if callable(fn) else fn
-    if fn is key or target is inspect.unwrap(key):
-        return True
-    code = getattr(target, "__code__", None)
-    if code is None:
-        return False
-    glob = getattr(target, "__globals__", {})
-    names = set(code.co_names)
-    for const in code.co_consts:                      # names used inside nested functions and lambdas
-        if hasattr(const, "co_names"):
-            names |= set(const.co_names)
-    return key.__name__ in names or any(glob.get(name) is key for name in names)
-
-
 def check_classifier(fn):
     """Exercise 2 of notebook 02, "tell by the Hessian": does ``fn(H)`` return "minimum" / "maximum" /
     "saddle" / "degenerate" (an eigenvalue 0 and no sign mix: the test cannot decide) for every Hessian
@@ -675,10 +651,6 @@ def check_classifier(fn):
     if not callable(fn):
         return _say(False, f"kind_of_point should be a function H -> one of {KINDS}; got a "
                            f"{type(fn).__name__}")
-    if _calls_answer_key(fn):
-        return _say(False, "kind_of_point hands the work to landscapes.classify_critical_point, the course's "
-                           "own classifier: write the test yourself from the signs of the eigenvalues "
-                           "(np.linalg.eigvalsh(H)).")
     if _calls_answer_key(fn):
         return _say(False, "kind_of_point hands the work to landscapes.classify_critical_point, the course's "
                            "own classifier: write the test yourself from the signs of the eigenvalues "
@@ -926,12 +898,69 @@ def check_stability_prediction(lr, verdict, lam_start, batch_size=2048, base_lr=
                        "λ_max < 2/η)")
 
 
+#: the library's own estimators: a learner's two_batch that calls one of them is refused (notebook 04 Ex. 2)
+_LIBRARY_NOISE = ("noise_scale_from_norms", "estimate_noise_scale")
+
+
+def _uses_library_noise(fn):
+    """True when ``fn`` is one of the library's noise-scale estimators or its code (nested functions
+    included) names one of them (:data:`_LIBRARY_NOISE`)."""
+    from . import noise
+
+    if any(fn is getattr(noise, name, None) for name in _LIBRARY_NOISE):
+        return True
+    code = getattr(fn, "__code__", None)
+    stack = [code] if code is not None else []
+    while stack:
+        c = stack.pop()
+        if any(name in _LIBRARY_NOISE for name in c.co_names + c.co_freevars):
+            return True
+        stack += [k for k in c.co_consts if hasattr(k, "co_names")]
+    return False
+
+
+def _noise_slip(vals, small, big, bs, bb):
+    """A hint for a known slip in the two-batch estimator (notebook 04 Ex. 2), or None. ``vals`` are
+    the learner's (g2, trace) for the expected norms ``small``/``big`` at batch sizes ``bs`` < ``bb``."""
+    g2, tr = vals
+    true_g2 = (bb * big - bs * small) / (bb - bs)
+    true_tr = (small - big) / (1 / bs - 1 / bb)
+
+    def close(a, b):
+        return np.isclose(a, b, rtol=1e-6)
+
+    if close(g2, true_tr) and close(tr, true_g2):
+        return "your two numbers are in the wrong order: return (g2, trace), |G|² first"
+    if close(tr, -true_tr):
+        return ("your tr Σ is negative: a variance cannot be. Which batch has the larger expected |G_B|², "
+                "the small one or the big one? Subtract in that order")
+    if close(tr, (small - big) / (bb - bs)) or close(tr, (small - big) * (bb - bs)):
+        return ("your tr Σ mixes up B and 1/B: the noise term is tr Σ divided by B, so subtracting the two "
+                "equations leaves tr Σ times a difference of 1/B's")
+    if close(g2, big) or close(g2, small):
+        return ("your |G|² is one of the measured norms itself: each measured norm still contains its noise "
+                "term tr Σ/B; combine the two so that tr Σ cancels")
+    if close(g2, (small + big) / 2):
+        return ("averaging the two norms does not remove the noise: weight each equation so that the tr Σ "
+                "terms become equal, then subtract")
+    if close(g2, (bs * big - bb * small) / (bb - bs)) or close(g2, (bs * big - bb * small) / (bs - bb)):
+        return ("your |G|² has the batch sizes on the wrong norms: multiply each equation by its own batch "
+                "size (B·E|G_B|² = B·|G|² + tr Σ), then subtract")
+    return None
+
+
 def check_noise_estimator(fn):
-    """Exercise 2: ``fn(sq_small, sq_big, b_small, b_big) -> (g2, trace)`` with replacement."""
+    """Exercise 2 of notebook 04: ``fn(sq_small, sq_big, b_small, b_big) -> (g2, trace)`` with
+    replacement, derived by the learner from E|G_B|² = |G|² + tr Σ/B at two batch sizes. The check feeds
+    exact expected norms; each known slip (order, sign, B for 1/B, a raw norm as |G|², an average,
+    swapped weights) has its own hint, and the library's estimator is refused."""
     if _is_none_or_ellipsis(fn):
         return _todo("write two_batch(sq_small, sq_big, b_small, b_big)")
     if not callable(fn):
         return _say(False, f"pass your function two_batch itself (not its result); got {type(fn).__name__}")
+    if _uses_library_noise(fn):
+        return _say(False, "your function hands the work to the library's estimator: write it yourself from "
+                           "the two equations E|G_B|² = |G|² + tr Σ/B")
     from .scaling import noise_scale_from_norms
 
     rng = np.random.default_rng(0)
@@ -956,6 +985,9 @@ def check_noise_estimator(fn):
         bad = [name for name, v, w in (("|G|²", vals[0], ref.g2), ("tr Σ", vals[1], ref.trace))
                if not np.isclose(v, w, rtol=1e-8)]
         if bad:
+            slip = _noise_slip(vals, small, big, bs, bb)
+            if slip:
+                return _say(False, slip)
             return _say(False, f"for |G_small|² = {small:.3f}, |G_big|² = {big:.3f}, B_s = {bs}, B_b = {bb} "
                                f"your "
                                f"{' and '.join(bad)} {'is' if len(bad) == 1 else 'are'} off: both expected "

@@ -205,6 +205,24 @@ def test_exercise_checks(rec, recs, capsys):
     assert checks.check_noise_estimator(lambda s, g, bs, bb: ((bb * g - bs * s) / (bb - bs),
                                                           (s - g) / (1 / bs - 1 / bb))) is True
     capsys.readouterr()
+    # exercise 2, derived by the learner: each known slip has its own hint, none prints the formula
+    right_g2 = lambda s, g, bs, bb: (bb * g - bs * s) / (bb - bs)  # noqa: E731
+    right_tr = lambda s, g, bs, bb: (s - g) / (1 / bs - 1 / bb)  # noqa: E731
+    slips = {"wrong order": lambda *a: (right_tr(*a), right_g2(*a)),
+             "negative": lambda *a: (right_g2(*a), -right_tr(*a)),
+             "mixes up B and 1/B": lambda s, g, bs, bb: (right_g2(s, g, bs, bb), (s - g) / (bb - bs)),
+             "one of the measured norms": lambda s, g, bs, bb: (g, right_tr(s, g, bs, bb)),
+             "averaging": lambda s, g, bs, bb: ((s + g) / 2, right_tr(s, g, bs, bb)),
+             "wrong norms": lambda s, g, bs, bb: ((bs * g - bb * s) / (bb - bs), right_tr(s, g, bs, bb))}
+    for says, fn in slips.items():
+        assert checks.check_noise_estimator(fn) is False
+        out = capsys.readouterr().out
+        assert says in out and "1 / b_small" not in out and "(b_big * sq_big" not in out
+    from lecture_utils.noise import noise_scale_from_norms
+    for lib in (noise_scale_from_norms,
+                lambda s, g, bs, bb: tuple(noise_scale_from_norms(s, g, bs, bb))[:2]):
+        assert checks.check_noise_estimator(lib) is False
+        assert "write it yourself" in capsys.readouterr().out
     # exercise 3: doubling B below and above B_crit; the common wrong answers are told apart
     assert checks.check_doubling_ratios(..., ...) is None
     assert checks.check_doubling_ratios(0.6, 0.75) is True
@@ -476,3 +494,27 @@ def test_protocol_differences_are_paired_per_seed(rec, recs):
     assert got["B = 512, η₀: same updates as B = 32 − to 100 % train"] == (-0.004, 0.007)
     assert got["B = 512: η ∝ √B (η = 0.4) − η₀, both at 100 % train"] == (0.046, 0.012)
     assert "(not combined)" in hb.train_longer_table(rec, recs["tuned_lr"])
+
+
+def test_baseline_line_reads_both_caches(rec):
+    """04's B₀ baseline beside notebook 03's (same protocol): both read from their caches."""
+    from lecture_utils import sweeps
+    from lecture_utils.stats import mean_ci
+
+    text = hb.baseline_line(rec)
+    g = sweeps.load("generalization")
+    theirs = mean_ci([r["test_acc"] for r in g["results"]["runs"]["32"]])
+    mine = mean_ci([rec["results"]["protocol"]["per_seed"][str(s)]["small"]["test_acc"] for s in (0, 1, 2)])
+    assert f"this cache: {mine.mean:.3f}" in text and f"notebook 03's cache:  {theirs.mean:.3f}" in text
+    assert g["params"]["threads"] == rec["params"]["threads"] == 1
+
+
+def test_panel_x_range_follows_the_selected_run(rec):
+    """The left axes ends just after the later of the selected and the base run (not at the epoch limit
+    when the data end near 50), and at the limit for a run that used it."""
+    panel = hb.scaling_panel(rec)
+    ax = panel.fig.axes[0]
+    assert ax.get_xlim()[1] == 60  # B = 512 scaled + warm-up: 48–50 epochs
+    panel.update(batch_size=512, eta="fixed", warmup=False)
+    assert ax.get_xlim()[1] == rec["params"]["grid_max_epochs"]
+    assert hb.epoch_axis_end({"history": {"epoch": [0, 10.0]}}, 38.0, 100) == 40.0

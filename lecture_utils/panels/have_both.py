@@ -130,6 +130,29 @@ def protocol_table(record):
     return "\n".join(lines)
 
 
+def baseline_line(record, general_record=None):
+    """B₀ at η₀ here and in notebook 03's ``generalization`` cache (the same stopping rule and one
+    torch thread): both means with their 95 % t-intervals and the per-seed values, so a reader sees
+    what the two printed baselines rest on. A missing 03 cache is named, never filled in."""
+    from .. import sweeps
+
+    res, p = record_parts(record, "have_both")
+    b0 = p["base"]["batch_size"]
+    mine = [res["protocol"]["per_seed"][seed_key(s)]["small"]["test_acc"] for s in p["seeds"]]
+    ci = stats.mean_ci(mine)
+    line = (f"B = {b0} at η = {p['base']['lr']:g}, this cache: {ci.mean:.3f} ± {ci.half:.3f} "
+            f"(seeds {', '.join(f'{a:.3f}' for a in mine)}; {p['threads']} torch thread)")
+    try:
+        g = general_record if general_record is not None else sweeps.load("generalization")
+    except LookupError as exc:
+        return f"{line}\nnotebook 03's cache: not available ({exc})"
+    theirs = [r["test_acc"] for r in sorted(g["results"]["runs"][str(b0)], key=lambda r: r["seed"])]
+    cg = stats.mean_ci(theirs)
+    return (f"{line}\nnotebook 03's cache:  {cg.mean:.3f} ± {cg.half:.3f} "
+            f"(seeds {', '.join(f'{a:.3f}' for a in theirs)}; {g['params']['threads']} torch thread, "
+            f"η = {g['params']['lr']:g}); 95 % t-intervals, 3 seeds")
+
+
 def protocol_figure(record):
     """Test accuracy against epochs and against updates (log) for seed 0: B₀ at η₀, B at η₀
     (trained longer) and B at η₀·B/B₀ with warm-up. The right panel is the lecture's point:
@@ -227,9 +250,10 @@ def _run_caption(run, b, mode, warm, base_run, b0):
 
 
 def _draw_base_curve(ax, base, b0, max_epochs):
-    """Left axes: the base run's test accuracy per epoch (blue) and an empty line for the selected run."""
+    """Left axes: the base run's test accuracy per epoch (blue) and an empty line for the selected run
+    (both returned: the panel redraws them when the x range changes)."""
     hb = base["history"]
-    ax.plot(hb["epoch"], hb["test_acc"], color=plotting.COLORS["small"], lw=1.5)
+    base_line = ax.plot(hb["epoch"], hb["test_acc"], color=plotting.COLORS["small"], lw=1.5)[0]
     line = ax.plot([], [], color="k", lw=2.5)[0]
     ax.set_xlim(0, max_epochs)
     ax.set_ylim(0, 0.8)
@@ -238,7 +262,7 @@ def _draw_base_curve(ax, base, b0, max_epochs):
     ax.set_ylabel("test accuracy")
     ax.text(0.98, 0.04, f"blue: B = {b0}, η = {base['lr']:g}    black: selected", transform=ax.transAxes,
             ha="right", fontsize=9)
-    return line
+    return base_line, line
 
 
 def _draw_final_accuracies(ax, runs, bs, max_epochs):
@@ -273,6 +297,14 @@ def _draw_final_accuracies(ax, runs, bs, max_epochs):
     return ring
 
 
+def epoch_axis_end(run, base_end, max_epochs):
+    """The left axes' x range for one selected run: the last epoch of the run or of the base run,
+    whichever is later, rounded up to the next 10 with room for the line's end (at most
+    ``max_epochs``, the grid's epoch limit)."""
+    last = max([base_end] + [e for e in run["history"]["epoch"] if e is not None])
+    return float(min(max_epochs, 10 * math.ceil((last + 1) / 10)))
+
+
 @reads_sweep("have_both")
 def scaling_panel(record):
     """Batch size × η (fixed or scaled linearly) × warm-up (off/on), all cached (notebook 04, section 1).
@@ -293,16 +325,18 @@ def scaling_panel(record):
     fig = Figure(figsize=(10, 3.6))
     ax, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.3, 1]})
     max_epochs = p.get("grid_max_epochs", p["max_epochs"])
-    line = _draw_base_curve(ax, base, b0, max_epochs)
+    base_line, line = _draw_base_curve(ax, base, b0, max_epochs)
     status = plotting.status_text(ax)
     ring = _draw_final_accuracies(ax2, runs, bs, max_epochs)
     title = ax.set_title("")
     fig.tight_layout()  # once: layout at every redraw would cost time
+    base_end = max(base["history"]["epoch"] or [0])
 
     def update(batch_size, eta, warmup):  # values already checked against the controls' options
         b, warm = int(batch_size), int(bool(warmup))
         run = runs[grid_key(b, eta, warm)]
         line.set_data(run["history"]["epoch"], _nan_for_none(run["history"]["test_acc"]))
+        ax.set_xlim(0, epoch_axis_end(run, base_end, max_epochs))  # x axis and both curves are redrawn
         title.set_text(f"B = {b}, η = {run['lr']:g}" + (" + warm-up" if warm else ""))
         ring.set_data([b], [np.nan if run["test_acc"] is None else run["test_acc"]])
         plotting.set_status(status, "diverged" if run["status"] == "diverged" else None)
@@ -315,8 +349,9 @@ def scaling_panel(record):
     controls = {"batch_size": slider("batch_size", Options(tuple(bs)), p["large_batch"],
                                      description="batch size B"),
                 "eta": eta, "warmup": warmup}
+    # the left x range follows the selected run: its x axis (ticks, grid, label) and both curves are dynamic
     return Panel(fig, update, controls, title="batch size, η scaled or not, warm-up",
-                 dynamic=[line, ring, title, status])
+                 dynamic=[base_line, line, ax.xaxis, title, status, ring])
 
 
 # ----------------------------------------------------------------------------- section 4
@@ -576,17 +611,18 @@ def _draw_stability_runs(ax, runs, b, w, seeds):
         nd += bad
         ax.plot(st, ratio, "-", color=plotting.COLORS["full"] if bad else plotting.COLORS["small"],
                 lw=1.6 if bad else 1.0, alpha=0.9 if bad else 0.6)
-        if bad:  # × at the update where the loss became inf/NaN (after the last measurement)
-            ax.plot([st[-1], r["steps"]], [ratio[-1], ratio[-1]], ":", color=plotting.COLORS["full"], lw=1.2)
-            ax.plot([r["steps"]], [ratio[-1]], "x", color=plotting.COLORS["full"], ms=9, mew=2)
+        if bad:  # × on the x axis at the update where the loss became inf/NaN (λ_max was not measured there)
+            ax.plot([r["steps"]], [0.0], "x", color=plotting.COLORS["full"], ms=9, mew=2, clip_on=False,
+                    transform=ax.get_xaxis_transform())
     return nd, r
 
 
 def warmup_figure(record):
     """λ_max·η/2 along the tracked runs, one line per seed, one panel per warm-up length W (in
     updates); the dashed line at 1 is the stability limit λ_max = 2/η of gradient descent on a
-    quadratic, the dotted line the end of the ramp; seeds that diverged are red, with × at the update
-    where the loss became inf/NaN. Each title counts the divergences of all seeds of that W."""
+    quadratic, the dotted line the end of the ramp; seeds that diverged are red, with × on the x axis
+    at the update where the loss became inf/NaN (λ_max is measured only up to the track's last
+    update). Each title counts the divergences of all seeds of that W."""
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FormatStrFormatter, NullFormatter
 
@@ -626,9 +662,15 @@ def warmup_figure(record):
     for ax in axes[::ncol]:
         ax.set_ylabel("λ_max · η / 2   (stable below 1)")
     axes[0].text(0.02, 0.92, "above the dashed line: λ_max > 2/η", transform=axes[0].transAxes, fontsize=9)
+    tracked = [st for w in ws for s in seeds
+               for st in (res["runs"][warmup_key(b, w, s)].get("track") or {}).get("step", [])[-1:]]
+    if tracked:  # the lines end where λ_max stopped being measured; a later × is not a measurement
+        fig.text(0.5, 0.005, f"lines: λ_max measured every few updates up to update {max(tracked):g}; "
+                 "× on the x axis: the update at which a red run's loss became inf/NaN (no λ_max there)",
+                 ha="center", va="bottom", fontsize=9, color=plotting.COLORS["full"])
     fig.suptitle(f"B = {b}, η rising linearly to {rows[ws[0]]['lr']:g} over the first W updates: "
                  "λ_max·η/2 with the η of each update", fontsize=11)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
     return fig
 
 
