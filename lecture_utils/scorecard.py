@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from . import stats, sweeps
+from ._validate import Options, validate_params
+from .sweeps import tuned_lr as _tuned_lr
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -171,13 +173,25 @@ def generalization():
             "condition": f"at one fixed η = {record['params']['lr']:g}; gone with η tuned per B"}
 
 
+#: The batch sizes :func:`tuned_gap` compares with B₀: the ``tuned_lr`` sweep's, B₀ left out (a cache is
+#: loaded only when its parameters are these).
+TUNED_GAP_SIZES = tuple(b for b in _tuned_lr.PARAMS["batch_sizes"]
+                        if b != _tuned_lr.PARAMS["base"]["batch_size"])
+
+
+@validate_params(batch_size=Options(TUNED_GAP_SIZES))
 def tuned_gap(batch_size=512):
     """04: tuned against tuned, B = ``batch_size`` minus B₀ (:func:`lecture_utils.tuning.tuned_differences`,
-    paired per seed): the row of that B, with ``ci`` its MeanCI."""
+    paired per seed): the row of that B, with ``ci`` its MeanCI. ``batch_size``: one of
+    :data:`TUNED_GAP_SIZES` whose tuned η (and B₀'s) the cache holds."""
     from .tuning import tuned_differences
 
     rows = tuned_differences(sweeps.load("tuned_lr"))
-    return next(d for d in rows if d["batch_size"] == batch_size)
+    for d in rows:
+        if d["batch_size"] == batch_size:
+            return d
+    raise ValueError(f"batch_size must be one of {[d['batch_size'] for d in rows]} (the batch sizes whose "
+                     f"tuned η and B₀'s are in the tuned_lr cache); got {batch_size!r}")
 
 
 def have_both():

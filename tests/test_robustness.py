@@ -491,6 +491,20 @@ def _model_with_gradients():
     return model
 
 
+def _sweep(name):
+    from lecture_utils import sweeps
+
+    return sweeps.load(name)
+
+
+def test_timing_figure_needs_a_timing():
+    """Both of timing_figure's arguments are optional, not both at once: the refusal names them."""
+    from lecture_utils.panels.batches import timing_figure
+
+    with pytest.raises(ValueError, match=r"timing.*cached.*got neither"):
+        timing_figure()
+
+
 # Functions whose parameters mean something else than the vocabulary's (x, y as a curve rather than
 # a batch; a model that must hold gradients) or whose defaults need larger inputs: the valid call's
 # values, given here by hand (each one a value the function documents as valid).
@@ -504,6 +518,8 @@ VALID_CALLS = {
     "lecture_utils.scaling.trust_ratios": {"model": Make(_model_with_gradients)},
     "lecture_utils.noise.estimate_noise_scale": {"b_small": 2, "b_big": 8},   # the 12 examples of _xy
     "lecture_utils.panels.batches.toy_comparison": {"n_examples": 20},        # its batch sizes go up to 20
+    # either argument is optional, but one of them is needed (test_timing_figure_needs_a_timing)
+    "lecture_utils.panels.batches.timing_figure": {"cached": Make(lambda: _sweep("timing"))},
 }
 # whose error message may name the parameter by another lecture name (undeclared parameters only:
 # a declared one is refused by validate_params, which names it as spelled)

@@ -19,7 +19,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .. import widgets
-from .._validate import SEED, Interval, Options, check_batch_size, validate_params
+from .._validate import SEED, Interval, Options, check_batch_size, check_int, check_lr, validate_params
 from ..data import N_TRAIN, batch_assignment, make_toy_regression, updates_per_epoch
 from ..plotting import COLORS, batch_color, contour, set_status, status_text
 from ..toy_sgd import TOY_LR, TOY_THETA0, largest_stable_lr, toy_run  # noqa: F401  (re-exported)
@@ -257,7 +257,8 @@ def timing_figure(timing=None, cached=None):
     import matplotlib.pyplot as plt
 
     if timing is None and cached is None:
-        raise ValueError("timing_figure needs a live timing, a cached sweep record, or both")
+        raise ValueError("timing_figure needs timing (a live Timing), cached (the 'timing' sweep record), "
+                         "or both; got neither")
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.0), layout="constrained")
     if timing is not None:
         ax1.loglog(timing.batch_sizes, np.asarray(timing.per_update) * 1e3, "-o", color=COLORS["small"],
@@ -534,8 +535,12 @@ def one_lr_for_all(batch_sizes=(32, 128, 1000), *, lr=0.1, epochs=2, seed=0, dat
     from tqdm.auto import tqdm
 
     from ..data import load_mnist1d
-    from ..train import train_classifier
+    from ..train import TRAIN_CONSTRAINTS, train_classifier
 
+    # checked before the header is printed (train_classifier checks them too, but only later)
+    lr = check_lr(lr)
+    epochs = check_int("epochs", epochs, low=TRAIN_CONSTRAINTS["epochs"].low)
+    seed = TRAIN_CONSTRAINTS["seed"].check("seed", seed)
     data = load_mnist1d() if data is None else data
     print(f"η = {lr:g} for every batch size, {plural(epochs, 'epoch')}, seed {seed}:")
     fixed = {}
