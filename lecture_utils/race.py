@@ -132,7 +132,7 @@ class _RaceClock:
         if not self._after_pause:
             self.intervals.append(t - self.last)
         self.last, self._after_pause = t, False
-        if time.perf_counter() - self.start - self.paused > self.budget:
+        if t - self.start - self.paused > self.budget:  # the reading the last point's time is taken from
             self.model, self.done = model, step  # `step` updates are complete
             raise _TimeUp
 

@@ -78,14 +78,32 @@ def test_summaries_on_synthetic_runs():
     assert "never" in text and "0.35 ± 1.91" in text and "95 % t-interval over seeds [0, 1]" in text
 
 
-def test_a_short_real_race_stops_past_its_budget_and_logs_curves(mnist):
-    # no clock assertion beyond the budget rule itself: the last point is where the clock passed T
+class _Ticks:
+    """A clock for the race that moves ``tick`` seconds each time it is read: the run's training is real,
+    its time is counted in events (clock readings), so the test gives the same run on a busy machine."""
+
+    def __init__(self, tick):
+        self.tick, self.now = tick, 0.0
+
+    def perf_counter(self):
+        self.now += self.tick
+        return self.now
+
+
+def test_a_short_real_race_stops_past_its_budget_and_logs_curves(mnist, monkeypatch):
+    """Real training, a counted clock (a wall clock gave a 0.05 s race no update between two
+    evaluations on a loaded machine, hence no median): 0.7 ms per clock reading, one per backward pass
+    and one per evaluation, a 0.05 s budget: 72 updates, the first 6 each evaluated, later ones with
+    updates between evaluations (whose intervals give the median)."""
+    ticks = _Ticks(7e-4)
+    monkeypatch.setattr(R, "time", ticks)
     run = R.race_one(mnist, 128, time_budget=0.05, seed=0)
     assert run.status == "completed" and run.lr == pytest.approx(R.race_lr(128)) and run.lr_source == "tuned"
-    # the median update is one interval between backward passes: positive, and below the clock's mean
-    # only by the occasional slow update (never more than the whole clock)
-    assert 0 < run.median_update_s < run.seconds[-1]
-    assert run.seconds[-1] > 0.05 and run.steps == sorted(run.steps) and run.steps[0] == 1
+    # one update between two backward passes without an evaluation: one reading of the clock
+    assert run.median_update_s == pytest.approx(7e-4)
+    # the budget rule: the last point is where the clock passed T, one update past it at most
+    assert 0.05 < run.seconds[-1] <= 0.05 + 7e-4 + 1e-9
+    assert run.steps == sorted(run.steps) and run.steps[0] == 1 and run.steps[-1] > 8
     assert np.all(np.diff(run.seconds) >= 0)
     assert run.epochs[-1] == pytest.approx(run.steps[-1] * 128 / 4000)
     assert all(0 <= a <= 1 for a in run.test_acc) and run.train_loss[0] > 2.0
