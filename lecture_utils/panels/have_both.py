@@ -67,8 +67,8 @@ __all__ = [
     # drawn here
     "protocol_table", "protocol_figure", "rule_limits", "scaling_panel", "lars_table", "lars_figure",
     "trust_ratio_line", "parallel_report", "parallel_table", "summary_table", "tuned_table", "tuned_figure",
-    "tuned_verdict", "warmup_table", "warmup_figure", "stability_line", "critical_table", "noise_table",
-    "critical_figure", "train_longer_table",
+    "tuned_verdict", "warmup_verdict", "warmup_table", "warmup_figure", "stability_line", "critical_table",
+    "noise_table", "critical_figure", "train_longer_table",
     # the numbers, from lecture_utils.tuning and lecture_utils.small_vs_large
     "critical_fit", "critical_numbers", "critical_rows", "noise_rows", "protocol_differences",
     "protocol_numbers", "protocol_rows", "stability_at", "stability_numbers", "summary_rows",
@@ -526,16 +526,24 @@ def tuned_figure(record):
     return fig
 
 
-def tuned_verdict(record):
+def tuned_verdict(record, batch_sizes=None):
     """Computed sentences: tuned against tuned (B₀ against every other B that every seed trained;
     :func:`lecture_utils.tuning.tuned_differences`: the paired 95 % t-interval of the per-seed
-    differences), and test accuracy along η/B fixed (the linear rule's cells, 95 % t-intervals)."""
+    differences), and test accuracy along η/B fixed (the linear rule's cells, 95 % t-intervals).
+    With ``batch_sizes`` only those B's tuned-against-tuned lines, each with the mean updates of
+    both runs (the short verdict of the notebook's core)."""
     _, p = record_parts(record, "tuned_lr")
     b0 = p["base"]["batch_size"]
     lines = [f"tuned against tuned: B = {d['batch_size']} (η = {d['tuned']['lr']:g}) − B = {b0} "
              f"(η = {d['base']['lr']:g}): {d['tuned']['test_acc']:.3f} − {d['base']['test_acc']:.3f} = "
              f"{d['diff']:+.3f} ± {d['ci'].half:.3f} (paired per seed, {d['ci'].label})"
              for d in tuned_differences(record)]
+    if batch_sizes is not None:
+        rows = {r["batch_size"]: r for r in tuned_rows(record)}
+        return "\n".join(
+            f"{line}; updates {rows[d['batch_size']]['tuned']['steps']:.0f} against "
+            f"{rows[b0]['tuned']['steps']:.0f}"
+            for d, line in zip(tuned_differences(record), lines) if d["batch_size"] in batch_sizes)
     rows = {r["batch_size"]: r for r in tuned_rows(record)}
     lin = [(b, rows[b]["linear"]) for b in p["batch_sizes"] if rows[b]["linear"]]
     lines.append("η/B fixed (η ∝ B): "
@@ -545,6 +553,22 @@ def tuned_verdict(record):
 
 
 # ------------------------------------------------------------------------ section 1: warm-up, divergence rate
+def warmup_verdict(record):
+    """Two lines for the notebook's core: λ_max at the start (update 0, median over the tracked seeds)
+    and, for the sweep ``warmup``'s B at the rule's η, the divergences k/n per warm-up length W with
+    their 95 % Wilson score intervals (:func:`lecture_utils.tuning.warmup_rows`)."""
+    _, p = record_parts(record, "warmup")
+    rows = warmup_rows(record)
+    lam0 = stability_numbers(record)[rows[0]["warmup_steps"]]["lam0"]
+    seeds = p["track_seeds"]
+    each = "   ".join(f"W = {r['warmup_steps']}: {r['diverged']}/{r['n']} "
+                       f"({r['wilson'][0]:.2f}–{r['wilson'][1]:.2f})" for r in rows)
+    return (f"λ_max at the start (before the first update, median of seeds {seeds[0]}–{seeds[-1]}): "
+            f"{lam0:.2f}\n"
+            f"B = {rows[0]['batch_size']} at the rule's η = {rows[0]['lr']:g}, {rows[0]['n']} seeds per "
+            f"warm-up length W (updates); diverged (95 % Wilson):\n  {each}")
+
+
 def _w_label(w, epochs):
     """"no warm-up" or "W = 100 updates (25 epochs)"."""
     return "no warm-up" if w == 0 else f"W = {w} updates ({epochs:g} epochs)"
