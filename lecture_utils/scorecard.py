@@ -38,7 +38,7 @@ LINKS = {
     "speed": ("01_batches_and_epochs.ipynb", "3 · Parallel speed: what one update costs"),
     "noise": ("02_noisy_gradients.ipynb", "6 · Real training: full batch vs small batches"),
     "generalization": ("03_large_batch_generalization.ipynb", "1 · The gap"),
-    "have_both": ("04_have_both.ipynb", "Tuned against tuned: is it η/B, or the batch?"),
+    "have_both": ("04_have_both.ipynb", "2 · Tuned against tuned"),
     "momentum": ("05_momentum.ipynb", "The saddle of a real network: the protocol"),
 }
 
