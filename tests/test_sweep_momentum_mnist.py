@@ -87,3 +87,13 @@ def test_report_lines(record):
     assert ">3000 (loss 2.3)" in lines[1]
     p = record["params"]
     assert len(lines) == 2 + len(p["small_batch_eff_lrs"]) * len(p["small_batch_betas"])
+
+
+def test_the_live_mini_run_prints_one_line_per_beta(capsys):
+    """Notebook 05's live mini run (behind a button, so the page never trains on load) reports each β."""
+    from lecture_utils.sweeps.momentum_mnist import mini_run
+
+    mini_run(betas=(0.0, 0.9), max_steps=25)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["β = 0.0", "β = 0.9"]
+    assert all("did not reach 0.5 within 25 steps" in line for line in lines)

@@ -78,6 +78,22 @@ def validate(results):
     return results
 
 
+def mini_run(betas=(0.0, 0.9), *, n_examples=1000, batch_size=64, lr=0.05, target_loss=0.5, max_steps=400):
+    """Notebook 05, deep dive *Real data in detail*, behind a button: the live mini run. For each β,
+    m ← βm − η·g (:func:`steps_to_loss`) on the first ``n_examples`` training examples at a fixed η,
+    seed 0, and one printed line: whether the full training loss reached ``target_loss`` within
+    ``max_steps`` updates (a few seconds)."""
+    from ..data import load_mnist1d
+
+    small = load_mnist1d().subset(n_examples)
+    for beta in betas:
+        r = steps_to_loss(small, batch_size=batch_size, lr=lr, beta=beta, seed=0, target_loss=target_loss,
+                          max_steps=max_steps)
+        done = f"reached {target_loss:g}" if r["steps"] else f"did not reach {target_loss:g}"
+        print(f"β = {beta}: {done} within {r['curve_steps'][-1]} steps "
+              f"(training loss {r['curve_loss'][-1]:.1f})")
+
+
 @validate_params(lr=LR, beta=BETA, seed=SEED, target_loss=Interval("real", 0.0, None, closed="neither"),
                  max_steps=COUNT, eval_every=COUNT)
 def steps_to_loss(data, *, batch_size, lr, beta, seed, target_loss, max_steps, eval_every=25,
