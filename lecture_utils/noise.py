@@ -17,7 +17,7 @@ norms, which for a stack of linear layers come exactly from one pass (the "ghost
 The factor c(B) = (N − B)/(B·(N − 1)) (1/B with replacement) is :func:`finite_population_factor`,
 the one place it is written.
 
-Gradient noise scale (McCandlish et al. 2018; notebook 04 §3): B_simple = tr(Σ)/|G|². A batch of
+Gradient noise scale (McCandlish et al. 2018; notebook 04 §4, deep dive): B_simple = tr(Σ)/|G|². A batch of
 B examples has E|G_B|² = |G|² + c(B)·tr(Σ), so two measured batch sizes B_s < B_b give the unbiased
 estimates (their appendix A; :func:`noise_scale_from_norms`, :func:`estimate_noise_scale`)
 
@@ -43,7 +43,7 @@ def finite_population_factor(n, b):
     replacement, per unit of their variance (1/B when ``n`` is None: drawn with replacement).
 
     So E‖g_𝓑 − g‖² = tr(Σ)·c(B) (notebook 02 §5) and c(B) is the 1/B of the two-batch noise-scale
-    estimator (notebook 04 §3). ``b`` may be an array of batch sizes; c(N) = 0 (the full batch).
+    estimator (notebook 04 §4, deep dive). ``b`` may be an array of batch sizes; c(N) = 0 (the full batch).
     """
     arr = np.asarray(b)
     if arr.dtype.kind not in "iuf" or arr.size == 0 or not np.all(np.isfinite(arr)) \

@@ -17,7 +17,7 @@ them), the statistic of the ``timing`` sweep, so that the two can be compared
 (:func:`clock_rows`).
 
 The learning rate η(B) is **tuned per batch size** for speed: the sweep ``critical_batch``
-(notebook 04 §3) tried every η of one grid (0.05 … 6.4, factor 2) for B = 8 … 512 and kept the η
+(notebook 04 §4, deep dive) tried every η of one grid (0.05 … 6.4, factor 2) for B = 8 … 512 and kept the η
 that reaches a training loss of 0.8 in the fewest updates — the race's own question. The race
 uses the median of that best η over its seeds (:func:`race_lrs`); a B outside the grid gets the
 η/B of the nearest smaller grid B (B = 1: η/B of B = 8) or, above the grid, the largest B's η
@@ -42,7 +42,7 @@ from .data import N_TRAIN
 
 #: The race's batch sizes (the last, N_TRAIN = 4000, is the full MNIST-1D training set).
 RACE_BATCH_SIZES = (1, 8, 32, 128, 512, N_TRAIN)
-#: The sweep whose tuned η the race uses (notebook 04 §3: fewest updates to a training loss of 0.8).
+#: The sweep whose tuned η the race uses (04 §4 deep dive: fewest updates to a training loss of 0.8).
 LR_SWEEP = "critical_batch"
 
 

@@ -124,7 +124,7 @@ def warmup_acc_differences(record, ref=20, b=None):
     """Test accuracy of each warm-up length W against W = ``ref``, paired per seed over the seeds that
     reached 100 % training accuracy with both (:func:`lecture_utils.stats.paired_diff_ci`: 95 %
     t-interval of the differences, same seeds, same test set): ``[{"warmup_steps": W, "seeds": [...],
-    "ci": MeanCI}]`` (``ci`` None when fewer than 2 seeds are shared). Notebook 04 §1."""
+    "ci": MeanCI}]`` (``ci`` None when fewer than 2 seeds are shared). Notebook 04, deep dive after §1."""
     from .sweeps.warmup import run_key
 
     res, p = record_parts(record, "warmup")
