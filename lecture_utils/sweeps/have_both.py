@@ -36,13 +36,15 @@ runs at a time). The grid of the panel stops at ``grid_max_epochs``.
 The critical batch and the noise scale are the seeded sweeps ``critical_batch`` (every η of one
 grid for every B, 3 seeds) and ``noise_scale`` (6 seeds). Schema 2: schema 1 also held a one-seed
 ``critical`` scan and ``noise`` run that nothing should read any more, and called a LARS/SGD run that
-made all its updates ``completed`` (now train's ``max_steps``). The cached file was migrated by
-``scripts/migrate_status_words.py`` (keys dropped, word rewritten, every number as computed on the
-AMD EPYC that built it; its ``seconds`` still count the dropped parts): a rebuild on another CPU
+made all its updates ``completed`` (now train's ``max_steps``). The schema-1 file was first migrated
+by ``scripts/migrate_status_words.py`` (keys dropped, word rewritten); the cache now in data/ is a
+schema-2 rebuild (2026-12-06) on the AMD EPYC that also built notebook 03's ``generalization`` cache,
+so B = 32 at η = 0.1 gives the same three runs in both (0.667, 0.658, 0.658). A rebuild on another CPU
 gives other numbers (training is sensitive to the CPU's code path; see that script).
 
 Rebuild: ``python -m lecture_utils.sweeps have_both``: schema 1 took 126 s on 2 idle cores (AMD EPYC);
-schema 2 measured 149 CPU s (1008 s wall at load 10–20 on 2 shared cores, Intel Xeon).
+schema 2 measured 149 CPU s (1008 s wall at load 10–20 on 2 shared cores, Intel Xeon) and 280 s wall on
+the 2-core AMD EPYC shared with other jobs (its ``seconds``; the timing columns are from that load).
 """
 from __future__ import annotations
 
