@@ -114,11 +114,12 @@ def test_parallel_cache(rec):
     assert [r["world_size"] for r in P["rows"]] == [1, 2]
 
 
-def test_panel_switches_cached_runs_quickly(rec):
+def test_panel_switches_cached_runs(rec):
+    """Every position of the controls shows its cached run in the caption. How fast a move redraws is
+    measured by ``make bench`` (slider updates), not here: a unit test must not depend on an idle machine."""
     panel = hb.scaling_panel(rec)
     assert panel.caption_text().startswith("B = 512, η = 1.6 (scaled), warm-up over 40 updates: "
                                            "100 % training")
-    times = []
     for b in rec["results"]["grid"]["batch_sizes"]:
         for eta in ("fixed", "scaled"):
             for warm in (False, True):
@@ -129,8 +130,6 @@ def test_panel_switches_cached_runs_quickly(rec):
                     assert "diverged" in cap
                 else:
                     assert f"test accuracy {run['test_acc']:.2f}" in cap
-                times.append(panel.last_seconds)
-    assert np.median(times) < 0.1  # blitted: ~11 ms on a quiet 2-core machine; generous for shared CI
 
 
 def test_panel_refuses_what_its_controls_do_not_offer(rec):
