@@ -210,6 +210,17 @@ def code_cells(path):
             if c.cell_type == "code" and c.source.strip()]
 
 
+def stored_panels(path):
+    """How many slider panels a notebook file shows: code cells whose stored outputs carry a panel's static
+    caption (``Panel._ipython_display_`` publishes it beside the widget view)."""
+    import nbformat
+
+    nb = nbformat.read(str(path), as_version=4)
+    return sum(1 for c in nb.cells if c.cell_type == "code"
+               and any("lecture-static-caption" in str(o.get("data", {}).get("text/html", ""))
+                       for o in c.get("outputs", [])))
+
+
 def runs_of(records, path):
     """The complete runs of notebook ``path`` among the cell records: one list of (cell index, record) per
     kernel that executed every code cell the app runs (all of them: the course template hides cells, it does

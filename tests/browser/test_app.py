@@ -26,7 +26,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from app_server import App, code_cells, runs_of
+from app_server import App, code_cells, runs_of, stored_panels
 from browser_page import CEILING_S, move_slider, panel_state
 from browser_servers import ARTIFACTS, copy_notebooks, notebook_paths, save_artifacts
 
@@ -137,10 +137,15 @@ def test_notebook_page(app, app_page, nb):
     bad = [t for t in pg.locator(STDERR).all_inner_texts() if re.search(r"Error|Exception|Warning", t)]
     assert not bad, f"{name}: errors or warnings in the page: {bad}"
 
-    # a slider redraws its picture
+    # every panel of the notebook is drawn (the widgets render after the cells: wait for them), and a slider
+    # redraws its picture
+    expected = stored_panels(nb)
+    pg.wait_for_function("(n) => document.querySelectorAll('.lecture-panel').length >= n", arg=expected,
+                         timeout=CEILING_S * 1000, polling=100)
     moved = None
     panels = pg.locator(".lecture-panel")
     n_panels = panels.count()
+    assert n_panels == expected, f"{name}: {n_panels} panels in the page, {expected} in the notebook"
     for k in range(n_panels):
         sliders = panels.nth(k).locator(".widget-slider")
         if sliders.count():
