@@ -84,8 +84,13 @@ portability: setup
 	$(BIN)/python scripts/portability.py
 
 # Re-execute notebooks in a fresh kernel and store their outputs (the only way outputs are made).
+# Then the Chinese edition: the catalogs (locale/zh_CN/*.po) follow the English cells (a changed cell turns
+# fuzzy), and notebooks/zh/ is built from them and executed; the build stops at a missing or fuzzy translation.
 notebooks: setup
 	$(BIN)/python scripts/execute_notebooks.py $(NB)
+	$(BIN)/python scripts/i18n.py update $(NB)
+	$(BIN)/python scripts/i18n.py build $(NB)
+	$(BIN)/python scripts/execute_notebooks.py $(if $(NB),$(addprefix notebooks/zh/,$(notdir $(NB))),notebooks/zh/*.ipynb)
 
 # Slide metadata (## heading = new slide) for presenting with jupyterlab-slideshow; run before make notebooks.
 slides: setup

@@ -2,9 +2,12 @@
 
 This is the only way stored outputs are made: never edit outputs by hand. Widget state is
 stored too, so a saved notebook shows its sliders and figures in JupyterLab without a kernel.
+A notebook under ``notebooks/zh/`` (the Chinese edition, built by ``scripts/i18n.py build``) runs with
+``LECTURE_LANG=zh`` in its kernel's environment.
 Usage: python scripts/execute_notebooks.py [notebooks/NN_name.ipynb ...]
 """
 import glob
+import os
 import sys
 import time
 from pathlib import Path
@@ -17,6 +20,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def execute(path):
     nb = nbformat.read(path, as_version=4)
+    if Path(path).parent.name == "zh":
+        os.environ["LECTURE_LANG"] = "zh"
+    else:
+        os.environ.pop("LECTURE_LANG", None)
     client = NotebookClient(nb, timeout=600, kernel_name="python3",
                             resources={"metadata": {"path": str(ROOT / "notebooks")}},
                             store_widget_state=True)
