@@ -14,6 +14,12 @@ the English ones.
     python scripts/i18n.py status              # per catalog: entries, translated, fuzzy, missing
     python scripts/i18n.py build [NB ...]      # write notebooks/zh/NB.ipynb from the catalogs (default: all)
     python scripts/i18n.py check               # exit 1 if a catalog is out of date with its notebook
+    python scripts/i18n.py messages            # extract lecture_utils' runtime messages (Babel) into
+                                               # lecture_utils/locale/zh_CN/<module>.po, keeping translations
+
+Runtime messages (what the code prints and draws) are the other half: ``lecture_utils.i18n._`` looks them up
+in ``lecture_utils/locale/zh_CN/*.po``, one catalog per module (``panels/batches.py`` →
+``panels_batches.po``).
 """
 from __future__ import annotations
 
@@ -129,9 +135,76 @@ def build(nb_path, out_dir=TARGET, po=None):
     return out
 
 
+RUNTIME_DIR = ROOT / "lecture_utils" / "locale" / "zh_CN"
+KEYWORDS = {"_": None, "ngettext": (1, 2)}
+
+
+def module_catalog_name(py_path):
+    rel = Path(py_path).resolve().relative_to(ROOT / "lecture_utils").with_suffix("")
+    return "_".join(rel.parts) + ".po"
+
+
+def extract_messages(py_path):
+    """The messages of one module, in order: ``[(msgid, lineno)]`` (an ngettext gives both forms)."""
+    from babel.messages.extract import extract_from_file
+
+    out, seen = [], set()
+    for lineno, message, _comments, _context in extract_from_file("python", str(py_path), keywords=KEYWORDS):
+        for m in (message if isinstance(message, tuple) else (message,)):
+            if m and m not in seen:
+                seen.add(m)
+                out.append((m, lineno))
+    return out
+
+
+def update_messages():
+    """Bring every module's runtime catalog up to date: new messages are added untranslated, translations
+    of messages still in the code are kept, messages gone from the code become obsolete."""
+    RUNTIME_DIR.mkdir(parents=True, exist_ok=True)
+    summary = {}
+    for py in sorted((ROOT / "lecture_utils").rglob("*.py")):
+        msgs = extract_messages(py)
+        path = RUNTIME_DIR / module_catalog_name(py)
+        if not msgs and not path.exists():
+            continue
+        old = ({e.msgid: e for e in polib.pofile(str(path), wrapwidth=0) if not e.obsolete}
+               if path.exists() else {})
+        po = polib.POFile(wrapwidth=0)
+        po.metadata = dict(HEADER)
+        for m, lineno in msgs:
+            e = old.pop(m, None) or polib.POEntry(msgid=m, msgstr="")
+            e.occurrences = [(str(py.relative_to(ROOT)), str(lineno))]
+            po.append(e)
+        for e in old.values():
+            if e.msgstr:
+                e.obsolete = True
+                po.append(e)
+        po.save(str(path))
+        summary[path.name] = counts(po)
+    return summary
+
+
+def runtime_problems():
+    """Messages in the code without a (non-fuzzy) translation, one line each."""
+    problems = []
+    for py in sorted((ROOT / "lecture_utils").rglob("*.py")):
+        msgs = extract_messages(py)
+        if not msgs:
+            continue
+        path = RUNTIME_DIR / module_catalog_name(py)
+        entries = ({e.msgid: e for e in polib.pofile(str(path), wrapwidth=0) if not e.obsolete}
+                   if path.exists() else {})
+        for m, lineno in msgs:
+            e = entries.get(m)
+            if e is None or not e.msgstr or "fuzzy" in e.flags:
+                what = "no entry" if e is None else "fuzzy" if e.msgstr else "not translated"
+                problems.append(f"{py.relative_to(ROOT)}:{lineno}: {what}: {m[:60]!r}")
+    return problems
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("command", choices=["update", "status", "build", "check"])
+    ap.add_argument("command", choices=["update", "status", "build", "check", "messages"])
     ap.add_argument("notebooks", nargs="*", help="notebook names or paths (default: all)")
     args = ap.parse_args(argv)
     chosen = notebooks()
@@ -139,6 +212,10 @@ def main(argv=None):
         names = {Path(n).stem for n in args.notebooks}
         chosen = [p for p in chosen if p.stem in names]
     rc = 0
+    if args.command == "messages":
+        for name, c in update_messages().items():
+            print(f"lecture_utils/locale/zh_CN/{name}: {c}")
+        return 0
     for nb_path in chosen:
         po = load(nb_path)
         if args.command == "update":
