@@ -26,6 +26,7 @@ import numpy as np
 
 from . import _validate as _v
 from .data import N_TRAIN, updates_per_epoch
+from .i18n import _, ngettext
 from .landscapes import SADDLE
 from .noise import finite_population_factor
 from .optim import momentum_path
@@ -78,10 +79,12 @@ def _finite_real(value):
 def _not_a_number(name, value):
     """The ❌ line for an answer that should have been a number (see :func:`_finite_real`)."""
     if isinstance(value, (str, bytes)):
-        return _say(False, f"{name} is the text {value!r}: write the number without quotes.")
+        return _say(False, _("{name} is the text {value!r}: write the number without quotes.").format(
+            name=name, value=value))
     if isinstance(value, (float, np.floating)) and not np.isfinite(value):
-        return _say(False, f"{name} is {_format_value(value)}: your computation diverged or divided by zero.")
-    return _say(False, f"{name} should be one number; got {_kind(value)}.")
+        return _say(False, _("{name} is {value}: your computation diverged or divided by zero.").format(
+            name=name, value=_format_value(value)))
+    return _say(False, _("{name} should be one number; got {kind}.").format(name=name, kind=_kind(value)))
 
 
 def _kind(value):
@@ -89,14 +92,15 @@ def _kind(value):
     if value is None:
         return "None"
     if callable(value) and not isinstance(value, type):
-        return f"the function {getattr(value, '__name__', '?')}"
+        return _("the function {name}").format(name=getattr(value, '__name__', '?'))
     if isinstance(value, (tuple, list)):
-        return f"a {type(value).__name__} of {len(value)} value{'s' if len(value) != 1 else ''}"
+        return ngettext("a {type} of {n} value", "a {type} of {n} values", len(value)).format(
+            type=type(value).__name__, n=len(value))
     if isinstance(value, (str, bytes)):
-        return f"the text {value[:40]!r}"
+        return _("the text {text!r}").format(text=value[:40])
     if isinstance(value, (numbers.Number, np.ndarray)):
         return _format_value(value)
-    return f"a {type(value).__name__}"
+    return _("a {type}").format(type=type(value).__name__)
 
 
 _NP_SCALAR = re.compile(r"np\.(?:float|int|uint|bool_?)\d*\(([^()]*)\)")
@@ -104,12 +108,14 @@ _NP_SCALAR = re.compile(r"np\.(?:float|int|uint|bool_?)\d*\(([^()]*)\)")
 
 def _say(ok, text):
     text = _NP_SCALAR.sub(r"\1", text)  # never show np.float64(...) to a learner
+    text = text.replace("。 ", "。")     # Chinese sentences joined with " " (English has no "。")
     print(("✅ " if ok else "❌ ") + text)
     return ok
 
 
 def _todo(what):
-    print(f"⏳ not done yet: {what}")
+    """Print the ⏳ line; ``what`` (already translated) says what is left to do."""
+    print("⏳ " + _("not done yet: {what}").format(what=what))
     return None
 
 
@@ -142,9 +148,10 @@ def never_raises(check):
             try:
                 result = check(*args, **kwargs)
             except NotImplementedError:
-                result = _todo("replace the NotImplementedError (or ...) by your code and run the cell again")
+                result = _todo(_("replace the NotImplementedError (or ...) by your code and run the cell "
+                                 "again"))
             except RecursionError:
-                error = "your function calls itself without end (RecursionError)"
+                error = _("your function calls itself without end (RecursionError)")
             except Exception as exc:  # noqa: BLE001  (a learner's bug is reported, never raised)
                 error = _error_text(exc, args, kwargs)
         lines = buf.getvalue().splitlines()
@@ -152,7 +159,8 @@ def never_raises(check):
         stub = bool(args) and (args[0] is None or args[0] is Ellipsis) and _first_is_answer(sig)
         if stub and (error is not None or result is not None):   # the stub (None / ...) is not an answer
             lines = [ln for ln in lines if not ln.startswith(VERDICTS)]
-            lines.append("⏳ not done yet: replace None (or ...) by your answer and run the cell again")
+            lines.append("⏳ " + _("not done yet: {what}").format(
+                what=_("replace None (or ...) by your answer and run the cell again")))
             result, error = None, None
         elif error is not None:
             lines = [ln for ln in lines if not ln.startswith(VERDICTS)]
@@ -160,12 +168,12 @@ def never_raises(check):
             result = False
         elif result is True and _text_number_arg(sig, args, kwargs):
             lines = [ln for ln in lines if not ln.startswith(VERDICTS)]
-            lines.append(f"❌ {_text_number_arg(sig, args, kwargs)!r} is text: write the number without "
-                         f"quotes.")
+            lines.append("❌ " + _("{text!r} is text: write the number without quotes.").format(
+                text=_text_number_arg(sig, args, kwargs)))
             result = False
         elif not said:
-            lines.append({True: "✅ correct.", False: "❌ not right yet.", None: "⏳ not done yet."}.get(
-                result, "❌ not right yet."))
+            lines.append({True: "✅ " + _("correct."), None: "⏳ " + _("not done yet.")}.get(
+                result, "❌ " + _("not right yet.")))
         if result is not None and not isinstance(result, bool):
             result = bool(result) if isinstance(result, (np.bool_, int)) else False
         if lines:
@@ -183,12 +191,14 @@ def _error_text(exc, args, kwargs):
     msg = str(exc).splitlines()[0][:160] if str(exc) else ""
     learner_fns = [a for a in list(args) + list(kwargs.values()) if callable(a)]
     if _raised_in(exc.__traceback__, learner_fns):
-        return f"your function raised {name}: {msg} — fix it and run the cell again"
+        return _("your function raised {name}: {msg} — fix it and run the cell again").format(
+            name=name, msg=msg)
     if isinstance(exc, TypeError) and "not callable" in msg and args and not callable(args[0]):
-        return f"{_kind(args[0])} is not a function: define it with def and pass its name"
-    given = ", ".join(_kind(a) for a in args[:1]) or "nothing"
-    return (f"your answer ({given}) cannot be checked ({name}: {msg}); "
-            "give what the exercise asks for (see the comment in the cell)")
+        return _("{kind} is not a function: define it with def and pass its name").format(
+            kind=_kind(args[0]))
+    given = ", ".join(_kind(a) for a in args[:1]) or _("nothing")
+    return _("your answer ({given}) cannot be checked ({name}: {msg}); give what the exercise asks for (see "
+             "the comment in the cell)").format(given=given, name=name, msg=msg)
 
 
 def _first_is_answer(sig):
@@ -213,14 +223,15 @@ def check_number(name, value, expected, *, rtol=0.0, atol=0.0, hint=""):
     """Compare a number the learner computed with the value the course computes (|value − expected| ≤
     atol + rtol·|expected|). Text such as ``'8'``, NaN and inf are never right."""
     if value is None or value is Ellipsis:
-        return _todo(f"replace ... with your value of {name}")
+        return _todo(_("replace ... with your value of {name}").format(name=name))
     v = _finite_real(value)
     if v is None:
         return _not_a_number(name, value)
     ok = bool(np.isclose(v, float(expected), rtol=rtol, atol=atol))
     if ok:
-        return _say(True, f"{name} = {_format_value(v)}: correct.")
-    return _say(False, f"{name} = {_format_value(v)} is not right. {hint}".strip())
+        return _say(True, _("{name} = {value}: correct.").format(name=name, value=_format_value(v)))
+    return _say(False, _("{name} = {value} is not right. {hint}").format(
+        name=name, value=_format_value(v), hint=hint).strip())
 
 
 #: The library functions notebook 01's Exercise 1 asks the learner to write, not to call.
@@ -232,7 +243,7 @@ def _uses_library_batches(fn):
     functions included) names ``epoch_batches`` or ``batch_assignment``."""
     from . import data
 
-    for _ in range(10):   # functools.partial(...) and @wraps chains down to a function with code
+    for _step in range(10):   # functools.partial(...) and @wraps chains down to a function with code
         if fn is data.epoch_batches or fn is data.batch_assignment:
             return True
         if fn is None or getattr(fn, "__code__", None) is not None:
@@ -257,58 +268,59 @@ def check_epoch_batches(fn, n_examples=23, batch_size=5):
     is to write it.
     """
     if _uses_library_batches(fn):
-        return _say(False, "your function hands the work to the library's epoch_batches (or "
-                           "batch_assignment): write it yourself — a permutation of 0…n−1, cut into pieces.")
+        return _say(False, _("your function hands the work to the library's epoch_batches (or "
+                             "batch_assignment): write it yourself — a permutation of 0…n−1, cut into "
+                             "pieces."))
     try:
         first = fn(n_examples, batch_size, 0, 0)
     except NotImplementedError:
-        return _todo("write the body of the function")
+        return _todo(_("write the body of the function"))
     if first is None:
-        return _todo("your function returns None — make it return a list of index arrays")
+        return _todo(_("your function returns None — make it return a list of index arrays"))
     batches = [np.asarray(b).ravel() for b in first]
     sizes = [len(b) for b in batches]
     rest = n_examples % batch_size
     want = [batch_size] * (n_examples // batch_size) + ([rest] if rest else [])
     if sizes != want:
-        return _say(False, f"batch sizes {sizes}; expected {want} (the last batch holds the remainder).")
+        return _say(False, _("batch sizes {sizes}; expected {want} (the last batch holds the remainder).")
+                    .format(sizes=sizes, want=want))
     flat = np.concatenate(batches)
     if sorted(flat.tolist()) != list(range(n_examples)):
-        return _say(False, "an epoch must use every example exactly once (no repeats, none missing).")
+        return _say(False, _("an epoch must use every example exactly once (no repeats, none missing)."))
     if flat.tolist() == list(range(n_examples)):
-        return _say(False, "the examples come in order 0, 1, 2, …: shuffle them.")
+        return _say(False, _("the examples come in order 0, 1, 2, …: shuffle them."))
     second = np.concatenate([np.asarray(b).ravel() for b in fn(n_examples, batch_size, 0, 1)])
     if np.array_equal(flat, second):
-        return _say(False, "epoch 1 has the same order as epoch 0: reshuffle every epoch.")
+        return _say(False, _("epoch 1 has the same order as epoch 0: reshuffle every epoch."))
     again = np.concatenate([np.asarray(b).ravel() for b in fn(n_examples, batch_size, 0, 0)])
     if not np.array_equal(flat, again):
-        return _say(False, "the same (seed, epoch) must give the same batches: seed your generator with "
-                           "both.")
-    return _say(True, f"every example once per epoch, batch sizes {sizes}, reshuffled each epoch, "
-                      f"reproducible.")
+        return _say(False, _("the same (seed, epoch) must give the same batches: seed your generator with "
+                             "both."))
+    return _say(True, _("every example once per epoch, batch sizes {sizes}, reshuffled each epoch, "
+                        "reproducible.").format(sizes=sizes))
 
 
 def check_updates_per_epoch(value, n_examples=N_TRAIN, batch_size=300):
     """Notebook 01 Ex2a: updates in one epoch, ⌈N/B⌉ (the last, smaller batch is an update too)."""
     if value is None or value is Ellipsis:
-        return _todo("replace ... with your number of updates per epoch")
+        return _todo(_("replace ... with your number of updates per epoch"))
     v = _finite_real(value)
     if v is None:
-        return _not_a_number("updates per epoch", value)
+        return _not_a_number(_("updates per epoch"), value)
     n, b = int(n_examples), int(batch_size)
     want = updates_per_epoch(n, b)
+    fv = _format_value(v)
     if v == want:
-        return _say(True, f"{_format_value(v)} updates per epoch at B = {b}: {n // b} full batches and one "
-                          f"of "
-                          f"{n % b}.")
+        return _say(True, _("{v} updates per epoch at B = {b}: {full} full batches and one of {rest}.")
+                    .format(v=fv, b=b, full=n // b, rest=n % b))
     if v != round(v):
-        return _say(False, f"{_format_value(v)} is not a whole number of updates: each batch, however small, "
-                           f"is one "
-                           f"update.")
+        return _say(False, _("{v} is not a whole number of updates: each batch, however small, is one "
+                             "update.").format(v=fv))
     if v == n // b and n % b:
-        return _say(False, f"{_format_value(v)} leaves {n % b} examples out of the epoch: what happens to "
-                           f"them?")
-    return _say(False, f"{_format_value(v)} updates is not right: count the batches an epoch of N = {n} is "
-                       f"cut into.")
+        return _say(False, _("{v} leaves {rest} examples out of the epoch: what happens to them?").format(
+            v=fv, rest=n % b))
+    return _say(False, _("{v} updates is not right: count the batches an epoch of N = {n} is cut into.")
+                .format(v=fv, n=n))
 
 
 def check_epochs_in_time(value, record, batch_size=512, seconds=1.0):
@@ -317,10 +329,10 @@ def check_epochs_in_time(value, record, batch_size=512, seconds=1.0):
     digits). The forgotten ceiling, seconds / (t·N/B) (2.4 % more at B = 512), is checked first and
     gets its own hint, as in part (a)."""
     if value is None or value is Ellipsis:
-        return _todo("replace ... with your number of epochs")
+        return _todo(_("replace ... with your number of epochs"))
     v = _finite_real(value)
     if v is None:
-        return _not_a_number("epochs", value)
+        return _not_a_number(_("epochs"), value)
     res = record["results"]
     b = int(batch_size)
     t = float(res["per_update_s"][res["batch_sizes"].index(b)])
@@ -328,19 +340,19 @@ def check_epochs_in_time(value, record, batch_size=512, seconds=1.0):
     k = updates_per_epoch(n, b)
     want = seconds / (t * k)
     no_ceiling = seconds * b / (t * n)
+    v3, secs = _format_value(v, 3), _format_value(seconds)
     if n % b and np.isclose(v, no_ceiling, rtol=0.005):
-        return _say(False, f"{_format_value(v, 3)} epochs counts N/B = {_format_value(n / b, 4)} updates per "
-                           "epoch: a batch is an update even when it is smaller — round up.")
+        return _say(False, _("{v} epochs counts N/B = {nb} updates per epoch: a batch is an update even when "
+                             "it is smaller — round up.").format(v=v3, nb=_format_value(n / b, 4)))
     if np.isclose(v, want, rtol=0.01):
-        return _say(True, f"{_format_value(v, 3)} epochs in {_format_value(seconds)} s at B = {b}.")
+        return _say(True, _("{v} epochs in {s} s at B = {b}.").format(v=v3, s=secs, b=b))
     if np.isclose(v, seconds / t, rtol=0.03):
-        return _say(False, f"{_format_value(v, 3)} is the number of updates in {_format_value(seconds)} s, "
-                           f"not of epochs.")
+        return _say(False, _("{v} is the number of updates in {s} s, not of epochs.").format(v=v3, s=secs))
     if np.isclose(v, seconds / (t * n), rtol=0.03):
-        return _say(False, f"{_format_value(v, 3)} is not right: how many updates does one epoch at B = {b} "
-                           f"make?")
-    return _say(False, f"{_format_value(v, 3)} is not right: divide the time by the time of one epoch "
-                       "(time per update × updates per epoch).")
+        return _say(False, _("{v} is not right: how many updates does one epoch at B = {b} make?").format(
+            v=v3, b=b))
+    return _say(False, _("{v} is not right: divide the time by the time of one epoch (time per update × "
+                         "updates per epoch).").format(v=v3))
 
 
 def check_stable_lr_prediction(prediction):
@@ -350,18 +362,17 @@ def check_stable_lr_prediction(prediction):
     from .toy_sgd import largest_stable_lr
 
     if prediction is None or prediction is Ellipsis:
-        return _todo("replace ... with 'smaller', 'same' or 'larger'")
+        return _todo(_("replace ... with 'smaller', 'same' or 'larger'"))
     if not isinstance(prediction, str) or prediction.strip().lower() not in ("smaller", "same", "larger"):
-        return _say(False, f"answer with one of the words 'smaller', 'same' or 'larger'; got "
-                           f"{_kind(prediction)}.")
+        return _say(False, _("answer with one of the words 'smaller', 'same' or 'larger'; got {kind}.")
+                    .format(kind=_kind(prediction)))
     one, full = largest_stable_lr(1), largest_stable_lr(20)
     truth = "smaller" if one < full else ("larger" if one > full else "same")
     if prediction.strip().lower() == truth:
-        return _say(True, f"{truth}: on the toy the largest stable η is {one:.2f} at B = 1 and {full:.2f} at "
-                          f"B = 20 "
-                          "— check it with the sliders.")
-    return _say(False, f"'{prediction}' is not what the toy shows: set B = 20, raise η until the figure says "
-                       "'diverged', then do the same at B = 1.")
+        return _say(True, _("{truth}: on the toy the largest stable η is {one:.2f} at B = 1 and {full:.2f} "
+                            "at B = 20 — check it with the sliders.").format(truth=truth, one=one, full=full))
+    return _say(False, _("'{prediction}' is not what the toy shows: set B = 20, raise η until the figure "
+                         "says 'diverged', then do the same at B = 1.").format(prediction=prediction))
 
 
 # ----------------------------------------------------------------------------- notebook 05 (momentum)
@@ -378,40 +389,40 @@ def check_momentum_step(step_fn):
     """Exercise 1: ``step_fn(theta, m, g, lr, beta) -> (theta_new, m_new)`` must be the lecture's rule
     m_new = β·m − η·g, θ_new = θ + m_new. Checked on random inputs and on a 40-step path of a quadratic."""
     rng = np.random.default_rng(5)
-    for _ in range(5):
+    for _trial in range(5):
         theta, m, g = rng.standard_normal((3, 3))
         lr, beta = float(rng.uniform(0.01, 0.5)), float(rng.uniform(0, 0.95))
         out, err = _call_learner(step_fn, theta.copy(), m.copy(), g.copy(), lr, beta)
         if err:
-            return _say(False, f"your step raised {err}")
+            return _say(False, _("your step raised {err}").format(err=err))
         if out is None:
-            return _todo("fill in momentum_step in this cell and run it again")
+            return _todo(_("fill in momentum_step in this cell and run it again"))
         try:
             theta_new, m_new = (np.asarray(v, dtype=float) for v in out)
         except (TypeError, ValueError):
-            return _say(False, "return two arrays: (theta_new, m_new)")
+            return _say(False, _("return two arrays: (theta_new, m_new)"))
         want_m = beta * m - lr * g
         if theta_new.shape != theta.shape or m_new.shape != m.shape:
-            return _say(False, f"theta_new and m_new must have the shape of theta {theta.shape}")
+            return _say(False, _("theta_new and m_new must have the shape of theta {shape}").format(
+                shape=theta.shape))
         if not np.allclose(m_new, want_m, atol=1e-12):
             if np.allclose(m_new, beta * m + g):
-                return _say(False, "that is PyTorch's buffer v = βv + g; the lecture's movement includes −η: "
-                                   "m = β·m − η·g")
-            return _say(False, f"m_new is off: for β = {beta:.2f}, η = {lr:.2f} expected "
-                               f"{np.round(want_m, 3)}, "
-                               f"got {np.round(m_new, 3)}")
+                return _say(False, _("that is PyTorch's buffer v = βv + g; the lecture's movement includes "
+                                     "−η: m = β·m − η·g"))
+            return _say(False, _("m_new is off: for β = {beta:.2f}, η = {lr:.2f} expected {want}, got {got}")
+                        .format(beta=beta, lr=lr, want=np.round(want_m, 3), got=np.round(m_new, 3)))
         if not np.allclose(theta_new, theta + want_m, atol=1e-12):
-            return _say(False, "θ_new should be θ + m_new (the new movement, not the old one)")
+            return _say(False, _("θ_new should be θ + m_new (the new movement, not the old one)"))
     a = np.diag([0.2, 1.0])
     theta, m = np.array([1.0, -1.0]), np.zeros(2)
-    for _ in range(40):
+    for _step in range(40):
         theta, m = (np.asarray(v, float) for v in step_fn(theta, m, a @ theta, 0.3, 0.8))
     ref = momentum_path(lambda th: a @ th, [1.0, -1.0], lr=0.3, beta=0.8, steps=40)[-1]
     if not np.allclose(theta, ref, atol=1e-10):
-        return _say(False, "single steps are right but 40 steps drift from momentum_path: is m carried from "
-                           "step to step?")
-    return _say(True, f"correct: 40 of your steps land on θ = {np.round(theta, 4)}, the same as "
-                      f"momentum_path.")
+        return _say(False, _("single steps are right but 40 steps drift from momentum_path: is m carried "
+                             "from step to step?"))
+    return _say(True, _("correct: 40 of your steps land on θ = {theta}, the same as momentum_path.").format(
+        theta=np.round(theta, 4)))
 
 
 #: Exercise 1 of notebook 05: a ball on the bowl L = ½θ² (g = θ) with η = 0.1 and a β the learner reads off
@@ -429,7 +440,7 @@ def check_mystery_beta(beta):
     """Exercise 1 (notebook 05): the β of :func:`mystery_path`. From m¹ = θ¹ − θ⁰, m² = θ² − θ¹ and
     m² = β·m¹ − η·g¹ with g¹ = θ¹: β = (m² + η·θ¹)/m¹. Each usual slip gets its own hint."""
     if beta is None or beta is Ellipsis:
-        return _todo("replace None by your β (a number, or a formula of theta[0], theta[1], theta[2])")
+        return _todo(_("replace None by your β (a number, or a formula of theta[0], theta[1], theta[2])"))
     v = _finite_real(beta)
     if v is None:
         return _not_a_number("beta", beta)
@@ -441,61 +452,70 @@ def check_mystery_beta(beta):
         return bool(np.isclose(v, x, atol=5e-3))
 
     if near(want):
-        return _say(True, f"β = {_format_value(v, 3)}: correct. The movement m² = θ² − θ¹ = {m2:.2f} is "
-                          f"β·m¹ − η·g¹ = {want:g}·({m1:.2f}) − {lr:g}·{th[1]:.2f}.")
+        return _say(True, _("β = {beta}: correct. The movement m² = θ² − θ¹ = {m2:.2f} is β·m¹ − η·g¹ = "
+                            "{want:g}·({m1:.2f}) − {lr:g}·{theta1:.2f}.").format(
+            beta=_format_value(v, 3), m2=m2, want=want, m1=m1, lr=lr, theta1=th[1]))
     if near(m2 / m1):
-        return _say(False, "that is m²/m¹, the ratio of two movements: but m² holds the gradient step −η·g¹ "
-                           "as well. Take it out before you divide.")
+        return _say(False, _("that is m²/m¹, the ratio of two movements: but m² holds the gradient step "
+                             "−η·g¹ as well. Take it out before you divide."))
     if near(th[2] / th[1]) or near(th[1] / th[0]):
-        return _say(False, "that is a ratio of positions θ; the rule's memory acts on the movements "
-                           "m = θᵗ − θᵗ⁻¹.")
+        return _say(False, _("that is a ratio of positions θ; the rule's memory acts on the movements "
+                             "m = θᵗ − θᵗ⁻¹."))
     if near((m2 + lr * th[2]) / m1):
-        return _say(False, "the gradient of step 2 is taken where that step starts, at θ¹ (g¹ = θ¹), not at "
-                           "θ².")
+        return _say(False, _("the gradient of step 2 is taken where that step starts, at θ¹ (g¹ = θ¹), not "
+                             "at θ²."))
     if near((m2 - lr * th[1]) / m1):
-        return _say(False, "check the sign of the gradient step: the rule subtracts η·g.")
+        return _say(False, _("check the sign of the gradient step: the rule subtracts η·g."))
     if near(0.0):
-        return _say(False, "β = 0 is gradient descent: it would move to θ² = 0.81, not "
-                           f"{th[2]:.2f}.")
+        return _say(False, _("β = 0 is gradient descent: it would move to θ² = 0.81, not {theta2:.2f}.")
+                    .format(theta2=th[2]))
     if v < 0 or v >= 1:
-        return _say(False, f"β = {_format_value(v)}: the rule's β lies between 0 and 1. Write m¹ and m² from "
-                           "the positions first.")
-    return _say(False, f"β = {_format_value(v)} does not reproduce θ² = {th[2]:.2f}: write m¹ = θ¹ − θ⁰, "
-                       "m² = θ² − θ¹, and put them into m² = β·m¹ − η·g¹.")
+        return _say(False, _("β = {beta}: the rule's β lies between 0 and 1. Write m¹ and m² from the "
+                             "positions first.").format(beta=_format_value(v)))
+    return _say(False, _("β = {beta} does not reproduce θ² = {theta2:.2f}: write m¹ = θ¹ − θ⁰, m² = θ² − θ¹, "
+                         "and put them into m² = β·m¹ − η·g¹.").format(beta=_format_value(v), theta2=th[2]))
 
 
 def check_stop_prediction(prediction, lr=0.1, theta0=4.0):
     """Exercise 3: ``prediction`` maps β → 'local' or 'global' (where the ball started at θ⁰ = 4 with
     η = 0.1 is after 600 steps). Compared with the simulation."""
     if prediction is None or (isinstance(prediction, dict) and any(v is None for v in prediction.values())):
-        return _todo("replace every None in this cell by 'local' or 'global' and run it again")
+        return _todo(_("replace every None in this cell by 'local' or 'global' and run it again"))
     if not isinstance(prediction, dict):
-        return _say(False, f"prediction should be a dict β → 'local' or 'global'; got {_kind(prediction)}.")
+        return _say(False, _("prediction should be a dict β → 'local' or 'global'; got {kind}.").format(
+            kind=_kind(prediction)))
     wrong = []
     for beta, guess in sorted(prediction.items()):
         if guess not in ("local", "global"):
-            return _say(False, f"answers must be 'local' or 'global'; got {guess!r} for β = {beta}")
+            return _say(False, _("answers must be 'local' or 'global'; got {guess!r} for β = {beta}").format(
+                guess=guess, beta=beta))
         truth = where_ball_stops(lr, float(beta), theta0)
         if truth != guess:
-            wrong.append(f"β = {beta}: you said {guess}, the ball ends in the {truth} minimum")
+            if truth == "local":
+                line = _("β = {beta}: you said {guess}, the ball ends in the local minimum")
+            elif truth == "global":
+                line = _("β = {beta}: you said {guess}, the ball ends in the global minimum")
+            else:
+                line = _("β = {beta}: you said {guess}, the ball ends in the {truth} minimum")
+            wrong.append(line.format(beta=beta, guess=guess, truth=truth))
     if wrong:
-        return _say(False, "not quite:\n  " + "\n  ".join(wrong) + "\nMove the β slider of the panel below "
-                                                                   "to see why.")
-    return _say(True, f"correct for all {len(prediction)} values of β.")
+        return _say(False, _("not quite:") + "\n  " + "\n  ".join(wrong) + "\n"
+                    + _("Move the β slider of the panel below to see why."))
+    return _say(True, _("correct for all {n} values of β.").format(n=len(prediction)))
 
 
 def check_ema_alpha(alpha, eta=0.01, beta=0.9):
     """Exercise 2: the EMA form's α that gives the same path as the lecture's rule at (η, β): α = η/(1−β)."""
     if alpha is None:
-        return _todo("replace None in this cell by your α and run it again")
+        return _todo(_("replace None in this cell by your α and run it again"))
     want = eta / (1 - beta)
     if not np.isclose(float(alpha), want, rtol=1e-9):
         if np.isclose(float(alpha), eta * (1 - beta)):
-            return _say(False, "other way round: the EMA form multiplies g by (1 − β), so α must be larger "
-                               "than η.")
-        return _say(False, f"not quite: compare the two updates; with η = {eta}, β = {beta} the EMA step is "
-                           f"not {alpha}.")
-    return _say(True, f"correct: α = η/(1 − β) = {want:g}.")
+            return _say(False, _("other way round: the EMA form multiplies g by (1 − β), so α must be larger "
+                                 "than η."))
+        return _say(False, _("not quite: compare the two updates; with η = {eta}, β = {beta} the EMA step is "
+                             "not {alpha}.").format(eta=eta, beta=beta, alpha=alpha))
+    return _say(True, _("correct: α = η/(1 − β) = {want:g}.").format(want=want))
 
 
 def check_torch_lr(lr, alpha=0.1, beta=0.9, steps=50):
@@ -508,25 +528,28 @@ def check_torch_lr(lr, alpha=0.1, beta=0.9, steps=50):
     if v is None:
         return _not_a_number("lr", lr)
     if v <= 0:
-        return _say(False, f"lr = {_format_value(v)}: a learning rate is positive.")
+        return _say(False, _("lr = {lr}: a learning rate is positive.").format(lr=_format_value(v)))
     a = np.diag([0.2, 1.0])
-    theirs, _ = convention_path(lambda th: a @ th, [1.0, -1.0], convention="ema", lr=alpha, beta=beta,
-                                steps=steps)
+    theirs, _velocities = convention_path(lambda th: a @ th, [1.0, -1.0], convention="ema", lr=alpha,
+                                          beta=beta, steps=steps)
     yours = momentum_path(lambda th: a @ th, [1.0, -1.0], lr=v, beta=beta, steps=steps)
     gap = float(np.max(np.abs(yours - theirs))) if np.all(np.isfinite(yours)) else float("inf")
     want = alpha * (1 - beta)
     if np.isclose(v, want, rtol=1e-6) and gap < 1e-9:
-        return _say(True, f"lr = {_format_value(v)}: torch's path and the paper's agree (to 1e-9) over "
-                          f"{steps} steps.")
-    far = f"with lr = {_format_value(v)} the two paths are up to {gap:.2g} apart within {steps} steps"
+        return _say(True, _("lr = {lr}: torch's path and the paper's agree (to 1e-9) over {steps} steps.")
+                    .format(lr=_format_value(v), steps=steps))
+    far = dict(lr=_format_value(v), gap=gap, steps=steps)
     if np.isclose(v, alpha):
-        return _say(False, f"{far}. The same number in both forms is not the same step: write the movement "
-                           f"of "
-                           "each form and compare the factor in front of g.")
+        return _say(False, _("with lr = {lr} the two paths are up to {gap:.2g} apart within {steps} steps. "
+                             "The same number in both forms is not the same step: write the movement of each "
+                             "form and compare the factor in front of g.").format(**far))
     if np.isclose(v, alpha / (1 - beta)):
-        return _say(False, f"{far}. Your steps are too long: in the EMA form g enters v with a factor (1 − "
-                           f"β).")
-    return _say(False, f"{far}. Unroll one step of each form from m = 0 and match the factor in front of g.")
+        return _say(False, _("with lr = {lr} the two paths are up to {gap:.2g} apart within {steps} steps. "
+                             "Your steps are too long: in the EMA form g enters v with a factor (1 − β).")
+                    .format(**far))
+    return _say(False, _("with lr = {lr} the two paths are up to {gap:.2g} apart within {steps} steps. "
+                         "Unroll one step of each form from m = 0 and match the factor in front of g.")
+                .format(**far))
 
 
 # ----------------------------------------------------------------------------- notebook 02 (noisy gradients)
@@ -548,47 +571,47 @@ def check_batch_noise(value, batch_size=8, *, n_examples=64, sigma=4.0, rtol=0.0
     each get their own hint, none of which states the value.
     """
     if value is None or value is Ellipsis:
-        return _todo("set my_std in this cell to your number and run the cell again")
+        return _todo(_("set my_std in this cell to your number and run the cell again"))
     if isinstance(value, (str, bytes)):
-        return _say(False, "my_std should be a number, not a string (remove the quotes)")
+        return _say(False, _("my_std should be a number, not a string (remove the quotes)"))
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError, OverflowError):
-        return _say(False, f"my_std should be one number; got a {type(value).__name__}")
+        return _say(False, _("my_std should be one number; got a {type}").format(type=type(value).__name__))
     if arr.size != 1:
-        return _say(False, f"my_std should be one number; got {arr.size} numbers")
+        return _say(False, _("my_std should be one number; got {n} numbers").format(n=arr.size))
     v = float(arr.reshape(()))
     if not np.isfinite(v):
-        return _say(False, f"my_std is {v}: it should be a finite number")
+        return _say(False, _("my_std is {v}: it should be a finite number").format(v=v))
     if v < 0:
-        return _say(False, f"my_std = {v:.3f} is negative; a standard deviation is ≥ 0")
+        return _say(False, _("my_std = {v:.3f} is negative; a standard deviation is ≥ 0").format(v=v))
     want = batch_gradient_std(batch_size, n_examples, sigma)
     if abs(v - want) <= rtol * want:
-        return _say(True, f"my_std = {v:.3f}: right (σ·√((N − B)/(B·(N − 1))) = {want:.3f} for B = "
-                          f"{batch_size}, "
-                          f"N = {n_examples}, σ = {sigma:g}).")
+        return _say(True, _("my_std = {v:.3f}: right (σ·√((N − B)/(B·(N − 1))) = {want:.3f} for B = {b}, "
+                            "N = {n}, σ = {sigma:g}).").format(v=v, want=want, b=batch_size, n=n_examples,
+                                                               sigma=sigma))
     near = lambda x: abs(v - x) <= 0.01 * abs(x)  # noqa: E731
     b, n = batch_size, n_examples
     if near(sigma / np.sqrt(b)):
-        hint = (f"that is the spread of a mean of B = {b} examples drawn independently (with replacement). "
-                f"Within "
-                f"an epoch a batch holds B *different* examples of the N = {n}: does that make its mean vary "
-                "more or less?")
+        hint = _("that is the spread of a mean of B = {b} examples drawn independently (with replacement). "
+                 "Within an epoch a batch holds B *different* examples of the N = {n}: does that make its "
+                 "mean vary more or less?").format(b=b, n=n)
     elif near(sigma**2 / b) or near(want**2):
-        hint = ("that looks like a variance (units of g²); the exercise asks for the standard deviation "
-                "(units of g).")
+        hint = _("that looks like a variance (units of g²); the exercise asks for the standard deviation "
+                 "(units of g).")
     elif near(sigma / b):
-        hint = ("the spread of a mean of B numbers does not shrink like 1/B: how does the variance of a mean "
-                "scale?")
+        hint = _("the spread of a mean of B numbers does not shrink like 1/B: how does the variance of a "
+                 "mean scale?")
     elif near(sigma):
-        hint = "that is the spread of one example's gradient (B = 1); a batch averages B of them."
+        hint = _("that is the spread of one example's gradient (B = 1); a batch averages B of them.")
     elif abs(v - np.sqrt(2 / np.pi) * want) <= rtol * want:
-        hint = ("that looks like the mean of |L_𝓑'(θ*)| (the panel's caption gives it); a standard deviation "
-                "is the root of the mean *square*, which is larger.")
+        hint = _("that looks like the mean of |L_𝓑'(θ*)| (the panel's caption gives it); a standard "
+                 "deviation is the root of the mean *square*, which is larger.")
     else:
-        hint = ("measure it to see how far off you are: the standard deviation of data.grad(theta_star, idx) "
-                f"over every batch idx of 1000 epochs of epoch_batches({n}, {b}, ...).")
-    return _say(False, f"my_std = {v:.3f} is not right: {hint}")
+        hint = _("measure it to see how far off you are: the standard deviation of "
+                 "data.grad(theta_star, idx) over every batch idx of 1000 epochs of "
+                 "epoch_batches({n}, {b}, ...).").format(n=n, b=b)
+    return _say(False, _("my_std = {v:.3f} is not right: {hint}").format(v=v, hint=hint))
 
 
 #: Hessians the classification exercise is checked on, with their types (tests check them against
@@ -647,37 +670,41 @@ def check_classifier(fn):
     of :data:`CLASSIFY_CASES`? A wrong case is named with what the learner's function said, never with
     the right kind."""
     if fn is None or fn is Ellipsis:
-        return _todo("define kind_of_point(H) in this cell and run it again")
+        return _todo(_("define kind_of_point(H) in this cell and run it again"))
     if not callable(fn):
-        return _say(False, f"kind_of_point should be a function H -> one of {KINDS}; got a "
-                           f"{type(fn).__name__}")
+        return _say(False, _("kind_of_point should be a function H -> one of {kinds}; got a {type}").format(
+            kinds=KINDS, type=type(fn).__name__))
     if _calls_answer_key(fn):
-        return _say(False, "kind_of_point hands the work to landscapes.classify_critical_point, the course's "
-                           "own classifier: write the test yourself from the signs of the eigenvalues "
-                           "(np.linalg.eigvalsh(H)).")
-    wrong = []
+        return _say(False, _("kind_of_point hands the work to landscapes.classify_critical_point, the "
+                             "course's own classifier: write the test yourself from the signs of the "
+                             "eigenvalues (np.linalg.eigvalsh(H))."))
+    wrong, wrong_h = [], []
     for h, want in CLASSIFY_CASES:
         got, err = _call_learner(fn, np.array(h))
         if err:
-            return _say(False, f"kind_of_point raised {err}")
+            return _say(False, _("kind_of_point raised {err}").format(err=err))
         if got is None or got is Ellipsis:
-            return _todo("kind_of_point returns nothing yet: finish its body in this cell")
+            return _todo(_("kind_of_point returns nothing yet: finish its body in this cell"))
         if not isinstance(got, str) or got.strip().lower() not in KINDS:
-            return _say(False, f"kind_of_point should return one of the strings {KINDS}; "
-                               f"got {_format_value(got)}")
+            return _say(False, _("kind_of_point should return one of the strings {kinds}; got {got}").format(
+                kinds=KINDS, got=_format_value(got)))
         if got.strip().lower() != want:
-            wrong.append(f"H = {np.round(h, 2).tolist()}: your function says {got.strip().lower()!r}")
+            wrong_h.append(h)
+            wrong.append(_("H = {h}: your function says {said!r}").format(h=np.round(h, 2).tolist(),
+                                                                          said=got.strip().lower()))
     if wrong:
+        shown = [np.round(w, 2).tolist() for w in wrong_h]
         zero = any(np.any(np.abs(np.linalg.eigvalsh(h)) < 1e-8) for h, want in CLASSIFY_CASES
-                   if any(f"H = {np.round(h, 2).tolist()}:" in w for w in wrong))
-        return _say(False, f"{len(wrong)} of {len(CLASSIFY_CASES)} Hessians misclassified:\n  "
-                    + "\n  ".join(wrong)
-                    + "\nLook at the signs of all the eigenvalues (np.linalg.eigvalsh), not at the entries "
-                      "of H."
-                    + (" An eigenvalue 0 is neither sign: what can the signs of the others still tell you? "
-                       "(Compare a tiny |λ| with a tolerance, e.g. 1e-8, not with 0: rounding.)"
-                       if zero else ""))
-    return _say(True, f"all {len(CLASSIFY_CASES)} critical points classified")
+                   if np.round(h, 2).tolist() in shown)
+        text = (_("{n} of {total} Hessians misclassified:").format(n=len(wrong), total=len(CLASSIFY_CASES))
+                + "\n  " + "\n  ".join(wrong) + "\n"
+                + _("Look at the signs of all the eigenvalues (np.linalg.eigvalsh), not at the entries "
+                    "of H."))
+        if zero:
+            text += _(" An eigenvalue 0 is neither sign: what can the signs of the others still tell you? "
+                      "(Compare a tiny |λ| with a tolerance, e.g. 1e-8, not with 0: rounding.)")
+        return _say(False, text)
+    return _say(True, _("all {n} critical points classified").format(n=len(CLASSIFY_CASES)))
 
 
 # ----------------------------------------------------------------------------- notebook 03 (generalization)
@@ -700,9 +727,9 @@ def _single_float(value):
 
 def _shape_or_type(value):
     if isinstance(value, np.ndarray):
-        return f"an array of shape {value.shape}"
+        return _("an array of shape {shape}").format(shape=value.shape)
     if isinstance(value, (str, bytes)):
-        return f"the text {value!r}"
+        return _("the text {text!r}").format(text=value)
     return type(value).__name__
 
 
@@ -713,7 +740,7 @@ POWER_ITERATION_CASES = {"A_min": (5.0, 2.0, 1.0, 0.5, -0.3, -1.0),
 
 
 def _symmetric_with_eigenvalues(eigenvalues, seed=3):
-    q, _ = np.linalg.qr(np.random.default_rng(seed).normal(size=(len(eigenvalues), len(eigenvalues))))
+    q, _r = np.linalg.qr(np.random.default_rng(seed).normal(size=(len(eigenvalues), len(eigenvalues))))
     return (q * np.asarray(eigenvalues)) @ q.T
 
 
@@ -732,31 +759,30 @@ def check_power_iteration(fn):
         except NotImplementedError:
             got = None
         except Exception as exc:  # a learner's bug: report it, do not crash the notebook
-            return _say(False, f"power_iteration raised {type(exc).__name__}: {exc}")
+            return _say(False, _("power_iteration raised {name}: {exc}").format(name=type(exc).__name__,
+                                                                                exc=exc))
         if _is_stub(got):
-            return _todo("power_iteration returns None")
+            return _todo(_("power_iteration returns None"))
         val = _single_float(got)
         if val is None:
-            return _say(False, f"power_iteration should return one finite number (the eigenvalue); got "
-                               f"{_shape_or_type(got)}")
+            return _say(False, _("power_iteration should return one finite number (the eigenvalue); got "
+                                 "{what}").format(what=_shape_or_type(got)))
         results[name] = (val, eig[0])
     (v1, w1), (v2, w2) = results["A_min"], results["A_saddle"]
+    eig_min = ", ".join(f"{e:g}" for e in POWER_ITERATION_CASES["A_min"])
+    eig_saddle = ", ".join(f"{e:g}" for e in POWER_ITERATION_CASES["A_saddle"])
     if abs(v1 - w1) >= 1e-3:
-        return _say(False, f"for the matrix with eigenvalues "
-                           f"{', '.join(f'{e:g}' for e in POWER_ITERATION_CASES['A_min'])} "
-                           f"you return {v1:.4f}: is v scaled to length 1 at every step, and do you use all "
-                           f"iters?")
+        return _say(False, _("for the matrix with eigenvalues {eigs} you return {v:.4f}: is v scaled to "
+                             "length 1 at every step, and do you use all iters?").format(eigs=eig_min, v=v1))
     if abs(v2 - w2) >= 1e-3:
         if abs(v2 + w2) < 1e-3:
-            return _say(False, f"right for the first matrix, but for the saddle (eigenvalues "
-                               f"{', '.join(f'{e:g}' for e in POWER_ITERATION_CASES['A_saddle'])}) you "
-                               f"return "
-                               f"{v2:.4f}: a length is never negative, an eigenvalue can be. What else can v "
-                               f"and A give?")
-        return _say(False, f"right for the first matrix, but for the saddle (eigenvalues "
-                           f"{', '.join(f'{e:g}' for e in POWER_ITERATION_CASES['A_saddle'])}) you return "
-                           f"{v2:.4f}.")
-    return _say(True, f"{v1:.4f} (exact 5) and, at the saddle, {v2:.4f} (exact −4): the sign is kept")
+            return _say(False, _("right for the first matrix, but for the saddle (eigenvalues {eigs}) you "
+                                 "return {v:.4f}: a length is never negative, an eigenvalue can be. What "
+                                 "else can v and A give?").format(eigs=eig_saddle, v=v2))
+        return _say(False, _("right for the first matrix, but for the saddle (eigenvalues {eigs}) you "
+                             "return {v:.4f}.").format(eigs=eig_saddle, v=v2))
+    return _say(True, _("{v1:.4f} (exact 5) and, at the saddle, {v2:.4f} (exact −4): the sign is kept")
+                .format(v1=v1, v2=v2))
 
 
 def check_rise(fn):
@@ -772,13 +798,13 @@ def check_rise(fn):
         except NotImplementedError:
             return None, None
         except Exception as exc:  # a learner's bug: report it, do not crash the notebook
-            return None, f"predicted_rise raised {type(exc).__name__}: {exc}"
+            return None, _("predicted_rise raised {name}: {exc}").format(name=type(exc).__name__, exc=exc)
 
     got, err = call(1.0, 0.02)
     if err:
         return _say(False, err)
     if _is_stub(got):
-        return _todo("predicted_rise returns None")
+        return _todo(_("predicted_rise returns None"))
     pred, exact = {}, {}
     for key, well in (("flat", sharpness.FLAT), ("sharp", sharpness.SHARP)):
         c = well["depth"] / well["width"] ** 2
@@ -788,24 +814,23 @@ def check_rise(fn):
                 return _say(False, err)
             val = _single_float(out)
             if val is None:
-                return _say(False, f"predicted_rise should return one finite number; got "
-                                   f"{_shape_or_type(out)} "
-                                   f"for c = {c:g}, δ = {d:g}")
+                return _say(False, _("predicted_rise should return one finite number; got {what} for c = "
+                                     "{c:g}, δ = {d:g}").format(what=_shape_or_type(out), c=c, d=d))
             pred[key, d], exact[key, d] = val, sharpness.flat_sharp_rise(d)[key]
     if all(abs(pred[k] - exact[k]) <= 0.02 * exact[k] for k in pred):
-        return _say(True, "your prediction matches the exact rise at both minima for small δ")
-    hints = [f"at the flat minimum (c = 1, δ = 0.02) you predict {pred['flat', 0.02]:.3g}, "
-             f"the exact rise is {exact['flat', 0.02]:.3g}."]
+        return _say(True, _("your prediction matches the exact rise at both minima for small δ"))
+    hints = [_("at the flat minimum (c = 1, δ = 0.02) you predict {pred:.3g}, the exact rise is {exact:.3g}.")
+             .format(pred=pred["flat", 0.02], exact=exact["flat", 0.02])]
     if pred["flat", 0.01] != 0 and abs(pred["flat", 0.02] / pred["flat", 0.01] - 2) < 0.1:
-        hints.append("When δ doubles your rise doubles, the exact one grows 4×: "
-                     "how does a parabola grow with the distance from its bottom?")
+        hints.append(_("When δ doubles your rise doubles, the exact one grows 4×: how does a parabola grow "
+                       "with the distance from its bottom?"))
     elif pred["flat", 0.02] != 0 and abs(pred["sharp", 0.02] / pred["flat", 0.02] - 25) > 2:
-        hints.append("The sharp minimum is 25× more curved: how should the rise scale with c?")
+        hints.append(_("The sharp minimum is 25× more curved: how should the rise scale with c?"))
     elif all(abs(pred[k] / exact[k] - 2) < 0.1 for k in pred):
-        hints.append("You are off by the same factor at both minima: look at every factor of the parabola "
-                     "L(w) ≈ L(w*) + ½·L''(w*)·(w − w*)².")
+        hints.append(_("You are off by the same factor at both minima: look at every factor of the parabola "
+                       "L(w) ≈ L(w*) + ½·L''(w*)·(w − w*)²."))
     else:
-        hints.append("Put w = w* − δ into the parabola L(w) ≈ L(w*) + ½·L''(w*)·(w − w*)².")
+        hints.append(_("Put w = w* − δ into the parabola L(w) ≈ L(w*) + ½·L''(w*)·(w − w*)²."))
     return _say(False, " ".join(hints))
 
 
@@ -815,23 +840,24 @@ def check_stability_limit(c_max, lr=0.1):
     exact limit (derived in the notebook's solution cell). Common wrong answers (1/η, η/2, 2·η, η)
     get a hint, not the formula."""
     if _is_stub(c_max):
-        return _todo("set c_max to a number")
+        return _todo(_("set c_max to a number"))
     val = _single_float(c_max)
     if val is None:
-        return _say(False, f"c_max should be one finite number; got {_shape_or_type(c_max)}")
+        return _say(False, _("c_max should be one finite number; got {what}").format(
+            what=_shape_or_type(c_max)))
     want = 2.0 / lr
     if abs(val - want) <= 1e-6 * want:
-        return _say(True, f"c_max = {want:g} = 2/η: at η = {lr:g}, gradient descent cannot stay in a minimum "
-                          f"sharper than {want:g}")
+        return _say(True, _("c_max = {want:g} = 2/η: at η = {lr:g}, gradient descent cannot stay in a "
+                            "minimum sharper than {want:g}").format(want=want, lr=lr))
     if abs(val - 1.0 / lr) <= 1e-6 / lr:
-        return _say(False, f"at c = {val:g} one step lands exactly at the bottom (1 − η·c = 0). A slightly "
-                           f"sharper "
-                           f"minimum makes θ overshoot to the other side, but does its size still shrink?")
+        return _say(False, _("at c = {c:g} one step lands exactly at the bottom (1 − η·c = 0). A slightly "
+                             "sharper minimum makes θ overshoot to the other side, but does its size still "
+                             "shrink?").format(c=val))
     if abs(val - lr / 2) < 1e-9 or abs(val - 2 * lr) < 1e-9 or abs(val - lr) < 1e-9:
-        return _say(False, f"{val:g} is not right: η·c is a pure number, so the limit on c must grow when η "
-                           f"shrinks. Write θ after one step as (factor)·θ.")
-    return _say(False, f"c_max = {val:g} is not right: write θ after one step as (factor)·θ and ask when the "
-                       f"size of that factor exceeds 1.")
+        return _say(False, _("{c:g} is not right: η·c is a pure number, so the limit on c must grow when η "
+                             "shrinks. Write θ after one step as (factor)·θ.").format(c=val))
+    return _say(False, _("c_max = {c:g} is not right: write θ after one step as (factor)·θ and ask when the "
+                         "size of that factor exceeds 1.").format(c=val))
 
 
 # ----------------------------------------------------------------------------- notebook 04 (having both)
@@ -854,21 +880,23 @@ def check_scaled_lr(value, batch_size=2048, base_lr=0.1, base_batch_size=32):
     """η for ``batch_size`` by the linear scaling rule η₀·B/B₀ (used inside
     :func:`check_stability_prediction`, notebook 04 exercise 1)."""
     if _is_none_or_ellipsis(value):
-        return _todo("set lr_big to a number")
+        return _todo(_("set lr_big to a number"))
     v = _float_or_none(value)
     if v is None:
-        return _say(False, f"η should be a number; got {value!r}")
+        return _say(False, _("η should be a number; got {value!r}").format(value=value))
     want = base_lr * batch_size / base_batch_size
     if abs(v - want) <= 1e-6 * want:
         return _say(True, f"η = {base_lr:g} · {batch_size}/{base_batch_size} = {want:g}")
     if abs(v - base_lr) <= 1e-6 * base_lr:
-        return _say(False, f"η = {v:g} is η₀ unchanged: the linear rule changes η with the batch size")
+        return _say(False, _("η = {v:g} is η₀ unchanged: the linear rule changes η with the batch size")
+                    .format(v=v))
     if abs(v - base_lr * np.sqrt(batch_size / base_batch_size)) <= 1e-3 * v:
-        return _say(False, f"η = {v:g} grows η with √(B/B₀); the linear rule grows it in proportion to B/B₀")
+        return _say(False, _("η = {v:g} grows η with √(B/B₀); the linear rule grows it in proportion to B/B₀")
+                    .format(v=v))
     if v < base_lr:
-        return _say(False, f"η = {v:g} is smaller than η₀: with the linear rule η grows with B")
-    return _say(False, f"η = {v:g} is not η_B = η₀·B/B₀ for B = {batch_size}, B₀ = {base_batch_size}, η₀ = "
-                       f"{base_lr:g}")
+        return _say(False, _("η = {v:g} is smaller than η₀: with the linear rule η grows with B").format(v=v))
+    return _say(False, _("η = {v:g} is not η_B = η₀·B/B₀ for B = {b}, B₀ = {b0}, η₀ = {lr0:g}").format(
+        v=v, b=batch_size, b0=base_batch_size, lr0=base_lr))
 
 
 def check_stability_prediction(lr, verdict, lam_start, batch_size=2048, base_lr=0.1, base_batch_size=32):
@@ -876,10 +904,11 @@ def check_stability_prediction(lr, verdict, lam_start, batch_size=2048, base_lr=
     "stable"/"unstable" for the first updates, from λ_max at the start against the limit 2/η
     (gradient descent on a quadratic of curvature λ is stable iff η·λ < 2)."""
     if _is_none_or_ellipsis(lr) or _is_none_or_ellipsis(verdict):
-        return _todo("set lr_2048 to a number and verdict to 'stable' or 'unstable'")
+        return _todo(_("set lr_2048 to a number and verdict to 'stable' or 'unstable'"))
     lam = _float_or_none(lam_start)
     if lam is None or lam <= 0:
-        return _say(False, f"lam_start must be the positive λ_max printed above; got {lam_start!r}")
+        return _say(False, _("lam_start must be the positive λ_max printed above; got {value!r}").format(
+            value=lam_start))
     import contextlib
     import io
 
@@ -888,14 +917,17 @@ def check_stability_prediction(lr, verdict, lam_start, batch_size=2048, base_lr=
     if not ok_lr:
         return _say(False, buf.getvalue().strip()[2:])
     if not isinstance(verdict, str) or verdict.strip().lower() not in ("stable", "unstable"):
-        return _say(False, f"verdict should be the string 'stable' or 'unstable'; got {verdict!r}")
+        return _say(False, _("verdict should be the string 'stable' or 'unstable'; got {value!r}").format(
+            value=verdict))
     want = "unstable" if float(lr) * lam > 2 else "stable"
     if verdict.strip().lower() == want:
-        return _say(True, f"η = {float(lr):g}: 2/η = {2 / float(lr):.2g} against λ_max ≈ {lam:.2g} at the "
-                          f"start, so "
-                          f"{want}. Now move the slider and see.")
-    return _say(False, "η is right, the verdict is not: compare λ_max with 2/η for your η (stable means "
-                       "λ_max < 2/η)")
+        return _say(True, (_("η = {lr:g}: 2/η = {limit:.2g} against λ_max ≈ {lam:.2g} at the start, so "
+                             "unstable. Now move the slider and see.") if want == "unstable" else
+                           _("η = {lr:g}: 2/η = {limit:.2g} against λ_max ≈ {lam:.2g} at the start, so "
+                             "stable. Now move the slider and see.")).format(
+            lr=float(lr), limit=2 / float(lr), lam=lam))
+    return _say(False, _("η is right, the verdict is not: compare λ_max with 2/η for your η (stable means "
+                         "λ_max < 2/η)"))
 
 
 #: the library's own estimators: a learner's two_batch that calls one of them is refused (notebook 04 Ex. 2)
@@ -930,22 +962,22 @@ def _noise_slip(vals, small, big, bs, bb):
         return np.isclose(a, b, rtol=1e-6)
 
     if close(g2, true_tr) and close(tr, true_g2):
-        return "your two numbers are in the wrong order: return (g2, trace), |G|² first"
+        return _("your two numbers are in the wrong order: return (g2, trace), |G|² first")
     if close(tr, -true_tr):
-        return ("your tr Σ is negative: a variance cannot be. Which batch has the larger expected |G_B|², "
-                "the small one or the big one? Subtract in that order")
+        return _("your tr Σ is negative: a variance cannot be. Which batch has the larger expected |G_B|², "
+                 "the small one or the big one? Subtract in that order")
     if close(tr, (small - big) / (bb - bs)) or close(tr, (small - big) * (bb - bs)):
-        return ("your tr Σ mixes up B and 1/B: the noise term is tr Σ divided by B, so subtracting the two "
-                "equations leaves tr Σ times a difference of 1/B's")
+        return _("your tr Σ mixes up B and 1/B: the noise term is tr Σ divided by B, so subtracting the two "
+                 "equations leaves tr Σ times a difference of 1/B's")
     if close(g2, big) or close(g2, small):
-        return ("your |G|² is one of the measured norms itself: each measured norm still contains its noise "
-                "term tr Σ/B; combine the two so that tr Σ cancels")
+        return _("your |G|² is one of the measured norms itself: each measured norm still contains its noise "
+                 "term tr Σ/B; combine the two so that tr Σ cancels")
     if close(g2, (small + big) / 2):
-        return ("averaging the two norms does not remove the noise: weight each equation so that the tr Σ "
-                "terms become equal, then subtract")
+        return _("averaging the two norms does not remove the noise: weight each equation so that the tr Σ "
+                 "terms become equal, then subtract")
     if close(g2, (bs * big - bb * small) / (bb - bs)) or close(g2, (bs * big - bb * small) / (bs - bb)):
-        return ("your |G|² has the batch sizes on the wrong norms: multiply each equation by its own batch "
-                "size (B·E|G_B|² = B·|G|² + tr Σ), then subtract")
+        return _("your |G|² has the batch sizes on the wrong norms: multiply each equation by its own batch "
+                 "size (B·E|G_B|² = B·|G|² + tr Σ), then subtract")
     return None
 
 
@@ -955,32 +987,35 @@ def check_noise_estimator(fn):
     exact expected norms; each known slip (order, sign, B for 1/B, a raw norm as |G|², an average,
     swapped weights) has its own hint, and the library's estimator is refused."""
     if _is_none_or_ellipsis(fn):
-        return _todo("write two_batch(sq_small, sq_big, b_small, b_big)")
+        return _todo(_("write two_batch(sq_small, sq_big, b_small, b_big)"))
     if not callable(fn):
-        return _say(False, f"pass your function two_batch itself (not its result); got {type(fn).__name__}")
+        return _say(False, _("pass your function two_batch itself (not its result); got {type}").format(
+            type=type(fn).__name__))
     if _uses_library_noise(fn):
-        return _say(False, "your function hands the work to the library's estimator: write it yourself from "
-                           "the two equations E|G_B|² = |G|² + tr Σ/B")
+        return _say(False, _("your function hands the work to the library's estimator: write it yourself "
+                             "from the two equations E|G_B|² = |G|² + tr Σ/B"))
     from .scaling import noise_scale_from_norms
 
     rng = np.random.default_rng(0)
-    for _ in range(5):
+    for _trial in range(5):
         g2, tr = rng.uniform(0.1, 2), rng.uniform(1, 50)
         bs, bb = int(rng.integers(1, 50)), int(rng.integers(60, 1000))
         small, big = g2 + tr / bs, g2 + tr / bb
         try:
             got = fn(small, big, bs, bb)
         except Exception as exc:  # a learner's bug: say what happened, do not crash
-            return _say(False, f"your function raised {type(exc).__name__}: {exc}")
+            return _say(False, _("your function raised {name}: {exc}").format(name=type(exc).__name__,
+                                                                              exc=exc))
         if got is None or got is Ellipsis:
-            return _todo("return (g2, trace)")
+            return _todo(_("return (g2, trace)"))
         if not isinstance(got, (tuple, list, np.ndarray)) or len(got) != 2:
-            return _say(False, f"two_batch should return two numbers (g2, trace); it returned {got!r}")
+            return _say(False, _("two_batch should return two numbers (g2, trace); it returned {got!r}")
+                        .format(got=got))
         if any(v is None or v is Ellipsis for v in got):
-            return _todo("fill in g2 and trace in this cell")
+            return _todo(_("fill in g2 and trace in this cell"))
         vals = [_float_or_none(v) for v in got]
         if any(v is None for v in vals):
-            return _say(False, f"g2 and trace should be finite numbers; got {got!r}")
+            return _say(False, _("g2 and trace should be finite numbers; got {got!r}").format(got=got))
         ref = noise_scale_from_norms(small, big, bs, bb)
         bad = [name for name, v, w in (("|G|²", vals[0], ref.g2), ("tr Σ", vals[1], ref.trace))
                if not np.isclose(v, w, rtol=1e-8)]
@@ -988,13 +1023,17 @@ def check_noise_estimator(fn):
             slip = _noise_slip(vals, small, big, bs, bb)
             if slip:
                 return _say(False, slip)
-            return _say(False, f"for |G_small|² = {small:.3f}, |G_big|² = {big:.3f}, B_s = {bs}, B_b = {bb} "
-                               f"your "
-                               f"{' and '.join(bad)} {'is' if len(bad) == 1 else 'are'} off: both expected "
-                               f"norms "
-                               f"must satisfy E|G_B|² = |G|² + tr Σ/B; solve the two equations for the two "
-                               f"unknowns")
-    return _say(True, "your estimator recovers |G|² and tr Σ exactly from the two expected norms")
+            numbers_ = dict(small=small, big=big, bs=bs, bb=bb)
+            if len(bad) == 1:
+                return _say(False, _("for |G_small|² = {small:.3f}, |G_big|² = {big:.3f}, B_s = {bs}, B_b = "
+                                     "{bb} your {what} is off: both expected norms must satisfy E|G_B|² = "
+                                     "|G|² + tr Σ/B; solve the two equations for the two unknowns").format(
+                    what=bad[0], **numbers_))
+            return _say(False, _("for |G_small|² = {small:.3f}, |G_big|² = {big:.3f}, B_s = {bs}, B_b = {bb} "
+                                 "your {what} and {other} are off: both expected norms must satisfy E|G_B|² "
+                                 "= |G|² + tr Σ/B; solve the two equations for the two unknowns").format(
+                what=bad[0], other=" and ".join(bad[1:]), **numbers_))
+    return _say(True, _("your estimator recovers |G|² and tr Σ exactly from the two expected norms"))
 
 
 def check_b_crit(value, record):
@@ -1002,16 +1041,17 @@ def check_b_crit(value, record):
     (``record``; :func:`lecture_utils.tuning.critical_fit`); a value that rounds to the printed integer
     is accepted."""
     if _is_none_or_ellipsis(value):
-        return _todo("set b_crit to a number")
+        return _todo(_("set b_crit to a number"))
     v = _float_or_none(value)
     if v is None:
-        return _say(False, f"b_crit should be a number; got {value!r}")
+        return _say(False, _("b_crit should be a number; got {value!r}").format(value=value))
     from .tuning import critical_fit
 
     want = critical_fit(record)["b_crit"]
     if abs(v - want) <= 0.5 + 1e-9:
-        return _say(True, f"B_crit = E_min / S_min ≈ {want:.0f} examples")
-    return _say(False, "divide the minimum number of examples E_min by the minimum number of updates S_min")
+        return _say(True, _("B_crit = E_min / S_min ≈ {want:.0f} examples").format(want=want))
+    return _say(False, _("divide the minimum number of examples E_min by the minimum number of updates "
+                         "S_min"))
 
 
 def check_doubling_ratios(ratio_below, ratio_above):
@@ -1019,34 +1059,33 @@ def check_doubling_ratios(ratio_below, ratio_above):
     multiplies the updates S, from B_crit/4 to B_crit/2 (``ratio_below`` = 3/5) and from B_crit to
     2·B_crit (``ratio_above`` = 3/4); two decimals suffice."""
     if _is_none_or_ellipsis(ratio_below) or _is_none_or_ellipsis(ratio_above):
-        return _todo("set ratio_below and ratio_above to numbers")
+        return _todo(_("set ratio_below and ratio_above to numbers"))
     lo, hi = _float_or_none(ratio_below), _float_or_none(ratio_above)
     if lo is None or hi is None:
-        return _say(False, f"both ratios should be numbers; got {ratio_below!r} and {ratio_above!r}")
+        return _say(False, _("both ratios should be numbers; got {below!r} and {above!r}").format(
+            below=ratio_below, above=ratio_above))
     want_lo, want_hi = 3 / 5, 3 / 4
 
     def near(a, b):
         return abs(a - b) <= 0.006
 
     if near(lo, want_lo) and near(hi, want_hi):
-        return _say(True, "below B_crit doubling B nearly halves S; above it, twice the examples buy only 25 "
-                          "% "
-                          "fewer updates")
+        return _say(True, _("below B_crit doubling B nearly halves S; above it, twice the examples buy only "
+                            "25 % fewer updates"))
     if near(lo, want_hi) and near(hi, want_lo):
-        return _say(False, "your two ratios are swapped: which side of B_crit is closer to perfect scaling?")
+        return _say(False, _("your two ratios are swapped: which side of B_crit is closer to perfect "
+                             "scaling?"))
     if near(lo, 0.5) or near(hi, 0.5):
-        return _say(False, "0.5 is perfect scaling (S ∝ 1/B); S(B) = S_min(1 + B_crit/B) also has the "
-                           "constant "
-                           "term S_min")
+        return _say(False, _("0.5 is perfect scaling (S ∝ 1/B); S(B) = S_min(1 + B_crit/B) also has the "
+                             "constant term S_min"))
     if lo > 1 or hi > 1:
-        return _say(False, "a ratio above 1 means you divided the old S by the new one: the ratio asked is "
-                           "S(2B)/S(B), the new count over the old")
+        return _say(False, _("a ratio above 1 means you divided the old S by the new one: the ratio asked is "
+                             "S(2B)/S(B), the new count over the old"))
     if near(lo, 1) or near(hi, 1):
-        return _say(False, "a ratio of 1 means doubling B saves nothing: put the two batch sizes into "
-                           "S(B) = S_min(1 + B_crit/B) and divide")
-    return _say(False, "not yet: write S(2B)/S(B) with S(B) = S_min(1 + B_crit/B), then put B = B_crit/4 for "
-                       "the "
-                       "first ratio and B = B_crit for the second (S_min cancels)")
+        return _say(False, _("a ratio of 1 means doubling B saves nothing: put the two batch sizes into "
+                             "S(B) = S_min(1 + B_crit/B) and divide"))
+    return _say(False, _("not yet: write S(2B)/S(B) with S(B) = S_min(1 + B_crit/B), then put B = B_crit/4 "
+                         "for the first ratio and B = B_crit for the second (S_min cancels)"))
 
 
 # ----------------------------------------------------------------------------- keep this block last

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._validate import BETA, COUNT, LR, NONNEGATIVE_INT, Interval, validate_params
+from .i18n import _
 
 HOST = "127.0.0.1"
 PORT = Interval("int", 1, 65535, allow_none=True)   # None: pick a free one
@@ -106,17 +107,18 @@ def data_parallel_train(world_size, per_worker_batch, *, lr, steps, seed, data=N
     threads = threads_per_worker or max(1, THREADS // world_size)
     n = _training_set_size(data)
     if world_size * b > n:
-        raise ValueError(f"per_worker_batch must be in [1, {n // world_size}] so that the global batch "
-                         f"world_size·per_worker_batch fits the {n} training examples; got {b}")
+        raise ValueError(_("per_worker_batch must be in [1, {most}] so that the global batch "
+                           "world_size·per_worker_batch fits the {n} training examples; got {b}").format(
+                             most=n // world_size, n=n, b=b))
     cfg = dict(world_size=world_size, batch=b, lr=lr, steps=steps, seed=seed, momentum=momentum,
                warmup_steps=warmup_steps, threads=threads, data=data, timeout=timeout)
     if port is not None:
         if not port_is_free(port):
-            raise ParallelError(f"port {port} on {HOST} is already in use: pass port=None to pick a free "
-                                f"port, or stop the program that holds it")
+            raise ParallelError(_("port {port} on {host} is already in use: pass port=None to pick a free "
+                                  "port, or stop the program that holds it").format(port=port, host=HOST))
         return _run_workers(cfg, port, timeout)
     last = None
-    for _ in range(3):  # a port chosen free may be taken by someone else before rank 0 binds it
+    for _attempt in range(3):  # a port chosen free may be taken by someone else before rank 0 binds it
         try:
             return _run_workers(cfg, free_port(), timeout)
         except _PortTaken as exc:
@@ -135,8 +137,8 @@ def _training_set_size(data):
     if data is None:
         return N_TRAIN
     if not isinstance(data, Dataset):
-        raise ValueError(f"data must be a lecture_utils.data.Dataset or None (MNIST-1D); "
-                         f"got {type(data).__name__}")
+        raise ValueError(_("data must be a lecture_utils.data.Dataset or None (MNIST-1D); "
+                           "got {kind}").format(kind=type(data).__name__))
     return data.n_train
 
 
@@ -194,15 +196,18 @@ def _wait_for_workers(procs, tmp, port, deadline, timeout):
             first = min(failed, key=lambda k: _traceback_time(tmp, k))
             err = _traceback_text(tmp, first)
             if "EADDRINUSE" in err or "address already in use" in err.lower():
-                raise _PortTaken(f"port {port} on {HOST} is already in use (worker {first} could not "
-                                 f"listen on it); all workers were stopped")
-            raise ParallelError(f"worker {first} of {len(procs)} failed (exit code {codes[first]}); "
-                                f"all workers were stopped.\n{err.strip()}" + _log_tails(tmp))
+                raise _PortTaken(_("port {port} on {host} is already in use (worker {worker} could not "
+                                   "listen on it); all workers were stopped").format(
+                                     port=port, host=HOST, worker=first))
+            raise ParallelError(_("worker {worker} of {n} failed (exit code {code}); "
+                                  "all workers were stopped.").format(worker=first, n=len(procs),
+                                                                      code=codes[first])
+                                + f"\n{err.strip()}" + _log_tails(tmp))
         if all(c == 0 for c in codes):
             return
         if time.perf_counter() > deadline:
-            raise ParallelError(f"data-parallel run timed out after {timeout:.0f} s; all workers were "
-                                "stopped." + _log_tails(tmp))
+            raise ParallelError(_("data-parallel run timed out after {timeout:.0f} s; all workers were "
+                                  "stopped.").format(timeout=timeout) + _log_tails(tmp))
         time.sleep(0.02)
 
 
@@ -240,7 +245,7 @@ def _traceback_text(folder, rank):
     if os.path.exists(path):
         with open(path, errors="replace") as f:
             return f.read()
-    return "(no traceback: the process was killed or crashed)"
+    return _("(no traceback: the process was killed or crashed)")
 
 
 def _log_tails(folder, lines=15):
@@ -250,7 +255,7 @@ def _log_tails(folder, lines=15):
             with open(os.path.join(folder, name), errors="replace") as f:
                 text = f.read().strip().splitlines()[-lines:]
             if text:
-                out.append(f"--- {name} (last lines) ---\n" + "\n".join(text))
+                out.append(_("--- {name} (last lines) ---").format(name=name) + "\n" + "\n".join(text))
     return ("\n" + "\n".join(out)) if out else ""
 
 

@@ -5,6 +5,8 @@ on every run and would break the stored-output tests).
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 #: One colour per role, the same in every notebook. Every line colour of the course has at least 3:1
@@ -67,11 +69,38 @@ def use_style(dpi=90):
         "axes.prop_cycle": mpl.cycler(color=CYCLE),
         "svg.hashsalt": "lecture_utils",
     })
+    use_cjk_font()
     try:
         from matplotlib_inline.backend_inline import set_matplotlib_formats
         set_matplotlib_formats("retina")
     except Exception:  # not in IPython
         pass
+
+
+#: The course's Chinese font (a subset of Noto Sans CJK SC, SIL OFL 1.1; scripts/make_cjk_font.py makes it).
+CJK_FONT = Path(__file__).resolve().parent / "fonts" / "NotoSansSC-course.otf"
+CJK_FAMILY = "Course CJK"
+
+
+def use_cjk_font():
+    """In Chinese (:func:`lecture_utils.i18n.language` is ``"zh"``): register the course's CJK font with
+    matplotlib and put it first in ``font.family``, before the family already there (``sans-serif``, that is
+    DejaVu Sans, the fallback for a glyph it lacks). The course font carries its own digits, Latin, Greek and
+    common math symbols, because tick labels are mathtext (``$\\mathdefault{10^{-1}}$``), which uses the first
+    font only. Cheap and idempotent; in English it does nothing. True when the font is used."""
+    from .i18n import language
+
+    if language() != "zh":
+        return False
+    import matplotlib as mpl
+    from matplotlib import font_manager
+
+    if CJK_FAMILY not in {f.name for f in font_manager.fontManager.ttflist}:
+        font_manager.fontManager.addfont(str(CJK_FONT))
+    family = mpl.rcParams["font.family"]
+    family = [family] if isinstance(family, str) else list(family)
+    mpl.rcParams["font.family"] = [CJK_FAMILY, *[f for f in family if f != CJK_FAMILY]]
+    return True
 
 
 def batch_color(batch_size, n_examples):

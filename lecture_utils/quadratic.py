@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validate import BETA, LR, Interval, check_array, check_int, check_real, validate_params
+from .i18n import _
 
 _POSITIVE = Interval("real", 0.0, None, closed="neither")
 
@@ -240,7 +241,8 @@ def race(kappa=100.0, *, theta0=(1.0, 1.0), steps=600, tol=1e-3):
 
     q = make_quadratic(kappa)
     rows = []
-    best = (("gradient descent", optimal_gd(q.eigenvalues)), ("momentum", optimal_params(q.eigenvalues)))
+    best = ((_("gradient descent"), optimal_gd(q.eigenvalues)),
+            (_("momentum"), optimal_params(q.eigenvalues)))
     for name, p in best:
         path = momentum_path(q.grad, theta0, lr=p["alpha"], beta=p["beta"], steps=steps)
         rows.append({"method": name, "alpha": p["alpha"], "beta": p["beta"], "rate": p["rate"],

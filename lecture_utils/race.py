@@ -39,6 +39,8 @@ import numpy as np
 from . import stats
 from ._validate import COUNT, Interval, check_batch_size, check_int, validate_params
 from .data import N_TRAIN
+from .i18n import _, ngettext
+from .timing import pad
 
 #: The race's batch sizes (the last, N_TRAIN = 4000, is the full MNIST-1D training set).
 RACE_BATCH_SIZES = (1, 8, 32, 128, 512, N_TRAIN)
@@ -88,6 +90,22 @@ def race_lrs(batch_sizes=RACE_BATCH_SIZES, record=None):
             b0 = max([g for g in grid if g < b], default=grid[0])
             out.append((min(tuned[b0] * b / b0, max(tuned.values())), f"η/B of B = {b0}"))
     return out
+
+
+def lr_source_text(source):
+    """:func:`race_lrs`'s ``source`` (stored in English in the caches: "tuned", "η/B of B = 8", …) in the
+    language of the output."""
+    import re
+
+    if source in ("tuned", "given"):
+        return _("tuned") if source == "tuned" else _("given")
+    m = re.fullmatch(r"η/B of B = (\d+)", source)
+    if m:
+        return _("η/B of B = {b}").format(b=int(m.group(1)))
+    m = re.fullmatch(r"η of B = (\d+)", source)
+    if m:
+        return _("η of B = {b}").format(b=int(m.group(1)))
+    return source
 
 
 @validate_params(batch_size=COUNT)
@@ -194,7 +212,7 @@ def race_one(data, batch_size, *, time_budget, seed=0, lr=None, lr_source=None, 
     from .seeding import set_threads
     from .train import as_tensors, evaluate, train_classifier
 
-    _, _, xt, yt = as_tensors(data)
+    _x, _y, xt, yt = as_tensors(data)
     n = len(data.y_train)
     if lr is None:
         lr, lr_source = race_lrs([batch_size])[0]
@@ -205,7 +223,7 @@ def race_one(data, batch_size, *, time_budget, seed=0, lr=None, lr_source=None, 
         # the evaluation train_classifier just made (and ours of the test set) is not training time
         seconds = clock.training_seconds()
         was = model.training
-        _, acc = evaluate(model, xt, yt)
+        _loss, acc = evaluate(model, xt, yt)
         model.train(was)
         run.add(seconds, step, n, train_loss, acc)
         clock.pause_since_last()
@@ -237,8 +255,8 @@ def _add_last_point(run, clock, data, n):
     elif step:
         x, y, xt, yt = as_tensors(data)
         model.eval()
-        loss, _ = evaluate(model, x, y)
-        _, acc = evaluate(model, xt, yt)
+        loss, _acc = evaluate(model, x, y)
+        _loss, acc = evaluate(model, xt, yt)
         run.add(clock.training_seconds(), step, n, loss, acc)
 
 
@@ -264,7 +282,7 @@ def race(batch_sizes=RACE_BATCH_SIZES, *, time_budget=0.5, seeds=(0,), data=None
     cells = [(b, s) for s in seeds for b in sizes]
     if progress:
         from tqdm.auto import tqdm
-        cells = tqdm(cells, desc=f"race ({time_budget:g} s per run)")
+        cells = tqdm(cells, desc=_("race ({T:g} s per run)").format(T=time_budget))
     return [race_one(data, b, time_budget=time_budget, seed=s, lr=lrs[b][0], lr_source=lrs[b][1],
                      threads=threads) for b, s in cells]
 
@@ -397,10 +415,11 @@ def per_epoch_text(runs, epochs=1.0):
     n = len({r["seed"] for r in runs})
     parts = []
     for b, v in loss_at_epochs(runs, epochs).items():
-        some = "" if v.n == n else f" ({v.n} of {n} seeds got that far)"
+        some = "" if v.n == n else _(" ({got} of {n} seeds got that far)").format(got=v.n, n=n)
         parts.append(f"B = {b} (η/B = 1/{b / lr[b]:.0f}): {v.text('.2f')}{some}")
-    return (f"training loss after {epochs:g} epoch{'s' if epochs != 1 else ''} "
-            f"(mean ± 95 % t-interval over {n} seeds): " + "; ".join(parts))
+    return ngettext("training loss after {epochs:g} epoch (mean ± 95 % t-interval over {n} seeds): {parts}",
+                    "training loss after {epochs:g} epochs (mean ± 95 % t-interval over {n} seeds): {parts}",
+                    epochs).format(epochs=epochs, n=n, parts="; ".join(parts))
 
 
 def machine_load():
@@ -469,11 +488,11 @@ def _time_rows(tres, small, large):
     te = dict(zip(sizes, tres["per_epoch_s"]))
     rows = []
     # 1. one update without parallelism: the examples one after another, B × t(1)
-    rows.append({"aspect": "time per update, no parallelism", "lecture": "small faster · large slower",
-                 "measured": "small faster · large slower (B× the work)",
-                 "evidence": f"t(1) = {t[small] * 1e3:.2f} ms; one example after another B = {large} "
-                             f"would take {large} × t(1) ≈ {large * t[small]:.1f} s "
-                             "(computed from t(1), not measured)"})
+    rows.append({"aspect": _("time per update, no parallelism"), "lecture": _("small faster · large slower"),
+                 "measured": _("small faster · large slower (B× the work)"),
+                 "evidence": _("t(1) = {t1:.2f} ms; one example after another B = {large} would take "
+                               "{large} × t(1) ≈ {total:.1f} s (computed from t(1), not measured)").format(
+                     t1=t[small] * 1e3, large=large, total=large * t[small])})
     # 2. with parallelism
     limit = parallel_limit(sizes, tres["per_update_s"])
     ratio = t[large] / t[small]
@@ -481,33 +500,39 @@ def _time_rows(tres, small, large):
     if "cuda" in tres:
         g = dict(zip(sizes, tres["cuda"]["per_update_s"]))
         glimit = parallel_limit(sizes, tres["cuda"]["per_update_s"])
-        gpu = (f"; GPU ({tres['cuda']['device']}): ≤ 2 × t(1) up to B = {glimit}, "
-               f"t({large}) = {g[large] / g[small]:.1f} × t(1)")
-    same = "about the same" if ratio <= 2 else f"same only up to B ≈ {limit}"
+        gpu = _("; GPU ({device}): ≤ 2 × t(1) up to B = {limit}, t({large}) = {ratio:.1f} × t(1)").format(
+            device=tres["cuda"]["device"], limit=glimit, large=large, ratio=g[large] / g[small])
+    same = _("about the same") if ratio <= 2 else _("same only up to B ≈ {limit}").format(limit=limit)
     machine = tres["machine"]
-    source = (f"cached timing sweep: {machine.get('cpu', '?')}, {machine.get('threads', '?')} threads, "
-              f"median of {tres.get('repeats') or '?'} updates per B; ")
-    rows.append({"aspect": "time per update, with parallelism", "lecture": "same · same (not too large)",
-                 "measured": f"{same}; large {ratio:.0f}× slower on the CPU of the cached sweep",
-                 "evidence": source + f"t(B) ≤ 2 × t(1) up to B = {limit}; "
-                             f"t({large}) = {ratio:.0f} × t(1) instead of "
-                             f"{large} × (so {large / ratio:.0f} examples' worth of parallel work)"
-                             + (gpu or "; no GPU measured (the lecture's V100 stays flat to B ≈ 1000)")})
+    source = _("cached timing sweep: {cpu}, {threads} threads, median of {repeats} updates per B; ").format(
+        cpu=machine.get("cpu", "?"), threads=machine.get("threads", "?"), repeats=tres.get("repeats") or "?")
+    rows.append({"aspect": _("time per update, with parallelism"),
+                 "lecture": _("same · same (not too large)"),
+                 "measured": _("{same}; large {ratio:.0f}× slower on the CPU of the cached sweep").format(
+                     same=same, ratio=ratio),
+                 "evidence": source + _("t(B) ≤ 2 × t(1) up to B = {limit}; t({large}) = {ratio:.0f} × t(1) "
+                                        "instead of {large} × (so {examples:.0f} examples' worth of parallel "
+                                        "work)").format(limit=limit, large=large, ratio=ratio,
+                                                        examples=large / ratio)
+                 + (gpu or _("; no GPU measured (the lecture's V100 stays flat to B ≈ 1000)"))})
     # 3. per epoch
-    faster = "small slower · large faster" if te[small] > te[large] else "small faster · large slower"
-    rows.append({"aspect": "time per epoch", "lecture": "small slower · large faster", "measured": faster,
-                 "evidence": f"B = {small}: {te[small]:.3g} s, B = {large}: {te[large]:.3g} s per epoch "
-                             f"({te[small] / te[large]:.0f}× apart)"})
+    faster = _("small slower · large faster") if te[small] > te[large] else _("small faster · large slower")
+    rows.append({"aspect": _("time per epoch"), "lecture": _("small slower · large faster"),
+                 "measured": faster,
+                 "evidence": _("B = {small}: {t_small:.3g} s, B = {large}: {t_large:.3g} s per epoch "
+                               "({ratio:.0f}× apart)").format(
+                     small=small, t_small=te[small], large=large, t_large=te[large],
+                     ratio=te[small] / te[large])})
     return rows
 
 
 def _gradient_row(noise, small, large):
     """Gradient noise at the initial weights: mean cos(g_𝓑, ∇L) per batch size."""
     cos = dict(zip(noise["batch_sizes"], noise["mean_cosine"]))
-    return {"aspect": "gradient", "lecture": "noisy · stable",
-            "measured": "noisy · stable" if cos[small] < cos[large] else "not as the lecture says",
-            "evidence": "mean cos(g_𝓑, ∇L) at the initial weights: "
-                        + ", ".join(f"B = {b}: {c:.2f}" for b, c in cos.items())}
+    return {"aspect": _("gradient"), "lecture": _("noisy · stable"),
+            "measured": _("noisy · stable") if cos[small] < cos[large] else _("not as the lecture says"),
+            "evidence": _("mean cos(g_𝓑, ∇L) at the initial weights: {values}").format(
+                values=", ".join(f"B = {b}: {c:.2f}" for b, c in cos.items()))}
 
 
 def _loss_row(by_b, summ, p, small, large):
@@ -518,32 +543,32 @@ def _loss_row(by_b, summ, p, small, large):
     if e_common >= 1:  # every batch size made at least one epoch: compare at the same number of epochs
         e = math.floor(e_common)
         loss_e = {b: _at_epochs(rs, "train_loss", e) for b, rs in by_b.items()}
-        per_epoch = f"per epoch: {_versus(loss_e, small, large)}"
-        ev_epoch = (f"after {e} epoch{'s' if e != 1 else ''}: "
-                    + ", ".join(f"B = {b}: {v.text()}" for b, v in loss_e.items()) + "; ")
+        per_epoch = _("per epoch: {verdict}").format(verdict=_versus(loss_e, small, large))
+        ev_epoch = ngettext("after {e} epoch: {values}; ", "after {e} epochs: {values}; ", e).format(
+            e=e, values=", ".join(f"B = {b}: {v.text()}" for b, v in loss_e.items()))
     else:
         slow = min(by_b, key=lambda b: min(r["epochs"][-1] for r in by_b[b]))
-        per_epoch = f"per epoch: not measured (B = {slow} did not finish one epoch in {T:g} s)"
+        per_epoch = _("per epoch: not measured (B = {b} did not finish one epoch in {T:g} s)").format(
+            b=slow, T=T)
         ev_epoch = ""
-    return {"aspect": "optimization (training loss)", "lecture": "small better · large worse",
-            "measured": (f"{per_epoch}; per second: {_best(loss_t, 'lowest')}; "
-                         f"{_versus(loss_t, small, large)}"),
-            "evidence": (ev_epoch + f"after {T:g} s: "
-                         + ", ".join(f"B = {b}: {v.text()}" for b, v in loss_t.items())
-                         + f" (mean ± 95 % t-interval, {len(p['seeds'])} seeds)")}
+    return {"aspect": _("optimization (training loss)"), "lecture": _("small better · large worse"),
+            "measured": _("{per_epoch}; per second: {best}; {versus}").format(
+                per_epoch=per_epoch, best=_best(loss_t, "lowest"), versus=_versus(loss_t, small, large)),
+            "evidence": ev_epoch + _("after {T:g} s: {values} (mean ± 95 % t-interval, {n} seeds)").format(
+                T=T, values=", ".join(f"B = {b}: {v.text()}" for b, v in loss_t.items()), n=len(p["seeds"]))}
 
 
 def _accuracy_row(by_b, summ, p, small, large):
     """Generalization: the best test accuracy within the time budget."""
     T = p["time_budget_s"]
     acc = {b: summ[b]["best_test_acc"] for b in by_b}
-    return {"aspect": "generalization (test accuracy)", "lecture": "small better · large worse",
-            "measured": (f"in {T:g} s: {_best(acc, 'highest')}; "
-                         f"{_versus(acc, small, large, higher_is_better=True)} "
-                         "(mixed with how far each got: notebook 03 compares at equal training loss)"),
-            "evidence": f"best test accuracy within {T:g} s: "
-                        + ", ".join(f"B = {b}: {v.text()}" for b, v in acc.items())
-                        + f" (mean ± 95 % t-interval, {len(p['seeds'])} seeds)"}
+    return {"aspect": _("generalization (test accuracy)"), "lecture": _("small better · large worse"),
+            "measured": _("in {T:g} s: {best}; {versus} (mixed with how far each got: notebook 03 compares "
+                          "at equal training loss)").format(
+                T=T, best=_best(acc, "highest"), versus=_versus(acc, small, large, higher_is_better=True)),
+            "evidence": _("best test accuracy within {T:g} s: {values} (mean ± 95 % t-interval, {n} seeds)"
+                          ).format(T=T, values=", ".join(f"B = {b}: {v.text()}" for b, v in acc.items()),
+                                   n=len(p["seeds"]))}
 
 
 def _best(values, which):
@@ -552,22 +577,26 @@ def _best(values, which):
     key = (lambda b: values[b].mean) if which == "lowest" else (lambda b: -values[b].mean)
     ok = [b for b in values if values[b].n]
     if not ok:
-        return "not measured"
+        return _("not measured")
     best = min(ok, key=key)
     ties = [b for b in ok if b != best and compare(values[b], values[best]) == "indistinguishable"]
-    return f"{which} at B = {best}" + (f" (B = {', '.join(map(str, ties))} not distinguishable from it)"
-                                       if ties else "")
+    head = (_("lowest at B = {b}") if which == "lowest" else _("highest at B = {b}")).format(b=best)
+    return head + (_(" (B = {ties} not distinguishable from it)").format(ties=", ".join(map(str, ties)))
+                   if ties else "")
 
 
 def _versus(values, a, b, *, higher_is_better=False):
     """'B = a better than B = b' / 'worse' / 'B = a and B = b indistinguishable (paired 95 % interval
     of the difference includes 0)'."""
     w = _better_or_worse(compare(values[a], values[b]), higher_is_better)
-    if w in ("better", "worse"):
-        return f"B = {a} {w} than B = {b}"
+    if w == "better":
+        return _("B = {a} better than B = {b}").format(a=a, b=b)
+    if w == "worse":
+        return _("B = {a} worse than B = {b}").format(a=a, b=b)
     if w == "indistinguishable":
-        return f"B = {a} and B = {b} indistinguishable (paired 95 % interval of the difference includes 0)"
-    return f"B = {a} vs B = {b} not measured"
+        return _("B = {a} and B = {b} indistinguishable (paired 95 % interval of the difference includes 0)"
+                 ).format(a=a, b=b)
+    return _("B = {a} vs B = {b} not measured").format(a=a, b=b)
 
 
 def _better_or_worse(cmp, higher_is_better=False):
@@ -594,9 +623,10 @@ def clock_rows(timing_record, race_record):
 def clock_table(timing_record, race_record):
     """:func:`clock_rows` as text (milliseconds per update; mean ± 95 % t-interval over the seeds)."""
     n = len(race_record["params"]["seeds"])
-    lines = [f"ms per update (race: mean ± 95 % t-interval over {n} seeds)",
-             f"{'B':>5} {'race: clock / updates':>22} {'race: median update':>20} "
-             f"{'timing cache: median':>21}"]
+    lines = [_("ms per update (race: mean ± 95 % t-interval over {n} seeds)").format(n=n),
+             " ".join(("    B", pad(_("race: clock / updates"), 22, right=True),
+                       pad(_("race: median update"), 20, right=True),
+                       pad(_("timing cache: median"), 21, right=True)))]
     for r in clock_rows(timing_record, race_record):
         mean = SeedValues({k: v * 1e3 for k, v in r["race_mean"].values.items()})
         med = SeedValues({k: v * 1e3 for k, v in r["race_median"].values.items()})
@@ -607,7 +637,7 @@ def clock_table(timing_record, race_record):
 
 def table_markdown(rows):
     """The rows of :func:`lecture_table` as a Markdown table."""
-    out = ["| | lecture (small · large) | measured here | the numbers |", "|---|---|---|---|"]
+    out = [_("| | lecture (small · large) | measured here | the numbers |"), "|---|---|---|---|"]
     for r in rows:
         out.append(f"| {r['aspect']} | {r['lecture']} | {r['measured']} | {r['evidence']} |")
     return "\n".join(out)
@@ -622,6 +652,7 @@ def race_verdict(record):
     best = max(summ, key=lambda b: summ[b]["best_test_acc"].mean)
     ends = [b for b in (min(summ), max(summ)) if b != best]
     others = "; ".join(f"B = {b}: {summ[b]['best_test_acc'].text('.3f')}" for b in ends)
-    return (f"Best test accuracy within {p['time_budget_s']:g} s: highest at B = {best} "
-            f"({summ[best]['best_test_acc'].text('.3f')}); {others} (mean ± 95 % t-interval, "
-            f"{len(p['seeds'])} seeds; a wall-clock result of the machine named below).")
+    return _("Best test accuracy within {T:g} s: highest at B = {best} ({acc}); {others} (mean ± 95 % "
+             "t-interval, {n} seeds; a wall-clock result of the machine named below).").format(
+        T=p["time_budget_s"], best=best, acc=summ[best]["best_test_acc"].text(".3f"), others=others,
+        n=len(p["seeds"]))

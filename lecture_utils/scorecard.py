@@ -22,6 +22,7 @@ import numpy as np
 
 from . import stats, sweeps
 from ._validate import Options, validate_params
+from .i18n import _
 from .sweeps import tuned_lr as _tuned_lr
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,15 +43,38 @@ LINKS = {
     "momentum": ("05_momentum.ipynb", "The saddle of a real network: the protocol"),
 }
 
-#: The literature each row cites (text, not numbers).
-LITERATURE = {
-    "speed": "Shallue et al. 2019: time per update flat up to a hardware-set B",
-    "noise": "Jin et al. 2017: noise escapes strict saddles; GD is rarely stuck in practice",
-    "generalization": ("Keskar et al. 2017 (gap at one η); Goyal et al. 2017, Shallue et al. 2019 "
-                       "(closes when η is tuned)"),
-    "have_both": "Goyal et al. 2017 (η ∝ B + warm-up); McCandlish et al. 2018 (B_crit)",
-    "momentum": "Polyak 1964; Sutskever et al. 2013 (faster on ill-conditioned valleys)",
-}
+
+
+def _literature(_=_):
+    """The literature each row cites (text, not numbers), in the current language (``_=str``: English)."""
+    return {
+        "speed": _("Shallue et al. 2019: time per update flat up to a hardware-set B"),
+        "noise": _("Jin et al. 2017: noise escapes strict saddles; GD is rarely stuck in practice"),
+        "generalization": _("Keskar et al. 2017 (gap at one η); Goyal et al. 2017, Shallue et al. 2019 "
+                            "(closes when η is tuned)"),
+        "have_both": _("Goyal et al. 2017 (η ∝ B + warm-up); McCandlish et al. 2018 (B_crit)"),
+        "momentum": _("Polyak 1964; Sutskever et al. 2013 (faster on ill-conditioned valleys)"),
+    }
+
+
+#: The literature each row cites (text, not numbers; English — shown through :func:`_literature`).
+LITERATURE = _literature(str)
+
+
+def _heading_text(key):
+    """The text of a row's link (the heading of :data:`LINKS`) in the current language; the target is
+    always the English heading's anchor."""
+    return {"speed": _("3 · Parallel speed: what one update costs"),
+            "noise": _("6 · Real training: full batch vs small batches"),
+            "generalization": _("1 · The gap"),
+            "have_both": _("2 · Tuned against tuned"),
+            "momentum": _("The saddle of a real network: the protocol")}[key]
+
+
+def _verdict_text(verdict):
+    """A verdict word (:data:`HOLDS`, :data:`CONDITION`, :data:`NOT_HERE`) in the current language."""
+    return {HOLDS: _("holds"), CONDITION: _("holds under a condition"),
+            NOT_HERE: _("does not hold here")}[verdict]
 
 _TIME = re.compile(r"\s*\(≈ \d+ min(?:, optional)?\)\s*$|\s*· \d+ min\s*$")
 _HEADING = re.compile(r"^(#{1,3})\s+(.*\S)\s*$")
@@ -87,7 +111,7 @@ def link(key):
     nb, text = LINKS[key]
     for h in headings(nb):
         if bare(h) == text:
-            return f"{nb[:2]} · {text}", f"{nb}#{anchor(h)}"
+            return f"{nb[:2]} · {_heading_text(key)}", f"{nb}#{anchor(h)}"
     return nb[:2], nb
 
 
@@ -120,7 +144,7 @@ def speed():
     return {"key": "speed", "b_small": b1, "b_large": bmax, "n": n, "epoch_ratio": epoch_ratio,
             "update_ratio": update_ratio, "flat_up_to": flat,
             "toy_updates": (updates_per_epoch(20, 1), updates_per_epoch(20, 20)), "verdict": verdict,
-            "condition": f"t(B) ≤ 2·t(1) only up to B = {flat} on the cached race's CPU"}
+            "condition": _("t(B) ≤ 2·t(1) only up to B = {flat} on the cached race's CPU").format(flat=flat)}
 
 
 def noise():
@@ -146,7 +170,7 @@ def noise():
             "updates": results["matched_updates"], "small_b": smallest["batch_size"],
             "small_minus_full": smallest["diff_matched"], "n_seeds": full["n_seeds"],
             "full_stuck": stuck, "verdict": verdict,
-            "condition": "needs a trap: on the toy yes, the real network's full batch is not stuck"}
+            "condition": _("needs a trap: on the toy yes, the real network's full batch is not stuck")}
 
 
 def generalization():
@@ -170,7 +194,8 @@ def generalization():
         verdict = NOT_HERE
     return {"key": "generalization", "sb": g["sb"], "lb": g["lb"], "lr": record["params"]["lr"],
             "gap": gap, "lam": lam, "tuned": tuned, "verdict": verdict,
-            "condition": f"at one fixed η = {record['params']['lr']:g}; gone with η tuned per B"}
+            "condition": _("at one fixed η = {lr:g}; gone with η tuned per B").format(
+                lr=record["params"]["lr"])}
 
 
 #: The batch sizes :func:`tuned_gap` compares with B₀: the ``tuned_lr`` sweep's, B₀ left out (a cache is
@@ -232,8 +257,8 @@ def momentum():
     return {"key": "momentum", "beta_min": beta_min, "theta0": rolling.LOCAL_THETA0, "eff": eff,
             "sgd": row["by_beta"][b0]["ci"], "mom": row["by_beta"][b1]["ci"], "beta": b1, "diff": d,
             "n_seeds": row["n_pairs"], "verdict": verdict,
-            "condition": ("on the toy it rolls past once it has speed; at matched η/(1−β) a real "
-                          "network's saddle is left later" if verdict == NOT_HERE else "")}
+            "condition": (_("on the toy it rolls past once it has speed; at matched η/(1−β) a real "
+                            "network's saddle is left later") if verdict == NOT_HERE else "")}
 
 
 def rows():
@@ -242,13 +267,19 @@ def rows():
 
 
 # ------------------------------------------------------------------------------------------ text
-CLAIMS = {
-    "speed": "On parallel hardware a bigger batch makes an epoch faster",
-    "noise": "The noise of small batches helps escape local minima and saddles",
-    "generalization": "Large batches generalize worse (sharp vs flat minima)",
-    "have_both": "Have both: η ∝ B with warm-up, up to a critical batch size",
-    "momentum": "Momentum rolls past local minima and saddles",
-}
+def _claims(_=_):
+    """The lecture's claims in the current language (``_=str``: English)."""
+    return {
+        "speed": _("On parallel hardware a bigger batch makes an epoch faster"),
+        "noise": _("The noise of small batches helps escape local minima and saddles"),
+        "generalization": _("Large batches generalize worse (sharp vs flat minima)"),
+        "have_both": _("Have both: η ∝ B with warm-up, up to a critical batch size"),
+        "momentum": _("Momentum rolls past local minima and saddles"),
+    }
+
+
+#: The lecture's claims (English; shown through :func:`_claims`).
+CLAIMS = _claims(str)
 
 
 def _pm(ci, spec, sign=False):
@@ -259,7 +290,7 @@ def _pm(ci, spec, sign=False):
 
 def _within(ci):
     """'within its interval' when the 95 % interval holds 0, else 'outside its interval'."""
-    return "0 is within its interval" if ci.low <= 0 <= ci.high else "0 is outside its interval"
+    return _("0 is within its interval") if ci.low <= 0 <= ci.high else _("0 is outside its interval")
 
 
 def cells(row):
@@ -267,45 +298,62 @@ def cells(row):
     k = row["key"]
     if k == "speed":
         a, b = row["toy_updates"]
-        toy = f"20 examples: {a} updates per epoch at B = 1, {b} at B = 20"
+        toy = _("20 examples: {a} updates per epoch at B = 1, {b} at B = 20").format(a=a, b=b)
         er, ur = row["epoch_ratio"], row["update_ratio"]
-        mlp = (f"an epoch at B = {row['b_large']} is {_pm(er, '.0f')}× faster than at B = {row['b_small']}; "
-               f"one update costs {_pm(ur, '.0f')}× more ({er.n} seeds)")
+        mlp = _("an epoch at B = {large} is {er}× faster than at B = {small}; one update costs {ur}× more "
+                "({n} seeds)").format(large=row["b_large"], er=_pm(er, ".0f"), small=row["b_small"],
+                                      ur=_pm(ur, ".0f"), n=er.n)
     elif k == "noise":
-        (_, _, p1, lo1, hi1), (_, _, pf, lof, hif) = row["toy"]
-        toy = (f"escape in 1000 runs: B = 1 {p1:.2f} [{lo1:.2f}, {hi1:.2f}], "
-               f"full batch {pf:.2f} [{lof:.2f}, {hif:.2f}] (95 % Wilson)")
-        what = "stuck" if row["full_stuck"] else "not stuck"
-        mlp = (f"full batch {what}: loss {_pm(row['start'], '.2f')} → {_pm(row['full'], '.2f')} in "
-               f"{row['updates']} updates ({row['n_seeds']} seeds)")
+        (_b1, _n1, p1, lo1, hi1), (_bf, _nf, pf, lof, hif) = row["toy"]
+        toy = _("escape in 1000 runs: B = 1 {p1:.2f} [{lo1:.2f}, {hi1:.2f}], full batch {pf:.2f} "
+                "[{lof:.2f}, {hif:.2f}] (95 % Wilson)").format(p1=p1, lo1=lo1, hi1=hi1, pf=pf, lof=lof,
+                                                               hif=hif)
+        mlp = (_("full batch stuck: loss {start} → {full} in {updates} updates ({n} seeds)")
+               if row["full_stuck"] else
+               _("full batch not stuck: loss {start} → {full} in {updates} updates ({n} seeds)")).format(
+            start=_pm(row["start"], ".2f"), full=_pm(row["full"], ".2f"), updates=row["updates"],
+            n=row["n_seeds"])
     elif k == "generalization":
         lam, gap = row["lam"], row["gap"]
-        toy = "picture only (a shift costs more in a sharp valley)"
-        mlp = (f"test accuracy B = {row['sb']} − B = {row['lb']} at η = {row['lr']:g}: "
-               f"{_pm(gap, '.3f', True)} ({gap.n} seeds); λ_max {lam[row['sb']].mean:.1f} vs "
-               f"{lam[row['lb']].mean:.1f}")
+        toy = _("picture only (a shift costs more in a sharp valley)")
+        mlp = _("test accuracy B = {sb} − B = {lb} at η = {lr:g}: {gap} ({n} seeds); λ_max {lam_sb:.1f} vs "
+                "{lam_lb:.1f}").format(sb=row["sb"], lb=row["lb"], lr=row["lr"], gap=_pm(gap, ".3f", True),
+                                       n=gap.n, lam_sb=lam[row["sb"]].mean, lam_lb=lam[row["lb"]].mean)
     elif k == "have_both":
         t = row["tuned"]
         toy = "—"
-        mlp = (f"η tuned per B: B = {t['batch_size']} − B = {row['b0']}: {_pm(t['ci'], '.3f', True)} "
-               f"({t['ci'].n} seeds); B_crit ≈ {_pm(row['b_crit'], '.0f')}")
+        mlp = _("η tuned per B: B = {b} − B = {b0}: {diff} ({n} seeds); B_crit ≈ {b_crit}").format(
+            b=t["batch_size"], b0=row["b0"], diff=_pm(t["ci"], ".3f", True), n=t["ci"].n,
+            b_crit=_pm(row["b_crit"], ".0f"))
     else:
-        toy = f"β ≥ {row['beta_min']:.2f} rolls past the local minimum from θ = {row['theta0']:g}"
-        mlp = (f"updates to leave a saddle at η/(1−β) = {row['eff']:g}: β = {row['beta']:g} minus β = 0 "
-               f"{_pm(row['diff'], '.0f', True)} ({row['n_seeds']} seeds)")
+        toy = _("β ≥ {beta_min:.2f} rolls past the local minimum from θ = {theta0:g}").format(
+            beta_min=row["beta_min"], theta0=row["theta0"])
+        mlp = _("updates to leave a saddle at η/(1−β) = {eff:g}: β = {beta:g} minus β = 0 {diff} ({n} "
+                "seeds)").format(eff=row["eff"], beta=row["beta"], diff=_pm(row["diff"], ".0f", True),
+                                 n=row["n_seeds"])
     return toy, mlp
+
+
+def _verdict_line(row):
+    """'**holds under a condition**: the condition' (bold verdict, then its condition when there is one)."""
+    if row["condition"]:
+        return _("**{verdict}**: {condition}").format(verdict=_verdict_text(row["verdict"]),
+                                                      condition=row["condition"])
+    return "**{verdict}**".format(verdict=_verdict_text(row["verdict"]))
 
 
 def markdown_table(rs=None):
     """The scorecard as a Markdown table: claim → toy → MLP → literature → verdict → where."""
     rs = rows() if rs is None else rs
-    out = ["| the lecture's claim | toy | MLP on MNIST-1D (mean ± 95 % t) | literature | verdict | where |",
-           "|---|---|---|---|---|---|"]
+    head = (_("the lecture's claim"), _("toy"), _("MLP on MNIST-1D (mean ± 95 % t)"), _("literature"),
+            _("verdict"), _("where"))
+    out = ["| " + " | ".join(head) + " |", "|---|---|---|---|---|---|"]
+    claims, literature = _claims(), _literature()
     for r in rs:
         toy, mlp = cells(r)
         label, target = link(r["key"])
-        verdict = f"**{r['verdict']}**" + (f": {r['condition']}" if r["condition"] else "")
-        out.append(f"| {CLAIMS[r['key']]} | {toy} | {mlp} | {LITERATURE[r['key']]} | {verdict} | "
+        verdict = _verdict_line(r)
+        out.append(f"| {claims[r['key']]} | {toy} | {mlp} | {literature[r['key']]} | {verdict} | "
                    f"[{label}]({target}) |")
     return "\n".join(out)
 
@@ -316,28 +364,39 @@ def key_results(rs=None):
     s, n, g, h, m = (rs[k] for k in ("speed", "noise", "generalization", "have_both", "momentum"))
     t = h["tuned"]
     er, ur = s["epoch_ratio"], s["update_ratio"]
-    (_, _, p1, _, _), (_, _, pf, _, _) = n["toy"]
-    later = "later" if m["diff"].mean > 0 else "sooner"
+    p1, pf = n["toy"][0][2], n["toy"][1][2]
+    full = dict(start=_pm(n["start"], ".2f"), full=_pm(n["full"], ".2f"), updates=n["updates"],
+                n=n["n_seeds"])
+    saddle = dict(eff=m["eff"], beta=m["beta"], diff=_pm(m["diff"], ".0f", True), n=m["n_seeds"])
     return [
-        f"An epoch at B = {s['b_large']} is {_pm(er, '.0f')}× faster than at B = {s['b_small']}; one update "
-        f"costs {_pm(ur, '.0f')}× more ({er.n} seeds, the cached race's CPU).",
-        f"Toy trap: B = 1 escapes in {p1:.2f} of 1000 runs, the full batch in {pf:.2f}.",
-        f"Real MLP, full batch: loss {_pm(n['start'], '.2f')} → {_pm(n['full'], '.2f')} in {n['updates']} "
-        f"updates ({n['n_seeds']} seeds): {'stuck' if n['full_stuck'] else 'not stuck'}.",
-        f"One fixed η = {g['lr']:g}: test accuracy B = {g['sb']} − B = {g['lb']} = "
-        f"{_pm(g['gap'], '.3f', True)} ({g['gap'].n} seeds).",
-        f"η tuned per B: B = {t['batch_size']} − B = {h['b0']} = {_pm(t['ci'], '.3f', True)} "
-        f"({t['ci'].n} seeds): {_within(t['ci'])}.",
-        f"A saddle of a real network at η/(1−β) = {m['eff']:g}: β = {m['beta']:g} leaves "
-        f"{_pm(m['diff'], '.0f', True)} updates {later} than β = 0 ({m['n_seeds']} seeds).",
+        _("An epoch at B = {large} is {er}× faster than at B = {small}; one update costs {ur}× more ({n} "
+          "seeds, the cached race's CPU).").format(large=s["b_large"], er=_pm(er, ".0f"), small=s["b_small"],
+                                            ur=_pm(ur, ".0f"), n=er.n),
+        _("Toy trap: B = 1 escapes in {p1:.2f} of 1000 runs, the full batch in {pf:.2f}.").format(p1=p1,
+                                                                                                   pf=pf),
+        (_("Real MLP, full batch: loss {start} → {full} in {updates} updates ({n} seeds): stuck.")
+         if n["full_stuck"] else
+         _("Real MLP, full batch: loss {start} → {full} in {updates} updates ({n} seeds): not "
+           "stuck.")).format(**full),
+        _("One fixed η = {lr:g}: test accuracy B = {sb} − B = {lb} = {gap} ({n} seeds).").format(
+            lr=g["lr"], sb=g["sb"], lb=g["lb"], gap=_pm(g["gap"], ".3f", True), n=g["gap"].n),
+        _("η tuned per B: B = {b} − B = {b0} = {diff} ({n} seeds): {within}.").format(
+            b=t["batch_size"], b0=h["b0"], diff=_pm(t["ci"], ".3f", True), n=t["ci"].n,
+            within=_within(t["ci"])),
+        (_("A saddle of a real network at η/(1−β) = {eff:g}: β = {beta:g} leaves {diff} updates later than "
+           "β = 0 ({n} seeds).") if m["diff"].mean > 0 else
+         _("A saddle of a real network at η/(1−β) = {eff:g}: β = {beta:g} leaves {diff} updates sooner than "
+           "β = 0 ({n} seeds).")).format(**saddle),
     ]
 
 
 def verdict_table(rs=None):
     """The short table for the slide: claim → verdict (Markdown; the links are in :func:`card`)."""
     rs = rows() if rs is None else rs
-    out = ["| the lecture's claim | verdict here |", "|---|---|"]
-    out += [f"| {CLAIMS[r['key']]} | **{r['verdict']}** |" for r in rs]
+    claims = _claims()
+    out = ["| {claim} | {verdict} |".format(claim=_("the lecture's claim"), verdict=_("verdict here")),
+           "|---|---|"]
+    out += [f"| {claims[r['key']]} | **{_verdict_text(r['verdict'])}** |" for r in rs]
     return "\n".join(out)
 
 
@@ -346,7 +405,7 @@ def card(row):
     link to the section with the experiment."""
     toy, mlp = cells(row)
     label, target = link(row["key"])
-    verdict = f"**{row['verdict']}**" + (f": {row['condition']}" if row["condition"] else "")
-    return (f"**{CLAIMS[row['key']]}** · [{label}]({target})\n\n- toy: {toy}\n"
-            f"- MLP on MNIST-1D (mean ± 95 % t): {mlp}\n- literature: {LITERATURE[row['key']]}\n"
-            f"- verdict: {verdict}")
+    return _("**{claim}** · [{label}]({target})\n\n- toy: {toy}\n- MLP on MNIST-1D (mean ± 95 % t): {mlp}\n"
+             "- literature: {literature}\n- verdict: {verdict}").format(
+        claim=_claims()[row["key"]], label=label, target=target, toy=toy, mlp=mlp,
+        literature=_literature()[row["key"]], verdict=_verdict_line(row))

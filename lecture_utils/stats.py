@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from scipy import stats as _scipy_stats
 
 from ._validate import COUNT, Interval, check_array, validate_params
+from .i18n import _
 
 __all__ = ["MeanCI", "binomial_se", "mean_ci", "paired_diff_ci"]
 
@@ -66,14 +67,14 @@ class MeanCI:
     def label(self):
         """What the interval is: "95 % t-interval, 5 seeds" (or "1 seed, no interval")."""
         if self.n < 2:
-            return "1 seed, no interval"
-        return f"{_percent(self.confidence)} t-interval, {self.n} seeds"
+            return _("1 seed, no interval")
+        return _("{percent} t-interval, {n} seeds").format(percent=_percent(self.confidence), n=self.n)
 
     def short(self, spec=".3f"):
         """"0.661 ± 0.012" at format ``spec`` (a table cell; the table says what the ± is).
         One value: "0.661 (1 seed, no interval)"."""
         if self.n < 2:
-            return f"{self.mean:{spec}} (1 seed, no interval)"
+            return _("{mean} (1 seed, no interval)").format(mean=format(self.mean, spec))
         return f"{self.mean:{spec}} ± {self.half:{spec}}"
 
     def format(self, spec=".3f"):
@@ -81,7 +82,7 @@ class MeanCI:
         One value: "0.661 (1 seed, no interval)"."""
         if self.n < 2:
             return self.short(spec)
-        return f"{self.short(spec)} ({self.label})"
+        return _("{value} ({label})").format(value=self.short(spec), label=self.label)
 
     def __str__(self):
         return self.format()

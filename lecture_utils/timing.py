@@ -22,6 +22,7 @@ import numpy as np
 
 from ._validate import Interval, Options, check_int, validate_params
 from .data import updates_per_epoch
+from .i18n import _
 from .seeding import THREADS, set_threads
 
 
@@ -41,6 +42,17 @@ class Timing:
     def rows(self):
         return [(int(b), float(u), float(e))
                 for b, u, e in zip(self.batch_sizes, self.per_update, self.per_epoch)]
+
+
+def pad(text, width, *, right=False):
+    """``text`` padded with spaces to ``width`` columns, a Chinese character counting two (as a monospace
+    font shows it), so that Chinese table headers line up; for ASCII text ``str.ljust``/``str.rjust``."""
+    import unicodedata
+
+    text = str(text)
+    cols = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    fill = " " * max(0, width - cols)
+    return fill + text if right else text + fill
 
 
 def cuda_available():
@@ -72,7 +84,7 @@ def time_per_update(batch_sizes, *, data=None, device="cpu", repeats=15, warmup=
     if device == "cuda" and not cuda_available():
         raise ValueError("device must be 'cpu' here: no CUDA GPU is available")
     data = load_mnist1d() if data is None else data
-    x, y, _, _ = as_tensors(data)
+    x, y, _xt, _yt = as_tensors(data)
     n = len(y)
     sizes = [check_int("batch_sizes[i]", b, low=1, high=n) for b in np.atleast_1d(batch_sizes).tolist()]
     if not sizes:
@@ -143,11 +155,13 @@ class Reliability:
             vs = ""
             if self.versus_cache:
                 r = list(self.versus_cache.values())
-                vs = f", {min(r):.2g}–{max(r):.2g}× the cached sweep's time per update at every B"
-            return ("measurement looks reliable: repeats agree (largest relative spread "
-                    f"{max(self.spread, default=0):.0%}), load {self.load_per_cpu:.2f} per CPU{vs}")
-        return ("⚠ unreliable measurement — " + "; ".join(self.reasons)
-                + ". Do not draw conclusions from these times.")
+                vs = _(", {low:.2g}–{high:.2g}× the cached sweep's time per update at every B").format(
+                    low=min(r), high=max(r))
+            return _("measurement looks reliable: repeats agree (largest relative spread "
+                     "{spread:.0%}), load {load:.2f} per CPU{vs}").format(
+                spread=max(self.spread, default=0), load=self.load_per_cpu, vs=vs)
+        return _("⚠ unreliable measurement — {reasons}. Do not draw conclusions from these times.").format(
+            reasons=_("; ").join(self.reasons))
 
 
 @validate_params(max_spread=Interval("real", 0.0, None, closed="neither"),
@@ -174,14 +188,14 @@ def reliability(timing, *, reference=None, max_spread=0.5, max_load_per_cpu=1.0,
     if not isinstance(timing, Timing):
         raise ValueError(f"timing must be a Timing (from time_per_update); got {type(timing).__name__}")
     reasons, spread = [], []
-    for _, times in zip(timing.batch_sizes, timing.repeats):
+    for _b, times in zip(timing.batch_sizes, timing.repeats):
         t = np.asarray(times, float)
         q25, med, q75 = np.percentile(t, [25, 50, 75]) if t.size else (np.nan, np.nan, np.nan)
         spread.append(float((q75 - q25) / med) if med > 0 else float("inf"))
     bad = [b for b, s in zip(timing.batch_sizes, spread) if not s <= max_spread]
     if bad:
-        reasons.append(f"repeats disagree by more than {max_spread:.0%} of the median at B = "
-                       + ", ".join(map(str, bad)))
+        reasons.append(_("repeats disagree by more than {spread:.0%} of the median at B = {sizes}").format(
+            spread=max_spread, sizes=", ".join(map(str, bad))))
     order = np.argsort(timing.batch_sizes)
     sizes = np.asarray(timing.batch_sizes)[order]
     per = np.asarray(timing.per_update, float)[order]
@@ -189,18 +203,21 @@ def reliability(timing, *, reference=None, max_spread=0.5, max_load_per_cpu=1.0,
                 if sizes[j] > sizes[i] and per[j] < (1 - monotone_tolerance) * per[i]]
     if inverted:
         a, b = inverted[0]
-        reasons.append(f"B = {b} measured faster per update than B = {a} (it does {b / a:.3g}× the work)")
+        reasons.append(_("B = {b} measured faster per update than B = {a} (it does {ratio:.3g}× the work)")
+                       .format(b=b, a=a, ratio=b / a))
     loads = [v for v in timing.load if np.isfinite(v)]
     load_per_cpu = max(loads) / max(timing.cpus, 1) if loads else float("nan")
     if loads and load_per_cpu > max_load_per_cpu:
-        reasons.append(f"the machine is busy: load average {max(loads):.1f} on {timing.cpus} CPUs")
+        reasons.append(_("the machine is busy: load average {load:.1f} on {cpus} CPUs").format(
+            load=max(loads), cpus=timing.cpus))
     versus = _versus_cache(timing, reference)
     if len(versus) >= 2:
         lo, hi = min(versus, key=versus.get), max(versus, key=versus.get)
         if versus[hi] / versus[lo] > max_shape_ratio:
             cpu = reference["results"].get("machine", {}).get("cpu", "?")
-            reasons.append(f"the curve's shape differs from the cached sweep's ({cpu}): live/cached time per "
-                           f"update {versus[lo]:.1f}× at B = {lo} but {versus[hi]:.1f}× at B = {hi}")
+            reasons.append(_("the curve's shape differs from the cached sweep's ({cpu}): live/cached time "
+                             "per update {low:.1f}× at B = {b_low} but {high:.1f}× at B = {b_high}").format(
+                cpu=cpu, low=versus[lo], b_low=lo, high=versus[hi], b_high=hi))
     return Reliability(ok=not reasons, reasons=reasons, spread=spread, load_per_cpu=float(load_per_cpu),
                        versus_cache=versus)
 
@@ -227,10 +244,12 @@ def cached_summary(cached):
     res = cached["results"]
     m = res.get("machine", {})
     up, ep = res["per_update_s"], res["per_epoch_s"]
-    return (f"cached sweep ({m.get('cpu', '?')}, {m.get('threads', '?')} threads, median of "
-            f"{cached['params']['repeats']} updates per B): B = {res['batch_sizes'][-1]} costs "
-            f"{up[-1] / up[0]:.0f}× the time of B = {res['batch_sizes'][0]} per update, "
-            f"but its epoch is {ep[0] / ep[-1]:.0f}× faster.")
+    return _("cached sweep ({cpu}, {threads} threads, median of {repeats} updates per B): B = {large} costs "
+             "{ratio:.0f}× the time of B = {small} per update, but its epoch is {speedup:.0f}× faster."
+             ).format(
+        cpu=m.get("cpu", "?"), threads=m.get("threads", "?"), repeats=cached["params"]["repeats"],
+        large=res["batch_sizes"][-1], ratio=up[-1] / up[0], small=res["batch_sizes"][0],
+        speedup=ep[0] / ep[-1])
 
 
 def live_report(timing, cached=None):
@@ -238,17 +257,20 @@ def live_report(timing, cached=None):
     per epoch, the :func:`reliability` verdict, and a conclusion that says which measurement it rests on
     (this one when reliable, else ``cached``, a ``timing`` sweep record). Returns a list of lines."""
     reps = len(timing.repeats[0]) if timing.repeats else "?"
-    lines = [f"{'B':>5} {'ms per update':>14} {'s per epoch':>12}   (median of {reps} updates)"]
+    lines = [_("{b:>5} {update} {epoch}   (median of {reps} updates)").format(
+        b="B", update=pad(_("ms per update"), 14, right=True), epoch=pad(_("s per epoch"), 12, right=True),
+        reps=reps)]
     lines += [f"{b:>5} {u * 1e3:>14.2f} {e:>12.3f}" for b, u, e in timing.rows()]
     check = reliability(timing, reference=cached)
     lines.append(check.message())
     if check.ok:
         ratio = timing.per_update[-1] / timing.per_update[0]
-        lines.append(f"From this live measurement: B = {timing.batch_sizes[-1]} costs {ratio:.0f}× the time "
-                     f"of B = {timing.batch_sizes[0]} per update, but an epoch is "
-                     f"{timing.per_epoch[0] / timing.per_epoch[-1]:.0f}× faster.")
+        lines.append(_("From this live measurement: B = {large} costs {ratio:.0f}× the time of B = {small} "
+                       "per update, but an epoch is {speedup:.0f}× faster.").format(
+            large=timing.batch_sizes[-1], ratio=ratio, small=timing.batch_sizes[0],
+            speedup=timing.per_epoch[0] / timing.per_epoch[-1]))
     elif cached is not None:
-        lines.append("From the " + cached_summary(cached))
+        lines.append(_("From the {summary}").format(summary=cached_summary(cached)))
     return lines
 
 
@@ -258,6 +280,7 @@ def cached_report(cached, batch_sizes=LIVE_BATCH_SIZES):
     res = cached["results"]
     rows = [(b, u, e) for b, u, e in zip(res["batch_sizes"], res["per_update_s"], res["per_epoch_s"])
             if b in batch_sizes]
-    lines = [f"{'B':>5} {'ms per update':>14} {'s per epoch':>12}"]
+    lines = [" ".join(("    B", pad(_("ms per update"), 14, right=True),
+                       pad(_("s per epoch"), 12, right=True)))]
     lines += [f"{b:>5} {u * 1e3:>14.2f} {e:>12.3f}" for b, u, e in rows]
-    return lines + ["From the " + cached_summary(cached)]
+    return lines + [_("From the {summary}").format(summary=cached_summary(cached))]

@@ -32,6 +32,7 @@ import math
 import numpy as np
 
 from . import stats
+from .i18n import _
 from .train import warmup_steps  # W = warmup_epochs·⌈N/B⌉, defined beside the schedule it sets
 
 #: The rules of notebook 04 §1 for η at batch size B, from η₀ at B₀ (:func:`tuned_rows`).
@@ -273,13 +274,15 @@ def train_longer_rows(record, tuned_record):
     is trained longer only at η₀, and the √B and tuned η only to 100 % training accuracy — the
     combination (√B η for the small batch's number of updates) is not in the caches."""
     names = {r["name"]: r for r in protocol_rows(record)}
-    _, p = record_parts(record, "have_both")
+    p = record_parts(record, "have_both")[1]
     b0, b = p["base"]["batch_size"], p["large_batch"]
     rows = []
-    for label, key in ((f"B = {b0}, η = η₀ (to 100 % train)", "small batch"),
-                       (f"B = {b}, η = η₀, same epochs as B = {b0}", "large batch at η, same epochs"),
-                       (f"B = {b}, η = η₀, to 100 % train", "large batch at η, to 100 % train"),
-                       (f"B = {b}, η = η₀, same updates as B = {b0}",
+    # the labels are shown in tables: in the notebook's language (the keys stay English)
+    for label, key in ((_("B = {b0}, η = η₀ (to 100 % train)").format(b0=b0), "small batch"),
+                       (_("B = {b}, η = η₀, same epochs as B = {b0}").format(b=b, b0=b0),
+                        "large batch at η, same epochs"),
+                       (_("B = {b}, η = η₀, to 100 % train").format(b=b), "large batch at η, to 100 % train"),
+                       (_("B = {b}, η = η₀, same updates as B = {b0}").format(b=b, b0=b0),
                         "large batch at η, same updates (train longer)")):
         r = names[key]
         rows.append({"name": label, "lr": r["lr"], "epochs": r["epochs"], "steps": r["steps"],
@@ -287,10 +290,10 @@ def train_longer_rows(record, tuned_record):
                      "source": "have_both"})
     tr = {x["batch_size"]: x for x in tuned_rows(tuned_record)}
     if b in tr:
-        for label, k in ((f"B = {b}, η ∝ √B (Hoffer), to 100 % train", "sqrt"),
-                         (f"B = {b}, η ∝ B (Goyal, no warm-up), to 100 % train", "linear"),
-                         (f"B = {b}, η tuned, to 100 % train", "tuned"),
-                         (f"B = {b0}, η tuned, to 100 % train", None)):
+        for label, k in ((_("B = {b}, η ∝ √B (Hoffer), to 100 % train").format(b=b), "sqrt"),
+                         (_("B = {b}, η ∝ B (Goyal, no warm-up), to 100 % train").format(b=b), "linear"),
+                         (_("B = {b}, η tuned, to 100 % train").format(b=b), "tuned"),
+                         (_("B = {b}, η tuned, to 100 % train").format(b=b0), None)):
             c = tr[b][k] if k else tr[b0]["tuned"]
             if c is None:
                 continue
@@ -305,20 +308,22 @@ def protocol_differences(record, tuned_record=None):
     small batch against the large one at η₀ (both at 100 % train), and — with ``tuned_record`` —
     the √B η against η₀ at the large batch (both at 100 % train). A list of (label, MeanCI)."""
     rows = {r["name"]: r["test_accs"] for r in protocol_rows(record)}
-    _, p = record_parts(record, "have_both")
+    p = record_parts(record, "have_both")[1]
     b0, b = p["base"]["batch_size"], p["large_batch"]
-    pairs = [(f"B = {b}, scaled η: + warm-up − no warm-up", rows["large batch at scaled η + warm-up"],
-              rows["large batch at scaled η, no warm-up"]),
-             (f"B = {b}, η₀: same updates as B = {b0} − to 100 % train",
+    # the labels are shown in tables: in the notebook's language
+    pairs = [(_("B = {b}, scaled η: + warm-up − no warm-up").format(b=b),
+              rows["large batch at scaled η + warm-up"], rows["large batch at scaled η, no warm-up"]),
+             (_("B = {b}, η₀: same updates as B = {b0} − to 100 % train").format(b=b, b0=b0),
               rows["large batch at η, same updates (train longer)"],
               rows["large batch at η, to 100 % train"]),
-             (f"B = {b0} − B = {b}, both at η₀ and 100 % train", rows["small batch"],
+             (_("B = {b0} − B = {b}, both at η₀ and 100 % train").format(b0=b0, b=b), rows["small batch"],
               rows["large batch at η, to 100 % train"])]
     if tuned_record is not None:
         tr = {x["batch_size"]: x for x in tuned_rows(tuned_record)}
         sq = tr.get(b, {}).get("sqrt")
         if sq and sq["reached"] == sq["n"]:
-            pairs.append((f"B = {b}: η ∝ √B (η = {sq['lr']:g}) − η₀, both at 100 % train", sq["test_accs"],
+            pairs.append((_("B = {b}: η ∝ √B (η = {lr:g}) − η₀, both at 100 % train").format(
+                b=b, lr=sq['lr']), sq["test_accs"],
                           rows["large batch at η, to 100 % train"]))
     return [(label, stats.paired_diff_ci(a, c)) for label, a, c in pairs
             if len(a) == len(c) and None not in a and None not in c]
@@ -360,7 +365,7 @@ def tuned_rows(record):
     the best mean test accuracy among those where every seed reached 100 % training accuracy)."""
     from .scaling import scaled_lr
 
-    _, p = record_parts(record, "tuned_lr")
+    p = record_parts(record, "tuned_lr")[1]
     cells = tuned_cells(record)
     b0, lr0 = p["base"]["batch_size"], p["base"]["lr"]
     rows = []
@@ -389,7 +394,7 @@ def tuned_differences(record):
     (:func:`lecture_utils.stats.paired_diff_ci`). Dicts: batch_size, tuned (B's cell), base (B₀'s
     cell), diff (d̄), ci (MeanCI of the dᵢ). A tuned cell has every seed at 100 % training accuracy,
     so every seed has a pair."""
-    _, p = record_parts(record, "tuned_lr")
+    p = record_parts(record, "tuned_lr")[1]
     rows = {r["batch_size"]: r for r in tuned_rows(record)}
     b0 = p["base"]["batch_size"]
     t0 = rows[b0]["tuned"]
@@ -439,7 +444,7 @@ def critical_fit(record):
     for s in p["seeds"]:
         rr = [res["runs"][run_key(b, s)] for b in p["batch_sizes"]]
         ok = [(b, r["steps"]) for b, r in zip(p["batch_sizes"], rr) if r["steps"] is not None]
-        per_seed.append(fit_critical_batch([b for b, _ in ok], [st for _, st in ok])["b_crit"])
+        per_seed.append(fit_critical_batch([b for b, _st in ok], [st for _b, st in ok])["b_crit"])
     ci = seed_ci(per_seed)
     return {**fit, "b_crit_per_seed": per_seed, "b_crit_mean": None if ci is None else ci.mean,
             "b_crit_ci": ci, "target_loss": p["target_loss"]}

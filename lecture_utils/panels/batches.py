@@ -21,10 +21,11 @@ from matplotlib.figure import Figure
 from .. import widgets
 from .._validate import SEED, Interval, Options, check_batch_size, check_int, check_lr, validate_params
 from ..data import N_TRAIN, batch_assignment, make_toy_regression, updates_per_epoch
+from ..i18n import _, ngettext
 from ..plotting import COLORS, batch_color, contour, set_status, status_text
+from ..timing import pad
 from ..toy_sgd import TOY_LR, TOY_THETA0, largest_stable_lr, toy_run  # noqa: F401  (re-exported)
 from . import reads_sweep
-from .noisy import plural
 
 #: The index map's sizes (N examples, epochs shown) and the toy panel's (N, epochs): declared once.
 INDEX_N = Interval("int", 1, 1000)
@@ -36,6 +37,20 @@ TOY_EPOCHS = Interval("int", 1, 100)
 # ----------------------------------------------------------------------------- index map
 #: Up to this N the index map writes each example's batch number into its cell.
 INDEX_NUMBERS_UP_TO = 40
+
+
+def _batches(n):
+    """"1 batch", "3 batches" (as :func:`~lecture_utils.panels.noisy.plural`) in the output's language."""
+    return ngettext("{n} batch", "{n} batches", n).format(n=n)
+
+
+def _updates(n):
+    return ngettext("{n} update", "{n} updates", n).format(n=n)
+
+
+def _epochs(n):
+    return ngettext("{n} epoch", "{n} epochs", n).format(n=n)
+
 
 
 @validate_params(n_examples=INDEX_N, epochs=INDEX_EPOCHS, seed=SEED)
@@ -55,9 +70,9 @@ def index_map_panel(n_examples=20, batch_size=5, *, epochs=3, seed=0):
     im1 = ax1.pcolormesh(np.zeros(shape), cmap="tab20", vmin=-0.5, vmax=19.5)
     im2 = ax2.pcolormesh(np.zeros(shape), cmap="Blues", vmin=0, vmax=3)
     for ax in (ax1, ax2):
-        ax.set_yticks(np.arange(epochs) + 0.5, [f"epoch {e + 1}" for e in range(epochs)])
+        ax.set_yticks(np.arange(epochs) + 0.5, [_("epoch {e}").format(e=e + 1) for e in range(epochs)])
         ax.invert_yaxis()  # epoch 1 on top
-        ax.set_xlabel("example index i")
+        ax.set_xlabel(_("example index i"))
         ticks = np.arange(0, n_examples, max(1, n_examples // 10))
         ax.set_xticks(ticks + 0.5, [str(t) for t in ticks])
         ax.grid(False)
@@ -68,8 +83,8 @@ def index_map_panel(n_examples=20, batch_size=5, *, epochs=3, seed=0):
         numbers = [ax1.text(i + 0.5, e + 0.5, "", ha="center", va="center", fontsize=9, color="k",
                             path_effects=halo) for e in range(epochs) for i in range(n_examples)]
     cb = fig.colorbar(im2, ax=ax2, shrink=0.9, ticks=[0, 1, 2, 3], pad=0.01)
-    cb.ax.set_yticklabels(["0 (unseen)", "1", "2", "3+"])
-    cb.set_label("times drawn in that epoch", fontsize=9)
+    cb.ax.set_yticklabels([_("0 (unseen)"), "1", "2", "3+"])
+    cb.set_label(_("times drawn in that epoch"), fontsize=9)
     cb.ax.tick_params(labelsize=9)
 
     def update(batch_size):
@@ -80,36 +95,40 @@ def index_map_panel(n_examples=20, batch_size=5, *, epochs=3, seed=0):
         im2.set_array(np.asarray(c).ravel())
         for t, j in zip(numbers, a.ravel()):
             t.set_text(str(j + 1))
-        which = (f"colour and number = which batch, {'1…' if k > 1 else ''}{k}" if numbers else
-                 f"colour = which of the {k} batches")
-        ax1.set_title(f"shuffled: {plural(k, 'batch', 'batches')} of B = {batch_size} per epoch\n({which})")
-        ax2.set_title(f"drawn with replacement: {plural(k, 'batch', 'batches')} per 'epoch'\n(colour = "
-                      "times drawn)")
+        which = ((_("colour and number = which batch, 1…{k}") if k > 1 else
+                  _("colour and number = which batch, {k}")).format(k=k) if numbers else
+                 _("colour = which of the {k} batches").format(k=k))
+        ax1.set_title(_("shuffled: {batches} of B = {b} per epoch\n({which})").format(
+            batches=_batches(k), b=batch_size, which=which))
+        ax2.set_title(_("drawn with replacement: {batches} per 'epoch'\n(colour = times drawn)").format(
+            batches=_batches(k)))
         unseen = (c == 0).sum(axis=1)
         repeated = (c > 1).sum(axis=1)
         last = n_examples - (k - 1) * batch_size
-        rows = (f"each row holds its colour exactly {batch_size} times" if k == 1 else
-                f"each row holds each of the {k} colours exactly {batch_size} times"
+        rows = (_("each row holds its colour exactly {b} times").format(b=batch_size) if k == 1 else
+                _("each row holds each of the {k} colours exactly {b} times").format(k=k, b=batch_size)
                 if last == batch_size else
-                f"each row holds each of the first {k - 1} colours exactly {batch_size} times and the last "
-                f"one {last} {'time' if last == 1 else 'times'} (N mod B = {last})")
-        return (f"B = {batch_size}: each epoch is cut into {plural(k, 'batch', 'batches')}; {rows}, and "
-                "every example is used exactly once per epoch, in a new order each epoch. Drawing "
-                f"{plural(k, 'batch', 'batches')} with "
-                f"replacement instead leaves {', '.join(map(str, unseen))} of {n_examples} examples unseen "
-                f"and repeats {', '.join(map(str, repeated))} in epochs 1–{epochs}.")
+                ngettext("each row holds each of the first {k} colours exactly {b} times and the last one "
+                         "{last} time (N mod B = {last})",
+                         "each row holds each of the first {k} colours exactly {b} times and the last one "
+                         "{last} times (N mod B = {last})", last).format(k=k - 1, b=batch_size, last=last))
+        return _("B = {b}: each epoch is cut into {batches}; {rows}, and every example is used exactly once "
+                 "per epoch, in a new order each epoch. Drawing {batches} with replacement instead leaves "
+                 "{unseen} of {n} examples unseen and repeats {repeated} in epochs 1–{epochs}.").format(
+            b=batch_size, batches=_batches(k), rows=rows, unseen=", ".join(map(str, unseen)), n=n_examples,
+            repeated=", ".join(map(str, repeated)), epochs=epochs)
 
     return widgets.Panel(fig, update, {"batch_size": widgets.batch_size_slider(n_examples, batch_size)},
-                         title="index map", dynamic=[im1, im2, *numbers, ax1.title, ax2.title])
+                         title=_("index map"), dynamic=[im1, im2, *numbers, ax1.title, ax2.title])
 
 
 # ----------------------------------------------------------------------------- toy batch vs full
 def _start_and_minimum(ax, star, *, with_labels=False):
     """The black start dot θ₀ and the star at the minimum θ*, drawn above the path (white edges)."""
     start, = ax.plot(*TOY_THETA0, marker="o", ms=10, color="k", mec="w", mew=1.5, ls="none", zorder=6,
-                     label="start θ₀" if with_labels else None)
+                     label=_("start θ₀") if with_labels else None)
     minimum, = ax.plot(*star, marker="*", ms=20, color="gold", mec="k", mew=1.2, ls="none", zorder=6,
-                       label="minimum θ* of the full loss" if with_labels else None)
+                       label=_("minimum θ* of the full loss") if with_labels else None)
     return start, minimum
 
 
@@ -124,7 +143,8 @@ def toy_batch_panel(batch_size=1, lr=0.1, *, epochs=5, seed=0, n_examples=20):
     ax = fig.subplots()
     star = problem.minimizer()
     contour(ax, problem.loss, (-3.0, 4.0), (-3.5, 3.5), levels=18)
-    line, = ax.plot([], [], "-o", ms=3, lw=1.2, color=COLORS["small"], label="mini-batch SGD path", zorder=3)
+    line, = ax.plot([], [], "-o", ms=3, lw=1.2, color=COLORS["small"], label=_("mini-batch SGD path"),
+                    zorder=3)
     # drawn after the path (blitting): always visible
     markers = _start_and_minimum(ax, star, with_labels=True)
     ax.set_xlabel("w")
@@ -135,25 +155,26 @@ def toy_batch_panel(batch_size=1, lr=0.1, *, epochs=5, seed=0, n_examples=20):
     def update(batch_size, lr):
         r = toy_run(problem, batch_size=batch_size, lr=lr, epochs=epochs, seed=seed)
         line.set_data(r["path"][:, 0], r["path"][:, 1])
-        ax.set_title(f"B = {batch_size}, η = {lr:.3g}: {plural(r['updates'], 'update')} in "
-                     f"{plural(epochs, 'epoch')}")
+        ax.set_title(_("B = {b}, η = {lr:.3g}: {updates} in {epochs}").format(
+            b=batch_size, lr=lr, updates=_updates(r["updates"]), epochs=_epochs(epochs)))
         if r["diverged"]:
-            set_status(msg, f"diverged: η = {lr:.3g} is too large for B = {batch_size}")
-            return (f"B = {batch_size}, η = {lr:.3g}: the path <b>diverges</b> — a step overshoots the "
-                    f"valley and every later step overshoots further. Lower η.")
+            set_status(msg, _("diverged: η = {lr:.3g} is too large for B = {b}").format(lr=lr, b=batch_size))
+            return _("B = {b}, η = {lr:.3g}: the path <b>diverges</b> — a step overshoots the valley and "
+                     "every later step overshoots further. Lower η.").format(b=batch_size, lr=lr)
         set_status(msg, None)
-        kind = ("full batch: one long, steady step per epoch (the lecture's 'long cooldown, powerful')"
+        kind = (_("full batch: one long, steady step per epoch (the lecture's 'long cooldown, powerful')")
                 if batch_size == problem.n else
-                "mini-batches: many short, noisy steps per epoch ('short cooldown, noisy')")
-        return (f"B = {batch_size}, η = {lr:.3g}: {plural(r['updates_per_epoch'], 'update')} per epoch, "
-                f"{r['updates']} in "
-                f"{plural(epochs, 'epoch')} — {kind}. Steps point on average {r['mean_angle']:.0f}° away "
-                "from the full "
-                f"gradient; full loss at the end {r['final_loss']:.3f} (minimum {r['min_loss']:.3f}).")
+                _("mini-batches: many short, noisy steps per epoch ('short cooldown, noisy')"))
+        return _("B = {b}, η = {lr:.3g}: {per_epoch} per epoch, {updates} in {epochs} — {kind}. Steps point "
+                 "on average {angle:.0f}° away from the full gradient; full loss at the end {final:.3f} "
+                 "(minimum {minimum:.3f}).").format(
+            b=batch_size, lr=lr, per_epoch=_updates(r["updates_per_epoch"]), updates=r["updates"],
+            epochs=_epochs(epochs), kind=kind, angle=r["mean_angle"], final=r["final_loss"],
+            minimum=r["min_loss"])
 
     controls = {"batch_size": widgets.batch_size_slider(problem.n, batch_size),
-                "lr": widgets.slider("lr", TOY_LR, lr, log=True, description="learning rate η")}
-    return widgets.Panel(fig, update, controls, title="batch vs full batch",
+                "lr": widgets.slider("lr", TOY_LR, lr, log=True, description=_("learning rate η"))}
+    return widgets.Panel(fig, update, controls, title=_("batch vs full batch"),
                          dynamic=[line, *markers, ax.title, msg])
 
 
@@ -189,19 +210,19 @@ def accuracy_panel(record, batch_size=None):
         runs = [r for r in res["runs"] if r["batch_size"] == b]
         acc = np.mean([r["history"]["test_acc"] for r in runs], axis=0)
         lines[b], = ax1.plot(runs[0]["history"]["epoch"], acc, color=COLORS["muted"], lw=1.2, alpha=0.6)
-    ax1.set_xlabel("epoch")
-    ax1.set_ylabel("test accuracy")
+    ax1.set_xlabel(_("epoch"))
+    ax1.set_ylabel(_("test accuracy"))
     ax1.set_ylim(0, 1)
     ax1.set_xlim(0, epochs)
     test_ci, train_ci = accuracy_intervals(record, "test_acc"), accuracy_intervals(record, "train_acc")
     ax2.errorbar(sizes, [c.mean for c in test_ci], yerr=[c.half for c in test_ci], fmt="-o",
-                 color=COLORS["test"], label="test", capsize=3)
+                 color=COLORS["test"], label=_("test"), capsize=3)
     ax2.errorbar(sizes, [c.mean for c in train_ci], yerr=[c.half for c in train_ci], fmt="--o",
-                 color=COLORS["train"], label="train", capsize=3)
+                 color=COLORS["train"], label=_("train"), capsize=3)
     mark, = ax2.plot([], [], "o", ms=16, mfc="none", mec="k", mew=2)
     ax2.set_xscale("log", base=2)
-    ax2.set_xlabel("batch size B (log scale)")
-    ax2.set_ylabel(f"accuracy after {epochs} epochs")
+    ax2.set_xlabel(_("batch size B (log scale)"))
+    ax2.set_ylabel(_("accuracy after {epochs} epochs").format(epochs=epochs))
     ax2.set_ylim(0, 1)
     ax2.legend()
 
@@ -212,18 +233,20 @@ def accuracy_panel(record, batch_size=None):
             ln.set_linewidth(3 if b == batch_size else 1.2)
             ln.set_alpha(1 if b == batch_size else 0.5)
         mark.set_data([batch_size], [res["mean_test_acc"][i]])
-        ax1.set_title(f"test accuracy per epoch, B = {batch_size} highlighted")
-        ax2.set_title(f"η = {record['params']['lr']}; bars: 95 % t-interval, "
-                      f"{len(record['params']['seeds'])} seeds")
-        return (f"B = {batch_size}: {plural(res['updates_per_epoch'][i], 'update')} per epoch, "
-                f"{res['updates_per_epoch'][i] * epochs} in {epochs} epochs; test accuracy "
-                f"{test_ci[i].short('.3f')}, training accuracy {train_ci[i].short('.3f')} "
-                f"({test_ci[i].label}). At the same epoch budget and η, "
-                f"{'larger batches make fewer updates and reach lower accuracy' if i else _SMALLEST}.")
+        ax1.set_title(_("test accuracy per epoch, B = {b} highlighted").format(b=batch_size))
+        ax2.set_title(_("η = {lr}; bars: 95 % t-interval, {n} seeds").format(
+            lr=record["params"]["lr"], n=len(record["params"]["seeds"])))
+        verdict = (_("larger batches make fewer updates and reach lower accuracy") if i else
+                   _("the smallest batch makes the most updates"))
+        return _("B = {b}: {per_epoch} per epoch, {total} in {epochs} epochs; test accuracy {test}, training "
+                 "accuracy {train} ({label}). At the same epoch budget and η, {verdict}.").format(
+            b=batch_size, per_epoch=_updates(res["updates_per_epoch"][i]),
+            total=res["updates_per_epoch"][i] * epochs, epochs=epochs, test=test_ci[i].short(".3f"),
+            train=train_ci[i].short(".3f"), label=test_ci[i].label, verdict=verdict)
 
     control = widgets.slider("batch_size", Options(tuple(sizes)), batch_size or sizes[1],
-                             description="batch size B")
-    return widgets.Panel(fig, update, {"batch_size": control}, title="accuracy vs batch size (cached)",
+                             description=_("batch size B"))
+    return widgets.Panel(fig, update, {"batch_size": control}, title=_("accuracy vs batch size (cached)"),
                          dynamic=[*lines.values(), mark, ax1.title, ax2.title])
 
 
@@ -242,12 +265,13 @@ def toy_comparison(batch_sizes=(1, 5, 20), *, lr=0.1, epochs=5, seed=0, n_exampl
         ax.plot(r["path"][:, 0], r["path"][:, 1], "-o", ms=3, lw=1.2, zorder=3,
                 color=COLORS["full"] if b == problem.n else COLORS["small"])
         _start_and_minimum(ax, problem.minimizer(), with_labels=ax is np.atleast_1d(axes)[0])
-        ax.set_title(f"B = {b}: {plural(r['updates'], 'update')}")
+        ax.set_title(_("B = {b}: {updates}").format(b=b, updates=_updates(r["updates"])))
         ax.set_xlabel("w")
         rows.append((b, r["updates_per_epoch"], r["updates"], r["final_loss"], r["mean_angle"]))
     np.atleast_1d(axes)[0].set_ylabel("b")
     np.atleast_1d(axes)[0].legend(loc="lower right", fontsize=9)
-    fig.suptitle(f"{epochs} epochs of mini-batch SGD, η = {lr}, on the full loss of N = {problem.n} examples")
+    fig.suptitle(_("{epochs} epochs of mini-batch SGD, η = {lr}, on the full loss of N = {n} examples")
+                 .format(epochs=epochs, lr=lr, n=problem.n))
     return fig, rows
 
 
@@ -262,35 +286,41 @@ def timing_figure(timing=None, cached=None):
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.0), layout="constrained")
     if timing is not None:
         ax1.loglog(timing.batch_sizes, np.asarray(timing.per_update) * 1e3, "-o", color=COLORS["small"],
-                   label=f"{timing.device}, measured now")
+                   label=_("{device}, measured now").format(device=timing.device))
         ax2.loglog(timing.batch_sizes, timing.per_epoch, "-o", color=COLORS["small"],
-                   label=f"{timing.device}, measured now")
+                   label=_("{device}, measured now").format(device=timing.device))
     if cached is not None:
         res = cached["results"]
         threads = res.get("machine", {}).get("threads", "?")
         style = dict(ls="--", color=COLORS["muted"]) if timing is not None else dict(
             ls="-", marker="o", color=COLORS["small"])
-        name = f"cpu ({threads} threads), cached sweep"
+        name = _("cpu ({threads} threads), cached sweep").format(threads=threads)
         ax1.loglog(res["batch_sizes"], np.asarray(res["per_update_s"]) * 1e3, label=name, **style)
         ax2.loglog(res["batch_sizes"], res["per_epoch_s"], label=name, **style)
         if "cuda" in res:
             ax1.loglog(res["batch_sizes"], np.asarray(res["cuda"]["per_update_s"]) * 1e3, "-s",
-                       color=COLORS["momentum"], label="GPU, cached sweep")
+                       color=COLORS["momentum"], label=_("GPU, cached sweep"))
             ax2.loglog(res["batch_sizes"], res["cuda"]["per_epoch_s"], "-s", color=COLORS["momentum"],
-                       label="GPU, cached sweep")
+                       label=_("GPU, cached sweep"))
     n = timing.n_examples if timing is not None else N_TRAIN
-    ax1.set_xlabel("batch size B")
-    ax1.set_ylabel("ms per update (lower is faster)")
-    ax1.set_title("one update (forward + backward + step)")
-    ax2.set_xlabel("batch size B")
-    ax2.set_ylabel("seconds per epoch (lower is faster)")
-    ax2.set_title(f"one epoch = ⌈{n}/B⌉ updates")
+    ax1.set_xlabel(_("batch size B"))
+    ax1.set_ylabel(_("ms per update (lower is faster)"))
+    ax1.set_title(_("one update (forward + backward + step)"))
+    ax2.set_xlabel(_("batch size B"))
+    ax2.set_ylabel(_("seconds per epoch (lower is faster)"))
+    ax2.set_title(_("one epoch = ⌈{n}/B⌉ updates").format(n=n))
     ax1.legend()
     return fig
 
 
 # ----------------------------------------------------------------------------- the race (section 5)
 RACE_AXES = (("seconds", "training seconds (wall clock)"), ("steps", "updates k"), ("epochs", "epochs k·B/N"))
+
+
+def _race_axis_labels():
+    """:data:`RACE_AXES`' labels in the output's language."""
+    return {"seconds": _("training seconds (wall clock)"), "steps": _("updates k"),
+            "epochs": _("epochs k·B/N")}
 
 
 def race_figure(runs, *, time_budget, n_examples=N_TRAIN, title=None):
@@ -308,7 +338,8 @@ def race_figure(runs, *, time_budget, n_examples=N_TRAIN, title=None):
         raise ValueError("runs must hold at least one race run")
     sizes = sorted({r["batch_size"] for r in runs})
     fig, axes = plt.subplots(2, 3, figsize=(13, 6.6), layout="constrained", sharey="row")
-    for col, (axis, label) in enumerate(RACE_AXES):
+    labels = _race_axis_labels()
+    for col, (axis, _label) in enumerate(RACE_AXES):
         for b in sizes:
             rs = [r for r in runs if r["batch_size"] == b and r[axis]]
             if not rs:
@@ -317,7 +348,8 @@ def race_figure(runs, *, time_budget, n_examples=N_TRAIN, title=None):
             hi = min(r[axis][-1] for r in rs)  # where every seed has data
             grid = np.geomspace(lo, max(hi, lo * 1.0001), 60)
             colour = batch_color(b, n_examples)
-            name = f"B = {b}" + (" (full)" if b == n_examples else "") + f", η = {rs[0]['lr']:.3g}"
+            name = (_("B = {b} (full), η = {lr:.3g}") if b == n_examples else "B = {b}, η = {lr:.3g}").format(
+                b=b, lr=rs[0]["lr"])
             for row, key in enumerate(("train_loss", "test_acc")):
                 mean, half = curve_band(rs, axis, key, grid)
                 ax = axes[row, col]
@@ -328,18 +360,19 @@ def race_figure(runs, *, time_budget, n_examples=N_TRAIN, title=None):
                     ax.plot(grid[-1], mean[-1], "x", color=colour, ms=10, mew=3)
         for row in range(2):
             axes[row, col].set_xscale("log")
-        axes[1, col].set_xlabel(label)
+        axes[1, col].set_xlabel(labels[axis])
     axes[0, 0].axvline(time_budget, color="k", lw=1, ls=":")
     axes[1, 0].axvline(time_budget, color="k", lw=1, ls=":")
     axes[0, 0].set_yscale("log")
-    axes[0, 0].set_ylabel("training loss L(θ)")
-    axes[1, 0].set_ylabel("test accuracy")
+    axes[0, 0].set_ylabel(_("training loss L(θ)"))
+    axes[1, 0].set_ylabel(_("test accuracy"))
     axes[1, 0].set_ylim(0, 0.8)
     axes[0, 0].legend(fontsize=9, loc="lower left")
     seeds = sorted({r["seed"] for r in runs})
-    band = (f"mean and 95 % t-interval over {len(seeds)} seeds" if len(seeds) > 1
-            else f"one seed ({seeds[0]})")
-    fig.suptitle(title or f"The race: {time_budget:g} s of training for every batch size ({band})")
+    band = (_("mean and 95 % t-interval over {n} seeds").format(n=len(seeds)) if len(seeds) > 1
+            else _("one seed ({seed})").format(seed=seeds[0]))
+    fig.suptitle(title or _("The race: {T:g} s of training for every batch size ({band})").format(
+        T=time_budget, band=band))
     return fig
 
 
@@ -347,26 +380,29 @@ def race_table(runs, *, time_budget, targets=(0.5, 0.6)):
     """Rows (B, η and where it comes from, updates, epochs, final training loss, final and best test
     accuracy, seconds to each target) as text, each value the mean ± the half-width of its 95 %
     t-interval over the seeds (:class:`lecture_utils.race.SeedValues`; one seed: the value alone)."""
-    from ..race import summarize
+    from ..race import lr_source_text, summarize
 
     runs = [r.as_dict() if hasattr(r, "as_dict") else r for r in runs]
     summary = summarize(runs, time_budget=time_budget, targets=targets)
     seeds = sorted({r["seed"] for r in runs})
-    head = (f"mean ± 95 % t-interval over seeds {seeds}" if len(seeds) > 1 else f"one seed ({seeds[0]})")
-    lines = [head + "; η tuned per B (critical_batch) unless the 'η from' column says otherwise",
-             f"{'B':>5} {'η':>6} {'η from':>13} {'updates':>12} {'epochs':>12} {'train loss':>15} "
-             f"{'test acc':>13} {'best test acc':>14} " + " ".join(f"{'s to ' + format(t, 'g'):>15}"
-                                                                  for t in targets)]
+    head = (_("mean ± 95 % t-interval over seeds {seeds}").format(seeds=seeds) if len(seeds) > 1
+            else _("one seed ({seed})").format(seed=seeds[0]))
+    lines = [_("{head}; η tuned per B (critical_batch) unless the 'η from' column says otherwise").format(
+                 head=head),
+             " ".join(pad(h, w, right=True) for h, w in (
+                 ("B", 5), ("η", 6), (_("η from"), 13), (_("updates"), 12), (_("epochs"), 12),
+                 (_("train loss"), 15), (_("test acc"), 13), (_("best test acc"), 14))) + " "
+             + " ".join(pad(_("s to {t:g}").format(t=t), 15, right=True) for t in targets)]
     for b, row in summary.items():
-        cells = [f"{b:>5}", f"{row['lr']:>6.3g}", f"{row['lr_source']:>13}",
+        cells = [f"{b:>5}", f"{row['lr']:>6.3g}", pad(lr_source_text(row["lr_source"]), 13, right=True),
                  f"{row['updates'].text('.0f'):>12}", f"{row['epochs'].text('.3g'):>12}",
                  f"{row['final_train_loss'].text('.3f'):>15}", f"{row['final_test_acc'].text('.3f'):>13}",
                  f"{row['best_test_acc'].text('.3f'):>14}"]
         for t in targets:
             reached = row[f"reached_{t:g}"]
             some = "" if reached == row["n_seeds"] else f" ({reached}/{row['n_seeds']})"
-            cell = "never" if not reached else row[f"seconds_to_{t:g}"].text(".2f") + some
-            cells.append(f"{cell:>15}")
+            cell = _("never") if not reached else row[f"seconds_to_{t:g}"].text(".2f") + some
+            cells.append(pad(cell, 15, right=True))
         lines.append(" ".join(cells))
     return "\n".join(lines)
 
@@ -393,14 +429,15 @@ def mnist1d_figure(data=None, *, per_class=1):
         picked.append(idx.tolist())
         for i in idx:
             ax.plot(np.arange(data.x_train.shape[1]), data.x_train[i], color=COLORS["small"], lw=1.5)
-        ax.set_title(f"class {c}", fontsize=10)
+        ax.set_title(_("class {c}").format(c=c), fontsize=10)
         ax.tick_params(labelsize=8)
     for ax in axes[-1]:
-        ax.set_xlabel("position (of 40)", fontsize=9)
+        ax.set_xlabel(_("position (of 40)"), fontsize=9)
     for ax in axes[:, 0]:
-        ax.set_ylabel("value", fontsize=9)
-    fig.suptitle(f"MNIST-1D: {plural(per_class, 'training example')} per class "
-                 f"({data.n_train} for training, {len(data.y_test)} for testing)", fontsize=11)
+        ax.set_ylabel(_("value"), fontsize=9)
+    examples = ngettext("{n} training example", "{n} training examples", per_class).format(n=per_class)
+    fig.suptitle(_("MNIST-1D: {examples} per class ({n_train} for training, {n_test} for testing)").format(
+        examples=examples, n_train=data.n_train, n_test=len(data.y_test)), fontsize=11)
     return fig, picked
 
 
@@ -426,29 +463,39 @@ def accuracy_figure(record):
         label_y = min(y, label_y - 0.05)
         ax1.annotate(f"B = {b}", (x, y), xytext=(x + 0.25, label_y), va="center", fontsize=9,
                      color=batch_color(b, N_TRAIN))
-    ax1.set_xlabel("epoch")
-    ax1.set_ylabel("test accuracy (higher is better)")
+    ax1.set_xlabel(_("epoch"))
+    ax1.set_ylabel(_("test accuracy (higher is better)"))
     ax1.set_ylim(0, 1)
     ax1.set_xlim(0, epochs * 1.18)   # room for the labels at the lines' ends
     ax1.set_xticks(np.arange(0, epochs + 1, 2))
-    ax1.set_title(f"test accuracy per epoch (mean of {len(params['seeds'])} seeds)")
+    ax1.set_title(_("test accuracy per epoch (mean of {n} seeds)").format(n=len(params["seeds"])))
     test_ci, train_ci = accuracy_intervals(record, "test_acc"), accuracy_intervals(record, "train_acc")
     ax2.errorbar(sizes, [c.mean for c in test_ci], yerr=[c.half for c in test_ci], fmt="-o",
-                 color=COLORS["test"], label="test", capsize=3)
+                 color=COLORS["test"], label=_("test"), capsize=3)
     ax2.errorbar(sizes, [c.mean for c in train_ci], yerr=[c.half for c in train_ci], fmt="--o",
-                 color=COLORS["train"], label="train", capsize=3)
+                 color=COLORS["train"], label=_("train"), capsize=3)
     ax2.set_xscale("log", base=2)
     ax2.set_xticks(sizes, [str(b) for b in sizes])
     ax2.minorticks_off()
-    ax2.set_xlabel("batch size B (log scale)")
-    ax2.set_ylabel(f"accuracy after {epochs} epochs (higher is better)")
+    ax2.set_xlabel(_("batch size B (log scale)"))
+    ax2.set_ylabel(_("accuracy after {epochs} epochs (higher is better)").format(epochs=epochs))
     ax2.set_ylim(0, 1)
     ax2.legend(loc="upper right")
-    ax2.set_title(f"η = {params['lr']}; bars: 95 % t-interval, {len(params['seeds'])} seeds")
+    ax2.set_title(_("η = {lr}; bars: 95 % t-interval, {n} seeds").format(lr=params["lr"],
+                                                                          n=len(params["seeds"])))
     return fig
 
 
 # ----------------------------------------------------------------------------- live parts, behind a button
+def _button_label(label):
+    """The labels the notebooks give their buttons, in the output's language (others unchanged)."""
+    known = {"Measure on this machine": _("Measure on this machine"),
+             "Train on this machine": _("Train on this machine"),
+             "Race on this machine": _("Race on this machine"),
+             "Run on this machine": _("Run on this machine")}
+    return known.get(label, label)
+
+
 def live_button(run, *, label="Measure on this machine", note=""):
     """A button that calls ``run()`` (which prints and draws) into an Output below it; nothing runs until
     it is pressed, so a notebook run top to bottom or the app shows only the cached results. While it
@@ -459,19 +506,19 @@ def live_button(run, *, label="Measure on this machine", note=""):
 
     if not callable(run):
         raise ValueError(f"run must be a function without arguments; got {run!r}")
-    button = W.Button(description=label, icon="play", button_style="primary",
+    button = W.Button(description=_button_label(label), icon="play", button_style="primary",
                       layout=W.Layout(width="auto"))
     output = W.Output()
     parts = [button] + ([W.HTML(f"<i>{note}</i>")] if note else []) + [output]
 
-    def press(_):
+    def press(_click):
         button.disabled = True
         output.clear_output()
         with output:
             try:
                 run()
             except Exception as exc:  # noqa: BLE001  (a failed measurement is reported, not raised)
-                print(f"the measurement failed: {type(exc).__name__}: {exc}")
+                print(_("the measurement failed: {kind}: {exc}").format(kind=type(exc).__name__, exc=exc))
             finally:
                 button.disabled = False
 
@@ -500,7 +547,7 @@ def measure_timing(batch_sizes=None, *, repeats=15, cached=None, data=None, show
     cached = sweeps.load("timing") if cached is None else cached
     sizes = LIVE_BATCH_SIZES if batch_sizes is None else batch_sizes
     timing = time_per_update(list(sizes), repeats=repeats, data=data,
-                             progress=lambda xs: tqdm(xs, desc="timing one update per B"))
+                             progress=lambda xs: tqdm(xs, desc=_("timing one update per B")))
     print("\n".join(live_report(timing, cached)))
     if show:
         _show(timing_figure(timing, cached))
@@ -515,16 +562,17 @@ def live_race(time_budget=0.5, *, seeds=(0,), batch_sizes=None, data=None, show=
     load_before, cpus = machine_load()
     runs = race(RACE_BATCH_SIZES if batch_sizes is None else batch_sizes, time_budget=time_budget,
                 seeds=seeds, data=data)
-    load_after, _ = machine_load()
+    load_after, _cpus = machine_load()
     if show:
-        title = (f"Live race on this machine: {time_budget:g} s of training per batch size, "
-                 f"seed {', '.join(map(str, seeds))}")
+        title = _("Live race on this machine: {T:g} s of training per batch size, seed {seeds}").format(
+            T=time_budget, seeds=", ".join(map(str, seeds)))
         _show(race_figure(runs, time_budget=time_budget, title=title))
     print(race_table(runs, time_budget=time_budget))
     load = max(load_before, load_after)
-    print(f"\nload average {load:.1f} on {cpus} CPUs"
-          + (" — ⚠ the machine is busy: these times are distorted; compare with the cached race"
-             if load > cpus else " — quiet enough for a rough picture"))
+    print((_("\nload average {load:.1f} on {cpus} CPUs — ⚠ the machine is busy: these times are distorted; "
+             "compare with the cached race") if load > cpus else
+           _("\nload average {load:.1f} on {cpus} CPUs — quiet enough for a rough picture")).format(
+        load=load, cpus=cpus))
     return runs
 
 
@@ -542,23 +590,28 @@ def one_lr_for_all(batch_sizes=(32, 128, 1000), *, lr=0.1, epochs=2, seed=0, dat
     epochs = check_int("epochs", epochs, low=TRAIN_CONSTRAINTS["epochs"].low)
     seed = TRAIN_CONSTRAINTS["seed"].check("seed", seed)
     data = load_mnist1d() if data is None else data
-    print(f"η = {lr:g} for every batch size, {plural(epochs, 'epoch')}, seed {seed}:")
+    print(_("η = {lr:g} for every batch size, {epochs}, seed {seed}:").format(
+        lr=lr, epochs=_epochs(epochs), seed=seed))
     fixed = {}
-    for b in tqdm(list(batch_sizes) + [1, 1], desc="training"):
+    for b in tqdm(list(batch_sizes) + [1, 1], desc=_("training")):
         if b != 1:
             r = fixed[b] = train_classifier(data, batch_size=b, lr=lr, seed=seed, epochs=epochs)
-            print(f"  B = {b:>4}: {r.steps:>4} updates → train accuracy {r.train_acc:.2f}, "
-                  f"test accuracy {r.test_acc:.2f}")
+            print(_("  B = {b:>4}: {steps:>4} updates → train accuracy {train:.2f}, test accuracy {test:.2f}")
+                  .format(b=b, steps=r.steps, train=r.train_acc, test=r.test_acc))
         elif "noisy" not in fixed:
             noisy = fixed["noisy"] = train_classifier(data, batch_size=1, lr=lr, seed=seed, epochs=epochs)
             ref = fixed.get(32)
-            below = ("" if ref is None else
-                     "below" if noisy.train_acc < ref.train_acc else "NOT below")
-            print(f"  B =    1: {noisy.steps} updates → train accuracy {below} B = 32's "
-                  "(its exact value depends on the CPU)")
+            line = (_("  B =    1: {steps} updates → train accuracy  B = 32's (its exact value depends on "
+                      "the CPU)") if ref is None else
+                    _("  B =    1: {steps} updates → train accuracy below B = 32's (its exact value depends "
+                      "on the CPU)") if noisy.train_acc < ref.train_acc else
+                    _("  B =    1: {steps} updates → train accuracy NOT below B = 32's (its exact value "
+                      "depends on the CPU)"))
+            print(line.format(steps=noisy.steps))
         else:
             r = train_classifier(data, batch_size=1, lr=lr / 32, seed=seed, epochs=epochs)
-            print(f"B = 1 at η = {lr:g}/32 (B = 32's η/B): {r.steps} updates → train accuracy "
-                  f"{r.train_acc:.2f}, test accuracy {r.test_acc:.2f}")
+            print(_("B = 1 at η = {lr:g}/32 (B = 32's η/B): {steps} updates → train accuracy {train:.2f}, "
+                    "test accuracy {test:.2f}").format(lr=lr, steps=r.steps, train=r.train_acc,
+                                                       test=r.test_acc))
     fixed.pop("noisy", None)
     return fixed

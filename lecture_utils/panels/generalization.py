@@ -25,11 +25,14 @@ The cached sweeps are read by their declared keys (``sweeps.generalization.batch
 """
 from __future__ import annotations
 
+import unicodedata
+
 import numpy as np
 
 from .. import plotting, sharpness, stats, widgets
 from .._validate import Interval, Options, validate_params
 from ..data import N_TRAIN
+from ..i18n import _
 from ..sweeps.generalization import batch_key
 from ..sweeps.sharpness_matched import config_key
 from ..widgets import Panel
@@ -63,7 +66,29 @@ def _matched_row(res, config):
 
 
 def _batch_label(b, n=N_TRAIN):
-    return "full batch" if b == n else f"B = {b}"
+    return _("full batch") if b == n else f"B = {b}"
+
+
+def _width(text):
+    """The columns ``text`` takes in a monospaced font: a wide (CJK) character takes two."""
+    return len(text) + sum(unicodedata.east_asian_width(ch) in "WF" for ch in text)
+
+
+def _col(text, width):
+    """``text`` right-aligned in a table column of ``width`` columns (for ASCII and Greek text this is
+    ``f"{text:>{width}}"``; a wide character counts as two)."""
+    return " " * max(width - _width(text), 0) + text
+
+
+def _header(columns):
+    """A table's header line from ``(text, width)`` pairs, columns one space apart, each text right-aligned
+    to its column's end: in English ``" ".join(f"{t:>{w}}" ...)``; a translated text wider than its column
+    takes the room it needs from the spaces on its left, and the next column is back in line."""
+    out, end = "", 0
+    for i, (text, width) in enumerate(columns):
+        end += width + (1 if i else 0)
+        out += " " * max(end - _width(out) - _width(text), 1 if i else 0) + text
+    return out
 
 
 # ----------------------------------------------------------------------------- section 1
@@ -74,8 +99,9 @@ def gap_table(record):
     line says what ± is and the test set's own sampling error. Section 1."""
     res = _gap_results(record)
     n_seeds = max(len(_runs_of(res, b)) for b in res["batch_sizes"])
-    lines = [f"{'B':>5} {'reached':>7} {'epochs':>6} {'updates':>7} {'train loss':>10} {'train acc':>9}"
-             f" {'test acc':>15} {'λ_max':>13} {'ε-sharp %':>13}"]
+    head = [("B", 5), (_("reached"), 7), (_("epochs"), 6), (_("updates"), 7), (_("train loss"), 10),
+            (_("train acc"), 9), (_("test acc"), 15), ("λ_max", 13), (_("ε-sharp %"), 13)]
+    lines = [_header(head)]
     for b in res["batch_sizes"]:
         s = _summary_of(res, b)
         lines.append(f"{b:>5} {s['reached']:>4}/{s['n_seeds']:<2} {s['epochs_mean']:>6.0f} "
@@ -86,9 +112,9 @@ def gap_table(record):
                      f" {_ci(res, b, 'eps_sharpness').short('.1f'):>13}")
     acc = _summary_of(res, res["gap"]["sb"])["test_acc_mean"]
     n_test = _n_test()
-    lines.append(f"± : 95 % t-interval over {n_seeds} seeds (seed-to-seed spread). Each test accuracy is "
-                 f"also measured on only {n_test:,} test examples: binomial s.e. ≈ "
-                 f"{stats.binomial_se(acc, n_test):.3f} at {acc:.2f}.")
+    lines.append(_("± : 95 % t-interval over {n_seeds} seeds (seed-to-seed spread). Each test accuracy is "
+                   "also measured on only {n_test:,} test examples: binomial s.e. ≈ {se:.3f} at {acc:.2f}.")
+                 .format(n_seeds=n_seeds, n_test=n_test, se=stats.binomial_se(acc, n_test), acc=acc))
     return "\n".join(lines)
 
 
@@ -100,21 +126,22 @@ def gap_figure(record):
     res = _gap_results(record)
     bs = np.array(res["batch_sizes"])
     fig, ax = plt.subplots(figsize=(8, 4))
-    for key, name, color, marker in (("train_acc", "train", plotting.COLORS["train"], "o"),
-                                     ("test_acc", "test", plotting.COLORS["test"], "s")):
+    for key, label, color, marker in (("train_acc", _("train accuracy"), plotting.COLORS["train"], "o"),
+                                      ("test_acc", _("test accuracy"), plotting.COLORS["test"], "s")):
         m = np.array([_summary_of(res, b)[f"{key}_mean"] for b in bs])
         s = np.array([_ci(res, b, key).half for b in bs])
-        ax.errorbar(bs, m, yerr=s, color=color, marker=marker, capsize=4, label=f"{name} accuracy")
+        ax.errorbar(bs, m, yerr=s, color=color, marker=marker, capsize=4, label=label)
     g = res["gap"]
     ax.axvspan(g["lb"] * 0.8, g["lb"] * 1.25, color=plotting.COLORS["muted"], alpha=0.15)
     ax.set_xscale("log")
     ax.set_xticks(bs, [str(b) for b in bs])
-    ax.set_xlabel("batch size B (one learning rate for all)")
-    ax.set_ylabel("accuracy at the end of the run")
+    ax.set_xlabel(_("batch size B (one learning rate for all)"))
+    ax.set_ylabel(_("accuracy at the end of the run"))
     ax.set_ylim(0.4, 1.02)
     d = gap_interval(res)
-    ax.set_title(f"One η for every B. Test accuracy B={g['sb']} − B={g['lb']} = {d.short('.3f')}\n"
-                 f"(paired 95 % t-interval, {d.n} seeds; error bars: 95 % t-intervals)", fontsize=11)
+    ax.set_title(_("One η for every B. Test accuracy B={sb} − B={lb} = {diff}\n"
+                   "(paired 95 % t-interval, {n} seeds; error bars: 95 % t-intervals)")
+                 .format(sb=g["sb"], lb=g["lb"], diff=d.short(".3f"), n=d.n), fontsize=11)
     ax.legend(loc="lower left")
     fig.tight_layout()
     return fig
@@ -138,8 +165,8 @@ class RerunPanel(Panel):
         if self._extra is None:
             import ipywidgets as w
 
-            button = w.Button(description="rerun this B live", icon="play",
-                              tooltip="train the selected batch size again, seed 0, with a progress bar")
+            button = w.Button(description=_("rerun this B live"), icon="play",
+                              tooltip=_("train the selected batch size again, seed 0, with a progress bar"))
             out = w.Output()
             button.on_click(self._on_click)
             self._extra = (button, out)
@@ -185,13 +212,13 @@ def _batch_size_figure(res, n_seeds):
     fig = Figure(figsize=(11, 4))
     ax, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.6, 1]})
     train_lines = [ax.plot([], [], color=plotting.COLORS["train"], alpha=0.8, lw=1.5,
-                           label="train" if i == 0 else None)[0] for i in range(n_seeds)]
+                           label=_("train") if i == 0 else None)[0] for i in range(n_seeds)]
     test_lines = [ax.plot([], [], color=plotting.COLORS["test"], alpha=0.8, lw=1.5, ls="--",
-                          label="test" if i == 0 else None)[0] for i in range(n_seeds)]
+                          label=_("test") if i == 0 else None)[0] for i in range(n_seeds)]
     live = [ax.plot([], [], color="k", lw=2.5, ls=ls, label=lab)[0]
-            for ls, lab in (("-", "live rerun (seed 0)"), ("--", None))]
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("accuracy")
+            for ls, lab in (("-", _("live rerun (seed 0)")), ("--", None))]
+    ax.set_xlabel(_("epoch"))
+    ax.set_ylabel(_("accuracy"))
     ax.set_ylim(0, 1.02)
     ax.set_yticks([0.0, 0.25, 0.5, 0.75, 1.0])
     # two legends made once; the update shows the one with "live rerun" only when a rerun is drawn
@@ -201,19 +228,19 @@ def _batch_size_figure(res, n_seeds):
     status = plotting.status_text(ax)
     means = np.array([_summary_of(res, b)["test_acc_mean"] for b in bs])
     ses = np.array([_ci(res, b, "test_acc").half for b in bs])
-    ax2.errorbar(bs, means, yerr=ses, color=plotting.COLORS["test"], marker="s", capsize=4, label="test")
+    ax2.errorbar(bs, means, yerr=ses, color=plotting.COLORS["test"], marker="s", capsize=4, label=_("test"))
     ax2.plot(bs, [_summary_of(res, b)["train_acc_mean"] for b in bs], color=plotting.COLORS["train"],
-             marker="o", label="train")
+             marker="o", label=_("train"))
     sel = ax2.plot([], [], "o", ms=16, mfc="none", mec="k", mew=2)[0]
     ax2.set_xscale("log")
     ax2.set_xticks(bs, [str(b) for b in bs])
-    ax2.set_xlabel("batch size B")
-    ax2.set_ylabel("final accuracy (mean ± 95 % CI)")
+    ax2.set_xlabel(_("batch size B"))
+    ax2.set_ylabel(_("final accuracy (mean ± 95 % CI)"))
     ax2.set_ylim(0.4, 1.02)
     ax2.minorticks_off()
     ax2.set_yticks([0.4, 0.6, 0.8, 1.0])
     ax.xaxis.set_major_locator(MaxNLocator(5, integer=True))     # few tick labels: text is what costs
-    ax2.text(0.03, 0.04, "blue: train   red: test", transform=ax2.transAxes, fontsize=9)
+    ax2.text(0.03, 0.04, _("blue: train   red: test"), transform=ax2.transAxes, fontsize=9)
     ax.set_title("B")
     fig.tight_layout()              # once: a layout engine would cost time at every redraw
     return fig, ax, {"train": train_lines, "test": test_lines, "live": live, "legends": legends,
@@ -225,16 +252,19 @@ def _describe_batch_size(res, b, n, lr):
     updates, test accuracy (mean ± 95 % t-interval) beside the small batch's, λ_max and ε-sharpness."""
     s = _summary_of(res, b)
     sb = _summary_of(res, res["gap"]["sb"])
-    reached = (f"all {s['n_seeds']} seeds reached 100 % training accuracy" if s["reached"] == s["n_seeds"]
-               else f"{s['reached']} of {s['n_seeds']} seeds reached 100 % training accuracy "
-                    f"(training accuracy {s['train_acc_mean']:.3f} at the budget)")
-    ref = "" if b == res["gap"]["sb"] else f" (B = {res['gap']['sb']}: {sb['test_acc_mean']:.3f})"
-    return (f"{_batch_label(b, n)}: {reached} after {s['epochs_mean']:.0f} epochs ({s['steps_mean']:.0f} "
-            "updates) "
-            f"at η = {lr:g}; test accuracy {_ci(res, b, 'test_acc').format('.3f')}{ref}; top Hessian "
-            f"eigenvalue {_ci(res, b, 'top_eigenvalue').short('.1f')}, ε-sharpness "
-            f"{_ci(res, b, 'eps_sharpness').short('.1f')} % at the stop "
-            f"(training loss {s['train_loss_mean']:.3f}).")
+    reached = (_("all {n} seeds reached 100 % training accuracy").format(n=s["n_seeds"])
+               if s["reached"] == s["n_seeds"]
+               else _("{reached} of {n} seeds reached 100 % training accuracy "
+                      "(training accuracy {acc:.3f} at the budget)")
+               .format(reached=s["reached"], n=s["n_seeds"], acc=s["train_acc_mean"]))
+    ref = ("" if b == res["gap"]["sb"]
+           else _(" (B = {sb}: {acc:.3f})").format(sb=res["gap"]["sb"], acc=sb["test_acc_mean"]))
+    return _("{label}: {reached} after {epochs:.0f} epochs ({steps:.0f} updates) at η = {lr:g}; "
+             "test accuracy {test}{ref}; top Hessian eigenvalue {lam}, ε-sharpness {eps} % at the stop "
+             "(training loss {loss:.3f}).").format(
+        label=_batch_label(b, n), reached=reached, epochs=s["epochs_mean"], steps=s["steps_mean"], lr=lr,
+        test=_ci(res, b, "test_acc").format(".3f"), ref=ref, lam=_ci(res, b, "top_eigenvalue").short(".1f"),
+        eps=_ci(res, b, "eps_sharpness").short(".1f"), loss=s["train_loss_mean"])
 
 
 def _draw_seed_curves(art, runs):
@@ -282,14 +312,15 @@ def batch_size_panel(record, params=None):
         if show_live:
             xmax = max(xmax, lv["history"]["epoch"][-1])
         ax.set_xlim(0, xmax * 1.02)
-        ax.set_title(f"{_batch_label(b, n)}, η = {params['lr']:g}: {len(runs)} seeds")
+        ax.set_title(_("{label}, η = {lr:g}: {n} seeds").format(label=_batch_label(b, n), lr=params["lr"],
+                                                                n=len(runs)))
         art["sel"].set_data([b], [_summary_of(res, b)["test_acc_mean"]])
         diverged = any(r["status"] == "diverged" for r in runs)
         plotting.set_status(art["status"], "diverged" if diverged else None)
         text = _describe_batch_size(res, b, n, params["lr"])
         if show_live:
-            text += (f" Live rerun (seed 0): {lv['status']}, test accuracy {lv['test_acc']:.3f} "
-                     f"in {lv['seconds']:.1f} s.")
+            text += _(" Live rerun (seed 0): {status}, test accuracy {acc:.3f} in {seconds:.1f} s.").format(
+                status=lv["status"], acc=lv["test_acc"], seconds=lv["seconds"])
         return text
 
     def rerun(batch_size, progress=False):
@@ -299,9 +330,9 @@ def batch_size_panel(record, params=None):
                          "train_acc": r.train_acc, "steps": r.steps, "seconds": r.seconds}
         return update(b)
 
-    slider = widgets.slider("batch_size", Options(tuple(bs)), params["lb"], description="batch size B")
+    slider = widgets.slider("batch_size", Options(tuple(bs)), params["lb"], description=_("batch size B"))
     panel = RerunPanel(fig, update, {"batch_size": slider}, rerun=rerun,
-                       title="cached runs, one per seed", dynamic=[ax, art["sel"]])  # ax2 is drawn once
+                       title=_("cached runs, one per seed"), dynamic=[ax, art["sel"]])  # ax2 is drawn once
     panel.live = state
     return panel
 
@@ -318,21 +349,21 @@ def flat_sharp_panel(shift=0.3):
     w = np.linspace(-5.5, 4.0, 950)
     fig = Figure(figsize=(9, 4))
     ax = fig.subplots()
-    ax.plot(w, sharpness.flat_sharp_loss(w), color=plotting.COLORS["train"], label="training loss L(w)")
-    test = ax.plot([], [], color=plotting.COLORS["test"], ls="--", label="test loss L(w − δ)")[0]
+    ax.plot(w, sharpness.flat_sharp_loss(w), color=plotting.COLORS["train"], label=_("training loss L(w)"))
+    test = ax.plot([], [], color=plotting.COLORS["test"], ls="--", label=_("test loss L(w − δ)"))[0]
     wells = (sharpness.FLAT["center"], sharpness.SHARP["center"])
     bars = [ax.plot([], [], color="k", lw=3)[0] for _ in wells]
     notes = [ax.text(c - 0.12, 0.0, "", fontsize=11, ha="right", va="center",
                      bbox=dict(boxstyle="round,pad=0.15", facecolor="white", edgecolor="none", alpha=0.8))
              for c in wells]
-    for c, name in zip(wells, ("flat minimum", "sharp minimum")):
+    for c, name in zip(wells, (_("flat minimum"), _("sharp minimum"))):
         ax.annotate(name, (c, 0.0), xytext=(c, -0.17), ha="center", fontsize=11)
     ax.set_xlim(w[0], w[-1])
     ax.set_ylim(-0.22, 1.1)
     ax.set_yticks([0.0, 0.5, 1.0])          # few tick labels: text is what a redraw costs
     ax.set_xticks([-4, -2, 0, 2, 4])
-    ax.set_xlabel("parameter w")
-    ax.set_ylabel("loss")
+    ax.set_xlabel(_("parameter w"))
+    ax.set_ylabel(_("loss"))
     ax.legend(loc="upper left", fontsize=10)
     ax.set_title("δ")
     fig.tight_layout()
@@ -346,25 +377,31 @@ def flat_sharp_panel(shift=0.3):
             bar.set_data([c, c], [base, base + rise[key]])
             note.set_position((c - 0.12, base + max(rise[key], 0.06) / 2))
             note.set_text(f"+{rise[key]:.2f}")
-        ax.set_title(f"test loss shifted by δ = {d:.2f}")
+        ax.set_title(_("test loss shifted by δ = {d:.2f}").format(d=d))
         ratio = rise["sharp"] / rise["flat"] if rise["flat"] > 1e-12 else float("inf")
         if d == 0:
-            return ("δ = 0.00: test loss equals training loss; both minima are equally good.")
-        return (f"δ = {d:.2f}: at the flat minimum the test loss is {rise['flat']:.3f} above the training "
-                "loss, "
-                f"at the sharp minimum {rise['sharp']:.3f} — {ratio:.0f}× more, though both minima have "
-                f"the same training loss.")
+            return _("δ = 0.00: test loss equals training loss; both minima are equally good.")
+        return _("δ = {d:.2f}: at the flat minimum the test loss is {flat:.3f} above the training loss, "
+                 "at the sharp minimum {sharp:.3f} — {ratio:.0f}× more, though both minima have "
+                 "the same training loss.").format(d=d, flat=rise["flat"], sharp=rise["sharp"], ratio=ratio)
 
-    slider = widgets.slider("shift", FLAT_SHARP_SHIFT, shift, step=0.05, description="shift δ",
+    slider = widgets.slider("shift", FLAT_SHARP_SHIFT, shift, step=0.05, description=_("shift δ"),
                             readout_format=".2f")
-    return Panel(fig, update, {"shift": slider}, title="flat vs sharp minimum",
+    return Panel(fig, update, {"shift": slider}, title=_("flat vs sharp minimum"),
                  dynamic=[test, *bars, *notes, ax.title])
 
 
 # ----------------------------------------------------------------------------- section 3
-#: the y-axis label of each sharpness measure (the figures' titles name the measure, the axis its unit)
-SHARPNESS_AXES = {"top_eigenvalue": ("top Hessian eigenvalue λ_max", "λ_max (higher = sharper)"),
-                  "eps_sharpness": ("ε-sharpness (%)", "ε-sharpness, % (higher = sharper)")}
+def _sharpness_axes(_=_):
+    """``{key: (title, y-axis label)}`` of each sharpness measure in the current language (``_=str``:
+    the English of :data:`SHARPNESS_AXES`)."""
+    return {"top_eigenvalue": (_("top Hessian eigenvalue λ_max"), _("λ_max (higher = sharper)")),
+            "eps_sharpness": (_("ε-sharpness (%)"), _("ε-sharpness, % (higher = sharper)"))}
+
+
+#: the title and y-axis label of each sharpness measure (the figures' titles name the measure, the axis its
+#: unit), in English; the figures show them in the current language (:func:`_sharpness_axes`)
+SHARPNESS_AXES = _sharpness_axes(str)
 
 
 def _log_y(ax, label):
@@ -394,28 +431,30 @@ def sharpness_figure(record, keys=("top_eigenvalue", "eps_sharpness")):
     not_min = [b for b in bs if b not in at_min]
     fig, axes = plt.subplots(1, len(keys), figsize=(5.4 * len(keys), 4.2), squeeze=False)
     axes = axes[0]
+    names = _sharpness_axes()
     for ax, key in zip(axes, keys):
-        title, ylabel = SHARPNESS_AXES[key]
+        title, ylabel = names[key]
         for b in bs:
             vals = [r[key] for r in _runs_of(res, b)]
             ax.plot([b] * len(vals), vals, "o", color=plotting.COLORS["muted"], alpha=0.6,
                     mfc=plotting.COLORS["muted"] if b in at_min else "none",
-                    label=("one seed" if b == at_min[0] else None))
+                    label=(_("one seed") if b == at_min[0] else None))
         ax.plot(at_min, [_summary_of(res, b)[f"{key}_mean"] for b in at_min], "-s",
                 color=plotting.COLORS["full"],
-                label="mean, stopped at 100 % train acc.")
+                label=_("mean, stopped at 100 % train acc."))
         for b in not_min:
             s = _summary_of(res, b)
             ax.plot([b], [s[f"{key}_mean"]], "s", mfc="none", mec=plotting.COLORS["full"], mew=1.5,
-                    label=f"{_batch_label(b, bs[-1])}: not at a minimum")
-            ax.annotate(f"not at a minimum\n(train acc {s['train_acc_mean']:.2f})", (b, s[f"{key}_mean"]),
+                    label=_("{label}: not at a minimum").format(label=_batch_label(b, bs[-1])))
+            ax.annotate(_("not at a minimum\n(train acc {acc:.2f})").format(acc=s["train_acc_mean"]),
+                        (b, s[f"{key}_mean"]),
                         xytext=(-8, -26), textcoords="offset points", ha="right", fontsize=8.5,
                         color=plotting.COLORS["full"])
         ax.set_xscale("log")
         ax.set_xticks(bs, [str(b) for b in bs])
         ax.minorticks_off()
         _log_y(ax, ylabel)
-        ax.set_xlabel("batch size B")
+        ax.set_xlabel(_("batch size B"))
         ax.set_title(title)
     axes[0].legend(loc="lower right", fontsize=8.5)
     fig.tight_layout()
@@ -433,15 +472,15 @@ def interpolation_figure(curve, *, sb=32, lb=400):
         raise ValueError(f"curve must be the dict returned by sharpness.interpolation_curve (keys {keys})")
     a = curve["alpha"]
     fig, ax = plt.subplots(figsize=(9, 4))
-    ax.plot(a, curve["train_loss"], color=plotting.COLORS["train"], label="train loss")
-    ax.plot(a, curve["test_loss"], color=plotting.COLORS["train"], ls="--", label="test loss")
+    ax.plot(a, curve["train_loss"], color=plotting.COLORS["train"], label=_("train loss"))
+    ax.plot(a, curve["test_loss"], color=plotting.COLORS["train"], ls="--", label=_("test loss"))
     ax.set_yscale("log")
-    ax.set_xlabel(f"α   (0: small batch B={sb},  1: large batch B={lb})")
-    ax.set_ylabel("cross-entropy loss", color=plotting.COLORS["train"])
+    ax.set_xlabel(_("α   (0: small batch B={sb},  1: large batch B={lb})").format(sb=sb, lb=lb))
+    ax.set_ylabel(_("cross-entropy loss"), color=plotting.COLORS["train"])
     ax2 = ax.twinx()
-    ax2.plot(a, curve["train_acc"], color=plotting.COLORS["test"], label="train accuracy")
-    ax2.plot(a, curve["test_acc"], color=plotting.COLORS["test"], ls="--", label="test accuracy")
-    ax2.set_ylabel("accuracy", color=plotting.COLORS["test"])
+    ax2.plot(a, curve["train_acc"], color=plotting.COLORS["test"], label=_("train accuracy"))
+    ax2.plot(a, curve["test_acc"], color=plotting.COLORS["test"], ls="--", label=_("test accuracy"))
+    ax2.set_ylabel(_("accuracy"), color=plotting.COLORS["test"])
     ax2.set_ylim(0, 1.02)
     ax2.grid(False)
     for x0 in (0.0, 1.0):
@@ -449,7 +488,7 @@ def interpolation_figure(curve, *, sb=32, lb=400):
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = ax2.get_legend_handles_labels()
     ax.legend(h1 + h2, l1 + l2, loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=9, ncol=4)
-    ax.set_title("1-D slice through the two solutions (Keskar et al. 2017, fig. 3)")
+    ax.set_title(_("1-D slice through the two solutions (Keskar et al. 2017, fig. 3)"))
     fig.tight_layout()
     return fig
 
@@ -495,8 +534,9 @@ def matched_table(record):
     loss L*, updates, training loss and accuracy at the stop, test accuracy, λ_max, λ_max·η/2 and
     ε-sharpness, each mean ± 95 % t-interval over the seeds (notebook 03, the matched-loss deep dives)."""
     res = _matched_results(record)
-    lines = [f"{'B':>5} {'η':>5} {'reached':>7} {'updates':>8} {'train loss':>10} {'train acc':>9}"
-             f" {'test acc':>15} {'λ_max':>13} {'λ_max·η/2':>13} {'ε-sharp %':>13}"]
+    head = [("B", 5), ("η", 5), (_("reached"), 7), (_("updates"), 8), (_("train loss"), 10),
+            (_("train acc"), 9), (_("test acc"), 15), ("λ_max", 13), ("λ_max·η/2", 13), (_("ε-sharp %"), 13)]
+    lines = [_header(head)]
     for c in res["configs"]:
         s = _matched_row(res, c)
         lines.append(f"{c['batch_size']:>5} {c['lr']:>5g} {s['reached']:>4}/{s['n']:<2} "
@@ -507,7 +547,7 @@ def matched_table(record):
                      f" {s['stability_mean']:>5.2f} ± {_h(s['stability_half']):.2f}"
                      f" {s['eps_sharpness_mean']:>5.1f} ± {_h(s['eps_sharpness_half']):<4.1f}")
     n = max(_matched_row(res, c)["n"] for c in res["configs"])
-    lines.append(f"± : 95 % t-interval over the seeds that reached L* ({n} seeds run per row).")
+    lines.append(_("± : 95 % t-interval over the seeds that reached L* ({n} seeds run per row).").format(n=n))
     return "\n".join(lines)
 
 
@@ -530,23 +570,25 @@ def matched_figure(matched, gap):
     bs_g = [b for b in g["batch_sizes"] if _summary_of(g, b)["reached"] == _summary_of(g, b)["n_seeds"]]
     lstar = (matched.get("params") or {}).get("target_train_loss")
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
+    names = _sharpness_axes()
     for ax, key in zip(axes, ("top_eigenvalue", "eps_sharpness")):
-        title = SHARPNESS_AXES[key][0]
+        title = names[key][0]
         ax.errorbar(bs_g, [_summary_of(g, b)[f"{key}_mean"] for b in bs_g],
                     yerr=[_ci(g, b, key).half for b in bs_g],
                     color=plotting.COLORS["muted"],
-                    marker="o", capsize=4, ls="--", label="at 100 % train acc. (loss differs with B)")
+                    marker="o", capsize=4, ls="--", label=_("at 100 % train acc. (loss differs with B)"))
         ax.errorbar(bs_m, [_matched_row(m, c)[f"{key}_mean"] for c in cs],
                     yerr=[_h(_matched_row(m, c)[f"{key}_half"]) for c in cs], color=plotting.COLORS["full"],
-                    marker="s", capsize=4, label=f"at matched train loss L* = {lstar:g}")
+                    marker="s", capsize=4,
+                    label=_("at matched train loss L* = {lstar:g}").format(lstar=lstar))
         ax.set_xscale("log")
         ax.set_xticks(bs_m, [str(b) for b in bs_m])
         ax.minorticks_off()
-        _log_y(ax, SHARPNESS_AXES[key][1])
-        ax.set_xlabel(f"batch size B (η = {lr:g})")
+        _log_y(ax, names[key][1])
+        ax.set_xlabel(_("batch size B (η = {lr:g})").format(lr=lr))
         ax.set_title(title)
     axes[0].legend(loc="lower right", fontsize=8.5)
-    fig.suptitle("mean ± 95 % t-interval over seeds", fontsize=10, y=0.995)
+    fig.suptitle(_("mean ± 95 % t-interval over seeds"), fontsize=10, y=0.995)
     fig.tight_layout()
     return fig
 
@@ -565,7 +607,7 @@ def stability_figure(record):
     lrs = sorted({c["lr"] for c in res["configs"]})
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10.5, 4.2), gridspec_kw={"width_ratios": [1.1, 1]})
     grid = np.geomspace(min(lrs) / 1.3, max(lrs) * 1.3, 50)
-    ax.plot(grid, 2 / grid, color="k", lw=1.5, ls="--", label="2/η (stability limit of GD)")
+    ax.plot(grid, 2 / grid, color="k", lw=1.5, ls="--", label=_("2/η (stability limit of GD)"))
     for b in multi:
         cs = sorted([c for c in res["configs"] if c["batch_size"] == b], key=lambda c: c["lr"])
         s = [_matched_row(res, c) for c in cs]
@@ -576,10 +618,10 @@ def stability_figure(record):
     ax.set_yscale("log")
     ax.set_xticks(lrs, [f"{v:g}" for v in lrs])
     ax.minorticks_off()
-    ax.set_xlabel("learning rate η")
-    ax.set_ylabel("λ_max at the matched training loss")
+    ax.set_xlabel(_("learning rate η"))
+    ax.set_ylabel(_("λ_max at the matched training loss"))
     ax.legend(loc="lower left", fontsize=8.5)
-    ax.set_title("sharpness against the limit 2/η")
+    ax.set_title(_("sharpness against the limit 2/η"))
     markers = dict(zip(lrs, ("o", "s", "^", "D", "v")))
     for c in res["configs"]:
         s = _matched_row(res, c)
@@ -593,9 +635,9 @@ def stability_figure(record):
     ax2.legend(handles=handles, loc="best", fontsize=8, ncol=2)
     ax2.set_xscale("log")
     ax2.minorticks_off()
-    ax2.set_xlabel("λ_max at the matched training loss")
-    ax2.set_ylabel("test accuracy")
-    ax2.set_title("test accuracy against sharpness")
+    ax2.set_xlabel(_("λ_max at the matched training loss"))
+    ax2.set_ylabel(_("test accuracy"))
+    ax2.set_title(_("test accuracy against sharpness"))
     fig.tight_layout()
     return fig
 
@@ -618,20 +660,24 @@ def trajectory_table(record):
     res, params = _trajectory_results(record)
     rows = T.summary(record)
     hi, lo = params["window"]
-    lines = [f"{'run':>13} {'η':>5} {'2/η':>5} {'at 2/η':>7} {'first update at 2/η':>20} "
-             f"{'peak λη/2':>12} {f'median λη/2, L {hi:g}→{lo:g}':>24} {'λη/2 at the end':>16}"]
+    head = [(_("run"), 13), ("η", 5), ("2/η", 5), (_("at 2/η"), 7), (_("first update at 2/η"), 20),
+            (_("peak λη/2"), 12), (_("median λη/2, L {hi:g}→{lo:g}").format(hi=hi, lo=lo), 24),
+            (_("λη/2 at the end"), 16)]
+    lines = [_header(head)]
     for c in res["configs"]:
         r = rows[(c["kind"], c["batch_size"], c["lr"])]
         name = f"GD (B = {c['batch_size']})" if c["kind"] == "GD" else f"SGD B = {c['batch_size']}"
         firsts = [T.run_summary(res["runs"][T.run_key(c["batch_size"], c["lr"], s)], c["lr"])["first_edge"]
                   for s in params["seeds"]]
-        edge = ", ".join("never" if f is None else str(f) for f in firsts)
+        edge = ", ".join(_("never") if f is None else str(f) for f in firsts)
         med = r["median_window"].short(".2f") if r["median_window"] is not None else "—"
         lines.append(f"{name:>13} {c['lr']:>5g} {2 / c['lr']:>5g} {r['reached_edge']:>4}/{r['n']:<2} "
-                     f"{edge:>20} {r['peak'].short('.2f'):>12} {med:>24} {r['final'].short('.3f'):>16}")
+                     f"{_col(edge, 20)} {r['peak'].short('.2f'):>12} {_col(med, 24)} "
+                     f"{r['final'].short('.3f'):>16}")
     n = len(params["seeds"])
-    lines.append(f"± : 95 % t-interval over {n} seeds; 'first update': each seed's. λ_max measured every "
-                 f"{params['every']} updates on the {params['n_train']} training examples.")
+    lines.append(_("± : 95 % t-interval over {n} seeds; 'first update': each seed's. λ_max measured every "
+                   "{every} updates on the {n_train} training examples.")
+                 .format(n=n, every=params["every"], n_train=params["n_train"]))
     return "\n".join(lines)
 
 
@@ -672,15 +718,15 @@ def trajectory_figure(record):
                                 textcoords="offset points", ha="right", va="bottom", fontsize=8.5,
                                 color=color)
         top.set_yscale("log")
-        top.set_ylabel("training loss")
-        bottom.set_ylabel("λ_max (top Hessian eigenvalue)")
-        bottom.set_xlabel("update t")
+        top.set_ylabel(_("training loss"))
+        bottom.set_ylabel(_("λ_max (top Hessian eigenvalue)"))
+        bottom.set_xlabel(_("update t"))
         bottom.set_ylim(0, None)
         top.legend(loc="lower left", fontsize=8.5)
-    axes[0, 0].set_title("full-batch gradient descent at three η", fontsize=11)
-    axes[0, 1].set_title(f"η = {lr_s:g}: gradient descent and SGD", fontsize=11)
-    fig.suptitle(f"Sharpness along training ({params['n_train']} training examples; each seed a line, "
-                 f"{len(params['seeds'])} seeds)", fontsize=11)
+    axes[0, 0].set_title(_("full-batch gradient descent at three η"), fontsize=11)
+    axes[0, 1].set_title(_("η = {lr:g}: gradient descent and SGD").format(lr=lr_s), fontsize=11)
+    fig.suptitle(_("Sharpness along training ({n_train} training examples; each seed a line, {n} seeds)")
+                 .format(n_train=params["n_train"], n=len(params["seeds"])), fontsize=11)
     fig.tight_layout()
     return fig
 
@@ -701,8 +747,9 @@ def noise_table(record):
     record = _noise_record(record)
     rows = M.summary(record)
     p = record["params"]
-    lines = [f"{'arm':>16} {'B':>4} {'reached':>7} {'updates':>11} {'train loss':>10} {'test acc':>15} "
-             f"{'λ_max':>13} {'ε-sharp %':>12}"]
+    head = [(_("arm"), 16), ("B", 4), (_("reached"), 7), (_("updates"), 11), (_("train loss"), 10),
+            (_("test acc"), 15), ("λ_max", 13), (_("ε-sharp %"), 12)]
+    lines = [_header(head)]
     for a in record["results"]["arms"]:
         r = rows[a["arm"]]
 
@@ -712,8 +759,9 @@ def noise_table(record):
                      f"{cell('steps', '.0f'):>11} {_mean_or_nan(r['train_loss']):>10.3f} "
                      f"{cell('test_acc', '.3f'):>15} {cell('top_eigenvalue', '.2f'):>13} "
                      f"{cell('eps_sharpness', '.1f'):>12}")
-    lines.append(f"η = {p['lr']:g} for every arm; every run stopped at training loss ≤ "
-                 f"{p['target_train_loss']:g}. ± : 95 % t-interval over {len(p['seeds'])} seeds.")
+    lines.append(_("η = {lr:g} for every arm; every run stopped at training loss ≤ {loss:g}. "
+                   "± : 95 % t-interval over {n} seeds.")
+                 .format(lr=p["lr"], loss=p["target_train_loss"], n=len(p["seeds"])))
     return "\n".join(lines)
 
 
@@ -733,16 +781,17 @@ def noise_figure(record):
     p = record["params"]
     arms = [a["arm"] for a in record["results"]["arms"]]
     labels = {"small": f"B = {p['small']}", "large": f"B = {p['large']}",
-              "large+noise": f"B = {p['large']}\n+ B = {p['small']}'s\nnoise",
-              "large+isotropic": f"B = {p['large']}\n+ isotropic\nnoise"}
+              "large+noise": _("B = {large}\n+ B = {small}'s\nnoise").format(large=p["large"],
+                                                                              small=p["small"]),
+              "large+isotropic": _("B = {large}\n+ isotropic\nnoise").format(large=p["large"])}
     colors = {"small": plotting.COLORS["train"], "large": plotting.COLORS["test"], "large+noise": "#2ca02c",
               "large+isotropic": "#7f7f7f"}
     rows = M.summary(record)
     fig, axes = plt.subplots(1, 3, figsize=(12, 4.2))
     x = np.arange(len(arms))
     for ax, key, title in zip(axes, ("top_eigenvalue", "eps_sharpness", "test_acc"),
-                              ("λ_max at the matched loss", "ε-sharpness (%) at the matched loss",
-                               "test accuracy at the matched loss")):
+                              (_("λ_max at the matched loss"), _("ε-sharpness (%) at the matched loss"),
+                               _("test accuracy at the matched loss"))):
         per_seed = np.array([[r[key] if r["status"] == "target_reached" and r[key] is not None else np.nan
                               for r in (record["results"]["runs"][M.run_key(a, s)] for a in arms)]
                              for s in p["seeds"]])
@@ -758,7 +807,8 @@ def noise_figure(record):
         ax.set_title(title, fontsize=11)
     axes[0].set_ylim(0, None)
     axes[1].set_ylim(0, None)
-    fig.suptitle(f"η = {p['lr']:g}, every run stopped at training loss ≤ {p['target_train_loss']:g}; "
-                 f"grey: one seed, square: mean ± 95 % t-interval ({len(p['seeds'])} seeds)", fontsize=10)
+    fig.suptitle(_("η = {lr:g}, every run stopped at training loss ≤ {loss:g}; "
+                   "grey: one seed, square: mean ± 95 % t-interval ({n} seeds)")
+                 .format(lr=p["lr"], loss=p["target_train_loss"], n=len(p["seeds"])), fontsize=10)
     fig.tight_layout()
     return fig

@@ -37,6 +37,7 @@ import numpy as np
 from .. import plotting, stats
 from .._validate import Options
 from ..data import N_TRAIN, updates_per_epoch
+from ..i18n import _
 from ..small_vs_large import LARGE, SMALL, summary_rows
 from ..sweeps.have_both import MODES, grid_key, seed_key
 from ..sweeps.warmup import run_key as warmup_key
@@ -88,9 +89,49 @@ def _ci_text(ci, spec=".3f"):
     return "—" if ci is None else ci.short(spec)
 
 
-#: The test set's own sampling error of one accuracy near 0.7 (1,000 examples), named under tables.
+#: The test set's own sampling error of one accuracy near 0.7 (1,000 examples), named under tables
+#: (English; :func:`_test_se_note` gives it in the notebook's language).
 TEST_SE_NOTE = (f"one test set of 1,000 examples: its own sampling error, s.e. √(p(1−p)/1000) ≈ "
                 f"{stats.binomial_se(0.7, 1000):.3f} per accuracy, is not in a seed interval")
+
+
+def _test_se_note():
+    """:data:`TEST_SE_NOTE` in the notebook's language."""
+    return _("one test set of 1,000 examples: its own sampling error, s.e. √(p(1−p)/1000) ≈ {se:.3f} per "
+             "accuracy, is not in a seed interval").format(se=stats.binomial_se(0.7, 1000))
+
+
+def _fit(text, spec):
+    """``format(text, spec)`` (e.g. ``"<46"``) with the width counted in columns: a Chinese character
+    takes two, so the padding is shortened by one per wide character (English: plain ``format``)."""
+    import unicodedata
+
+    wide = sum(unicodedata.east_asian_width(ch) in "WF" for ch in text)
+    if not wide:
+        return format(text, spec)
+    align, width = (spec[0], spec[1:]) if spec[:1] in "<>^" else ("<", spec)
+    return format(text, f"{align}{max(int(width) - wide, 0)}")
+
+
+def _columns(*cols):
+    """A table header: ``(text, spec)`` pairs, each :func:`_fit` to its width, joined by single spaces."""
+    return " ".join(_fit(text, spec) for text, spec in cols)
+
+
+def _protocol_name(name):
+    """A row name of :func:`lecture_utils.tuning.protocol_rows` in the notebook's language."""
+    return {"small batch": _("small batch"),
+            "large batch at η, same epochs": _("large batch at η, same epochs"),
+            "large batch at η, to 100 % train": _("large batch at η, to 100 % train"),
+            "large batch at η, same updates (train longer)":
+                _("large batch at η, same updates (train longer)"),
+            "large batch at scaled η, no warm-up": _("large batch at scaled η, no warm-up"),
+            "large batch at scaled η + warm-up": _("large batch at scaled η + warm-up")}.get(name, name)
+
+
+def _mode_word(mode):
+    """η mode ``fixed``/``scaled`` of the grid in the notebook's language."""
+    return {"fixed": _("fixed"), "scaled": _("scaled")}.get(mode, mode)
 
 
 def _two_digits(v):
@@ -116,17 +157,20 @@ def _nan_for_none(values):
 def protocol_table(record):
     """Sections 1–2 as text: one row per setting, means over the seeds and the test accuracy with its
     95 % t-interval (wall time of the cache's machine)."""
-    _, p = record_parts(record, "have_both")
-    lines = [f"seeds {p['seeds']}: means; test acc ± 95 % t-interval ({len(p['seeds'])} seeds)", TEST_SE_NOTE,
-             f"{'setting':<46} {'B':>5} {'η':>5} {'W':>4} {'epochs':>7} {'updates':>8} {'time s':>7} "
-             f"{'test acc':>14}"]
+    p = record_parts(record, "have_both")[1]
+    lines = [_("seeds {seeds}: means; test acc ± 95 % t-interval ({n} seeds)").format(
+                 seeds=p['seeds'], n=len(p['seeds'])), _test_se_note(),
+             _columns((_("setting"), "<46"), ("B", ">5"), ("η", ">5"), ("W", ">4"), (_("epochs"), ">7"),
+                      (_("updates"), ">8"), (_("time s"), ">7"), (_("test acc"), ">14"))]
     for r in protocol_rows(record):
-        acc = "not reached" if r["ci"] is None else _ci_text(r["ci"])
-        lines.append(f"{r['name']:<46} {r['batch_size']:>5} {r['lr']:>5.2g} {r['warmup_steps']:>4} "
+        acc = _("not reached") if r["ci"] is None else _ci_text(r["ci"])
+        lines.append(f"{_fit(_protocol_name(r['name']), '<46')} {r['batch_size']:>5} {r['lr']:>5.2g} "
+                     f"{r['warmup_steps']:>4} "
                      f"{_fmt_or_dash(r['epochs'], '.0f'):>7} {_fmt_or_dash(r['steps'], '.0f'):>8} "
-                     f"{_fmt_or_dash(r['seconds'], '.1f'):>7} {acc:>14}")
+                     f"{_fmt_or_dash(r['seconds'], '.1f'):>7} {_fit(acc, '>14')}")
     label, ci = protocol_differences(record)[0]
-    lines.append(f"paired per seed: {label}: {ci.mean:+.3f} ± {ci.half:.3f} ({ci.label})")
+    lines.append(_("paired per seed: {label}: {mean:+.3f} ± {half:.3f} ({ci})").format(
+        label=label, mean=ci.mean, half=ci.half, ci=ci.label))
     return "\n".join(lines)
 
 
@@ -140,17 +184,20 @@ def baseline_line(record, general_record=None):
     b0 = p["base"]["batch_size"]
     mine = [res["protocol"]["per_seed"][seed_key(s)]["small"]["test_acc"] for s in p["seeds"]]
     ci = stats.mean_ci(mine)
-    line = (f"B = {b0} at η = {p['base']['lr']:g}, this cache: {ci.mean:.3f} ± {ci.half:.3f} "
-            f"(seeds {', '.join(f'{a:.3f}' for a in mine)}; {p['threads']} torch thread)")
+    line = _("B = {b0} at η = {lr:g}, this cache: {mean:.3f} ± {half:.3f} (seeds {values}; "
+             "{threads} torch thread)").format(
+        b0=b0, lr=p['base']['lr'], mean=ci.mean, half=ci.half, values=', '.join(f'{a:.3f}' for a in mine),
+        threads=p['threads'])
     try:
         g = general_record if general_record is not None else sweeps.load("generalization")
     except LookupError as exc:
-        return f"{line}\nnotebook 03's cache: not available ({exc})"
+        return f"{line}\n" + _("notebook 03's cache: not available ({error})").format(error=exc)
     theirs = [r["test_acc"] for r in sorted(g["results"]["runs"][str(b0)], key=lambda r: r["seed"])]
     cg = stats.mean_ci(theirs)
-    return (f"{line}\nnotebook 03's cache:  {cg.mean:.3f} ± {cg.half:.3f} "
-            f"(seeds {', '.join(f'{a:.3f}' for a in theirs)}; {g['params']['threads']} torch thread, "
-            f"η = {g['params']['lr']:g}); 95 % t-intervals, 3 seeds")
+    return f"{line}\n" + _("notebook 03's cache:  {mean:.3f} ± {half:.3f} (seeds {values}; {threads} torch "
+                           "thread, η = {lr:g}); 95 % t-intervals, 3 seeds").format(
+        mean=cg.mean, half=cg.half, values=', '.join(f'{a:.3f}' for a in theirs),
+        threads=g['params']['threads'], lr=g['params']['lr'])
 
 
 def protocol_figure(record):
@@ -166,24 +213,25 @@ def protocol_figure(record):
     longer = res["protocol"]["per_seed"][seed_key(p["seeds"][0])]["large"]
     curves = [(f"B = {b0}, η = {p['base']['lr']:g}", grid[grid_key(b0, "fixed", 0)]["history"],
                plotting.COLORS["small"]),
-              (f"B = {b}, η = {p['base']['lr']:g} (trained longer)",
+              (_("B = {b}, η = {lr:g} (trained longer)").format(b=b, lr=p['base']['lr']),
                longer["history"], plotting.COLORS["full"]),
-              (f"B = {b}, η = {warm['lr']:g} + warm-up", warm["history"], plotting.COLORS["medium"])]
+              (_("B = {b}, η = {lr:g} + warm-up").format(b=b, lr=warm['lr']), warm["history"],
+               plotting.COLORS["medium"])]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for label, h, color in curves:
         acc = _nan_for_none(h["test_acc"])
         axes[0].plot(np.array(h["epoch"], float), acc, color=color, ls="-", label=label)
         axes[1].plot(np.maximum(np.array(h["step"], float), 1), acc, color=color, ls="-")
-    axes[0].set_xlabel("epoch")
+    axes[0].set_xlabel(_("epoch"))
     axes[0].set_xlim(0, 160)
     axes[1].set_xscale("log")
-    axes[1].set_xlabel("updates (log scale)")
+    axes[1].set_xlabel(_("updates (log scale)"))
     for ax in axes:
-        ax.set_ylabel("test accuracy")
+        ax.set_ylabel(_("test accuracy"))
         ax.set_ylim(0, 0.8)
     axes[0].legend(loc="lower right", fontsize=9)
-    axes[0].set_title("per epoch")
-    axes[1].set_title("per update")
+    axes[0].set_title(_("per epoch"))
+    axes[1].set_title(_("per update"))
     fig.tight_layout()
     return fig
 
@@ -200,25 +248,26 @@ def rule_limits(record):
         parts = []
         for warm in (0, 1):
             r = runs[grid_key(b, "scaled", warm)]
-            what = "diverged" if r["status"] == "diverged" else f"test acc {r['test_acc']:.2f}"
+            what = (_("diverged") if r["status"] == "diverged"
+                    else _("test acc {acc:.2f}").format(acc=r['test_acc']))
             if r["status"] not in ("diverged", "target_reached"):
-                what += f" (train acc {r['train_acc']:.2f}, not 100 %)"
-            parts.append(f"{'with' if warm else 'no'} warm-up: {what}")
+                what += _(" (train acc {acc:.2f}, not 100 %)").format(acc=r['train_acc'])
+            parts.append((_("with warm-up: {what}") if warm else _("no warm-up: {what}")).format(what=what))
         lines.append(f"B = {b:>4}, η = {runs[grid_key(b, 'scaled', 0)]['lr']:>5.3g}: " + "; ".join(parts))
     return "\n".join(lines)
 
 
 def train_longer_table(record, tuned_record):
     """:func:`lecture_utils.tuning.train_longer_rows` as text (test accuracy ± its 95 % t-interval)."""
-    lines = [f"{'run':<52} {'η':>5} {'epochs':>7} {'updates':>8} {'test acc ± 95 % t':>18} {'seeds':>5}  "
-             "source"]
+    lines = [_columns((_("run"), "<52"), ("η", ">5"), (_("epochs"), ">7"), (_("updates"), ">8"),
+                      (_("test acc ± 95 % t"), ">18"), (_("seeds"), ">5")) + "  " + _("source")]
     for r in train_longer_rows(record, tuned_record):
-        lines.append(f"{r['name']:<52} {r['lr']:>5.2g} {_fmt_or_dash(r['epochs'], '.0f'):>7} "
-                     f"{_fmt_or_dash(r['steps'], '.0f'):>8} {_ci_text(r['ci']):>18} "
+        lines.append(f"{_fit(r['name'], '<52')} {r['lr']:>5.2g} {_fmt_or_dash(r['epochs'], '.0f'):>7} "
+                     f"{_fmt_or_dash(r['steps'], '.0f'):>8} {_fit(_ci_text(r['ci']), '>18')} "
                      f"{r['n']:>5}  {r['source']}")
-    lines.append("each row is one protocol: trained longer only at η₀; the √B, linear and tuned η only to "
-                 "100 % train (not combined)")
-    lines.append("paired per seed (same seeds, same test set):")
+    lines.append(_("each row is one protocol: trained longer only at η₀; the √B, linear and tuned η only to "
+                   "100 % train (not combined)"))
+    lines.append(_("paired per seed (same seeds, same test set):"))
     for label, ci in protocol_differences(record, tuned_record)[1:]:
         lines.append(f"  {label}: {ci.mean:+.3f} ± {ci.half:.3f} ({ci.label})")
     return "\n".join(lines)
@@ -233,20 +282,29 @@ _GRID_STYLES = {("fixed", 0): ("o", plotting.COLORS["full"], "η fixed"),
 _ACC_TICKS = [0, 0.2, 0.4, 0.6, 0.8]
 
 
+def _grid_label(mode, warm):
+    """The legend label of one (η mode, warm-up) line of the panel, in the notebook's language."""
+    return {("fixed", 0): _("η fixed"), ("fixed", 1): _("η fixed + warm-up"),
+            ("scaled", 0): _("η scaled"), ("scaled", 1): _("η scaled + warm-up")}[(mode, warm)]
+
+
 def _run_caption(run, b, mode, warm, base_run, b0):
     """The caption of one cached grid run: what happened, and the base run's accuracy beside it."""
     acc = run["test_acc"]
     if run["status"] == "diverged":
-        what = f"diverged after {run['steps']} updates (loss became inf/NaN)"
+        what = _("diverged after {steps} updates (loss became inf/NaN)").format(steps=run['steps'])
     elif run["status"] == "target_reached":
-        what = (f"100 % training accuracy after {run['epochs']:.0f} epochs ({run['steps']} updates); "
-                f"test accuracy {acc:.2f}")
+        what = _("100 % training accuracy after {epochs:.0f} epochs ({steps} updates); "
+                 "test accuracy {acc:.2f}").format(epochs=run['epochs'], steps=run['steps'], acc=acc)
     else:
-        what = (f"no 100 % training accuracy within {run['epochs']:.0f} epochs ({run['steps']} updates): "
-                f"training accuracy {run['train_acc']:.2f}, test accuracy {acc:.2f}")
-    ref = "" if b == b0 else f" (B = {b0} at η = {base_run['lr']:g}: {base_run['test_acc']:.2f})"
-    w = f"warm-up over {run['warmup_steps']} updates" if warm else "no warm-up"
-    return f"B = {b}, η = {run['lr']:g} ({mode}), {w}: {what}{ref}."
+        what = _("no 100 % training accuracy within {epochs:.0f} epochs ({steps} updates): "
+                 "training accuracy {train:.2f}, test accuracy {acc:.2f}").format(
+            epochs=run['epochs'], steps=run['steps'], train=run['train_acc'], acc=acc)
+    ref = "" if b == b0 else _(" (B = {b0} at η = {lr:g}: {acc:.2f})").format(
+        b0=b0, lr=base_run['lr'], acc=base_run['test_acc'])
+    w = _("warm-up over {steps} updates").format(steps=run['warmup_steps']) if warm else _("no warm-up")
+    return _("B = {b}, η = {lr:g} ({mode}), {warmup}: {what}{ref}.").format(
+        b=b, lr=run['lr'], mode=_mode_word(mode), warmup=w, what=what, ref=ref)
 
 
 def _draw_base_curve(ax, base, b0, max_epochs):
@@ -258,10 +316,10 @@ def _draw_base_curve(ax, base, b0, max_epochs):
     ax.set_xlim(0, max_epochs)
     ax.set_ylim(0, 0.8)
     ax.set_yticks(_ACC_TICKS)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("test accuracy")
-    ax.text(0.98, 0.04, f"blue: B = {b0}, η = {base['lr']:g}    black: selected", transform=ax.transAxes,
-            ha="right", fontsize=9)
+    ax.set_xlabel(_("epoch"))
+    ax.set_ylabel(_("test accuracy"))
+    ax.text(0.98, 0.04, _("blue: B = {b0}, η = {lr:g}    black: selected").format(b0=b0, lr=base['lr']),
+            transform=ax.transAxes, ha="right", fontsize=9)
     return base_line, line
 
 
@@ -273,7 +331,8 @@ def _draw_final_accuracies(ax, runs, bs, max_epochs):
     the selected run."""
     from matplotlib.lines import Line2D
 
-    for (mode, warm), (mk, color, label) in _GRID_STYLES.items():
+    for (mode, warm), (mk, color, _label) in _GRID_STYLES.items():
+        label = _grid_label(mode, warm)
         rs = [runs[grid_key(b, mode, warm)] for b in bs]
         acc = _nan_for_none(r["test_acc"] for r in rs)
         at_target = np.array([r["status"] == "target_reached" for r in rs])
@@ -281,18 +340,18 @@ def _draw_final_accuracies(ax, runs, bs, max_epochs):
         ax.plot(np.array(bs)[at_target], acc[at_target], ls="none", marker=mk, ms=6, color=color)
     grey = plotting.COLORS["muted"]
     ax.legend(handles=ax.get_legend_handles_labels()[0] + [
-        Line2D([], [], ls="none", marker="o", ms=6, color=grey, label="filled: at 100 % train"),
+        Line2D([], [], ls="none", marker="o", ms=6, color=grey, label=_("filled: at 100 % train")),
         Line2D([], [], ls="none", marker="o", ms=6, color=grey, mfc="white",
-               label=f"hollow: at epoch {max_epochs:g}, train < 100 %")],
-        loc="lower left", fontsize=7.5, title="diverged: no point", title_fontsize=7.5)
+               label=_("hollow: at epoch {epochs:g}, train < 100 %").format(epochs=max_epochs))],
+        loc="lower left", fontsize=7.5, title=_("diverged: no point"), title_fontsize=7.5)
     ring = ax.plot([], [], "o", ms=16, mfc="none", mec="k", mew=2)[0]
     ax.set_xscale("log")
     ax.set_xticks(bs, [str(b) for b in bs], fontsize=9)
     ax.minorticks_off()
     ax.set_ylim(0, 0.8)
     ax.set_yticks(_ACC_TICKS)
-    ax.set_xlabel("batch size B")
-    ax.set_ylabel("test accuracy when the run stopped")
+    ax.set_xlabel(_("batch size B"))
+    ax.set_ylabel(_("test accuracy when the run stopped"))
     ax.grid(False)
     return ring
 
@@ -337,35 +396,38 @@ def scaling_panel(record):
         run = runs[grid_key(b, eta, warm)]
         line.set_data(run["history"]["epoch"], _nan_for_none(run["history"]["test_acc"]))
         ax.set_xlim(0, epoch_axis_end(run, base_end, max_epochs))  # x axis and both curves are redrawn
-        title.set_text(f"B = {b}, η = {run['lr']:g}" + (" + warm-up" if warm else ""))
+        title.set_text(f"B = {b}, η = {run['lr']:g}" + (_(" + warm-up") if warm else ""))
         ring.set_data([b], [np.nan if run["test_acc"] is None else run["test_acc"]])
-        plotting.set_status(status, "diverged" if run["status"] == "diverged" else None)
+        plotting.set_status(status, _("diverged") if run["status"] == "diverged" else None)
         return _run_caption(run, b, eta, warm, base, b0)
 
-    eta = w.ToggleButtons(options=list(MODES), value="scaled", description="η",
+    # the buttons show the mode in the notebook's language; their values stay "fixed"/"scaled"
+    eta = w.ToggleButtons(options=[(_mode_word(m), m) for m in MODES], value="scaled", description="η",
                           style={"button_width": "80px"})
-    warmup = w.Checkbox(value=True, description="warm-up (5 epochs)")
+    warmup = w.Checkbox(value=True, description=_("warm-up (5 epochs)"))
     eta.constraint = Options(MODES)  # Panel.update refuses any other mode (a checkbox holds a bool already)
     controls = {"batch_size": slider("batch_size", Options(tuple(bs)), p["large_batch"],
-                                     description="batch size B"),
+                                     description=_("batch size B")),
                 "eta": eta, "warmup": warmup}
     # the left x range follows the selected run: its x axis (ticks, grid, label) and both curves are dynamic
-    return Panel(fig, update, controls, title="batch size, η scaled or not, warm-up",
+    return Panel(fig, update, controls, title=_("batch size, η scaled or not, warm-up"),
                  dynamic=[base_line, line, ax.xaxis, title, status, ring])
 
 
 # ----------------------------------------------------------------------------- section 4
 def lars_table(record):
     """SGD and LARS at the large batch: final training loss and accuracies per η."""
-    res, _ = record_parts(record, "have_both")
+    res = record_parts(record, "have_both")[0]
     lars = res["lars"]
-    lines = [f"B = {lars['batch_size']}, {lars['steps']} updates, warm-up {lars['warmup_steps']}",
-             f"{'method':<6} {'η':>5} {'τ':>6} {'train loss':>11} {'train acc':>10} {'test acc':>9}"]
+    lines = [_("B = {b}, {steps} updates, warm-up {warmup}").format(
+                 b=lars['batch_size'], steps=lars['steps'], warmup=lars['warmup_steps']),
+             _columns((_("method"), "<6"), ("η", ">5"), ("τ", ">6"), (_("train loss"), ">11"),
+                      (_("train acc"), ">10"), (_("test acc"), ">9"))]
     for name in ("sgd", "lars"):
         for r in lars[name]:
             head = f"{name.upper():<6} {r['lr']:>5.2g} {_fmt_or_dash(r['trust'], '.2g'):>6}"
             if r["status"] == "diverged":
-                lines.append(f"{head} {'diverged':>11}")
+                lines.append(f"{head} " + _fit(_("diverged"), ">11"))
             else:
                 lines.append(f"{head} {r['train_loss']:>11.2f} {r['train_acc']:>10.2f} {r['test_acc']:>9.2f}")
     return "\n".join(lines)
@@ -376,17 +438,18 @@ def lars_figure(record):
     η is a different relative step for every layer, which LARS equalises."""
     import matplotlib.pyplot as plt
 
-    res, _ = record_parts(record, "have_both")
+    res = record_parts(record, "have_both")[0]
     lars = res["lars"]
     r = lars["ratios"]
     fig, ax = plt.subplots(figsize=(7, 3.8))
     names = [k for k in r if k != "step"]
     for i, k in enumerate(names):
-        ax.plot(r["step"], r[k], label=f"layer {i + 1} weights", lw=2)
+        ax.plot(r["step"], r[k], label=_("layer {i} weights").format(i=i + 1), lw=2)
     ax.set_yscale("log")
-    ax.set_xlabel("update")
+    ax.set_xlabel(_("update"))
     ax.set_ylabel("‖w‖ / ‖∇w‖")
-    ax.set_title(f"trust ratios, SGD at B = {lars['batch_size']}, η = {lars['best_sgd']['lr']:g}")
+    ax.set_title(_("trust ratios, SGD at B = {b}, η = {lr:g}").format(b=lars['batch_size'],
+                                                                    lr=lars['best_sgd']['lr']))
     ax.legend(fontsize=9)
     fig.tight_layout()
     return fig
@@ -394,12 +457,15 @@ def lars_figure(record):
 
 def trust_ratio_line(record):
     """The trust ratios at the first recorded update and at the last, per layer (2 significant digits)."""
-    res, _ = record_parts(record, "have_both")
+    res = record_parts(record, "have_both")[0]
     r = res["lars"]["ratios"]
     names = [k for k in r if k != "step"]
-    first = ", ".join(f"layer {i + 1} {_two_digits(r[k][0])}" for i, k in enumerate(names))
-    last = ", ".join(f"layer {i + 1} {_two_digits(r[k][-1])}" for i, k in enumerate(names))
-    return f"‖w‖/‖∇w‖ at update {int(r['step'][0])}: {first}; at update {int(r['step'][-1])}: {last}"
+    first = ", ".join(_("layer {i} {value}").format(i=i + 1, value=_two_digits(r[k][0]))
+                      for i, k in enumerate(names))
+    last = ", ".join(_("layer {i} {value}").format(i=i + 1, value=_two_digits(r[k][-1]))
+                     for i, k in enumerate(names))
+    return _("‖w‖/‖∇w‖ at update {first_step}: {first}; at update {last_step}: {last}").format(
+        first_step=int(r['step'][0]), first=first, last_step=int(r['step'][-1]), last=last)
 
 
 # ----------------------------------------------------------------------------- section 5
@@ -409,19 +475,21 @@ def parallel_report(result, reference, *, threshold=1e-5):
     from ..train import flat_params
 
     diff = float(np.abs(flat_params(result.model) - flat_params(reference.model)).max())
-    return (f"{result.world_size} workers × {result.per_worker_batch} examples = global batch "
-            f"{result.global_batch}, {result.steps} updates, status {result.status}\n"
-            f"max |Δθ| against train_classifier(batch_size={result.global_batch}) < {threshold:g}: "
-            f"{diff < threshold}")
+    return (_("{workers} workers × {per_worker} examples = global batch {batch}, {steps} updates, "
+              "status {status}").format(workers=result.world_size, per_worker=result.per_worker_batch,
+                                        batch=result.global_batch, steps=result.steps, status=result.status)
+            + "\n" + _("max |Δθ| against train_classifier(batch_size={batch}) < {threshold:g}: {ok}").format(
+                batch=result.global_batch, threshold=threshold, ok=diff < threshold))
 
 
 def parallel_table(record):
     """The cached 1- vs 2-worker timing (wall-clock of the machine that built the cache)."""
-    res, _ = record_parts(record, "have_both")
+    res = record_parts(record, "have_both")[0]
     par = res["parallel"]
-    lines = [f"global batch {par['global_batch']}, {par['steps']} updates (cached run; 1 vs 2 workers "
-             f"weights agree < 1e-5: {par['max_abs_diff'] < 1e-5})",
-             f"{'workers':>7} {'per worker':>10} {'ms/update':>10} {'examples/s':>11}"]
+    lines = [_("global batch {batch}, {steps} updates (cached run; 1 vs 2 workers weights agree < 1e-5: "
+               "{ok})").format(batch=par['global_batch'], steps=par['steps'], ok=par['max_abs_diff'] < 1e-5),
+             _columns((_("workers"), ">7"), (_("per worker"), ">10"), (_("ms/update"), ">10"),
+                      (_("examples/s"), ">11"))]
     for r in par["rows"]:
         lines.append(f"{r['world_size']:>7} {r['per_worker_batch']:>10} "
                      f"{1000 * r['seconds_per_update']:>10.2f} {r['examples_per_second']:>11.0f}")
@@ -434,13 +502,13 @@ def summary_table(records=None):
     stable across machines only for the accuracies; the timing rows are wall-clock of the machine
     that built each cache)."""
     rows, notes = summary_rows(records)
-    lines = [f"{'quantity (mean ± 95 % t-interval where seeded)':<64} {f'B = {SMALL}':>14} "
-             f"{f'B = {LARGE}':>14}  source"]
+    lines = [_columns((_("quantity (mean ± 95 % t-interval where seeded)"), "<64"), (f"B = {SMALL}", ">14"),
+                      (f"B = {LARGE}", ">14")) + "  " + _("source")]
     for q, a, b, src in rows:
-        lines.append(f"{q:<64} {_two_digits(a):>14} {_two_digits(b):>14}  {src}")
-    lines.append(f"test accuracies: {TEST_SE_NOTE}")
+        lines.append(f"{_fit(q, '<64')} {_two_digits(a):>14} {_two_digits(b):>14}  {src}")
+    lines.append(_("test accuracies: {note}").format(note=_test_se_note()))
     for n in notes:
-        lines.append(f"missing: {n}")
+        lines.append(_("missing: {note}").format(note=n))
     return "\n".join(lines)
 
 
@@ -449,10 +517,10 @@ def _rule_cell_text(c):
     """One cell of ``tuned_lr``: "η 0.4  0.712 ± 0.014" (95 % t-interval), "η 3.2  2/3 diverged" or
     "not on grid"."""
     if c is None:
-        return "not on grid"
+        return _("not on grid")
     if c["reached"] < c["n"]:
-        what = (f"{c['diverged']}/{c['n']} diverged" if c["diverged"]
-                else f"{c['reached']}/{c['n']} reach 100 %")
+        what = (_("{diverged}/{n} diverged").format(diverged=c['diverged'], n=c['n']) if c["diverged"]
+                else _("{reached}/{n} reach 100 %").format(reached=c['reached'], n=c['n']))
         return f"η {c['lr']:<4g} {what}"
     return f"η {c['lr']:<4g} {_ci_text(c['ci'])}"
 
@@ -460,7 +528,7 @@ def _rule_cell_text(c):
 def _grid_cell_text(c):
     """One cell of the (B, η) grid: mean test accuracy, "k/n" (not every seed reached 100 %) or "div"."""
     if c["diverged"] == c["n"]:
-        return f"{'div':>7}"
+        return _fit(_("div"), ">7")
     if c["reached"] < c["n"]:
         return f"{str(c['reached']) + '/' + str(c['n']):>7}"
     return f"{c['test_acc']:>7.3f}"
@@ -469,22 +537,23 @@ def _grid_cell_text(c):
 def tuned_table(record):
     """The grid of ``tuned_lr`` as text: mean test accuracy at 100 % training accuracy per (B, η);
     ``div`` = every seed diverged, ``k/n`` = only k of n seeds reached 100 % training accuracy."""
-    _, p = record_parts(record, "tuned_lr")
+    p = record_parts(record, "tuned_lr")[1]
     cells = tuned_cells(record)
-    lines = [f"test accuracy at 100 % training accuracy, mean of seeds {p['seeds']}; k/n: only k of n seeds "
-             "reached 100 % (the others diverged or stalled); div: all diverged",
+    lines = [_("test accuracy at 100 % training accuracy, mean of seeds {seeds}; k/n: only k of n seeds "
+               "reached 100 % (the others diverged or stalled); div: all diverged").format(seeds=p['seeds']),
              f"{'B':>5} | " + " ".join(f"{'η=' + format(lr, 'g'):>7}" for lr in p["lrs"])]
     for b in p["batch_sizes"]:
         lines.append(f"{b:>5} | " + " ".join(_grid_cell_text(cells[(b, lr)]) for lr in p["lrs"]))
     lines.append("")
-    lines.append(f"{'B':>5}  {'η fixed (η₀)':<22} {'η ∝ √B (Hoffer)':<22} {'η ∝ B (η/B fixed)':<22} "
-                 f"{'η tuned (best of grid)':<22}")
+    lines.append(f"{'B':>5}  " + _columns((_("η fixed (η₀)"), "<22"), ("η ∝ √B (Hoffer)", "<22"),
+                                          (_("η ∝ B (η/B fixed)"), "<22"),
+                                          (_("η tuned (best of grid)"), "<22")))
     for r in tuned_rows(record):
-        lines.append(f"{r['batch_size']:>5}  " + " ".join(f"{_rule_cell_text(r[k]):<22}"
+        lines.append(f"{r['batch_size']:>5}  " + " ".join(_fit(_rule_cell_text(r[k]), "<22")
                                                           for k in ("fixed", "sqrt", "linear", "tuned")))
-    lines.append(f"± : 95 % t-interval over {len(p['seeds'])} seeds; tuned = best mean on the test set among "
-                 "the η where every seed reached 100 %")
-    lines.append(TEST_SE_NOTE)
+    lines.append(_("± : 95 % t-interval over {n} seeds; tuned = best mean on the test set among "
+                   "the η where every seed reached 100 %").format(n=len(p['seeds'])))
+    lines.append(_test_se_note())
     return "\n".join(lines)
 
 
@@ -494,7 +563,7 @@ def tuned_figure(record):
     a cell where all diverged is missing. Rings: the linear rule η₀·B/B₀; stars: the tuned η."""
     import matplotlib.pyplot as plt
 
-    _, p = record_parts(record, "tuned_lr")
+    p = record_parts(record, "tuned_lr")[1]
     cells = tuned_cells(record)
     rows = {r["batch_size"]: r for r in tuned_rows(record)}
     fig, ax = plt.subplots(figsize=(8, 4.2))
@@ -517,10 +586,11 @@ def tuned_figure(record):
     ax.set_xscale("log")
     ax.set_xticks(p["lrs"], [format(lr, "g") for lr in p["lrs"]])
     ax.minorticks_off()
-    ax.set_xlabel("learning rate η (log scale)")
-    ax.set_ylabel("test accuracy at 100 % train")
-    ax.set_title(f"{len(p['seeds'])} seeds (mean ± 95 % t-interval); ring: η ∝ B, star: best\n"
-                 "hollow: mean of the seeds that reached 100 % (not all did); missing: none did", fontsize=9)
+    ax.set_xlabel(_("learning rate η (log scale)"))
+    ax.set_ylabel(_("test accuracy at 100 % train"))
+    ax.set_title(_("{n} seeds (mean ± 95 % t-interval); ring: η ∝ B, star: best\n"
+                   "hollow: mean of the seeds that reached 100 % (not all did); missing: none did").format(
+                     n=len(p['seeds'])), fontsize=9)
     ax.legend(fontsize=9, loc="lower right")
     fig.tight_layout()
     return fig
@@ -532,23 +602,24 @@ def tuned_verdict(record, batch_sizes=None):
     differences), and test accuracy along η/B fixed (the linear rule's cells, 95 % t-intervals).
     With ``batch_sizes`` only those B's tuned-against-tuned lines, each with the mean updates of
     both runs (the short verdict of the notebook's core)."""
-    _, p = record_parts(record, "tuned_lr")
+    p = record_parts(record, "tuned_lr")[1]
     b0 = p["base"]["batch_size"]
-    lines = [f"tuned against tuned: B = {d['batch_size']} (η = {d['tuned']['lr']:g}) − B = {b0} "
-             f"(η = {d['base']['lr']:g}): {d['tuned']['test_acc']:.3f} − {d['base']['test_acc']:.3f} = "
-             f"{d['diff']:+.3f} ± {d['ci'].half:.3f} (paired per seed, {d['ci'].label})"
+    lines = [_("tuned against tuned: B = {b} (η = {lr:g}) − B = {b0} (η = {lr0:g}): {acc:.3f} − {acc0:.3f} = "
+               "{diff:+.3f} ± {half:.3f} (paired per seed, {ci})").format(
+                 b=d['batch_size'], lr=d['tuned']['lr'], b0=b0, lr0=d['base']['lr'],
+                 acc=d['tuned']['test_acc'], acc0=d['base']['test_acc'], diff=d['diff'], half=d['ci'].half,
+                 ci=d['ci'].label)
              for d in tuned_differences(record)]
     if batch_sizes is not None:
         rows = {r["batch_size"]: r for r in tuned_rows(record)}
         return "\n".join(
-            f"{line}; updates {rows[d['batch_size']]['tuned']['steps']:.0f} against "
-            f"{rows[b0]['tuned']['steps']:.0f}"
+            line + _("; updates {steps:.0f} against {steps0:.0f}").format(
+                steps=rows[d['batch_size']]['tuned']['steps'], steps0=rows[b0]['tuned']['steps'])
             for d, line in zip(tuned_differences(record), lines) if d["batch_size"] in batch_sizes)
     rows = {r["batch_size"]: r for r in tuned_rows(record)}
     lin = [(b, rows[b]["linear"]) for b in p["batch_sizes"] if rows[b]["linear"]]
-    lines.append("η/B fixed (η ∝ B): "
-                 + ", ".join(f"B = {b}: {_rule_cell_text(c).split(' ', 2)[2].strip()}" for b, c in lin)
-                 + " (95 % t-intervals)")
+    lines.append(_("η/B fixed (η ∝ B): {cells} (95 % t-intervals)").format(
+        cells=", ".join(f"B = {b}: {_rule_cell_text(c).split(' ', 2)[2].strip()}" for b, c in lin)))
     return "\n".join(lines)
 
 
@@ -557,21 +628,22 @@ def warmup_verdict(record):
     """Two lines for the notebook's core: λ_max at the start (update 0, median over the tracked seeds)
     and, for the sweep ``warmup``'s B at the rule's η, the divergences k/n per warm-up length W with
     their 95 % Wilson score intervals (:func:`lecture_utils.tuning.warmup_rows`)."""
-    _, p = record_parts(record, "warmup")
+    p = record_parts(record, "warmup")[1]
     rows = warmup_rows(record)
     lam0 = stability_numbers(record)[rows[0]["warmup_steps"]]["lam0"]
     seeds = p["track_seeds"]
     each = "   ".join(f"W = {r['warmup_steps']}: {r['diverged']}/{r['n']} "
                        f"({r['wilson'][0]:.2f}–{r['wilson'][1]:.2f})" for r in rows)
-    return (f"λ_max at the start (before the first update, median of seeds {seeds[0]}–{seeds[-1]}): "
-            f"{lam0:.2f}\n"
-            f"B = {rows[0]['batch_size']} at the rule's η = {rows[0]['lr']:g}, {rows[0]['n']} seeds per "
-            f"warm-up length W (updates); diverged (95 % Wilson):\n  {each}")
+    return (_("λ_max at the start (before the first update, median of seeds {first}–{last}): "
+              "{lam:.2f}").format(first=seeds[0], last=seeds[-1], lam=lam0) + "\n"
+            + _("B = {b} at the rule's η = {lr:g}, {n} seeds per warm-up length W (updates); diverged "
+                "(95 % Wilson):").format(b=rows[0]['batch_size'], lr=rows[0]['lr'], n=rows[0]['n'])
+            + f"\n  {each}")
 
 
 def _w_label(w, epochs):
     """"no warm-up" or "W = 100 updates (25 epochs)"."""
-    return "no warm-up" if w == 0 else f"W = {w} updates ({epochs:g} epochs)"
+    return _("no warm-up") if w == 0 else _("W = {w} updates ({epochs:g} epochs)").format(w=w, epochs=epochs)
 
 
 def warmup_table(record):
@@ -580,16 +652,20 @@ def warmup_table(record):
     that reached 100 % and their test accuracy (95 % t-interval over those seeds); below the table
     each seed's outcome per W, short (W ≤ 20) against long (W ≥ 100) ramps pooled, with Fisher's exact test
     (:func:`lecture_utils.tuning.warmup_contrast`)."""
-    _, p = record_parts(record, "warmup")
+    p = record_parts(record, "warmup")[1]
     rows = warmup_rows(record)
     b = rows[0]["batch_size"]
-    lines = [f"B = {b}, η = {rows[0]['lr']:g} (η₀·B/B₀), seeds {p['seeds'][0]}–{p['seeds'][-1]} "
-             f"(n = {len(p['seeds'])} per row); to 100 % training accuracy, at most {p['max_epochs']} epochs",
-             f"W = warm-up length in updates (1 epoch = ⌈4000/B⌉ = {updates_per_epoch(N_TRAIN, b)} updates);",
-             "diverged: k/n with a 95 % Wilson score interval; other: no progress or out of epochs;",
-             "test acc: mean ± 95 % t-interval over the seeds that reached 100 %",
-             f"{'W':>4} {'epochs':>6} {'diverged':>8} {'95 % Wilson':>12} {'at updates':>10} "
-             f"{'reached':>7} {'other':>5}  test acc (reached)"]
+    lines = [_("B = {b}, η = {lr:g} (η₀·B/B₀), seeds {first}–{last} (n = {n} per row); to 100 % training "
+               "accuracy, at most {max_epochs} epochs").format(
+                 b=b, lr=rows[0]['lr'], first=p['seeds'][0], last=p['seeds'][-1], n=len(p['seeds']),
+                 max_epochs=p['max_epochs']),
+             _("W = warm-up length in updates (1 epoch = ⌈4000/B⌉ = {updates} updates);").format(
+                 updates=updates_per_epoch(N_TRAIN, b)),
+             _("diverged: k/n with a 95 % Wilson score interval; other: no progress or out of epochs;"),
+             _("test acc: mean ± 95 % t-interval over the seeds that reached 100 %"),
+             _columns(("W", ">4"), (_("epochs"), ">6"), (_("diverged"), ">8"), ("95 % Wilson", ">12"),
+                      (_("at updates"), ">10"), (_("reached"), ">7"), (_("other"), ">5"))
+             + "  " + _("test acc (reached)")]
     for r in rows:
         at = r["diverged_at"]
         span = "—" if not at else (f"{at[0]}" if len(at) == 1 else f"{at[0]}–{at[-1]}")
@@ -599,23 +675,26 @@ def warmup_table(record):
                      f"{r['reached']:>4}/{r['n']:<2} {r['other']:>5}  {acc}")
     res = record["results"]["runs"]
     mark = {"target_reached": "+", "diverged": "x"}
-    lines.append(f"outcome by seed {p['seeds'][0]}–{p['seeds'][-1]} (+ reached 100 %, x diverged, o other):")
+    lines.append(_("outcome by seed {first}–{last} (+ reached 100 %, x diverged, o other):").format(
+        first=p['seeds'][0], last=p['seeds'][-1]))
     for r in rows:
         lines.append(f"{r['warmup_steps']:>4}   " + " ".join(
             mark.get(res[warmup_key(b, r['warmup_steps'], s)]["status"], "o") for s in p["seeds"]))
     ws = [r["warmup_steps"] for r in rows]
     if all(w in ws for w in (0, 20, 100, 400)):
         c = warmup_contrast(record)
-        lines.append("pooled: " + "; ".join(
-            f"W {'≤ 20' if k == 'short' else '≥ 100'}: {c[k]['diverged']}/{c[k]['n']} diverged "
-            f"(Wilson {c[k]['wilson'][0]:.2f}–{c[k]['wilson'][1]:.2f})" for k in ("short", "long")))
-        lines.append(f"        Fisher's exact test (two-sided) p = {c['fisher_p']:.2g}")
+        lines.append(_("pooled: {parts}").format(parts="; ".join(
+            _("W {range}: {diverged}/{n} diverged (Wilson {lo:.2f}–{hi:.2f})").format(
+                range='≤ 20' if k == 'short' else '≥ 100', diverged=c[k]['diverged'], n=c[k]['n'],
+                lo=c[k]['wilson'][0], hi=c[k]['wilson'][1]) for k in ("short", "long"))))
+        lines.append(_("        Fisher's exact test (two-sided) p = {p:.2g}").format(p=c['fisher_p']))
     diffs = [d for d in warmup_acc_differences(record) if d["ci"] is not None]
     if diffs:
-        each = [f"W = {d['warmup_steps']}: {d['ci'].mean:+.3f} ± {d['ci'].half:.3f} ({d['ci'].n} seeds)"
+        each = [_("W = {w}: {mean:+.3f} ± {half:.3f} ({n} seeds)").format(
+                    w=d['warmup_steps'], mean=d['ci'].mean, half=d['ci'].half, n=d['ci'].n)
                 for d in diffs]
-        lines.append(f"test acc − test acc at W = {diffs[0]['ref']}, paired per seed over the seeds that "
-                     "reached 100 % with both (95 % t):")
+        lines.append(_("test acc − test acc at W = {ref}, paired per seed over the seeds that "
+                       "reached 100 % with both (95 % t):").format(ref=diffs[0]['ref']))
         lines.append("        " + "; ".join(each))
     return "\n".join(lines)
 
@@ -665,9 +744,10 @@ def warmup_figure(record):
         ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
         ax.yaxis.set_minor_formatter(NullFormatter())
         row = rows[w]
-        ax.set_title(f"{_w_label(w, row['epochs'])}: {row['diverged']}/{row['n']} of all seeds "
-                     f"diverged\nseeds {seeds[0]}–{seeds[-1]} drawn, {nd}/{len(seeds)} diverged "
-                     "(red, × where)", fontsize=10)
+        ax.set_title(_("{label}: {diverged}/{n} of all seeds diverged\nseeds {first}–{last} drawn, "
+                       "{drawn_diverged}/{drawn} diverged (red, × where)").format(
+                         label=_w_label(w, row['epochs']), diverged=row['diverged'], n=row['n'],
+                         first=seeds[0], last=seeds[-1], drawn_diverged=nd, drawn=len(seeds)), fontsize=10)
     for ax in axes[len(ws):]:
         ax.set_visible(False)
     x_hi = axes[0].get_xlim()[1]
@@ -675,25 +755,26 @@ def warmup_figure(record):
         if 0 < w <= x_hi:
             ax.axvline(w, color=plotting.COLORS["muted"], ls=":", lw=1)
             right = w > 0.7 * x_hi  # near the right edge: the label goes left of the line
-            ax.text(w - 4 if right else w + 4, 0.03, "end of warm-up", fontsize=9,
+            ax.text(w - 4 if right else w + 4, 0.03, _("end of warm-up"), fontsize=9,
                     ha="right" if right else "left", color=plotting.COLORS["muted"],
                     transform=ax.get_xaxis_transform())
         elif w > x_hi:
-            ax.text(0.98, 0.03, f"warm-up ends at update {w} →", fontsize=9, ha="right",
+            ax.text(0.98, 0.03, _("warm-up ends at update {w} →").format(w=w), fontsize=9, ha="right",
                     color=plotting.COLORS["muted"], transform=ax.transAxes)
     for ax in axes[(nrow - 1) * ncol:]:
-        ax.set_xlabel("update")
+        ax.set_xlabel(_("update"))
     for ax in axes[::ncol]:
-        ax.set_ylabel("λ_max · η / 2   (stable below 1)")
-    axes[0].text(0.02, 0.92, "above the dashed line: λ_max > 2/η", transform=axes[0].transAxes, fontsize=9)
+        ax.set_ylabel(_("λ_max · η / 2   (stable below 1)"))
+    axes[0].text(0.02, 0.92, _("above the dashed line: λ_max > 2/η"), transform=axes[0].transAxes, fontsize=9)
     tracked = [st for w in ws for s in seeds
                for st in (res["runs"][warmup_key(b, w, s)].get("track") or {}).get("step", [])[-1:]]
     if tracked:  # the lines end where λ_max stopped being measured; a later × is not a measurement
-        fig.text(0.5, 0.005, f"lines: λ_max measured every few updates up to update {max(tracked):g}; "
-                 "× on the x axis: the update at which a red run's loss became inf/NaN (no λ_max there)",
+        fig.text(0.5, 0.005, _("lines: λ_max measured every few updates up to update {last:g}; "
+                               "× on the x axis: the update at which a red run's loss became inf/NaN "
+                               "(no λ_max there)").format(last=max(tracked)),
                  ha="center", va="bottom", fontsize=9, color=plotting.COLORS["full"])
-    fig.suptitle(f"B = {b}, η rising linearly to {rows[ws[0]]['lr']:g} over the first W updates: "
-                 "λ_max·η/2 with the η of each update", fontsize=11)
+    fig.suptitle(_("B = {b}, η rising linearly to {lr:g} over the first W updates: "
+                   "λ_max·η/2 with the η of each update").format(b=b, lr=rows[ws[0]]['lr']), fontsize=11)
     fig.tight_layout(rect=(0, 0.03, 1, 1))
     return fig
 
@@ -709,11 +790,12 @@ def stability_line(record, steps=(0, 10, 60, 200)):
     seeds, with the η of that update; λ_max itself beside it from update 60 on, and the number of seeds
     when a seed had diverged before), and along updates 0–119 (median and share above 1); λ_max at
     the start. Notebook 04 §1."""
-    _, p = record_parts(record, "warmup")
+    p = record_parts(record, "warmup")[1]
     s = stability_numbers(record)
     seeds = p["track_seeds"]
-    lines = [f"B = {p['track'][0]}, seeds {seeds[0]}–{seeds[-1]}: λ_max·η/2 with the η of that update "
-             "(stable below 1), range over the seeds"]
+    lines = [_("B = {b}, seeds {first}–{last}: λ_max·η/2 with the η of that update "
+               "(stable below 1), range over the seeds").format(b=p['track'][0], first=seeds[0],
+                                                                 last=seeds[-1])]
     for w in p["warmup_updates"]:
         parts = []
         for step in steps:
@@ -722,15 +804,17 @@ def stability_line(record, steps=(0, 10, 60, 200)):
             if v:
                 lam = [2 * x / at["lr"] for x in v]
                 extra = f", λ_max {_span(lam)}" if step >= 60 else ""
-                extra += f" ({len(v)} seeds)" if len(v) < len(seeds) else ""
-                parts.append(f"update {step} (η = {at['lr']:.3g}) {_span(v)}{extra}")
+                extra += _(" ({n} seeds)").format(n=len(v)) if len(v) < len(seeds) else ""
+                parts.append(_("update {step} (η = {lr:.3g}) {span}{extra}").format(
+                    step=step, lr=at['lr'], span=_span(v), extra=extra))
         if s[w]["n"]:
-            parts.insert(2, f"updates 0–119: median {s[w]['median_ratio']:.2f}, "
-                            f"{s[w]['share_above_1']:.0%} of {s[w]['n']} above 1")
+            parts.insert(2, _("updates 0–119: median {median:.2f}, {share:.0%} of {n} above 1").format(
+                median=s[w]['median_ratio'], share=s[w]['share_above_1'], n=s[w]['n']))
         lines.append(f"  W = {w:>3}: " + "; ".join(parts[:3]))
         if parts[3:]:
             lines.append("           " + "; ".join(parts[3:]))
-    lines.append(f"λ_max at the start (update 0, median over the seeds): {s[0]['lam0']:.2f}")
+    lines.append(_("λ_max at the start (update 0, median over the seeds): {lam:.2f}").format(
+        lam=s[0]['lam0']))
     return "\n".join(lines)
 
 
@@ -740,41 +824,46 @@ def critical_table(record, noise_record=None):
     E = B·S̄ and E/E_min, the fit, B_crit per seed, and B_simple at the target."""
     from ..scaling import critical_curve
 
-    _, p = record_parts(record, "critical_batch")
+    p = record_parts(record, "critical_batch")[1]
     fit = critical_fit(record)
-    lines = [f"updates S to training loss {p['target_loss']:g}, η tuned per seed on the grid "
-             f"{p['lrs'][0]:g} … {p['lrs'][-1]:g} (×2 steps, {len(p['lrs'])} values), seeds {p['seeds']}",
-             f"{'B':>5} {'best η per seed':>17} {'updates S ± 95 % t':>19} {'examples E':>11} "
-             f"{'E/E_min':>8} {'fit S(B)':>9}"]
+    lines = [_("updates S to training loss {target:g}, η tuned per seed on the grid "
+               "{lo:g} … {hi:g} (×2 steps, {n} values), seeds {seeds}").format(
+                 target=p['target_loss'], lo=p['lrs'][0], hi=p['lrs'][-1], n=len(p['lrs']), seeds=p['seeds']),
+             _columns(("B", ">5"), (_("best η per seed"), ">17"), (_("updates S ± 95 % t"), ">19"),
+                      (_("examples E"), ">11"), ("E/E_min", ">8"), (_("fit S(B)"), ">9"))]
     for r in critical_rows(record):
         pred = critical_curve([r["batch_size"]], fit["s_min"], fit["b_crit"])[0]
         etas = " ".join(_fmt_or_dash(v, "g") for v in r["best_lrs"])
         ratio = None if r["e_mean"] is None else r["e_mean"] / fit["e_min"]
         lines.append(f"{r['batch_size']:>5} {etas:>17} {_ci_text(r['s_ci'], '.0f'):>19} "
                      f"{_fmt_or_dash(r['e_mean'], '.0f'):>11} {_fmt_or_dash(ratio, '.2f'):>8} {pred:>9.0f}")
-    lines.append(f"fit to the means: S_min = {fit['s_min']:.0f} updates, E_min = {fit['e_min']:.3g} "
-                 f"examples, B_crit = E_min/S_min = {fit['b_crit']:.0f}")
+    lines.append(_("fit to the means: S_min = {s_min:.0f} updates, E_min = {e_min:.3g} "
+                   "examples, B_crit = E_min/S_min = {b_crit:.0f}").format(
+        s_min=fit['s_min'], e_min=fit['e_min'], b_crit=fit['b_crit']))
     per = ", ".join(f"{v:.0f}" for v in fit["b_crit_per_seed"])
-    lines.append(f"fit to each seed alone: B_crit = {per}  (mean {_ci_text(fit['b_crit_ci'], '.0f')}, "
-                 f"{fit['b_crit_ci'].label})")
-    lines.append("  that ± is the seeds' spread only, not the ×2 η grid's or the one target loss's; "
-                 "E(B_crit) = 2·E_min by the fit")
+    lines.append(_("fit to each seed alone: B_crit = {per}  (mean {mean}, {ci})").format(
+        per=per, mean=_ci_text(fit['b_crit_ci'], '.0f'), ci=fit['b_crit_ci'].label))
+    lines.append(_("  that ± is the seeds' spread only, not the ×2 η grid's or the one target loss's; "
+                   "E(B_crit) = 2·E_min by the fit"))
     if noise_record is not None:
         at = [r for r in noise_rows(noise_record) if r["loss_level"] == p["target_loss"]]
         if at:
             a = at[0]
-            lines.append(f"noise scale at training loss {p['target_loss']:g}: "
-                         f"B_simple = {_ci_text(a['ci'], '.0f')} ({a['ci'].label})")
+            lines.append(_("noise scale at training loss {target:g}: B_simple = {value} ({ci})").format(
+                target=p['target_loss'], value=_ci_text(a['ci'], '.0f'), ci=a['ci'].label))
     return "\n".join(lines)
 
 
 def noise_table(record):
     """B_simple along the small-batch run: one row per training-loss level (mean ± 95 % t-interval
     over the seeds, and each seed's value)."""
-    _, p = record_parts(record, "noise_scale")
-    lines = [f"B = {p['batch_size']}, η = {p['lr']:g}; two-batch estimate ({p['n_pairs']} batches of "
-             f"{p['b_small']} and of {p['b_big']}) at each level; seeds {p['seeds']}",
-             f"{'train loss':>10} {'update':>7} {'|G|²':>8} {'tr Σ':>8} {'B_simple ± 95 % t':>18}  each seed"]
+    p = record_parts(record, "noise_scale")[1]
+    lines = [_("B = {b}, η = {lr:g}; two-batch estimate ({n_pairs} batches of {b_small} and of {b_big}) "
+               "at each level; seeds {seeds}").format(
+                 b=p['batch_size'], lr=p['lr'], n_pairs=p['n_pairs'], b_small=p['b_small'], b_big=p['b_big'],
+                 seeds=p['seeds']),
+             _columns((_("train loss"), ">10"), (_("update"), ">7"), ("|G|²", ">8"), ("tr Σ", ">8"),
+                      ("B_simple ± 95 % t", ">18")) + "  " + _("each seed")]
     for r in noise_rows(record):
         each = " ".join(f"{v:.0f}" for v in r["values"])
         lines.append(f"{r['loss_level']:>10g} {r['step']:>7.0f} {r['g2']:>8.3f} {r['trace']:>8.1f} "
@@ -792,17 +881,17 @@ def _draw_updates_to_target(ax, rows, fit, p):
     s = np.array([r["s_mean"] for r in ok], float)
     half = np.nan_to_num([r["s_ci"].half for r in ok])  # one seed: no bar
     ax.errorbar(b, s, yerr=half, fmt="o", color="k", capsize=3,
-                label=f"measured ({len(p['seeds'])} seeds, best η; 95 % t)")
+                label=_("measured ({n} seeds, best η; 95 % t)").format(n=len(p['seeds'])))
     bb = np.geomspace(b.min(), b.max(), 100)
-    ax.plot(bb, s[0] * b[0] / bb, ":", color=plotting.COLORS["muted"], label="perfect scaling S ∝ 1/B")
+    ax.plot(bb, s[0] * b[0] / bb, ":", color=plotting.COLORS["muted"], label=_("perfect scaling S ∝ 1/B"))
     ax.plot(bb, critical_curve(bb, fit["s_min"], fit["b_crit"]), color=plotting.COLORS["medium"],
-            label=f"fit, B_crit = {fit['b_crit']:.0f}")
+            label=_("fit, B_crit = {b_crit:.0f}").format(b_crit=fit['b_crit']))
     ax.axvline(fit["b_crit"], color=plotting.COLORS["medium"], ls="--", lw=1)
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("batch size B")
-    ax.set_ylabel(f"updates S to train loss {p['target_loss']:g}")
-    ax.set_title("updates to the target", fontsize=11)
+    ax.set_xlabel(_("batch size B"))
+    ax.set_ylabel(_("updates S to train loss {target:g}").format(target=p['target_loss']))
+    ax.set_title(_("updates to the target"), fontsize=11)
     ax.legend(fontsize=8, loc="lower left")
 
 
@@ -825,9 +914,9 @@ def _draw_best_lrs(ax, rows, fit, p):
     ax.set_yticks(p["lrs"], [format(v, "g") for v in p["lrs"]])
     ax.minorticks_off()
     ax.set_ylim(p["lrs"][0] / 1.5, p["lrs"][-1] * 1.5)
-    ax.set_xlabel("batch size B")
-    ax.set_ylabel("best η of the grid (each seed)")
-    ax.set_title("the best η of the grid, per seed", fontsize=11)
+    ax.set_xlabel(_("batch size B"))
+    ax.set_ylabel(_("best η of the grid (each seed)"))
+    ax.set_title(_("the best η of the grid, per seed"), fontsize=11)
     ax.legend(fontsize=8, loc="upper left")
 
 
@@ -836,21 +925,23 @@ def _draw_noise_scale(ax, noise_record, fit):
     loss along the small-batch run, and B_crit (mean ± 95 % t-interval of the seeds' fits) drawn only
     at the one training loss where it was measured (the sweep's target loss)."""
     nr = noise_rows(noise_record)
-    _, pn = record_parts(noise_record, "noise_scale")
+    pn = record_parts(noise_record, "noise_scale")[1]
     ax.errorbar([r["loss_level"] for r in nr], [r["b_simple"] for r in nr],
                 yerr=np.nan_to_num([r["ci"].half for r in nr]),
                 fmt="o:", color=plotting.COLORS["gradient"], capsize=3,
-                label=f"B_simple ({len(pn['seeds'])} seeds, mean ± 95 % t)")
+                label=_("B_simple ({n} seeds, mean ± 95 % t)").format(n=len(pn['seeds'])))
     ci = fit["b_crit_ci"]
     ax.errorbar([fit["target_loss"]], [ci.mean], yerr=[np.nan_to_num(ci.half)], fmt="D", ms=8,
                 color=plotting.COLORS["medium"], capsize=4,
-                label=f"B_crit, measured at loss {fit['target_loss']:g} only ({ci.n} seeds' fits, 95 % t)")
-    ax.set_xlabel(f"training loss along the run (B = {pn['batch_size']}, η = {pn['lr']:g})")
+                label=_("B_crit, measured at loss {target:g} only ({n} seeds' fits, 95 % t)").format(
+                    target=fit['target_loss'], n=ci.n))
+    ax.set_xlabel(_("training loss along the run (B = {b}, η = {lr:g})").format(b=pn['batch_size'],
+                                                                                  lr=pn['lr']))
     ax.set_ylabel("B_simple = tr Σ / |G|²")
     ax.invert_xaxis()
     top = max(r["b_simple"] + np.nan_to_num(r["ci"].half) for r in nr)
     ax.set_ylim(0, 1.3 * top)  # headroom: the legend sits above the error bars
-    ax.set_title("noise scale along training", fontsize=11)
+    ax.set_title(_("noise scale along training"), fontsize=11)
     ax.legend(fontsize=8, loc="upper left")
 
 
@@ -861,7 +952,7 @@ def critical_figure(record, noise_record):
     against the training loss along the small-batch run, with B_crit at the target loss only."""
     import matplotlib.pyplot as plt
 
-    _, p = record_parts(record, "critical_batch")
+    p = record_parts(record, "critical_batch")[1]
     rows = critical_rows(record)
     fit = critical_fit(record)
     fig, axes = plt.subplots(1, 3, figsize=(13, 4))

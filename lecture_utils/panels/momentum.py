@@ -26,6 +26,7 @@ from .. import nqm as nqm_model
 from .. import quadratic as quad
 from .. import rolling, widgets
 from .._validate import LR, Interval, Options, validate_params
+from ..i18n import _
 from ..landscapes import LOCAL_GLOBAL, SADDLE
 from ..optim import effective_horizon, momentum_path, momentum_trace, momentum_weights
 from ..plotting import COLORS, contour, set_status, status_text
@@ -97,11 +98,12 @@ def _remember(cache, key, compute):
 
 
 def _beta_slider(beta, constraint=BETA_RANGE, step=BETA_STEP):
-    return widgets.slider("beta", constraint, beta, step=step, description="momentum β", readout_format=".2f")
+    return widgets.slider("beta", constraint, beta, step=step, description=_("momentum β"),
+                          readout_format=".2f")
 
 
 def _lr_slider(lr, constraint):
-    return widgets.slider("lr", constraint, lr, log=True, description="learning rate η")
+    return widgets.slider("lr", constraint, lr, log=True, description=_("learning rate η"))
 
 
 # ----------------------------------------------------------------------------- vector addition
@@ -126,16 +128,16 @@ def _vector_axes(fig, landscape, gd):
     contour(ax, landscape.value, (-3.6, 3.6), (-2.6, 2.6), levels=14)
     ax.set_aspect("equal")
     ax.plot([0], [0], "*", ms=14, color="k")
-    ax.plot(gd[:, 0], gd[:, 1], "-", lw=1, color=GD_COLOR, alpha=0.5, label="gradient descent (β = 0)")
+    ax.plot(gd[:, 0], gd[:, 1], "-", lw=1, color=GD_COLOR, alpha=0.5, label=_("gradient descent (β = 0)"))
     a = {"full": ax.plot([], [], "-", lw=1, color=MOM_COLOR, alpha=0.35)[0],
          "done": ax.plot([], [], "-o", ms=3, lw=1.5, color=MOM_COLOR)[0],
          "mom": _arrow(ax, MOM_COLOR, "--", 2.6), "grad": _arrow(ax, GRAD_COLOR, lw=2.6),
          "sum": _arrow(ax, "k", lw=1.6),
          "look": ax.plot([], [], "o", ms=9, mfc="none", mec=GRAD_COLOR, mew=2.0, zorder=6)[0]}
-    ax.plot([], [], "-o", ms=3, color=MOM_COLOR, label="momentum path up to θᵗ")
-    ax.plot([], [], "--", color=MOM_COLOR, label="β·mᵗ⁻¹ (last movement, scaled)")
-    ax.plot([], [], "-", color=GRAD_COLOR, label="−η·gᵗ⁻¹ (gradient now)")
-    ax.plot([], [], "-", color="k", label="mᵗ = their sum (new movement)")
+    ax.plot([], [], "-o", ms=3, color=MOM_COLOR, label=_("momentum path up to θᵗ"))
+    ax.plot([], [], "--", color=MOM_COLOR, label=_("β·mᵗ⁻¹ (last movement, scaled)"))
+    ax.plot([], [], "-", color=GRAD_COLOR, label=_("−η·gᵗ⁻¹ (gradient now)"))
+    ax.plot([], [], "-", color="k", label=_("mᵗ = their sum (new movement)"))
     ax.legend(loc="lower right", fontsize=8)
     ax.set_xlabel("θ₁")
     ax.set_ylabel("θ₂")
@@ -147,28 +149,30 @@ def _vector_axes(fig, landscape, gd):
     ax2.set_xlim(-top, top)
     ax2.set_ylim(-top, top)
     ax2.set_aspect("equal")
-    ax2.set_xlabel("Δθ₁ (relative)")
-    ax2.set_ylabel("Δθ₂ (relative)")
+    ax2.set_xlabel(_("Δθ₁ (relative)"))
+    ax2.set_ylabel(_("Δθ₂ (relative)"))
     a["title2"] = _title(ax2)
     return a
 
 
 def _vector_caption(t, beta, start, prev, grad, new, ratio, theta_t, gd_t):
     s0, s1 = _sup(t - 1), _sup(t)
-    return (f"Step t = {t}, β = {beta:.2f}: β·m{s0} = {_vector_text(prev)} plus the gradient step "
-            f"−η·g{s0} = {_vector_text(grad)} gives m{s1} = {_vector_text(new)}, {ratio:.2f}× the gradient "
-            f"step; θ{s1} is {np.linalg.norm(theta_t):.2f} from the minimum (gradient descent: "
-            f"{np.linalg.norm(gd_t):.2f}).")
+    return _("Step t = {t}, β = {beta:.2f}: β·m{s0} = {prev} plus the gradient step −η·g{s0} = {grad} "
+             "gives m{s1} = {new}, {ratio:.2f}× the gradient step; θ{s1} is {dist:.2f} from the minimum "
+             "(gradient descent: {gd:.2f}).").format(
+        t=t, beta=beta, s0=s0, prev=_vector_text(prev), grad=_vector_text(grad), s1=s1, new=_vector_text(new),
+        ratio=ratio, dist=np.linalg.norm(theta_t), gd=np.linalg.norm(gd_t))
 
 
 def _nesterov_caption(t, beta, start, prev, grad, new, theta_t, heavy_t, gd_t):
     s0, s1 = _sup(t - 1), _sup(t)
-    return (f"Step t = {t}, β = {beta:.2f}, Nesterov: the gradient is taken at the look-ahead point "
-            f"θ{s0} + β·m{s0} = {_vector_text(start + prev)} (the head of the dashed arrow, circled), not at "
-            f"θ{s0} = {_vector_text(start)}; β·m{s0} = {_vector_text(prev)} plus −η·g = {_vector_text(grad)} "
-            f"gives m{s1} = {_vector_text(new)}. θ{s1} is {np.linalg.norm(theta_t):.2f} from the minimum "
-            f"(the lecture's momentum after {t} steps: {np.linalg.norm(heavy_t):.2f}; gradient descent: "
-            f"{np.linalg.norm(gd_t):.2f}).")
+    return _("Step t = {t}, β = {beta:.2f}, Nesterov: the gradient is taken at the look-ahead point "
+             "θ{s0} + β·m{s0} = {look} (the head of the dashed arrow, circled), not at θ{s0} = {start}; "
+             "β·m{s0} = {prev} plus −η·g = {grad} gives m{s1} = {new}. θ{s1} is {dist:.2f} from the minimum "
+             "(the lecture's momentum after {t} steps: {heavy:.2f}; gradient descent: {gd:.2f}).").format(
+        t=t, beta=beta, s0=s0, look=_vector_text(start + prev), start=_vector_text(start),
+        prev=_vector_text(prev), grad=_vector_text(grad), s1=s1, new=_vector_text(new),
+        dist=np.linalg.norm(theta_t), heavy=np.linalg.norm(heavy_t), gd=np.linalg.norm(gd_t))
 
 
 @validate_params(beta=VECTOR_BETA_RANGE, steps=Interval("int", 1, 200), lr=LR)
@@ -204,11 +208,13 @@ def vector_addition_panel(beta=0.8, t=6, nesterov=False, *, lr=0.4, steps=30, la
         tr = trace(beta, nesterov)
         a["full"].set_data(tr.theta[:, 0], tr.theta[:, 1])
         a["done"].set_data(tr.theta[: t + 1, 0], tr.theta[: t + 1, 1])
-        a["title"].set_text(f"step t = {t}, β = {beta:.2f}, η = {lr:g}" + (", Nesterov" if nesterov else ""))
+        a["title"].set_text((_("step t = {t}, β = {beta:.2f}, η = {lr:g}, Nesterov") if nesterov else
+                             _("step t = {t}, β = {beta:.2f}, η = {lr:g}")).format(t=t, beta=beta, lr=lr))
         a["look"].set_data([], [])
         if tr.diverged and t >= tr.diverged_at:
-            set_status(a["msg"], f"diverged at step {tr.diverged_at}")
-            return f"β = {beta:.2f}: the path diverges at step {tr.diverged_at}; lower β."
+            set_status(a["msg"], _("diverged at step {step}").format(step=tr.diverged_at))
+            return _("β = {beta:.2f}: the path diverges at step {step}; lower β.").format(beta=beta,
+                                                                                         step=tr.diverged_at)
         set_status(a["msg"], None)
         prev, grad, new = tr.arrows(t)
         start = tr.theta[t - 1]
@@ -221,7 +227,8 @@ def vector_addition_panel(beta=0.8, t=6, nesterov=False, *, lr=0.4, steps=30, la
         _place(a["b_grad"], prev / scale, (prev + grad) / scale)
         _place(a["b_sum"], zero, new / scale)
         ratio = np.linalg.norm(new) / max(np.linalg.norm(grad), 1e-300)
-        a["title2"].set_text(f"step {t} enlarged ×{1 / scale:.1f}: |mᵗ| = {ratio:.2f} × |η·gᵗ⁻¹|")
+        a["title2"].set_text(_("step {t} enlarged ×{zoom:.1f}: |mᵗ| = {ratio:.2f} × |η·gᵗ⁻¹|").format(
+            t=t, zoom=1 / scale, ratio=ratio))
         if nesterov:
             look = start + prev
             a["look"].set_data([look[0]], [look[1]])
@@ -232,13 +239,13 @@ def vector_addition_panel(beta=0.8, t=6, nesterov=False, *, lr=0.4, steps=30, la
     import ipywidgets as w
 
     toggle = w.Checkbox(value=bool(nesterov),
-                        description="Nesterov (gradient at the look-ahead point θ + β·m)",
+                        description=_("Nesterov (gradient at the look-ahead point θ + β·m)"),
                         style={"description_width": "initial"}, layout=w.Layout(width="420px"))
     controls = {"beta": _beta_slider(beta, VECTOR_BETA_RANGE),
-                "t": widgets.slider("t", t_range, t, description="step t"), "nesterov": toggle}
+                "t": widgets.slider("t", t_range, t, description=_("step t")), "nesterov": toggle}
     dynamic = [a[k] for k in ("full", "done", "mom", "grad", "sum", "look", "b_mom", "b_grad", "b_sum", "msg",
                               "title", "title2")]
-    return widgets.Panel(fig, update, controls, dynamic=dynamic, title="momentum as vector addition")
+    return widgets.Panel(fig, update, controls, dynamic=dynamic, title=_("momentum as vector addition"))
 
 
 # ----------------------------------------------------------------------------- weights
@@ -253,11 +260,11 @@ def weights_panel(beta=0.9, *, t=40):
     ax = fig.subplots()
     ages = np.arange(t)
     bars = ax.bar(ages, np.ones(t), color=MOM_COLOR, width=0.8)
-    horizon = ax.axvline(10, color=GRAD_COLOR, lw=2, ls="--", label="horizon 1/(1−β)")
+    horizon = ax.axvline(10, color=GRAD_COLOR, lw=2, ls="--", label=_("horizon 1/(1−β)"))
     ax.set_xlim(-0.8, t - 0.2)
     ax.set_ylim(0, 1.05)
-    ax.set_xlabel("k = how many steps ago the gradient was computed (k = 0: the newest)")
-    ax.set_ylabel("weight βᵏ")
+    ax.set_xlabel(_("k = how many steps ago the gradient was computed (k = 0: the newest)"))
+    ax.set_ylabel(_("weight βᵏ"))
     ax.legend(loc="upper right")
     title = _title(ax)
 
@@ -269,15 +276,16 @@ def weights_panel(beta=0.9, *, t=40):
         horizon.set_xdata([hz, hz])
         n_new = min(int(math.ceil(hz)), t)
         share = float(w[:n_new].sum() / w.sum())
-        title.set_text(f"β = {beta:.2f}: weights of the last {t} gradients in the movement m")
-        return (f"β = {beta:.2f}: the newest gradient has weight 1, the one 10 steps ago {w[10]:.2f}; the "
-                f"{t} "
-                f"weights add up to {w.sum():.2f} (→ 1/(1−β) = {hz:.3g} for a long run), and the newest "
-                f"{n_new} "
-                f"carry {100 * share:.0f} % of the total. β = 0 remembers nothing: gradient descent.")
+        title.set_text(_("β = {beta:.2f}: weights of the last {t} gradients in the movement m").format(
+            beta=beta, t=t))
+        return _("β = {beta:.2f}: the newest gradient has weight 1, the one 10 steps ago {w10:.2f}; the {t} "
+                 "weights add up to {total:.2f} (→ 1/(1−β) = {hz:.3g} for a long run), and the newest "
+                 "{n_new} carry {share:.0f} % of the total. β = 0 remembers nothing: gradient "
+                 "descent.").format(beta=beta, w10=w[10], t=t, total=w.sum(), hz=hz, n_new=n_new,
+                                    share=100 * share)
 
     return widgets.Panel(fig, update, {"beta": _beta_slider(beta)},
-                         dynamic=list(bars) + [horizon, title], title="weights of past gradients")
+                         dynamic=list(bars) + [horizon, title], title=_("weights of past gradients"))
 
 
 # ----------------------------------------------------------------------------- local minimum (1-D)
@@ -285,11 +293,13 @@ _SHOWN = 150   # the steps drawn in the middle plot (θᵗ against t), or all of
 
 
 def _where(theta, basin, moving):
-    place = {"global": "the global minimum", "local": "the local minimum"}[basin]
     if moving:
-        side = "left" if basin == "global" else "right"
-        return f"is still moving at θ = {theta:.2f} ({side} of the barrier)"
-    return f"rests at θ = {theta:.2f} ({place})"
+        if basin == "global":
+            return _("is still moving at θ = {theta:.2f} (left of the barrier)").format(theta=theta)
+        return _("is still moving at θ = {theta:.2f} (right of the barrier)").format(theta=theta)
+    if basin == "global":
+        return _("rests at θ = {theta:.2f} (the global minimum)").format(theta=theta)
+    return _("rests at θ = {theta:.2f} (the local minimum)").format(theta=theta)
 
 
 def _local_axes(fig, landscape, steps):
@@ -298,40 +308,40 @@ def _local_axes(fig, landscape, steps):
     ax, ax2, ax3 = fig.subplots(1, 3, width_ratios=[1.3, 1, 1])
     xs = np.linspace(-3.0, 5.0, 400)
     ax.plot(xs, landscape.loss(xs[:, None]), color="k", lw=1.5)
-    ax.plot([local], landscape.loss(np.array([[local]])), "v", color=COLORS["muted"], ms=9, label="local "
-                                                                                                  "minimum")
-    ax.plot([glob], landscape.loss(np.array([[glob]])), "*", color="k", ms=13, label="global minimum")
-    a = {"gd_pts": ax.plot([], [], "o", ms=5, color=GD_COLOR, alpha=0.6, label="gradient descent")[0],
-         "mo_pts": ax.plot([], [], "o", ms=4, color=MOM_COLOR, alpha=0.6, label="momentum")[0],
+    ax.plot([local], landscape.loss(np.array([[local]])), "v", color=COLORS["muted"], ms=9, label=_("local "
+                                                                                                    "minimum"))
+    ax.plot([glob], landscape.loss(np.array([[glob]])), "*", color="k", ms=13, label=_("global minimum"))
+    a = {"gd_pts": ax.plot([], [], "o", ms=5, color=GD_COLOR, alpha=0.6, label=_("gradient descent"))[0],
+         "mo_pts": ax.plot([], [], "o", ms=4, color=MOM_COLOR, alpha=0.6, label=_("momentum"))[0],
          "gd_end": ax.plot([], [], "o", ms=13, mfc="none", mec=GD_COLOR, mew=2.5)[0],
          "mo_end": ax.plot([], [], "o", ms=17, mfc="none", mec=MOM_COLOR, mew=2.5)[0]}
     ax.set_xlim(-3, 5)
     ax.set_ylim(-0.5, 9)
     ax.set_xlabel("θ")
-    ax.set_ylabel("loss L(θ)")
+    ax.set_ylabel(_("loss L(θ)"))
     ax.legend(loc="upper left", fontsize=8)
     a["msg"], a["title"] = status_text(ax), _title(ax)
     a["shown"] = shown = min(_SHOWN, steps)
     ts = np.arange(shown + 1)
-    a["gd_t"], = ax2.plot(ts, np.zeros(shown + 1), color=GD_COLOR, label="gradient descent")
-    a["mo_t"], = ax2.plot(ts, np.zeros(shown + 1), color=MOM_COLOR, label="momentum")
+    a["gd_t"], = ax2.plot(ts, np.zeros(shown + 1), color=GD_COLOR, label=_("gradient descent"))
+    a["mo_t"], = ax2.plot(ts, np.zeros(shown + 1), color=MOM_COLOR, label=_("momentum"))
     ax2.axhline(barrier, color=COLORS["muted"], ls=":", lw=1.2)
-    ax2.text(shown, barrier - 0.1, "barrier", ha="right", va="top", fontsize=9, color=COLORS["muted"])
+    ax2.text(shown, barrier - 0.1, _("barrier"), ha="right", va="top", fontsize=9, color=COLORS["muted"])
     ax2.set_ylim(-4, 5.5)
     ax2.set_xlim(0, shown)
-    ax2.set_xlabel("step t")
+    ax2.set_xlabel(_("step t"))
     ax2.set_ylabel("θᵗ")
-    ax2.set_title(f"the first {shown} steps", fontsize=12)
+    ax2.set_title(_("the first {shown} steps").format(shown=shown), fontsize=12)
     ax2.legend(loc="lower right", fontsize=8)
     ax3.axhline(barrier, color=COLORS["muted"], ls=":", lw=1.2)
     a["scan"], = ax3.plot(BETA_GRID, np.zeros_like(BETA_GRID), ".", ms=5, color=MOM_COLOR)
     a["here"], = ax3.plot([], [], "o", ms=12, mfc="none", mec="k", mew=2)
     ax3.set_xlim(-0.02, 1.0)
     ax3.set_ylim(-1.0, 4.0)
-    ax3.set_xlabel("momentum β")
-    ax3.set_ylabel(f"θ after {steps} steps")
+    ax3.set_xlabel(_("momentum β"))
+    ax3.set_ylabel(_("θ after {steps} steps").format(steps=steps))
     a["title3"] = _title(ax3, fontsize=10)
-    a["hidden3"] = ax3.text(0.5, 0.5, "every β at once:\ntick “show every β”\nafter your prediction",
+    a["hidden3"] = ax3.text(0.5, 0.5, _("every β at once:\ntick “show every β”\nafter your prediction"),
                             ha="center", va="center", transform=ax3.transAxes, fontsize=11,
                             color=COLORS["muted"])
     return a
@@ -353,23 +363,30 @@ def _draw_balls(a, landscape, gd, mo):
 def _local_caption(lr, beta, theta0, steps, gd, mo, ok, landscape, show_all=True):
     (b_gd, mv_gd), (b_mo, mv_mo) = rest_place(gd, landscape), rest_place(mo, landscape)
     if "diverged" in (b_gd, b_mo):
-        who = "momentum" if b_mo == "diverged" else "gradient descent"
-        return f"{who} diverges at η = {lr:.3g}", (f"η = {lr:.3g}, β = {beta:.2f}: {who} diverges — the "
-                                                   f"steps grow without bound. Lower η or β.")
+        if b_mo == "diverged":
+            status = _("momentum diverges at η = {lr:.3g}")
+            caption = _("η = {lr:.3g}, β = {beta:.2f}: momentum diverges — the steps grow without bound. "
+                        "Lower η or β.")
+        else:
+            status = _("gradient descent diverges at η = {lr:.3g}")
+            caption = _("η = {lr:.3g}, β = {beta:.2f}: gradient descent diverges — the steps grow without "
+                        "bound. Lower η or β.")
+        return status.format(lr=lr), caption.format(lr=lr, beta=beta)
+    where = dict(lr=lr, beta=beta, theta0=theta0, steps=steps, gd=_where(gd[-1], b_gd, mv_gd),
+                 mo=_where(mo[-1], b_mo, mv_mo))
     if not show_all:
-        return None, (f"η = {lr:.3g}, β = {beta:.2f}: started at θ = {theta0:g}, after {steps} steps "
-                      f"gradient descent {_where(gd[-1], b_gd, mv_gd)}; "
-                      f"momentum {_where(mo[-1], b_mo, mv_mo)}.")
+        return None, _("η = {lr:.3g}, β = {beta:.2f}: started at θ = {theta0:g}, after {steps} steps "
+                       "gradient descent {gd}; momentum {mo}.").format(**where)
     if len(ok) == 0:
-        span = "no β in [0, 0.99] carries it past the barrier"
+        span = _("no β in [0, 0.99] carries it past the barrier")
     elif len(ok) == len(BETA_GRID):
-        span = "every β in [0, 0.99] ends left of the barrier (η alone is large enough to jump it)"
+        span = _("every β in [0, 0.99] ends left of the barrier (η alone is large enough to jump it)")
     else:
-        span = (f"{len(ok)} of the {len(BETA_GRID)} values β = 0, 0.01, …, 0.99 (the smallest "
-                f"{ok.min():.2f}) end left of the barrier, in the global basin")
-    return None, (f"η = {lr:.3g}, β = {beta:.2f}: started at θ = {theta0:g}, after {steps} steps gradient "
-                  f"descent {_where(gd[-1], b_gd, mv_gd)}; momentum {_where(mo[-1], b_mo, mv_mo)}. "
-                  f"At this η, {span}.")
+        span = _("{n} of the {total} values β = 0, 0.01, …, 0.99 (the smallest {smallest:.2f}) end left of "
+                 "the barrier, in the global basin").format(n=len(ok), total=len(BETA_GRID),
+                                                            smallest=ok.min())
+    return None, _("η = {lr:.3g}, β = {beta:.2f}: started at θ = {theta0:g}, after {steps} steps gradient "
+                   "descent {gd}; momentum {mo}. At this η, {span}.").format(**where, span=span)
 
 
 @validate_params(beta=BETA_RANGE, lr=LOCAL_LR_RANGE, steps=STEPS_RANGE, theta0=Interval("real", -3.0, 5.0))
@@ -404,7 +421,8 @@ def local_minimum_panel(beta=0.0, lr=0.1, show_all=False, *, theta0=LOCAL_THETA0
         for k in ("scan", "here", "title3"):
             a[k].set_visible(show_all)
         a["hidden3"].set_visible(not show_all)
-        a["title3"].set_text(f"η = {lr:.3g}: {len(ok)} of {len(BETA_GRID)} β end left of the barrier")
+        a["title3"].set_text(_("η = {lr:.3g}: {n} of {total} β end left of the barrier").format(
+            lr=lr, n=len(ok), total=len(BETA_GRID)))
         a["title"].set_text(f"η = {lr:.3g}, β = {beta:.2f}")
         status, caption = _local_caption(lr, beta, theta0, steps, gd, mo, ok, landscape, show_all)
         set_status(a["msg"], status)
@@ -412,12 +430,12 @@ def local_minimum_panel(beta=0.0, lr=0.1, show_all=False, *, theta0=LOCAL_THETA0
 
     import ipywidgets as w
 
-    toggle = w.Checkbox(value=bool(show_all), description="show every β (after your prediction)",
+    toggle = w.Checkbox(value=bool(show_all), description=_("show every β (after your prediction)"),
                         style={"description_width": "initial"}, layout=w.Layout(width="420px"))
     controls = {"beta": _beta_slider(beta), "lr": _lr_slider(lr, LOCAL_LR_RANGE), "show_all": toggle}
     dynamic = [a[k] for k in ("gd_pts", "mo_pts", "gd_end", "mo_end", "gd_t", "mo_t", "scan", "here", "msg",
                               "title", "title3", "hidden3")]
-    return widgets.Panel(fig, update, controls, dynamic=dynamic, title="rolling past a local minimum")
+    return widgets.Panel(fig, update, controls, dynamic=dynamic, title=_("rolling past a local minimum"))
 
 
 # ----------------------------------------------------------------------------- saddle (2-D)
@@ -426,38 +444,39 @@ def _saddle_axes(fig, landscape, steps):
     ax, ax2 = fig.subplots(1, 2)
     contour(ax, landscape.loss, (-1.8, 1.8), (-1.6, 1.6), levels=18)
     ax.set_aspect("equal")
-    ax.plot([0], [0], "X", ms=11, color="k", label="saddle")
+    ax.plot([0], [0], "X", ms=11, color="k", label=_("saddle"))
     mins = landscape.minima
-    ax.plot(mins[:, 0], mins[:, 1], "*", ms=13, color="k", label="minima")
+    ax.plot(mins[:, 0], mins[:, 1], "*", ms=13, color="k", label=_("minima"))
     a = {"gd_l": ax.plot([], [], "-o", ms=2.5, lw=1.2, color=GD_COLOR)[0],
          "mo_l": ax.plot([], [], "-o", ms=2.5, lw=1.2, color=MOM_COLOR)[0]}
-    ax.plot([], [], "-o", ms=2.5, lw=1.2, color=GD_COLOR, label="gradient descent")
-    ax.plot([], [], "-o", ms=2.5, lw=1.2, color=MOM_COLOR, label="momentum")
+    ax.plot([], [], "-o", ms=2.5, lw=1.2, color=GD_COLOR, label=_("gradient descent"))
+    ax.plot([], [], "-o", ms=2.5, lw=1.2, color=MOM_COLOR, label=_("momentum"))
     ax.set_xlabel("θ₁")
     ax.set_ylabel("θ₂")
     ax.legend(loc="lower left", fontsize=8)
     a["msg"], a["title"] = status_text(ax), _title(ax)
     ts = np.arange(steps + 1)
-    a["gd_v"], = ax2.semilogy(ts, np.ones(steps + 1), color=GD_COLOR, label="gradient descent")
-    a["mo_v"], = ax2.semilogy(ts, np.ones(steps + 1), color=MOM_COLOR, label="momentum")
+    a["gd_v"], = ax2.semilogy(ts, np.ones(steps + 1), color=GD_COLOR, label=_("gradient descent"))
+    a["mo_v"], = ax2.semilogy(ts, np.ones(steps + 1), color=MOM_COLOR, label=_("momentum"))
     ax2.axhline(LEAVE, color=COLORS["muted"], ls=":", lw=1.2)
     ax2.set_ylim(1e-4, 3)
     ax2.set_xlim(0, steps)
-    ax2.set_xlabel("step t")
-    ax2.set_ylabel("|θ₂| (along the escape direction)")
-    ax2.set_title(f"leaving the saddle: |θ₂| > {LEAVE}", fontsize=12)
+    ax2.set_xlabel(_("step t"))
+    ax2.set_ylabel(_("|θ₂| (along the escape direction)"))
+    ax2.set_title(_("leaving the saddle: |θ₂| > {leave}").format(leave=LEAVE), fontsize=12)
     ax2.legend(loc="lower right", fontsize=8)
     return a
 
 
 def _saddle_caption(lr, beta, theta0, steps, t_gd, t_mo):
     def said(t):
-        return f"after {t} steps" if t is not None else f"not within {steps} steps"
-    ratio = f" — {t_gd / t_mo:.1f}× sooner" if (t_gd and t_mo) else ""
-    return (f"η = {lr:.3g}, β = {beta:.2f}: both start at θ = ({theta0[0]:g}, {theta0[1]:g}), almost on the "
-            f"saddle's stable line θ₂ = 0. Gradient descent leaves the saddle (|θ₂| > {LEAVE}) {said(t_gd)}, "
-            f"momentum {said(t_mo)}{ratio}. Near the saddle the push along θ₂ is tiny; momentum keeps adding "
-            f"it up.")
+        return (_("after {t} steps").format(t=t) if t is not None else
+                _("not within {steps} steps").format(steps=steps))
+    ratio = _(" — {ratio:.1f}× sooner").format(ratio=t_gd / t_mo) if (t_gd and t_mo) else ""
+    return _("η = {lr:.3g}, β = {beta:.2f}: both start at θ = ({x:g}, {y:g}), almost on the saddle's stable "
+             "line θ₂ = 0. Gradient descent leaves the saddle (|θ₂| > {leave}) {gd}, momentum {mo}{ratio}. "
+             "Near the saddle the push along θ₂ is tiny; momentum keeps adding it up.").format(
+        lr=lr, beta=beta, x=theta0[0], y=theta0[1], leave=LEAVE, gd=said(t_gd), mo=said(t_mo), ratio=ratio)
 
 
 @validate_params(beta=BETA_RANGE, lr=SADDLE_LR_RANGE, steps=Interval("int", 1, 5000))
@@ -481,18 +500,25 @@ def saddle_panel(beta=0.9, lr=0.1, *, theta0=SADDLE_THETA0, steps=150, landscape
         a["gd_v"].set_ydata(np.abs(gd @ e))
         a["mo_v"].set_ydata(np.abs(mo @ e))
         a["title"].set_text(f"η = {lr:.3g}, β = {beta:.2f}")
-        bad = [n for n, p in (("gradient descent", gd), ("momentum", mo)) if np.isnan(p).any()]
+        bad = tuple(n for n, p in (("gd", gd), ("mom", mo)) if np.isnan(p).any())
         if bad:
-            verb = "diverges" if len(bad) == 1 else "diverge"
-            set_status(a["msg"], f"{' and '.join(bad)} {verb} at η = {lr:.3g}")
-            return f"η = {lr:.3g}, β = {beta:.2f}: {' and '.join(bad)} {verb} — lower η (or β)."
+            status, caption = {
+                ("gd",): (_("gradient descent diverges at η = {lr:.3g}"),
+                          _("η = {lr:.3g}, β = {beta:.2f}: gradient descent diverges — lower η (or β).")),
+                ("mom",): (_("momentum diverges at η = {lr:.3g}"),
+                           _("η = {lr:.3g}, β = {beta:.2f}: momentum diverges — lower η (or β).")),
+                ("gd", "mom"): (_("gradient descent and momentum diverge at η = {lr:.3g}"),
+                                _("η = {lr:.3g}, β = {beta:.2f}: gradient descent and momentum diverge — "
+                                  "lower η (or β)."))}[bad]
+            set_status(a["msg"], status.format(lr=lr))
+            return caption.format(lr=lr, beta=beta)
         set_status(a["msg"], None)
         t_gd, t_mo = steps_to_leave(gd, direction=e), steps_to_leave(mo, direction=e)
         return _saddle_caption(lr, beta, theta0, steps, t_gd, t_mo)
 
     controls = {"beta": _beta_slider(beta), "lr": _lr_slider(lr, SADDLE_LR_RANGE)}
     dynamic = [a[k] for k in ("gd_l", "mo_l", "gd_v", "mo_v", "msg", "title")]
-    return widgets.Panel(fig, update, controls, dynamic=dynamic, title="leaving a saddle point")
+    return widgets.Panel(fig, update, controls, dynamic=dynamic, title=_("leaving a saddle point"))
 
 
 # ----------------------------------------------------------------------------- quadratic (Distill)
@@ -525,13 +551,13 @@ def _quadratic_error_axes(ax2, steps, theta0):
     ts = np.arange(steps + 1)
     err_l, = ax2.semilogy(ts, np.ones(steps + 1), color=MOM_COLOR)
     th_l, = ax2.semilogy(ts, np.ones(steps + 1), "--", color="k", lw=1.3)
-    ax2.plot([], [], color=MOM_COLOR, label="measured ‖θᵗ‖")
-    ax2.plot([], [], "--", color="k", lw=1.3, label="theory ‖θ⁰‖·rateᵗ")
+    ax2.plot([], [], color=MOM_COLOR, label=_("measured ‖θᵗ‖"))
+    ax2.plot([], [], "--", color="k", lw=1.3, label=_("theory ‖θ⁰‖·rateᵗ"))
     ax2.axhline(1e-3 * np.linalg.norm(theta0), color=COLORS["muted"], ls=":", lw=1)
     ax2.set_ylim(1e-8, 1e3)
     ax2.set_xlim(0, min(steps, _ERR_SHOWN))
-    ax2.set_xlabel("step t")
-    ax2.set_ylabel("error ‖θᵗ‖ (log scale)")
+    ax2.set_xlabel(_("step t"))
+    ax2.set_ylabel(_("error ‖θᵗ‖ (log scale)"))
     # above ‖θ⁰‖ = 1.4 after the first steps no stable path goes: the legend covers no curve
     ax2.legend(loc="upper right", fontsize=9)
     return {"err_l": err_l, "th_l": th_l, "msg2": status_text(ax2), "title2": _title(ax2)}
@@ -549,19 +575,19 @@ def _rate_map_axes(fig, ax3, lam, best, gd_best, grid):
     ax3.set_facecolor("#dddddd")
     ax3.axhspan(-0.06, 0.0, color="white", zorder=0.5)   # room below β = 0 for the best-GD square
     ax3.plot(quad.stable_alpha_max(betas, lam), betas, color="w", lw=1.5)
-    ax3.plot([best["alpha"]], [best["beta"]], "*", ms=14, color="w", mec="k", label="optimum")
-    ax3.plot([gd_best["alpha"]], [0.0], "s", ms=8, color="w", mec="k", label="best GD", clip_on=False,
+    ax3.plot([best["alpha"]], [best["beta"]], "*", ms=14, color="w", mec="k", label=_("optimum"))
+    ax3.plot([gd_best["alpha"]], [0.0], "s", ms=8, color="w", mec="k", label=_("best GD"), clip_on=False,
              zorder=5)
     mark, = ax3.plot([], [], "o", ms=11, mfc="none", mec="r", mew=2.2)
     ax3.set_xlim(0, _A_MAX)
     ax3.set_ylim(-0.06, 0.99)
-    ax3.set_xlabel("step α (= η)")
-    ax3.set_ylabel("momentum β")
-    ax3.set_title("rate over (α, β); grey: diverges", fontsize=11)
+    ax3.set_xlabel(_("step α (= η)"))
+    ax3.set_ylabel(_("momentum β"))
+    ax3.set_title(_("rate over (α, β); grey: diverges"), fontsize=11)
     ax3.grid(False)
     # in the grey (diverging) corner, right of the best-GD square: the legend covers no rate
     ax3.legend(loc="lower right", fontsize=8, framealpha=0.9, borderaxespad=0.3, handletextpad=0.3)
-    fig.colorbar(im, ax=ax3, label="rate max|σ| (low = fast: good)", pad=0.02)
+    fig.colorbar(im, ax=ax3, label=_("rate max|σ| (low = fast: good)"), pad=0.02)
     return mark
 
 
@@ -571,8 +597,9 @@ def _draw_quadratic_path(a, path, rate, theta0, ts):
     a["path_l"].set_data(path[:, 0], path[:, 1])
     with np.errstate(invalid="ignore"):
         reach = np.nanmax(np.abs(path), axis=0) if np.isfinite(path).any() else np.array([np.inf, np.inf])
-    far = [f"|θ{'₁₂'[i]}| up to {reach[i]:.3g}" for i in range(2) if not reach[i] <= _QUAD_WINDOW[i]]
-    a["outside"].set_text("path leaves this window:\n" + ", ".join(far) if far else "")
+    far = [_("|θ{i}| up to {reach:.3g}").format(i="₁₂"[i], reach=reach[i]) for i in range(2)
+           if not reach[i] <= _QUAD_WINDOW[i]]
+    a["outside"].set_text(_("path leaves this window:\n{parts}").format(parts=", ".join(far)) if far else "")
     a["outside"].set_visible(bool(far))
     a["err_l"].set_ydata(np.where(e > 0, e, np.nan))
     with np.errstate(over="ignore", under="ignore"):
@@ -584,12 +611,16 @@ def _quadratic_caption(alpha, beta, q, rate, path, steps, best, gd_best):
     measured = quad.measured_rate(path)
     n_tol = quad.steps_to_tol(path, 1e-3)
     n_th = quad.theoretical_steps(rate, 1e-3)
-    reached = f"{n_tol} steps" if n_tol is not None else f"more than {steps} steps"
-    return measured, (
-        f"α = {alpha:.2f}, β = {beta:.2f} (κ = {q.kappa:g}): theoretical rate max(|σ₁|, |σ₂|) = {rate:.3f}, "
-        f"measured {measured:.3f}; the error stays below 10⁻³ of its start after {reached} (theory "
-        f"⌈ln 10⁻³ / ln rate⌉ = {n_th}). Optimum α* = {best['alpha']:.2f}, β* = {best['beta']:.2f}, rate "
-        f"{best['rate']:.3f}; best gradient descent α = {gd_best['alpha']:.2f}, rate {gd_best['rate']:.3f}.")
+    reached = (_("{n} steps").format(n=n_tol) if n_tol is not None else
+               _("more than {steps} steps").format(steps=steps))
+    return measured, _(
+        "α = {alpha:.2f}, β = {beta:.2f} (κ = {kappa:g}): theoretical rate max(|σ₁|, |σ₂|) = {rate:.3f}, "
+        "measured {measured:.3f}; the error stays below 10⁻³ of its start after {reached} (theory "
+        "⌈ln 10⁻³ / ln rate⌉ = {n_th}). Optimum α* = {a_best:.2f}, β* = {b_best:.2f}, rate "
+        "{r_best:.3f}; best gradient descent α = {a_gd:.2f}, rate {r_gd:.3f}.").format(
+        alpha=alpha, beta=beta, kappa=q.kappa, rate=rate, measured=measured, reached=reached, n_th=n_th,
+        a_best=best["alpha"], b_best=best["beta"], r_best=best["rate"], a_gd=gd_best["alpha"],
+        r_gd=gd_best["rate"])
 
 
 @validate_params(alpha=ALPHA_RANGE, beta=BETA_RANGE, steps=STEPS_RANGE, grid=Interval("int", 10, 1000))
@@ -616,24 +647,26 @@ def quadratic_panel(alpha=3.3, beta=0.67, *, kappa=100.0, steps=300, theta0=(1.0
         a["title"].set_text(f"α = {alpha:.2f}, β = {beta:.2f}")
         if not quad.is_stable(alpha, beta, lam) or np.isnan(path).any():
             edge = 2 + 2 * beta
-            set_status(a["msg"], "diverges")
+            set_status(a["msg"], _("diverges"))
             set_status(a["msg2"], f"αλ₂ = {alpha * lam[-1]:.2f} ≥ 2 + 2β = {edge:.2f}")
-            a["title2"].set_text(f"rate: theory {rate:.3f} ≥ 1")
-            return (f"α = {alpha:.2f}, β = {beta:.2f}: outside the stable region 0 < αλ < 2 + 2β (α·λ₂ = "
-                    f"{alpha * lam[-1]:.2f}, 2 + 2β = {edge:.2f}); the theoretical rate is {rate:.3f} ≥ 1 "
-                    f"and the "
-                    f"path blows up. Lower α or raise β.")
+            a["title2"].set_text(_("rate: theory {rate:.3f} ≥ 1").format(rate=rate))
+            return _("α = {alpha:.2f}, β = {beta:.2f}: outside the stable region 0 < αλ < 2 + 2β (α·λ₂ = "
+                     "{al:.2f}, 2 + 2β = {edge:.2f}); the theoretical rate is {rate:.3f} ≥ 1 and the path "
+                     "blows up. Lower α or raise β.").format(alpha=alpha, beta=beta, al=alpha * lam[-1],
+                                                            edge=edge, rate=rate)
         set_status(a["msg"], None)
         set_status(a["msg2"], None)
         measured, caption = _quadratic_caption(alpha, beta, q, rate, path, steps, best, gd_best)
-        a["title2"].set_text(f"rate: theory {rate:.3f}, measured {measured:.3f}")
+        a["title2"].set_text(_("rate: theory {rate:.3f}, measured {measured:.3f}").format(rate=rate,
+                                                                                         measured=measured))
         return caption
 
-    controls = {"alpha": widgets.slider("alpha", ALPHA_RANGE, alpha, step=0.01, description="step α",
+    controls = {"alpha": widgets.slider("alpha", ALPHA_RANGE, alpha, step=0.01, description=_("step α"),
                                         readout_format=".2f"),
                 "beta": _beta_slider(beta, step=0.01)}
     dynamic = [a[k] for k in ("path_l", "err_l", "th_l", "mark", "msg", "msg2", "outside", "title", "title2")]
-    return widgets.Panel(fig, update, controls, dynamic=dynamic, title="Distill's ill-conditioned quadratic")
+    return widgets.Panel(fig, update, controls, dynamic=dynamic,
+                         title=_("Distill's ill-conditioned quadratic"))
 
 
 # ----------------------------------------------------------------------------- static figures
@@ -647,16 +680,17 @@ def plot_schedule_demo(demo):
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 3.8), layout="constrained")
     for ax, f, ylabel in ((ax1, lambda p: p[:, 0], "θ₁ᵗ"),
                           (ax2, lambda p: np.r_[np.nan, np.linalg.norm(np.diff(p, axis=0), axis=1)],
-                           "step length |mᵗ| = |θᵗ − θᵗ⁻¹|")):
-        ax.plot(t, f(demo["lecture"]), color=MOM_COLOR, label="lecture / Sutskever: m = βm − ηₜg")
-        ax.plot(t, f(demo["pytorch"]), "--", color=GRAD_COLOR, label="PyTorch / EMA: v = βv + g, θ −= ηₜv")
+                           _("step length |mᵗ| = |θᵗ − θᵗ⁻¹|"))):
+        ax.plot(t, f(demo["lecture"]), color=MOM_COLOR, label=_("lecture / Sutskever: m = βm − ηₜg"))
+        ax.plot(t, f(demo["pytorch"]), "--", color=GRAD_COLOR, label=_("PyTorch / EMA: v = βv + g, θ −= ηₜv"))
         ax.plot(t[::3], f(demo["torch"])[::3], "x", ms=5, color="k", label="torch.optim.SGD")
         ax.axvline(at, color=COLORS["muted"], ls=":")
-        ax.set_xlabel("step t")
+        ax.set_xlabel(_("step t"))
         ax.set_ylabel(ylabel)
     ax2.set_yscale("log")
-    ax1.set_title(f"η × {sched[-1] / sched[0]:g} from step {at} on", fontsize=12)
-    ax2.set_title("the lecture's ball keeps its speed; PyTorch's brakes at once", fontsize=12)
+    ax1.set_title(_("η × {factor:g} from step {at} on").format(factor=sched[-1] / sched[0], at=at),
+                  fontsize=12)
+    ax2.set_title(_("the lecture's ball keeps its speed; PyTorch's brakes at once"), fontsize=12)
     ax1.legend(fontsize=9, loc="lower right")
     return fig
 
@@ -681,8 +715,9 @@ def plot_sweep(record):
     x = np.arange(len(betas))
     cap = p["max_steps"]
     missed = False
-    for k, (name, color, label) in enumerate((("matched", MOM_COLOR, f"matched η/(1−β) = {p['eff_lr']}"),
-                                               ("fixed", GRAD_COLOR, f"fixed η = {p['fixed_lr']}"))):
+    for k, (name, color, label) in enumerate((
+            ("matched", MOM_COLOR, _("matched η/(1−β) = {eff}").format(eff=p["eff_lr"])),
+            ("fixed", GRAD_COLOR, _("fixed η = {lr}").format(lr=p["fixed_lr"])))):
         med = _median_steps(res[name])
         vals = [med[b] if med[b] is not None else 0.0 for b in betas]
         xs = x + (k - 0.5) * width
@@ -692,15 +727,19 @@ def plot_sweep(record):
                 missed = True
                 status = {r["status"] for r in res[name] if r["beta"] == b}
                 ax1.plot([xb], [cap], "^", ms=10, mfc="none", mec=color, mew=2, clip_on=False)
-                ax1.text(xb, cap * 0.94, "diverged" if "diverged" in status else "not\nreached", ha="center",
+                ax1.text(xb, cap * 0.94, _("diverged") if "diverged" in status else _("not\nreached"),
+                         ha="center",
                          va="top", fontsize=11, color=color)
     if missed:
         ax1.axhline(cap, color=COLORS["muted"], ls=":", lw=1)
-        ax1.text(x[0] - 0.45, cap, f"budget {cap} steps", va="bottom", fontsize=11, color=COLORS["muted"])
+        ax1.text(x[0] - 0.45, cap, _("budget {cap} steps").format(cap=cap), va="bottom", fontsize=11,
+                 color=COLORS["muted"])
     ax1.set_ylim(0, cap * 1.08)
     ax1.set_xticks(x, [f"β = {b:g}" for b in betas])
-    ax1.set_ylabel(f"steps to training loss {p['target_loss']}")
-    ax1.set_title(f"MNIST-1D MLP, B = {p['batch_size']}, median of {len(p['seeds'])} seeds", fontsize=12)
+    ax1.set_ylabel(_("steps to training loss {target}").format(target=p["target_loss"]))
+    ax1.set_title(_("MNIST-1D MLP, B = {b}, median of {n} seeds").format(b=p["batch_size"],
+                                                                         n=len(p["seeds"])),
+                  fontsize=12)
     ax1.legend(fontsize=11, loc="upper left", bbox_to_anchor=(0.0, 0.9))
     for name, ls in (("matched", "-"), ("fixed", "--")):
         for r in res[name]:
@@ -709,12 +748,13 @@ def plot_sweep(record):
             y = np.array([np.nan if v is None else v for v in r["curve_loss"]], float)
             c = mpl_color(betas.index(r["beta"]), len(betas))
             ax2.plot(r["curve_steps"], y, ls, color=c, lw=1.5,
-                     label=f"β = {r['beta']:g} ({name})")
+                     label=(_("β = {beta:g} (matched)") if name == "matched" else
+                            _("β = {beta:g} (fixed)")).format(beta=r["beta"]))
     ax2.axhline(p["target_loss"], color="k", lw=1, ls=":")
     ax2.set_ylim(0, 2.7)
-    ax2.set_xlabel("step")
-    ax2.set_ylabel("full training loss")
-    ax2.set_title(f"seed {p['seeds'][0]}: solid = matched, dashed = fixed η", fontsize=12)
+    ax2.set_xlabel(_("step"))
+    ax2.set_ylabel(_("full training loss"))
+    ax2.set_title(_("seed {seed}: solid = matched, dashed = fixed η").format(seed=p["seeds"][0]), fontsize=12)
     ax2.legend(fontsize=10, ncol=2, loc="upper right", bbox_to_anchor=(1.0, 0.8))  # below β = 0.99 at 2.3
     return fig
 
@@ -753,14 +793,15 @@ def plot_small_batches(record):
                 ax.plot(np.array(miss) * (0.93 if k == 0 else 1.07), [cap] * len(miss), "^", ms=9, mfc="none",
                         mec=color, mew=2, clip_on=False)
         ax.axhline(cap, color=COLORS["muted"], ls=":", lw=1)
-        ax.text(p["small_batch_sizes"][0] * 1.25, cap, f"△ not reached within {cap} steps", va="center",
+        ax.text(p["small_batch_sizes"][0] * 1.25, cap, _("△ not reached within {cap} steps").format(cap=cap),
+                va="center",
                 fontsize=11, color=COLORS["muted"], bbox=dict(facecolor="white", edgecolor="none", pad=1))
         ax.set_xscale("log", base=2)
         ax.set_xticks(p["small_batch_sizes"], [str(b) for b in p["small_batch_sizes"]])
-        ax.set_xlabel("batch size B (log scale)")
-        ax.set_title(f"effective step η/(1−β) = {eff:g}", fontsize=13)
+        ax.set_xlabel(_("batch size B (log scale)"))
+        ax.set_title(_("effective step η/(1−β) = {eff:g}").format(eff=eff), fontsize=13)
         ax.legend(fontsize=11, loc="upper right", bbox_to_anchor=(1.0, 0.84))  # under the budget line
-    np.atleast_1d(axes)[0].set_ylabel(f"steps to training loss {p['target_loss']}")
+    np.atleast_1d(axes)[0].set_ylabel(_("steps to training loss {target}").format(target=p["target_loss"]))
     np.atleast_1d(axes)[0].set_ylim(0, cap * 1.12)
     return fig
 
@@ -779,14 +820,14 @@ def _plot_saddle_curves(ax, record, eff, colors):
     for beta in p["betas"]:
         ax.plot([], [], color=colors[beta], label=f"β = {beta:g}, η = {eff * (1 - beta):.3g}")
     ax.axhline(math.log(10), color="k", lw=0.8, ls="--")
-    ax.text(0.02 * last, math.log(10) + 0.01, "ln 10 (chance level)", va="bottom", fontsize=11)
+    ax.text(0.02 * last, math.log(10) + 0.01, _("ln 10 (chance level)"), va="bottom", fontsize=11)
     ax.axhline(level, color="k", lw=1.0, ls=":")
-    ax.text(0.02 * last, level - 0.01, f"left: L ≤ {p['plateau_fraction']:g}·ln 10", va="top",
+    ax.text(0.02 * last, level - 0.01, _("left: L ≤ {f:g}·ln 10").format(f=p["plateau_fraction"]), va="top",
             fontsize=11)
     ax.set_xlim(0, last)
     ax.set_ylim(level - 0.2, math.log(10) + 0.08)
-    ax.set_xlabel("update t")
-    ax.set_title(f"matched η/(1−β) = {eff:g}: {len(p['seeds'])} seeds", fontsize=13)
+    ax.set_xlabel(_("update t"))
+    ax.set_title(_("matched η/(1−β) = {eff:g}: {n} seeds").format(eff=eff, n=len(p["seeds"])), fontsize=13)
     ax.legend(fontsize=11, loc="lower left")
 
 
@@ -813,12 +854,12 @@ def _plot_leave_steps(ax, record, summ, colors):
             labels.append(f"β = {beta:g}\n{eff:g}")
             k += 1
     ax.set_xticks(range(k), labels, fontsize=12)
-    ax.set_xlabel("β and the effective step η/(1−β)")
+    ax.set_xlabel(_("β and the effective step η/(1−β)"))
     ax.set_yscale("log")
     ax.set_yticks([50, 100, 200, 500, 1000], ["50", "100", "200", "500", "1000"])
     ax.minorticks_off()
-    ax.set_ylabel("updates to leave the plateau")
-    ax.set_title("dots: seeds; bar: mean ± 95 % t-int.", fontsize=13)
+    ax.set_ylabel(_("updates to leave the plateau"))
+    ax.set_title(_("dots: seeds; bar: mean ± 95 % t-int."), fontsize=13)
 
 
 def plot_saddle_sweep(record):
@@ -838,12 +879,19 @@ def plot_saddle_sweep(record):
     summ = summary(record)
     for ax, eff in zip(axes, effs):
         _plot_saddle_curves(ax, record, eff, colors)
-    axes[0].set_ylabel("full training loss")
+    axes[0].set_ylabel(_("full training loss"))
     _plot_leave_steps(axes[-1], record, summ, colors)
     return fig
 
 
 # ----------------------------------------------------------------------------- the lecture's conclusion
+def _point_name(name):
+    """A critical point's name in the current language (the table's logic keys on the English name)."""
+    return {"1-D global minimum": _("1-D global minimum"), "1-D barrier": _("1-D barrier"),
+            "1-D local minimum": _("1-D local minimum"), "2-D saddle": _("2-D saddle"),
+            "2-D minimum": _("2-D minimum")}[name]
+
+
 def critical_point_table():
     """Every critical point of the two toy losses: θ, |∇L|, Hessian eigenvalues and the verdict of
     :func:`lecture_utils.landscapes.classify_critical_point` (notebook 05, "The lecture's conclusion")."""
@@ -857,7 +905,8 @@ def critical_point_table():
         land = LOCAL_GLOBAL if name.startswith("1-D") else SADDLE
         th = np.asarray(theta, float)
         h = land.hessian(th)
-        rows.append({"point": name, "theta": th, "grad_norm": float(np.linalg.norm(land.grad(th))),
+        rows.append({"point": _point_name(name), "theta": th,
+                     "grad_norm": float(np.linalg.norm(land.grad(th))),
                      "eigenvalues": hessian_eigen(h)[0], "kind": classify_critical_point(h)})
     return rows
 
@@ -872,22 +921,24 @@ def _nqm_axes(fig, table):
     """Left: steps to the target against B (η tuned per B); right: steps against η/(1−β) at one B."""
     ax, ax2 = fig.subplots(1, 2, width_ratios=[1.15, 1])
     bs = table.batch_sizes
-    best0, _ = table.best(0.0)
-    both, _ = table.best_over_betas()
-    ax.loglog(bs, best0, "-o", ms=4, color=GD_COLOR, label="SGD (β = 0), η tuned")
-    a = {"mom": ax.loglog(bs, best0, "-s", ms=4, color=MOM_COLOR, label="momentum, η tuned")[0]}
-    ax.loglog(bs, both, "--", lw=1.2, color="k", label="η and β both tuned")
-    ax.loglog(bs, best0[0] / bs, ":", lw=1.2, color=COLORS["muted"], label="perfect scaling ∝ 1/B")
+    best0 = table.best(0.0)[0]
+    both = table.best_over_betas()[0]
+    ax.loglog(bs, best0, "-o", ms=4, color=GD_COLOR, label=_("SGD (β = 0), η tuned"))
+    a = {"mom": ax.loglog(bs, best0, "-s", ms=4, color=MOM_COLOR, label=_("momentum, η tuned"))[0]}
+    ax.loglog(bs, both, "--", lw=1.2, color="k", label=_("η and β both tuned"))
+    ax.loglog(bs, best0[0] / bs, ":", lw=1.2, color=COLORS["muted"], label=_("perfect scaling ∝ 1/B"))
     a["here0"], = ax.plot([], [], "o", ms=13, mfc="none", mec=GD_COLOR, mew=2)
     a["here"], = ax.plot([], [], "s", ms=13, mfc="none", mec=MOM_COLOR, mew=2)
-    ax.set_xlabel("batch size B")
-    ax.set_ylabel("updates to E[L] ≤ 1 % of L(θ⁰)")
+    ax.set_xlabel(_("batch size B"))
+    ax.set_ylabel(_("updates to E[L] ≤ 1 % of L(θ⁰)"))
     ax.set_ylim(8, 2e4)
     ax.legend(loc="upper right", fontsize=8)
-    ax.set_title("η tuned for every B (momentum: the slider's β)", fontsize=11)
+    ax.set_title(_("η tuned for every B (momentum: the slider's β)"), fontsize=11)
     effs = table.eff_lrs
-    a["cur0"], = ax2.loglog(effs, np.full(len(effs), np.nan), "-o", ms=3, color=GD_COLOR, label="SGD (β = 0)")
-    a["cur"], = ax2.loglog(effs, np.full(len(effs), np.nan), "-s", ms=3, color=MOM_COLOR, label="momentum")
+    a["cur0"], = ax2.loglog(effs, np.full(len(effs), np.nan), "-o", ms=3, color=GD_COLOR,
+                            label=_("SGD (β = 0)"))
+    a["cur"], = ax2.loglog(effs, np.full(len(effs), np.nan), "-s", ms=3, color=MOM_COLOR,
+                           label=_("momentum"))
     a["best0"], = ax2.plot([], [], "o", ms=12, mfc="none", mec="k", mew=1.8)
     a["best"], = ax2.plot([], [], "s", ms=12, mfc="none", mec="k", mew=1.8)
     lim0 = table.stability_limit(0.0)
@@ -898,37 +949,40 @@ def _nqm_axes(fig, table):
                              ha="right")
     ax2.set_xlim(effs[0], effs[-1])
     ax2.set_ylim(8, 2e4)
-    ax2.set_xlabel("effective step η/(1−β)")
-    ax2.set_ylabel("updates to the target")
+    ax2.set_xlabel(_("effective step η/(1−β)"))
+    ax2.set_ylabel(_("updates to the target"))
     ax2.legend(loc="lower left", fontsize=8)
-    ax2.set_title("at the slider's B: updates against the effective step", fontsize=11)
+    ax2.set_title(_("at the slider's B: updates against the effective step"), fontsize=11)
     return a
 
 
 def _nqm_caption(b, beta, s0, e0, s1, e1, lim0, both, beta_best):
-    def said(s, e, name, bb):
+    def said(s, e, sgd, bb):
         if not np.isfinite(s):
-            return f"{name} does not reach the target"
+            return _("SGD does not reach the target") if sgd else _("momentum does not reach the target")
         eta = e * (1 - bb)
-        return f"{name} {s:.0f} updates (best η/(1−β) = {e:.3g}, η = {eta:.3g})"
+        return (_("SGD {s:.0f} updates (best η/(1−β) = {e:.3g}, η = {eta:.3g})") if sgd else
+                _("momentum {s:.0f} updates (best η/(1−β) = {e:.3g}, η = {eta:.3g})")).format(
+            s=s, e=e, eta=eta)
 
     ratio = ""
     if np.isfinite(s0) and np.isfinite(s1):
         r = s0 / s1
-        ratio = (f": momentum needs {r:.2f}× fewer" if r >= 1.05 else
-                 f": momentum needs {1 / r:.2f}× more" if r <= 1 / 1.05 else
-                 f": about the same (ratio {r:.2f})")
+        ratio = (_(": momentum needs {r:.2f}× fewer").format(r=r) if r >= 1.05 else
+                 _(": momentum needs {r:.2f}× more").format(r=1 / r) if r <= 1 / 1.05 else
+                 _(": about the same (ratio {r:.2f})").format(r=r))
     regime = ""
     if np.isfinite(e0):
         share = e0 / lim0
-        where = ("far below it: the noise, not the curvature, limits the step" if share < 0.25 else
-                 "at it: the curvature limits the step, and momentum's stable range η·h_max < 2 + 2β is wider"
-                 if share >= 0.7 else "between the two regimes")
-        regime = f" SGD's best η is {100 * share:.0f} % of its stability limit 2/h_max = {lim0:g}, {where}."
-    return (f"Noisy quadratic model, B = {b}, β = {beta:g}, η tuned on a √2 grid: "
-            f"{said(s0, e0, 'SGD', 0.0)}, "
-            f"{said(s1, e1, 'momentum', beta)}{ratio}.{regime} With β tuned too: {both:.0f} updates "
-            f"(β = {beta_best:g}).")
+        where = (_("far below it: the noise, not the curvature, limits the step") if share < 0.25 else
+                 _("at it: the curvature limits the step, and momentum's stable range η·h_max < 2 + 2β is "
+                   "wider") if share >= 0.7 else _("between the two regimes"))
+        regime = _(" SGD's best η is {share:.0f} % of its stability limit 2/h_max = {lim0:g}, "
+                   "{where}.").format(share=100 * share, lim0=lim0, where=where)
+    return _("Noisy quadratic model, B = {b}, β = {beta:g}, η tuned on a √2 grid: {sgd}, "
+             "{mom}{ratio}.{regime} With β tuned too: {both:.0f} updates (β = {beta_best:g}).").format(
+        b=b, beta=beta, sgd=said(s0, e0, True, 0.0), mom=said(s1, e1, False, beta), ratio=ratio,
+        regime=regime, both=both, beta_best=beta_best)
 
 
 @validate_params(batch_size=NQM_BATCH, beta=NQM_BETA)
@@ -963,12 +1017,13 @@ def nqm_panel(batch_size=64, beta=0.9, *, table=None):
         return _nqm_caption(batch_size, beta, best0[k], eff0[k], best1[k], eff1[k], lim0, both[k],
                             beta_best[k])
 
-    controls = {"batch_size": widgets.slider("batch_size", NQM_BATCH, batch_size, description="batch size B"),
-                "beta": widgets.slider("beta", NQM_BETA, beta, description="momentum β")}
+    controls = {"batch_size": widgets.slider("batch_size", NQM_BATCH, batch_size,
+                                             description=_("batch size B")),
+                "beta": widgets.slider("beta", NQM_BETA, beta, description=_("momentum β"))}
     # the titles are static (texts cost ~4 ms each to draw); B and β are in the caption
     dynamic = [a[k] for k in ("mom", "here0", "here", "cur0", "cur", "best0", "best", "lim", "lim_text")]
     return widgets.Panel(fig, update, controls, dynamic=dynamic,
-                         title="noisy quadratic model: momentum × batch size")
+                         title=_("noisy quadratic model: momentum × batch size"))
 
 
 # ----------------------------------------------------------------------------- momentum × batch size (sweep)
@@ -1003,37 +1058,38 @@ def plot_momentum_batch(record):
             means.append(np.nan if d["ci"] is None else d["ci"].mean)
             if d["ci"] is not None:
                 _ci_bar(ax, r["batch_size"] * shift, d["ci"], color, marker,
-                        f"β = {beta:g}" + (" (SGD)" if beta == 0 else "") if r is rows[0] else None)
+                        (_("β = {beta:g} (SGD)") if beta == 0 else "β = {beta:g}").format(beta=beta)
+                        if r is rows[0] else None)
         ax.plot(bs * shift, means, "-", color=color, lw=1.5, alpha=0.8)
     first = rows[0]["sgd"]["ci"]
     if first is not None:
         ax.plot(bs, first.mean * bs[0] / bs, ":", color=COLORS["muted"], lw=1.3,
-                label="perfect scaling ∝ 1/B")
+                label=_("perfect scaling ∝ 1/B"))
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xticks(bs, [str(int(b)) for b in bs])
     ax.minorticks_off()
-    ax.set_xlabel("batch size B (B = 4000: the full batch)")
-    ax.set_ylabel(f"updates to training loss {p['target_loss']:g}")
-    ax.set_title(f"η tuned for every (β, B, seed); {len(p['seeds'])} seeds, mean ± 95 % t-interval",
-                 fontsize=11)
+    ax.set_xlabel(_("batch size B (B = 4000: the full batch)"))
+    ax.set_ylabel(_("updates to training loss {target:g}").format(target=p["target_loss"]))
+    ax.set_title(_("η tuned for every (β, B, seed); {n} seeds, mean ± 95 % t-interval").format(
+        n=len(p["seeds"])), fontsize=11)
     ax.legend(fontsize=9, loc="upper right")
     for r in rows:
         pts = [v for v in r["ratios"] if v is not None]
         ax2.plot([r["batch_size"] * 0.9] * len(pts), pts, "o", ms=5, color=MOM_COLOR, alpha=0.75,
-                 label="one seed" if r is rows[0] else None)
+                 label=_("one seed") if r is rows[0] else None)
         if r["ratio"] is not None:
             _ci_bar(ax2, r["batch_size"] * 1.1, r["ratio"], "k", "D",
-                    "mean ± 95 % t-interval" if r is rows[0] else None)
+                    _("mean ± 95 % t-interval") if r is rows[0] else None)
     ax2.axhline(1.0, color=COLORS["muted"], ls="--", lw=1.2)
-    ax2.text(bs[0], 1.0, " momentum no faster", va="bottom", fontsize=8, color=COLORS["muted"])
+    ax2.text(bs[0], 1.0, _(" momentum no faster"), va="bottom", fontsize=8, color=COLORS["muted"])
     ax2.set_xscale("log")
     ax2.set_xticks(bs, [str(int(b)) for b in bs])
     ax2.minorticks_off()
-    ax2.set_xlabel("batch size B")
-    ax2.set_ylabel("speed-up  S_SGD / S_momentum")
-    ax2.set_title(f"dots: seeds; > 1: momentum (β = {rows[0]['mom']['beta']:g}) needs fewer updates",
-                  fontsize=11)
+    ax2.set_xlabel(_("batch size B"))
+    ax2.set_ylabel(_("speed-up  S_SGD / S_momentum"))
+    ax2.set_title(_("dots: seeds; > 1: momentum (β = {beta:g}) needs fewer updates").format(
+        beta=rows[0]["mom"]["beta"]), fontsize=11)
     ax2.legend(fontsize=9, loc="upper left")
     return fig
 
@@ -1079,8 +1135,9 @@ def plot_momentum_batch_heatmap(record):
         ax.set_ylim(ye[0], ye[-1])
         ax.set_xticks(bs, [str(int(b)) for b in bs])
         ax.minorticks_off()
-        ax.set_xlabel("batch size B")
-        ax.set_title(f"β = {beta:g}" + (" (SGD)" if beta == 0 else ""), fontsize=12)
+        ax.set_xlabel(_("batch size B"))
+        ax.set_title((_("β = {beta:g} (SGD)") if beta == 0 else "β = {beta:g}").format(beta=beta),
+                     fontsize=12)
         sec = ax.secondary_yaxis("right", functions=(lambda y, b=beta: y * (1 - b),
                                                      lambda y, b=beta: y / (1 - b)))
         sec.set_ylabel("η")
@@ -1088,14 +1145,15 @@ def plot_momentum_batch_heatmap(record):
     from matplotlib.patches import Patch
 
     first = np.atleast_1d(axes)[0]
-    first.set_ylabel("effective step η/(1−β)")
-    first.legend(handles=[Line2D([], [], ls="--", color="k", lw=1.2, label="η/B = const (η ∝ B)"),
+    first.set_ylabel(_("effective step η/(1−β)"))
+    first.legend(handles=[Line2D([], [], ls="--", color="k", lw=1.2, label=_("η/B = const (η ∝ B)")),
                           Line2D([], [], ls="", marker="o", ms=9, mfc="none", mec="k", mew=2,
-                                 label="best η of this B"),
+                                 label=_("best η of this B")),
                           Patch(facecolor="#dddddd",
-                                label=f"slower than {cap:g}× the best (or {p['max_steps']})"),
-                          Patch(facecolor="#555555", label="diverged (×)")],
+                                label=_("slower than {cap:g}× the best (or {max_steps})").format(
+                                    cap=cap, max_steps=p["max_steps"])),
+                          Patch(facecolor="#555555", label=_("diverged (×)"))],
                  loc="lower right", fontsize=8, framealpha=0.95)
     cb = fig.colorbar(image, ax=axes, shrink=0.9)
-    cb.set_label("updates ÷ the best at this B (1 = best; median of seeds)")
+    cb.set_label(_("updates ÷ the best at this B (1 = best; median of seeds)"))
     return fig

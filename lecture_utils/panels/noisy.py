@@ -26,6 +26,7 @@ from matplotlib.figure import Figure
 from .. import widgets
 from .._validate import COUNT, LR, NONNEGATIVE_INT, SEED, Interval, Options, validate_params
 from ..data import updates_per_epoch
+from ..i18n import _, ngettext
 from ..landscapes import (  # noqa: F401  (re-exported: the notebook and tests use noisy.<name>)
     DEFAULT_EPOCHS,
     DEFAULT_LR,
@@ -61,7 +62,19 @@ def plural(count, word, words=None):
 
 
 def _batch_label(b, n):
-    return f"B = {b} (full batch)" if b >= n else f"B = {b}"
+    return _("B = {b} (full batch)").format(b=b) if b >= n else f"B = {b}"
+
+
+def _width(text):
+    """Columns ``text`` takes in a monospaced table: 2 for a wide (CJK) character, else 1."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _rjust(text, width):
+    """``f"{text:>{width}}"`` by display columns (the same for English text; Chinese fills 2 each)."""
+    return " " * max(0, width - _width(text)) + text
 
 
 def _batch_options(n, *, with_full):
@@ -77,24 +90,25 @@ def _batch_losses_figure(data, xs):
     fig = Figure(figsize=(11, 4.0))
     ax, bx = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.2, 1]})
     ts = land.local_min
-    ax.plot(xs, land.loss(xs[:, None]), color="k", lw=3, label="full loss L", zorder=5)
+    ax.plot(xs, land.loss(xs[:, None]), color="k", lw=3, label=_("full loss L"), zorder=5)
     colors = ["#1f77b4", "#2ca02c", "#9467bd"]
-    lines = [ax.plot([], [], color=c, lw=1.8, label=f"batch loss L{i + 1}")[0] for i, c in enumerate(colors)]
+    lines = [ax.plot([], [], color=c, lw=1.8, label=_("batch loss L{i}").format(i=i + 1))[0]
+             for i, c in enumerate(colors)]
     ax.axvline(ts, color=COLORS["muted"], ls=":", lw=1.5)
     ax.plot([ts], [land.loss(np.array([ts]))], "o", color="k", ms=7, zorder=6)
     ax.set_xlim(xs[0], xs[-1])
     ax.set_ylim(float(land.loss(np.array([ts]))) - 1.5, float(land.loss(np.array([ts]))) + 2.0)
     ax.set_xlabel("θ")
-    ax.set_ylabel("loss")
-    ax.set_title("Every batch has its own loss surface")
+    ax.set_ylabel(_("loss"))
+    ax.set_title(_("Every batch has its own loss surface"))
     ax.legend(loc="upper left", fontsize=9)
-    bx.axhline(0, color="k", lw=2, label="full gradient L'(θ*) = 0")
+    bx.axhline(0, color="k", lw=2, label=_("full gradient L'(θ*) = 0"))
     bars = bx.bar(np.arange(data.n) + 0.5, np.zeros(data.n), color=COLORS["small"])
     bx.set_xlim(0, data.n)
     bx.set_xticks([])
-    bx.set_xlabel("the batches of one epoch (one bar each)")
-    bx.set_ylabel("gradient at θ*")
-    bx.set_title("Gradients at the local minimum θ*")
+    bx.set_xlabel(_("the batches of one epoch (one bar each)"))
+    bx.set_ylabel(_("gradient at θ*"))
+    bx.set_title(_("Gradients at the local minimum θ*"))
     lim = 1.1 * float(np.abs(data.tilts).max())
     bx.set_ylim(-lim, lim)
     bx.legend(loc="upper right", fontsize=9)
@@ -122,13 +136,14 @@ def _batch_losses_caption(b, n, num):
     k, g = len(num["grads"]), num["grads"]
     no_trap = int(np.sum(~num["has_trap"]))
     if b >= n:
-        return (f"B = {b} is the full batch: one batch per epoch, its loss is L itself and its gradient at "
-                f"the local minimum θ* = {num['theta_star']:.2f} is {abs(num['full_grad']):.3f}: "
-                f"gradient descent has no reason to move.")
-    return (f"B = {b}: at the local minimum θ* = {num['theta_star']:.2f} the full gradient is "
-            f"{abs(num['full_grad']):.3f}, but the {k} batch gradients range from {g.min():+.2f} to "
-            f"{g.max():+.2f} (mean |g_B| = {np.abs(g).mean():.2f}); for {no_trap} of the {k} batches the "
-            f"dent is not a minimum at all.")
+        return _("B = {b} is the full batch: one batch per epoch, its loss is L itself and its gradient at "
+                 "the local minimum θ* = {theta:.2f} is {grad:.3f}: gradient descent has no reason to move."
+                 ).format(b=b, theta=num["theta_star"], grad=abs(num["full_grad"]))
+    return _("B = {b}: at the local minimum θ* = {theta:.2f} the full gradient is {grad:.3f}, but the {k} "
+             "batch gradients range from {low:+.2f} to {high:+.2f} (mean |g_B| = {mean:.2f}); for {no_trap} "
+             "of the {k} batches the dent is not a minimum at all."
+             ).format(b=b, theta=num["theta_star"], grad=abs(num["full_grad"]), k=k, low=g.min(),
+                      high=g.max(), mean=np.abs(g).mean(), no_trap=no_trap)
 
 
 @validate_params(seed=SEED)
@@ -153,13 +168,13 @@ def batch_losses_panel(data=None, *, seed=0, batch_size=4):
             else:
                 line.set_visible(False)
         _draw_batch_bars(bars, num, data.n)
-        note.set_text(f"orange: no minimum in the dent ({int(np.sum(~num['has_trap']))} of "
-                      f"{len(num['grads'])})")
+        note.set_text(_("orange: no minimum in the dent ({no_trap} of {k})").format(
+            no_trap=int(np.sum(~num["has_trap"])), k=len(num["grads"])))
         return _batch_losses_caption(b, data.n, num)
 
-    ctrl = widgets.slider("batch_size", options, batch_size, description="batch size B")
+    ctrl = widgets.slider("batch_size", options, batch_size, description=_("batch size B"))
     return widgets.Panel(fig, update, {"batch_size": ctrl}, dynamic=batch_lines + bars + [note],
-                         title="Per-batch losses")
+                         title=_("Per-batch losses"))
 
 
 # ----------------------------------------------------------------------------- trajectories
@@ -167,30 +182,30 @@ def _trajectories_figure(land, epochs, n_runs, n_shown):
     """The static part of the trajectories picture and its dynamic artists."""
     fig = Figure(figsize=(11, 4.0))
     ax, bx = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.3, 1]})
-    for y, name, ls in [(land.local_min, "local minimum", ":"), (land.barrier, "barrier", "--"),
-                        (land.global_min, "global minimum", ":")]:
+    for y, name, ls in [(land.local_min, _("local minimum"), ":"), (land.barrier, _("barrier"), "--"),
+                        (land.global_min, _("global minimum"), ":")]:
         ax.axhline(y, color=COLORS["muted"], ls=ls, lw=1.2)
         ax.text(epochs, y, " " + name, va="center", fontsize=9, color=COLORS["muted"])
     runs = [ax.plot([], [], color=COLORS["small"], lw=0.9, alpha=0.8)[0] for _ in range(n_shown)]   # 3.5:1
-    runs[0].set_label("SGD runs")
-    (gd_line,) = ax.plot([], [], color=COLORS["full"], lw=2.5, label="full-batch GD")
+    runs[0].set_label(_("SGD runs"))
+    (gd_line,) = ax.plot([], [], color=COLORS["full"], lw=2.5, label=_("full-batch GD"))
     ax.set_xlim(0, epochs)
     ax.set_ylim(-2.0, 4.5)
-    ax.set_xlabel("epoch")
+    ax.set_xlabel(_("epoch"))
     ax.set_ylabel("θ")
-    ax.set_title("Where does each run go?")
+    ax.set_title(_("Where does each run go?"))
     ax.legend(loc="lower left", fontsize=9)
     status = status_text(ax)
     xs = np.linspace(-2.0, 4.5, 300)
     bx.plot(xs, land.loss(xs[:, None]), color="k", lw=2)
-    ends = bx.scatter([], [], s=30, color=COLORS["small"], alpha=0.25, zorder=5, label="end of an SGD run")
-    (gd_end,) = bx.plot([], [], "o", color=COLORS["full"], ms=10, zorder=6, label="end of GD")
+    ends = bx.scatter([], [], s=30, color=COLORS["small"], alpha=0.25, zorder=5, label=_("end of an SGD run"))
+    (gd_end,) = bx.plot([], [], "o", color=COLORS["full"], ms=10, zorder=6, label=_("end of GD"))
     bx.axvline(land.barrier, color=COLORS["muted"], ls="--", lw=1.2)
     bx.set_xlim(xs[0], xs[-1])
     bx.set_ylim(-0.5, 9)
     bx.set_xlabel("θ")
-    bx.set_ylabel("full loss L(θ)")
-    bx.set_title(f"Where {'the run ends' if n_runs == 1 else f'all {n_runs} runs end'}")
+    bx.set_ylabel(_("full loss L(θ)"))
+    bx.set_title(_("Where the run ends") if n_runs == 1 else _("Where all {n} runs end").format(n=n_runs))
     bx.legend(loc="upper left", fontsize=9)
     fig.tight_layout()
     return fig, {"runs": runs, "gd_line": gd_line, "ends": ends, "gd_end": gd_end, "status": status}
@@ -208,7 +223,8 @@ def _draw_trajectories(art, num, land, b, n):
     g_end = gd[-1]
     art["gd_end"].set_data([g_end], [land.loss(np.array([g_end]))] if np.isfinite(g_end) else [np.nan])
     bad = num["diverged"] or not np.isfinite(g_end)
-    message = f"{plural(num['diverged'], 'run')} diverged (θ became inf or nan)" if bad else ""
+    message = ngettext("{n} run diverged (θ became inf or nan)", "{n} runs diverged (θ became inf or nan)",
+                       num["diverged"]).format(n=num["diverged"]) if bad else ""
     set_status(art["status"], message)
 
 
@@ -216,20 +232,31 @@ def _trajectories_caption(num, land, b, n, lr, epochs, n_runs):
     g_end = num["gd"][-1]
     gd_stays = np.isfinite(g_end) and g_end > land.barrier
     sharp = lr * num["curvature"] > 2
-    gd_text = (f"full-batch GD stays in the local minimum (ends at θ = {g_end:.2f})" if gd_stays else
-               f"full-batch GD leaves the local minimum too (ends at θ = {g_end:.2f}): with η·L''(θ*) = "
-               f"{lr * num['curvature']:.2f} > 2 the dent is too sharp for this step size")
-    if gd_stays and sharp:
-        gd_text += (f", a fixed point of GD, but with η·L''(θ*) = {lr * num['curvature']:.2f} > 2 a "
-                    f"repelling one: the smallest push grows at every step")
-    sgd_text = (f"every run is full-batch GD, so {num['escaped']} of {plural(n_runs, 'run')} "
-                f"{'reaches' if n_runs == 1 else 'reach'} the global basin" if b >= n else
-                f"{num['escaped']} of {plural(n_runs, 'SGD run')} {'ends' if n_runs == 1 else 'end'} in the "
-                f"global basin (θ < {land.barrier:.2f})")
+    sharpness = lr * num["curvature"]
+    if not gd_stays:
+        gd_text = _("full-batch GD leaves the local minimum too (ends at θ = {end:.2f}): with η·L''(θ*) = "
+                    "{sharpness:.2f} > 2 the dent is too sharp for this step size")
+    elif sharp:
+        gd_text = _("full-batch GD stays in the local minimum (ends at θ = {end:.2f}), a fixed point of GD, "
+                    "but with η·L''(θ*) = {sharpness:.2f} > 2 a repelling one: the smallest push grows at "
+                    "every step")
+    else:
+        gd_text = _("full-batch GD stays in the local minimum (ends at θ = {end:.2f})")
+    gd_text = gd_text.format(end=g_end, sharpness=sharpness)
+    if b >= n:
+        sgd_text = ngettext("every run is full-batch GD, so {k} of {n} run reaches the global basin",
+                            "every run is full-batch GD, so {k} of {n} runs reach the global basin",
+                            n_runs).format(k=num["escaped"], n=n_runs)
+    else:
+        sgd_text = ngettext("{k} of {n} SGD run ends in the global basin (θ < {barrier:.2f})",
+                            "{k} of {n} SGD runs end in the global basin (θ < {barrier:.2f})",
+                            n_runs).format(k=num["escaped"], n=n_runs, barrier=land.barrier)
     if num["diverged"]:
-        sgd_text += f"; {num['diverged']} diverged"
-    return (f"{_batch_label(b, n)}, η = {lr:.3g}, {plural(epochs, 'epoch')} "
-            f"({plural(len(num['paths']) - 1, 'update')} a run): {gd_text}; {sgd_text}.")
+        sgd_text += _("; {n} diverged").format(n=num["diverged"])
+    updates = len(num["paths"]) - 1
+    return _("{batch}, η = {lr:.3g}, {epochs} ({updates} a run): {gd}; {sgd}.").format(
+        batch=_batch_label(b, n), lr=lr, epochs=ngettext("{n} epoch", "{n} epochs", epochs).format(n=epochs),
+        updates=ngettext("{n} update", "{n} updates", updates).format(n=updates), gd=gd_text, sgd=sgd_text)
 
 
 @validate_params(epochs=Interval("int", 1, 1000), n_runs=Interval("int", 1, 100000), n_shown=COUNT, seed=SEED,
@@ -252,19 +279,21 @@ def trajectories_panel(data=None, *, epochs=DEFAULT_EPOCHS, n_runs=200, n_shown=
         _draw_trajectories(art, num, land, b, data.n)
         return _trajectories_caption(num, land, b, data.n, lr, epochs, n_runs)
 
-    controls = {"batch_size": widgets.slider("batch_size", options, batch_size, description="batch size B"),
-                "lr": widgets.slider("lr", TRAJECTORY_LR, lr, log=True, description="learning rate η")}
+    controls = {"batch_size": widgets.slider("batch_size", options, batch_size,
+                                             description=_("batch size B")),
+                "lr": widgets.slider("lr", TRAJECTORY_LR, lr, log=True, description=_("learning rate η"))}
     dynamic = art["runs"] + [art["gd_line"], art["ends"], art["gd_end"], art["status"]]
-    return widgets.Panel(fig, update, controls, dynamic=dynamic, title="Trajectories")
+    return widgets.Panel(fig, update, controls, dynamic=dynamic, title=_("Trajectories"))
 
 
 # ----------------------------------------------------------------------------- escape curve
 def format_escape_table(rows, n_runs):
     """The escape table of :func:`~lecture_utils.landscapes.escape_table` as fixed-precision text (stable
     across machines)."""
-    lines = [f"{'B':>5}  escaped of {n_runs}  fraction  95% Wilson interval"]
+    lines = [_("{b:>5}  escaped of {n}  fraction  95% Wilson interval").format(b="B", n=n_runs)]
     for label, k, p, lo, hi in rows:
-        lines.append(f"{label:>5}  {k:>16d}  {p:8.2f}  [{lo:.2f}, {hi:.2f}]")
+        name = _rjust(_("full") if label == "full" else label, 5)
+        lines.append(f"{name}  {k:>16d}  {p:8.2f}  [{lo:.2f}, {hi:.2f}]")
     return "\n".join(lines)
 
 
@@ -279,14 +308,15 @@ def plot_escape_curve(batch_sizes, rates, n_runs, n_examples, *, title=None):
     fig, ax = plt.subplots(figsize=(7.5, 4.0))
     ax.errorbar(b, p, yerr=[p - lo, hi - p], fmt="o-", color=COLORS["small"], capsize=4, lw=2, ms=7)
     full = b >= n_examples
-    ax.plot(b[full], p[full], "o", color=COLORS["full"], ms=9, label="full batch")
+    ax.plot(b[full], p[full], "o", color=COLORS["full"], ms=9, label=_("full batch"))
     ax.set_xscale("log", base=2)
-    ax.set_xticks(b, [("full" if x >= n_examples else str(int(x))) for x in b])
+    ax.set_xticks(b, [(_("full") if x >= n_examples else str(int(x))) for x in b])
     ax.set_ylim(-0.03, 1.03)
-    ax.set_xlabel("batch size B")
-    ax.set_ylabel("fraction in the global basin")
-    ax.set_title(title or f"Escape from the local minimum ({plural(n_runs, 'run')} per batch size, 95% "
-                          "intervals)")
+    ax.set_xlabel(_("batch size B"))
+    ax.set_ylabel(_("fraction in the global basin"))
+    ax.set_title(title or ngettext("Escape from the local minimum ({n} run per batch size, 95% intervals)",
+                                   "Escape from the local minimum ({n} runs per batch size, 95% intervals)",
+                                   n_runs).format(n=n_runs))
     ax.legend(loc="upper right")
     fig.tight_layout()
     return fig
@@ -320,11 +350,11 @@ def _saddle_figure(land, lam, vec):
     # all SGD paths as one collection (one artist to redraw instead of n_runs lines)
     runs = ax.add_collection(
         LineCollection([], colors=COLORS["small"], linewidths=1.0, alpha=0.8, label="SGD"), autolim=False)
-    (gd_line,) = ax.plot([], [], color=COLORS["full"], lw=2.5, label="full-batch GD", zorder=8)
+    (gd_line,) = ax.plot([], [], color=COLORS["full"], lw=2.5, label=_("full-batch GD"), zorder=8)
     ax.set_aspect("equal")
     ax.set_xlabel("θ₁")
     ax.set_ylabel("θ₂")
-    ax.set_title("Saddle point: GD stops, SGD leaves along v₋")
+    ax.set_title(_("Saddle point: GD stops, SGD leaves along v₋"))
     ax.legend(loc="lower left", fontsize=9)
     status = status_text(ax)
     dist_runs = bx.add_collection(LineCollection([], colors=COLORS["small"], linewidths=1.0, alpha=0.8),
@@ -334,9 +364,9 @@ def _saddle_figure(land, lam, vec):
     bx.set_yscale("log")
     bx.set_xlim(0, SADDLE_STEPS)
     bx.set_ylim(1e-16, 10)
-    bx.set_xlabel("update")
-    bx.set_ylabel("distance from the saddle")
-    bx.set_title("Distance |θ − saddle|")
+    bx.set_xlabel(_("update"))
+    bx.set_ylabel(_("distance from the saddle"))
+    bx.set_title(_("Distance |θ − saddle|"))
     fig.tight_layout()
     art = {"runs": runs, "dist_runs": dist_runs, "gd_line": gd_line, "gd_dist": gd_dist, "status": status}
     return fig, art, overlay
@@ -351,24 +381,31 @@ def _saddle_frame(num):
     return {"runs": list(np.clip(paths, -5, 5).transpose(1, 0, 2)),
             "dist_runs": [np.column_stack([t, d]) for d in num["dist"].T],
             "gd_line": (gd[:, 0], gd[:, 1]), "gd_dist": (t, num["gd_dist"]),
-            "status": f"{plural(bad, 'run')} diverged (nan)" if bad else ""}
+            "status": ngettext("{n} run diverged (nan)", "{n} runs diverged (nan)", bad).format(n=bad)
+            if bad else ""}
 
 
 def _saddle_caption(num, b, n, lr, n_runs, seed):
     lam = num["eigenvalues"]
-    gd_text = f"full-batch GD ends {num['gd_distance']:.0e} from the saddle and never leaves it"
+    gd_text = _("full-batch GD ends {distance:.0e} from the saddle and never leaves it").format(
+        distance=num["gd_distance"])
+    updates = ngettext("{n} update", "{n} updates", SADDLE_STEPS).format(n=SADDLE_STEPS)
     if b >= n:
-        return (f"{_batch_label(b, n)}, η = {lr:g}, {plural(SADDLE_STEPS, 'update')}: every run is "
-                "full-batch GD; "
-                f"{gd_text}. The Hessian there has eigenvalues {lam[0]:+.0f} and {lam[1]:+.0f}: a saddle.")
+        return _("{batch}, η = {lr:g}, {updates}: every run is full-batch GD; {gd}. The Hessian there has "
+                 "eigenvalues {l0:+.0f} and {l1:+.0f}: a saddle.").format(
+            batch=_batch_label(b, n), lr=lr, updates=updates, gd=gd_text, l0=lam[0], l1=lam[1])
     lo, hi = wilson_interval(num["left"], n_runs)
-    cos_text = (f"their exit directions have |cos| = {num['abs_cos'].mean():.2f} (mean; smallest "
-                f"{num['abs_cos'].min():.2f}) with the eigenvector v₋ of λ = {lam[0]:+.0f}" if num["left"]
-                else "none leaves")
-    return (f"{_batch_label(b, n)}, η = {lr:g}, {plural(SADDLE_STEPS, 'update')}: {gd_text}; "
-            f"{num['left']} of {plural(n_runs, 'SGD run')} (seed {seed}) "
-            f"{'leaves' if n_runs == 1 else 'leave'} the ball |θ| ≤ {SADDLE_RADIUS} after coming close "
-            f"(95 % Wilson interval of the fraction [{float(lo):.2f}, {float(hi):.2f}]), and {cos_text}.")
+    cos_text = (_("their exit directions have |cos| = {mean:.2f} (mean; smallest {smallest:.2f}) with the "
+                  "eigenvector v₋ of λ = {l0:+.0f}").format(mean=num["abs_cos"].mean(),
+                                                          smallest=num["abs_cos"].min(), l0=lam[0])
+                if num["left"] else _("none leaves"))
+    return ngettext(
+        "{batch}, η = {lr:g}, {updates}: {gd}; {left} of {n} SGD run (seed {seed}) leaves the ball |θ| ≤ "
+        "{radius} after coming close (95 % Wilson interval of the fraction [{lo:.2f}, {hi:.2f}]), and {cos}.",
+        "{batch}, η = {lr:g}, {updates}: {gd}; {left} of {n} SGD runs (seed {seed}) leave the ball |θ| ≤ "
+        "{radius} after coming close (95 % Wilson interval of the fraction [{lo:.2f}, {hi:.2f}]), and {cos}.",
+        n_runs).format(batch=_batch_label(b, n), lr=lr, updates=updates, gd=gd_text, left=num["left"],
+                       n=n_runs, seed=seed, radius=SADDLE_RADIUS, lo=float(lo), hi=float(hi), cos=cos_text)
 
 
 @validate_params(n_runs=Interval("int", 1, 10000), lr=LR, seed=SEED, batch_size=SADDLE_BATCHES)
@@ -400,10 +437,11 @@ def saddle_panel(*, n_runs=20, lr=0.1, batch_size=4, seed=0):
         set_status(art["status"], frame["status"])
         return caption
 
-    ctrl = widgets.slider("batch_size", SADDLE_BATCHES, batch_size, description="batch size B")
+    ctrl = widgets.slider("batch_size", SADDLE_BATCHES, batch_size, description=_("batch size B"))
     dynamic = [art["runs"], art["dist_runs"], art["gd_line"], art["gd_dist"], art["status"]] + overlay
-    return widgets.PrerenderedPanel(fig, update, {"batch_size": ctrl}, dynamic=dynamic, title="Saddle point",
-                            shown=lambda: shown["batch_size"], positions=SADDLE_BATCHES.values)
+    return widgets.PrerenderedPanel(fig, update, {"batch_size": ctrl}, dynamic=dynamic,
+                                    title=_("Saddle point"), shown=lambda: shown["batch_size"],
+                                    positions=SADDLE_BATCHES.values)
 
 
 # ----------------------------------------------------------------------------- real data
@@ -447,16 +485,17 @@ def format_noise_table(result):
     cosine to the full gradient ± its 95 % t-interval (notebook 02 §5). The last line says what ± is."""
     _check_noise(result)
     pred = result.predicted() if result.trace is not None else np.full(len(result.batch_sizes), np.nan)
-    lines = [f"{'B':>5} {'K_B':>4}  {'E|g_B - g|² ± 95%':>20}  {'predicted':>9}  {'off by':>7}  "
-             f"{'mean cos(g_B, g) ± 95%':>22}"]
+    head = [_rjust(_("predicted"), 9), _rjust(_("off by"), 7), _rjust(_("mean cos(g_B, g) ± 95%"), 22)]
+    lines = [f"{'B':>5} {'K_B':>4}  {'E|g_B - g|² ± 95%':>20}  " + "  ".join(head)]
     for b, se, p, var, cos in zip(result.batch_sizes, result.variance_se, pred, result.variance_ci(),
                                   result.cosine_ci()):
         lines.append(f"{int(b):>5} {var.n:>4}  {var.mean:>#10.3g} ± {var.half:<#7.2g}  {p:>#9.3g}  "
                      f"{(var.mean - p) / se:>+5.1f} SE  {cos.short('.3f'):>22}")
     inside = sum(abs(v.mean - q) <= v.half for v, q in zip(result.variance_ci(), pred))
-    lines.append("(± : 95 % t-interval over the K_B batches of each B, K_B − 1 degrees of freedom;")
-    lines.append(" off by: (measured − predicted) / standard error s/√K_B;")
-    lines.append(f" the prediction lies inside the interval at {inside} of {len(pred)} batch sizes)")
+    lines.append(_("(± : 95 % t-interval over the K_B batches of each B, K_B − 1 degrees of freedom;"))
+    lines.append(_(" off by: (measured − predicted) / standard error s/√K_B;"))
+    lines.append(_(" the prediction lies inside the interval at {inside} of {n} batch sizes)").format(
+        inside=inside, n=len(pred)))
     return "\n".join(lines)
 
 
@@ -471,31 +510,31 @@ def plot_gradient_noise(result):
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4.0))
     half = np.array([ci.half for ci in result.variance_ci()])
     ax.errorbar(b, result.variance, yerr=half, fmt="o", color=COLORS["small"], ms=6,
-                capsize=3, label="measured (95 % t-interval)")
+                capsize=3, label=_("measured (95 % t-interval)"))
     slope = result.slope()
     coef = np.polyfit(np.log(b), np.log(result.variance), 1)
     ax.plot(b, np.exp(np.polyval(coef, np.log(b))), color=COLORS["small"], lw=1.2, ls="--",
-            label=f"fit: slope {slope:.2f}")
+            label=_("fit: slope {slope:.2f}").format(slope=slope))
     if result.trace is not None:
         fine = np.geomspace(b.min(), b.max(), 100)
         ax.plot(fine, result.predicted(fine), color="k", lw=1.2, alpha=0.7, label="tr(Σ)/B·(N−B)/(N−1)")
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
-    ax.set_xlabel("batch size B")
+    ax.set_xlabel(_("batch size B"))
     ax.set_ylabel("E |g_B − g|²")
-    ax.set_title("Gradient noise falls as 1/B")
+    ax.set_title(_("Gradient noise falls as 1/B"))
     ax.legend(fontsize=9)
     rng = np.random.default_rng(0)
     for bb, c in zip(b, result.cosines):
         jitter = bb * 2 ** rng.uniform(-0.15, 0.15, size=len(c))
         bx.plot(jitter, c, ".", color=batch_color(bb, result.n_examples), alpha=0.8, ms=4)   # ≥ 3.9:1
-    bx.plot(b, result.mean_cosine(), "o-", color="k", ms=5, lw=1.5, label="mean")
+    bx.plot(b, result.mean_cosine(), "o-", color="k", ms=5, lw=1.5, label=_("mean"))
     bx.axhline(0, color=COLORS["muted"], lw=1)
     bx.set_xscale("log", base=2)
     bx.set_ylim(-0.5, 1.05)
-    bx.set_xlabel("batch size B")
+    bx.set_xlabel(_("batch size B"))
     bx.set_ylabel("cos(g_B, g)")
-    bx.set_title("Direction of the batch gradient")
+    bx.set_title(_("Direction of the batch gradient"))
     bx.legend(loc="lower right", fontsize=9)
     fig.tight_layout()
     return fig
@@ -575,27 +614,37 @@ def training_summary(results):
     epochs, matched = results["epochs"], results["matched_updates"]
     rows = training_stats(results)
     seeds = results.get("seeds") or sorted({r["seed"] for r in results["runs"]})
-    lines = [f"training loss on all N = {results['n_train']} examples, η = {results['lr']:g}; mean ± 95 % "
-             f"t-interval over {plural(len(seeds), 'seed')} ({', '.join(str(s) for s in seeds)})",
-             f"{'batch':>10}  {f'updates in {epochs} epochs':>21}  {f'after {epochs} epochs':>16}  "
-             f"{f'after {matched} updates':>18}"]
+    seed_list = ", ".join(str(s) for s in seeds)
+    lines = [ngettext("training loss on all N = {n} examples, η = {lr:g}; mean ± 95 % t-interval over "
+                      "{k} seed ({seeds})",
+                      "training loss on all N = {n} examples, η = {lr:g}; mean ± 95 % t-interval over "
+                      "{k} seeds ({seeds})", len(seeds)).format(
+                 n=results["n_train"], lr=results["lr"], k=len(seeds), seeds=seed_list),
+             "  ".join([_rjust(_("batch"), 10),
+                        _rjust(_("updates in {epochs} epochs").format(epochs=epochs), 21),
+                        _rjust(_("after {epochs} epochs").format(epochs=epochs), 16),
+                        _rjust(_("after {matched} updates").format(matched=matched), 18)])]
     for r in rows:
-        name = "full batch" if r["full"] else f"B = {r['batch_size']}"
-        cells = [ci.short(".3f") if ci is not None else "not measured"
+        name = _("full batch") if r["full"] else f"B = {r['batch_size']}"
+        cells = [ci.short(".3f") if ci is not None else _("not measured")
                  for ci in (r["loss_epochs"], r["loss_matched"])]
-        lines.append(f"{name:>10}  {r['updates']:>21d}  {cells[0]:>16}  {cells[1]:>18}")
+        lines.append(f"{_rjust(name, 10)}  {r['updates']:>21d}  {_rjust(cells[0], 16)}  "
+                     f"{_rjust(cells[1], 18)}")
     start = rows[0]["loss_start"]
-    lines.append(f"(at the start, update 0: {start.short('.3f') if start is not None else 'not measured'})")
+    lines.append(_("(at the start, update 0: {start})").format(
+        start=start.short(".3f") if start is not None else _("not measured")))
     diffs = [(r["batch_size"], r["diff_matched"]) for r in rows if r["diff_matched"] is not None]
     if diffs:
-        lines.append(f"after {matched} updates, loss of B minus loss of the full batch, seed by seed "
-                     "(paired; 95 % t-interval):")
+        lines.append(_("after {matched} updates, loss of B minus loss of the full batch, seed by seed "
+                       "(paired; 95 % t-interval):").format(matched=matched))
         lines += [f"{f'B = {b}':>10}  {d.mean:+.4f} ± {d.half:.4f}" if d.n > 1 else
-                  f"{f'B = {b}':>10}  {d.mean:+.4f} (1 seed, no interval)" for b, d in diffs]
+                  _("{name:>10}  {mean:+.4f} (1 seed, no interval)").format(name=f"B = {b}", mean=d.mean)
+                  for b, d in diffs]
     left_out = sum(r["left_out"] for r in rows)
     if left_out:
-        lines.append(f"({plural(left_out, 'value')} not finite (not measured or diverged): left out of the "
-                     "intervals)")
+        lines.append(ngettext("({n} value not finite (not measured or diverged): left out of the intervals)",
+                              "({n} values not finite (not measured or diverged): left out of the intervals)",
+                              left_out).format(n=left_out))
     return "\n".join(lines)
 
 
@@ -618,7 +667,7 @@ def plot_noisy_training(results):
     bad = 0
     for b, runs in groups.items():
         color = COLORS["full"] if b >= n else palette[small.index(b) % len(palette)]
-        label = f"full batch (B = {b})" if b >= n else f"B = {b}"
+        label = _("full batch (B = {b})").format(b=b) if b >= n else f"B = {b}"
         steps = sorted(set.intersection(*(set(r["step"]) for r in runs)))
         for r in runs:
             ep, st, loss = (np.asarray(r[k], dtype=float) for k in ("epoch", "step", "train_loss"))
@@ -634,21 +683,23 @@ def plot_noisy_training(results):
         ax.plot(ep0[keep], mean[keep], ls="none", color=color, label=label, **style)
         bx.plot(steps, mean, ls="none", color=color, label=label, **style)
     bx.axvline(matched, color=COLORS["muted"], ls=":", lw=1.5)
-    bx.text(matched, 0.98, f" {matched} updates", transform=bx.get_xaxis_transform(), va="top", fontsize=9,
+    matched_text = " " + ngettext("{n} update", "{n} updates", matched).format(n=matched)
+    bx.text(matched, 0.98, matched_text, transform=bx.get_xaxis_transform(), va="top", fontsize=9,
             color=COLORS["muted"])
     n_seeds = len(next(iter(groups.values())))
     ax.set_xlim(0, epochs)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("training loss")
-    ax.set_title(f"Same η = {results['lr']:g}, same {epochs} epochs")
+    ax.set_xlabel(_("epoch"))
+    ax.set_ylabel(_("training loss"))
+    ax.set_title(_("Same η = {lr:g}, same {epochs} epochs").format(lr=results["lr"], epochs=epochs))
     bx.set_xscale("symlog", linthresh=1, linscale=0.3)
     bx.set_xlim(0, None)
-    bx.set_xlabel("update (0, then log scale)")
-    bx.set_ylabel("training loss")
-    bx.set_title("The same runs against the number of updates")
-    bx.legend(fontsize=9, loc="lower left", title=f"markers: mean of {n_seeds} seeds,\nwhere measured;\n"
-              "thin lines: each seed", title_fontsize=8)
+    bx.set_xlabel(_("update (0, then log scale)"))
+    bx.set_ylabel(_("training loss"))
+    bx.set_title(_("The same runs against the number of updates"))
+    legend_title = _("markers: mean of {n} seeds,\nwhere measured;\nthin lines: each seed").format(n=n_seeds)
+    bx.legend(fontsize=9, loc="lower left", title=legend_title, title_fontsize=8)
     if bad:
-        set_status(status_text(ax), f"{plural(bad, 'run')} diverged (loss nan)")
+        set_status(status_text(ax), ngettext("{n} run diverged (loss nan)", "{n} runs diverged (loss nan)",
+                                             bad).format(n=bad))
     fig.tight_layout()
     return fig

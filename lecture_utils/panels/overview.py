@@ -10,8 +10,10 @@ from matplotlib.figure import Figure
 
 from .. import widgets
 from .._validate import Interval, validate_params
+from ..i18n import _, language, ngettext
 from ..optim import momentum_path
 from ..plotting import COLORS, set_status, status_text
+from ..timing import pad as _pad
 
 
 def parabola_path(lr, steps=12, theta0=2.0):
@@ -38,33 +40,41 @@ def demo_panel(lr=0.2, steps=12):
     ax.set_ylabel("L(θ) = θ²")
     msg = status_text(ax)
 
-    n_steps = f"{steps} step" + ("" if steps == 1 else "s")
+    n_steps = ngettext("{n} step", "{n} steps", steps).format(n=steps)
 
     def update(lr):
         path = parabola_path(lr, steps)
         shown = path[np.abs(path) <= 3]
         line.set_data(shown, shown**2)
         factor = 1 - 2 * lr
-        ax.set_title(f"gradient descent, η = {lr:.2f}: θ is multiplied by {factor:+.2f} each step")
+        ax.set_title(_("gradient descent, η = {lr:.2f}: θ is multiplied by {factor:+.2f} each step")
+                     .format(lr=lr, factor=factor))
         if abs(abs(factor) - 1) < 1e-9:
-            set_status(msg, "no progress: |1 − 2η| = 1")
-            return (f"η = {lr:.2f}: every step multiplies θ by {factor:+.2f}, so θ jumps between "
-                    f"{path[0]:g} and {-path[0]:g} for ever — it neither converges nor blows up.")
+            set_status(msg, _("no progress: |1 − 2η| = 1"))
+            return _("η = {lr:.2f}: every step multiplies θ by {factor:+.2f}, so θ jumps between "
+                     "{start:g} and {end:g} for ever — it neither converges nor blows up.").format(
+                lr=lr, factor=factor, start=path[0], end=-path[0])
         if abs(factor) > 1:
-            set_status(msg, f"diverges: |1 − 2η| = {abs(factor):.2f} ≥ 1")
-            return (f"η = {lr:.2f}: every step multiplies θ by {factor:+.2f}; |1 − 2η| ≥ 1, so θ grows and "
-                    f"the path <b>diverges</b> (after {n_steps} |θ| = {abs(path[-1]):.3g}).")
+            set_status(msg, _("diverges: |1 − 2η| = {factor:.2f} ≥ 1").format(factor=abs(factor)))
+            return _("η = {lr:.2f}: every step multiplies θ by {factor:+.2f}; |1 − 2η| ≥ 1, so θ grows and "
+                     "the path <b>diverges</b> (after {n_steps} |θ| = {theta:.3g}).").format(
+                lr=lr, factor=factor, n_steps=n_steps, theta=abs(path[-1]))
         set_status(msg, None)
         if abs(factor) < 1e-9:
-            return f"η = {lr:.2f}: 1 − 2η = 0, so the first step lands exactly on the minimum θ = 0."
-        how = "zig-zags across the minimum" if factor < 0 else "slides down one side"
-        return (f"η = {lr:.2f}: every step multiplies θ by {factor:+.2f}, so the path {how} and after "
-                f"{n_steps} θ = {path[-1]:.3g}.")
+            return _("η = {lr:.2f}: 1 − 2η = 0, so the first step lands exactly on the minimum θ = 0."
+                     ).format(lr=lr)
+        if factor < 0:
+            return _("η = {lr:.2f}: every step multiplies θ by {factor:+.2f}, so the path zig-zags across "
+                     "the minimum and after {n_steps} θ = {theta:.3g}.").format(
+                lr=lr, factor=factor, n_steps=n_steps, theta=path[-1])
+        return _("η = {lr:.2f}: every step multiplies θ by {factor:+.2f}, so the path slides down one side "
+                 "and after {n_steps} θ = {theta:.3g}.").format(
+            lr=lr, factor=factor, n_steps=n_steps, theta=path[-1])
 
-    control = widgets.slider("lr", DEMO_LR, lr, step=0.02, description="learning rate η",
+    control = widgets.slider("lr", DEMO_LR, lr, step=0.02, description=_("learning rate η"),
                              readout_format=".2f")
     return widgets.Panel(fig, update, {"lr": control},
-                         title="warm-up: gradient descent on θ²", dynamic=[line, ax.title, msg])
+                         title=_("warm-up: gradient descent on θ²"), dynamic=[line, ax.title, msg])
 
 
 # ---------------------------------------------------------------------------------------- the route (§1)
@@ -95,25 +105,45 @@ def route(lb=None):
         b = lb.budget(nb)
         secs = [(lb.SECTION_TIME.sub("", p["title"])[3:].strip(), p["minutes"]) for p in lb.sections(nb)
                 if not p["deep"] and p["title"].startswith("## ")]
+        secs = _titles_in_language(lb, path, secs)
         out.append({"name": path.stem, "core": b["core"]["minutes"], "deep": b["deep"]["minutes"],
                     "sections": secs})
     return out
+
+
+def _titles_in_language(lb, path, secs):
+    """``secs`` (English titles, minutes by the rule on the English notebook) with the titles of the Chinese
+    edition (``notebooks/zh/``) when the output is Chinese and that notebook has the same core sections."""
+    import nbformat
+
+    zh = path.parent / "zh" / path.name
+    if language() != "zh" or not zh.is_file():
+        return secs
+    titles = [p["title"][3:].strip() for p in lb.sections(nbformat.read(str(zh), as_version=4))
+              if not p["deep"] and p["title"].startswith("## ")]
+    if len(titles) != len(secs):
+        return secs
+    return [(t, m) for t, (_t, m) in zip(titles, secs)]
 
 
 def route_text(rows=None):
     """:func:`route` as a fixed-width table: one line per notebook with its core and deep-dive minutes, and
     the total of the cores (the class route)."""
     rows = route() if rows is None else rows
-    lines = [f"{'notebook':<32} {'core':>8} {'deep dives':>11}"]
-    lines += [f"{r['name']:<32} {r['core']:>4} min {r['deep']:>7} min" for r in rows]
-    lines.append(f"{'all cores (the class route)':<32} {sum(r['core'] for r in rows):>4} min "
-                 f"{sum(r['deep'] for r in rows):>7} min")
+    lines = [" ".join((_pad(_("notebook"), 32), _pad(_("core"), 8, right=True),
+                       _pad(_("deep dives"), 11, right=True)))]
+    lines += [_("{name} {core:>4} min {deep:>7} min").format(name=_pad(r["name"], 32), core=r["core"],
+                                                             deep=r["deep"]) for r in rows]
+    lines.append(_("{name} {core:>4} min {deep:>7} min").format(
+        name=_pad(_("all cores (the class route)"), 32), core=sum(r["core"] for r in rows),
+        deep=sum(r["deep"] for r in rows)))
     return "\n".join(lines)
 
 
 def _short(title):
-    """A section title up to its first ':' or ' (' ("5 · The race: small …" → "5 · The race")."""
-    for sep in (":", " ("):
+    """A section title up to its first ':' or ' (' ("5 · The race: small …" → "5 · The race"; in a Chinese
+    title also '：' or '（')."""
+    for sep in (":", " (", "：", "（"):
         title = title.split(sep, 1)[0]
     return title.strip()
 
@@ -123,8 +153,12 @@ def sections_text(rows=None, width=96):
     import textwrap
 
     rows = route() if rows is None else rows
+    width = width if language() != "zh" else width * 2 // 3   # a Chinese character is two columns wide
     lines = []
     for r in rows:
-        secs = " | ".join(f"{_short(t)} {m}\u00a0min" for t, m in r["sections"])   # no break in "N min"
+        secs = " | ".join(_("{title} {minutes}\u00a0min").format(title=_short(t), minutes=m)
+                          for t, m in r["sections"])   # no break in "N min"
+        if language() == "zh":   # nor between a section's number and its title
+            secs = secs.replace(" · ", "\u00a0·\u00a0")
         lines += textwrap.wrap(f"{r['name'][:2]}: {secs}", width, subsequent_indent="    ")
     return "\n".join(lines)

@@ -217,15 +217,18 @@ def critical_fits(record):
 def report_lines(record):
     """The sweep as text: per B the updates to the target at the best η for SGD and momentum (mean and
     95 % t-interval over the seeds), the best effective steps, and the paired speed-up (notebook 05)."""
-    _, p = _record_parts(record)
+    from ..i18n import _
+
+    _record_parts(record)   # checks the record
     lines = []
     for row in summary(record):
         cells = []
         for name, label in (("sgd", "SGD"), ("mom", f"β = {row['mom']['beta']:g}")):
             d = row[name]
-            got = d["ci"].short(".0f") if d["ci"] else "not reached by every seed"
+            got = d["ci"].short(".0f") if d["ci"] else _("not reached by every seed")
             effs = "/".join("–" if e is None else f"{e:g}" for e in d["eff"])
-            cells.append(f"{label} {got} (best η/(1−β) {effs})")
+            cells.append(_("{label} {got} (best η/(1−β) {effs})").format(label=label, got=got, effs=effs))
         ratio = row["ratio"].short(".2f") if row["ratio"] else "–"
-        lines.append(f"B = {row['batch_size']:4d}: " + ";  ".join(cells) + f";  SGD/momentum {ratio}")
+        lines.append(_("B = {b:4d}: {cells};  SGD/momentum {ratio}").format(
+            b=row["batch_size"], cells=";  ".join(cells), ratio=ratio))
     return lines

@@ -27,6 +27,7 @@ import numpy as np
 
 from .._validate import BETA, COUNT, LR, SEED, Interval, check_batch_size, validate_params
 from ..data import N_TRAIN
+from ..i18n import _
 from ._schema import DATASET, check_each, check_fields, load_dataset
 
 SCHEMA_VERSION = 1
@@ -89,9 +90,11 @@ def mini_run(betas=(0.0, 0.9), *, n_examples=1000, batch_size=64, lr=0.05, targe
     for beta in betas:
         r = steps_to_loss(small, batch_size=batch_size, lr=lr, beta=beta, seed=0, target_loss=target_loss,
                           max_steps=max_steps)
-        done = f"reached {target_loss:g}" if r["steps"] else f"did not reach {target_loss:g}"
-        print(f"β = {beta}: {done} within {r['curve_steps'][-1]} steps "
-              f"(training loss {r['curve_loss'][-1]:.1f})")
+        line = (_("β = {beta}: reached {target:g} within {steps} steps (training loss {loss:.1f})")
+                if r["steps"] else
+                _("β = {beta}: did not reach {target:g} within {steps} steps (training loss {loss:.1f})"))
+        print(line.format(beta=beta, target=target_loss, steps=r["curve_steps"][-1],
+                          loss=r["curve_loss"][-1]))
 
 
 @validate_params(lr=LR, beta=BETA, seed=SEED, target_loss=Interval("real", 0.0, None, closed="neither"),
@@ -191,11 +194,12 @@ def report_lines(record):
         if all(v is not None for v in steps):
             return f"{np.median(steps):.0f} ({min(steps)}–{max(steps)})"
         last = [r["curve_loss"][-1] for r in sel if r["curve_loss"][-1] is not None]
-        return f">{cap} (loss {np.median(last):.1f})" if last else f">{cap} (diverged)"
+        return (_(">{cap} (loss {loss:.1f})").format(cap=cap, loss=np.median(last)) if last else
+                _(">{cap} (diverged)").format(cap=cap))
 
     lines = []
-    for name, label in (("matched", f"matched η/(1−β) = {p['eff_lr']:g}"),
-                        ("fixed", f"fixed η = {p['fixed_lr']:g}")):
+    for name, label in (("matched", _("matched η/(1−β) = {eff:g}").format(eff=p["eff_lr"])),
+                        ("fixed", _("fixed η = {lr:g}").format(lr=p["fixed_lr"]))):
         cells = (f"β = {b:g}: {cell(res[name], 'beta', b)}" for b in p["betas"])
         lines.append(f"{label}:  " + ", ".join(cells))
     for eff in p["small_batch_eff_lrs"]:

@@ -32,6 +32,7 @@ import numpy as np
 
 from .._validate import SEED, Interval, validate_params
 from ..data import N_TRAIN
+from ..i18n import _
 from ._schema import DATASET, check_each, check_fields, load_dataset
 
 SCHEMA_VERSION = 1
@@ -255,28 +256,31 @@ def report_lines(record):
     p = record["params"]
     n = len(p["seeds"])
     s = start_summary(record)
-    lines = [f"start θ⁰ = {p['scale']:g}·(default init), {n} seeds: "
-             f"loss {s['loss'][0]:.3f}…{s['loss'][1]:.3f} "
-             f"(ln 10 = {math.log(10):.3f}), ‖g‖ {s['grad_norm'][0]:.4f}…{s['grad_norm'][1]:.4f} "
-             f"(default init: {s['grad_norm_default'][0]:.2f}…{s['grad_norm_default'][1]:.2f})",
-             f"Hessian at θ⁰: λ_min {s['lambda_min'][0]:+.3f}…{s['lambda_min'][1]:+.3f}, "
-             f"λ_max {s['lambda_max'][0]:+.3f}…{s['lambda_max'][1]:+.3f}  (both signs: a saddle)"]
+    lines = [_("start θ⁰ = {scale:g}·(default init), {n} seeds: loss {l0:.3f}…{l1:.3f} (ln 10 = {ln10:.3f}), "
+               "‖g‖ {g0:.4f}…{g1:.4f} (default init: {d0:.2f}…{d1:.2f})").format(
+                 scale=p["scale"], n=n, l0=s["loss"][0], l1=s["loss"][1], ln10=math.log(10),
+                 g0=s["grad_norm"][0], g1=s["grad_norm"][1], d0=s["grad_norm_default"][0],
+                 d1=s["grad_norm_default"][1]),
+             _("Hessian at θ⁰: λ_min {lo0:+.3f}…{lo1:+.3f}, λ_max {hi0:+.3f}…{hi1:+.3f}  (both signs: a "
+               "saddle)").format(lo0=s["lambda_min"][0], lo1=s["lambda_min"][1], hi0=s["lambda_max"][0],
+                                 hi1=s["lambda_max"][1])]
     summ = summary(record)
     label = next((b["ci"].label for row in summ.values() for b in row["by_beta"].values() if b["ci"]), None)
     if label:
-        lines.append(f"updates to leave the plateau (measured every {p['eval_every']} updates): "
-                     f"mean ± {label}")
+        lines.append(_("updates to leave the plateau (measured every {every} updates): mean ± "
+                       "{label}").format(every=p["eval_every"], label=label))
     for eff, row in summ.items():
         parts = []
         for beta, b in row["by_beta"].items():
             if b["ci"] is None:
-                parts.append(f"β = {beta:g} (η = {b['lr']:.3g}): "
-                             f"reached in {b['n_reached']} of {b['n']} seeds")
+                parts.append(_("β = {beta:g} (η = {lr:.3g}): reached in {k} of {n} seeds").format(
+                    beta=beta, lr=b["lr"], k=b["n_reached"], n=b["n"]))
             else:
                 parts.append(f"β = {beta:g} (η = {b['lr']:.3g}): {b['ci'].short('.0f')}")
         lines.append(f"η/(1−β) = {eff:g}:  " + ";  ".join(parts))
         if row["diff_ci"] is not None:
             d = row["diff_ci"]
-            lines.append(f"    momentum − SGD, same seed: {d.mean:+.0f} ± {d.half:.0f} updates "
-                         f"(momentum later in {row['momentum_later']} of {row['n_pairs']} seeds)")
+            lines.append(_("    momentum − SGD, same seed: {mean:+.0f} ± {half:.0f} updates (momentum "
+                           "later in {later} of {n} seeds)").format(
+                mean=d.mean, half=d.half, later=row["momentum_later"], n=row["n_pairs"]))
     return lines

@@ -1,0 +1,200 @@
+"""Notebook 03's panels, figures and tables (lecture_utils/panels/generalization.py) and the interval labels
+of lecture_utils/stats.py speak Chinese in the Chinese edition (LECTURE_LANG=zh) and say the same numbers, in
+the same order, as in English; the English texts stay English; every runtime message of these modules has a
+Chinese translation."""
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pytest
+
+from lecture_utils import stats, sweeps
+from lecture_utils.panels import generalization as P
+
+matplotlib.use("Agg")
+pytestmark = pytest.mark.filterwarnings("ignore:Glyph")   # until the CJK font is registered for zh figures
+
+ROOT = Path(__file__).resolve().parent.parent
+CJK = re.compile(r"[\u4e00-\u9fff]")
+NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
+MODULES = ("lecture_utils/panels/generalization.py", "lecture_utils/stats.py", "lecture_utils/sharpness.py",
+           "lecture_utils/sweeps/generalization.py", "lecture_utils/sweeps/noise_injection.py",
+           "lecture_utils/sweeps/sharpness_matched.py", "lecture_utils/sweeps/sharpness_trajectory.py")
+
+
+@pytest.fixture(scope="module")
+def records():
+    return {k: sweeps.load(k) for k in ("generalization", "sharpness_matched", "sharpness_trajectory",
+                                        "noise_injection")}
+
+
+def _both(monkeypatch, make):
+    """``make()`` in English, then in Chinese."""
+    monkeypatch.setenv("LECTURE_LANG", "en")
+    en = make()
+    monkeypatch.setenv("LECTURE_LANG", "zh")
+    return en, make()
+
+
+def _same_numbers(en, zh):
+    assert not CJK.search(en), en
+    assert CJK.search(zh), zh
+    assert NUMBER.findall(en) == NUMBER.findall(zh), (en, zh)
+
+
+def _figure_texts(fig):
+    out = [fig._suptitle.get_text()] if fig._suptitle is not None else []
+    for ax in fig.axes:
+        out += [ax.get_title(), ax.get_xlabel(), ax.get_ylabel()] + [t.get_text() for t in ax.texts]
+        out += [t.get_text() for t in ax.get_xticklabels() if "$" not in t.get_text()]
+        legend = ax.get_legend()
+        if legend:
+            out += [t.get_text() for t in legend.get_texts()] + [legend.get_title().get_text()]
+    return [t for t in out if t]
+
+
+def _assert_figure_chinese(en_fig, zh_fig):
+    import matplotlib.pyplot as plt
+
+    en, zh = _figure_texts(en_fig), _figure_texts(zh_fig)
+    assert len(en) == len(zh)
+    worded = [(a, b) for a, b in zip(en, zh) if re.search("[a-z]{3,}", a.replace("λ_max", ""))]
+    assert worded
+    for a, b in worded:
+        _same_numbers(a, b)
+    plt.close(en_fig)
+    plt.close(zh_fig)
+
+
+#: words that stay as they are in a table: a measure's symbol, the noise deep dive's arm names (keys)
+KEPT = re.compile(r"λ_max|large\+isotropic|large\+noise|small|large")
+
+
+def _width(text):
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _assert_table_chinese(en, zh):
+    """Every line with English words is Chinese, with the same numbers; the rows of numbers are the same; the
+    header is as wide as the English one (a wide character takes two columns)."""
+    en_lines, zh_lines = en.splitlines(), zh.splitlines()
+    assert len(en_lines) == len(zh_lines)
+    assert _width(zh_lines[0]) == len(en_lines[0]), (en_lines[0], zh_lines[0])
+    for a, b in zip(en_lines, zh_lines):
+        if re.search("[a-z]{3,}", KEPT.sub("", a)):
+            _same_numbers(a, b)
+        else:
+            assert NUMBER.findall(a) == NUMBER.findall(b), (a, b)
+
+
+def test_interval_labels_in_chinese(monkeypatch):
+    for values in ([0.61, 0.66, 0.65], [0.5, 0.7], [0.66]):
+        en, zh = _both(monkeypatch, lambda v=values: stats.mean_ci(v))
+        monkeypatch.setenv("LECTURE_LANG", "en")
+        texts_en = [en.label, en.short(".2f"), en.format(".3f"), str(en)]
+        monkeypatch.setenv("LECTURE_LANG", "zh")
+        texts_zh = [zh.label, zh.short(".2f"), zh.format(".3f"), str(zh)]
+        for a, b in zip(texts_en, texts_zh):
+            if re.search("[a-z]{3,}", a):
+                _same_numbers(a, b)
+            else:
+                assert a == b      # "0.66 ± 0.03" is the same in both languages
+    monkeypatch.setenv("LECTURE_LANG", "en")
+    assert stats.mean_ci([1.0, 2.0, 3.0]).label == "95 % t-interval, 3 seeds"
+    assert stats.mean_ci([0.661]).format() == "0.661 (1 seed, no interval)"
+    monkeypatch.setenv("LECTURE_LANG", "zh")
+    assert stats.mean_ci([1.0, 2.0, 3.0]).label == "95 % t 区间，3 个种子"
+
+
+def test_gap_table_and_figures_in_chinese(monkeypatch, records):
+    rec = records["generalization"]
+    _assert_table_chinese(*_both(monkeypatch, lambda: P.gap_table(rec)))
+    _assert_figure_chinese(*_both(monkeypatch, lambda: P.gap_figure(rec)))
+    _assert_figure_chinese(*_both(monkeypatch, lambda: P.sharpness_figure(rec)))
+    _assert_figure_chinese(*_both(monkeypatch, lambda: P.sharpness_figure(rec, keys=("top_eigenvalue",))))
+    a = np.linspace(-0.5, 1.5, 9)
+    curve = {"alpha": a, "train_loss": 0.1 + a ** 2, "test_loss": 0.5 + a ** 2,
+             "train_acc": 1 - 0.1 * a ** 2, "test_acc": 0.7 - 0.1 * a ** 2}
+    _assert_figure_chinese(*_both(monkeypatch, lambda: P.interpolation_figure(curve, sb=32, lb=400)))
+
+
+def test_batch_size_panel_in_chinese(monkeypatch, records):
+    rec = records["generalization"]
+    en, zh = _both(monkeypatch, lambda: P.batch_size_panel(rec))
+    assert CJK.search(zh.title) and not CJK.search(en.title)
+    assert CJK.search(zh.controls["batch_size"].description)
+    for b in rec["results"]["batch_sizes"]:
+        monkeypatch.setenv("LECTURE_LANG", "en")
+        cap_en, title_en = en.update(batch_size=b), en.fig.axes[0].get_title()
+        monkeypatch.setenv("LECTURE_LANG", "zh")
+        _same_numbers(cap_en, zh.update(batch_size=b))
+        _same_numbers(title_en, zh.fig.axes[0].get_title())
+    # a live rerun's line, drawn from a made-up run (no training here)
+    h = {"epoch": [0, 1], "train_acc": [0.1, 1.0], "test_acc": [0.1, 0.6]}
+    for panel in (en, zh):
+        panel.live["live"] = {"batch_size": 400, "history": h, "status": "target_reached", "test_acc": 0.6,
+                              "train_acc": 1.0, "steps": 20, "seconds": 1.25}
+    monkeypatch.setenv("LECTURE_LANG", "en")
+    cap_en = en.update(batch_size=400)
+    monkeypatch.setenv("LECTURE_LANG", "zh")
+    cap_zh = zh.update(batch_size=400)
+    _same_numbers(cap_en, cap_zh)
+    assert "现场重跑" in cap_zh
+    _assert_figure_chinese(en.fig, zh.fig)
+    button = zh.widget.children[-2]
+    assert CJK.search(button.description) and CJK.search(button.tooltip)
+
+
+def test_flat_sharp_panel_in_chinese(monkeypatch):
+    en, zh = _both(monkeypatch, P.flat_sharp_panel)
+    assert CJK.search(zh.title) and CJK.search(zh.controls["shift"].description)
+    for d in (0.0, 0.3, 1.0):
+        monkeypatch.setenv("LECTURE_LANG", "en")
+        cap_en, title_en = en.update(shift=d), en.fig.axes[0].get_title()
+        monkeypatch.setenv("LECTURE_LANG", "zh")
+        _same_numbers(cap_en, zh.update(shift=d))
+        _same_numbers(title_en, zh.fig.axes[0].get_title())
+    _assert_figure_chinese(en.fig, zh.fig)
+
+
+def test_matched_table_and_figures_in_chinese(monkeypatch, records):
+    m, g = records["sharpness_matched"], records["generalization"]
+    _assert_table_chinese(*_both(monkeypatch, lambda: P.matched_table(m)))
+    _assert_figure_chinese(*_both(monkeypatch, lambda: P.matched_figure(m, g)))
+    _assert_figure_chinese(*_both(monkeypatch, lambda: P.stability_figure(m)))
+
+
+def test_trajectory_table_and_figure_in_chinese(monkeypatch, records):
+    t = records["sharpness_trajectory"]
+    en, zh = _both(monkeypatch, lambda: P.trajectory_table(t))
+    _assert_table_chinese(en, zh)
+    assert "never" not in zh
+    _assert_figure_chinese(*_both(monkeypatch, lambda: P.trajectory_figure(t)))
+
+
+def test_noise_table_and_figure_in_chinese(monkeypatch, records):
+    n = records["noise_injection"]
+    _assert_table_chinese(*_both(monkeypatch, lambda: P.noise_table(n)))
+    _assert_figure_chinese(*_both(monkeypatch, lambda: P.noise_figure(n)))
+
+
+def test_table_helpers():
+    assert P._col("测试", 6) == "  测试" and P._col("test", 6) == "  test"
+    cols = [("B", 5), ("reached", 7), ("test acc", 15)]
+    assert P._header(cols) == " ".join(f"{t:>{w}}" for t, w in cols)
+    # a Chinese text wider than its column takes room from the spaces on its left; the next is back in line
+    assert P._header([("B", 5), ("训练准确率", 9), ("x", 3)]) == "    B 训练准确率  x"
+
+
+def test_every_message_is_translated():
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import i18n
+
+    problems = [p for p in i18n.runtime_problems() if any(m in p for m in MODULES)]
+    assert not problems, problems
