@@ -38,11 +38,13 @@ $(STAMP): pyproject.toml constraints.txt
 setup: $(STAMP)
 
 # make lab serves the learner's own copy my-notebooks/ (git-ignored; a notebook is copied there only when
-# missing, so saved work is never overwritten and the course's stored outputs never change).
+# missing, so saved work is never overwritten and the course's stored outputs never change). Its custom CSS
+# is the course's Chinese font (app/voila/templates/course/static/custom.css, a data: URL; nothing fetched).
 lab: setup
 	$(BIN)/python scripts/student_copy.py ensure
 	$(BIN)/jupyter lab --notebook-dir=my-notebooks --ip=127.0.0.1 --port=$(PORT) --no-browser $(ROOT_FLAG) \
-	  --ServerApp.port_retries=0
+	  --ServerApp.port_retries=0 --LabApp.custom_css=True \
+	  "--ServerApp.tornado_settings=static_custom_path=$(CURDIR)/app/voila/templates/course/static"
 
 # Put back the course's original of one notebook in my-notebooks/ (yours is kept as NAME.mine-<time>.ipynb):
 #   make restore NB=01_batches_and_epochs
