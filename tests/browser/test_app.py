@@ -40,12 +40,16 @@ RENDERED = ("() => { const r = document.getElementById('rendered_cells');"
             " return !!r && r.style.display !== 'none'; }")
 STDERR = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
 TIMES = {}
+#: The Chinese page the app test drives (its kernel runs in a folder named zh: lecture_utils speaks Chinese).
+ZH_NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "zh" / "02_noisy_gradients.ipynb"
+CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 @pytest.fixture(scope="module")
 def app(chromium, session_tmp):
     served = session_tmp / "app_notebooks"
     copy_notebooks(served, NOTEBOOKS)
+    copy_notebooks(served / "zh", [ZH_NOTEBOOK])
     # the pool is not refilled during the test (a refill runs the notebook again: CPU the test does not need)
     srv = App(session_tmp / "app", served=served, extra_args=["--VoilaKernelManager.fill_delay=86400"])
     try:
@@ -179,3 +183,27 @@ def test_notebook_page(app, app_page, nb):
                    "kernel_wall_s": round(sum(r["wall_s"] for _, r in run), 2),
                    "slowest_cell": max(((i, r["cpu_s"]) for i, r in run), key=lambda x: x[1]),
                    "slider_redraw_s": round(moved.seconds, 2) if moved else None}
+
+
+def test_a_chinese_page_speaks_chinese_and_its_slider_moves(app, app_page):
+    """notebooks/zh/02 in the app: Chinese prose drawn with the course's font (no CJK font needs to be
+    installed), Chinese panel captions from the kernel, and a slider that redraws its picture with a new
+    Chinese caption."""
+    pg = app_page
+    pg.goto(f"{app.url}/voila/render/zh/{ZH_NOTEBOOK.name}?token={app.token}", wait_until="commit")
+    pg.wait_for_function(RENDERED, timeout=CEILING_S * 1000, polling=50)
+    expected = stored_panels(ZH_NOTEBOOK)
+    pg.wait_for_function("(n) => document.querySelectorAll('.lecture-panel').length >= n", arg=expected,
+                         timeout=CEILING_S * 1000, polling=100)
+    body = pg.locator("#rendered_cells").inner_text()
+    assert len(CJK.findall(body)) > 500, "the page does not read as Chinese"
+    assert pg.evaluate("() => document.fonts.ready.then(() => document.fonts.check('16px \"Course CJK\"', "
+                       "'批次与动量'))"), "the course's CJK font is not loaded"
+    panel = pg.locator(".lecture-panel").first
+    pg.wait_for_function("(el) => !!el.querySelector('img')", arg=panel.element_handle())
+    moved = move_slider(pg, panel, panel.locator(".widget-slider").first)
+    _, caption = panel_state(panel)
+    assert moved.figure_changed and moved.cells_changed > 0, f"{moved.label}: the picture did not change"
+    assert moved.caption_changed and CJK.search(caption or ""), f"caption not Chinese: {caption!r}"
+    assert not _outside(pg.requests), f"requests to another machine: {_outside(pg.requests)}"
+    assert not pg.errors, "console errors:\n" + "\n".join(pg.errors)
