@@ -80,6 +80,14 @@ def _(text):
     return _lookup(text, sys._getframe(1).f_globals.get("__name__", ""))
 
 
+def display_width(text):
+    """The columns ``text`` takes in a monospaced table: 2 for a wide (CJK) character, else 1 — the one
+    count every table that lines up Chinese headers uses (``timing.pad``, the panels' tables)."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
+
+
 def ngettext(singular, plural, n):
     """One of two English forms by ``n``, translated (Chinese has one form: the translation of either)."""
     return _lookup(singular if n == 1 else plural, sys._getframe(1).f_globals.get("__name__", ""))

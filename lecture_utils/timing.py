@@ -47,11 +47,10 @@ class Timing:
 def pad(text, width, *, right=False):
     """``text`` padded with spaces to ``width`` columns, a Chinese character counting two (as a monospace
     font shows it), so that Chinese table headers line up; for ASCII text ``str.ljust``/``str.rjust``."""
-    import unicodedata
+    from .i18n import display_width
 
     text = str(text)
-    cols = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-    fill = " " * max(0, width - cols)
+    fill = " " * max(0, width - display_width(text))
     return fill + text if right else text + fill
 
 

@@ -25,14 +25,12 @@ The cached sweeps are read by their declared keys (``sweeps.generalization.batch
 """
 from __future__ import annotations
 
-import unicodedata
-
 import numpy as np
 
 from .. import plotting, sharpness, stats, widgets
 from .._validate import Interval, Options, validate_params
 from ..data import N_TRAIN
-from ..i18n import _
+from ..i18n import _, display_width
 from ..sweeps.generalization import batch_key
 from ..sweeps.sharpness_matched import config_key
 from ..widgets import Panel
@@ -70,8 +68,7 @@ def _batch_label(b, n=N_TRAIN):
 
 
 def _width(text):
-    """The columns ``text`` takes in a monospaced font: a wide (CJK) character takes two."""
-    return len(text) + sum(unicodedata.east_asian_width(ch) in "WF" for ch in text)
+    return display_width(text)
 
 
 def _col(text, width):

@@ -37,7 +37,7 @@ import numpy as np
 from .. import plotting, stats
 from .._validate import Options
 from ..data import N_TRAIN, updates_per_epoch
-from ..i18n import _
+from ..i18n import _, display_width
 from ..small_vs_large import LARGE, SMALL, summary_rows
 from ..sweeps.have_both import MODES, grid_key, seed_key
 from ..sweeps.warmup import run_key as warmup_key
@@ -104,9 +104,7 @@ def _test_se_note():
 def _fit(text, spec):
     """``format(text, spec)`` (e.g. ``"<46"``) with the width counted in columns: a Chinese character
     takes two, so the padding is shortened by one per wide character (English: plain ``format``)."""
-    import unicodedata
-
-    wide = sum(unicodedata.east_asian_width(ch) in "WF" for ch in text)
+    wide = display_width(text) - len(text)
     if not wide:
         return format(text, spec)
     align, width = (spec[0], spec[1:]) if spec[:1] in "<>^" else ("<", spec)

@@ -26,7 +26,7 @@ from matplotlib.figure import Figure
 from .. import widgets
 from .._validate import COUNT, LR, NONNEGATIVE_INT, SEED, Interval, Options, validate_params
 from ..data import updates_per_epoch
-from ..i18n import _, ngettext
+from ..i18n import _, display_width, ngettext
 from ..landscapes import (  # noqa: F401  (re-exported: the notebook and tests use noisy.<name>)
     DEFAULT_EPOCHS,
     DEFAULT_LR,
@@ -66,10 +66,7 @@ def _batch_label(b, n):
 
 
 def _width(text):
-    """Columns ``text`` takes in a monospaced table: 2 for a wide (CJK) character, else 1."""
-    import unicodedata
-
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return display_width(text)
 
 
 def _rjust(text, width):
