@@ -1,7 +1,7 @@
 """Self-checks for the exercises: the learner's answer in, one line of feedback out.
 
-Every check prints one line that starts with ✅ (right), ❌ (wrong, with a hint) or
-⏳ (not attempted yet: the stub still returns ``None``) and returns ``True``, ``False`` or ``None``
+Every check prints one line that starts with ✓ (right), × (wrong, with a hint) or
+○ (not attempted yet: the stub still returns ``None``) and returns ``True``, ``False`` or ``None``
 (not attempted), so tests can call it. A check never raises on an unfinished or buggy answer.
 
 Notebook 01: check_epoch_batches, check_updates_per_epoch, check_epochs_in_time,
@@ -33,7 +33,7 @@ from .optim import momentum_path
 from .rolling import where_ball_stops  # exercise 3 of notebook 05: where the ball really stops
 
 #: The three verdicts a check prints at the start of its one line of feedback.
-VERDICTS = ("✅", "❌", "⏳")
+VERDICTS = ("✓", "×", "○")
 
 
 def _format_value(x, digits=4):
@@ -77,7 +77,7 @@ def _finite_real(value):
 
 
 def _not_a_number(name, value):
-    """The ❌ line for an answer that should have been a number (see :func:`_finite_real`)."""
+    """The × line for an answer that should have been a number (see :func:`_finite_real`)."""
     if isinstance(value, (str, bytes)):
         return _say(False, _("{name} is the text {value!r}: write the number without quotes.").format(
             name=name, value=value))
@@ -88,7 +88,7 @@ def _not_a_number(name, value):
 
 
 def _kind(value):
-    """A short description of what the learner gave (for ❌ messages that say what to fix)."""
+    """A short description of what the learner gave (for × messages that say what to fix)."""
     if value is None:
         return "None"
     if callable(value) and not isinstance(value, type):
@@ -109,13 +109,13 @@ _NP_SCALAR = re.compile(r"np\.(?:float|int|uint|bool_?)\d*\(([^()]*)\)")
 def _say(ok, text):
     text = _NP_SCALAR.sub(r"\1", text)  # never show np.float64(...) to a learner
     text = text.replace("。 ", "。")     # Chinese sentences joined with " " (English has no "。")
-    print(("✅ " if ok else "❌ ") + text)
+    print(("✓ " if ok else "× ") + text)
     return ok
 
 
 def _todo(what):
-    """Print the ⏳ line; ``what`` (already translated) says what is left to do."""
-    print("⏳ " + _("not done yet: {what}").format(what=what))
+    """Print the ○ line; ``what`` (already translated) says what is left to do."""
+    print("○ " + _("not done yet: {what}").format(what=what))
     return None
 
 
@@ -132,7 +132,7 @@ def _raised_in(tb, functions):
 def never_raises(check):
     """Decorator for every ``check_*``: whatever the learner passes (None, text, a tuple of the wrong
     length, NaN, a function that raises or returns garbage) the check prints exactly one verdict line
-    (✅ / ❌ with what to fix / ⏳) and returns True / False / None; it never raises and never shows a
+    (✓ / × with what to fix / ○) and returns True / False / None; it never raises and never shows a
     warning. A number typed as text (``'8'``) is never accepted. Applied to every ``check_*`` of this
     module automatically (see the end of the module), also to checks added later."""
     if getattr(check, "_never_raises", False):
@@ -159,21 +159,21 @@ def never_raises(check):
         stub = bool(args) and (args[0] is None or args[0] is Ellipsis) and _first_is_answer(sig)
         if stub and (error is not None or result is not None):   # the stub (None / ...) is not an answer
             lines = [ln for ln in lines if not ln.startswith(VERDICTS)]
-            lines.append("⏳ " + _("not done yet: {what}").format(
+            lines.append("○ " + _("not done yet: {what}").format(
                 what=_("replace None (or ...) by your answer and run the cell again")))
             result, error = None, None
         elif error is not None:
             lines = [ln for ln in lines if not ln.startswith(VERDICTS)]
-            lines.append("❌ " + _NP_SCALAR.sub(r"\1", error))
+            lines.append("× " + _NP_SCALAR.sub(r"\1", error))
             result = False
         elif result is True and _text_number_arg(sig, args, kwargs):
             lines = [ln for ln in lines if not ln.startswith(VERDICTS)]
-            lines.append("❌ " + _("{text!r} is text: write the number without quotes.").format(
+            lines.append("× " + _("{text!r} is text: write the number without quotes.").format(
                 text=_text_number_arg(sig, args, kwargs)))
             result = False
         elif not said:
-            lines.append({True: "✅ " + _("correct."), None: "⏳ " + _("not done yet.")}.get(
-                result, "❌ " + _("not right yet.")))
+            lines.append({True: "✓ " + _("correct."), None: "○ " + _("not done yet.")}.get(
+                result, "× " + _("not right yet.")))
         if result is not None and not isinstance(result, bool):
             result = bool(result) if isinstance(result, (np.bool_, int)) else False
         if lines:

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ._validate import COUNT, SEED, Interval, check_batch_size, check_int, validate_params
+from .i18n import _, display_width
 
 #: Folder of cached data and sweep results (``data/`` at the repository root).
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -130,6 +131,23 @@ def coverage(batches, n_examples):
     n = check_int("n_examples", n_examples, low=1)
     counts = np.bincount(np.concatenate(batches), minlength=n) if len(batches) else np.zeros(n, int)
     return counts, int(np.sum(counts == 0)), int(np.sum(counts > 1))
+
+
+def epoch_line(epoch, batches):
+    """Notebook 01 §1: the batches of one epoch, their indices separated by " | " ("epoch 0: 4 6 2 7 | …")."""
+    return _("epoch {epoch}: {batches}").format(
+        epoch=epoch, batches=" | ".join(" ".join(f"{i}" for i in b) for b in batches))
+
+
+def coverage_line(name, batches, n_examples):
+    """One line of notebook 01 §1: how many of ``n_examples`` examples ``batches`` never showed and how many
+    it showed twice or more (:func:`coverage`); ``name`` is "shuffled epoch" or "with replacement"."""
+    _counts, unseen, repeated = coverage(batches, n_examples)
+    label = {"shuffled epoch": _("shuffled epoch"), "with replacement": _("with replacement")}.get(name, name)
+    label += " " * max(0, 17 - display_width(label))
+    return _("{name} {count} batches of {size}: {unseen:4d} of {n} examples never seen, {repeated:4d} seen "
+             "twice or more").format(name=label, count=len(batches), size=len(batches[0]) if batches else 0,
+                                     unseen=unseen, n=n_examples, repeated=repeated)
 
 
 @validate_params(n_examples=COUNT, epochs=Interval("int", 1, 10_000))

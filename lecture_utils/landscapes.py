@@ -36,6 +36,7 @@ import numpy as np
 
 from ._validate import COUNT, LR, SEED, Interval, check_array, check_batch_size, check_real, validate_params
 from .data import epoch_batches, updates_per_epoch
+from .i18n import _
 
 #: Default settings of notebook 02's escape experiment (section "Escape rate vs batch size").
 DEFAULT_N_EXAMPLES = 64
@@ -112,7 +113,7 @@ class LocalGlobal1D:
         roots = list(xs[g == 0])
         for i in np.nonzero(np.sign(g[:-1]) * np.sign(g[1:]) < 0)[0]:
             a, b, ga = xs[i], xs[i + 1], g[i]
-            for _ in range(80):                       # bisection to machine precision
+            for _step in range(80):                     # bisection to machine precision
                 m = 0.5 * (a + b)
                 gm = self.grad(np.array([m]))[0]
                 if gm == 0 or m in (a, b):
@@ -377,7 +378,7 @@ def sgd_runs(data, theta0, *, batch_size, lr, epochs, n_runs=1000, seed=0, recor
         path[0] = theta
     t = 0
     with np.errstate(over="ignore", invalid="ignore"):
-        for _ in range(epochs):
+        for _epoch in range(epochs):
             if t >= total:
                 break                     # the remaining epochs would only draw unused shuffles
             tilts = _batch_mean_tilts(data, b, n_runs, rng)
@@ -504,14 +505,38 @@ def classify_critical_point(hessian, tol=1e-8):
     0 (Sagun et al. 2017). Notebook 02 §1 and §4, and its exercise 2
     (:data:`lecture_utils.checks.CLASSIFY_CASES`).
     """
-    lam, _ = hessian_eigen(hessian)
+    lam, _vec = hessian_eigen(hessian)
     if np.all(lam > tol):
-        return "minimum"
+        return CriticalKind("minimum")
     if np.all(lam < -tol):
-        return "maximum"
+        return CriticalKind("maximum")
     if np.any(lam > tol) and np.any(lam < -tol):
-        return "saddle"
-    return "degenerate"
+        return CriticalKind("saddle")
+    return CriticalKind("degenerate")
+
+
+def kind_text(kind):
+    """The word for a kind of critical point ("minimum", "maximum", "saddle", "degenerate") in the lecture's
+    language, as notebooks 02 and 05 print it (English: the kind itself; Chinese: 鞍点（saddle）, …)."""
+    kind = str.__str__(kind)
+    words = {"minimum": _("minimum"), "maximum": _("maximum"), "saddle": _("saddle"),
+             "degenerate": _("degenerate")}
+    return words.get(kind, kind)
+
+
+class CriticalKind(str):
+    """What :func:`classify_critical_point` returns: the English key ("saddle", …) — it compares, hashes
+    and ``repr``s as that key, so code and the exercise check compare keys — but printed (``str``,
+    ``format``, f-strings) it reads in the lecture's language (:func:`kind_text`), so notebooks 02 and 05
+    print 鞍点（saddle） in the Chinese edition and exactly the key in English."""
+
+    __slots__ = ()
+
+    def __str__(self):
+        return kind_text(self)
+
+    def __format__(self, spec):
+        return format(kind_text(self), spec)
 
 
 @validate_params(radius=Interval("real", 0.0, None, closed="neither"))

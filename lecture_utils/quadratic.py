@@ -249,3 +249,17 @@ def race(kappa=100.0, *, theta0=(1.0, 1.0), steps=600, tol=1e-3):
                      "measured_rate": measured_rate(path), "steps_theory": theoretical_steps(p["rate"], tol),
                      "steps_measured": steps_to_tol(path, tol)})
     return rows
+
+
+def race_table(kappa=100.0):
+    """:func:`race` as text, one line per method: α, β, the theoretical and measured rate, the theoretical and
+    measured steps to an error of 10⁻³ (notebook 05, "Ill-conditioned quadratic")."""
+    from .i18n import display_width
+
+    lines = []
+    for r in race(kappa):
+        name = r["method"] + " " * max(0, 16 - display_width(r["method"]))
+        lines.append(_("{method} α = {alpha:.3f}  β = {beta:.3f}   rate: theory {rate:.3f}, measured "
+                       "{measured_rate:.3f}   steps to 1e-3: theory {steps_theory}, measured "
+                       "{steps_measured}").format(**{**r, "method": name}))
+    return "\n".join(lines)

@@ -656,3 +656,18 @@ def race_verdict(record):
              "t-interval, {n} seeds; a wall-clock result of the machine named below).").format(
         T=p["time_budget_s"], best=best, acc=summ[best]["best_test_acc"].text(".3f"), others=others,
         n=len(p["seeds"]))
+
+
+def machine_note(record):
+    """Notebook 01 §5, under :func:`race_verdict`: the machine the cached race ran on (CPU, threads, load
+    average before → after, the share of time the race's threads got), and a warning when it was busy
+    (load above the CPU count, or the threads got under half of their time)."""
+    m = record["results"]["machine"]
+    lines = [_("(measured on {cpu}, {threads} threads, load average {before:.1f} → {after:.1f} on {cpus} "
+               "CPUs; the race's threads got {share:.0%} of their time)").format(
+        cpu=m["cpu"], threads=m["threads"], before=m["load_before"], after=m["load_after"], cpus=m["cpus"],
+        share=m["cpu_share"])]
+    if max(m["load_before"], m["load_after"]) > m["cpus"] or m["cpu_share"] < 0.5:
+        lines.append(_("⚠ this cache was measured on a busy machine: its wall-clock numbers are distorted. "
+                       "Rebuild it on a quiet machine with python -m lecture_utils.sweeps time_to_accuracy."))
+    return "\n".join(lines)

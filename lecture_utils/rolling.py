@@ -23,12 +23,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validate import COUNT, LR, Interval, validate_params
-from .landscapes import LOCAL_GLOBAL, SADDLE, escape_counts, escape_probability, wilson_interval
+from .i18n import _
+from .landscapes import (
+    DEFAULT_N_EXAMPLES,
+    LOCAL_GLOBAL,
+    SADDLE,
+    escape_counts,
+    escape_probability,
+    wilson_interval,
+)
 from .optim import momentum_path, momentum_runs
 
 __all__ = ["LOCAL_THETA0", "LOCAL_STEPS", "BETA_GRID", "SADDLE_THETA0", "LEAVE", "BetaScan", "beta_scan",
            "final_positions", "rest_place", "where_ball_stops", "steps_to_leave", "wilson_interval",
-           "escape_counts", "escape_probability"]
+           "escape_counts", "escape_probability", "escape_report", "rolled_past_line", "at_rest_line"]
 
 #: Where the ball starts on the 1-D loss (right of the barrier, above the local minimum), how long it rolls.
 LOCAL_THETA0 = 4.0
@@ -132,3 +140,34 @@ def steps_to_leave(path, radius=LEAVE, direction=None):
     along = np.abs(np.asarray(path, float) @ e)
     hit = np.nonzero(np.nan_to_num(along, nan=0.0) > radius)[0]
     return int(hit[0]) if len(hit) else None
+
+
+def escape_report(batch_sizes, *, n_runs=1000):
+    """One line per batch size: the fraction of seeded SGD runs started in the local minimum that escape
+    (:func:`lecture_utils.landscapes.escape_probability`; B = 64 is the full batch) (notebook 05, "Noise or
+    momentum?")."""
+    lines = []
+    for b, p in zip(batch_sizes, escape_probability(batch_sizes, n_runs=n_runs)):
+        text = (_("SGD, batch size {b:2d} (full batch): {p:.2f} of runs escape") if b == DEFAULT_N_EXAMPLES
+                else _("SGD, batch size {b:2d}: {p:.2f} of runs escape"))
+        lines.append(text.format(b=b, p=p))
+    return "\n".join(lines)
+
+
+def rolled_past_line(lr, betas=BETA_GRID):
+    """Which β of the grid roll past the local minimum from θ = 4 at step ``lr`` (:func:`beta_scan`): "every
+    β ≥ …" when they are all β from the smallest on (notebook 05, "Noise or momentum?")."""
+    past = beta_scan(lr, betas).rolled_past()
+    betas = np.asarray(betas)
+    if np.array_equal(past, betas[betas >= past.min()]):
+        return _("momentum, η = {lr:g}, from θ = {theta0:g}: every β ≥ {beta:.2f} rolls past the local "
+                 "minimum").format(lr=lr, theta0=LOCAL_THETA0, beta=past.min())
+    return _("momentum, η = {lr:g}: the β that roll past are {betas}").format(lr=lr, betas=past)
+
+
+def at_rest_line(lr, beta, *, steps=LOCAL_STEPS, landscape=LOCAL_GLOBAL):
+    """Where momentum started at rest in the local minimum (m = 0, g = 0) ends: it never moves (notebook 05,
+    "Noise or momentum?")."""
+    still = momentum_path(landscape.grad, [landscape.local_min], lr=lr, beta=beta, steps=steps)[-1, 0]
+    return _("momentum β = {beta:g} started AT the local minimum (m = 0, g = 0) ends at θ = {theta:.2f}: it "
+             "never moves").format(beta=beta, theta=still)

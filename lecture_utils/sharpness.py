@@ -25,6 +25,7 @@ import copy
 import numpy as np
 
 from ._validate import Interval, check_array, check_int, validate_params
+from .i18n import _
 
 #: The two wells of :func:`flat_sharp_loss`: centre, width σ and depth of the flat and the sharp minimum.
 FLAT = {"center": -2.5, "width": 1.0, "depth": 1.0}
@@ -229,7 +230,7 @@ def _power_iteration(model, x, y, v0, loss_fn, iters, tol, seed):
     def flat(ws):
         return torch.cat([w.detach().reshape(-1) for w in ws]).double().numpy()
 
-    for _ in range(iters):
+    for _it in range(iters):
         ws = _hvp(params, grads, vs)
         used += 1
         new = float(sum((v * w).sum() for v, w in zip(vs, ws)))
@@ -403,3 +404,11 @@ def flat_sharp_rise(shift):
         c = np.array([well["center"]])
         out[name] = float(flat_sharp_loss(c, shift)[0] - flat_sharp_loss(c, 0.0)[0])
     return out
+
+
+def rescale_line(c, loss, acc, lam):
+    """Notebook 03, deep dive "Sharpness is not a property of the function": one line per factor ``c`` of
+    :func:`rescale_layers` — the training loss and accuracy (unchanged: the same function) and the top
+    Hessian eigenvalue (which changes)."""
+    return _("c = {c:>4}: training loss {loss:.4f}, training accuracy {acc:.2f}, top eigenvalue λ_max = "
+             "{lam:.3g}").format(c=c, loss=loss, acc=acc, lam=lam)

@@ -15,6 +15,7 @@ freedom); a one-measurement cell a number; a missing cache leaves its cells ``No
 from __future__ import annotations
 
 from .data import N_TRAIN
+from .i18n import _
 from .tuning import critical_rows, seed_ci, tuned_numbers
 
 SMALL, LARGE = 32, 512
@@ -46,29 +47,29 @@ def _ms(seconds):
 def _time_rows(timing, batch_accuracy):
     """Time per update (ms) and per epoch (s): from ``timing``, else from ``batch_accuracy``."""
     if timing:
-        return [("time per update, 1 process (ms)", _ms(_at_batch(timing, "per_update_s", SMALL)),
+        return [(_("time per update, 1 process (ms)"), _ms(_at_batch(timing, "per_update_s", SMALL)),
                  _ms(_at_batch(timing, "per_update_s", LARGE)), "01 timing"),
-                ("time per epoch (s)", _at_batch(timing, "per_epoch_s", SMALL),
+                (_("time per epoch (s)"), _at_batch(timing, "per_epoch_s", SMALL),
                  _at_batch(timing, "per_epoch_s", LARGE), "01 timing")]
     if batch_accuracy:
         ba = batch_accuracy
         ba = {**ba, "per_update_s": [s / u for s, u in zip(ba["seconds_per_epoch"], ba["updates_per_epoch"])]}
-        return [("time per update, 1 process (ms)", _ms(_at_batch(ba, "per_update_s", SMALL)),
+        return [(_("time per update, 1 process (ms)"), _ms(_at_batch(ba, "per_update_s", SMALL)),
                  _ms(_at_batch(ba, "per_update_s", LARGE)), "01 batch_accuracy"),
-                ("time per epoch (s)", _at_batch(ba, "seconds_per_epoch", SMALL),
+                (_("time per epoch (s)"), _at_batch(ba, "seconds_per_epoch", SMALL),
                  _at_batch(ba, "seconds_per_epoch", LARGE), "01 batch_accuracy")]
-    return [("time per update, 1 process (ms)", None, None, "01 (cache missing)"),
-            ("time per epoch (s)", None, None, "01 (cache missing)")]
+    return [(_("time per update, 1 process (ms)"), None, None, _("01 (cache missing)")),
+            (_("time per epoch (s)"), None, None, _("01 (cache missing)"))]
 
 
 def _parallel_row(have_both):
     """Time per update of the cached two-worker run (one run: wall-clock of the cache's machine)."""
     if not have_both:
-        return ("time per update, 2 workers (ms)", None, None, "04 have_both (cache missing)")
+        return (_("time per update, 2 workers (ms)"), None, None, _("04 have_both (cache missing)"))
     par = have_both["parallel"]
     two = [r for r in par["rows"] if r["world_size"] == 2]
-    return (f"time per update, 2 workers, B = {par['global_batch']} (ms)", None,
-            _ms(two[0]["seconds_per_update"]) if two else None, "04 parallel (1 run)")
+    return (_("time per update, 2 workers, B = {b} (ms)").format(b=par['global_batch']), None,
+            _ms(two[0]["seconds_per_update"]) if two else None, _("04 parallel (1 run)"))
 
 
 def _noise_row(recs, ok):
@@ -78,24 +79,24 @@ def _noise_row(recs, ok):
     from .sweeps.noise_scale import seed_key
 
     if not (ok.get("noise_scale") and ok.get("critical_batch")):
-        return ("gradient noise", None, None, "04 noise_scale (cache missing)")
+        return (_("gradient noise"), None, None, _("04 noise_scale (cache missing)"))
     level = recs["critical_batch"]["params"]["target_loss"]
     seeds = recs["noise_scale"]["params"]["seeds"]
     pts = [q for sd in seeds for q in ok["noise_scale"]["per_seed"][seed_key(sd)] if q["loss_level"] == level]
     rel = [seed_ci([q["trace"] * finite_population_factor(N_TRAIN, b) / q["g2"] for q in pts])
            for b in (SMALL, LARGE)]
-    return (f"gradient noise E|g_B − g|²/|g|² at loss {level:g}", rel[0], rel[1],
-            f"04 noise_scale ({len(pts)} seeds)")
+    return (_("gradient noise E|g_B − g|²/|g|² at loss {level:g}").format(level=level), rel[0], rel[1],
+            _("04 noise_scale ({n} seeds)").format(n=len(pts)))
 
 
 def _updates_row(recs, ok):
     """Updates S to the target loss at each seed's best η (MeanCI over the seeds) from ``critical_batch``."""
     if not ok.get("critical_batch"):
-        return ("optimization: updates to target", None, None, "04 critical_batch (cache missing)")
+        return (_("optimization: updates to target"), None, None, _("04 critical_batch (cache missing)"))
     p = recs["critical_batch"]["params"]
     crit = {r["batch_size"]: r["s_ci"] for r in critical_rows(recs["critical_batch"])}
-    return (f"optimization: updates to loss {p['target_loss']:g} (η tuned)", crit.get(SMALL), crit.get(LARGE),
-            f"04 critical_batch ({len(p['seeds'])} seeds)")
+    return (_("optimization: updates to loss {loss:g} (η tuned)").format(loss=p["target_loss"]),
+            crit.get(SMALL), crit.get(LARGE), _("04 critical_batch ({n} seeds)").format(n=len(p["seeds"])))
 
 
 def _accuracy_rows(recs, ok):
@@ -108,26 +109,29 @@ def _accuracy_rows(recs, ok):
     if ba:
         acc = {b: seed_ci([r["test_acc"] for r in ba["runs"] if r["batch_size"] == b])
                for b in (SMALL, LARGE)}
-        rows.append((f"test acc after {recs['batch_accuracy']['params']['epochs']} epochs, same η",
-                     acc[SMALL], acc[LARGE],
-                     f"01 batch_accuracy ({len(recs['batch_accuracy']['params']['seeds'])} seeds)"))
+        p = recs["batch_accuracy"]["params"]
+        rows.append((_("test acc after {epochs} epochs, same η").format(epochs=p["epochs"]),
+                     acc[SMALL], acc[LARGE], _("01 batch_accuracy ({n} seeds)").format(n=len(p["seeds"]))))
     else:
-        rows.append(("test acc after a fixed epoch budget", None, None, "01 (cache missing)"))
+        rows.append((_("test acc after a fixed epoch budget"), None, None, _("01 (cache missing)")))
     if g:
         sb, lb = g["gap"]["sb"], g["gap"]["lb"]
         acc = {b: seed_ci([r["test_acc"] for r in g["runs"][batch_key(b)] if r["status"] == "target_reached"])
                for b in (sb, lb)}
-        rows.append((f"generalization: test acc at 100 % train, same η (B = {sb} vs {lb})", acc[sb], acc[lb],
-                     f"03 generalization ({len(recs['generalization']['params']['seeds'])} seeds)"))
+        n = len(recs["generalization"]["params"]["seeds"])
+        q = _("generalization: test acc at 100 % train, same η (B = {sb} vs {lb})").format(sb=sb, lb=lb)
+        rows.append((q, acc[sb], acc[lb], _("03 generalization ({n} seeds)").format(n=n)))
     else:
-        rows.append(("generalization: test acc at 100 % train, same η", None, None, "03 (cache missing)"))
+        rows.append((_("generalization: test acc at 100 % train, same η"), None, None,
+                     _("03 (cache missing)")))
     if ok.get("tuned_lr"):
         tn = tuned_numbers(recs["tuned_lr"])
         cell = {b: tn[b]["tuned"][2] if b in tn and tn[b]["tuned"] else None for b in (SMALL, LARGE)}
-        rows.append(("having both: test acc at 100 % train, η tuned for each B", cell[SMALL], cell[LARGE],
-                     f"04 tuned_lr ({len(recs['tuned_lr']['params']['seeds'])} seeds)"))
+        rows.append((_("having both: test acc at 100 % train, η tuned for each B"), cell[SMALL], cell[LARGE],
+                     _("04 tuned_lr ({n} seeds)").format(n=len(recs["tuned_lr"]["params"]["seeds"]))))
     else:
-        rows.append(("having both: test acc, η tuned for each B", None, None, "04 tuned_lr (cache missing)"))
+        rows.append((_("having both: test acc, η tuned for each B"), None, None,
+                     _("04 tuned_lr (cache missing)")))
     return rows
 
 
@@ -136,7 +140,8 @@ def summary_rows(records=None):
 
     ``records`` maps cache names (:data:`CACHES`) to loaded records (default: ``sweeps.load`` each;
     a string stands for a cache that could not be read). A missing cache gives cells ``None`` and a
-    note naming it. Returns ``(rows, notes)``; a row is (quantity, small, large, source).
+    note naming it. Returns ``(rows, notes)``; a row is (quantity, small, large, source), its texts in the
+    notebook's language (:func:`lecture_utils.i18n._`).
     """
     recs = {n: (records or {}).get(n) or _load(n) for n in CACHES}
     notes = [f"{n}: {r}" for n, r in recs.items() if isinstance(r, str)]

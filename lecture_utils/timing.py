@@ -237,6 +237,17 @@ def _versus_cache(timing, reference):
 LIVE_BATCH_SIZES = (1, 4, 16, 64, 256, 1024, 4000)
 
 
+def cached_per_update(cached, batch_size):
+    """Seconds per update at ``batch_size`` in the cached ``timing`` sweep (notebook 01, exercise 3)."""
+    res = cached["results"]
+    return res["per_update_s"][res["batch_sizes"].index(batch_size)]
+
+
+def per_update_line(name, seconds):
+    """``name = … ms per update`` for a time per update in seconds (notebook 01, exercise 3)."""
+    return _("{name} = {ms:.3f} ms per update").format(name=name, ms=seconds * 1e3)
+
+
 def cached_summary(cached):
     """One sentence from the cached ``timing`` sweep: how much more one update at the largest B costs than
     at B = 1, and how much faster its epoch is (notebook 01 §3; no clock is read)."""

@@ -1,6 +1,6 @@
 """Is this machine ready for class? (``make check-class``; the teacher's kit, ``teaching/README.md``)
 
-Runs in well under 30 s on a 2-core laptop and prints one line per check, ✅ or ❌ with what to do:
+Runs in well under 30 s on a 2-core laptop and prints one line per check, ✓ or × with what to do:
 
 1. environment — Python 3.11/3.12 and the pinned versions of the packages the notebooks print
    (``constraints.txt``);
@@ -172,11 +172,11 @@ def main(argv=None):
         t0 = time.perf_counter()
         try:
             msg = fn()
-            print(f"✅ {label:<18} {msg}  ({time.perf_counter() - t0:.1f} s)", flush=True)
+            print(f"✓ {label:<18} {msg}  ({time.perf_counter() - t0:.1f} s)", flush=True)
         except Exception as exc:  # noqa: BLE001 — every failure becomes a line for the teacher
             failed += 1
             detail = str(exc) if isinstance(exc, RuntimeError) else traceback.format_exception_only(exc)[-1]
-            print(f"❌ {label:<18} {detail.strip()}", flush=True)
+            print(f"× {label:<18} {detail.strip()}", flush=True)
     total = time.perf_counter() - t_start
     print(f"{'ready for class' if not failed else f'NOT ready: {failed} check(s) failed'} "
           f"({total:.1f} s)")

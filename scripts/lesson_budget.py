@@ -47,9 +47,9 @@ DEEP = "deep-dive"
 RULE_TEXT = (f"visible words ÷ {WORDS_PER_MIN} per minute + {MIN_PER_PANEL} min per panel + "
              f"{MIN_PER_EXERCISE} min per exercise")
 #: the line of the title cell that states the times (the numbers are rewritten by ``--write``)
-TIME_LINE = re.compile(r"^⏱ \*\*Core ≈ \d+ min\*\* · deep dives ≈ \d+ min.*$", re.M)
+TIME_LINE = re.compile(r"^◑ \*\*Core ≈ \d+ min\*\* · deep dives ≈ \d+ min.*$", re.M)
 #: opens every deep dive, right under its ``## Going deeper · …`` heading
-BANNER = ("> 🔎 **Going deeper — optional.** A class can skip this part: the core does not need it. "
+BANNER = ("> ◆ **Going deeper — optional.** A class can skip this part: the core does not need it. "
           "It holds the longer experiment, the caveats and the literature.")
 DEEP_HEADING = re.compile(r"^## Going deeper · ")
 SECTION_TIME = re.compile(r"\s*(?:\(≈ \d+ min(?:, optional)?\)|· \d+ min|\(≈ \d+–\d+ min\))\s*$")
@@ -143,7 +143,7 @@ def budget(nb):
 
 
 def time_line(b):
-    return (f"⏱ **Core ≈ {b['core']['minutes']} min** · deep dives ≈ {b['deep']['minutes']} min "
+    return (f"◑ **Core ≈ {b['core']['minutes']} min** · deep dives ≈ {b['deep']['minutes']} min "
             f"(estimate: {RULE_TEXT})")
 
 
@@ -154,7 +154,7 @@ def stated_problems(nb):
     title = _source(nb.cells[0])
     m = TIME_LINE.search(title)
     if not m:
-        problems.append("the title cell has no time line '⏱ **Core ≈ N min** · deep dives ≈ M min …'")
+        problems.append("the title cell has no time line '◑ **Core ≈ N min** · deep dives ≈ M min …'")
     elif m.group(0) != time_line(b):
         problems.append(f"title states {m.group(0)!r}, the rule gives {time_line(b)!r}")
     for p in sections(nb):

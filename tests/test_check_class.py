@@ -38,4 +38,4 @@ def test_the_round_trip_passes_and_main_reports_a_failure(cc, capsys, monkeypatc
     monkeypatch.setattr(cc, "CHECKS", [("boom", lambda: (_ for _ in ()).throw(RuntimeError("no caches")))])
     assert cc.main(["--quick"]) == 1
     out = capsys.readouterr().out
-    assert "❌ boom" in out and "no caches" in out and "NOT ready" in out
+    assert "× boom" in out and "no caches" in out and "NOT ready" in out

@@ -12,14 +12,14 @@ def _says(capsys):
 
 
 def test_updates_per_epoch(capsys):
-    assert checks.check_updates_per_epoch(14) is True and _says(capsys).startswith("✅")
-    assert checks.check_updates_per_epoch(...) is None and _says(capsys).startswith("⏳")
+    assert checks.check_updates_per_epoch(14) is True and _says(capsys).startswith("✓")
+    assert checks.check_updates_per_epoch(...) is None and _says(capsys).startswith("○")
     for wrong, hint in [(13, "leaves 100 examples out"), (13.333, "not a whole number"),
                         (4000 / 300, "whole"),
                         (15, "count the batches"), ("14", "without quotes"), (float("nan"), "diverged")]:
         assert checks.check_updates_per_epoch(wrong) is False
         line = _says(capsys)
-        assert line.startswith("❌") and hint in line and "14" not in line.replace("'14'", "")
+        assert line.startswith("×") and hint in line and "14" not in line.replace("'14'", "")
 
 
 def test_epochs_in_time(capsys):
@@ -27,7 +27,7 @@ def test_epochs_in_time(capsys):
     res = record["results"]
     t = res["per_update_s"][res["batch_sizes"].index(512)]
     right = 1.0 / (t * 8)
-    assert checks.check_epochs_in_time(right, record) is True and _says(capsys).startswith("✅")
+    assert checks.check_epochs_in_time(right, record) is True and _says(capsys).startswith("✓")
     assert checks.check_epochs_in_time(right * 1.005, record) is True  # t read off the printed 4 digits
     _says(capsys)
     # the forgotten ceiling (N/B = 7.8 updates per epoch: 2.4 % more epochs) has its own hint, as in (a)
@@ -43,7 +43,7 @@ def test_epochs_in_time(capsys):
 
 
 def test_stable_lr_prediction(capsys):
-    assert checks.check_stable_lr_prediction("smaller") is True and _says(capsys).startswith("✅")
+    assert checks.check_stable_lr_prediction("smaller") is True and _says(capsys).startswith("✓")
     assert checks.check_stable_lr_prediction(" Smaller ") is True
     _says(capsys)
     for wrong in ("larger", "same"):
@@ -51,7 +51,7 @@ def test_stable_lr_prediction(capsys):
         line = _says(capsys)
         assert "smaller" not in line and "raise η" in line
     assert checks.check_stable_lr_prediction(0.5) is False and "one of the words" in _says(capsys)
-    assert checks.check_stable_lr_prediction(None) is None and _says(capsys).startswith("⏳")
+    assert checks.check_stable_lr_prediction(None) is None and _says(capsys).startswith("○")
 
 
 def test_number_check_refuses_text_and_shows_plain_numbers(capsys):
@@ -65,8 +65,8 @@ def _my_batches(n, batch_size, seed, epoch):
 
 
 def test_epoch_batches_right_and_common_slips(capsys):
-    assert checks.check_epoch_batches(_my_batches) is True and _says(capsys).startswith("✅")
-    assert checks.check_epoch_batches(lambda n, b, s, e: None) is None and _says(capsys).startswith("⏳")
+    assert checks.check_epoch_batches(_my_batches) is True and _says(capsys).startswith("✓")
+    assert checks.check_epoch_batches(lambda n, b, s, e: None) is None and _says(capsys).startswith("○")
     in_order = lambda n, b, s, e: [np.arange(n)[i:i + b] for i in range(0, n, b)]  # noqa: E731
     assert checks.check_epoch_batches(in_order) is False and "shuffle" in _says(capsys)
     same = lambda n, b, s, e: _my_batches(n, b, s, 0)  # noqa: E731
@@ -95,4 +95,4 @@ def test_epoch_batches_refuses_the_library_function(capsys):
                lambda n, b, s, e: epoch_batches(n, b, seed=s, epoch=e)):
         assert checks.check_epoch_batches(fn) is False, fn
         line = _says(capsys)
-        assert line.startswith("❌") and "write it yourself" in line
+        assert line.startswith("×") and "write it yourself" in line

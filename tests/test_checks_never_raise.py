@@ -3,8 +3,8 @@ are covered) survives whatever a learner passes: None, text, a number typed in q
 wrong length, NaN, ±inf, arrays, dicts, a function that raises, a function that returns garbage.
 
 For each call: no exception, no warning; exactly one verdict line, the first line of the output,
-starting with ✅, ❌ or ⏳, and the return value True / False / None matching it; no ``np.float64(``
-in the message; a number written as text is never ✅. That a right answer gives ✅ is tested from the
+starting with ✓, × or ○, and the return value True / False / None matching it; no ``np.float64(``
+in the message; a number written as text is never ✓. That a right answer gives ✓ is tested from the
 notebooks' own solutions in tests/test_solutions.py.
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from lecture_utils import checks
 
 CHECKS = sorted((n, f) for n, f in vars(checks).items() if n.startswith("check_") and callable(f))
-VERDICT = {"✅": True, "❌": False, "⏳": None}
+VERDICT = {"✓": True, "×": False, "○": None}
 
 
 def _records():
@@ -110,7 +110,7 @@ def assert_one_verdict(name, args, result, out):
     lines = out.splitlines()
     assert lines, f"{name}{tuple(args)!r} printed nothing"
     marks = [ln[0] for ln in lines if ln[:1] in VERDICT]
-    assert lines[0][:1] in VERDICT, f"{name}: the first line does not start with ✅/❌/⏳: {out!r}"
+    assert lines[0][:1] in VERDICT, f"{name}: the first line does not start with ✓/×/○: {out!r}"
     assert len(marks) == 1, f"{name}: {len(marks)} verdict lines: {out!r}"
     assert result in (True, False, None) and (result is None or isinstance(result, bool)), \
         f"{name} returned {result!r}"
@@ -159,7 +159,7 @@ def test_check_says_not_done_for_none_and_ellipsis(name):
         buf = io.StringIO()
         with contextlib.redirect_stdout(buf):
             result = fn(*args)
-        assert result is None and buf.getvalue().startswith("⏳"), f"{name}({stub!r}): {buf.getvalue()!r}"
+        assert result is None and buf.getvalue().startswith("○"), f"{name}({stub!r}): {buf.getvalue()!r}"
 
 
 def test_number_formatting_hides_numpy_reprs():
@@ -186,11 +186,11 @@ def test_wrapper_reports_a_learner_bug_and_rejects_numeric_text():
         assert check_demo(lambda x: 1 / 0) is False
         assert check_demo("not a function") is False
     out = buf.getvalue().splitlines()
-    assert out[0].startswith("❌") and "without quotes" in out[0]
-    assert out[1] == "✅ updates = 8: correct."
-    assert out[2] == ("❌ your function raised ZeroDivisionError: division by zero — fix it and run the cell "
+    assert out[0].startswith("×") and "without quotes" in out[0]
+    assert out[1] == "✓ updates = 8: correct."
+    assert out[2] == ("× your function raised ZeroDivisionError: division by zero — fix it and run the cell "
                       "again")
-    assert out[3].startswith("❌ the text 'not a function' is not a function")
+    assert out[3].startswith("× the text 'not a function' is not a function")
 
 
 def test_wrong_type_message_shows_no_numpy_repr_even_when_long(capsys):

@@ -1,5 +1,5 @@
 """The exercise checks speak Chinese in the Chinese notebooks (``LECTURE_LANG=zh``): every verdict, hint
-and ⏳ line comes from ``lecture_utils/locale/zh_CN/checks.po``, carries the same numbers as the English
+and ○ line comes from ``lecture_utils/locale/zh_CN/checks.po``, carries the same numbers as the English
 line, and a check still never raises. English (the default) is tested by test_checks_01.py and
 test_checks_never_raise.py."""
 from __future__ import annotations
@@ -184,7 +184,7 @@ def test_a_wrong_answer_gets_a_chinese_hint_with_the_same_numbers(case, monkeypa
     name, args, kwargs = _cases()[case]
     (r_en, out_en), (r_zh, out_zh) = _both(name, args, kwargs, monkeypatch)
     assert r_zh is False and r_en is False, f"{name}{args}: {out_zh!r}"
-    assert out_zh.startswith("❌ ") and len(out_zh.splitlines()) == len(out_en.splitlines()), out_zh
+    assert out_zh.startswith("× ") and len(out_zh.splitlines()) == len(out_en.splitlines()), out_zh
     assert CJK.search(out_zh.splitlines()[0]), f"{name}{args}: no Chinese in {out_zh!r}"
     assert not CJK.search(out_en), out_en
     assert NUMBER.findall(out_zh) == NUMBER.findall(out_en), f"{name}:\n{out_en}\n{out_zh}"
@@ -202,8 +202,8 @@ def _stub_args(name):
 def test_the_placeholder_answer_prints_the_chinese_not_done_line(name, monkeypatch):
     (r_en, out_en), (r_zh, out_zh) = _both(name, _stub_args(name), {}, monkeypatch)
     assert r_zh is None and r_en is None
-    assert out_en.startswith("⏳ not done yet"), out_en
-    assert out_zh.startswith("⏳ 尚未完成"), f"{name}: {out_zh!r}"
+    assert out_en.startswith("○ not done yet"), out_en
+    assert out_zh.startswith("○ 尚未完成"), f"{name}: {out_zh!r}"
     assert CJK.search(out_zh.split("：", 1)[-1]), f"{name}: what to do is not Chinese: {out_zh!r}"
     assert NUMBER.findall(out_zh) == NUMBER.findall(out_en)
 
@@ -225,16 +225,16 @@ def test_the_guard_speaks_chinese_too(monkeypatch):
         assert checks.check_number("updates", 8, 8) is True
         assert checks.check_stable_lr_prediction("smaller") is True
     lines = buf.getvalue().splitlines()
-    assert lines[0] == "❌ 你的函数抛出了 ZeroDivisionError：division by zero —— 改正后再运行这个单元格"
-    assert lines[1].startswith("❌ 文本 'not a function' 不是函数")
-    assert lines[2:5] == ["❌ 还不对。", "✅ 正确。", "✅ updates = 8：正确。"]
-    assert lines[5].startswith("✅ smaller：") and CJK.search(lines[5])
+    assert lines[0] == "× 你的函数抛出了 ZeroDivisionError：division by zero —— 改正后再运行这个单元格"
+    assert lines[1].startswith("× 文本 'not a function' 不是函数")
+    assert lines[2:5] == ["× 还不对。", "✓ 正确。", "✓ updates = 8：正确。"]
+    assert lines[5].startswith("✓ smaller：") and CJK.search(lines[5])
 
 
 def test_english_is_unchanged_by_the_catalog(monkeypatch):
     monkeypatch.setenv("LECTURE_LANG", "en")
     result, out = _run("check_updates_per_epoch", (13,), {})
     assert result is False
-    assert out == "❌ 13 leaves 100 examples out of the epoch: what happens to them?\n"
+    assert out == "× 13 leaves 100 examples out of the epoch: what happens to them?\n"
     result, out = _run("check_stop_prediction", (None,), {})
-    assert out == "⏳ not done yet: replace every None in this cell by 'local' or 'global' and run it again\n"
+    assert out == "○ not done yet: replace every None in this cell by 'local' or 'global' and run it again\n"

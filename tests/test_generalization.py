@@ -272,7 +272,7 @@ def test_exercise_checks(record, res, capsys):
         assert checks.check_rise(wrong) is False
     out = capsys.readouterr().out
     assert "½·c·δ²" not in out and "0.5" not in out        # hints, never the formula
-    assert checks.check_rise(lambda c: c) is False        # wrong signature: ❌, no exception
+    assert checks.check_rise(lambda c: c) is False        # wrong signature: ×, no exception
 
     assert checks.check_stability_limit(None) is None
     assert checks.check_stability_limit(20.0, lr=0.1)

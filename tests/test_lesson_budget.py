@@ -41,7 +41,7 @@ def test_rule_panels_and_exercises_are_counted_from_cells():
 
 
 def test_a_stale_stated_time_is_found_and_rewritten():
-    cells = [nbformat.v4.new_markdown_cell("# T\n\n⏱ **Core ≈ 99 min** · deep dives ≈ 0 min (old)"),
+    cells = [nbformat.v4.new_markdown_cell("# T\n\n◑ **Core ≈ 99 min** · deep dives ≈ 0 min (old)"),
              nbformat.v4.new_markdown_cell("## 1 · A (≈ 7 min)\n\n" + "w " * 300),
              nbformat.v4.new_markdown_cell("## Going deeper · B\n\ntext", metadata={"tags": ["deep-dive"]})]
     nb = nbformat.v4.new_notebook(cells=cells)

@@ -195,7 +195,7 @@ def test_check_mystery_beta_accepts_the_right_beta_and_names_each_slip(capsys):
         capsys.readouterr()
         assert checks.check_mystery_beta(value) is False
         out = capsys.readouterr().out
-        assert out.startswith("❌") and hint in out and not re.search(r"0\.7(?!\d)", out), (value, out)
+        assert out.startswith("×") and hint in out and not re.search(r"0\.7(?!\d)", out), (value, out)
     assert checks.check_mystery_beta("0.7") is False
 
 
@@ -237,7 +237,7 @@ def test_check_torch_lr_tells_right_from_the_common_wrong_answers(capsys):
     for wrong in (0.1, 1.0, 0.09, 0.001):  # α itself, α/(1−β), α·β, too small
         assert checks.check_torch_lr(wrong) is False
         out = capsys.readouterr().out
-        assert out.startswith("❌") and "0.01" not in out  # the message does not give the answer away
+        assert out.startswith("×") and "0.01" not in out  # the message does not give the answer away
     assert checks.check_torch_lr("0.01") is False
     assert checks.check_torch_lr(float("nan")) is False
 

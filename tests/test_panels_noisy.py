@@ -209,14 +209,14 @@ def test_plural_in_captions(saddle_panel):
 def test_check_batch_noise(capsys):
     want = checks.batch_gradient_std(8)
     assert want == pytest.approx(4 / 3)
-    assert checks.check_batch_noise(None) is None and "⏳" in capsys.readouterr().out
+    assert checks.check_batch_noise(None) is None and "○" in capsys.readouterr().out
     # the computed value and a measurement over 1000 epochs are accepted
     theta = np.array([LAND.local_min])
     from lecture_utils.data import epoch_batches
     g = [DATA.grad(theta, idx)[0] for e in range(1000) for idx in epoch_batches(64, 8, seed=0, epoch=e)]
     for right in (want, np.std(g), np.float64(want)):
         assert checks.check_batch_noise(right) is True
-        assert "✅" in capsys.readouterr().out
+        assert "✓" in capsys.readouterr().out
     # the common wrong answers are rejected, each with its own hint that does not state the value
     for wrong, hint in [(4 / np.sqrt(8), "replacement"), (16 / 8, "variance"), (want**2, "variance"),
                         (0.5, "1/B"), (4.0, "one example"), (1.0, "measure"), ("1.33", "string"),
@@ -225,7 +225,7 @@ def test_check_batch_noise(capsys):
                         ({}, "one number")]:
         assert checks.check_batch_noise(wrong) is False
         out = capsys.readouterr().out
-        assert out.startswith("❌") and hint in out and out.count("\n") == 1
+        assert out.startswith("×") and hint in out and out.count("\n") == 1
         assert "1.333" not in out and "np.float64" not in out
 
 
@@ -243,7 +243,7 @@ def test_check_classifier(capsys):
             return "maximum"
         return "saddle" if lam.min() < -tol and lam.max() > tol else "degenerate"
 
-    assert checks.check_classifier(good) is True and "✅" in capsys.readouterr().out
+    assert checks.check_classifier(good) is True and "✓" in capsys.readouterr().out
     assert {want for _, want in checks.CLASSIFY_CASES} == set(checks.KINDS)
     # issue 19: "not both positive nor both negative -> saddle" calls diag(2, 0), the minimum of θ₁², a saddle
     three_way = lambda h: ("minimum" if np.all(np.linalg.eigvalsh(h) > 0) else "maximum"  # noqa: E731
@@ -261,7 +261,7 @@ def test_check_classifier(capsys):
     for fn in shortcuts:
         assert checks.check_classifier(fn) is False
         out = capsys.readouterr().out
-        assert out.startswith("❌") and "your function says" in out and "expected" not in out
+        assert out.startswith("×") and "your function says" in out and "expected" not in out
     assert checks.check_classifier(lambda h: " Saddle" if np.linalg.det(h) < 0 else good(h)) is True
 
     # returning the course's own classifier (the answer key) is refused, however it is wrapped
@@ -273,7 +273,7 @@ def test_check_classifier(capsys):
                 lambda h: alias(h), functools.partial(classify_critical_point)):
         assert checks.check_classifier(key) is False
         out = capsys.readouterr().out
-        assert out.startswith("❌") and "classify_critical_point" in out and "eigenvalues" in out
+        assert out.startswith("×") and "classify_critical_point" in out and "eigenvalues" in out
 
     def stub(h):
         ...
@@ -282,7 +282,7 @@ def test_check_classifier(capsys):
     assert checks.check_classifier(lambda h: 1 / 0) is False
     assert "ZeroDivisionError" in capsys.readouterr().out
     for bad in ("saddle", 3, lambda h: 3, lambda h: np.array(["saddle"])):
-        assert checks.check_classifier(bad) is False and capsys.readouterr().out.startswith("❌")
+        assert checks.check_classifier(bad) is False and capsys.readouterr().out.startswith("×")
 
 
 @pytest.mark.recompute

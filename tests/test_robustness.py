@@ -518,6 +518,7 @@ VALID_CALLS = {
     "lecture_utils.scaling.trust_ratios": {"model": Make(_model_with_gradients)},
     "lecture_utils.noise.estimate_noise_scale": {"b_small": 2, "b_big": 8},   # the 12 examples of _xy
     "lecture_utils.panels.batches.toy_comparison": {"n_examples": 20},        # its batch sizes go up to 20
+    "lecture_utils.panels.overview.theta_line": {"path": Make(lambda: np.array([2.0, 1.2, 0.72]))},  # θ⁰, θ¹
     # either argument is optional, but one of them is needed (test_timing_figure_needs_a_timing)
     "lecture_utils.panels.batches.timing_figure": {"cached": Make(lambda: _sweep("timing"))},
 }

@@ -2,14 +2,14 @@
 
 The convention (README, TEAM_RULES): a solution is a *markdown* cell tagged ``solution`` holding
 ``<details><summary>…</summary>`` and a fenced python block; the learner's cell keeps the stub and the
-check call, which prints ⏳ until they answer.
+check call, which prints ○ until they answer.
 
 1. Static, on the stored notebooks: no code cell is tagged ``solution``; every solution cell is a
-   closed ``<details>`` with one python block that calls a check; no stored output shows ✅; every
-   stored output of a check call shows ⏳ (the stored outputs are a fresh Run All).
+   closed ``<details>`` with one python block that calls a check; no stored output shows ✓; every
+   stored output of a check call shows ○ (the stored outputs are a fresh Run All).
 2. Executed (slow): each notebook runs in a fresh kernel with each solution's code inserted as a
-   code cell right after its markdown cell; the learner's stub cell before it prints ⏳ and no ✅,
-   and the solution's check prints ✅ (and no ❌/⏳). So a right answer is accepted by the check as
+   code cell right after its markdown cell; the learner's stub cell before it prints ○ and no ✓,
+   and the solution's check prints ✓ (and no ×/○). So a right answer is accepted by the check as
    it is now, whoever edits the check or the solution. Waits on the kernel, never on a clock
    (the cell timeout is a generous ceiling only).
 """
@@ -86,10 +86,10 @@ def test_solutions_are_hidden_markdown_and_nothing_stored_shows_a_tick(path):
         assert "solution" not in _tags(cell), \
             f"{path.name} cell {i}: a code cell tagged solution runs with Run All"
         text = _text(cell)
-        assert "✅" not in text, f"{path.name} cell {i}: a stored output shows ✅ — after Run All no " \
+        assert "✓" not in text, f"{path.name} cell {i}: a stored output shows ✓ — after Run All no " \
                                  f"exercise may be solved:\n{text[:300]}"
         if CHECK_CALL.search(cell.source) and cell.get("execution_count") is not None:
-            assert "⏳" in text, (f"{path.name} cell {i}: the exercise's check should print ⏳ after "
+            assert "○" in text, (f"{path.name} cell {i}: the exercise's check should print ○ after "
                                   f"Run All, got:\n{text[:300]}")
 
 
@@ -129,11 +129,11 @@ def test_each_solution_passes_its_check(path):
     bad = []
     for sol, stub, origin in marks:
         text = _text(nb.cells[sol])
-        if "✅" not in text or "❌" in text or "⏳" in text:
+        if "✓" not in text or "×" in text or "○" in text:
             bad.append(f"solution in cell {origin} printed:\n{text.strip()}")
         if stub is not None:
             before = _text(nb.cells[stub])
-            if "✅" in before or "⏳" not in before:
+            if "✓" in before or "○" not in before:
                 bad.append(f"the learner's cell before the solution in cell {origin} printed:\n"
                            f"{before.strip()}")
     assert not bad, f"{path.name}:\n" + "\n".join(bad)

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CJK = re.compile(r"[\u4e00-\u9fff]")
 NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 MODULES = ("lecture_utils/panels/batches.py", "lecture_utils/panels/overview.py", "lecture_utils/race.py",
-           "lecture_utils/timing.py")
+           "lecture_utils/timing.py", "lecture_utils/data.py")
 
 
 def _both(monkeypatch, make):
@@ -205,6 +205,64 @@ def test_live_prints_in_chinese(monkeypatch, capsys, mnist):
     en_lines, zh_lines = en.strip().splitlines(), zh.strip().splitlines()
     assert len(en_lines) == len(zh_lines)
     assert CJK.search(zh_lines[0]) and CJK.search(zh_lines[-1]) and "B" in zh_lines[1]
+
+
+# ----------------------------------------------------------------------------- lines the cells print
+def test_overview_lines_in_chinese(monkeypatch):
+    import lecture_utils
+
+    path = O.parabola_path(0.1, steps=12)
+    en, zh = _both(monkeypatch, lambda: O.theta_line(0.1, path))
+    assert en == f"η = {0.1:<4}  θ after 12 steps = {path[-1]:+.3e}"
+    _same_numbers(en, zh)
+    en, zh = _both(monkeypatch, lambda: O.versions_text([lecture_utils, np], threads=1))
+    assert en.splitlines()[0] == f"{'lecture_utils':<14}{lecture_utils.__version__}"
+    assert en.splitlines()[-1].startswith("torch threads ")
+    assert en.endswith("(fixed by seed_everything; THREADS = 1)")
+    assert en.splitlines()[:2] == zh.splitlines()[:2]
+    _same_numbers(en.splitlines()[-1], zh.splitlines()[-1])
+    en, zh = _both(monkeypatch, O.machine_text)
+    assert en.startswith("CPU cores: ") and en.splitlines()[1].startswith("GPU: ")
+    _same_numbers(en, zh)
+
+
+def test_notebook_01_lines_in_chinese(monkeypatch):
+    from lecture_utils.data import batches_with_replacement, coverage_line, epoch_batches, epoch_line
+
+    en, zh = _both(monkeypatch, lambda: epoch_line(0, epoch_batches(10, 4, seed=0, epoch=0)))
+    assert en == "epoch 0: 4 6 2 7 | 3 5 9 0 | 8 1"
+    _same_numbers(en, zh)
+
+    for name, batches in [("shuffled epoch", epoch_batches(4000, 32, seed=0)),
+                          ("with replacement", batches_with_replacement(4000, 32, seed=0))]:
+        en, zh = _both(monkeypatch, lambda name=name, batches=batches: coverage_line(name, batches, 4000))
+        _same_numbers(en, zh)
+    assert en == ("with replacement  125 batches of 32: 1458 of 4000 examples never seen, 1059 seen twice "
+                  "or more")
+    rows = [(1, 20, 100, 0.113, 67.2), (20, 1, 5, 4.064, 0.0)]
+    en, zh = _both(monkeypatch, lambda: P.toy_table(rows))
+    assert en.splitlines()[0] == "  B  updates/epoch  updates  full loss at end  mean angle to −∇L"
+    assert en.splitlines()[1:] == zh.splitlines()[1:] and CJK.search(zh.splitlines()[0])
+    t = T.cached_per_update(sweeps.load("timing"), 512)
+    en, zh = _both(monkeypatch, lambda: T.per_update_line("t_512", t))
+    assert en == f"t_512 = {t * 1e3:.3f} ms per update"
+    _same_numbers(en, zh)
+    en, zh = _both(monkeypatch, lambda: P.tuned_lr_text(sweeps.load("tuned_lr")))
+    assert en.startswith("η tuned for every batch size (notebook 04 §2)") and "paired per seed" in en
+    _same_numbers(en, zh)
+    assert en.count("\n") == zh.count("\n") and "paired" not in zh
+
+
+@pytest.mark.parametrize("busy", [False, True])
+def test_race_machine_note_in_chinese(monkeypatch, busy):
+    race = sweeps.load("time_to_accuracy")
+    if busy:
+        machine = {**race["results"]["machine"], "cpu_share": 0.3}
+        race = {**race, "results": {**race["results"], "machine": machine}}
+    en, zh = _both(monkeypatch, lambda: R.machine_note(race))
+    assert en.startswith("(measured on ") and ("busy machine" in en) == busy
+    assert en.count("\n") == zh.count("\n") == int(busy)
+    _same_numbers(en, zh)
 
 
 # ----------------------------------------------------------------------------- the catalogs

@@ -198,3 +198,92 @@ def test_every_message_is_translated():
 
     problems = [p for p in i18n.runtime_problems() if any(m in p for m in MODULES)]
     assert not problems, problems
+
+
+# ------------------------------------------------------------------ lines printed by notebook 03's cells
+def _lines(records):
+    """Every line that notebook 03's cells print through this module's line functions, by name."""
+    from lecture_utils import sharpness
+    from lecture_utils.data import load_mnist1d
+
+    rec, m = records["generalization"], records["sharpness_matched"]
+    g = rec["results"]["gap"]
+    right_sb = np.array([1.0, 1.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0])
+    right_lb = np.array([1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 0.0])
+    alpha = np.linspace(-0.5, 1.5, 41)
+    curve = {"alpha": alpha, "train_loss": 0.05 + (alpha - 0.6) ** 2}
+    return {"data_line": P.data_line(load_mnist1d(), rec), "gap_line": P.gap_line(rec),
+            "test_accuracy_line": P.test_accuracy_line(rec, g["sb"]),
+            "disagreement_line": P.disagreement_line(right_sb, right_lb),
+            "falls_line": P.falls_line(rec),
+            "accuracy_at_95_line": P.accuracy_at_95_line(rec, 8),
+            "sharpness_lines_lam": P.sharpness_lines(rec, keys=("top_eigenvalue",)),
+            "sharpness_lines": P.sharpness_lines(rec),
+            "interpolation_lines": P.interpolation_lines(curve),
+            "matched_lines": P.matched_lines(rec, m),
+            "stability_lines": P.stability_lines(m),
+            "noise_scale_line": P.noise_scale_line(sweeps.load("noise_scale")),
+            "cached_work_line": P.cached_work_line(records["sharpness_trajectory"]),
+            "noise_paired_lines": P.noise_paired_lines(records["noise_injection"]),
+            "scaled_lr_lines": P.scaled_lr_lines(rec, sweeps.load("tuned_lr")),
+            "rescale_line": sharpness.rescale_line(0.25, 0.0539, 1.0, 143.2)}
+
+
+def test_notebook_lines_in_chinese_with_the_english_numbers(monkeypatch, records):
+    monkeypatch.setenv("LECTURE_LANG", "en")
+    en = _lines(records)
+    monkeypatch.setenv("LECTURE_LANG", "zh")
+    zh = _lines(records)
+    for name in en:
+        assert len(en[name].splitlines()) == len(zh[name].splitlines()), name
+        for e, z in zip(en[name].splitlines(), zh[name].splitlines()):
+            if CJK.search(e) is None and re.search(r"[A-Za-z]{2,}", e):   # a table row of numbers stays as is
+                _same_numbers(e, z)
+
+
+#: Lines the notebook's cells printed before these functions (stored English outputs): unchanged.
+OLD_LINES = [
+    "MNIST-1D: 4000 training and 1000 test examples; batch sizes [8, 32, 128, 400, 4000], seeds [0, 1, 2], "
+    "one learning rate η = 0.1",
+    "gap B = 32 − B = 400: 0.048 ± 0.011 (paired per seed: same initial weights, same test set; 95 % "
+    "t-interval, 3 seeds)",
+    "test accuracy B =  32: 0.661 ± 0.013 (95 % t-interval, 3 seeds)",
+    "seed 0 on the same 8 test examples: the two disagree on 3; accuracy difference 0.125, test-set s.e. "
+    "0.212 (one accuracy alone: binomial s.e. 0.171)",
+    "test accuracy falls at every step of B from 8 to 400: True",
+    "B =   8: test accuracy when the training accuracy first reached 95 %: 0.675 ± 0.042; at 100 % "
+    "(the stop): 0.719 ± 0.015 (95 % t-intervals, 3 seeds)",
+    "B =   8: λ_max   0.29 ± 0.19, training loss at the stop 0.005",
+    "B = 4000: λ_max  13.10 ± 0.93, ε-sharpness  12.6 ± 2.6 %, training loss at the stop 0.794",
+    "± : 95 % t-interval over 3 seeds",
+    "    B | λ_max at the stop train loss | λ_max at L* = 0.1 train loss",
+    "ε-sharpness(B = 400) / ε-sharpness(B = 8) at the stop: 61.06 ± 79.02",
+    "ε-sharpness at L*, B = 400 − B = 128 (paired per seed): 4.6 ± 7.5 (95 % t-interval, 5 seeds)",
+    "B = 400, η = 0.4 : λ_max  4.89 ± 0.49 (2/η =  5.0), λ_max·η/2 = 0.98 ± 0.10, test accuracy "
+    "0.661 ± 0.011, 915 updates",
+    "over the 8 (B, η) settings: rank correlation of λ_max with test accuracy = -0.98 (on the means)",
+    "cached work: 193 CPU-seconds, about 1.6 min on two idle cores",
+    "large+noise − small          : λ_max  -0.09 ± 0.57, test accuracy +0.000 ± 0.009 (paired per seed, "
+    "95 % t-interval, 5 seeds)",
+    "B = 32 at η = 0.1 (not tuned): test accuracy 0.661 ± 0.013   (± : 95 % t-interval, 3 seeds)",
+    "notebook 04, η tuned for each B on one grid (paired per seed, 95 % t-interval, 3 seeds):",
+    "c = 0.25: training loss 0.0539, training accuracy 1.00, top eigenvalue λ_max = 143",
+]
+
+
+def test_notebook_lines_in_english_are_the_old_lines(monkeypatch, records):
+    monkeypatch.setenv("LECTURE_LANG", "en")
+    lines = {line for text in _lines(records).values() for line in text.splitlines()}
+    missing = [line for line in OLD_LINES if line not in lines]
+    assert not missing, missing
+
+
+def test_notebook_03_prints_its_lines_through_the_module():
+    import nbformat
+
+    nb = nbformat.read(ROOT / "notebooks" / "03_large_batch_generalization.ipynb", as_version=4)
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    for name in ("data_line", "gap_line", "disagreement_line", "sharpness_lines", "interpolation_lines",
+                 "matched_lines", "stability_lines", "cached_work_line", "noise_paired_lines",
+                 "scaled_lr_lines", "rescale_line"):
+        assert f".{name}(" in code, name

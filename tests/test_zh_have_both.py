@@ -22,7 +22,7 @@ NUMBERS = re.compile(r"\d+(?:[.,]\d+)*")
 MODULES = ("lecture_utils/panels/have_both.py", "lecture_utils/tuning.py", "lecture_utils/parallel.py",
            "lecture_utils/sweeps/have_both.py", "lecture_utils/sweeps/tuned_lr.py",
            "lecture_utils/sweeps/warmup.py", "lecture_utils/sweeps/critical_batch.py",
-           "lecture_utils/sweeps/noise_scale.py")
+           "lecture_utils/sweeps/noise_scale.py", "lecture_utils/small_vs_large.py")
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +41,14 @@ def _texts(r):
             "tuned_verdict": hb.tuned_verdict(lr), "train_longer_table": hb.train_longer_table(rec, lr),
             "critical_table": hb.critical_table(cb, ns), "noise_table": hb.noise_table(ns),
             "trust_ratio_line": hb.trust_ratio_line(rec), "lars_table": hb.lars_table(rec),
-            "parallel_table": hb.parallel_table(rec), "summary_table": hb.summary_table()}
+            "parallel_table": hb.parallel_table(rec), "summary_table": hb.summary_table(),
+            "protocol_line": hb.protocol_line(rec), "cached_parallel_note": hb.cached_parallel_note(),
+            "parallel_run_line": hb.parallel_run_line(_Run())}
+
+
+class _Run:
+    """The fields of a ``data_parallel_train`` result that :func:`hb.parallel_run_line` prints."""
+    seconds, steps, examples_per_second, startup_seconds = 0.123, 50, 208130.2, 1.26
 
 
 def _in(monkeypatch, lang, make):
@@ -155,3 +162,34 @@ def test_every_message_of_these_modules_is_translated():
 
     problems = [p for p in i18n_script.runtime_problems() if any(m in p for m in MODULES)]
     assert not problems, "\n".join(problems)
+
+
+SUMMARY_ROWS = ["time per update, 1 process (ms)", "time per epoch (s)",
+                "time per update, 2 workers, B = 512 (ms)", "gradient noise E|g_B − g|²/|g|² at loss 0.8",
+                "optimization: updates to loss 0.8 (η tuned)", "test acc after 10 epochs, same η",
+                "generalization: test acc at 100 % train, same η (B = 32 vs 400)",
+                "having both: test acc at 100 % train, η tuned for each B"]
+
+
+def test_notebook_04_lines_in_english_are_the_old_lines(recs, monkeypatch):
+    t = _in(monkeypatch, "en", lambda: _texts(recs))
+    assert t["protocol_line"] == ("protocol: train to 100% training accuracy (at most 150 epochs), "
+                                  "seeds [0, 1, 2], base B0 = 32 at η0 = 0.1")
+    assert t["cached_parallel_note"] == ("RERUN_PARALLEL = False: the cached run of 1 and 2 workers is "
+                                         "printed below")
+    assert t["parallel_run_line"] == ("this run: 0.12 s for 50 updates (208130 examples/s), plus 1.3 s to "
+                                      "start them")
+    assert [line.split("  ")[0] for line in t["summary_table"].splitlines()[1:-1]] == SUMMARY_ROWS
+    assert t["summary_table"].splitlines()[3].endswith("  04 parallel (1 run)")
+
+
+def test_summary_rows_follow_the_language(monkeypatch):
+    from lecture_utils import small_vs_large
+
+    missing = {n: "FileNotFoundError: x" for n in small_vs_large.CACHES}
+    en = _in(monkeypatch, "en", lambda: small_vs_large.summary_rows(missing)[0])
+    zh = _in(monkeypatch, "zh", lambda: small_vs_large.summary_rows(missing)[0])
+    assert en[0] == ("time per update, 1 process (ms)", None, None, "01 (cache missing)")
+    for (qe, _a, _b, se), (qz, _c, _d, sz) in zip(en, zh):
+        assert CJK.search(qz) and CJK.search(sz), (qz, sz)
+        assert NUMBERS.findall(qe + se) == NUMBERS.findall(qz + sz)

@@ -9,6 +9,7 @@ import functools
 import re
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 
 from lecture_utils import quadratic as quad
@@ -212,3 +213,119 @@ def test_scorecard_constants_stay_english():
     for text in list(scorecard.CLAIMS.values()) + list(scorecard.LITERATURE.values()):
         assert not CJK.search(text)
     assert scorecard.CLAIMS["momentum"] == "Momentum rolls past local minima and saddles"
+
+
+# ------------------------------------------------------------------------- notebook 05's own printed lines
+def _lines(make):
+    return lambda: make().splitlines()
+
+
+def _valley():
+    from lecture_utils import optim
+
+    return optim, P.VALLEY.grad, P.VALLEY_THETA0
+
+
+def test_paths_table_keeps_the_old_header_and_lines_up_in_chinese(monkeypatch):
+    from lecture_utils import optim
+    from lecture_utils.i18n import display_width
+
+    gd = optim.momentum_path(lambda th: th, [1.0], lr=0.1, beta=0.0, steps=6)
+    mom = optim.momentum_path(lambda th: th, [1.0], lr=0.1, beta=0.9, steps=6)
+    en, zh = _both(monkeypatch, _lines(lambda: P.paths_table(gd, mom, beta=0.9)))
+    assert en[0] == " t   gradient descent θᵗ   momentum β = 0.9 θᵗ"
+    assert en[1:] == zh[1:] and en[3] == " 2                0.8100                0.7200"
+    _same_numbers(en, zh)
+    assert display_width(zh[0]) == len(en[0])   # the Chinese header ends where the columns end
+
+
+def test_convention_and_equivalence_checks_in_chinese(monkeypatch):
+    optim, grad, theta0 = _valley()
+    rows = optim.compare_conventions(grad, theta0, lr=0.4, beta=0.8, steps=100)
+    demo = optim.schedule_demo(grad, theta0, lr=0.4, beta=0.8, steps=60, at=20, factor=0.1)
+    tr = optim.momentum_trace(grad, theta0, lr=0.4, beta=0.8, steps=30)
+    for make, first in [
+        (lambda: P.conventions_table(rows),
+         "lecture          m = β·m − η·g;  θ = θ + m          step 0.40   same path to 1e-12: True"),
+        (lambda: P.schedule_report(demo), "before the drop: the forms agree to 1e-12: True"),
+        (lambda: P.nesterov_report(grad, theta0, lr=0.4, beta=0.8, steps=100, at=30),
+         "SGD(nesterov=True)'s parameter = θᵗ + β·mᵗ (to 1e-12): True"),
+        (lambda: P.unrolled_report(tr, lr=0.4, beta=0.8),
+         "unrolled sum = recursive movement (to 1e-12): True"),
+    ]:
+        en, zh = _both(monkeypatch, _lines(make))
+        assert en[0] == first
+        _same_numbers(en, zh)
+        assert not any(z.endswith("True") for z in zh) and zh[0].endswith("是")
+    en, zh = _both(monkeypatch, _lines(lambda: P.nesterov_report(grad, theta0, lr=0.4, beta=0.8, steps=100)))
+    assert en[2] == "distance to the minimum after 30 steps: lecture's momentum 0.021, Nesterov 0.013"
+
+
+def test_landmarks_critical_points_and_quadratic_tables_in_chinese(monkeypatch):
+    from lecture_utils.i18n import display_width
+
+    q = quad.make_quadratic(100.0)
+    best = quad.optimal_params(q.eigenvalues)
+    cases = [
+        (P.landmarks_table, "global minimum  θ =  0.00   L =  0.00"),
+        (P.critical_point_report,
+         "1-D global minimum   |∇L| < 1e-9: True   Hessian eigenvalues [1.00]  ->  minimum"),
+        (lambda: quad.race_table(100.0),
+         "gradient descent α = 1.980  β = 0.000   rate: theory 0.980, measured 0.980"
+         "   steps to 1e-3: theory 346, measured 346"),
+        (lambda: P.sensitivity_table(q, [(best["alpha"], best["beta"]), (3.30, 0.67)]),
+         "   α      β      rate     steps to 10⁻³   steps to 10⁻⁸"),
+        (lambda: P.stability_report(q, (0.0, 0.9)), "β = 0.0: (2 + 2β)/λ_max = 2.00;  η = 1.960: converges,  "
+                                                     "η = 2.040: diverges"),
+    ]
+    for make, first in cases:
+        en, zh = _both(monkeypatch, _lines(make))
+        assert en[0] == first
+        _same_numbers(en, zh)
+    en, zh = _both(monkeypatch, _lines(P.critical_point_report))
+    assert en[-1].endswith("->  degenerate (a minimum and a non-minimum: the test cannot tell them apart)")
+    en, zh = _both(monkeypatch, _lines(P.landmarks_table))
+    assert [display_width(z.split(" θ")[0]) for z in zh] == [15] * 3   # names padded to the same column
+    en, zh = _both(monkeypatch, _lines(lambda: P.sensitivity_table(q, [(3.30, 0.67)])))
+    assert display_width(zh[0]) == display_width(en[0]) and zh[1] == en[1]
+
+
+def test_rolling_lines_in_chinese(monkeypatch):
+    from lecture_utils import rolling
+
+    en, zh = _both(monkeypatch, _lines(lambda: rolling.escape_report([2, 64], n_runs=20)))
+    assert en[1].startswith("SGD, batch size 64 (full batch): ") and en[1].endswith(" of runs escape")
+    _same_numbers(en, zh)
+    en, zh = _both(monkeypatch, lambda: [rolling.rolled_past_line(0.1), rolling.at_rest_line(0.1, beta=0.9)])
+    assert en == ["momentum, η = 0.1, from θ = 4: every β ≥ 0.41 rolls past the local minimum",
+                  "momentum β = 0.9 started AT the local minimum (m = 0, g = 0) ends at θ = 2.86: "
+                  "it never moves"]
+    _same_numbers(en, zh)
+    scan = type("Scan", (), {"rolled_past": lambda self: np.array([0.5, 0.9])})()
+    monkeypatch.setattr(rolling, "beta_scan", lambda lr, betas: scan)   # 0.7 does not roll past
+    en, zh = _both(monkeypatch, lambda: [rolling.rolled_past_line(0.1, betas=np.array([0.5, 0.7, 0.9]))])
+    assert en[0].startswith("momentum, η = 0.1: the β that roll past are")
+    _same_numbers(en, zh)
+
+
+def test_sweep_header_fit_and_growth_lines_in_chinese(monkeypatch):
+    rec, saddle, batch = _record("momentum_mnist"), _record("momentum_saddle"), _record("momentum_batch")
+    cases = [
+        (lambda: momentum_mnist.header_line(rec),
+         "steps to a training loss of 0.5, B = 64: median (min–max) of 2 seeds, "
+         "loss measured every 25 steps"),
+        (lambda: momentum_batch.header_line(batch),
+         "updates to training loss 0.8 at each seed's best η: mean ± 95 % t-interval over 3 seeds; speed-up "
+         "SGD/momentum paired by seed"),
+        (lambda: momentum_batch.fit_lines(batch),
+         "β = 0: S(B) = S_min·(1 + B_crit/B): S_min = 122 updates, B_crit = 124 "
+         "(per seed 124 ± 10 (95 % t-interval, 3 seeds)), E_min = S_min·B_crit = 15,159 examples"),
+        (lambda: momentum_saddle.growth_report(saddle), "μ = −(mean λ_min over the seeds) = 0.077"),
+    ]
+    for make, first in cases:
+        en, zh = _both(monkeypatch, _lines(make))
+        assert en[0] == first
+        _same_numbers(en, zh)
+    en, _zh = _both(monkeypatch, _lines(lambda: momentum_saddle.growth_report(saddle)))
+    assert en[2] == ("η/(1−β) = 1: σ per update SGD 1.0772, momentum 1.0531;  updates momentum / SGD: "
+                     "predicted ln σ_SGD / ln σ_mom = 1.44, measured 1.53")

@@ -164,6 +164,63 @@ def test_training_summary_with_left_out_values_in_chinese(monkeypatch):
     _same_numbers(en, zh)
 
 
+def test_critical_point_kinds_print_in_chinese_but_stay_keys(monkeypatch):
+    cases = {"minimum": np.diag([1.0, 2.0]), "maximum": np.diag([-1.0, -2.0]), "saddle": np.diag([-1.0, 2.0]),
+             "degenerate": np.diag([2.0, 0.0])}
+    for key, h in cases.items():
+        kind = L.classify_critical_point(h)
+        en, zh = _both(monkeypatch, lambda kind=kind: (kind, str(kind), f"{kind}"))
+        assert en == (key, key, key)
+        assert zh[0] == key and repr(zh[0]) == repr(key) and {zh[0]: 1}[key] == 1   # a key for code
+        assert CJK.search(zh[1]) and zh[1] == zh[2] and key in zh[1]                 # printed in Chinese
+
+
+def test_notebook_02_lines_in_chinese(monkeypatch):
+    data = L.make_trap_data()
+    land = data.landscape
+    for theta in land.critical_points():
+        kind = L.classify_critical_point(land.hessian(np.array([theta])))
+        en, zh = _both(monkeypatch, lambda t=theta, k=kind: noisy.critical_point_line(land, t, k))
+        assert en.startswith("critical point θ = ") and en.endswith(f"-> {str.__str__(kind)}")
+        _same_numbers(en, zh)
+    from lecture_utils.data import epoch_batches
+
+    batches = epoch_batches(data.n, 4, seed=0)[:3]
+    en, zh = _both(monkeypatch, lambda: noisy.gradient_lines(data, np.array([land.local_min]), batches))
+    assert en.splitlines()[0] == "full gradient L'(θ*)        = 0.000"
+    _same_numbers(en, zh)
+    paths = np.array([[2.9, 2.9, 2.9], [1.0, 2.9, 1.0], [1.0, 2.9, 2.9]])
+    makers = [lambda: noisy.escape_time_line(7, 1000, 0.123),
+              lambda: noisy.kicked_back_line(paths, land.barrier, batch_size=1),
+              lambda: noisy.equal_updates_heading(640, n_runs=1000, seed=0),
+              lambda: noisy.escape_direction_line(np.array([0.0, -1.0])), noisy.degenerate_line,
+              lambda: noisy.saddle_exit_line(1e-3, 67),
+              lambda: noisy.saddle_exit_line(0.0, -1, max_steps=20000)]
+    points = [L.SADDLE.saddle, *L.SADDLE.minima]
+    makers += [lambda p=p: noisy.hessian_line(p, L.SADDLE.hessian(p)) for p in points]
+    for make in makers:
+        _same_numbers(*_both(monkeypatch, make))
+    monkeypatch.setenv("LECTURE_LANG", "en")
+    assert noisy.kicked_back_line(paths, land.barrier) == (
+        "B = 1: 2 of 3 runs reached the global basin at some update, 1 are there after the last one: 1 were "
+        "kicked back over the barrier")
+    assert noisy.saddle_exit_line(1e-3, 67) == (
+        "full-batch GD from θ⁰ = (1.8, 1e-03): leaves the ball |θ| ≤ 0.5 after 67 updates")
+    assert noisy.degenerate_line() == "diag(2, 0), the Hessian of θ₁² and of θ₁² + θ₂³ at 0 -> degenerate"
+    assert noisy.hessian_line(L.SADDLE.saddle, L.SADDLE.hessian(L.SADDLE.saddle)) == (
+        "θ = [0. 0.]: eigenvalues [-1.  2.] -> saddle")
+
+
+def test_noise_fit_text_in_chinese(monkeypatch):
+    res = _fake_noise()
+    en, zh = _both(monkeypatch, lambda: noisy.noise_fit_text(res))
+    lo, hi = noisy.slope_interval(res)
+    assert en.splitlines()[0].startswith(f"fitted slope of log variance vs log B: {res.slope():.2f} (95 % "
+                                         f"bootstrap interval [{lo:.2f}, {hi:.2f}])")
+    assert en.splitlines()[1].startswith("per-example variance tr(Σ) = ")
+    _same_numbers(en, zh)
+
+
 def test_every_message_of_these_modules_is_translated():
     sys.path.insert(0, str(ROOT / "scripts"))
     import i18n as i18n_script

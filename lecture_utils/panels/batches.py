@@ -275,6 +275,34 @@ def toy_comparison(batch_sizes=(1, 5, 20), *, lr=0.1, epochs=5, seed=0, n_exampl
     return fig, rows
 
 
+def toy_table(rows):
+    """The numbers under :func:`toy_comparison`'s figure (notebook 01 §2): per batch size the updates per
+    epoch, all updates, the full loss at the end and the mean angle of a step to −∇L."""
+    head = [("B", 3), (_("updates/epoch"), 14), (_("updates"), 8), (_("full loss at end"), 17),
+            (_("mean angle to −∇L"), 18)]
+    lines = [" ".join(pad(text, width, right=True) for text, width in head)]
+    lines += [f"{b:>3} {per_epoch:>14} {total:>8} {loss:>17.3f} {angle:>17.0f}°"
+              for b, per_epoch, total, loss, angle in rows]
+    return "\n".join(lines)
+
+
+def tuned_lr_text(record):
+    """Notebook 01 §4: with η tuned for every batch size (the ``tuned_lr`` cache, notebook 04 §2), each
+    B's test accuracy at 100 % training accuracy minus that of the base B₀, with its paired 95 %
+    t-interval over the seeds (:func:`lecture_utils.tuning.tuned_differences`)."""
+    from ..tuning import tuned_differences
+
+    b0 = record["params"]["base"]["batch_size"]
+    lines = [_("η tuned for every batch size (notebook 04 §2): test accuracy at 100 % training accuracy, "
+               "minus B = {b0}'s").format(b0=b0)]
+    for d in tuned_differences(record):
+        lines.append(_("  B = {b:>4} (η = {lr:g}) − B = {b0} (η = {lr0:g}): {diff:+.3f} ± {half:.3f} "
+                       "({interval}, paired per seed)").format(
+            b=d["batch_size"], lr=d["tuned"]["lr"], b0=b0, lr0=d["base"]["lr"], diff=d["diff"],
+            half=d["ci"].half, interval=d["ci"].label))
+    return "\n".join(lines)
+
+
 def timing_figure(timing=None, cached=None):
     """Time per update and per epoch against batch size (log-log): a live
     :class:`~lecture_utils.timing.Timing` (``None``: none measured) beside the cached ``timing`` record."""

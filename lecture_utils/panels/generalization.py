@@ -509,6 +509,13 @@ def gap_interval(record):
                                 [r["test_acc"] for r in _runs_of(res, g["lb"])])
 
 
+def gap_line(record):
+    """Section 1: the gap B = ``sb`` − B = ``lb`` of :func:`gap_interval`, with what its interval is."""
+    g, gap = _gap_results(record)["gap"], gap_interval(record)
+    return _("gap B = {sb} − B = {lb}: {gap} (paired per seed: same initial weights, same test set; "
+             "{label})").format(sb=g["sb"], lb=g["lb"], gap=gap.short(".3f"), label=gap.label)
+
+
 def _n_test():
     """The number of test examples of the course's MNIST-1D (each test accuracy's own sampling error is
     the binomial s.e. √(p(1−p)/n) of :func:`lecture_utils.stats.binomial_se`)."""
@@ -809,3 +816,235 @@ def noise_figure(record):
                  .format(lr=p["lr"], loss=p["target_train_loss"], n=len(p["seeds"])), fontsize=10)
     fig.tight_layout()
     return fig
+
+
+# ---------------------------------------------------------------- lines printed by notebook 03's cells
+def data_line(data, record):
+    """The set-up cell's line: the data set's sizes and the gap sweep's batch sizes, seeds and one η."""
+    res, params = _gap_results(record), record["params"]
+    return _("MNIST-1D: {n_train} training and {n_test} test examples; batch sizes {batch_sizes}, "
+             "seeds {seeds}, one learning rate η = {lr}").format(
+        n_train=data.n_train, n_test=len(data.y_test), batch_sizes=res["batch_sizes"], seeds=params["seeds"],
+        lr=params["lr"])
+
+
+def test_accuracy_line(record, b):
+    """Section 1: the test accuracy of batch size ``b`` at the stop, mean (95 % t-interval over the seeds)."""
+    return _("test accuracy B = {b:>3}: {acc}").format(b=b, acc=_ci(_gap_results(record), b, "test_acc")
+                                                        .format(".3f"))
+
+
+def disagreement_line(right_sb, right_lb):
+    """Section 1: where seed 0's two solutions differ on the same test examples (``right_*``: 1 where the
+    model is right, per test example), the accuracy difference with its test-set s.e. (per-example
+    differences) and, for comparison, the binomial s.e. of one accuracy alone."""
+    right_sb, right_lb = np.asarray(right_sb, dtype=float), np.asarray(right_lb, dtype=float)
+    d = right_sb - right_lb                  # per test example: SB right − LB right
+    return _("seed 0 on the same {n:,} test examples: the two disagree on {disagree}; accuracy difference "
+             "{diff:.3f}, test-set s.e. {se:.3f} (one accuracy alone: binomial s.e. {se_one:.3f})").format(
+        n=len(d), disagree=int((d != 0).sum()), diff=d.mean(), se=d.std() / np.sqrt(len(d)),
+        se_one=stats.binomial_se(right_sb.mean(), len(d)))
+
+
+def falls_line(record):
+    """Section 1: whether the mean test accuracy falls at every step of B (the full batch left out)."""
+    res = _gap_results(record)
+    bs = res["batch_sizes"][:-1]
+    means = [_summary_of(res, b)["test_acc_mean"] for b in bs]
+    if all(a > b for a, b in zip(means, means[1:])):
+        text = _("test accuracy falls at every step of B from {first} to {last}: True")
+    else:
+        text = _("test accuracy falls at every step of B from {first} to {last}: False")
+    return text.format(first=bs[0], last=bs[-1])
+
+
+def accuracy_at_95_line(record, b):
+    """Section 1 (for Think! 1): the test accuracy of batch size ``b`` when its training accuracy first
+    reached 95 % and at the stop (100 %), each mean ± 95 % t-interval over the seeds."""
+    from ..sweeps.generalization import test_acc_when_train_reaches
+
+    res = _gap_results(record)
+    at95 = stats.mean_ci([t for _e, t in test_acc_when_train_reaches(record, b, 0.95)])
+    return _("B = {b:>3}: test accuracy when the training accuracy first reached 95 %: {at95}; "
+             "at 100 % (the stop): {stop} (95 % t-intervals, {n} seeds)").format(
+        b=b, at95=at95.short(".3f"), stop=_ci(res, b, "test_acc").short(".3f"), n=len(_runs_of(res, b)))
+
+
+def sharpness_lines(record, keys=("top_eigenvalue", "eps_sharpness")):
+    """Section 2: per batch size, λ_max (and with ``eps_sharpness`` in ``keys`` the ε-sharpness, every B
+    including the full batch; else without it) as mean ± 95 % t-interval over the seeds, and the mean
+    training loss at the stop; a last line says what ± is."""
+    res = _gap_results(record)
+    eps = "eps_sharpness" in keys
+    lines = []
+    for b in res["batch_sizes"] if eps else res["batch_sizes"][:-1]:
+        lam = _ci(res, b, "top_eigenvalue").short(".2f")
+        loss = np.mean([r["train_loss"] for r in _runs_of(res, b)])
+        if eps:
+            lines.append(_("B = {b:>4}: λ_max {lam:>13}, ε-sharpness {eps:>11} %, training loss at the stop "
+                           "{loss:.3f}").format(b=b, lam=lam, eps=_ci(res, b, "eps_sharpness").short(".1f"),
+                                                loss=loss))
+        else:
+            lines.append(_("B = {b:>3}: λ_max {lam:>13}, training loss at the stop {loss:.3f}")
+                         .format(b=b, lam=lam, loss=loss))
+    lines.append(_("± : 95 % t-interval over {n} seeds").format(n=len(record["params"]["seeds"])))
+    return "\n".join(lines)
+
+
+def interpolation_lines(curve):
+    """Section 3: along the 1-D slice of :func:`lecture_utils.sharpness.interpolate` (seed 0), the training
+    loss at both ends, its highest value between them, and how much it rises over half a step beyond
+    each end."""
+    a, loss = np.asarray(curve["alpha"]), np.asarray(curve["train_loss"])
+    at = {v: loss[np.argmin(abs(a - v))] for v in (0.0, 1.0)}
+    inside = (a >= 0) & (a <= 1)
+    lines = [_("training loss at the ends (seed 0): α = 0 (SB) {sb:.3f}, α = 1 (LB) {lb:.3f} — not a matched "
+               "loss").format(sb=at[0.0], lb=at[1.0]),
+             _("highest training loss between them: {loss:.3f} (α = {alpha:.2f})").format(
+                 loss=loss[inside].max(), alpha=a[inside][np.argmax(loss[inside])])]
+    sides = ((-0.5, 0.0, _("SB side (α from 0 to −0.5): training loss rises by {rise:.2f}   (seed 0 only)")),
+             (1.0, 1.5, _("LB side (α from 1 to 1.5): training loss rises by {rise:.2f}   (seed 0 only)")))
+    for lo, hi, text in sides:
+        rise = abs(loss[np.argmin(abs(a - hi))] - loss[np.argmin(abs(a - lo))])
+        lines.append(text.format(rise=rise))
+    return "\n".join(lines)
+
+
+def _matched_seeds(res_m, b, key, lr):
+    """Per-seed values of ``key`` at (B, η) in the matched sweep, seed order, seeds that reached L*."""
+    return [r[key] for r in res_m["runs"][config_key(b, lr)] if r["status"] == "target_reached"]
+
+
+def matched_lines(record, matched, *, large=400, smalls=(8, 32)):
+    """Deep dive "Sharpness at a matched training loss": λ_max and training loss where the gap protocol
+    stopped and at the matched loss L*; the ratios B = ``large`` / B = small of λ_max and ε-sharpness,
+    both ways (a ratio per seed — the same seed gives the same initial weights at every B — then its
+    t-interval); the ε-sharpness of B = 128 and 400 both ways, and their paired difference at L*."""
+    res, res_m = _gap_results(record), _matched_results(matched)
+    lr, lstar = matched["params"]["lr"], matched["params"]["target_train_loss"]
+
+    def stop(b, key):
+        return [r[key] for r in _runs_of(res, b)]
+
+    def at_l(b, key):
+        return _matched_seeds(res_m, b, key, lr)
+
+    at_stop = _header([(_("λ_max at the stop"), 17), (_("train loss"), 10)])
+    at_lstar = _header([(_("λ_max at L* = {lstar:g}").format(lstar=lstar), 17), (_("train loss"), 10)])
+    lines = [_("η = {lr:g}; ± : 95 % t-interval over the seeds ({n_stop} at the stop, {n_l} at L*)").format(
+                 lr=lr, n_stop=len(record["params"]["seeds"]), n_l=len(matched["params"]["seeds"])),
+             f"{'B':>5} | {at_stop} | {at_lstar}"]
+    for b in (8, 32, 128, 400):
+        lines.append(f"{b:>5} | {stats.mean_ci(stop(b, 'top_eigenvalue')).short('.2f'):>17} "
+                     f"{np.mean(stop(b, 'train_loss')):>10.3f} | "
+                     f"{stats.mean_ci(at_l(b, 'top_eigenvalue')).short('.2f'):>17} "
+                     f"{np.mean(at_l(b, 'train_loss')):>10.3f}")
+    ways = ((stop, _("{name}(B = {large}) / {name}(B = {small}) at the stop: {ratio}")),
+            (at_l, _("{name}(B = {large}) / {name}(B = {small}) at L* = {lstar:g}: {ratio}")))
+    for key, name in (("top_eigenvalue", "λ_max"), ("eps_sharpness", _("ε-sharpness"))):
+        for small in smalls:
+            for vals, text in ways:
+                q = stats.mean_ci(np.array(vals(large, key)) / np.array(vals(small, key)))
+                lines.append(text.format(name=name, large=large, small=small, lstar=lstar,
+                                         ratio=q.short(".2f")))
+    for b in (128, 400):
+        lines.append(_("ε-sharpness B = {b}: at the stop {stop} %, at L* {at_l} %").format(
+            b=b, stop=stats.mean_ci(stop(b, "eps_sharpness")).short(".1f"),
+            at_l=stats.mean_ci(at_l(b, "eps_sharpness")).short(".1f")))
+    d = stats.paired_diff_ci(at_l(400, "eps_sharpness"), at_l(128, "eps_sharpness"))
+    lines.append(_("ε-sharpness at L*, B = {large} − B = {small} (paired per seed): {diff}").format(
+        large=400, small=128, diff=d.format(".1f")))
+    return "\n".join(lines)
+
+
+def stability_lines(matched, *, batch_sizes=(32, 400), lrs=(0.1, 0.2, 0.4)):
+    """Deep dive "Sharpness and the learning rate": per (B, η) of the matched sweep, λ_max against the
+    stability limit 2/η, λ_max·η/2, test accuracy and updates (mean ± 95 % t-interval over the seeds that
+    reached L*); how λ_max·η/2 moves from the smallest to the largest η (paired per seed); the test
+    accuracy of the large B at the largest η against the small B at the smallest; and the rank
+    correlation of mean λ_max with mean test accuracy over every (B, η) of the sweep."""
+    res_m = _matched_results(matched)
+    lstar, n = matched["params"]["target_train_loss"], len(matched["params"]["seeds"])
+    small, large, lo_lr, hi_lr = batch_sizes[0], batch_sizes[-1], lrs[0], lrs[-1]
+    lines = [_("λ_max·η/2 at L* = {lstar:g} (1 = at the stability limit 2/η); ± : 95 % t-interval, {n} seeds")
+             .format(lstar=lstar, n=n)]
+    for b in batch_sizes:
+        for lr in lrs:
+            lam, st, acc = (stats.mean_ci(_matched_seeds(res_m, b, k, lr))
+                            for k in ("top_eigenvalue", "stability", "test_acc"))
+            lines.append(_("B = {b:>3}, η = {lr:<4g}: λ_max {lam:>12} (2/η = {limit:4.1f}), "
+                           "λ_max·η/2 = {st}, test accuracy {acc}, {updates:.0f} updates").format(
+                b=b, lr=lr, lam=lam.short(".2f"), limit=2 / lr, st=st.short(".2f"), acc=acc.short(".3f"),
+                updates=np.mean(_matched_seeds(res_m, b, "steps", lr))))
+    for b in batch_sizes:
+        lo, hi = _matched_seeds(res_m, b, "stability", lo_lr), _matched_seeds(res_m, b, "stability", hi_lr)
+        d = stats.paired_diff_ci(hi, lo)
+        lines.append(_("B = {b:>3}: λ_max·η/2 at η = {hi:g} minus at η = {lo:g} = {diff} (paired per seed), "
+                       "{rel:+.0f} %").format(b=b, hi=hi_lr, lo=lo_lr, diff=d.short(".2f"),
+                                              rel=100 * d.mean / np.mean(lo)))
+    d = stats.paired_diff_ci(_matched_seeds(res_m, large, "test_acc", hi_lr),
+                             _matched_seeds(res_m, small, "test_acc", lo_lr))
+    lines.append(_("test accuracy B = {large} at η = {hi:g} − B = {small} at η = {lo:g} (paired per seed): "
+                   "{diff}").format(large=large, hi=hi_lr, small=small, lo=lo_lr, diff=d.short(".3f")))
+    lam = np.array([res_m["summary"][c["key"]]["top_eigenvalue_mean"] for c in res_m["configs"]])
+    acc = np.array([res_m["summary"][c["key"]]["test_acc_mean"] for c in res_m["configs"]])
+    rank = lambda v: np.argsort(np.argsort(v))
+    rho = np.corrcoef(rank(lam), rank(acc))[0, 1]
+    lines.append(_("over the {n} (B, η) settings: rank correlation of λ_max with test accuracy = {rho:+.2f} "
+                   "(on the means)").format(n=len(lam), rho=rho))
+    return "\n".join(lines)
+
+
+def noise_scale_line(noise_record):
+    """Deep dive "Sharpness and the learning rate": B_simple = tr Σ/|G|² at each training-loss level of
+    notebook 04's sweep ``noise_scale`` (:func:`lecture_utils.tuning.noise_rows`), mean ± 95 % t-interval."""
+    from ..tuning import noise_rows
+
+    ns = noise_rows(noise_record)
+    return _("B_simple = tr Σ/|G|² along a B = 32, η = 0.1 run (notebook 04, sweep noise_scale), at training "
+             "loss {levels} ({n} seeds)").format(
+        levels=", ".join(f"{r['loss_level']:g}: {r['ci'].short('.0f')}" for r in ns), n=ns[0]["n"])
+
+
+def cached_work_line(record):
+    """A deep dive's cache: the CPU-seconds its runs took and about how long on two idle cores."""
+    return _("cached work: {cpu:.0f} CPU-seconds, about {minutes:.1f} min on two idle cores").format(
+        cpu=record.cpu_seconds, minutes=record.cpu_seconds / 2 / 60)
+
+
+def noise_paired_lines(record, arm="large+noise", others=("small", "large", "large+isotropic")):
+    """Deep dive "Does noise cause flatness?": λ_max and test accuracy of ``arm`` minus each other arm,
+    paired per seed (:func:`lecture_utils.sweeps.noise_injection.paired`, 95 % t-interval)."""
+    from ..sweeps.noise_injection import paired
+
+    lines = []
+    for other in others:
+        lam, acc = paired(record, arm, other, "top_eigenvalue"), paired(record, arm, other, "test_acc")
+        lines.append(_("{arm} − {other:<15}: λ_max {lam:+6.2f} ± {lam_half:.2f}, test accuracy {acc:+.3f} ± "
+                       "{acc_half:.3f} (paired per seed, {label})").format(
+            arm=arm, other=other, lam=lam.mean, lam_half=lam.half, acc=acc.mean, acc_half=acc.half,
+            label=acc.label))
+    return "\n".join(lines)
+
+
+def scaled_lr_lines(record, tuned_record):
+    """Section "Can a larger η rescue a large batch?": the large batch at the one η and at the scaled η
+    (test accuracy, updates), the small batch at the one η, and notebook 04's tuned-η differences
+    (:func:`lecture_utils.tuning.tuned_differences`, paired per seed, 95 % t-interval)."""
+    from ..tuning import tuned_differences
+
+    res, lr = _gap_results(record), record["params"]["lr"]
+    sc, sb = res["scaled_lr"], res["gap"]["sb"]
+    b_sc = sc["batch_size"]
+    at = _("B = {b} at η = {lr}: test accuracy {acc} after {updates:.0f} updates")
+    scaled = stats.mean_ci([r["test_acc"] for r in sc["runs"]]).short(".3f")
+    lines = [at.format(b=b_sc, lr=lr, acc=_ci(res, b_sc, "test_acc").short(".3f"),
+                       updates=_summary_of(res, b_sc)["steps_mean"]),
+             at.format(b=b_sc, lr=sc["lr"], acc=scaled, updates=np.mean([r["steps"] for r in sc["runs"]])),
+             _("B = {b} at η = {lr} (not tuned): test accuracy {acc}   (± : 95 % t-interval, {n} seeds)")
+             .format(b=sb, lr=lr, acc=_ci(res, sb, "test_acc").short(".3f"), n=len(sc["runs"])),
+             _("notebook 04, η tuned for each B on one grid (paired per seed, 95 % t-interval, 3 seeds):")]
+    for dd in tuned_differences(tuned_record):
+        lines.append(f"  B = {dd['batch_size']:>4} (η = {dd['tuned']['lr']:g}) − B = {sb} "
+                     f"(η = {dd['base']['lr']:g}) = {dd['ci'].short('.3f')}")
+    return "\n".join(lines)

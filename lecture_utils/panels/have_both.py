@@ -152,6 +152,16 @@ def _nan_for_none(values):
 
 
 # ----------------------------------------------------------------------------- sections 1–2
+def protocol_line(record):
+    """The set-up cell's line: the protocol of the sweep ``have_both`` (train to the target training
+    accuracy within an epoch budget), its seeds, and the base batch size B₀ with its η₀."""
+    p = record_parts(record, "have_both")[1]
+    return _("protocol: train to {acc:.0%} training accuracy (at most {epochs} epochs), seeds {seeds}, "
+             "base B0 = {b0} at η0 = {lr0}").format(acc=p["target_train_acc"], epochs=p["max_epochs"],
+                                                    seeds=p["seeds"], b0=p["base"]["batch_size"],
+                                                    lr0=p["base"]["lr"])
+
+
 def protocol_table(record):
     """Sections 1–2 as text: one row per setting, means over the seeds and the test accuracy with its
     95 % t-interval (wall time of the cache's machine)."""
@@ -478,6 +488,19 @@ def parallel_report(result, reference, *, threshold=1e-5):
                                         batch=result.global_batch, steps=result.steps, status=result.status)
             + "\n" + _("max |Δθ| against train_classifier(batch_size={batch}) < {threshold:g}: {ok}").format(
                 batch=result.global_batch, threshold=threshold, ok=diff < threshold))
+
+
+def parallel_run_line(result):
+    """Section 5, a live rerun of ``data_parallel_train``: its wall-clock time, updates, examples per second
+    and the start-up time of the worker processes."""
+    return _("this run: {seconds:.2f} s for {steps} updates ({rate:.0f} examples/s), plus {startup:.1f} s to "
+             "start them").format(seconds=result.seconds, steps=result.steps, rate=result.examples_per_second,
+                                  startup=result.startup_seconds)
+
+
+def cached_parallel_note():
+    """Section 5 without a live rerun: the cached 1- and 2-worker run is printed instead."""
+    return _("RERUN_PARALLEL = False: the cached run of 1 and 2 workers is printed below")
 
 
 def parallel_table(record):

@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 from .. import nqm as nqm_model
 from .. import quadratic as quad
 from .. import rolling, widgets
-from .._validate import LR, Interval, Options, validate_params
+from .._validate import LR, Interval, Options, check_int, validate_params
 from ..i18n import _
 from ..landscapes import LOCAL_GLOBAL, SADDLE
 from ..optim import effective_horizon, momentum_path, momentum_trace, momentum_weights
@@ -1157,3 +1157,149 @@ def plot_momentum_batch_heatmap(record):
     cb = fig.colorbar(image, ax=axes, shrink=0.9)
     cb.set_label(_("updates ÷ the best at this B (1 = best; median of seeds)"))
     return fig
+
+
+# ----------------------------------------------------------------------------- printed lines of notebook 05
+def _yes(flag):
+    """``True``/``False`` as printed (Chinese: 是/否)."""
+    return _("True") if flag else _("False")
+
+
+def _pad(text, width, right=False):
+    from ..timing import pad
+
+    return pad(text, width, right=right)
+
+
+def paths_table(gd, mom, beta=0.9):
+    """The table "t, gradient descent θᵗ, momentum θᵗ" of two 1-D paths ``gd`` and ``mom`` (arrays of
+    positions θ⁰, θ¹, …), one row per step (notebook 05, "From gradient descent to momentum")."""
+    gd = np.asarray(gd, float).reshape(len(gd), -1)[:, 0]
+    mom = np.asarray(mom, float).reshape(len(mom), -1)[:, 0]
+    head = (" t   " + _pad(_("gradient descent θᵗ"), 19, right=True) + "   "
+            + _pad(_("momentum β = {beta:g} θᵗ").format(beta=beta), 19, right=True))
+    return "\n".join([head] + [f"{t:2d}   {g:19.4f}   {m:19.4f}" for t, (g, m) in enumerate(zip(gd, mom))])
+
+
+def _convention_name(name):
+    return {"lecture": _("lecture"), "pytorch": _("pytorch"), "sutskever": _("sutskever"),
+            "ema": _("ema")}.get(name, name)
+
+
+def conventions_table(rows):
+    """One line per row of :func:`lecture_utils.optim.compare_conventions`: the convention, its update rule,
+    the step that gives the lecture's path and whether the path is the lecture's to 1e-12 (notebook 05,
+    "One rule, four conventions")."""
+    return "\n".join(
+        _("{convention} {update} step {step:.2f}   same path to 1e-12: {same}").format(
+            convention=_pad(_convention_name(r["convention"]), 16), update=_pad(r["update"], 34),
+            step=r["step"], same=_yes(r["max_diff"] < 1e-12))
+        for r in rows)
+
+
+def schedule_report(demo):
+    """Three lines on :func:`lecture_utils.optim.schedule_demo`: the two forms agree before the step drop,
+    differ after it, and the lecture's form with Goyal et al.'s momentum correction follows PyTorch's path
+    (notebook 05, "What breaks the equivalence: a changing learning rate")."""
+    fix = np.max(np.abs(np.asarray(demo["corrected"]) - np.asarray(demo["pytorch"])))
+    before = _("before the drop: the forms agree to 1e-12: {same}")
+    fixed = _("lecture form with Goyal et al.'s momentum correction follows PyTorch's path to 1e-12: {same}")
+    after = _("after the drop: they differ by up to {gap:.2f} in θ")
+    return "\n".join([before.format(same=_yes(demo["gap"]["before"] < 1e-12)),
+                      after.format(gap=demo["gap"]["after"]), fixed.format(same=_yes(fix < 1e-12))])
+
+
+def nesterov_report(grad_fn, theta0, *, lr, beta, steps, at=30):
+    """Three lines checking Nesterov momentum in float64: ``SGD(nesterov=True)``'s parameter is the
+    look-ahead point θᵗ + β·mᵗ, its buffer −mᵗ/η, and the distance to the minimum after ``at`` steps of the
+    lecture's momentum and of Nesterov's (notebook 05, "Nesterov momentum")."""
+    from ..optim import nesterov_lookahead, torch_sgd_path
+
+    tr = momentum_trace(grad_fn, theta0, lr=lr, beta=beta, steps=steps, nesterov=True)
+    at = check_int("at", at, low=0, high=len(tr.theta) - 1)
+    tpath, buf = torch_sgd_path(grad_fn, theta0, lr=lr, beta=beta, steps=steps, nesterov=True)
+    heavy = momentum_path(grad_fn, theta0, lr=lr, beta=beta, steps=steps)
+    return "\n".join([
+        _("SGD(nesterov=True)'s parameter = θᵗ + β·mᵗ (to 1e-12): {same}").format(
+            same=_yes(np.max(np.abs(nesterov_lookahead(tr) - tpath)) < 1e-12)),
+        _("its buffer = −mᵗ/η (to 1e-12): {same}").format(
+            same=_yes(np.max(np.abs(tr.movement + lr * buf)) < 1e-12)),
+        _("distance to the minimum after {at} steps: lecture's momentum {heavy:.3f}, "
+          "Nesterov {nesterov:.3f}").format(at=at, heavy=np.linalg.norm(heavy[at]),
+                                            nesterov=np.linalg.norm(tr.theta[at]))])
+
+
+def unrolled_report(trace, *, lr, beta):
+    """Two lines: the unrolled sum −η Σ βᵏ·g equals the recursive movement of ``trace`` (a
+    :func:`lecture_utils.optim.momentum_trace`), and the movements added head to tail give the path, both to
+    1e-12 (notebook 05, "A weighted sum of past gradients")."""
+    from ..optim import path_from_movements, unrolled_movement
+
+    unrolled = unrolled_movement(trace.grad, lr=lr, beta=beta)
+    rebuilt = path_from_movements(trace.theta[0], unrolled[1:])
+    return "\n".join([
+        _("unrolled sum = recursive movement (to 1e-12): {same}").format(
+            same=_yes(np.max(np.abs(unrolled - trace.movement)) < 1e-12)),
+        _("movements added head to tail = the path (to 1e-12): {same}").format(
+            same=_yes(np.max(np.abs(rebuilt - trace.theta[1:])) < 1e-12))])
+
+
+def landmarks_table(landscape=LOCAL_GLOBAL):
+    """θ and L of the global minimum, the barrier and the local minimum of the 1-D loss, one line each
+    (notebook 05, "Rolling past a local minimum")."""
+    lines = []
+    for name, th in ((_("global minimum"), landscape.global_min), (_("barrier"), landscape.barrier),
+                     (_("local minimum"), landscape.local_min)):
+        loss = np.round(landscape.loss(np.array([th])), 2) + 0.0
+        lines.append(f"{_pad(name, 15)} θ = {th:5.2f}   L = {loss:5.2f}")
+    return "\n".join(lines)
+
+
+def critical_point_report():
+    """The rows of :func:`critical_point_table` (|∇L|, Hessian eigenvalues, the verdict of
+    :func:`lecture_utils.landscapes.classify_critical_point`) and the degenerate case L = θ₁² against
+    L = θ₁² + θ₂³ at 0, whose Hessians agree (notebook 05, "The lecture's conclusion")."""
+    from ..landscapes import classify_critical_point, hessian_eigen
+
+    lines = []
+    for r in critical_point_table():
+        lines.append(_("{point} |∇L| < 1e-9: {small}   Hessian eigenvalues [{eig}]  ->  {kind}").format(
+            point=_pad(r["point"], 20), small=_yes(r["grad_norm"] < 1e-9),
+            eig=", ".join(f"{v:.2f}" for v in r["eigenvalues"]), kind=r["kind"]))
+    h = np.diag([2.0, 0.0])   # the Hessian at θ = 0 of L = θ₁² (a minimum) and of L = θ₁² + θ₂³ (not one)
+    lines.append(_("{point} |∇L| = 0 for both    Hessian eigenvalues [{eig}]  ->  {kind} (a minimum and a "
+                   "non-minimum: the test cannot tell them apart)").format(
+        point=_pad(_("θ₁², θ₁² + θ₂³ at 0"), 20), eig=", ".join(f"{v:.2f}" for v in hessian_eigen(h)[0]),
+        kind=classify_critical_point(h)))
+    return "\n".join(lines)
+
+
+def sensitivity_table(q, params, *, steps=1000):
+    """α, β, the theoretical rate and the steps to an error below 10⁻³ and 10⁻⁸ of momentum on the quadratic
+    ``q`` for each (α, β) of ``params``, a header and one line each (notebook 05, "Ill-conditioned quadratic":
+    how sharp the optimum is)."""
+    steps_to = _("steps to {tol}")
+    head = ("   α      β      " + _pad(_("rate"), 9) + _pad(steps_to.format(tol="10⁻³"), 13, right=True)
+            + "   " + _pad(steps_to.format(tol="10⁻⁸"), 13, right=True))
+    lines = [head]
+    for a, b in params:
+        path = momentum_path(q.grad, (1.0, 1.0), lr=a, beta=b, steps=steps)
+        rate = quad.theoretical_rate(a, b, q.eigenvalues)
+        lines.append(f"{a:6.3f}  {b:5.3f}   {rate:.4f}   {quad.steps_to_tol(path, 1e-3):13d}   "
+                     f"{quad.steps_to_tol(path, 1e-8):13d}")
+    return "\n".join(lines)
+
+
+def stability_report(q, betas=(0.0, 0.5, 0.9), *, steps=3000):
+    """For each β the stability edge (2 + 2β)/λ_max of momentum on the quadratic ``q`` and whether 2 % below
+    it converges and 2 % above it diverges, one line each (notebook 05, "Ill-conditioned quadratic")."""
+    lines = []
+    for beta in betas:
+        edge = quad.stable_alpha_max(beta, q.eigenvalues)    # (2 + 2β)/λ_max
+        ends = []
+        for a in (0.98 * edge, 1.02 * edge):
+            err = np.linalg.norm(momentum_path(q.grad, (1.0, 1.0), lr=a, beta=beta, steps=steps)[-1])
+            end = _("η = {lr:.3f}: converges") if err < 1e-3 else _("η = {lr:.3f}: diverges")
+            ends.append(end.format(lr=a))
+        lines.append(f"β = {beta}: (2 + 2β)/λ_max = {edge:.2f};  " + ",  ".join(ends))
+    return "\n".join(lines)

@@ -700,3 +700,104 @@ def plot_noisy_training(results):
                                              bad).format(n=bad))
     fig.tight_layout()
     return fig
+
+
+# ----------------------------------------------------------------------------- lines the cells print
+def critical_point_line(land, theta, kind):
+    """One critical point of the 1-D trap as notebook 02 §1 prints it: θ, L(θ), L''(θ) and ``kind`` (the
+    verdict of :func:`~lecture_utils.landscapes.classify_critical_point`)."""
+    from ..landscapes import kind_text
+
+    point = np.array([theta])
+    value = np.round(land.loss(point), 2) + 0.0          # + 0.0 turns -0.0 into 0.0
+    return _("critical point θ = {theta:5.2f}: L = {value:5.2f}, L'' = {curvature:6.2f} -> {kind}").format(
+        theta=theta, value=value, curvature=land.hessian(point)[0, 0], kind=kind_text(kind))
+
+
+def gradient_lines(data, theta, batches):
+    """Notebook 02 §1: the full gradient L'(θ) at ``theta`` (≈ 0 at the trap) and the gradient L_B'(θ) of
+    each batch of ``batches`` (named L1, L2, …), one line each."""
+    lines = [_("full gradient L'(θ*)        = {grad:.3f}").format(grad=abs(data.grad(theta)[0]))]
+    for i, idx in enumerate(batches):
+        lines.append(_("batch L{i} {indices}: L_B'(θ*) = {grad:+.2f}").format(
+            i=i + 1, indices=sorted(idx.tolist()), grad=data.grad(theta, idx)[0]))
+    return "\n".join(lines)
+
+
+def escape_time_line(n_sizes, n_runs, seconds):
+    """How long the escape curve of notebook 02 §2 took: ``n_sizes`` batch sizes × ``n_runs`` runs."""
+    return _("{sizes} batch sizes x {runs} runs took {seconds:.2f} s").format(
+        sizes=n_sizes, runs=n_runs, seconds=seconds)
+
+
+def kicked_back_line(paths, barrier, *, batch_size=1):
+    """Notebook 02 §2: of the runs in ``paths`` (shape (updates + 1, runs), 1-D θ), how many reached the
+    global basin (θ < ``barrier``) at some update, how many are there after the last one, and how many
+    were kicked back over the barrier."""
+    paths = np.asarray(paths)
+    was_out = np.any(paths < barrier, axis=0)
+    ends_out = paths[-1] < barrier
+    return _("B = {b}: {reached} of {runs} runs reached the global basin at some update, {there} are there "
+             "after the last one: {back} were kicked back over the barrier").format(
+        b=batch_size, reached=was_out.sum(), runs=paths.shape[1], there=ends_out.sum(),
+        back=np.sum(was_out & ~ends_out))
+
+
+def equal_updates_heading(updates, n_runs, seed):
+    """The heading of notebook 02 §2's table with the same number of updates at every batch size."""
+    return _("every batch size with {updates} updates ({runs} runs, seed {seed}):").format(
+        updates=updates, runs=n_runs, seed=seed)
+
+
+def hessian_line(theta, hessian):
+    """Notebook 02 §4: a point θ of the 2-D saddle loss, its Hessian's eigenvalues and the verdict of
+    :func:`~lecture_utils.landscapes.classify_critical_point`."""
+    from ..landscapes import classify_critical_point, hessian_eigen, kind_text
+
+    lam = hessian_eigen(hessian)[0]
+    return _("θ = {theta}: eigenvalues {eigenvalues} -> {kind}").format(
+        theta=np.round(theta, 2) + 0.0, eigenvalues=np.round(lam, 2) + 0.0,
+        kind=kind_text(classify_critical_point(hessian)))
+
+
+def escape_direction_line(vector):
+    """Notebook 02 §4: |v₋|, the eigenvector of the negative eigenvalue at the saddle (rounded)."""
+    return _("eigenvector of the negative eigenvalue at the saddle: {vector}").format(
+        vector=np.round(np.abs(vector), 2))
+
+
+def degenerate_line():
+    """Notebook 02 §4: diag(2, 0), the Hessian of θ₁² and of θ₁² + θ₂³ at 0, and the verdict of
+    :func:`~lecture_utils.landscapes.classify_critical_point` ("degenerate")."""
+    from ..landscapes import classify_critical_point, kind_text
+
+    kind = classify_critical_point(np.diag([2.0, 0.0]))
+    return _("diag(2, 0), the Hessian of θ₁² and of θ₁² + θ₂³ at 0 -> {kind}").format(kind=kind_text(kind))
+
+
+def saddle_exit_line(offset, steps, *, max_steps=20000):
+    """Notebook 02 §4: full-batch GD started ``offset`` off the saddle's stable line leaves the ball after
+    ``steps`` updates (:func:`~lecture_utils.landscapes.saddle_exit_steps`; −1: never, within
+    ``max_steps``)."""
+    if steps >= 0:
+        return _("full-batch GD from θ⁰ = ({start:g}, {offset:.0e}): leaves the ball |θ| ≤ {radius:g} after "
+                 "{steps} updates").format(start=SADDLE_START[0], offset=offset, radius=SADDLE_RADIUS,
+                                          steps=steps)
+    return _("full-batch GD from θ⁰ = ({start:g}, {offset:.0e}): never leaves ({max_steps} updates)").format(
+        start=SADDLE_START[0], offset=offset, max_steps=max_steps)
+
+
+def noise_fit_text(result):
+    """Notebook 02 §5, above :func:`format_noise_table`: the fitted log-log slope of E‖g_𝓑 − g‖² against B
+    with its bootstrap interval (:func:`slope_interval`), the prediction's slope over the same B, then
+    tr(Σ) and the norm of the full gradient."""
+    from ..noise import loglog_slope
+
+    lo, hi = slope_interval(result)          # the fit repeated on variances redrawn within their errors
+    predicted = loglog_slope(result.batch_sizes, result.predicted())
+    return "\n".join([
+        _("fitted slope of log variance vs log B: {slope:.2f} (95 % bootstrap interval [{lo:.2f}, "
+          "{hi:.2f}]); the prediction's slope over the same B: {predicted:.2f}").format(
+            slope=result.slope(), lo=lo, hi=hi, predicted=predicted),
+        _("per-example variance tr(Σ) = {trace:.1f}, full gradient norm |g| = {norm:.2f}").format(
+            trace=result.trace, norm=result.full_grad_norm)])

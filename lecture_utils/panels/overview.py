@@ -9,7 +9,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .. import widgets
-from .._validate import Interval, validate_params
+from .._validate import LR, Interval, check_array, validate_params
 from ..i18n import _, language, ngettext
 from ..optim import momentum_path
 from ..plotting import COLORS, set_status, status_text
@@ -19,6 +19,47 @@ from ..timing import pad as _pad
 def parabola_path(lr, steps=12, theta0=2.0):
     """θᵗ of gradient descent on L(θ) = θ² (∇L = 2θ): θᵗ = (1 − 2η)ᵗ θ⁰."""
     return momentum_path(lambda th: 2 * th, np.array([theta0]), lr=lr, beta=0.0, steps=steps)[:, 0]
+
+
+@validate_params(lr=LR)
+def theta_line(lr, path):
+    """Notebook 00 §3: where gradient descent on θ² with step size ``lr`` ends, ``path`` being its
+    :func:`parabola_path` (θ⁰, θ¹, …: a 1-D array of at least two values)."""
+    path = check_array("path", path, ndim=1)
+    if len(path) < 2:
+        raise ValueError(f"path must hold θ⁰ and at least one step (2 or more values); got {len(path)}")
+    return _("η = {lr:<4}  θ after {steps} steps = {theta:+.3e}").format(lr=lr, steps=len(path) - 1,
+                                                                        theta=path[-1])
+
+
+def versions_text(modules, threads):
+    """Notebook 00 §5: the version of each of ``modules`` and torch's thread count (``threads``: the
+    course's THREADS, which seed_everything sets)."""
+    import torch
+
+    lines = [f"{m.__name__:<14}{m.__version__.split('+')[0]}" for m in modules]
+    lines.append(_("torch threads {n} (fixed by seed_everything; THREADS = {threads})").format(
+        n=torch.get_num_threads(), threads=threads))
+    return "\n".join(lines)
+
+
+def machine_text():
+    """Notebook 00 §5: this machine's CPU cores, architecture and Python, and its GPU (or that there is
+    none: every notebook runs on the CPU)."""
+    import os
+    import platform
+
+    from ..timing import cuda_available
+
+    lines = [_("CPU cores: {cores} · machine: {machine} · Python {python}").format(
+        cores=os.cpu_count(), machine=platform.machine(), python=platform.python_version())]
+    if cuda_available():
+        import torch
+
+        lines.append(_("GPU: {name}").format(name=torch.cuda.get_device_name(0)))
+    else:
+        lines.append(_("GPU: none (every notebook runs on the CPU)"))
+    return "\n".join(lines)
 
 
 #: η of the warm-up panel (its slider's range) and the number of steps drawn.

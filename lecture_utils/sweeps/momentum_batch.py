@@ -232,3 +232,25 @@ def report_lines(record):
         lines.append(_("B = {b:4d}: {cells};  SGD/momentum {ratio}").format(
             b=row["batch_size"], cells=";  ".join(cells), ratio=ratio))
     return lines
+
+
+def header_line(record):
+    """The line above :func:`report_lines`: updates to the target loss at each seed's best η, mean ± 95 %
+    t-interval over the seeds, speed-up paired by seed (notebook 05, "Momentum and the batch size")."""
+    from ..i18n import _
+
+    p = record["params"]
+    return _("updates to training loss {target:g} at each seed's best η: mean ± 95 % t-interval over {n} "
+             "seeds; speed-up SGD/momentum paired by seed").format(target=p["target_loss"], n=len(p["seeds"]))
+
+
+def fit_lines(record):
+    """Per β the fit S(B) = S_min·(1 + B_crit/B) of :func:`critical_fits`: S_min, B_crit (with its per-seed
+    t-interval) and E_min = S_min·B_crit, one line each (notebook 05, "Momentum and the batch size")."""
+    from ..i18n import _
+
+    line = _("β = {beta:g}: S(B) = S_min·(1 + B_crit/B): S_min = {s_min:.0f} updates, B_crit = {b_crit:.0f} "
+             "(per seed {ci}), E_min = S_min·B_crit = {e_min:,.0f} examples")
+    return "\n".join(line.format(beta=beta, s_min=f["s_min"], b_crit=f["b_crit"],
+                                 ci=f["b_crit_ci"].format(".0f"), e_min=f["e_min"])
+                     for beta, f in critical_fits(record).items())

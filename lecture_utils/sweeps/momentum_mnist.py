@@ -208,3 +208,12 @@ def report_lines(record):
             lines.append(f"η/(1−β) = {eff:g}, β = {beta:g}:  " + ", ".join(
                 f"B = {b}: {cell(rows, 'batch_size', b)}" for b in p["small_batch_sizes"]))
     return lines
+
+
+def header_line(record):
+    """The line above :func:`report_lines`: what the numbers are (steps to the target loss at batch size B,
+    median and range over the seeds, how often the loss was measured) (notebook 05, "A real network")."""
+    p = record["params"]
+    return _("steps to a training loss of {target:g}, B = {b}: median (min–max) of {n} seeds, loss measured "
+             "every {every} steps").format(target=p["target_loss"], b=p["batch_size"], n=len(p["seeds"]),
+                                           every=p["eval_every"])

@@ -284,3 +284,23 @@ def report_lines(record):
                            "later in {later} of {n} seeds)").format(
                 mean=d.mean, half=d.half, later=row["momentum_later"], n=row["n_pairs"]))
     return lines
+
+
+def growth_report(record, beta=0.9):
+    """The linear theory of leaving the saddle against the sweep: μ = −(mean λ_min at θ⁰ over the seeds),
+    then per effective step the growth factor σ per update of SGD and of momentum β
+    (:func:`lecture_utils.quadratic.growth_factor`) and the predicted ratio of updates ln σ_SGD / ln σ_mom
+    against the measured one (notebook 05, "Why momentum leaves the saddle later")."""
+    from .. import quadratic as quad
+
+    mu = -np.mean([s["start"]["lambda_min"] for s in record["results"]["starts"]])
+    summ = summary(record)
+    lines = [_("μ = −(mean λ_min over the seeds) = {mu:.3f}").format(mu=mu)]
+    line = _("η/(1−β) = {eff:g}: σ per update SGD {sgd:.4f}, momentum {mom:.4f};  updates momentum / SGD: "
+             "predicted ln σ_SGD / ln σ_mom = {predicted:.2f}, measured {measured:.2f}")
+    for eff in record["params"]["eff_lrs"]:
+        sgd, mom = quad.growth_factor(eff, 0.0, mu), quad.growth_factor(eff * (1 - beta), beta, mu)
+        by = summ[eff]["by_beta"]
+        lines.append(line.format(eff=eff, sgd=sgd, mom=mom, predicted=np.log(sgd) / np.log(mom),
+                                 measured=by[beta]["mean"] / by[0.0]["mean"]))
+    return "\n".join(lines)

@@ -39,6 +39,20 @@ def notebook_paths():
     return [Path(p) for p in sorted(glob.glob(pattern)) if ".ipynb_checkpoints" not in p]
 
 
+def zh_notebook_paths(notebooks=None):
+    """The Chinese edition of ``notebooks`` (default :func:`notebook_paths`): ``notebooks/zh/<name>``, the
+    same names (scripts/i18n.py builds them from the English ones; a missing one fails, never shrinks the
+    run)."""
+    return [ROOT / "notebooks" / "zh" / Path(nb).name for nb in (notebooks or notebook_paths())]
+
+
+#: make lab's custom CSS (Makefile target ``lab``): JupyterLab links ``custom/custom.css`` from this folder,
+#: which imports the course's Chinese font (``course-cjk.css``, a data: URL).
+LAB_CUSTOM_CSS = ROOT / "app" / "voila" / "templates" / "course" / "static"
+LAB_CSS_ARGS = ("--LabApp.custom_css=True",
+                f"--ServerApp.tornado_settings=static_custom_path={LAB_CUSTOM_CSS}")
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -212,7 +226,9 @@ def root_flag():
     return ["--allow-root"] if hasattr(os, "getuid") and os.getuid() == 0 else []
 
 
-def start_lab(base: Path, notebook_dir: Path, *, extra=()):
+def start_lab(base: Path, notebook_dir: Path, *, extra=LAB_CSS_ARGS):
+    """JupyterLab serving ``notebook_dir``, with make lab's custom CSS (the course's Chinese font) unless
+    ``extra`` says otherwise."""
     port = free_port()
     token = secrets.token_hex(16)
     env = isolated_env(base)

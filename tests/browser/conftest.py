@@ -24,7 +24,14 @@ from browser_servers import (  # noqa: E402
     save_artifacts,
     start_lab,
     write_panel_gallery,
+    zh_notebook_paths,
 )
+
+#: The Chinese edition's folder in the served tree (a kernel there speaks Chinese: lecture_utils.i18n reads
+#: the folder name 'zh' of JPY_SESSION_NAME), and the notebook of its panels the Chinese gallery test runs.
+ZH = "zh"
+ZH_GALLERY_SOURCE = "02_noisy_gradients.ipynb"
+ZH_GALLERY = "panel_gallery_zh.ipynb"
 
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run",
@@ -75,11 +82,17 @@ def session_tmp(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def lab_server(chromium, session_tmp):
-    """JupyterLab serving a temporary copy of notebooks/ (the browser never saves into the repo) and
-    the panel gallery (every lecture panel of the course in one notebook; ``srv.gallery_panels``)."""
+    """JupyterLab serving a temporary copy of notebooks/ (the browser never saves into the repo), the
+    Chinese edition under ``zh/`` (as make lab's my-notebooks/zh/), the panel gallery (every lecture panel
+    of the course in one notebook; ``srv.gallery_panels``) and ``zh/`` + ``ZH_GALLERY`` (the panels of the
+    Chinese notebook 02; ``srv.zh_gallery_panels``); with make lab's custom CSS, the course's Chinese font."""
     nb_dir = session_tmp / "notebooks"
     copy_notebooks(nb_dir, notebook_paths())
+    zh_paths = zh_notebook_paths()
+    copy_notebooks(nb_dir / ZH, zh_paths)
     _, gallery_panels = write_panel_gallery(nb_dir, notebook_paths())
+    zh_source = [p for p in zh_paths if p.name == ZH_GALLERY_SOURCE] or zh_paths[:1]
+    _, zh_gallery_panels = write_panel_gallery(nb_dir / ZH, zh_source, name=ZH_GALLERY)
     base = session_tmp / "lab"
     t0 = time.monotonic()
     srv = start_lab(base, nb_dir)
@@ -87,6 +100,8 @@ def lab_server(chromium, session_tmp):
     print(f"\nJupyterLab ready in {srv.start_seconds:.1f} s at {srv.url}")
     srv.notebook_dir = nb_dir
     srv.gallery_panels = gallery_panels
+    srv.zh_gallery_panels = zh_gallery_panels
+    srv.zh_gallery = f"{ZH}/{ZH_GALLERY}"
     try:
         yield srv
     finally:

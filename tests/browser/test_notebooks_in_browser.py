@@ -72,6 +72,7 @@ from browser_servers import (
 
 NOTEBOOKS = notebook_paths()
 TIMINGS = {}
+CJK = re.compile(r"[\u4e00-\u9fff]")
 
 JS_PANEL_OUTPUTS = """
 () => {
@@ -183,6 +184,39 @@ def test_every_panel_in_jupyterlab(page, request):
                           "slowest_redraw_s": round(max((m.seconds for m in moves), default=0.0), 2)}
 
 
+def test_chinese_panels_in_jupyterlab(page, request):
+    """The Chinese edition's panels in JupyterLab (``zh/``: the kernel speaks Chinese): notebooks/zh/02's
+    first code cell and panel cells (a notebook like the gallery's) run without an error, every stored panel
+    renders with a Chinese caption, and every slider redraws its picture (what is drawn changes, nothing goes
+    blank) and leaves a Chinese caption. The English gallery test moves the same panels in English."""
+    lab_server = request.getfixturevalue("lab_server")
+    stored = lab_server.zh_gallery_panels
+    assert sum(stored.values()) > 0, f"the Chinese notebook stores no lecture panel: {stored}"
+    _, t_open, t_run = open_and_run(page, request, lab_server.zh_gallery, "gallery-zh")
+    probs = output_problems(page)
+    assert not probs, f"{lab_server.zh_gallery}: errors after running all cells:\n{probs}"
+    captions = page.locator(".lecture-panel .lecture-caption")
+    n_rendered = page.locator(".lecture-panel").count()
+    assert n_rendered == sum(stored.values()), f"{stored} stored panels, {n_rendered} rendered"
+
+    def english_captions():
+        texts = captions.all_inner_texts()
+        return [t[:80] for t in texts if not CJK.search(t)] + (["(no caption)"] * (n_rendered - len(texts)))
+    assert not english_captions(), f"captions without Chinese at the defaults: {english_captions()}"
+
+    t1 = time.monotonic()
+    moves, failures = exercise_panels(page)
+    t_sliders = time.monotonic() - t1
+    probs = output_problems(page)
+    assert moves, "no slider moved in the Chinese panels"
+    assert not failures and not probs, ("\n".join(failures)
+                                        + (f"\nerrors after moving the sliders:\n{probs}" if probs else ""))
+    assert not english_captions(), f"captions without Chinese after the sliders moved: {english_captions()}"
+    TIMINGS["gallery zh"] = {"open": round(t_open, 1), "run_all": round(t_run, 1), "panels": n_rendered,
+                             "sliders": len(moves), "sliders_s": round(t_sliders, 1),
+                             "s": round(time.monotonic() - t1 + t_open + t_run, 1)}
+
+
 def _heading_and_figure_cells(path):
     """Indices of the markdown cells that open with a ``#``/``##`` heading, and of the code cells that
     store a picture (``image/png``: a figure or a panel)."""
@@ -194,58 +228,135 @@ def _heading_and_figure_cells(path):
     return heads, figs
 
 
+#: Marks the first element of the slide on screen whose own text (its child text nodes) has Chinese
+#: characters: a heading, paragraph, list item or caption; returns its tag and the number of those characters.
+JS_MARK_CHINESE = """
+() => {
+  document.querySelectorAll('[data-cjk-probe]').forEach(e => e.removeAttribute('data-cjk-probe'));
+  const nb = window.jupyterapp.shell.currentWidget.content;
+  for (const c of nb.widgets) {
+    const cl = c.node.classList;
+    if (!(cl.contains('jp-deck-mod-onscreen') && cl.contains('jp-deck-mod-visible'))) continue;
+    for (const el of c.node.querySelectorAll('.jp-RenderedMarkdown h1, .jp-RenderedMarkdown h2, '
+        + '.jp-RenderedMarkdown p, .jp-RenderedMarkdown li, .lecture-caption')) {
+      const own = Array.from(el.childNodes).filter(n => n.nodeType === 3).map(n => n.textContent).join('');
+      const n = (own.match(/[\\u4e00-\\u9fff]/g) || []).length;
+      if (n >= 2 && el.getBoundingClientRect().width > 0) {
+        el.setAttribute('data-cjk-probe', '1');
+        return {tag: el.tagName.toLowerCase(), chinese: n, text: own.trim().slice(0, 40),
+                px: parseFloat(getComputedStyle(el).fontSize)};
+      }
+    }
+  }
+  return null;
+}
+"""
+
+
+def chinese_font_problem(page):
+    """Whether the slide on screen draws its Chinese with the course's font "Course CJK" (make lab's custom
+    CSS; no CJK font needs to be installed): the font is loaded (``document.fonts.check``) and Chromium drew
+    every Chinese character of the first element with Chinese text with it (DevTools' platform fonts of the
+    node). Returns ``(problem or None, what was checked)``."""
+    probe = page.evaluate(JS_MARK_CHINESE)
+    if not probe:
+        return "no element with Chinese text on the slide", None
+    px = probe["px"]
+    # check() is also true when no such font face exists at all: the face must be there, loaded
+    loaded = page.evaluate("""(s) => document.fonts.ready.then(() => document.fonts.check(s, '批次与动量')
+        && [...document.fonts].some(f => f.family.replace(/["']/g, '') === 'Course CJK'
+                                         && f.status === 'loaded'))""", f'{px}px "Course CJK"')
+    if not loaded:
+        return (f'the course font "Course CJK" is not loaded ({probe}; is make lab\'s custom CSS served at '
+                f'/custom/custom.css?)'), probe
+    cdp = page.context.new_cdp_session(page)
+    try:
+        cdp.send("DOM.enable")
+        cdp.send("CSS.enable")
+        root = cdp.send("DOM.getDocument", {"depth": 0})["root"]["nodeId"]
+        node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": "[data-cjk-probe]"})["nodeId"]
+        fonts = {f["familyName"]: f["glyphCount"]
+                 for f in cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]}
+    finally:
+        cdp.detach()
+    probe["fonts"] = fonts
+    if fonts.get("Course CJK", 0) < probe["chinese"]:
+        return (f"{probe['tag']} {probe['text']!r}: {probe['chinese']} Chinese characters but "
+                f"{fonts.get('Course CJK', 0)} glyphs drawn with \"Course CJK\" (fonts: {fonts})"), probe
+    return None, probe
+
+
+def _deck_notebooks(lab_server):
+    """(path on the server, the served copy) of every notebook the deck test presents: the English
+    notebooks, then the Chinese edition (``zh/``)."""
+    out = [(nb.name, lab_server.notebook_dir / nb.name) for nb in NOTEBOOKS]
+    out += [(f"zh/{nb.name}", lab_server.notebook_dir / "zh" / nb.name) for nb in NOTEBOOKS]
+    return out
+
+
 def test_every_deck_walks_from_title_to_end(page, request):
-    """Presenting each notebook on a 1280×720 projector: Space walks the deck from the title to the last
-    cell and shows every cell that is not skipped on some slide, with no dead end on the way. On every
-    slide (scripts/add_slide_metadata.py states the rules): each ``#``/``##`` heading cell starts a slide
-    (and no such heading sits mid-cell), no deep-dive cell is shown, no code input is shown unless the
-    cell is tagged show-code or exercise, body text is at least 20 px, nothing lies outside the window
-    (bounding boxes: nothing cut off or scrolled out of the slide), and every picture shown is drawn (not
-    blank). The slides' structure does not depend on running the cells: each notebook is opened with its
-    stored outputs, one after the other in one JupyterLab page."""
+    """Presenting each notebook, English and Chinese (notebooks/zh/), on a 1280×720 projector: Space walks
+    the deck from the title to the last cell and shows every cell that is not skipped on some slide, with
+    no dead end on the way. On every slide (scripts/add_slide_metadata.py states the rules): each
+    ``#``/``##`` heading cell starts a slide (and no such heading sits mid-cell), no deep-dive cell is
+    shown, no code input is shown unless the cell is tagged show-code or exercise, body text is at least
+    20 px, nothing lies outside the window (bounding boxes: nothing cut off or scrolled out of the slide),
+    and every picture shown is drawn (not blank). On the first Chinese title slide the Chinese is drawn
+    with the course's font "Course CJK" (make lab's custom CSS). The slides' structure does not depend on
+    running the cells: each notebook is opened with its stored outputs, one after the other in one
+    JupyterLab page."""
     lab_server = request.getfixturevalue("lab_server")
     page.server = lab_server
     page.set_viewport_size(PROJECTOR)
     failures = []
-    for k, nb in enumerate(NOTEBOOKS):
+    font_checked = None
+    for k, (name, nb) in enumerate(_deck_notebooks(lab_server)):
         t0 = time.monotonic()
         if k == 0:
-            goto_lab(page, lab_server, nb.name, workspace="decks")
+            goto_lab(page, lab_server, name, workspace="decks")
         else:
-            open_notebook(page, nb.name)
+            open_notebook(page, name)
         types = deck_slide_types(page)
         heads, figs = _heading_and_figure_cells(nb)
         for i in heads:
             if types.get(i) not in ("slide", "skip"):
-                failures.append(f"{nb.name}: cell {i} opens with a heading but is a {types.get(i) or '-'!r}, "
+                failures.append(f"{name}: cell {i} opens with a heading but is a {types.get(i) or '-'!r}, "
                                 f"not a slide")
         fonts, figures = [], set()
 
-        def check(st, nb=nb, fonts=fonts, figures=figures):
+        def check(st, name=name, fonts=fonts, figures=figures):
             res = slide_problems(page)
             fonts.extend(res["fonts"])
             figures.update(res["figures"])
             for why in res["problems"]:
-                failures.append(f"{nb.name}, slide at cell {res['active']}: {why}")
+                failures.append(f"{name}, slide at cell {res['active']}: {why}")
         try:
             start_deck(page)
+            if name.startswith("zh/") and font_checked is None:
+                why, font_checked = chinese_font_problem(page)
+                if why:
+                    failures.append(f"{name}, title slide: {why}")
+                font_checked = font_checked or {}
             presses, seen, st = walk_deck(page, each=check)
         finally:
             stop_deck(page)
         last = max(i for i in range(st["n"]) if i not in st["skip"])
         if st["active"] != last:
-            failures.append(f"{nb.name}: the deck stopped at cell {st['active']} before its last cell {last}")
+            failures.append(f"{name}: the deck stopped at cell {st['active']} before its last cell {last}")
         never = sorted(set(range(st["n"])) - set(st["skip"]) - seen)
         if never:
-            failures.append(f"{nb.name}: cells {never} never came on a slide while walking the deck")
+            failures.append(f"{name}: cells {never} never came on a slide while walking the deck")
         undrawn = sorted(set(figs) - set(st["skip"]) - figures)
         if undrawn:
-            failures.append(f"{nb.name}: cells {undrawn} store a figure that no slide drew")
+            failures.append(f"{name}: cells {undrawn} store a figure that no slide drew")
         close_notebook(page)
-        TIMINGS[f"deck {nb.name}"] = {"presses": presses, "s": round(time.monotonic() - t0, 1),
-                                      "min_body_px": min(fonts, default=None), "figures": len(figures)}
+        TIMINGS[f"deck {name}"] = {"presses": presses, "s": round(time.monotonic() - t0, 1),
+                                   "min_body_px": min(fonts, default=None), "figures": len(figures)}
+    if font_checked:
+        TIMINGS["deck zh font"] = font_checked
     if failures:
         save_artifacts(page, "deck-projector", page.console_log, lab_server)
+    assert font_checked is not None, "no Chinese notebook was presented (notebooks/zh/)"
     assert not failures, f"{len(failures)} deck problem(s):\n" + "\n".join(failures)
 
 
