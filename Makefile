@@ -1,7 +1,8 @@
 # Mini-batches and momentum — the two commands of the README, and a few for maintainers.
 #   make lab    set up .venv (once) and open the course in JupyterLab on 127.0.0.1:$(PORT), with a token
 #   make test   set up .venv (once), lint (ruff), then the unit tests, strict nbval (offline, from an empty
-#               cache), the same under two other CPU code paths (portability) and the browser test
+#               cache), the static site (built and checked), the same under two other CPU code paths
+#               (portability) and the browser test
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -16,7 +17,7 @@ NB ?=
 # pytest-xdist workers for the unit and nbval stages (auto: one per CPU)
 JOBS ?= auto
 
-.PHONY: setup lab restore check-class test lint unit nbval portability browser notebooks slides sweeps bench app hub-test lock clean-cache
+.PHONY: setup lab restore check-class test lint unit nbval portability browser notebooks slides sweeps bench app hub-test lock clean-cache site site-check
 
 # On Linux, PyPI's torch is the multi-GB CUDA build: torch's CPU build comes from PyTorch's CPU wheel index
 # when that answers within 3 s (the same pinned version; pip prefers 2.13.0+cpu to 2.13.0). Where it cannot
@@ -61,14 +62,14 @@ check-class: setup
 # (scripts/test_stages.sh). The browser test (waiting on the browser, ~0.7 of a CPU) runs beside the
 # portability stage, which keeps both CPUs busy.
 test:
-	@scripts/test_stages.sh "$(MAKE)" setup lint unit nbval portability+browser
+	@scripts/test_stages.sh "$(MAKE)" setup lint unit nbval site-check portability+browser
 
 # ruff (config in pyproject.toml: pyflakes/pycodestyle errors, import order, lines <= 110).
 lint: setup
 	$(BIN)/ruff check .
 
 unit: setup
-	$(BIN)/python -m pytest tests -q --ignore=tests/browser -n $(JOBS) --dist worksteal --durations=15
+	$(BIN)/python -m pytest tests -q --ignore=tests/browser --ignore=tests/site -n $(JOBS) --dist worksteal --durations=15
 
 browser: setup
 	@if [ -x "$${CHROMIUM:-/usr/bin/chromium}" ]; then \
@@ -93,6 +94,16 @@ notebooks: setup
 	$(BIN)/python scripts/i18n.py update $(NB)
 	$(BIN)/python scripts/i18n.py build $(NB)
 	$(BIN)/python scripts/execute_notebooks.py $(if $(NB),$(addprefix notebooks/zh/,$(notdir $(NB))),notebooks/zh/*.ipynb)
+
+# The course without an install (docs/site.md): site/ (git-ignored) — an index and one page per notebook of
+# both languages, whose sliders move through frames drawn in advance by the panels' own code. Open
+# site/index.html from disk, or publish the folder on any static host (GitHub Pages). Incremental: only the
+# panels whose cell or code changed are drawn again. site-check builds it and checks it (budgets, captions).
+site: setup
+	$(BIN)/python scripts/build_site.py
+
+site-check: site
+	$(BIN)/python -m pytest tests/site -q -p no:randomly
 
 # Slide metadata (## heading = new slide) for presenting with jupyterlab-slideshow; run before make notebooks.
 slides: setup

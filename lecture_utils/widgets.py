@@ -141,6 +141,100 @@ def control_positions(control, k=5):
     return [control.value]
 
 
+def every_position(control):
+    """Every value a control can take, in order: an integer slider's ``min, min + step, …, max``; a real
+    slider's steps from ``min`` (a log slider's exponents ``min + k·step``, as 10**x), its end ``max`` and
+    its current value included (where a step does not land on them); a selection's options; False/True for
+    a checkbox. What the static site (``scripts/build_site.py``) draws a frame for, when there are at most
+    :data:`SITE_MAX_SINGLE` of them."""
+    import math
+
+    import ipywidgets as w
+
+    if isinstance(control, (w.IntSlider, w.BoundedIntText)):
+        return list(range(control.min, control.max + 1, control.step))
+    log = isinstance(control, w.FloatLogSlider)
+    if log or isinstance(control, (w.FloatSlider, w.BoundedFloatText)):
+        n = int(math.floor((control.max - control.min) / control.step + 1e-9))
+        xs = [control.min + k * control.step for k in range(n + 1)]
+        if control.max - xs[-1] > 1e-9 * control.step:
+            xs.append(control.max)
+        vals = [float(control.base ** x) if log else round(x, 10) for x in xs]
+        c = getattr(control, "constraint", None)   # 10**log10(0.2) is 0.20000000000000004: keep the ends
+        if isinstance(c, Interval):
+            vals = [min(max(v, c.low), c.high) for v in vals]
+        v = float(control.value)
+        near = min(range(len(vals)), key=lambda i: abs(vals[i] - v))
+        if math.isclose(vals[near], v, rel_tol=1e-6, abs_tol=1e-12):
+            vals[near] = v            # the default exactly (the stored picture is a frame)
+        else:
+            vals = sorted(vals + [v])
+        return vals
+    opts = getattr(control, "_options_values", None)
+    if opts:
+        return list(opts)
+    if isinstance(control.value, bool):
+        return [False, True]
+    return [control.value]
+
+
+def position_label(control, value):
+    """The text a control shows for ``value`` (its readout): an option's label, ``on``/``off``, an integer,
+    or a real number to 3 significant digits (the sliders' ``.3g``)."""
+    opts = getattr(control, "_options_values", None)
+    if opts:
+        return str(control._options_labels[list(opts).index(value)])
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, int):
+        return str(value)
+    fmt = getattr(control, "readout_format", ".3g") or ".3g"
+    return format(value, fmt)
+
+
+#: A slider with at most this many positions gets a frame at every one of them on the static site.
+SITE_MAX_SINGLE = 100
+#: A panel with two or more sliders gets a coarse grid of at most this many frames (ends and defaults in).
+SITE_MAX_FRAMES = 64
+
+
+def coarse(values, k, keep):
+    """``k`` of ``values`` spread evenly (both ends in), with ``keep`` (the default) added; in order."""
+    import numpy as np
+
+    if len(values) <= k:
+        return list(values)
+    idx = {int(round(i)) for i in np.linspace(0, len(values) - 1, k)}
+    idx.add(values.index(keep))
+    return [values[i] for i in sorted(idx)]
+
+
+def site_grid(controls, max_single=SITE_MAX_SINGLE, max_frames=SITE_MAX_FRAMES):
+    """The positions the static site draws, per control: ``{name: [values]}``, each list holding the
+    control's current (default) value. One slider: every position when it has at most ``max_single``
+    (else ``max_single`` spread over the range). Several: checkboxes and options with at most 2 values keep
+    every value; the sliders share the rest of ``max_frames`` evenly (``k`` each, ``k`` as large as the
+    product allows, at least 2); a control may declare its own list as ``control.site_positions``."""
+    import math
+
+    full = {}
+    for name, c in controls.items():
+        vals = getattr(c, "site_positions", None) or every_position(c)
+        if c.value not in vals:
+            raise ValueError(f"control {name}'s value {c.value!r} is not one of its positions")
+        full[name] = list(vals)
+    if len(full) == 1:
+        (name, vals), = full.items()
+        return {name: coarse(vals, max_single, controls[name].value)}
+    fixed = {n: v for n, v in full.items() if len(v) <= 2 or getattr(controls[n], "site_positions", None)}
+    free = [n for n in full if n not in fixed]
+    budget = max(1, max_frames // math.prod(len(v) for v in fixed.values()))
+    k = max(2, int(budget ** (1 / len(free)))) if free else 0
+    while free and k > 2 and math.prod(len(coarse(full[n], k, controls[n].value)) for n in free) > budget:
+        k -= 1
+    return {n: (fixed[n] if n in fixed else coarse(full[n], k, controls[n].value)) for n in full}
+
+
 #: Pixels per CSS pixel of every panel picture: drawn at 2× the size it is shown at, so that a
 #: projector, a HiDPI laptop and a zoomed page show it crisply (issue 12).
 SCALE = 2
@@ -335,6 +429,16 @@ class Panel:
                 a.draw(renderer)
         return rgba_png(canvas.buffer_rgba(), compress_level)
 
+    def set_scale(self, scale):
+        """Draw the picture with ``scale`` pixels per CSS pixel from now on (the static site's frames are
+        drawn at a smaller scale than the live panel): the figure keeps its layout, the kept background
+        (and a :class:`PrerenderedPanel`'s kept pictures) are drawn again at the new scale."""
+        self.scale = check_real("scale", scale, low=0.5, high=4.0)
+        self.fig.set_dpi(self.dpi * self.scale)
+        if self._dynamic:
+            self._prepare_blit()
+        self._png = self._render()
+
     # -- logic (no widgets needed) -------------------------------------------------------
     def values(self):
         return {k: c.value for k, c in self.controls.items()}
@@ -464,3 +568,9 @@ class PrerenderedPanel(Panel):
         if compress_level == LIVE_COMPRESS and self._shown() in self._frames:
             return self._frames[self._shown()]
         return super()._render(compress_level)
+
+    def set_scale(self, scale):
+        """As :meth:`Panel.set_scale`; the kept pictures (drawn at the old scale) are dropped and drawn anew
+        when shown."""
+        self._frames = {}
+        super().set_scale(scale)
