@@ -59,7 +59,6 @@ TEXT = {
                    "result (printed below).",
            "home": "All notebooks", "other": "中文", "other_lang": "zh",
            "title": "Mini-batches and momentum", "index": "The course, in a browser",
-           "frames": "frames drawn in advance: {n} positions",
            "about": "Every slider moves through pictures drawn in advance by the same code as in the "
                     "notebooks (positions on a grid: every position of a slider with at most 100, a coarse "
                     "grid on a panel with several). For live runs and exercises that check your answer: "
@@ -69,7 +68,6 @@ TEXT = {
                    "本页显示缓存的结果（见下方输出）。",
            "home": "全部笔记本", "other": "English", "other_lang": "en",
            "title": "小批量与动量", "index": "课程网页版",
-           "frames": "预先绘制的画面：{n} 个位置",
            "about": "每个滑块切换的都是用与笔记本相同的代码预先绘制的图片（网格上的位置：不超过 100 个"
                     "位置的滑块取每一个位置，多个滑块的面板取粗网格）。实时运行和会检查答案的练习："
                     "<code>make lab</code>。"},
@@ -245,7 +243,7 @@ def index_html(pages):
         t = TEXT[lang]
         items = "".join(f'<li><a href="{lang}/{stem}.html">{html.escape(title)}</a></li>\n'
                         for stem, title in pages.get(lang, []))
-        rows.append(f'<section lang="{t["lang"]}"><h2>{t["title"]}</h2>\n<ol>\n{items}</ol>\n'
+        rows.append(f'<section lang="{t["lang"]}"><h2>{t["title"]}</h2>\n<ul class="toc">\n{items}</ul>\n'
                     f'<p class="about">{t["about"]}</p></section>\n')
     return ('<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
