@@ -5,16 +5,15 @@ The built site's budgets are checked by tests/site/ (make site-check); the brows
 tests/browser/test_site_pages.py."""
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import re
-import sys
 from pathlib import Path
 
 import ipywidgets as w
 import nbformat
 import pytest
+from course_files import load_script
 
 from lecture_utils import widgets
 from lecture_utils.site import draw_panel, run_cell
@@ -22,15 +21,9 @@ from lecture_utils.site import draw_panel, run_cell
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _load_builder():
-    spec = importlib.util.spec_from_file_location("build_site", ROOT / "scripts" / "build_site.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["build_site"] = mod
-    spec.loader.exec_module(mod)
-    return mod
 
 
-bs = _load_builder()
+bs = load_script("build_site")
 
 
 # -- the grid ------------------------------------------------------------------------------------------------

@@ -6,29 +6,22 @@ the pictures it shows at once; stored figures load lazily, a panel's other frame
 from __future__ import annotations
 
 import html
-import importlib.util
 import json
 import re
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
+from course_files import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE = ROOT / "site"
 MB = 2 ** 20
 
 
-def _builder():
-    spec = importlib.util.spec_from_file_location("build_site", ROOT / "scripts" / "build_site.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["build_site"] = mod
-    spec.loader.exec_module(mod)
-    return mod
 
 
-bs = _builder()
+bs = load_script("build_site")
 NOTEBOOKS = list(bs.notebooks())
 PAGES = [SITE / lang / f"{p.stem}.html" for lang, p in NOTEBOOKS]
 
