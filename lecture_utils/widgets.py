@@ -19,6 +19,7 @@ import sys
 import time
 
 from ._validate import Interval, Options, check_batch_size, check_int, check_real
+from .i18n import _
 
 
 def slider(name, constraint, value, *, step=None, log=False, description=None, readout_format=None):
@@ -334,7 +335,7 @@ def rgba_png(rgba, compress_level=LIVE_COMPRESS, strips=4):
 
     parts = _map_bands(band, len(bounds) - 1)
     adler = parts[0][1]
-    for _, a2, n2 in parts[1:]:
+    for _packed, a2, n2 in parts[1:]:
         adler = _adler32_combine(adler, a2, n2)
     idat = b"\x78\x01" + b"".join(p[0] for p in parts) + struct.pack(">I", adler)
 
@@ -502,7 +503,14 @@ class Panel:
     def _caption_html(self):
         return (f'<div class="lecture-caption" style="max-width:820px;font-size:14px">{self.caption}</div>'
                 f'{self.STALE_STYLE}<div class="lecture-stale" style="font-size:13px;color:#b00000;'
-                f'font-weight:bold">{self.STALE_HINT}</div>')
+                f'font-weight:bold">{self.stale_hint()}</div>')
+
+    @classmethod
+    def stale_hint(cls):
+        """:data:`STALE_HINT` in the output's language (JupyterLab's menu names stay as the English menus
+        read, in brackets after the Chinese ones)."""
+        return _("⚠ restart: run all cells — these sliders need a running kernel and this one is gone "
+                 "(Run ▸ Run All Cells, or Kernel ▸ Restart Kernel and Run All Cells)")
 
     def _on_change(self, change):
         self.update()

@@ -70,3 +70,15 @@ def test_a_module_reads_its_own_catalog_first(clean_env):
     assert i18n._lookup("never", "lecture_utils.a") == "从未"
     assert i18n._lookup("never", "lecture_utils.b") == "从未达到"
     assert i18n._lookup("updates", "lecture_utils.b") == "次更新"  # the others' catalogs as a fallback
+
+
+def test_the_stale_panel_hint_speaks_the_notebooks_language(monkeypatch):
+    """A panel whose kernel is gone says so in the notebook's language (JupyterLab's menu names as they
+    read)."""
+    from lecture_utils.widgets import Panel
+
+    monkeypatch.delenv("LECTURE_LANG", raising=False)
+    assert Panel.stale_hint() == Panel.STALE_HINT
+    monkeypatch.setenv("LECTURE_LANG", "zh")
+    hint = Panel.stale_hint()
+    assert "重新运行" in hint and "Run All Cells" in hint and hint.startswith("⚠")
