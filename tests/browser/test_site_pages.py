@@ -135,3 +135,39 @@ def test_chinese_pages_draw_chinese_with_the_course_font(site, browser):
             cdp.detach()
     finally:
         page.close()
+
+
+def test_the_site_works_from_a_static_web_server(site, browser):
+    """As published on a static host (GitHub Pages): served by a plain HTTP server, the index links to a
+    page whose slider moves, with every request to that server."""
+    import functools
+    import http.server
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(Quiet, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    origin = f"http://127.0.0.1:{server.server_address[1]}/"
+    page = browser.new_page()
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    try:
+        page.goto(origin + "index.html")
+        page.locator('a[href="zh/02_noisy_gradients.html"]').click()
+        page.wait_for_selector("figure.viewer[data-ready]")
+        fig = page.locator("figure.viewer").first
+        before = fig.get_attribute("data-shown")
+        fig.locator('input[type="range"]').first.focus()
+        page.keyboard.press("ArrowRight")
+        want = fig.get_attribute("data-pending")
+        assert want != before
+        page.wait_for_function(SHOWN_JS, arg=[0, want])
+        assert re.search(CJK, fig.locator(".caption").inner_text())
+    finally:
+        page.close()
+        server.shutdown()
+    assert requests and all(u.startswith(origin) for u in requests), sorted(set(requests))[:10]
