@@ -10,6 +10,9 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 import pytest
+from zh_helpers import CJK, NUMBER
+from zh_helpers import both as _both
+from zh_helpers import same_numbers as _same_numbers
 
 from lecture_utils import race as R
 from lecture_utils import sweeps
@@ -21,25 +24,8 @@ matplotlib.use("Agg")
 pytestmark = pytest.mark.filterwarnings("ignore:Glyph")   # until the CJK font is registered for zh figures
 
 ROOT = Path(__file__).resolve().parent.parent
-CJK = re.compile(r"[\u4e00-\u9fff]")
-NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 MODULES = ("lecture_utils/panels/batches.py", "lecture_utils/panels/overview.py", "lecture_utils/race.py",
            "lecture_utils/timing.py", "lecture_utils/data.py")
-
-
-def _both(monkeypatch, make):
-    """``make()`` in English, then in Chinese."""
-    monkeypatch.setenv("LECTURE_LANG", "en")
-    en = make()
-    monkeypatch.setenv("LECTURE_LANG", "zh")
-    return en, make()
-
-
-def _same_numbers(en, zh, *, english_has_cjk=False):
-    if not english_has_cjk:
-        assert not CJK.search(en), en
-    assert CJK.search(zh), zh
-    assert NUMBER.findall(en) == NUMBER.findall(zh), (en, zh)
 
 
 def _texts(fig):

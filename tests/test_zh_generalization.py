@@ -11,16 +11,18 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 import pytest
+from zh_helpers import CJK, NUMBER
+from zh_helpers import both as _both
+from zh_helpers import same_numbers as _same_numbers
 
 from lecture_utils import stats, sweeps
+from lecture_utils.i18n import display_width
 from lecture_utils.panels import generalization as P
 
 matplotlib.use("Agg")
 pytestmark = pytest.mark.filterwarnings("ignore:Glyph")   # until the CJK font is registered for zh figures
 
 ROOT = Path(__file__).resolve().parent.parent
-CJK = re.compile(r"[\u4e00-\u9fff]")
-NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 MODULES = ("lecture_utils/panels/generalization.py", "lecture_utils/stats.py", "lecture_utils/sharpness.py",
            "lecture_utils/sweeps/generalization.py", "lecture_utils/sweeps/noise_injection.py",
            "lecture_utils/sweeps/sharpness_matched.py", "lecture_utils/sweeps/sharpness_trajectory.py")
@@ -30,20 +32,6 @@ MODULES = ("lecture_utils/panels/generalization.py", "lecture_utils/stats.py", "
 def records():
     return {k: sweeps.load(k) for k in ("generalization", "sharpness_matched", "sharpness_trajectory",
                                         "noise_injection")}
-
-
-def _both(monkeypatch, make):
-    """``make()`` in English, then in Chinese."""
-    monkeypatch.setenv("LECTURE_LANG", "en")
-    en = make()
-    monkeypatch.setenv("LECTURE_LANG", "zh")
-    return en, make()
-
-
-def _same_numbers(en, zh):
-    assert not CJK.search(en), en
-    assert CJK.search(zh), zh
-    assert NUMBER.findall(en) == NUMBER.findall(zh), (en, zh)
 
 
 def _figure_texts(fig):
@@ -74,18 +62,12 @@ def _assert_figure_chinese(en_fig, zh_fig):
 KEPT = re.compile(r"λ_max|large\+isotropic|large\+noise|small|large")
 
 
-def _width(text):
-    import unicodedata
-
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
 def _assert_table_chinese(en, zh):
     """Every line with English words is Chinese, with the same numbers; the rows of numbers are the same; the
     header is as wide as the English one (a wide character takes two columns)."""
     en_lines, zh_lines = en.splitlines(), zh.splitlines()
     assert len(en_lines) == len(zh_lines)
-    assert _width(zh_lines[0]) == len(en_lines[0]), (en_lines[0], zh_lines[0])
+    assert display_width(zh_lines[0]) == len(en_lines[0]), (en_lines[0], zh_lines[0])
     for a, b in zip(en_lines, zh_lines):
         if re.search("[a-z]{3,}", KEPT.sub("", a)):
             _same_numbers(a, b)
