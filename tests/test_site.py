@@ -230,3 +230,15 @@ def test_quantized_frames_keep_the_picture(demo_frames):
     own = np.asarray(Image.open(io.BytesIO(p.png())).convert("RGB"), dtype=float)
     frame = np.asarray(Image.open(out / m["frames"][m["default"]][0]).convert("RGB"), dtype=float)
     assert own.shape == frame.shape and np.abs(own - frame).mean() < 3.0
+
+
+def test_the_vector_addition_panel_walks_its_steps_on_the_site():
+    """Its step slider is the panel's point (the movement added step by step): the site keeps 10 of the 30
+    steps (every 4th, the last and the default) with β at its ends and default, within 64 frames."""
+    from lecture_utils.panels.momentum import vector_addition_panel
+
+    p = vector_addition_panel()
+    g = widgets.site_grid(p.controls)
+    assert len(g["t"]) == 10 and g["t"][-1] == 30 and p.controls["t"].value in g["t"]
+    assert g["beta"] == [0.0, p.controls["beta"].value, 0.95] and g["nesterov"] == [False, True]
+    assert len(g["t"]) * len(g["beta"]) * len(g["nesterov"]) <= 64

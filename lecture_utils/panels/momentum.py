@@ -243,6 +243,10 @@ def vector_addition_panel(beta=0.8, t=6, nesterov=False, *, lr=0.4, steps=30, la
                         style={"description_width": "initial"}, layout=w.Layout(width="420px"))
     controls = {"beta": _beta_slider(beta, VECTOR_BETA_RANGE),
                 "t": widgets.slider("t", t_range, t, description=_("step t")), "nesterov": toggle}
+    # the static site (make site) draws every 4th step, β at its two ends and its default: 10 × 3 × 2 frames
+    ts, bs = widgets.every_position(controls["t"]), widgets.every_position(controls["beta"])
+    controls["t"].site_positions = sorted({*ts[::4], ts[-1], controls["t"].value})
+    controls["beta"].site_positions = sorted({bs[0], bs[-1], controls["beta"].value})
     dynamic = [a[k] for k in ("full", "done", "mom", "grad", "sum", "look", "b_mom", "b_grad", "b_sum", "msg",
                               "title", "title2")]
     return widgets.Panel(fig, update, controls, dynamic=dynamic, title=_("momentum as vector addition"))
