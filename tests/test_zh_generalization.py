@@ -11,7 +11,7 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 import pytest
-from zh_helpers import CJK, NUMBER
+from zh_helpers import CJK, NUMBER, figure_texts
 from zh_helpers import both as _both
 from zh_helpers import same_numbers as _same_numbers
 
@@ -34,21 +34,11 @@ def records():
                                         "noise_injection")}
 
 
-def _figure_texts(fig):
-    out = [fig._suptitle.get_text()] if fig._suptitle is not None else []
-    for ax in fig.axes:
-        out += [ax.get_title(), ax.get_xlabel(), ax.get_ylabel()] + [t.get_text() for t in ax.texts]
-        out += [t.get_text() for t in ax.get_xticklabels() if "$" not in t.get_text()]
-        legend = ax.get_legend()
-        if legend:
-            out += [t.get_text() for t in legend.get_texts()] + [legend.get_title().get_text()]
-    return [t for t in out if t]
-
-
 def _assert_figure_chinese(en_fig, zh_fig):
     import matplotlib.pyplot as plt
 
-    en, zh = _figure_texts(en_fig), _figure_texts(zh_fig)
+    en = figure_texts(en_fig, suptitle=True, ticks=True)
+    zh = figure_texts(zh_fig, suptitle=True, ticks=True)
     assert len(en) == len(zh)
     worded = [(a, b) for a, b in zip(en, zh) if re.search("[a-z]{3,}", a.replace("λ_max", ""))]
     assert worded

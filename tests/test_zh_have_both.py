@@ -76,10 +76,7 @@ def test_the_english_text_is_unchanged(recs, monkeypatch):
 
 def test_the_table_columns_stay_aligned_in_chinese(recs, monkeypatch):
     """A Chinese character takes two columns: the padding counts it twice, so the rows line up."""
-    import unicodedata
-
-    def width(s):
-        return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+    from lecture_utils.i18n import display_width as width
 
     zh = _in(monkeypatch, "zh", lambda: _texts(recs))
     lines = zh["protocol_table"].splitlines()[2:-1]

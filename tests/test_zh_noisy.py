@@ -10,11 +10,12 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 import pytest
-from zh_helpers import CJK
+from zh_helpers import CJK, figure_texts
 from zh_helpers import both as _both
 from zh_helpers import same_numbers as _same_numbers
 
 from lecture_utils import landscapes as L
+from lecture_utils.i18n import display_width
 from lecture_utils.noise import GradientNoise
 from lecture_utils.panels import noisy
 
@@ -25,18 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 MODULES = ("lecture_utils/panels/noisy.py", "lecture_utils/noise.py", "lecture_utils/landscapes.py")
 
 
-def _figure_texts(fig):
-    out = []
-    for ax in fig.axes:
-        out += [ax.get_title(), ax.get_xlabel(), ax.get_ylabel()] + [t.get_text() for t in ax.texts]
-        legend = ax.get_legend()
-        if legend:
-            out += [t.get_text() for t in legend.get_texts()] + [legend.get_title().get_text()]
-    return [t for t in out if t]
-
-
 def _assert_figure_chinese(en_fig, zh_fig):
-    en, zh = _figure_texts(en_fig), _figure_texts(zh_fig)
+    en, zh = figure_texts(en_fig), figure_texts(zh_fig)
     assert len(en) == len(zh)
     worded = [(a, b) for a, b in zip(en, zh) if re.search("[a-z]{4,}", a)]   # labels with English words
     assert worded
@@ -133,7 +124,7 @@ def test_training_summary_and_figure_in_chinese(monkeypatch):
     _same_numbers(en, zh)
     # the table's columns still line up: every row is as wide (in display columns) as the header
     rows = zh.splitlines()[1:6]
-    assert len({noisy._width(r) for r in rows}) == 1, rows
+    assert len({display_width(r) for r in rows}) == 1, rows
     import matplotlib.pyplot as plt
 
     _assert_figure_chinese(*_both(monkeypatch, lambda: noisy.plot_noisy_training(res)))

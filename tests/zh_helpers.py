@@ -20,3 +20,17 @@ def same_numbers(en, zh, *, english_has_cjk=False):
         assert not CJK.search(en), en
     assert CJK.search(zh), zh
     assert NUMBER.findall(en) == NUMBER.findall(zh), (en, zh)
+
+
+def figure_texts(fig, *, suptitle=False, ticks=False):
+    """The non-empty titles, axis labels, texts and legend entries of ``fig`` (with ``suptitle``: its
+    suptitle first; with ``ticks``: the x tick labels that are not mathtext)."""
+    out = [fig._suptitle.get_text()] if suptitle and fig._suptitle is not None else []
+    for ax in fig.axes:
+        out += [ax.get_title(), ax.get_xlabel(), ax.get_ylabel()] + [t.get_text() for t in ax.texts]
+        if ticks:
+            out += [t.get_text() for t in ax.get_xticklabels() if "$" not in t.get_text()]
+        legend = ax.get_legend()
+        if legend:
+            out += [t.get_text() for t in legend.get_texts()] + [legend.get_title().get_text()]
+    return [t for t in out if t]

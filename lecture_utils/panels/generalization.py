@@ -33,6 +33,7 @@ from ..data import N_TRAIN
 from ..i18n import _, display_width
 from ..sweeps.generalization import batch_key
 from ..sweeps.sharpness_matched import config_key
+from ..timing import pad
 from ..widgets import Panel
 from . import reads_sweep
 
@@ -67,14 +68,10 @@ def _batch_label(b, n=N_TRAIN):
     return _("full batch") if b == n else f"B = {b}"
 
 
-def _width(text):
-    return display_width(text)
-
-
 def _col(text, width):
     """``text`` right-aligned in a table column of ``width`` columns (for ASCII and Greek text this is
     ``f"{text:>{width}}"``; a wide character counts as two)."""
-    return " " * max(width - _width(text), 0) + text
+    return pad(text, width, right=True)
 
 
 def _header(columns):
@@ -84,7 +81,7 @@ def _header(columns):
     out, end = "", 0
     for i, (text, width) in enumerate(columns):
         end += width + (1 if i else 0)
-        out += " " * max(end - _width(out) - _width(text), 1 if i else 0) + text
+        out += " " * max(end - display_width(out) - display_width(text), 1 if i else 0) + text
     return out
 
 

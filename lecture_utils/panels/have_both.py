@@ -37,10 +37,11 @@ import numpy as np
 from .. import plotting, stats
 from .._validate import Options
 from ..data import N_TRAIN, updates_per_epoch
-from ..i18n import _, display_width
+from ..i18n import _
 from ..small_vs_large import LARGE, SMALL, summary_rows
 from ..sweeps.have_both import MODES, grid_key, seed_key
 from ..sweeps.warmup import run_key as warmup_key
+from ..timing import pad
 from ..tuning import (
     critical_fit,
     critical_numbers,
@@ -104,11 +105,8 @@ def _test_se_note():
 def _fit(text, spec):
     """``format(text, spec)`` (e.g. ``"<46"``) with the width counted in columns: a Chinese character
     takes two, so the padding is shortened by one per wide character (English: plain ``format``)."""
-    wide = display_width(text) - len(text)
-    if not wide:
-        return format(text, spec)
-    align, width = (spec[0], spec[1:]) if spec[:1] in "<>^" else ("<", spec)
-    return format(text, f"{align}{max(int(width) - wide, 0)}")
+    align, width = (spec[0], spec[1:]) if spec[:1] in "<>" else ("<", spec)
+    return pad(text, int(width), right=align == ">")
 
 
 def _columns(*cols):

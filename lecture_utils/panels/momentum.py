@@ -42,6 +42,7 @@ from ..rolling import (  # noqa: F401
     rest_place,
     steps_to_leave,
 )
+from ..timing import pad as _pad
 
 GD_COLOR = COLORS["full"]
 MOM_COLOR = COLORS["momentum"]
@@ -1169,12 +1170,6 @@ def _yes(flag):
     return _("True") if flag else _("False")
 
 
-def _pad(text, width, right=False):
-    from ..timing import pad
-
-    return pad(text, width, right=right)
-
-
 def paths_table(gd, mom, beta=0.9):
     """The table "t, gradient descent θᵗ, momentum θᵗ" of two 1-D paths ``gd`` and ``mom`` (arrays of
     positions θ⁰, θ¹, …), one row per step (notebook 05, "From gradient descent to momentum")."""
@@ -1263,18 +1258,18 @@ def critical_point_report():
     """The rows of :func:`critical_point_table` (|∇L|, Hessian eigenvalues, the verdict of
     :func:`lecture_utils.landscapes.classify_critical_point`) and the degenerate case L = θ₁² against
     L = θ₁² + θ₂³ at 0, whose Hessians agree (notebook 05, "The lecture's conclusion")."""
-    from ..landscapes import classify_critical_point, hessian_eigen
+    from ..landscapes import classify_critical_point, hessian_eigen, kind_text
 
     lines = []
     for r in critical_point_table():
         lines.append(_("{point} |∇L| < 1e-9: {small}   Hessian eigenvalues [{eig}]  ->  {kind}").format(
             point=_pad(r["point"], 20), small=_yes(r["grad_norm"] < 1e-9),
-            eig=", ".join(f"{v:.2f}" for v in r["eigenvalues"]), kind=r["kind"]))
+            eig=", ".join(f"{v:.2f}" for v in r["eigenvalues"]), kind=kind_text(r["kind"])))
     h = np.diag([2.0, 0.0])   # the Hessian at θ = 0 of L = θ₁² (a minimum) and of L = θ₁² + θ₂³ (not one)
     lines.append(_("{point} |∇L| = 0 for both    Hessian eigenvalues [{eig}]  ->  {kind} (a minimum and a "
                    "non-minimum: the test cannot tell them apart)").format(
         point=_pad(_("θ₁², θ₁² + θ₂³ at 0"), 20), eig=", ".join(f"{v:.2f}" for v in hessian_eigen(h)[0]),
-        kind=classify_critical_point(h)))
+        kind=kind_text(classify_critical_point(h))))
     return "\n".join(lines)
 
 

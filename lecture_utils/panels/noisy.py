@@ -26,7 +26,7 @@ from matplotlib.figure import Figure
 from .. import widgets
 from .._validate import COUNT, LR, NONNEGATIVE_INT, SEED, Interval, Options, validate_params
 from ..data import updates_per_epoch
-from ..i18n import _, display_width, ngettext
+from ..i18n import _, ngettext
 from ..landscapes import (  # noqa: F401  (re-exported: the notebook and tests use noisy.<name>)
     DEFAULT_EPOCHS,
     DEFAULT_LR,
@@ -45,6 +45,7 @@ from ..landscapes import (  # noqa: F401  (re-exported: the notebook and tests u
 )
 from ..plotting import COLORS, batch_color, contour, set_status, status_text
 from ..stats import mean_ci, paired_diff_ci
+from ..timing import pad
 
 #: The batch sizes offered by the sliders of notebook 02 (N = 64: the last one is the full batch).
 BATCH_CHOICES = (1, 2, 4, 8, 16, 32, 64)
@@ -63,15 +64,6 @@ def plural(count, word, words=None):
 
 def _batch_label(b, n):
     return _("B = {b} (full batch)").format(b=b) if b >= n else f"B = {b}"
-
-
-def _width(text):
-    return display_width(text)
-
-
-def _rjust(text, width):
-    """``f"{text:>{width}}"`` by display columns (the same for English text; Chinese fills 2 each)."""
-    return " " * max(0, width - _width(text)) + text
 
 
 def _batch_options(n, *, with_full):
@@ -289,7 +281,7 @@ def format_escape_table(rows, n_runs):
     across machines)."""
     lines = [_("{b:>5}  escaped of {n}  fraction  95% Wilson interval").format(b="B", n=n_runs)]
     for label, k, p, lo, hi in rows:
-        name = _rjust(_("full") if label == "full" else label, 5)
+        name = pad(_("full") if label == "full" else label, 5, right=True)
         lines.append(f"{name}  {k:>16d}  {p:8.2f}  [{lo:.2f}, {hi:.2f}]")
     return "\n".join(lines)
 
@@ -482,7 +474,8 @@ def format_noise_table(result):
     cosine to the full gradient ± its 95 % t-interval (notebook 02 §5). The last line says what ± is."""
     _check_noise(result)
     pred = result.predicted() if result.trace is not None else np.full(len(result.batch_sizes), np.nan)
-    head = [_rjust(_("predicted"), 9), _rjust(_("off by"), 7), _rjust(_("mean cos(g_B, g) ± 95%"), 22)]
+    head = [pad(_("predicted"), 9, right=True), pad(_("off by"), 7, right=True),
+            pad(_("mean cos(g_B, g) ± 95%"), 22, right=True)]
     lines = [f"{'B':>5} {'K_B':>4}  {'E|g_B - g|² ± 95%':>20}  " + "  ".join(head)]
     for b, se, p, var, cos in zip(result.batch_sizes, result.variance_se, pred, result.variance_ci(),
                                   result.cosine_ci()):
@@ -617,16 +610,16 @@ def training_summary(results):
                       "training loss on all N = {n} examples, η = {lr:g}; mean ± 95 % t-interval over "
                       "{k} seeds ({seeds})", len(seeds)).format(
                  n=results["n_train"], lr=results["lr"], k=len(seeds), seeds=seed_list),
-             "  ".join([_rjust(_("batch"), 10),
-                        _rjust(_("updates in {epochs} epochs").format(epochs=epochs), 21),
-                        _rjust(_("after {epochs} epochs").format(epochs=epochs), 16),
-                        _rjust(_("after {matched} updates").format(matched=matched), 18)])]
+             "  ".join([pad(_("batch"), 10, right=True),
+                        pad(_("updates in {epochs} epochs").format(epochs=epochs), 21, right=True),
+                        pad(_("after {epochs} epochs").format(epochs=epochs), 16, right=True),
+                        pad(_("after {matched} updates").format(matched=matched), 18, right=True)])]
     for r in rows:
         name = _("full batch") if r["full"] else f"B = {r['batch_size']}"
         cells = [ci.short(".3f") if ci is not None else _("not measured")
                  for ci in (r["loss_epochs"], r["loss_matched"])]
-        lines.append(f"{_rjust(name, 10)}  {r['updates']:>21d}  {_rjust(cells[0], 16)}  "
-                     f"{_rjust(cells[1], 18)}")
+        lines.append(f"{pad(name, 10, right=True)}  {r['updates']:>21d}  {pad(cells[0], 16, right=True)}  "
+                     f"{pad(cells[1], 18, right=True)}")
     start = rows[0]["loss_start"]
     lines.append(_("(at the start, update 0: {start})").format(
         start=start.short(".3f") if start is not None else _("not measured")))
